@@ -1,0 +1,44 @@
+// Writing one m16n8 accumulator tile to D: D = alpha * acc + beta * C, rounded once to the output type.
+//
+// Shared by every warp-level kernel (sparse and dense) so that the two families differ only in their main loops.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/common/elem.cuh"
+#include "kernels/common/fragments.h"
+
+namespace sparse24 {
+
+// acc: the lane's 4 accumulators of the 16x8 tile whose top-left element is D[m0][n0] (layout in fragments.h:
+// (g, 2q), (g, 2q+1), (g+8, 2q), (g+8, 2q+1)). Rows >= M and columns >= N are not written.
+// NOTE: a lane's two columns are adjacent, so when N is even (row starts 4-byte aligned) they go out as one 32-bit
+// store; an odd N falls back to element stores. Both branches are uniform across the grid.
+template <DType T>
+__device__ __forceinline__ void store_acc_m16n8(const float (&acc)[4], int m0, int n0, int M, int N,
+                                                typename Elem<T>::type* D, const typename Elem<T>::type* C,
+                                                float alpha, float beta) {
+  using E = Elem<T>;
+  const int lane = threadIdx.x % 32;
+#pragma unroll
+  for (int half = 0; half < 2; ++half) {
+    const frag::RowCol rc = frag::acc_m16n8(lane, 2 * half);
+    const int row = m0 + rc.row, col = n0 + rc.col;
+    if (row >= M || col >= N) continue;
+    float v0 = alpha * acc[2 * half], v1 = alpha * acc[2 * half + 1];
+    const int64_t at = static_cast<int64_t>(row) * N + col;
+    const bool pair = col + 1 < N;
+    if (beta != 0.0f) {
+      v0 += beta * E::to_float(C[at]);
+      if (pair) v1 += beta * E::to_float(C[at + 1]);
+    }
+    if (pair && N % 2 == 0) {
+      *reinterpret_cast<typename E::type2*>(D + at) = E::from_float2(v0, v1);
+    } else {
+      D[at] = E::from_float(v0);
+      if (pair) D[at + 1] = E::from_float(v1);
+    }
+  }
+}
+
+}  // namespace sparse24

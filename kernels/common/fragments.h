@@ -1,0 +1,49 @@
+// Which lane holds which element: the per-lane fragment maps of the instructions we use.
+//
+// These are hardware facts (PTX ISA 9.7.14.5.8 and 9.7.14.6.3; verified on an H200 for m16n8k32, see
+// ../shared/notes/sparse-tensor-cores.md section 3). The kernels use them for epilogue indexing and the tests use
+// them on the host to build or read fragments, so both are written once, here. Notation: lane = 4*g + q.
+//
+// C/D of any m16n8 shape (f32 accumulators, 4 per lane):
+//
+//            col: 0   1   2   3   4   5   6   7
+//   row 0       [ T0      T1      T2      T3     ]   lane T(4g+q) holds (g, 2q) and (g, 2q+1) in d0, d1
+//   row 1       [ T4      T5      T6      T7     ]
+//   ...
+//   row 7       [ T28     T29     T30     T31    ]
+//   row 8..15   the same lanes again, in d2, d3
+//
+// A of m16n8k32 sparse (compressed tile 16 x 16 values; identical to the dense m16n8k16 A fragment):
+//   a0 = (g, 2q..2q+1)   a1 = (g+8, 2q..2q+1)   a2 = (g, 8+2q..9+2q)   a3 = (g+8, 8+2q..9+2q)
+// B of m16n8k32 (32 x 8, K-major in registers): b_i = (k = 8i+2q, 8i+2q+1; n = g), i = 0..3.
+// B of m16n8k16 (16 x 8): the first two of those, b_0 and b_1.
+#pragma once
+
+#ifdef __CUDACC__
+#define SPARSE24_HD __host__ __device__
+#else
+#define SPARSE24_HD
+#endif
+
+namespace sparse24::frag {
+
+struct RowCol {
+  int row, col;
+};
+
+// C/D element i (0..3) of `lane`.
+SPARSE24_HD constexpr RowCol acc_m16n8(int lane, int i) {
+  return {lane / 4 + 8 * (i / 2), 2 * (lane % 4) + (i % 2)};
+}
+
+// Compressed-A element j (0..7: register j/2, half j%2) of `lane`, for m16n8k32 sparse (and dense m16n8k16).
+SPARSE24_HD constexpr RowCol a_m16k16(int lane, int j) {
+  return {lane / 4 + 8 * ((j / 2) % 2), 8 * (j / 4) + 2 * (lane % 4) + (j % 2)};
+}
+
+// B element j (0..7: register j/2, half j%2) of `lane` for m16n8k32, as (k, n).
+SPARSE24_HD constexpr RowCol b_k32n8(int lane, int j) {
+  return {8 * (j / 2) + 2 * (lane % 4) + (j % 2), lane / 4};
+}
+
+}  // namespace sparse24::frag

@@ -1,0 +1,79 @@
+// Every inline-asm instruction of the project, one wrapper per instruction form.
+//
+// Each wrapper names the PTX ISA section it implements and says why we need it. No other file may contain asm.
+// Operand layouts (which lane holds which element) are documented in fragments.h and in
+// ../shared/notes/sparse-tensor-cores.md section 3.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/common/dtype.h"
+
+namespace sparse24::ptx {
+
+// ---- Shared-memory addresses ----------------------------------------------------------------------------------
+// ldmatrix takes a 32-bit shared-state-space address; the intrinsic converts a generic pointer without asm.
+__device__ __forceinline__ uint32_t smem_addr(const void* p) {
+  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+}
+
+// ---- ldmatrix (PTX ISA 9.7.14.5.15, "Warp-level matrix load instruction: ldmatrix") ------------------------------
+// Loads 8x8 matrices of 16-bit elements from shared memory, one 16-byte row per address: lanes 8i..8i+7 give the
+// row addresses of matrix i, and lane l receives, in register i, elements (row l/4, cols 2*(l%4), 2*(l%4)+1) of
+// matrix i. That is exactly the per-lane order of the mma A and B fragments, so one instruction replaces 4-8
+// scalar shared loads per lane.
+__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], uint32_t addr) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(addr));
+}
+
+// ---- Dense mma (PTX ISA 9.7.14.5.14, "mma.sync m16n8k16 with .f16/.bf16") ---------------------------------------
+// D = A . B + D, f32 accumulators in place. A: 16x16 row fragment (4 regs), B: 16x8 col fragment (2 regs).
+template <DType T>
+__device__ __forceinline__ void mma_m16n8k16(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+  static_assert(T == DType::bf16 || T == DType::fp16, "mma_m16n8k16: 16-bit inputs only");
+  if constexpr (T == DType::bf16) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+        "{%0, %1, %2, %3};\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+  } else {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+        "{%0, %1, %2, %3};\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+  }
+}
+
+// ---- Sparse mma (PTX ISA 9.7.14.6, "mma.sp", shape m16n8k32 for .f16/.bf16) -------------------------------------
+// D = A . B + D where A is the 16x32 dense tile given as its 16x16 compressed values (4 regs, the dense m16n8k16 A
+// fragment of the compressed tile) plus the metadata register `e`; B is 32x8 (4 regs). kSelector (the sparsity
+// selector F) says which lane pair supplies the metadata: 0 -> lanes with q = 0, 1; 1 -> q = 2, 3. It must be an
+// immediate, hence a template parameter and the "n" constraint. We use ::ordered_metadata: the plain form draws a
+// ptxas advisory on nvcc 13, and ordered nibbles are what our compressor writes anyway (notes section 2).
+template <DType T, int kSelector>
+__device__ __forceinline__ void mma_sp_m16n8k32(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[4],
+                                                uint32_t e) {
+  static_assert(T == DType::bf16 || T == DType::fp16, "mma_sp_m16n8k32: 16-bit inputs only");
+  static_assert(kSelector == 0 || kSelector == 1, "m16n8k32 has two sparsity selectors: 0 and 1");
+  if constexpr (T == DType::bf16) {
+    asm volatile(
+        "mma.sp::ordered_metadata.sync.aligned.m16n8k32.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, "
+        "{%4, %5, %6, %7}, {%8, %9, %10, %11}, {%0, %1, %2, %3}, %12, %13;\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(e),
+          "n"(kSelector));
+  } else {
+    asm volatile(
+        "mma.sp::ordered_metadata.sync.aligned.m16n8k32.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, "
+        "{%4, %5, %6, %7}, {%8, %9, %10, %11}, {%0, %1, %2, %3}, %12, %13;\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(e),
+          "n"(kSelector));
+  }
+}
+
+}  // namespace sparse24::ptx

@@ -1,0 +1,106 @@
+// The 2:4 format: prune, compress, decompress, validate and reorder, on the CPU (reference) and on the GPU.
+//
+// The two implementations agree bit for bit (tests/cpu/test_format.cpp, tests/gpu/test_format_gpu.cu).
+// All functions work on raw element bits (uint16_t for the 16-bit types), so they never round anything and the
+// CPU and GPU versions cannot disagree through float arithmetic.
+//
+// Canonical compressed form (the interchange format; notes/sparse-tensor-cores.md section 2):
+//   values: M x K/2 elements, row-major. Chunk c of row r (dense columns 4c..4c+3) keeps two elements, the one
+//           with the lower dense index first.
+//   meta:   M x K/8 bytes, row-major. Chunk c of a row is nibble c of the row, packed LSB-first along K: byte c/2,
+//           low nibble for even c. Nibble = idx0 | idx1 << 2 with idx0 < idx1 (ordered metadata), so the only
+//           valid nibbles are 0x4 (0,1), 0x8 (0,2), 0xC (0,3), 0x9 (1,2), 0xD (1,3), 0xE (2,3).
+//
+//      dense row:   | a b c d | e f g h | ...        chunk 0 keeps (a, c): nibble 0 | 2<<2 = 0x8
+//      values row:  | a c | f h | ...                chunk 1 keeps (f, h): nibble 1 | 3<<2 = 0xD
+//      meta byte 0: 0xD8  (chunk 0 in bits 3:0, chunk 1 in bits 7:4)
+//
+// Selection rule, shared by prune and compress: keep the two elements of largest magnitude; on equal magnitudes
+// the lower index wins; -0.0 is zero; NaN counts as larger than every number (so it is never silently dropped).
+// Compressing a matrix that is already 2:4 therefore keeps every nonzero, and a chunk with fewer than two
+// nonzeros gets a valid code: all zero -> 0x4, one nonzero at i > 0 -> (0, i), at 0 -> (0, 1).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "kernels/common/dtype.h"
+
+namespace sparse24::format {
+
+// Thrown for every bad input (shape, not-2:4 data, invalid metadata); the message names the rule and, for data,
+// the first offending row and chunk.
+struct FormatError : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
+// ---- Sizes and the byte accounting ----------------------------------------------------------------------------
+// Canonical shapes need K % 8 == 0 (two chunks per metadata byte) and M >= 1, K >= 8.
+int64_t compressed_cols(int64_t K);       // K / 2
+int64_t meta_bytes_per_row(int64_t K);    // K / 8
+
+// Storage of one chunk of 4 dense elements of `elem_bits` bits: 2 kept values + a 4-bit nibble.
+struct ByteAccount {
+  int dense_bits_per_group;        // 4 * elem_bits
+  int compressed_bits_per_group;   // 2 * elem_bits + 4
+  double fraction_saved;           // 1 - compressed / dense
+  double meta_over_values;         // 4 / (2 * elem_bits)
+};
+ByteAccount byte_account(int elem_bits);
+
+// ---- Metadata layouts -----------------------------------------------------------------------------------------
+enum class MetaLayout : int {
+  Canonical,     // M x K/8 bytes, row-major nibbles (above)
+  // Lane blocks for 16-bit m16n8k32 mma.sp (notes section 4): one 128-byte block per (32-row group, 32-wide
+  // k-step); 32-bit word `lane` of a block is exactly the `e` register of that lane, serving the block's two m16
+  // tiles with selector F = 0 (rows 0..15) and F = 1 (rows 16..31). Inside a block, for row r and column k:
+  //   lane = 4*(r%8) + 2*(r/16) + (k/16),   bit = 16*((r%16)/8) + 4*((k%16)/4)
+  // Blocks are ordered [row group][k-step], so one row group's metadata for a k-tile of BK columns is
+  // BK/32 * 128 contiguous bytes. Needs M % 32 == 0 and K % 32 == 0.
+  LaneBlocks16,
+};
+const char* name(MetaLayout l);
+// Bytes of metadata in layout `l` (M*K/8 for every layout; throws FormatError if the shape does not fit `l`).
+size_t meta_bytes(MetaLayout l, int64_t M, int64_t K);
+
+// ---- CPU reference --------------------------------------------------------------------------------------------
+// dense/pruned: M x K row-major raw bits. values: M x K/2. meta: canonical, M x K/8 bytes.
+void prune(DType t, const uint16_t* dense, int64_t M, int64_t K, uint16_t* pruned);
+void compress(DType t, const uint16_t* pruned, int64_t M, int64_t K, uint16_t* values, uint8_t* meta);
+void decompress(DType t, const uint16_t* values, const uint8_t* meta, int64_t M, int64_t K, uint16_t* dense);
+
+struct Violation {
+  bool ok = true;
+  int64_t row = -1, chunk = -1;   // first offending (row, chunk), row-major order
+  std::string message;            // empty when ok
+};
+Violation validate_dense(DType t, const uint16_t* dense, int64_t M, int64_t K);  // at most 2 nonzeros per chunk
+Violation validate_meta(const uint8_t* meta, int64_t M, int64_t K);              // every nibble one of the six
+
+// canonical -> layout `to`, and back (the inverse is for tests and for reading a kernel's metadata).
+void reorder_meta(MetaLayout to, const uint8_t* canonical, int64_t M, int64_t K, uint8_t* out);
+void reorder_meta_to_canonical(MetaLayout from, const uint8_t* in, int64_t M, int64_t K, uint8_t* canonical);
+
+// ---- GPU (device pointers, asynchronous on `stream`, same results bit for bit) -----------------------------------
+// Shapes are checked on the host before launch (FormatError); data errors found on the GPU are reported by
+// validate_* (which synchronize on the stream to read the answer back). The kernels move whole chunks per access,
+// so dense/pruned pointers must be 16-byte aligned, values 8-byte and a LaneBlocks16 output 4-byte (cudaMalloc
+// gives 256; checked, FormatError); metadata inputs may sit at any address.
+namespace gpu {
+void prune(DType t, const uint16_t* dense, int64_t M, int64_t K, uint16_t* pruned, void* stream = nullptr);
+// compress never fails on the GPU: it applies the selection rule, which drops nonzeros of a non-2:4 input.
+// Run validate_dense first when the input is not known to be 2:4.
+void compress(DType t, const uint16_t* pruned, int64_t M, int64_t K, uint16_t* values, uint8_t* meta,
+              void* stream = nullptr);
+// An invalid nibble decodes as if it were 0x4; run validate_meta first on untrusted metadata.
+void decompress(DType t, const uint16_t* values, const uint8_t* meta, int64_t M, int64_t K, uint16_t* dense,
+                void* stream = nullptr);
+Violation validate_dense(DType t, const uint16_t* dense, int64_t M, int64_t K, void* stream = nullptr);
+Violation validate_meta(const uint8_t* meta, int64_t M, int64_t K, void* stream = nullptr);
+void reorder_meta(MetaLayout to, const uint8_t* canonical, int64_t M, int64_t K, uint8_t* out,
+                  void* stream = nullptr);
+}  // namespace gpu
+
+}  // namespace sparse24::format
