@@ -1,0 +1,770 @@
+// CPU tests of the 2:4 format (kernels/format/format.h): golden values worked by hand, random round trips, the
+// LaneBlocks16 layout against the m16n8k32 fragment description, the byte accounting, and every bad input.
+//
+// Element values are written as raw fp16 bits (the rule is the same for bf16: only the sign bit matters):
+//   1.0 = 0x3C00, 2.0 = 0x4000, 3.0 = 0x4200, 4.0 = 0x4400, 8.0 = 0x4800, 0.5 = 0x3800, 0.25 = 0x3400,
+//   65504 (largest finite) = 0x7BFF, inf = 0x7C00, NaN = 0x7E00, smallest subnormal = 0x0001, -x = x | 0x8000.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/common/dtype.h"
+#include "kernels/format/format.h"
+
+namespace {
+
+namespace f = sparse24::format;
+using sparse24::DType;
+using f::MetaLayout;
+
+constexpr DType kBothTypes[] = {DType::fp16, DType::bf16};
+
+constexpr uint16_t kZ = 0x0000, kNZ = 0x8000;   // +0.0 and -0.0
+constexpr uint16_t kOne = 0x3C00, kTwo = 0x4000, kThree = 0x4200, kFour = 0x4400, kEight = 0x4800;
+constexpr uint16_t kHalf = 0x3800, kQuarter = 0x3400, kMax = 0x7BFF, kInf = 0x7C00, kNaN = 0x7E00, kSub = 0x0001;
+constexpr uint16_t neg(uint16_t x) { return static_cast<uint16_t>(x | 0x8000); }
+
+#define REQUIRE_FORMAT_ERROR(expr, text)        \
+  do {                                          \
+    REQUIRE_THROWS_AS(expr, f::FormatError);    \
+    REQUIRE_THROWS_WITH(expr, Catch::Contains(text)); \
+  } while (0)
+
+// ---- Whole-matrix helpers ---------------------------------------------------------------------------------------
+
+std::vector<uint16_t> prune_all(DType t, const std::vector<uint16_t>& dense, int64_t M, int64_t K) {
+  std::vector<uint16_t> out(static_cast<size_t>(M * K), 0xDEAD);
+  f::prune(t, dense.data(), M, K, out.data());
+  return out;
+}
+
+struct Compressed {
+  std::vector<uint16_t> values;
+  std::vector<uint8_t> meta;
+};
+
+Compressed compress_all(DType t, const std::vector<uint16_t>& pruned, int64_t M, int64_t K) {
+  Compressed c{std::vector<uint16_t>(static_cast<size_t>(M * K / 2), 0xDEAD),
+               std::vector<uint8_t>(static_cast<size_t>(M * K / 8), 0xFF)};
+  f::compress(t, pruned.data(), M, K, c.values.data(), c.meta.data());
+  return c;
+}
+
+std::vector<uint16_t> decompress_all(DType t, const Compressed& c, int64_t M, int64_t K) {
+  std::vector<uint16_t> out(static_cast<size_t>(M * K), 0xDEAD);
+  f::decompress(t, c.values.data(), c.meta.data(), M, K, out.data());
+  return out;
+}
+
+uint32_t nibble_at(const std::vector<uint8_t>& meta, int64_t K, int64_t row, int64_t chunk) {
+  return (meta[static_cast<size_t>(row * (K / 8) + chunk / 2)] >> (4 * (chunk % 2))) & 0xFu;
+}
+
+void set_nibble(std::vector<uint8_t>& meta, int64_t K, int64_t row, int64_t chunk, uint32_t nibble) {
+  uint8_t& b = meta[static_cast<size_t>(row * (K / 8) + chunk / 2)];
+  const int shift = 4 * static_cast<int>(chunk % 2);
+  b = static_cast<uint8_t>((b & ~(0xF << shift)) | (nibble << shift));
+}
+
+bool is_zero(uint16_t x) { return (x & 0x7FFF) == 0; }
+
+// ---- Random inputs that exercise every rule: degenerate chunks, ties, -0.0, NaN and inf ---------------------------
+
+std::vector<uint16_t> random_dense(int64_t M, int64_t K, uint32_t seed) {
+  std::mt19937 rng(seed);
+  auto bits = [&] { return static_cast<uint16_t>(rng()); };
+  auto zero = [&] { return (rng() & 1) ? kNZ : kZ; };
+  auto sign = [&](uint16_t x) { return (rng() & 1) ? neg(x) : x; };
+  static constexpr uint16_t kSpecial[] = {kInf, kNaN, neg(kInf), 0x7C01, 0x7F80, 0x7FC0, 0xFFFF, kMax, kSub, kNZ, kZ};
+  std::vector<uint16_t> x(static_cast<size_t>(M * K));
+  for (size_t i = 0; i < x.size(); i += 4) {
+    uint16_t* c = &x[i];
+    switch (rng() % 10) {
+      case 0:   // all zero, with both signs
+        for (int j = 0; j < 4; ++j) c[j] = zero();
+        break;
+      case 1:   // a single nonzero
+        for (int j = 0; j < 4; ++j) c[j] = zero();
+        c[rng() % 4] = sign(kOne);
+        break;
+      case 2: {  // exactly two nonzeros
+        for (int j = 0; j < 4; ++j) c[j] = zero();
+        const int a = static_cast<int>(rng() % 4), b = (a + 1 + static_cast<int>(rng() % 3)) % 4;
+        c[a] = static_cast<uint16_t>(bits() | 1);   // | 1: never a zero
+        c[b] = static_cast<uint16_t>(bits() | 1);
+        break;
+      }
+      case 3: {  // one magnitude everywhere: the lower index must win
+        const uint16_t v = bits();
+        for (int j = 0; j < 4; ++j) c[j] = sign(v);
+        break;
+      }
+      case 4: {  // ties among a few magnitudes
+        const uint16_t v[2] = {bits(), bits()};
+        for (int j = 0; j < 4; ++j) c[j] = sign(v[rng() % 2]);
+        break;
+      }
+      case 5:    // NaN, inf, extremes
+        for (int j = 0; j < 4; ++j) c[j] = kSpecial[rng() % (sizeof(kSpecial) / sizeof(kSpecial[0]))];
+        break;
+      default:
+        for (int j = 0; j < 4; ++j) c[j] = bits();
+    }
+  }
+  return x;
+}
+
+// A 2:4 matrix not made by prune: up to two nonzeros per chunk anywhere, +0.0 elsewhere.
+std::vector<uint16_t> random_sparse(int64_t M, int64_t K, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<uint16_t> x(static_cast<size_t>(M * K), kZ);
+  for (size_t i = 0; i < x.size(); i += 4)
+    for (int n = static_cast<int>(rng() % 3); n > 0; --n) x[i + rng() % 4] = static_cast<uint16_t>(rng() | 1);
+  return x;
+}
+
+std::vector<uint8_t> random_bytes(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<uint8_t> b(n);
+  for (auto& x : b) x = static_cast<uint8_t>(rng());
+  return b;
+}
+
+std::vector<uint8_t> random_valid_meta(int64_t M, int64_t K, uint32_t seed) {
+  static constexpr uint8_t kValid[] = {0x4, 0x8, 0xC, 0x9, 0xD, 0xE};
+  std::mt19937 rng(seed);
+  std::vector<uint8_t> m(static_cast<size_t>(M * K / 8));
+  for (auto& b : m) b = static_cast<uint8_t>(kValid[rng() % 6] | (kValid[rng() % 6] << 4));
+  return m;
+}
+
+// Independent statement of the selection rule: sort the four indices by (magnitude key descending, index
+// ascending), keep the first two, write them in increasing order.
+uint32_t oracle_nibble(const uint16_t* x) {
+  int idx[4] = {0, 1, 2, 3};
+  std::stable_sort(idx, idx + 4, [&](int a, int b) { return (x[a] & 0x7FFF) > (x[b] & 0x7FFF); });
+  return static_cast<uint32_t>(std::min(idx[0], idx[1]) | (std::max(idx[0], idx[1]) << 2));
+}
+
+// Real values, to check that the bit-key order is the magnitude order.
+double fp16_value(uint16_t h) {
+  const int e = (h >> 10) & 0x1F, m = h & 0x3FF;
+  const double mag = e == 0 ? std::ldexp(m, -24) : (e == 31 ? std::numeric_limits<double>::infinity()
+                                                            : std::ldexp(1024 + m, e - 25));
+  return (h & 0x8000) ? -mag : mag;
+}
+double bf16_value(uint16_t b) {
+  const int e = (b >> 7) & 0xFF, m = b & 0x7F;
+  const double mag = e == 0 ? std::ldexp(m, -133) : (e == 255 ? std::numeric_limits<double>::infinity()
+                                                              : std::ldexp(128 + m, e - 134));
+  return (b & 0x8000) ? -mag : mag;
+}
+bool is_nan(DType t, uint16_t x) {
+  return t == DType::fp16 ? ((x & 0x7C00) == 0x7C00 && (x & 0x3FF) != 0) : ((x & 0x7F80) == 0x7F80 && (x & 0x7F) != 0);
+}
+
+}  // namespace
+
+// =====================================================================================================================
+// Golden values worked by hand
+// =====================================================================================================================
+
+TEST_CASE("format: the example of format.h's header comment", "[format]") {
+  // | a b c d | e f g h |  with a = 3, b = 1, c = -2, d = 0.5, e = 0.25, f = 4, g = -0.5, h = -8.
+  // Chunk 0 keeps a, c (|3|, |-2|): (0,2) = 0x8. Chunk 1 keeps f, h (|4|, |-8|): (1,3) = 0xD. Meta byte 0xD8.
+  const uint16_t a = kThree, b = kOne, c = neg(kTwo), d = kHalf, e = kQuarter, f_ = kFour, g = neg(kHalf),
+                 h = neg(kEight);
+  for (DType t : kBothTypes) {
+    const std::vector<uint16_t> dense = {a, b, c, d, e, f_, g, h};
+    const auto pruned = prune_all(t, dense, 1, 8);
+    CHECK(pruned == std::vector<uint16_t>{a, kZ, c, kZ, kZ, f_, kZ, h});
+    const auto comp = compress_all(t, pruned, 1, 8);
+    CHECK(comp.values == std::vector<uint16_t>{a, c, f_, h});
+    CHECK(comp.meta == std::vector<uint8_t>{0xD8});
+    CHECK(decompress_all(t, comp, 1, 8) == pruned);
+    CHECK(f::validate_dense(t, pruned.data(), 1, 8).ok);
+    CHECK(f::validate_meta(comp.meta.data(), 1, 8).ok);
+  }
+}
+
+TEST_CASE("format: one chunk at a time, nibbles worked by hand", "[format]") {
+  struct Case {
+    const char* what;
+    uint16_t x[4];
+    uint32_t nibble;
+  };
+  const Case cases[] = {
+      // Degenerate chunks: missing elements come from the lowest-indexed zeros.
+      {"all zero", {kZ, kZ, kZ, kZ}, 0x4},
+      {"single nonzero at 0", {kOne, kZ, kZ, kZ}, 0x4},
+      {"single nonzero at 1", {kZ, kOne, kZ, kZ}, 0x4},
+      {"single nonzero at 2", {kZ, kZ, kOne, kZ}, 0x8},
+      {"single nonzero at 3", {kZ, kZ, kZ, kOne}, 0xC},
+      // Exactly two nonzeros: all six codes.
+      {"two at (0,1)", {kOne, kTwo, kZ, kZ}, 0x4},
+      {"two at (0,2)", {kOne, kZ, kTwo, kZ}, 0x8},
+      {"two at (0,3)", {kOne, kZ, kZ, kTwo}, 0xC},
+      {"two at (1,2)", {kZ, kOne, kTwo, kZ}, 0x9},
+      {"two at (1,3)", {kZ, kOne, kZ, kTwo}, 0xD},
+      {"two at (2,3)", {kZ, kZ, kOne, kTwo}, 0xE},
+      // Four nonzeros: the two largest magnitudes, all six codes again.
+      {"drop 2,3", {kFour, neg(kEight), kTwo, kThree}, 0x4},
+      {"drop 1,3", {kThree, kOne, kFour, kTwo}, 0x8},
+      {"drop 1,2", {kFour, kOne, kTwo, kThree}, 0xC},
+      {"drop 0,3", {kOne, kFour, kThree, kTwo}, 0x9},
+      {"drop 0,2", {kOne, kFour, kTwo, kThree}, 0xD},
+      {"drop 0,1", {kOne, kTwo, kThree, kFour}, 0xE},
+      // -0.0 is zero: it loses to the smallest subnormal, and ties with +0.0 by index.
+      {"-0.0 and one", {kNZ, kOne, kZ, kNZ}, 0x4},
+      {"all -0.0", {kNZ, kNZ, kNZ, kNZ}, 0x4},
+      {"-0.0 before a nonzero at 3", {kZ, kNZ, kZ, kTwo}, 0xC},
+      {"subnormals beat -0.0", {kNZ, kSub, kZ, neg(kSub)}, 0xD},
+      // Ties: the lower index wins, whatever the signs.
+      {"three-way tie", {kTwo, neg(kTwo), kTwo, kOne}, 0x4},
+      {"tie for the last place", {kOne, kThree, neg(kThree), kThree}, 0x9},
+      {"two ties", {kHalf, kOne, kHalf, neg(kOne)}, 0xD},
+      {"all equal", {kOne, kOne, kOne, kOne}, 0x4},
+      // NaN counts as larger than every number, inf included.
+      {"NaN beats inf and max", {kInf, kNaN, kMax, kOne}, 0x4},
+      {"negative NaN kept", {kOne, kTwo, kThree, neg(kNaN)}, 0xE},
+      {"NaN with -inf", {kZ, neg(kInf), kZ, kNaN}, 0xD},
+      {"two NaNs beat the largest finite", {kMax, 0x7C01, kMax, kNaN}, 0xD},
+  };
+  for (DType t : kBothTypes)
+    for (const Case& cs : cases)
+      for (int64_t at = 0; at < 2; ++at) {   // the chunk in the low (chunk 0) and the high (chunk 1) nibble
+        INFO(cs.what << ", dtype " << sparse24::name(t) << ", chunk " << at);
+        std::vector<uint16_t> dense(8, kZ);
+        std::copy(cs.x, cs.x + 4, dense.begin() + 4 * at);
+        const int i0 = static_cast<int>(cs.nibble & 3), i1 = static_cast<int>(cs.nibble >> 2);
+        std::vector<uint16_t> want_pruned(8, kZ);
+        want_pruned[static_cast<size_t>(4 * at + i0)] = cs.x[i0];
+        want_pruned[static_cast<size_t>(4 * at + i1)] = cs.x[i1];
+        // The other chunk is all zero: code 0x4, values (0, 0).
+        std::vector<uint16_t> want_values(4, kZ);
+        want_values[static_cast<size_t>(2 * at)] = cs.x[i0];
+        want_values[static_cast<size_t>(2 * at + 1)] = cs.x[i1];
+        const uint8_t want_meta = static_cast<uint8_t>(at == 0 ? (cs.nibble | 0x40) : (0x4 | (cs.nibble << 4)));
+
+        const auto pruned = prune_all(t, dense, 1, 8);
+        CHECK(pruned == want_pruned);
+        CHECK(oracle_nibble(cs.x) == cs.nibble);   // the hand-worked nibble agrees with the sorted statement
+        const auto comp = compress_all(t, pruned, 1, 8);
+        CHECK(comp.values == want_values);
+        CHECK(comp.meta == std::vector<uint8_t>{want_meta});
+        CHECK(decompress_all(t, comp, 1, 8) == pruned);
+      }
+}
+
+TEST_CASE("format: a kept -0.0 keeps its bits, a dropped one becomes +0.0", "[format]") {
+  const std::vector<uint16_t> dense = {kNZ, kOne, kZ, kNZ, kNZ, kNZ, kNZ, kNZ};
+  const auto pruned = prune_all(DType::fp16, dense, 1, 8);
+  CHECK(pruned == std::vector<uint16_t>{kNZ, kOne, kZ, kZ, kNZ, kNZ, kZ, kZ});
+  const auto comp = compress_all(DType::fp16, pruned, 1, 8);
+  CHECK(comp.values == std::vector<uint16_t>{kNZ, kOne, kNZ, kNZ});
+  CHECK(comp.meta == std::vector<uint8_t>{0x44});
+}
+
+TEST_CASE("format: several rows, nibbles packed LSB-first along K", "[format]") {
+  // Row 0 chunks: (0,1) (0,2) (0,3) (1,2) -> nibbles 4 8 C 9 -> bytes 0x84 0x9C.
+  // Row 1 chunks: (1,3) (2,3) (0,1) (0,3) -> nibbles D E 4 C -> bytes 0xED 0xC4.
+  const int64_t M = 2, K = 16;
+  const uint16_t v1 = 0x3C01, v2 = 0x3C02, v3 = 0x3C03, v4 = 0x3C04, v5 = 0x3C05, v6 = 0x3C06, v7 = 0x3C07,
+                 v8 = 0x3C08, w1 = 0xBC01, w2 = 0xBC02, w3 = 0xBC03, w4 = 0xBC04, w5 = 0xBC05, w6 = 0xBC06;
+  const std::vector<uint16_t> dense = {
+      v1, v2, kZ, kZ, /**/ v3, kZ, v4, kZ, /**/ v5, kZ, kZ, v6, /**/ kZ, v7, v8, kZ,   // row 0
+      kZ, w1, kZ, w2, /**/ kZ, kZ, w3, w4, /**/ w5, kZ, kZ, kZ, /**/ kZ, kZ, kZ, w6,   // row 1
+  };
+  for (DType t : kBothTypes) {
+    const auto comp = compress_all(t, dense, M, K);
+    CHECK(comp.meta == std::vector<uint8_t>{0x84, 0x9C, 0xED, 0xC4});
+    CHECK(comp.values == std::vector<uint16_t>{v1, v2, v3, v4, v5, v6, v7, v8, w1, w2, w3, w4, w5, kZ, kZ, w6});
+    CHECK(decompress_all(t, comp, M, K) == dense);
+    CHECK(prune_all(t, dense, M, K) == dense);   // already 2:4: prune changes nothing
+  }
+}
+
+TEST_CASE("format: bf16 row worked by hand", "[format]") {
+  // bf16: 1.0 = 0x3F80, 2.0 = 0x4000, 3.0 = 0x4040, -4.0 = 0xC080, NaN = 0x7FC0.
+  // Chunk 0 keeps -4 and 3: (1,3) = 0xD. Chunk 1 is NaN plus -0.0s: NaN at 2 and the lowest zero, (0,2) = 0x8.
+  const std::vector<uint16_t> dense = {0x3F80, 0xC080, 0x4000, 0x4040, kZ, kNZ, 0x7FC0, kZ};
+  const auto pruned = prune_all(DType::bf16, dense, 1, 8);
+  CHECK(pruned == std::vector<uint16_t>{kZ, 0xC080, kZ, 0x4040, kZ, kZ, 0x7FC0, kZ});
+  const auto comp = compress_all(DType::bf16, pruned, 1, 8);
+  CHECK(comp.values == std::vector<uint16_t>{0xC080, 0x4040, kZ, 0x7FC0});
+  CHECK(comp.meta == std::vector<uint8_t>{0x8D});
+}
+
+TEST_CASE("format: decompress worked by hand", "[format]") {
+  const std::vector<uint16_t> values = {0x1111, 0x2222, 0x3333, 0x4444, 0x5555, 0x6666, 0x7777, 0x8888};
+  const std::vector<uint8_t> meta = {0xE9, 0xC4};   // chunks: (1,2) (2,3) (0,1) (0,3)
+  std::vector<uint16_t> dense(16, 0xDEAD);
+  f::decompress(DType::fp16, values.data(), meta.data(), 1, 16, dense.data());
+  CHECK(dense == std::vector<uint16_t>{kZ, 0x1111, 0x2222, kZ, kZ, kZ, 0x3333, 0x4444, 0x5555, 0x6666, kZ, kZ,
+                                       0x7777, kZ, kZ, 0x8888});
+}
+
+TEST_CASE("format: validate reports nothing on good input", "[format]") {
+  const std::vector<uint16_t> dense = {kOne, kNZ, kTwo, kNZ, kNZ, kNZ, kNZ, kNZ};   // -0.0 is zero
+  const f::Violation v = f::validate_dense(DType::fp16, dense.data(), 1, 8);
+  CHECK(v.ok);
+  CHECK(v.row == -1);
+  CHECK(v.chunk == -1);
+  CHECK(v.message.empty());
+  const std::vector<uint8_t> meta = {0x4C, 0xE9};
+  const f::Violation w = f::validate_meta(meta.data(), 1, 16);
+  CHECK(w.ok);
+  CHECK(w.message.empty());
+}
+
+// =====================================================================================================================
+// Properties on random inputs
+// =====================================================================================================================
+
+TEST_CASE("format: random round trips", "[format]") {
+  const std::pair<int64_t, int64_t> shapes[] = {{1, 8}, {3, 64}, {7, 40}, {64, 128}, {33, 264}};
+  for (DType t : kBothTypes)
+    for (const auto& [M, K] : shapes)
+      for (uint32_t seed : {1u, 2u, 3u, 4u}) {
+        INFO("dtype " << sparse24::name(t) << ", " << M << " x " << K << ", seed " << seed);
+        const auto dense = random_dense(M, K, seed);
+        const auto pruned = prune_all(t, dense, M, K);
+        REQUIRE(f::validate_dense(t, pruned.data(), M, K).ok);
+        CHECK(prune_all(t, pruned, M, K) == pruned);   // idempotent, bit for bit
+        const auto comp = compress_all(t, pruned, M, K);
+        REQUIRE(f::validate_meta(comp.meta.data(), M, K).ok);
+        CHECK(decompress_all(t, comp, M, K) == pruned);
+
+        int64_t bad_chunks = 0, nz_pruned = 0, nz_values = 0;
+        for (int64_t i = 0; i < M * K; i += 4) {
+          const uint16_t* x = &dense[static_cast<size_t>(i)];
+          // The kept pair is the independent oracle's; kept elements keep their bits, the rest are +0.0.
+          const uint32_t want = oracle_nibble(x);
+          if (nibble_at(comp.meta, K, i / K, (i % K) / 4) != want) ++bad_chunks;
+          for (int j = 0; j < 4; ++j) {
+            const bool kept = j == static_cast<int>(want & 3) || j == static_cast<int>(want >> 2);
+            if (pruned[static_cast<size_t>(i + j)] != (kept ? x[j] : kZ)) ++bad_chunks;
+          }
+        }
+        CHECK(bad_chunks == 0);
+        // Compressing the pruned matrix keeps every nonzero.
+        for (uint16_t x : pruned) nz_pruned += !is_zero(x);
+        for (uint16_t x : comp.values) nz_values += !is_zero(x);
+        CHECK(nz_pruned == nz_values);
+      }
+}
+
+TEST_CASE("format: compress then decompress restores any 2:4 matrix", "[format]") {
+  for (DType t : kBothTypes)
+    for (uint32_t seed : {11u, 12u, 13u}) {
+      const int64_t M = 17, K = 96;
+      const auto sparse = random_sparse(M, K, seed);
+      REQUIRE(f::validate_dense(t, sparse.data(), M, K).ok);
+      const auto comp = compress_all(t, sparse, M, K);
+      CHECK(f::validate_meta(comp.meta.data(), M, K).ok);
+      CHECK(decompress_all(t, comp, M, K) == sparse);
+      CHECK(prune_all(t, sparse, M, K) == sparse);
+    }
+}
+
+TEST_CASE("format: prune keeps the two largest magnitudes as real numbers", "[format]") {
+  // The bit-key order must be the order of |x| for every non-NaN value; checked here with double arithmetic.
+  for (DType t : kBothTypes) {
+    std::mt19937 rng(99);
+    auto mag = [&](uint16_t e) { return std::fabs(t == DType::fp16 ? fp16_value(e) : bf16_value(e)); };
+    int64_t wrong = 0;
+    for (int n = 0; n < 20000; ++n) {
+      std::vector<uint16_t> dense(8, kZ);
+      for (int j = 0; j < 4; ++j) {
+        uint16_t e;
+        do e = static_cast<uint16_t>(rng() >> (rng() % 8));   // spread over many exponents, small ones included
+        while (is_nan(t, e));
+        dense[static_cast<size_t>(j)] = (rng() % 4 == 0) ? neg(e) : e;
+      }
+      const auto comp = compress_all(t, prune_all(t, dense, 1, 8), 1, 8);
+      const int i0 = comp.meta[0] & 3, i1 = (comp.meta[0] >> 2) & 3;
+      for (int a : {i0, i1})
+        for (int d = 0; d < 4; ++d) {
+          if (d == i0 || d == i1) continue;
+          const double ma = mag(dense[static_cast<size_t>(a)]), md = mag(dense[static_cast<size_t>(d)]);
+          // A kept element is larger than a dropped one, or as large and earlier.
+          if (!(ma > md || (ma == md && a < d))) ++wrong;
+        }
+    }
+    CHECK(wrong == 0);
+  }
+}
+
+// =====================================================================================================================
+// LaneBlocks16
+// =====================================================================================================================
+
+namespace {
+
+// Word `lane` of lane block (row group rg, k-step ks), written straight from the m16n8k32 metadata fragment
+// (notes/sparse-tensor-cores.md section 3), independently of the formula in format.h: lane = 4g + q; q = 0,1
+// serve the block's first m16 tile (F = 0), q = 2,3 the second (F = 1); even q covers k 0..15, odd q k 16..31;
+// bits 15:0 hold row g of the tile, bits 31:16 row g + 8, four nibbles each, LSB-first along K.
+uint32_t fragment_word(const std::vector<uint8_t>& canonical, int64_t K, int64_t rg, int64_t ks, int lane) {
+  const int g = lane / 4, q = lane % 4;
+  const int64_t row = 32 * rg + 16 * (q / 2) + g;
+  const int64_t first_chunk = (32 * ks + 16 * (q % 2)) / 4;
+  uint32_t w = 0;
+  for (int j = 0; j < 4; ++j) {
+    w |= nibble_at(canonical, K, row, first_chunk + j) << (4 * j);
+    w |= nibble_at(canonical, K, row + 8, first_chunk + j) << (16 + 4 * j);
+  }
+  return w;
+}
+
+std::vector<uint8_t> reorder_all(const std::vector<uint8_t>& canonical, int64_t M, int64_t K) {
+  std::vector<uint8_t> out(f::meta_bytes(MetaLayout::LaneBlocks16, M, K), 0xA5);
+  f::reorder_meta(MetaLayout::LaneBlocks16, canonical.data(), M, K, out.data());
+  return out;
+}
+
+// Where a single marked nibble lands: returns (byte, shift) of the only nonzero nibble of the reordered buffer.
+std::pair<int64_t, int> landing(int64_t M, int64_t K, int64_t row, int64_t k) {
+  std::vector<uint8_t> canonical(static_cast<size_t>(M * K / 8), 0);
+  set_nibble(canonical, K, row, k / 4, 0xF);
+  const auto out = reorder_all(canonical, M, K);
+  std::pair<int64_t, int> at{-1, -1};
+  int found = 0;
+  for (size_t i = 0; i < out.size(); ++i)
+    for (int s : {0, 4})
+      if ((out[i] >> s) & 0xF) {
+        at = {static_cast<int64_t>(i), s};
+        ++found;
+      }
+  return found == 1 ? at : std::pair<int64_t, int>{-2, -2};
+}
+
+}  // namespace
+
+TEST_CASE("format: LaneBlocks16 positions worked by hand", "[format]") {
+  // Row 17, k 40, M = 64, K = 64: row group 0, k-step 1 -> block 1 (blocks ordered [row group][k-step], 2 k-steps
+  // per row group). Block row 17 is row 1 of the second m16 tile (F = 1): g = 1, bits 15:0. k 40 is block column
+  // 8: even q, so q = 2 (F = 1) -> lane 4*1 + 2 = 6; nibble (8 % 16) / 4 = 2 -> bits 11:8.
+  // Byte = 128 * 1 + 4 * 6 + 1 = 153, low nibble.
+  CHECK(landing(64, 64, 17, 40) == std::pair<int64_t, int>{153, 0});
+  CHECK(landing(32, 32, 0, 0) == std::pair<int64_t, int>{0, 0});     // lane 0, bits 3:0
+  CHECK(landing(32, 32, 8, 0) == std::pair<int64_t, int>{2, 0});     // row g + 8: lane 0, bits 19:16
+  CHECK(landing(32, 32, 0, 16) == std::pair<int64_t, int>{4, 0});    // k 16..31: odd q, lane 1
+  CHECK(landing(32, 32, 16, 0) == std::pair<int64_t, int>{8, 0});    // second tile: q = 2, lane 2
+  CHECK(landing(32, 32, 1, 0) == std::pair<int64_t, int>{16, 0});    // g = 1: lane 4
+  CHECK(landing(32, 32, 5, 20) == std::pair<int64_t, int>{84, 4});   // lane 21, bits 7:4
+  CHECK(landing(32, 32, 31, 31) == std::pair<int64_t, int>{127, 4}); // lane 31, bits 31:28
+  CHECK(landing(64, 64, 32, 0) == std::pair<int64_t, int>{256, 0});  // second row group starts at block 2
+  // Row 40, k 100, M = 64, K = 128: block 1 * 4 + 3 = 7; block row 8 -> g 0, bits 31:16; block column 4 -> lane 0,
+  // nibble 1 -> bits 23:20. Byte 7 * 128 + 2 = 898, high nibble.
+  CHECK(landing(64, 128, 40, 100) == std::pair<int64_t, int>{898, 4});
+}
+
+TEST_CASE("format: LaneBlocks16 words equal the m16n8k32 metadata fragment", "[format]") {
+  const std::pair<int64_t, int64_t> shapes[] = {{32, 32}, {64, 96}, {96, 256}};
+  for (const auto& [M, K] : shapes)
+    for (uint32_t seed : {5u, 6u}) {
+      INFO(M << " x " << K << ", seed " << seed);
+      const auto canonical = random_bytes(static_cast<size_t>(M * K / 8), seed);
+      const auto out = reorder_all(canonical, M, K);
+      int64_t wrong = 0;
+      for (int64_t rg = 0; rg < M / 32; ++rg)
+        for (int64_t ks = 0; ks < K / 32; ++ks)
+          for (int lane = 0; lane < 32; ++lane) {
+            const size_t at = static_cast<size_t>(128 * (rg * (K / 32) + ks) + 4 * lane);
+            const uint32_t word = out[at] | (out[at + 1] << 8) | (out[at + 2] << 16) |
+                                  (static_cast<uint32_t>(out[at + 3]) << 24);   // little-endian, as a kernel loads it
+            if (word != fragment_word(canonical, K, rg, ks, lane)) ++wrong;
+          }
+      CHECK(wrong == 0);
+    }
+}
+
+TEST_CASE("format: reorder then its inverse is the identity", "[format]") {
+  const std::pair<int64_t, int64_t> shapes[] = {{32, 32}, {32, 64}, {64, 32}, {128, 160}};
+  for (const auto& [M, K] : shapes)
+    for (uint32_t seed : {7u, 8u, 9u}) {
+      INFO(M << " x " << K << ", seed " << seed);
+      // Any bytes (a reorder only moves nibbles) and valid metadata.
+      for (const auto& canonical :
+           {random_bytes(static_cast<size_t>(M * K / 8), seed), random_valid_meta(M, K, seed)}) {
+        const auto out = reorder_all(canonical, M, K);
+        std::vector<uint8_t> back(canonical.size(), 0x5A);
+        f::reorder_meta_to_canonical(MetaLayout::LaneBlocks16, out.data(), M, K, back.data());
+        CHECK(back == canonical);
+        // The canonical "reorder" is a copy, both ways.
+        std::vector<uint8_t> copy(canonical.size(), 0x5A), copy_back(canonical.size(), 0x5A);
+        f::reorder_meta(MetaLayout::Canonical, canonical.data(), M, K, copy.data());
+        f::reorder_meta_to_canonical(MetaLayout::Canonical, copy.data(), M, K, copy_back.data());
+        CHECK(copy == canonical);
+        CHECK(copy_back == canonical);
+      }
+    }
+}
+
+TEST_CASE("format: layout names and sizes", "[format]") {
+  CHECK(std::string(f::name(MetaLayout::Canonical)) == "canonical");
+  CHECK(std::string(f::name(MetaLayout::LaneBlocks16)) == "lane_blocks16");
+  CHECK(f::meta_bytes(MetaLayout::Canonical, 3, 40) == 15u);
+  CHECK(f::meta_bytes(MetaLayout::LaneBlocks16, 64, 96) == 768u);   // 2 x 3 blocks of 128 bytes
+  CHECK(f::compressed_cols(4096) == 2048);
+  CHECK(f::meta_bytes_per_row(4096) == 512);
+}
+
+// =====================================================================================================================
+// Byte accounting
+// =====================================================================================================================
+
+TEST_CASE("format: byte accounting reproduces the paper's numbers", "[format]") {
+  const f::ByteAccount a16 = f::byte_account(16);
+  CHECK(a16.dense_bits_per_group == 64);
+  CHECK(a16.compressed_bits_per_group == 36);       // 2 x 16 value bits + a 4-bit nibble
+  CHECK(a16.fraction_saved == Approx(0.4375));      // 43.75% saved
+  CHECK(a16.meta_over_values == Approx(0.125));     // metadata 12.5% of the 16-bit values
+  const f::ByteAccount a8 = f::byte_account(8);
+  CHECK(a8.dense_bits_per_group == 32);
+  CHECK(a8.compressed_bits_per_group == 20);
+  CHECK(a8.fraction_saved == Approx(0.375));
+  CHECK(a8.meta_over_values == Approx(0.25));
+  // The same numbers from the buffer sizes of a real 16-bit matrix: values + metadata bits per group of 4.
+  const int64_t M = 96, K = 4096;
+  const int64_t value_bits = M * f::compressed_cols(K) * 16;
+  const int64_t meta_bits = static_cast<int64_t>(f::meta_bytes(MetaLayout::Canonical, M, K)) * 8;
+  const int64_t bits = value_bits + meta_bits;
+  CHECK(meta_bits * 8 == value_bits);               // metadata = 1/8 of the values
+  CHECK(bits / (M * K / 4) == a16.compressed_bits_per_group);
+  CHECK(bits % (M * K / 4) == 0);
+  REQUIRE_FORMAT_ERROR(f::byte_account(0), "elem_bits = 0 is less than 1");
+}
+
+// =====================================================================================================================
+// Every bad input
+// =====================================================================================================================
+
+TEST_CASE("format: shapes that the canonical form refuses", "[format]") {
+  std::vector<uint16_t> e(256, kZ);
+  std::vector<uint8_t> m(64, 0x44);
+  const DType t = DType::fp16;
+  using Fn = std::function<void(int64_t, int64_t)>;
+  const std::pair<const char*, Fn> fns[] = {
+      {"prune", [&](int64_t M, int64_t K) { f::prune(t, e.data(), M, K, e.data()); }},
+      {"compress", [&](int64_t M, int64_t K) { f::compress(t, e.data(), M, K, e.data(), m.data()); }},
+      {"decompress", [&](int64_t M, int64_t K) { f::decompress(t, e.data(), m.data(), M, K, e.data()); }},
+      {"validate_dense", [&](int64_t M, int64_t K) { f::validate_dense(t, e.data(), M, K); }},
+      {"validate_meta", [&](int64_t M, int64_t K) { f::validate_meta(m.data(), M, K); }},
+      {"reorder_meta", [&](int64_t M, int64_t K) { f::reorder_meta(MetaLayout::Canonical, m.data(), M, K, m.data()); }},
+      {"reorder_meta",
+       [&](int64_t M, int64_t K) { f::reorder_meta(MetaLayout::LaneBlocks16, m.data(), M, K, m.data()); }},
+      {"reorder_meta_to_canonical",
+       [&](int64_t M, int64_t K) { f::reorder_meta_to_canonical(MetaLayout::Canonical, m.data(), M, K, m.data()); }},
+      {"reorder_meta_to_canonical",
+       [&](int64_t M, int64_t K) { f::reorder_meta_to_canonical(MetaLayout::LaneBlocks16, m.data(), M, K, m.data()); }},
+      {"meta_bytes", [&](int64_t M, int64_t K) { f::meta_bytes(MetaLayout::Canonical, M, K); }},
+      {"meta_bytes", [&](int64_t M, int64_t K) { f::meta_bytes(MetaLayout::LaneBlocks16, M, K); }},
+  };
+  struct Bad {
+    int64_t M, K;
+    const char* rule;
+  };
+  const Bad bad[] = {
+      {1, 12, "K = 12 is not a multiple of 8 (two chunks per metadata byte)"},
+      {32, 36, "K = 36 is not a multiple of 8"},
+      {1, 4, "K = 4 is less than 8"},
+      {1, 0, "K = 0 is less than 8"},
+      {1, -8, "K = -8 is less than 8"},
+      {0, 8, "M = 0 is less than 1"},
+      {-32, 32, "M = -32 is less than 1"},
+  };
+  for (const auto& [fn, call] : fns)
+    for (const Bad& b : bad) {
+      INFO(fn << " with M = " << b.M << ", K = " << b.K);
+      REQUIRE_FORMAT_ERROR(call(b.M, b.K), b.rule);
+      REQUIRE_FORMAT_ERROR(call(b.M, b.K), std::string("format::") + fn + ": ");
+    }
+  REQUIRE_FORMAT_ERROR(f::compressed_cols(12), "format::compressed_cols: K = 12 is not a multiple of 8");
+  REQUIRE_FORMAT_ERROR(f::meta_bytes_per_row(4), "format::meta_bytes_per_row: K = 4 is less than 8");
+}
+
+TEST_CASE("format: shapes that LaneBlocks16 refuses", "[format]") {
+  std::vector<uint8_t> m(1024, 0x44), out(1024);
+  struct Bad {
+    int64_t M, K;
+    const char* rule;
+  };
+  const Bad bad[] = {
+      {48, 32, "M = 48 is not a multiple of 32 (lane-block metadata serves 32 rows)"},
+      {16, 64, "M = 16 is not a multiple of 32"},
+      {1, 32, "M = 1 is not a multiple of 32"},
+      {32, 48, "K = 48 is not a multiple of 32 (lane-block metadata covers one m16n8k32 k-step)"},
+      {64, 40, "K = 40 is not a multiple of 32"},
+  };
+  for (const Bad& b : bad) {
+    INFO("M = " << b.M << ", K = " << b.K);
+    REQUIRE_FORMAT_ERROR(f::reorder_meta(MetaLayout::LaneBlocks16, m.data(), b.M, b.K, out.data()), b.rule);
+    REQUIRE_FORMAT_ERROR(f::reorder_meta_to_canonical(MetaLayout::LaneBlocks16, m.data(), b.M, b.K, out.data()),
+                         b.rule);
+    REQUIRE_FORMAT_ERROR(f::meta_bytes(MetaLayout::LaneBlocks16, b.M, b.K), b.rule);
+    // The canonical form has no such rule.
+    CHECK(f::meta_bytes(MetaLayout::Canonical, b.M, b.K) == static_cast<size_t>(b.M * b.K / 8));
+    CHECK_NOTHROW(f::reorder_meta(MetaLayout::Canonical, m.data(), b.M, b.K, out.data()));
+  }
+}
+
+TEST_CASE("format: unknown dtype and layout values", "[format]") {
+  std::vector<uint16_t> e(8, kZ);
+  std::vector<uint8_t> m(1, 0x44);
+  const auto bad_t = static_cast<DType>(7);
+  const auto bad_l = static_cast<MetaLayout>(5);
+  REQUIRE_FORMAT_ERROR(f::prune(bad_t, e.data(), 1, 8, e.data()), "unknown dtype value 7");
+  REQUIRE_FORMAT_ERROR(f::compress(bad_t, e.data(), 1, 8, e.data(), m.data()), "unknown dtype value 7");
+  REQUIRE_FORMAT_ERROR(f::decompress(bad_t, e.data(), m.data(), 1, 8, e.data()), "unknown dtype value 7");
+  REQUIRE_FORMAT_ERROR(f::validate_dense(bad_t, e.data(), 1, 8), "unknown dtype value 7");
+  REQUIRE_FORMAT_ERROR(f::reorder_meta(bad_l, m.data(), 1, 8, m.data()), "unknown metadata layout value 5");
+  REQUIRE_FORMAT_ERROR(f::reorder_meta_to_canonical(bad_l, m.data(), 1, 8, m.data()), "unknown metadata layout");
+  REQUIRE_FORMAT_ERROR(f::meta_bytes(bad_l, 1, 8), "unknown metadata layout");
+  CHECK(std::string(f::name(bad_l)) == "unknown");
+}
+
+TEST_CASE("format: null pointers", "[format]") {
+  std::vector<uint16_t> e(64, kZ);
+  std::vector<uint8_t> m(16, 0x44);
+  const DType t = DType::fp16;
+  uint16_t* const n16 = nullptr;
+  uint8_t* const n8 = nullptr;
+  REQUIRE_FORMAT_ERROR(f::prune(t, n16, 1, 8, e.data()), "format::prune: dense is a null pointer");
+  REQUIRE_FORMAT_ERROR(f::prune(t, e.data(), 1, 8, n16), "format::prune: pruned is a null pointer");
+  REQUIRE_FORMAT_ERROR(f::compress(t, n16, 1, 8, e.data(), m.data()), "pruned is a null pointer");
+  REQUIRE_FORMAT_ERROR(f::compress(t, e.data(), 1, 8, n16, m.data()), "values is a null pointer");
+  REQUIRE_FORMAT_ERROR(f::compress(t, e.data(), 1, 8, e.data(), n8), "meta is a null pointer");
+  REQUIRE_FORMAT_ERROR(f::decompress(t, n16, m.data(), 1, 8, e.data()), "values is a null pointer");
+  REQUIRE_FORMAT_ERROR(f::decompress(t, e.data(), n8, 1, 8, e.data()), "meta is a null pointer");
+  REQUIRE_FORMAT_ERROR(f::decompress(t, e.data(), m.data(), 1, 8, n16), "dense is a null pointer");
+  REQUIRE_FORMAT_ERROR(f::validate_dense(t, n16, 1, 8), "dense is a null pointer");
+  REQUIRE_FORMAT_ERROR(f::validate_meta(n8, 1, 8), "meta is a null pointer");
+  for (MetaLayout l : {MetaLayout::Canonical, MetaLayout::LaneBlocks16}) {
+    REQUIRE_FORMAT_ERROR(f::reorder_meta(l, n8, 32, 32, m.data()), "canonical is a null pointer");
+    REQUIRE_FORMAT_ERROR(f::reorder_meta(l, m.data(), 32, 32, n8), "out is a null pointer");
+    REQUIRE_FORMAT_ERROR(f::reorder_meta_to_canonical(l, n8, 32, 32, m.data()), "in is a null pointer");
+    REQUIRE_FORMAT_ERROR(f::reorder_meta_to_canonical(l, m.data(), 32, 32, n8), "canonical is a null pointer");
+  }
+}
+
+TEST_CASE("format: data that is not 2:4", "[format]") {
+  const int64_t M = 6, K = 32;   // 8 chunks per row
+  for (DType t : kBothTypes) {
+    auto dense = prune_all(t, random_dense(M, K, 21), M, K);
+    auto plant = [&](int64_t r, int64_t c, std::initializer_list<uint16_t> x) {
+      std::copy(x.begin(), x.end(), dense.begin() + r * K + 4 * c);
+    };
+    // Chunks that look bad but are fine: -0.0 is zero.
+    plant(0, 0, {kOne, kNZ, kNZ, kTwo});
+    plant(0, 1, {kNZ, kNZ, kNZ, kNZ});
+    REQUIRE(f::validate_dense(t, dense.data(), M, K).ok);
+
+    // Planted in an order other than row-major; (2, 3) is the first in row-major order.
+    plant(4, 0, {kOne, kOne, kOne, kOne});
+    plant(2, 5, {kNaN, kOne, kZ, kInf});
+    plant(2, 3, {kOne, kNZ, kSub, neg(kTwo)});
+    plant(3, 7, {kOne, kOne, kOne, kZ});
+    const f::Violation v = f::validate_dense(t, dense.data(), M, K);
+    CHECK_FALSE(v.ok);
+    CHECK(v.row == 2);
+    CHECK(v.chunk == 3);
+    CHECK(v.message == "row 2, chunk 3 (columns 12..15) has 3 nonzeros; 2:4 allows at most 2");
+    std::vector<uint16_t> values(static_cast<size_t>(M * K / 2));
+    std::vector<uint8_t> meta(static_cast<size_t>(M * K / 8));
+    REQUIRE_FORMAT_ERROR(f::compress(t, dense.data(), M, K, values.data(), meta.data()),
+                         "format::compress: input is not 2:4: row 2, chunk 3 (columns 12..15) has 3 nonzeros");
+
+    // Remove offenders one at a time: the next one in row-major order is reported.
+    plant(2, 3, {kOne, kZ, kZ, kZ});
+    auto w = f::validate_dense(t, dense.data(), M, K);
+    CHECK((w.row == 2 && w.chunk == 5));
+    CHECK(w.message == "row 2, chunk 5 (columns 20..23) has 3 nonzeros; 2:4 allows at most 2");
+    plant(2, 5, {kZ, kZ, kZ, kZ});
+    w = f::validate_dense(t, dense.data(), M, K);
+    CHECK((w.row == 3 && w.chunk == 7));
+    plant(3, 7, {kZ, kZ, kZ, kZ});
+    w = f::validate_dense(t, dense.data(), M, K);
+    CHECK((w.row == 4 && w.chunk == 0));
+    CHECK(w.message == "row 4, chunk 0 (columns 0..3) has 4 nonzeros; 2:4 allows at most 2");
+    REQUIRE_FORMAT_ERROR(f::compress(t, dense.data(), M, K, values.data(), meta.data()), "row 4, chunk 0");
+    // The very last chunk of the matrix.
+    plant(4, 0, {kZ, kZ, kZ, kZ});
+    plant(5, 7, {kNZ, kOne, kTwo, kThree});
+    w = f::validate_dense(t, dense.data(), M, K);
+    CHECK((w.row == 5 && w.chunk == 7));
+    plant(5, 7, {kNZ, kOne, kTwo, kNZ});
+    CHECK(f::validate_dense(t, dense.data(), M, K).ok);
+    CHECK_NOTHROW(f::compress(t, dense.data(), M, K, values.data(), meta.data()));
+  }
+}
+
+TEST_CASE("format: every nibble is judged, and invalid ones are refused", "[format]") {
+  const int64_t M = 3, K = 16;   // 4 chunks, 2 bytes per row
+  const std::vector<uint16_t> values(static_cast<size_t>(M * K / 2), kOne);
+  for (uint32_t nibble = 0; nibble < 16; ++nibble) {
+    const bool valid = nibble == 0x4 || nibble == 0x8 || nibble == 0xC || nibble == 0x9 || nibble == 0xD ||
+                       nibble == 0xE;
+    for (int64_t chunk : {2, 3}) {   // low and high nibble of a byte
+      INFO("nibble " << nibble << " at chunk " << chunk);
+      auto meta = random_valid_meta(M, K, 31);
+      set_nibble(meta, K, 1, chunk, nibble);
+      std::vector<uint16_t> dense(static_cast<size_t>(M * K));
+      if (valid) {
+        CHECK(f::validate_meta(meta.data(), M, K).ok);
+        CHECK_NOTHROW(f::decompress(DType::fp16, values.data(), meta.data(), M, K, dense.data()));
+        continue;
+      }
+      // Later offenders (row 2) and an earlier valid region must not change the answer.
+      set_nibble(meta, K, 2, 0, 0x0);
+      set_nibble(meta, K, 2, 3, 0xF);
+      const f::Violation v = f::validate_meta(meta.data(), M, K);
+      CHECK_FALSE(v.ok);
+      CHECK(v.row == 1);
+      CHECK(v.chunk == chunk);
+      const int i0 = static_cast<int>(nibble & 3), i1 = static_cast<int>(nibble >> 2);
+      char hex[8];
+      std::snprintf(hex, sizeof(hex), "0x%X", nibble);
+      const std::string want = "row 1, chunk " + std::to_string(chunk) + " (columns " + std::to_string(4 * chunk) +
+                               ".." + std::to_string(4 * chunk + 3) + "): nibble " + hex + " = indices (" +
+                               std::to_string(i0) + ", " + std::to_string(i1) + ") " +
+                               (i0 == i1 ? "repeats an index" : "is descending") +
+                               "; the valid ordered codes are 0x4 0x8 0xC 0x9 0xD 0xE";
+      CHECK(v.message == want);
+      REQUIRE_FORMAT_ERROR(f::decompress(DType::fp16, values.data(), meta.data(), M, K, dense.data()),
+                           "format::decompress: invalid metadata: " + want);
+    }
+  }
+}
+
+TEST_CASE("format: the invalid codes named in the notes", "[format]") {
+  // 0x0, 0x5, 0xA, 0xF repeat an index; 0x1 = (1,0) is descending.
+  const struct {
+    uint8_t byte;
+    int64_t chunk;
+    const char* text;
+  } cases[] = {
+      {0x40, 0, "nibble 0x0 = indices (0, 0) repeats an index"},
+      {0x54, 1, "nibble 0x5 = indices (1, 1) repeats an index"},
+      {0x4A, 0, "nibble 0xA = indices (2, 2) repeats an index"},
+      {0xF4, 1, "nibble 0xF = indices (3, 3) repeats an index"},
+      {0x41, 0, "nibble 0x1 = indices (1, 0) is descending"},
+      {0xB4, 1, "nibble 0xB = indices (3, 2) is descending"},
+  };
+  for (const auto& c : cases) {
+    const std::vector<uint8_t> meta = {0x84, c.byte};   // row 0: chunks 0, 1 valid; chunks 2, 3 in the second byte
+    const f::Violation v = f::validate_meta(meta.data(), 1, 16);
+    CHECK(v.row == 0);
+    CHECK(v.chunk == 2 + c.chunk);
+    CHECK_THAT(v.message, Catch::Contains(c.text));
+  }
+}

@@ -1,0 +1,389 @@
+// GPU tests of the 2:4 format: every GPU kernel agrees with the CPU reference (format_cpu.cpp) bit for bit, on
+// random data full of degenerate chunks, ties, -0.0, NaN and inf, and the host wrappers refuse bad input before
+// launching anything.
+//
+// Every output buffer is poisoned with 0xFF bytes before each GPU call (0xFFFF is a NaN, 0xF an invalid nibble),
+// so an element a kernel forgot to write cannot pass for a correct one.
+#include <catch2/catch.hpp>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kernels/common/dtype.h"
+#include "kernels/format/format.h"
+
+namespace {
+
+namespace f = sparse24::format;
+using sparse24::DType;
+using f::MetaLayout;
+
+constexpr DType kBothTypes[] = {DType::fp16, DType::bf16};
+
+void cuda_check(cudaError_t e, const char* what) {
+  if (e != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(e));
+}
+
+// Device memory from cudaMalloc (never managed memory: a kernel that reads or writes the wrong place must fault
+// or show up in the comparison, not be papered over by page migration).
+template <typename T>
+class DeviceBuffer {
+ public:
+  explicit DeviceBuffer(size_t n) : n_(n) { cuda_check(cudaMalloc(&ptr_, bytes()), "cudaMalloc"); }
+  explicit DeviceBuffer(const std::vector<T>& h) : DeviceBuffer(h.size()) { upload(h); }
+  ~DeviceBuffer() { cudaFree(ptr_); }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+
+  T* get() const { return ptr_; }
+  size_t bytes() const { return n_ * sizeof(T); }
+  void upload(const std::vector<T>& h) {
+    if (h.size() != n_) throw std::logic_error("upload: size mismatch");
+    cuda_check(cudaMemcpy(ptr_, h.data(), bytes(), cudaMemcpyHostToDevice), "cudaMemcpy H2D");
+  }
+  std::vector<T> download() const {
+    std::vector<T> h(n_);
+    cuda_check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");   // surfaces a fault from the kernel itself
+    cuda_check(cudaMemcpy(h.data(), ptr_, bytes(), cudaMemcpyDeviceToHost), "cudaMemcpy D2H");
+    return h;
+  }
+  void poison() { cuda_check(cudaMemset(ptr_, 0xFF, bytes()), "cudaMemset"); }
+
+ private:
+  T* ptr_ = nullptr;
+  size_t n_;
+};
+
+// A stream that is not the default one, so that the wrappers' stream argument is exercised.
+class Stream {
+ public:
+  Stream() { cuda_check(cudaStreamCreateWithFlags(&s_, cudaStreamNonBlocking), "cudaStreamCreate"); }
+  ~Stream() { cudaStreamDestroy(s_); }
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+  void* get() const { return s_; }
+  void sync() const { cuda_check(cudaStreamSynchronize(s_), "cudaStreamSynchronize"); }
+
+ private:
+  cudaStream_t s_ = nullptr;
+};
+
+#define REQUIRE_FORMAT_ERROR(expr, text)                  \
+  do {                                                    \
+    REQUIRE_THROWS_AS(expr, f::FormatError);              \
+    REQUIRE_THROWS_WITH(expr, Catch::Contains(text));     \
+  } while (0)
+
+// ---- Random inputs (the same kinds of chunks as the CPU tests) ------------------------------------------------
+
+constexpr uint16_t kZ = 0x0000, kNZ = 0x8000, kOne = 0x3C00;
+
+std::vector<uint16_t> random_dense(int64_t M, int64_t K, uint32_t seed) {
+  std::mt19937 rng(seed);
+  auto bits = [&] { return static_cast<uint16_t>(rng()); };
+  auto zero = [&] { return (rng() & 1) ? kNZ : kZ; };
+  auto sign = [&](uint16_t x) { return static_cast<uint16_t>((rng() & 1) ? (x | 0x8000) : x); };
+  static constexpr uint16_t kSpecial[] = {0x7C00, 0x7E00, 0xFC00, 0x7C01, 0x7F80, 0x7FC0, 0xFFFF, 0x7BFF, 0x0001,
+                                          kNZ,    kZ};
+  std::vector<uint16_t> x(static_cast<size_t>(M * K));
+  for (size_t i = 0; i < x.size(); i += 4) {
+    uint16_t* c = &x[i];
+    switch (rng() % 10) {
+      case 0:   // all zero, both signs
+        for (int j = 0; j < 4; ++j) c[j] = zero();
+        break;
+      case 1:   // one nonzero
+        for (int j = 0; j < 4; ++j) c[j] = zero();
+        c[rng() % 4] = sign(kOne);
+        break;
+      case 2: {  // two nonzeros
+        for (int j = 0; j < 4; ++j) c[j] = zero();
+        const int a = static_cast<int>(rng() % 4), b = (a + 1 + static_cast<int>(rng() % 3)) % 4;
+        c[a] = static_cast<uint16_t>(bits() | 1);
+        c[b] = static_cast<uint16_t>(bits() | 1);
+        break;
+      }
+      case 3: {  // one magnitude everywhere
+        const uint16_t v = bits();
+        for (int j = 0; j < 4; ++j) c[j] = sign(v);
+        break;
+      }
+      case 4: {  // ties among two magnitudes
+        const uint16_t v[2] = {bits(), bits()};
+        for (int j = 0; j < 4; ++j) c[j] = sign(v[rng() % 2]);
+        break;
+      }
+      case 5:    // NaN, inf, extremes
+        for (int j = 0; j < 4; ++j) c[j] = kSpecial[rng() % (sizeof(kSpecial) / sizeof(kSpecial[0]))];
+        break;
+      default:
+        for (int j = 0; j < 4; ++j) c[j] = bits();
+    }
+  }
+  return x;
+}
+
+std::vector<uint8_t> random_bytes(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<uint8_t> b(n);
+  for (auto& x : b) x = static_cast<uint8_t>(rng());
+  return b;
+}
+
+void set_nibble(std::vector<uint8_t>& meta, int64_t K, int64_t row, int64_t chunk, uint32_t nibble) {
+  uint8_t& b = meta[static_cast<size_t>(row * (K / 8) + chunk / 2)];
+  const int shift = 4 * static_cast<int>(chunk % 2);
+  b = static_cast<uint8_t>((b & ~(0xF << shift)) | (nibble << shift));
+}
+
+bool nibble_valid(uint32_t n) { return (n & 3) < (n >> 2); }
+
+// Number of positions where two buffers differ (a count reads better in a failure than a 1M-element dump).
+template <typename T>
+int64_t mismatches(const std::vector<T>& a, const std::vector<T>& b) {
+  if (a.size() != b.size()) return -1;
+  int64_t n = 0;
+  for (size_t i = 0; i < a.size(); ++i) n += a[i] != b[i];
+  return n;
+}
+
+const std::pair<int64_t, int64_t> kShapes[] = {{1, 8}, {3, 64}, {5, 40}, {64, 128}, {33, 1032}, {256, 4096}};
+const std::pair<int64_t, int64_t> kLaneBlockShapes[] = {{32, 32}, {64, 96}, {96, 256}, {128, 4160}, {256, 4096}};
+constexpr uint32_t kSeeds[] = {1, 2, 3};
+
+}  // namespace
+
+TEST_CASE("format gpu: prune, compress and decompress agree with the CPU bit for bit", "[format][gpu]") {
+  Stream stream;
+  for (DType t : kBothTypes)
+    for (const auto& [M, K] : kShapes)
+      for (uint32_t seed : kSeeds) {
+        INFO("dtype " << sparse24::name(t) << ", " << M << " x " << K << ", seed " << seed);
+        const size_t n = static_cast<size_t>(M * K);
+        // Half the runs on the default stream, half on our own.
+        void* s = (seed % 2) ? stream.get() : nullptr;
+
+        const auto dense = random_dense(M, K, seed);
+        std::vector<uint16_t> pruned(n), values(n / 2), restored(n);
+        std::vector<uint8_t> meta(n / 8);
+        f::prune(t, dense.data(), M, K, pruned.data());
+        f::compress(t, pruned.data(), M, K, values.data(), meta.data());
+        f::decompress(t, values.data(), meta.data(), M, K, restored.data());
+        REQUIRE(restored == pruned);   // the CPU reference is self-consistent before it judges the GPU
+
+        DeviceBuffer<uint16_t> d_dense(dense), d_pruned_in(pruned), d_values_in(values);
+        DeviceBuffer<uint8_t> d_meta_in(meta);
+        DeviceBuffer<uint16_t> d_out(n), d_values(n / 2);
+        DeviceBuffer<uint8_t> d_meta(n / 8);
+
+        d_out.poison();
+        f::gpu::prune(t, d_dense.get(), M, K, d_out.get(), s);
+        CHECK(mismatches(d_out.download(), pruned) == 0);
+
+        d_values.poison();
+        d_meta.poison();
+        f::gpu::compress(t, d_pruned_in.get(), M, K, d_values.get(), d_meta.get(), s);
+        CHECK(mismatches(d_values.download(), values) == 0);
+        CHECK(mismatches(d_meta.download(), meta) == 0);
+
+        // On input that is not 2:4 the GPU compressor applies the selection rule, i.e. it compresses the pruned
+        // matrix (format.h): the same values and metadata as the CPU's prune then compress.
+        d_values.poison();
+        d_meta.poison();
+        f::gpu::compress(t, d_dense.get(), M, K, d_values.get(), d_meta.get(), s);
+        CHECK(mismatches(d_values.download(), values) == 0);
+        CHECK(mismatches(d_meta.download(), meta) == 0);
+
+        d_out.poison();
+        f::gpu::decompress(t, d_values_in.get(), d_meta_in.get(), M, K, d_out.get(), s);
+        CHECK(mismatches(d_out.download(), pruned) == 0);
+
+        // In place, as the CPU allows.
+        f::gpu::prune(t, d_dense.get(), M, K, d_dense.get(), s);
+        CHECK(mismatches(d_dense.download(), pruned) == 0);
+
+        CHECK(f::gpu::validate_dense(t, d_pruned_in.get(), M, K, s).ok);
+        CHECK(f::gpu::validate_meta(d_meta_in.get(), M, K, s).ok);
+      }
+}
+
+TEST_CASE("format gpu: decompress decodes an invalid nibble as 0x4", "[format][gpu]") {
+  for (const auto& [M, K] : kShapes)
+    for (uint32_t seed : kSeeds) {
+      INFO(M << " x " << K << ", seed " << seed);
+      const size_t n = static_cast<size_t>(M * K);
+      std::vector<uint16_t> values(n / 2);
+      std::mt19937 rng(seed);
+      for (auto& v : values) v = static_cast<uint16_t>(rng());
+      const auto meta = random_bytes(n / 8, seed);   // about 10 of 16 nibbles invalid
+      // What format.h promises: decode as if every invalid nibble were 0x4.
+      auto fixed = meta;
+      for (int64_t r = 0; r < M; ++r)
+        for (int64_t c = 0; c < K / 4; ++c) {
+          const uint32_t nib = (meta[static_cast<size_t>(r * (K / 8) + c / 2)] >> (4 * (c % 2))) & 0xF;
+          if (!nibble_valid(nib)) set_nibble(fixed, K, r, c, 0x4);
+        }
+      std::vector<uint16_t> want(n);
+      f::decompress(DType::bf16, values.data(), fixed.data(), M, K, want.data());
+
+      DeviceBuffer<uint16_t> d_values(values), d_out(n);
+      DeviceBuffer<uint8_t> d_meta(meta);
+      d_out.poison();
+      f::gpu::decompress(DType::bf16, d_values.get(), d_meta.get(), M, K, d_out.get());
+      CHECK(mismatches(d_out.download(), want) == 0);
+    }
+}
+
+TEST_CASE("format gpu: validate finds the same first violation as the CPU", "[format][gpu]") {
+  for (DType t : kBothTypes)
+    for (const auto& [M, K] : kShapes)
+      for (uint32_t seed : kSeeds) {
+        INFO("dtype " << sparse24::name(t) << ", " << M << " x " << K << ", seed " << seed);
+        const size_t n = static_cast<size_t>(M * K);
+        std::vector<uint16_t> dense(n);
+        f::prune(t, random_dense(M, K, seed).data(), M, K, dense.data());
+        std::vector<uint8_t> meta(n / 8);
+        {
+          std::vector<uint16_t> values(n / 2);
+          f::compress(t, dense.data(), M, K, values.data(), meta.data());
+        }
+        // Plant several offenders at random chunks (the last chunk always among them); then remove the first
+        // one reported, again and again, checking each time that GPU and CPU name the same chunk and message.
+        std::mt19937 rng(seed * 7919u);
+        const int64_t chunks = M * K / 4;
+        std::vector<int64_t> planted = {chunks - 1};
+        for (int i = 0; i < 6; ++i) planted.push_back(static_cast<int64_t>(rng() % static_cast<uint64_t>(chunks)));
+        for (int64_t p : planted) {
+          uint16_t* x = &dense[static_cast<size_t>(4 * p)];
+          const int nonzeros = 3 + static_cast<int>(rng() % 2);
+          for (int j = 0; j < 4; ++j) x[j] = j < nonzeros ? static_cast<uint16_t>(rng() | 1) : kNZ;
+          set_nibble(meta, K, p / (K / 4), p % (K / 4), (rng() % 2) ? 0x5u : 0x1u);
+        }
+        std::sort(planted.begin(), planted.end());
+        planted.erase(std::unique(planted.begin(), planted.end()), planted.end());
+
+        DeviceBuffer<uint16_t> d_dense(n);
+        DeviceBuffer<uint8_t> d_meta(n / 8);
+        for (int64_t first : planted) {
+          d_dense.upload(dense);
+          d_meta.upload(meta);
+          const f::Violation cpu_d = f::validate_dense(t, dense.data(), M, K);
+          const f::Violation gpu_d = f::gpu::validate_dense(t, d_dense.get(), M, K);
+          CHECK_FALSE(gpu_d.ok);
+          CHECK(cpu_d.row * (K / 4) + cpu_d.chunk == first);
+          CHECK(gpu_d.row == cpu_d.row);
+          CHECK(gpu_d.chunk == cpu_d.chunk);
+          CHECK(gpu_d.message == cpu_d.message);
+
+          const f::Violation cpu_m = f::validate_meta(meta.data(), M, K);
+          const f::Violation gpu_m = f::gpu::validate_meta(d_meta.get(), M, K);
+          CHECK_FALSE(gpu_m.ok);
+          CHECK(cpu_m.row * (K / 4) + cpu_m.chunk == first);
+          CHECK(gpu_m.row == cpu_m.row);
+          CHECK(gpu_m.chunk == cpu_m.chunk);
+          CHECK(gpu_m.message == cpu_m.message);
+
+          // Repair this one: the next planted chunk becomes the first.
+          std::fill_n(dense.begin() + 4 * first, 4, kZ);
+          set_nibble(meta, K, first / (K / 4), first % (K / 4), 0x4);
+        }
+        d_dense.upload(dense);
+        d_meta.upload(meta);
+        CHECK(f::gpu::validate_dense(t, d_dense.get(), M, K).ok);
+        CHECK(f::gpu::validate_meta(d_meta.get(), M, K).ok);
+      }
+}
+
+TEST_CASE("format gpu: reorder agrees with the CPU bit for bit", "[format][gpu]") {
+  Stream stream;
+  for (const auto& [M, K] : kLaneBlockShapes)
+    for (uint32_t seed : kSeeds) {
+      INFO(M << " x " << K << ", seed " << seed);
+      const size_t bytes = static_cast<size_t>(M * K / 8);
+      const auto canonical = random_bytes(bytes, seed);   // any bytes: a reorder only moves nibbles
+      std::vector<uint8_t> want(f::meta_bytes(MetaLayout::LaneBlocks16, M, K));
+      f::reorder_meta(MetaLayout::LaneBlocks16, canonical.data(), M, K, want.data());
+
+      DeviceBuffer<uint8_t> d_in(canonical), d_out(bytes);
+      d_out.poison();
+      f::gpu::reorder_meta(MetaLayout::LaneBlocks16, d_in.get(), M, K, d_out.get(), stream.get());
+      stream.sync();
+      CHECK(mismatches(d_out.download(), want) == 0);
+
+      d_out.poison();
+      f::gpu::reorder_meta(MetaLayout::Canonical, d_in.get(), M, K, d_out.get(), stream.get());
+      stream.sync();
+      CHECK(mismatches(d_out.download(), canonical) == 0);
+    }
+  // The canonical "reorder" is a plain copy and accepts any canonical shape.
+  const auto canonical = random_bytes(3 * 40 / 8, 4);
+  DeviceBuffer<uint8_t> d_in(canonical), d_out(canonical.size());
+  d_out.poison();
+  f::gpu::reorder_meta(MetaLayout::Canonical, d_in.get(), 3, 40, d_out.get());
+  CHECK(d_out.download() == canonical);
+}
+
+TEST_CASE("format gpu: bad input is refused before launch", "[format][gpu]") {
+  const DType t = DType::fp16;
+  DeviceBuffer<uint16_t> e(4096);
+  DeviceBuffer<uint8_t> m(1024);
+  uint16_t* const n16 = nullptr;
+  uint8_t* const n8 = nullptr;
+
+  // Shapes: the same rules and words as the CPU reference, named for the GPU function.
+  REQUIRE_FORMAT_ERROR(f::gpu::prune(t, e.get(), 1, 12, e.get()),
+                       "format::gpu::prune: K = 12 is not a multiple of 8 (two chunks per metadata byte)");
+  REQUIRE_FORMAT_ERROR(f::gpu::compress(t, e.get(), 0, 8, e.get(), m.get()),
+                       "format::gpu::compress: M = 0 is less than 1");
+  REQUIRE_FORMAT_ERROR(f::gpu::decompress(t, e.get(), m.get(), 1, 4, e.get()),
+                       "format::gpu::decompress: K = 4 is less than 8");
+  REQUIRE_FORMAT_ERROR(f::gpu::validate_dense(t, e.get(), -1, 8), "format::gpu::validate_dense: M = -1");
+  REQUIRE_FORMAT_ERROR(f::gpu::validate_meta(m.get(), 2, 20), "format::gpu::validate_meta: K = 20 is not a multiple");
+  REQUIRE_FORMAT_ERROR(f::gpu::reorder_meta(MetaLayout::LaneBlocks16, m.get(), 48, 32, m.get()),
+                       "format::gpu::reorder_meta: M = 48 is not a multiple of 32 "
+                       "(lane-block metadata serves 32 rows)");
+  REQUIRE_FORMAT_ERROR(f::gpu::reorder_meta(MetaLayout::LaneBlocks16, m.get(), 32, 48, m.get()),
+                       "K = 48 is not a multiple of 32");
+  REQUIRE_FORMAT_ERROR(f::gpu::reorder_meta(static_cast<MetaLayout>(5), m.get(), 32, 32, m.get()),
+                       "unknown metadata layout value 5");
+  REQUIRE_FORMAT_ERROR(f::gpu::prune(static_cast<DType>(7), e.get(), 1, 8, e.get()), "unknown dtype value 7");
+
+  // Null pointers.
+  REQUIRE_FORMAT_ERROR(f::gpu::prune(t, n16, 1, 8, e.get()), "format::gpu::prune: dense is a null pointer");
+  REQUIRE_FORMAT_ERROR(f::gpu::prune(t, e.get(), 1, 8, n16), "pruned is a null pointer");
+  REQUIRE_FORMAT_ERROR(f::gpu::compress(t, n16, 1, 8, e.get(), m.get()), "pruned is a null pointer");
+  REQUIRE_FORMAT_ERROR(f::gpu::compress(t, e.get(), 1, 8, n16, m.get()), "values is a null pointer");
+  REQUIRE_FORMAT_ERROR(f::gpu::compress(t, e.get(), 1, 8, e.get(), n8), "meta is a null pointer");
+  REQUIRE_FORMAT_ERROR(f::gpu::decompress(t, n16, m.get(), 1, 8, e.get()), "values is a null pointer");
+  REQUIRE_FORMAT_ERROR(f::gpu::decompress(t, e.get(), n8, 1, 8, e.get()), "meta is a null pointer");
+  REQUIRE_FORMAT_ERROR(f::gpu::decompress(t, e.get(), m.get(), 1, 8, n16), "dense is a null pointer");
+  REQUIRE_FORMAT_ERROR(f::gpu::validate_dense(t, n16, 1, 8), "dense is a null pointer");
+  REQUIRE_FORMAT_ERROR(f::gpu::validate_meta(n8, 1, 8), "meta is a null pointer");
+  REQUIRE_FORMAT_ERROR(f::gpu::reorder_meta(MetaLayout::LaneBlocks16, n8, 32, 32, m.get()),
+                       "canonical is a null pointer");
+  REQUIRE_FORMAT_ERROR(f::gpu::reorder_meta(MetaLayout::Canonical, m.get(), 32, 32, n8), "out is a null pointer");
+
+  // Alignment: the kernels move 16 dense bytes, 8 value bytes and 4 lane-block bytes per access.
+  REQUIRE_FORMAT_ERROR(f::gpu::prune(t, e.get() + 1, 1, 8, e.get()), "dense is not 16-byte aligned");
+  REQUIRE_FORMAT_ERROR(f::gpu::prune(t, e.get(), 1, 8, e.get() + 4), "pruned is not 16-byte aligned");
+  REQUIRE_FORMAT_ERROR(f::gpu::compress(t, e.get(), 1, 8, e.get() + 2, m.get()), "values is not 8-byte aligned");
+  REQUIRE_FORMAT_ERROR(f::gpu::decompress(t, e.get() + 1, m.get(), 1, 8, e.get()), "values is not 8-byte aligned");
+  REQUIRE_FORMAT_ERROR(f::gpu::validate_dense(t, e.get() + 4, 1, 8), "dense is not 16-byte aligned");
+  REQUIRE_FORMAT_ERROR(f::gpu::reorder_meta(MetaLayout::LaneBlocks16, m.get(), 32, 32, m.get() + 2),
+                       "out is not 4-byte aligned");
+  // Metadata is read byte by byte: any address is fine.
+  m.upload(std::vector<uint8_t>(1024, 0x4C));
+  CHECK(f::gpu::validate_meta(m.get() + 1, 1, 8).ok);
+  CHECK_NOTHROW(f::gpu::decompress(t, e.get(), m.get() + 1, 1, 8, e.get() + 8));
+  CHECK_NOTHROW(f::gpu::reorder_meta(MetaLayout::LaneBlocks16, m.get() + 1, 32, 32, m.get() + 512));
+
+  // Nothing was launched by the refused calls, and nothing went wrong on the device.
+  CHECK(cudaDeviceSynchronize() == cudaSuccess);
+  CHECK(cudaGetLastError() == cudaSuccess);
+}
