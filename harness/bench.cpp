@@ -1,0 +1,331 @@
+#include "harness/bench.h"
+
+#include <benchmark/benchmark.h>
+#include <fmt/core.h>
+#include <nvtx3/nvToolsExt.h>
+
+#include <map>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+
+#include "harness/check.h"
+#include "harness/context.h"
+#include "harness/peer_cusparselt.h"
+#include "harness/problem.h"
+#include "harness/reference_cublas.h"
+#include "harness/timing.h"
+#include "kernels/common/cuda_check.h"
+#include "kernels/registry.h"
+
+namespace sparse24::harness {
+
+std::string Shape::str() const { return fmt::format("{}x{}x{}", M, N, K); }
+
+std::vector<Shape> parse_shapes(const std::string& s) {
+  std::vector<Shape> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    Shape sh{};
+    char x1 = 0, x2 = 0;
+    std::istringstream is(item);
+    std::string rest;
+    if (!(is >> sh.M >> x1 >> sh.N >> x2 >> sh.K) || x1 != 'x' || x2 != 'x' || (is >> rest) || sh.M <= 0 ||
+        sh.N <= 0 || sh.K <= 0)
+      throw std::invalid_argument("bad shape '" + item + "': expected MxNxK with positive integers");
+    out.push_back(sh);
+  }
+  if (out.empty()) throw std::invalid_argument("no shape given");
+  return out;
+}
+
+std::vector<DType> parse_dtypes(const std::string& s) {
+  std::vector<DType> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    DType t;
+    if (!parse_dtype(item, &t)) throw std::invalid_argument("unknown dtype '" + item + "' (known: fp16, bf16)");
+    out.push_back(t);
+  }
+  if (out.empty()) throw std::invalid_argument("no dtype given");
+  return out;
+}
+
+std::vector<Shape> default_shapes() {
+  return {{2048, 2048, 2048},  {4096, 4096, 4096}, {8192, 8192, 8192},  {28672, 16, 8192},
+          {28672, 2048, 8192}, {8192, 16, 28672},  {8192, 2048, 28672}};
+}
+
+namespace {
+
+// Everything one (dtype, shape) needs, built once and shared by its peers and variants. Benchmarks are
+// registered grouped by (dtype, shape), so one entry is alive at a time.
+struct Entry {
+  DType dtype;
+  Shape shape;
+  std::string setup_error;                  // why the problem could not be built (then every row reports it)
+  std::unique_ptr<Problem> exact, normal;   // small-integer and random-normal data
+  DeviceBuffer d;                           // the output every variant and peer writes
+  double cublas_ms = 0;                     // median, set by the cuBLAS row
+  double cusparselt_ms = 0;                 // median, set by the cuSPARSELt row (0: absent or failed)
+  std::unique_ptr<CusparseltPeer> cslt;
+  std::string cslt_error;
+  std::map<std::string, std::pair<CheckResult, CheckResult>> verdicts;  // variant -> (exact, normal)
+};
+
+struct Session {
+  int device = 0;
+  cudaStream_t stream = nullptr;
+  std::unique_ptr<L2Flusher> flusher;
+  std::unique_ptr<EventTimer> timer;
+  std::unique_ptr<Entry> entry;
+  uint64_t seed = 0;
+  int failed = 0;
+
+  Entry& get(DType t, const Shape& s) {
+    if (entry && entry->dtype == t && entry->shape.M == s.M && entry->shape.N == s.N && entry->shape.K == s.K)
+      return *entry;
+    entry.reset();  // free the previous problem's buffers first: the largest shapes take a few GB
+    if (!stream) {
+      SPARSE24_CUDA_CHECK(cudaSetDevice(device));
+      SPARSE24_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+      flusher = std::make_unique<L2Flusher>(device);
+      timer = std::make_unique<EventTimer>();
+    }
+    entry = std::make_unique<Entry>();
+    entry->dtype = t;
+    entry->shape = s;
+    try {
+      entry->exact = Problem::make(t, s.M, s.N, s.K, Fill::SmallInt, seed, stream);
+      entry->normal = Problem::make(t, s.M, s.N, s.K, Fill::Normal, seed + 1, stream);
+      entry->d = DeviceBuffer(entry->normal->d_bytes());
+    } catch (const std::exception& e) {
+      entry->setup_error = e.what();
+    }
+    return *entry;
+  }
+};
+
+Session& session() {
+  static Session s;
+  return s;
+}
+
+// Times `launch` with the L2 flushed before each run; returns the median in ms and feeds Google Benchmark the
+// per-iteration times (its own mean goes into real_time; our counters use the median).
+double timed_loop(benchmark::State& state, const std::function<void()>& launch) {
+  Session& S = session();
+  launch();  // warm-up: module load, first-touch, clocks up
+  SPARSE24_CUDA_CHECK(cudaStreamSynchronize(S.stream));
+  std::vector<double> times;
+  for (auto _ : state) {
+    S.flusher->flush(S.stream);
+    const double ms = S.timer->time_ms(launch, S.stream);
+    state.SetIterationTime(ms * 1e-3);
+    times.push_back(ms);
+  }
+  return median(times);
+}
+
+struct Traffic {
+  double values, meta, b, d;
+  double total() const { return values + meta + b + d; }
+};
+
+Traffic traffic(DType t, const Shape& s, bool sparse) {
+  const double eb = info(t).bits / 8.0, M = s.M, N = s.N, K = s.K;
+  return {sparse ? M * K / 2 * eb : M * K * eb, sparse ? M * K / 8 : 0.0, N * K * eb, M * N * eb};
+}
+
+void set_rate_counters(benchmark::State& state, const Entry& e, bool sparse, double ms) {
+  const Traffic tr = traffic(e.dtype, e.shape, sparse);
+  const double s = ms * 1e-3;
+  state.counters["M"] = e.shape.M;
+  state.counters["N"] = e.shape.N;
+  state.counters["K"] = e.shape.K;
+  state.counters["median_us"] = ms * 1e3;
+  state.counters["tflops"] = 2.0 * e.shape.M * e.shape.N * e.shape.K / s / 1e12;
+  state.counters["gbps"] = tr.total() / s / 1e9;
+  state.counters["value_bytes"] = tr.values;
+  state.counters["meta_bytes"] = tr.meta;
+  state.counters["b_bytes"] = tr.b;
+  state.counters["d_bytes"] = tr.d;
+  state.counters["meta_share"] = tr.meta / tr.total();
+  if (e.cublas_ms > 0) state.counters["speedup_vs_cublas"] = e.cublas_ms / ms;
+  if (e.cusparselt_ms > 0) state.counters["speedup_vs_cusparselt"] = e.cusparselt_ms / ms;
+  state.counters["sm_clock_mhz"] = sm_clock_mhz(session().device);
+}
+
+std::string skip_reason(const Variant& v, const Shape& s, int sm) {
+  std::string why = arch_error(v, sm);
+  if (!why.empty()) return "skipped: " + why;
+  why = shape_error(v, s.M, s.N, s.K);
+  if (!why.empty()) return "refused: " + why;
+  return "";
+}
+
+void run_cublas(benchmark::State& state, DType t, Shape s) {
+  Entry& e = session().get(t, s);
+  if (!e.setup_error.empty()) return state.SkipWithError(("set-up failed: " + e.setup_error).c_str());
+  const Problem& p = *e.normal;
+  Session& S = session();
+  const double ms = timed_loop(state, [&] {
+    cublas().gemm(t, p.M, p.N, p.K, p.a_pruned.get(), p.b.get(), e.d.get(), 1.0f, 0.0f, S.stream);
+  });
+  e.cublas_ms = ms;
+  set_rate_counters(state, e, false, ms);
+}
+
+void run_cusparselt(benchmark::State& state, DType t, Shape s) {
+  Entry& e = session().get(t, s);
+  Session& S = session();
+  if (!e.setup_error.empty()) return state.SkipWithError(("set-up failed: " + e.setup_error).c_str());
+  if (!e.cslt && e.cslt_error.empty()) {
+    // Plan, compression and algorithm search: once per problem, outside timing. Then its answer is checked like
+    // ours (random-normal bound), so a peer that computes something else cannot post a number.
+    try {
+      const Problem& p = *e.normal;
+      e.cslt = std::make_unique<CusparseltPeer>(t, p.M, p.N, p.K, p.a_pruned.get(), p.b.get(), e.d.get(),
+                                                S.stream);
+      poison(e.d.get(), p.d_bytes(), S.stream);
+      e.cslt->run();
+      const CheckResult r = compare(t, Fill::Normal, e.d.get(), p.d_ref.get(), int64_t(p.M) * p.N, S.stream);
+      if (!r.passed) e.cslt_error = "cuSPARSELt failed the check: " + r.message;
+    } catch (const std::exception& ex) {
+      e.cslt_error = ex.what();
+    }
+    if (!e.cslt_error.empty()) e.cslt.reset();
+  }
+  if (!e.cslt) return state.SkipWithError(("cuSPARSELt: " + e.cslt_error).c_str());
+  const double ms = timed_loop(state, [&] { e.cslt->run(); });
+  e.cusparselt_ms = ms;
+  set_rate_counters(state, e, true, ms);
+  state.counters["algorithm"] = e.cslt->algorithm();
+}
+
+void run_variant(benchmark::State& state, const Variant* v, DType t, Shape s) {
+  Session& S = session();
+  const std::string skip = skip_reason(*v, s, compute_capability(S.device));
+  if (!skip.empty()) return state.SkipWithError(skip.c_str());
+  Entry& e = S.get(t, s);
+  if (!e.setup_error.empty()) return state.SkipWithError(("set-up failed: " + e.setup_error).c_str());
+
+  // Correct first: both checks, once per (variant, shape), before any timing.
+  auto it = e.verdicts.find(v->name);
+  if (it == e.verdicts.end()) {
+    CheckResult exact = check_variant(*v, *e.exact, e.d.get(), S.stream);
+    CheckResult normal = check_variant(*v, *e.normal, e.d.get(), S.stream);
+    if (!exact.passed || !normal.passed) ++S.failed;
+    it = e.verdicts.emplace(v->name, std::make_pair(exact, normal)).first;
+  }
+  const CheckResult& exact = it->second.first;
+  const CheckResult& normal = it->second.second;
+  state.counters["exact_mismatches"] = static_cast<double>(exact.mismatches);
+  state.counters["rel_err"] = normal.rel_err;
+  state.counters["rel_err_bound"] = normal.bound;
+  if (!exact.passed) return state.SkipWithError(("FAILED exact small-integer check: " + exact.message).c_str());
+  if (!normal.passed) return state.SkipWithError(("FAILED random-normal check: " + normal.message).c_str());
+
+  const GemmArgs args = args_for(*v, *e.normal, e.d.get());
+  const double ms = timed_loop(state, [&] { launch(*v, args, S.stream); });
+  set_rate_counters(state, e, v->sparse, ms);
+}
+
+}  // namespace
+
+int register_benchmarks(const Options& o) {
+  session().seed = o.seed;
+  const std::regex re(o.kernels);
+  int n = 0;
+  for (DType t : o.dtypes) {
+    for (const Shape& s : o.shapes) {
+      const std::string suffix = "/" + s.str();
+      benchmark::RegisterBenchmark((std::string("cublas.dense.") + name(t) + suffix).c_str(),
+                                   [t, s](benchmark::State& st) { run_cublas(st, t, s); })
+          ->UseManualTime()
+          ->MinTime(o.min_time)
+          ->Unit(benchmark::kMicrosecond);
+      if (o.cusparselt && CusparseltPeer::available())
+        benchmark::RegisterBenchmark((std::string("cusparselt.") + name(t) + suffix).c_str(),
+                                     [t, s](benchmark::State& st) { run_cusparselt(st, t, s); })
+            ->UseManualTime()
+            ->MinTime(o.min_time)
+            ->Unit(benchmark::kMicrosecond);
+      for (const Variant& v : registry()) {
+        if (v.dtype != t || !std::regex_search(v.name, re)) continue;
+        const Variant* vp = &v;
+        benchmark::RegisterBenchmark((v.name + suffix).c_str(),
+                                     [vp, t, s](benchmark::State& st) { run_variant(st, vp, t, s); })
+            ->UseManualTime()
+            ->MinTime(o.min_time)
+            ->Unit(benchmark::kMicrosecond);
+        ++n;
+      }
+    }
+  }
+  return n;
+}
+
+int failed_checks() { return session().failed; }
+
+int profile(const Options& o) {
+  Session& S = session();
+  S.seed = o.seed;
+  const std::regex re(o.kernels);
+  const int sm = compute_capability(S.device);
+  int failures = 0;
+  for (DType t : o.dtypes) {
+    for (const Shape& s : o.shapes) {
+      Entry& e = S.get(t, s);
+      if (!e.setup_error.empty()) {
+        fmt::print(stderr, "{} {}: set-up failed: {}\n", name(t), s.str(), e.setup_error);
+        ++failures;
+        continue;
+      }
+      const Problem& p = *e.normal;
+      const std::string cublas_range = std::string("cublas.dense.") + name(t) + "/" + s.str();
+      nvtxRangePushA(cublas_range.c_str());
+      cublas().gemm(t, p.M, p.N, p.K, p.a_pruned.get(), p.b.get(), e.d.get(), 1.0f, 0.0f, S.stream);
+      SPARSE24_CUDA_CHECK(cudaStreamSynchronize(S.stream));
+      nvtxRangePop();
+      for (const Variant& v : registry()) {
+        if (v.dtype != t || !std::regex_search(v.name, re)) continue;
+        const std::string range = v.name + "/" + s.str();
+        const std::string skip = skip_reason(v, s, sm);
+        if (!skip.empty()) {
+          fmt::print("{}: {}\n", range, skip);
+          continue;
+        }
+        const CheckResult c = check_variant(v, p, e.d.get(), S.stream);
+        if (!c.passed) {
+          fmt::print(stderr, "{}: FAILED random-normal check: {}\n", range, c.message);
+          ++failures;
+          continue;
+        }
+        const GemmArgs args = args_for(v, p, e.d.get());
+        nvtxRangePushA(range.c_str());
+        launch(v, args, S.stream);
+        SPARSE24_CUDA_CHECK(cudaGetLastError());
+        SPARSE24_CUDA_CHECK(cudaStreamSynchronize(S.stream));
+        nvtxRangePop();
+        fmt::print("{}: profiled launch done\n", range);
+      }
+    }
+  }
+  return failures;
+}
+
+void print_registry() {
+  fmt::print("{:<46} {:<7} {:>4} {:<5} {:>11} {:>5} {:>6} {:>6} {:<13} {}\n", "variant", "family", "step", "dtype",
+             "tile", "warps", "stages", "min_sm", "metadata", "shape rule");
+  for (const Variant& v : registry()) {
+    fmt::print("{:<46} {:<7} {:>4} {:<5} {:>11} {:>5} {:>6} {:>6} {:<13} M%{}==0, K%{}==0, N>={}\n", v.name,
+               name(v.family), v.step, name(v.dtype), fmt::format("{}x{}x{}", v.bm, v.bn, v.bk),
+               fmt::format("{}x{}", v.wm, v.wn), v.stages, fmt::format("sm_{}", v.min_sm),
+               v.sparse ? format::name(v.meta_layout) : "-", v.rule.m_multiple, v.rule.k_multiple, v.rule.n_min);
+  }
+}
+
+}  // namespace sparse24::harness

@@ -1,0 +1,52 @@
+// The benchmark driver: options, default sweep, and the registration of one Google Benchmark per
+// (peer or variant, shape).
+#pragma once
+
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "kernels/common/dtype.h"
+
+namespace sparse24::harness {
+
+struct Shape {
+  int M, N, K;
+  std::string str() const;  // "MxNxK"
+};
+
+// Parses "MxNxK[,MxNxK...]"; throws std::invalid_argument naming the bad item.
+std::vector<Shape> parse_shapes(const std::string& s);
+// Parses "fp16,bf16"; throws std::invalid_argument naming the bad item.
+std::vector<DType> parse_dtypes(const std::string& s);
+
+// The default sweep (M x N x K, A = the sparse M x K weight): square sizes, and the shapes of a 8192 <-> 28672
+// MLP projection at decode (N = 16) and prefill (N = 2048) batch sizes.
+std::vector<Shape> default_shapes();
+
+struct Options {
+  std::vector<Shape> shapes = default_shapes();
+  std::vector<DType> dtypes = {DType::fp16, DType::bf16};
+  std::string kernels = ".*";     // regex over variant names
+  double min_time = 0.25;         // seconds of timed launches per benchmark (Google Benchmark's min time)
+  uint64_t seed = 2024;
+  bool cusparselt = true;         // time cuSPARSELt where it is built in
+  bool profile = false;           // one launch per selected (variant, shape) in an NVTX range, no timing
+};
+
+// Registers every benchmark (peers first for each shape, then the variants that match). Returns how many
+// variant rows were registered.
+int register_benchmarks(const Options& o);
+
+// After RunSpecifiedBenchmarks: how many variants failed a check (the process exits non-zero if any did).
+int failed_checks();
+
+// --profile: check each selected (variant, shape), then launch it once inside an NVTX range named
+// "<variant>/<MxNxK>" (cuBLAS: "cublas.dense.<dtype>/<MxNxK>"), for ncu --nvtx --nvtx-include. Returns the number
+// of failures.
+int profile(const Options& o);
+
+// --list: the registry as a table (works without a GPU).
+void print_registry();
+
+}  // namespace sparse24::harness

@@ -1,0 +1,42 @@
+// Correctness: a variant's output against cuBLAS's, on a poisoned output buffer.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+#include <string>
+
+#include "harness/problem.h"
+#include "kernels/registry.h"
+
+namespace sparse24::harness {
+
+struct CheckResult {
+  bool passed = false;
+  Fill fill = Fill::Normal;
+  int64_t elements = 0;
+  int64_t mismatches = 0;   // elements whose bits differ from the reference
+  int64_t nans = 0;         // NaN outputs: the poison survived (unwritten) or the kernel produced NaN
+  int64_t ref_nonzero = 0;  // nonzero reference elements: a reference of all zeros proves nothing
+  double rel_err = 0;       // ||D - ref||_F / ||ref||_F
+  double max_abs_err = 0;
+  double bound = 0;         // the rel_err bound for Normal inputs (0 for SmallInt: exact)
+  std::string message;      // why it failed, empty when passed
+};
+
+// The poison: all bits set, a NaN in fp16 and bf16, so an element the kernel never wrote cannot pass.
+void poison(void* d, size_t bytes, cudaStream_t stream);
+
+// Compares `count` elements of d and ref (type t). SmallInt: passes when every element matches bit for bit.
+// Normal: passes when rel_err <= info(t).rel_error_bound. Either way no NaN, and the reference must not be all
+// zero. Synchronizes `stream`.
+CheckResult compare(DType t, Fill fill, const void* d, const void* ref, int64_t count, cudaStream_t stream);
+
+// Poisons `d`, runs the variant on the problem (alpha = 1, beta = 0), and compares with the problem's reference.
+// A ShapeError or launch error is reported as a failed check with its message.
+CheckResult check_variant(const Variant& v, const Problem& p, void* d, cudaStream_t stream);
+
+// The GemmArgs of variant v on problem p writing to d.
+GemmArgs args_for(const Variant& v, const Problem& p, void* d);
+
+}  // namespace sparse24::harness

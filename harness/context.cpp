@@ -1,0 +1,109 @@
+#include "harness/context.h"
+
+#include <cuda_runtime_api.h>
+#include <dlfcn.h>
+
+#include "harness/peer_cusparselt.h"
+#include "harness/reference_cublas.h"
+#include "sparse24_commit.h"
+
+namespace sparse24::harness {
+
+namespace {
+
+// The few NVML entry points we use, resolved with dlopen: linking libnvidia-ml would make the binary fail to
+// start on a machine without the driver, where it must instead say "no GPU" and exit 2.
+struct Nvml {
+  using Device = void*;
+  int (*init)() = nullptr;
+  int (*by_pci)(const char*, Device*) = nullptr;
+  int (*clock)(Device, int, unsigned*) = nullptr;
+  int (*max_clock)(Device, int, unsigned*) = nullptr;
+  int (*driver)(char*, unsigned) = nullptr;
+  bool ok = false;
+  static constexpr int kClockSm = 1;  // NVML_CLOCK_SM
+
+  Nvml() {
+    void* h = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!h) return;
+    init = reinterpret_cast<int (*)()>(dlsym(h, "nvmlInit_v2"));
+    by_pci = reinterpret_cast<int (*)(const char*, Device*)>(dlsym(h, "nvmlDeviceGetHandleByPciBusId_v2"));
+    clock = reinterpret_cast<int (*)(Device, int, unsigned*)>(dlsym(h, "nvmlDeviceGetClockInfo"));
+    max_clock = reinterpret_cast<int (*)(Device, int, unsigned*)>(dlsym(h, "nvmlDeviceGetMaxClockInfo"));
+    driver = reinterpret_cast<int (*)(char*, unsigned)>(dlsym(h, "nvmlSystemGetDriverVersion"));
+    ok = init && by_pci && clock && max_clock && driver && init() == 0;
+  }
+  bool device(int cuda_device, Device* d) const {
+    char bus[64];
+    return ok && cudaDeviceGetPCIBusId(bus, sizeof bus, cuda_device) == cudaSuccess && by_pci(bus, d) == 0;
+  }
+};
+
+const Nvml& nvml() {
+  static const Nvml n;
+  return n;
+}
+
+std::string version_string(int v) {  // CUDA's 1000 * major + 10 * minor
+  return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10);
+}
+
+}  // namespace
+
+int cuda_device_count(std::string* why) {
+  int n = 0;
+  const cudaError_t e = cudaGetDeviceCount(&n);
+  if (e != cudaSuccess) {
+    if (why) *why = cudaGetErrorString(e);
+    cudaGetLastError();  // clear it: the caller decides what to do without a GPU
+    return 0;
+  }
+  if (n == 0 && why) *why = "the driver reports no CUDA device";
+  return n;
+}
+
+int compute_capability(int device) {
+  int major = 0, minor = 0;
+  cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device);
+  cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device);
+  return major * 10 + minor;
+}
+
+int sm_clock_mhz(int device) {
+  Nvml::Device d;
+  unsigned mhz = 0;
+  if (!nvml().device(device, &d) || nvml().clock(d, Nvml::kClockSm, &mhz) != 0) return -1;
+  return static_cast<int>(mhz);
+}
+
+const char* commit() { return SPARSE24_COMMIT; }
+
+std::vector<std::pair<std::string, std::string>> run_context(int device) {
+  std::vector<std::pair<std::string, std::string>> c;
+  cudaDeviceProp p{};
+  cudaGetDeviceProperties(&p, device);
+  int driver = 0, runtime = 0;
+  cudaDriverGetVersion(&driver);
+  cudaRuntimeGetVersion(&runtime);
+  c.emplace_back("gpu", p.name);
+  c.emplace_back("sm_count", std::to_string(p.multiProcessorCount));
+  c.emplace_back("compute_capability", std::to_string(p.major) + "." + std::to_string(p.minor));
+  c.emplace_back("l2_bytes", std::to_string(p.l2CacheSize));
+  c.emplace_back("memory_bytes", std::to_string(p.totalGlobalMem));
+  std::string drv = "CUDA " + version_string(driver);
+  Nvml::Device d;
+  char buf[96] = {0};
+  if (nvml().device(device, &d) && nvml().driver(buf, sizeof buf) == 0) drv = std::string(buf) + " (" + drv + ")";
+  c.emplace_back("driver", drv);
+  c.emplace_back("cuda_runtime", version_string(runtime));
+  c.emplace_back("cublas", CublasRef::version());
+  c.emplace_back("cusparselt", CusparseltPeer::version());
+  c.emplace_back("commit", commit());
+  unsigned max_mhz = 0;
+  if (nvml().device(device, &d) && nvml().max_clock(d, Nvml::kClockSm, &max_mhz) == 0)
+    c.emplace_back("sm_clock_max_mhz", std::to_string(max_mhz));
+  c.emplace_back("sm_clock_mhz_at_start", std::to_string(sm_clock_mhz(device)));
+  return c;
+}
+
+}  // namespace sparse24::harness

@@ -1,0 +1,26 @@
+// The run's context: which GPU, clocks, driver and library versions, which commit. Written into every JSON.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sparse24::harness {
+
+// Number of CUDA devices, 0 when there is none or no driver (never throws).
+int cuda_device_count(std::string* why = nullptr);
+
+// Key/value pairs: gpu, sm_count, compute_capability, l2_bytes, memory_bytes, driver, cuda_runtime, cublas,
+// cusparselt, commit, sm_clock_mhz (now), sm_clock_max_mhz.
+std::vector<std::pair<std::string, std::string>> run_context(int device);
+
+// The SM clock right now, read through NVML (loaded at run time, so the binary runs where NVML is absent); -1 if
+// it cannot be read.
+int sm_clock_mhz(int device);
+
+// Compute capability as major*10+minor.
+int compute_capability(int device);
+
+const char* commit();
+
+}  // namespace sparse24::harness

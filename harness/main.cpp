@@ -1,0 +1,100 @@
+// sparse24_bench: checks every selected variant against cuBLAS, then times it beside cuBLAS (and cuSPARSELt).
+//
+// Our options come first and are removed from argv; everything else goes to Google Benchmark
+// (--benchmark_out=FILE --benchmark_out_format=json, --benchmark_repetitions=N, ...).
+#include <benchmark/benchmark.h>
+#include <fmt/core.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "harness/bench.h"
+#include "harness/context.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: sparse24_bench [options] [google benchmark options]
+  --list               print every registered variant and exit (no GPU needed)
+  --shapes S           comma-separated MxNxK list (A is the sparse M x K operand); default: the sweep
+                       2048^3, 4096^3, 8192^3, 28672x{16,2048}x8192, 8192x{16,2048}x28672
+  --kernels REGEX      only variants whose name matches (cuBLAS and cuSPARSELt always run, for the ratios)
+  --dtypes LIST        comma-separated: fp16,bf16 (default both)
+  --min-time SECONDS   timed launches per benchmark (default 0.25)
+  --seed N             input seed (default 2024)
+  --no-cusparselt      do not run the cuSPARSELt peer
+  --json FILE          write Google Benchmark JSON (with the run context) to FILE
+  --profile            check, then launch each selected variant once in an NVTX range "<variant>/<MxNxK>"
+                       for: ncu --nvtx --nvtx-include "<variant>/" --clock-control none ...
+exit codes: 0 all checks passed, 1 a check failed or bad usage, 2 no GPU)";
+
+bool take_value(int& i, int argc, char** argv, const char* flag, std::string* out) {
+  if (std::strcmp(argv[i], flag) != 0) return false;
+  if (i + 1 >= argc) throw std::invalid_argument(std::string(flag) + " needs a value");
+  *out = argv[++i];
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace sparse24::harness;
+  Options o;
+  bool list = false;
+  std::vector<char*> rest = {argv[0]};
+  std::vector<std::string> extra;  // storage for arguments we add for Google Benchmark
+  try {
+    for (int i = 1; i < argc; ++i) {
+      std::string v;
+      if (!std::strcmp(argv[i], "--list")) list = true;
+      else if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
+        fmt::print("{}\n", kUsage);
+        return 0;
+      } else if (take_value(i, argc, argv, "--shapes", &v)) o.shapes = parse_shapes(v);
+      else if (take_value(i, argc, argv, "--kernels", &v)) o.kernels = v;
+      else if (take_value(i, argc, argv, "--dtypes", &v)) o.dtypes = parse_dtypes(v);
+      else if (take_value(i, argc, argv, "--min-time", &v)) o.min_time = std::stod(v);
+      else if (take_value(i, argc, argv, "--seed", &v)) o.seed = std::stoull(v);
+      else if (!std::strcmp(argv[i], "--no-cusparselt")) o.cusparselt = false;
+      else if (take_value(i, argc, argv, "--json", &v)) {
+        extra.push_back("--benchmark_out=" + v);
+        extra.push_back("--benchmark_out_format=json");
+      } else if (!std::strcmp(argv[i], "--profile")) o.profile = true;
+      else rest.push_back(argv[i]);
+    }
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "sparse24_bench: {}\n{}\n", e.what(), kUsage);
+    return 1;
+  }
+
+  if (list) {
+    print_registry();
+    return 0;
+  }
+
+  std::string why;
+  if (cuda_device_count(&why) == 0) {
+    fmt::print(stderr, "sparse24_bench: no CUDA GPU available ({}); nothing to check or time\n", why);
+    return 2;
+  }
+
+  if (o.profile) return profile(o) == 0 ? 0 : 1;
+
+  for (auto& s : extra) rest.push_back(s.data());
+  int gb_argc = static_cast<int>(rest.size());
+  benchmark::Initialize(&gb_argc, rest.data());
+  if (benchmark::ReportUnrecognizedArguments(gb_argc, rest.data())) return 1;
+
+  for (const auto& [key, value] : run_context(0)) benchmark::AddCustomContext(key, value);
+  std::string cmd;
+  for (int i = 0; i < argc; ++i) cmd += (i ? " " : "") + std::string(argv[i]);
+  benchmark::AddCustomContext("command", cmd);
+
+  if (register_benchmarks(o) == 0) fmt::print(stderr, "sparse24_bench: no variant matches '{}'\n", o.kernels);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  const int failed = failed_checks();
+  if (failed) fmt::print(stderr, "sparse24_bench: {} variant/shape pairs FAILED a correctness check\n", failed);
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,39 @@
+// Timing one launch with CUDA events, with the L2 cache flushed before it (design.md, "The harness").
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <functional>
+#include <vector>
+
+#include "harness/device_buffer.h"
+
+namespace sparse24::harness {
+
+// Writes a buffer twice the size of L2 before each timed launch, so no operand is served from a warm L2: the
+// numbers are those of a kernel that reads its weight from HBM, as it does inside a model.
+class L2Flusher {
+ public:
+  explicit L2Flusher(int device);
+  void flush(cudaStream_t stream);
+
+ private:
+  DeviceBuffer buf_;
+};
+
+// Events around `launch` only (the flush is outside them). Returns milliseconds. Synchronizes `stream`.
+class EventTimer {
+ public:
+  EventTimer();
+  ~EventTimer();
+  EventTimer(const EventTimer&) = delete;
+  EventTimer& operator=(const EventTimer&) = delete;
+  float time_ms(const std::function<void()>& launch, cudaStream_t stream);
+
+ private:
+  cudaEvent_t start_ = nullptr, stop_ = nullptr;
+};
+
+double median(std::vector<double> v);
+
+}  // namespace sparse24::harness

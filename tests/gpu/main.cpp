@@ -1,0 +1,20 @@
+// Main of the GPU test binaries: exit 77 (CTest's SKIP_RETURN_CODE) where there is no GPU, so the CPU tests still
+// run and the GPU tests read as skipped; otherwise Catch2's failure count is mapped to exit 1, so that 77 failing
+// tests can never read as "skipped".
+#define CATCH_CONFIG_RUNNER
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <string>
+
+#include "harness/context.h"
+
+int main(int argc, char** argv) {
+  std::string why;
+  if (sparse24::harness::cuda_device_count(&why) == 0) {
+    std::printf("no CUDA GPU (%s): GPU tests skipped\n", why.c_str());
+    return 77;
+  }
+  const int failures = Catch::Session().run(argc, argv);
+  return failures == 0 ? 0 : 1;
+}
