@@ -1,0 +1,54 @@
+# Short verbs over CMake (CMakeLists.txt is the build's source of truth).
+#   make test       install missing build dependencies, configure, build, run every test (GPU tests skip without a GPU)
+#   make bench      build, run the default sweep on the GPU, record it under results/, print the table
+#   make list       print every registered variant
+#   make sanitize   GPU tests on small shapes under compute-sanitizer (memcheck, racecheck, initcheck)
+#   make clean      remove the build folder
+# Variables: BUILD_DIR (build), CUDA_ARCHS ("80;90a"), BUILD_TYPE (Release), BENCH_ARGS (extra sparse24_bench options).
+
+BUILD_DIR  ?= build
+CUDA_ARCHS ?= 80;90a
+BUILD_TYPE ?= Release
+BENCH_ARGS ?=
+
+# nvcc: from PATH, else the toolkit's usual place.
+CUDACXX ?= $(shell command -v nvcc 2>/dev/null || echo /usr/local/cuda/bin/nvcc)
+export CUDACXX
+
+# Dependencies unpacked from Debian packages into .deps/ (for a host without package access: scripts/setup_deps.sh
+# --bundle .deps) are used when present, and the installer is skipped.
+DEPS_PREFIX := $(wildcard $(CURDIR)/.deps/prefix/usr)
+ifneq ($(DEPS_PREFIX),)
+  CMAKE_EXTRA += -DCMAKE_PREFIX_PATH=$(DEPS_PREFIX)
+  export LD_LIBRARY_PATH := $(DEPS_PREFIX)/lib/x86_64-linux-gnu:$(LD_LIBRARY_PATH)
+endif
+GENERATOR := $(if $(shell command -v ninja 2>/dev/null),-G Ninja,)
+
+.PHONY: deps configure build test bench list sanitize clean
+
+deps:
+	@if [ -z "$(DEPS_PREFIX)" ]; then scripts/setup_deps.sh; fi
+
+$(BUILD_DIR)/CMakeCache.txt:
+	@$(MAKE) --no-print-directory deps
+	cmake -S . -B $(BUILD_DIR) $(GENERATOR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) "-DCMAKE_CUDA_ARCHITECTURES=$(CUDA_ARCHS)" $(CMAKE_EXTRA)
+
+configure: $(BUILD_DIR)/CMakeCache.txt
+
+build: configure
+	cmake --build $(BUILD_DIR) --parallel
+
+test: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure
+
+bench: build
+	scripts/bench.sh $(BUILD_DIR) $(BENCH_ARGS)
+
+list: build
+	$(BUILD_DIR)/sparse24_bench --list
+
+sanitize: build
+	scripts/sanitize.sh $(BUILD_DIR)
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# make bench: the default sweep on this machine's GPU, recorded as a results folder, then printed as a table.
+#   scripts/bench.sh BUILD_DIR [sparse24_bench options...]
+# Writes results/<gpu>/<date>_<commit>/{bench.json,command.txt,environment.txt,bench.log}; commit that folder
+# (and the regenerated results/README.md) to publish the run.
+set -euo pipefail
+build=${1:?usage: scripts/bench.sh BUILD_DIR [options]}
+shift
+bin="$build/sparse24_bench"
+top=$(cd "$(dirname "$0")/.." && pwd)
+
+gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1 | tr 'A-Z ' 'a-z-' | tr -cd 'a-z0-9-')
+gpu=${gpu:-unknown-gpu}
+commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
+git -C "$top" diff --quiet HEAD 2>/dev/null || commit="$commit-dirty"
+run="$top/results/$gpu/$(date -u +%Y-%m-%d)_$commit"
+# Written to a scratch folder first: a run that could not start (no GPU: exit 2) leaves nothing under results/.
+scratch="$build/bench-run"
+rm -rf "$scratch" && mkdir -p "$scratch"
+
+cmd=("$bin" --json "$scratch/bench.json" "$@")
+# The command as a user would type it from the repository root (the JSON's final place, not the scratch one).
+{ printf '%q ' "$bin" --json "${run#$top/}/bench.json" "$@"; echo; } | sed "s|$top/||g" >"$scratch/command.txt"
+{
+  echo "date_utc: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "host: $(uname -srm)"
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.sm,power.limit --format=csv 2>&1 || true
+  "${CUDACXX:-nvcc}" --version 2>&1 | tail -n 2 || true
+  echo "cmake: $(cmake --version | head -n 1)"
+  echo "compiler: $(c++ --version | head -n 1)"
+} >"$scratch/environment.txt"
+
+set +e
+"${cmd[@]}" 2>&1 | tee "$scratch/bench.log"
+rc=${PIPESTATUS[0]}
+set -e
+if [ "$rc" -eq 2 ] || [ ! -s "$scratch/bench.json" ]; then
+  echo "bench: nothing recorded (exit $rc)"
+  exit "$rc"
+fi
+mkdir -p "$run"
+cp "$scratch"/* "$run"/
+python3 "$top/scripts/make_results_readme.py" --table "$run/bench.json"
+echo "run recorded in ${run#$top/}; regenerate the index with: python3 scripts/make_results_readme.py"
+exit "$rc"

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# One full pass on a GPU host, in one command: build, GPU tests, sanitizers, SASS check, benchmark sweep.
+# Logs and JSON go to OUT (default ./gpu-run); every step runs even if an earlier one failed, and the summary at
+# the end says which passed. Used for the device machine, where each call is expensive, and for a quick look on
+# any CUDA machine.
+#   scripts/gpu_host_run.sh [OUT] [sparse24_bench options for the sweep...]
+# Environment: BUILD_DIR (build-gpu), SKIP_SANITIZE=1, SKIP_BENCH=1.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+out=${1:-gpu-run}
+shift || true
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+build=${BUILD_DIR:-build-gpu}
+declare -A status
+
+step() {  # step NAME TIMEOUT_S COMMAND...: runs it, logs to OUT/NAME.log, records pass/fail
+  local name=$1 limit=$2
+  shift 2
+  echo "=== $name: $*"
+  local t0=$SECONDS
+  timeout "$limit" "$@" >"$out/$name.log" 2>&1
+  local rc=$?
+  status[$name]="exit $rc, $((SECONDS - t0)) s"
+  tail -n 25 "$out/$name.log"
+}
+
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv >"$out/gpu.txt" 2>&1
+step build 400 make build BUILD_DIR="$build"
+step ctest 300 ctest --test-dir "$build" --output-on-failure
+# SASS: the sparse kernels must use the sparse tensor-core instruction (HMMA ... .SP on sm_80/sm_90).
+step sass 60 bash -c "cuobjdump --dump-sass $build/libsparse24_kernels.a | grep -E 'Function|HMMA' | \
+  awk '/Function/{f=\$0} /HMMA/{n[f]++; if (\$0 ~ /\\.SP/) s[f]++} END {for (k in n) print k, n[k], \"HMMA\", s[k]+0, \"sparse\"}'"
+[ "${SKIP_SANITIZE:-0}" = 1 ] || step sanitize 400 make sanitize BUILD_DIR="$build"
+[ "${SKIP_BENCH:-0}" = 1 ] || step bench 500 make bench BUILD_DIR="$build" BENCH_ARGS="$*"
+tar czf "$out/results.tgz" results 2>/dev/null || true  # folders nest too deep to copy back as they are
+
+echo "=== summary"
+for k in build ctest sass sanitize bench; do [ -n "${status[$k]:-}" ] && echo "$k: ${status[$k]}"; done

@@ -1,0 +1,460 @@
+#!/usr/bin/env python3
+"""Regenerates results/README.md from the committed benchmark runs.
+
+    python3 scripts/make_results_readme.py                 write results/README.md
+    python3 scripts/make_results_readme.py --check         exit 1 if results/README.md is not up to date (CI)
+    python3 scripts/make_results_readme.py --table F.json  print the tables of one run to stdout
+    options: --results DIR (default: the repository's results/)
+
+A run is a folder results/<gpu>/<date>_<commit>/ holding bench.json (Google Benchmark's JSON, with our context keys:
+gpu, sm_count, compute_capability, driver, cuda_runtime, cublas, cusparselt, commit, clocks, command), command.txt
+and environment.txt. The README shows the newest run of each GPU in full (its context, then per dtype a summary
+table and a table of every row) and lists the older runs with links. Failed, refused and skipped rows are shown as
+such, never as numbers. The output depends only on the files, so --check is stable.
+
+Python 3.9+, standard library only.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+REGEN_COMMAND = "python3 scripts/make_results_readme.py"
+SHAPE_RE = re.compile(r"^(\d+)x(\d+)x(\d+)$")
+# Element types as they appear as one dot-separated component of a kernel name.
+DTYPE_RE = re.compile(r"^(fp16|bf16|fp32|tf32|int8|s8|int4|e4m3|e5m2|fp8\w*|fp4\w*|e2m1)$")
+RUN_DIR_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})_(.+)$")
+
+
+# ---- Reading one run -------------------------------------------------------------------------------------------
+
+class Row:
+    """One (kernel, shape) result: counters, or the reason it has none."""
+
+    def __init__(self, kernel: str, shape: str, order: int):
+        self.kernel = kernel
+        self.shape = shape
+        self.order = order             # first appearance in the file: the order the user asked for
+        self.counters: dict = {}
+        self.error = None               # message when the row failed, was refused or skipped
+
+    @property
+    def dtype(self) -> str:
+        for part in self.kernel.split("."):
+            if DTYPE_RE.match(part):
+                return part
+        return "other"
+
+    @property
+    def peer(self):
+        """'cublas' / 'cusparselt' for a reference library, None for one of our kernels."""
+        k = self.kernel.lower()
+        if k.startswith("cublas"):
+            return "cublas"
+        if k.startswith("cusparselt"):
+            return "cusparselt"
+        return None
+
+    def value(self, key):
+        v = self.counters.get(key)
+        return v if isinstance(v, (int, float)) and v == v else None  # drops NaN
+
+    def tflops(self):
+        v = self.value("tflops")
+        if v is None:  # recompute from the time where the rate counter is missing
+            us, m = self.value("median_us"), SHAPE_RE.match(self.shape)
+            if us and m:
+                M, N, K = map(int, m.groups())
+                v = 2.0 * M * N * K / (us * 1e-6) / 1e12
+        return v
+
+    def status(self) -> str:
+        """'ok', or the kind of non-result: 'skipped', 'refused', 'failed'."""
+        if self.error is None:
+            return "ok"
+        low = self.error.lower()
+        if low.startswith("skipped"):
+            return "skipped"
+        if low.startswith("refused") or "not supported" in low:
+            return "refused"
+        return "failed"
+
+
+def split_name(name: str):
+    """'mma_sp.s02.bf16.../4096x4096x4096/min_time:0.500/manual_time' -> (kernel, shape)."""
+    parts = name.split("/")
+    shape = next((p for p in parts[1:] if SHAPE_RE.match(p)), "")
+    return parts[0], shape
+
+
+def load_rows(benchmarks: list) -> list:
+    """Rows of a Google Benchmark 'benchmarks' list, one per (kernel, shape).
+
+    With --benchmark_repetitions the file holds one row per repetition plus aggregates (mean, median, stddev, cv):
+    the 'median' aggregate is used when present, else the per-counter median of the repetitions.
+    """
+    groups: dict = {}
+    for b in benchmarks:
+        if not isinstance(b, dict) or "name" not in b:
+            continue
+        kernel, shape = split_name(b.get("run_name") or b["name"])
+        groups.setdefault((kernel, shape), []).append(b)
+
+    rows = []
+    for order, ((kernel, shape), items) in enumerate(groups.items()):
+        row = Row(kernel, shape, order)
+        errors = [b for b in items if b.get("error_occurred")]
+        if errors:
+            row.error = str(errors[0].get("error_message") or "error (no message)")
+            # Counters of a failed row are kept only for its error figures (never shown as rates).
+            row.counters = {k: v for k, v in errors[0].items() if k in ("exact_mismatches", "rel_err")}
+            rows.append(row)
+            continue
+        medians = [b for b in items if b.get("run_type") == "aggregate" and b.get("aggregate_name") == "median"]
+        iterations = [b for b in items if b.get("run_type", "iteration") == "iteration"]
+        if medians:
+            row.counters = dict(medians[0])
+        elif len(iterations) == 1:
+            row.counters = dict(iterations[0])
+        elif iterations:
+            keys = {k for b in iterations for k, v in b.items() if isinstance(v, (int, float))}
+            row.counters = {k: statistics.median(b[k] for b in iterations if isinstance(b.get(k), (int, float)))
+                            for k in keys}
+        else:
+            continue  # only mean/stddev aggregates: nothing to show
+        rows.append(row)
+    return rows
+
+
+class Run:
+    def __init__(self, path: Path, gpu_dir: str = ""):
+        self.path = path                 # the bench.json
+        self.gpu_dir = gpu_dir
+        self.context: dict = {}
+        self.rows: list = []
+        self.error = None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            self.context = data.get("context") or {}
+            self.rows = load_rows(data.get("benchmarks") or [])
+        except (OSError, ValueError, AttributeError) as e:
+            self.error = f"{type(e).__name__}: {e}"
+        m = RUN_DIR_RE.match(path.parent.name)
+        self.date = m.group(1) if m else str(self.context.get("date", ""))[:10]
+        self.commit = str(self.context.get("commit") or (m.group(2) if m else "unknown"))
+
+    @property
+    def name(self) -> str:
+        return self.path.parent.name
+
+    def sort_key(self):
+        # Newest = latest folder date; then the benchmark's own timestamp; then the folder name.
+        return (self.date, str(self.context.get("date", "")), self.name)
+
+
+# ---- Formatting ------------------------------------------------------------------------------------------------
+
+def cell(text) -> str:
+    """Makes any text safe inside a markdown table cell."""
+    s = " ".join(str(text).split())
+    return s.replace("|", "\\|")
+
+
+def num(v, fmt="{:.1f}", none="–"):
+    return none if v is None else fmt.format(v)
+
+
+def ratio(v):
+    return num(v, "{:.2f}x")
+
+
+def percent(v):
+    if v is None:
+        return "–"
+    return f"{v * 100:.1f}%" if v <= 1.0 else f"{v:.1f}%"
+
+
+def shape_label(shape: str) -> str:
+    return shape.replace("x", " x ") if shape else "?"
+
+
+def check_text(row: Row) -> str:
+    parts = []
+    mism = row.value("exact_mismatches")
+    if mism is not None:
+        parts.append("exact" if mism == 0 else f"{int(mism)} exact mismatches")
+    rel = row.value("rel_err")
+    if rel is not None:
+        parts.append(f"rel {rel:.1e}")
+    return ", ".join(parts)
+
+
+def non_result(row: Row) -> str:
+    st = row.status()
+    msg = row.error or ""
+    # The harness already starts its messages with the verdict ("skipped: ...", "FAILED exact ..."); avoid saying
+    # it twice.
+    low = msg.lower()
+    if low.startswith(st):
+        msg = msg[len(st):].lstrip(" :")
+    label = "**FAILED**" if st == "failed" else st
+    if len(msg) > 200:
+        msg = msg[:197] + "..."
+    return f"{label}: {msg}" if msg else label
+
+
+def speedup(row: Row, key: str, peer_row):
+    v = row.value(key)
+    if v is None and peer_row is not None and peer_row.status() == "ok":
+        a, b = row.tflops(), peer_row.tflops()
+        if a and b:
+            v = a / b
+    return v
+
+
+def dtype_tables(rows: list, level: str = "###", collapse: bool = True) -> list:
+    """Markdown lines: for each dtype, a summary (best kernel per shape against the peers) and every row.
+
+    collapse: fold the table of every row into a <details> block (the README); the terminal wants it plain.
+    """
+    out = []
+    dtypes = []
+    for r in sorted(rows, key=lambda r: r.order):
+        if r.dtype not in dtypes:
+            dtypes.append(r.dtype)
+    for dt in dtypes:
+        drows = [r for r in rows if r.dtype == dt]
+        shapes = []
+        for r in sorted(drows, key=lambda r: r.order):
+            if r.shape not in shapes:
+                shapes.append(r.shape)
+        has_cslt = any(r.peer == "cusparselt" for r in drows)
+
+        def peer_of(shape, name):
+            return next((r for r in drows if r.shape == shape and r.peer == name), None)
+
+        def peer_cell(r):
+            if r is None:
+                return "–"
+            return num(r.tflops()) if r.status() == "ok" else r.status()
+
+        out.append(f"{level} {dt}")
+        out.append("")
+        out.append("Dense-equivalent TFLOP/s (2·M·N·K / time), median of L2-flushed runs. Best of our kernels per "
+                   "shape:")
+        out.append("")
+        head = ["M x N x K", "cuBLAS"] + (["cuSPARSELt"] if has_cslt else []) + ["best kernel", "TFLOP/s",
+                                                                                  "x cuBLAS"]
+        head += ["x cuSPARSELt"] if has_cslt else []
+        out.append("| " + " | ".join(head) + " |")
+        out.append("|" + "|".join("---" if h in ("M x N x K", "best kernel") else "---:" for h in head) + "|")
+        for shape in shapes:
+            cub, csl = peer_of(shape, "cublas"), peer_of(shape, "cusparselt")
+            ours = [r for r in drows if r.shape == shape and r.peer is None]
+            good = [r for r in ours if r.status() == "ok" and r.tflops() is not None]
+            line = [shape_label(shape), peer_cell(cub)] + ([peer_cell(csl)] if has_cslt else [])
+            if good:
+                best = max(good, key=lambda r: r.tflops())
+                line += [f"`{best.kernel}`", num(best.tflops()), ratio(speedup(best, "speedup_vs_cublas", cub))]
+                line += [ratio(speedup(best, "speedup_vs_cusparselt", csl))] if has_cslt else []
+            else:
+                why = f"none of {len(ours)} ran" if ours else "no kernel"
+                line += [why, "–", "–"] + (["–"] if has_cslt else [])
+            out.append("| " + " | ".join(cell(c) for c in line) + " |")
+        out.append("")
+
+        out += ["<details><summary>every row</summary>", ""] if collapse else ["Every row:", ""]
+        head = ["M x N x K", "kernel", "TFLOP/s", "GB/s", "median us", "x cuBLAS"]
+        head += ["x cuSPARSELt"] if has_cslt else []
+        head += ["meta share", "check"]
+        out.append("| " + " | ".join(head) + " |")
+        align = ["---", "---"] + ["---:"] * (len(head) - 4) + ["---:", "---"]
+        out.append("|" + "|".join(align) + "|")
+        for shape in shapes:
+            cub, csl = peer_of(shape, "cublas"), peer_of(shape, "cusparselt")
+            group = sorted((r for r in drows if r.shape == shape),
+                           key=lambda r: ({"cublas": 0, "cusparselt": 1}.get(r.peer, 2), r.order))
+            for i, r in enumerate(group):
+                first = shape_label(shape) if i == 0 else ""
+                name = f"`{r.kernel}`"
+                if r.status() != "ok":
+                    # A non-result spans the number columns: no number may stand where none was measured.
+                    line = [first, name, non_result(r)] + [""] * (len(head) - 4) + [check_text(r)]
+                else:
+                    line = [first, name, num(r.tflops()), num(r.value("gbps"), "{:.0f}"),
+                            num(r.value("median_us")),
+                            "" if r.peer == "cublas" else ratio(speedup(r, "speedup_vs_cublas", cub))]
+                    if has_cslt:
+                        line.append("" if r.peer else ratio(speedup(r, "speedup_vs_cusparselt", csl)))
+                    # The metadata share is our traffic model's, not measured: shown for our kernels only.
+                    line += ["" if r.peer else percent(r.value("meta_share")), check_text(r)]
+                out.append("| " + " | ".join(cell(c) for c in line) + " |")
+        out.append("")
+        out += ["</details>", ""] if collapse else []
+    return out
+
+
+def context_lines(run: Run, link_base: str = "") -> list:
+    c = run.context
+
+    def get(*keys):
+        for k in keys:
+            v = c.get(k)
+            if v not in (None, ""):
+                return str(v)
+        return None
+
+    gpu = get("gpu") or run.gpu_dir or "unknown GPU"
+    details = []
+    if get("sm_count"):
+        details.append(f"{get('sm_count')} SMs")
+    if get("compute_capability"):
+        details.append(f"compute capability {get('compute_capability')}")
+    if get("memory_bytes") and get("memory_bytes").isdigit():
+        details.append(f"{int(get('memory_bytes')) / 2**30:.0f} GiB")
+    if get("l2_bytes") and get("l2_bytes").isdigit():
+        details.append(f"L2 {int(get('l2_bytes')) / 2**20:.0f} MiB")
+
+    clocks = []
+    if get("sm_clock_mhz"):
+        clocks.append(f"{get('sm_clock_mhz')} MHz")
+    if get("sm_clock_mhz_at_start"):
+        clocks.append(f"{get('sm_clock_mhz_at_start')} MHz at start")
+    seen = [r.value("sm_clock_mhz") for r in run.rows if r.value("sm_clock_mhz") and r.value("sm_clock_mhz") > 0]
+    if seen:
+        lo, hi = min(seen), max(seen)
+        clocks.append(f"{lo:.0f}–{hi:.0f} MHz during the rows" if lo != hi else f"{lo:.0f} MHz during the rows")
+    if get("sm_clock_max_mhz"):
+        clocks.append(f"max {get('sm_clock_max_mhz')} MHz")
+
+    items = [
+        ("GPU", gpu + (f" ({', '.join(details)})" if details else "")),
+        ("SM clock", "; ".join(clocks) if clocks else None),
+        ("Driver", get("driver")),
+        ("CUDA runtime", get("cuda_runtime")),
+        ("cuBLAS", get("cublas")),
+        ("cuSPARSELt", get("cusparselt")),
+        ("Commit", run.commit),
+        ("Date", run.date or get("date")),
+        ("Command", f"`{get('command')}`" if get("command") else None),
+    ]
+    lines = ["| | |", "|---|---|"]
+    lines += [f"| {k} | {cell(v)} |" for k, v in items if v]
+    n_ok = sum(r.status() == "ok" for r in run.rows)
+    counts = {s: sum(r.status() == s for r in run.rows) for s in ("failed", "refused", "skipped")}
+    summary = f"{n_ok} of {len(run.rows)} rows measured"
+    extra = [f"{n} {s}" for s, n in counts.items() if n]
+    lines.append(f"| Rows | {summary}{' (' + ', '.join(extra) + ')' if extra else ''} |")
+    if link_base:
+        files = sorted(p.name for p in run.path.parent.iterdir() if p.is_file())
+        lines.append("| Files | " + ", ".join(f"[{f}]({link_base}/{f})" for f in files) + " |")
+    return lines
+
+
+# ---- The README ------------------------------------------------------------------------------------------------
+
+def find_runs(results: Path) -> dict:
+    """{gpu folder: [Run, ...] newest first}."""
+    runs: dict = {}
+    if not results.is_dir():
+        return runs
+    for gpu_dir in sorted(p for p in results.iterdir() if p.is_dir()):
+        found = [Run(j, gpu_dir.name) for j in sorted(gpu_dir.glob("*/bench.json"))]
+        if found:
+            runs[gpu_dir.name] = sorted(found, key=lambda r: r.sort_key(), reverse=True)
+    return runs
+
+
+def make_readme(results: Path) -> str:
+    out = [
+        "# Results",
+        "",
+        "<!-- Generated by scripts/make_results_readme.py from results/<gpu>/<date>_<commit>/bench.json. "
+        "Do not edit by hand. -->",
+        f"Generated from the committed runs by `{REGEN_COMMAND}`; do not edit by hand (CI checks it is up to date "
+        f"with `{REGEN_COMMAND} --check`).",
+        "",
+        "Each run folder holds the raw Google Benchmark JSON (`bench.json`), the command that made it "
+        "(`command.txt`) and the machine it ran on (`environment.txt`). Rates are dense-equivalent "
+        "(2·M·N·K / time); every kernel row passed both correctness checks against cuBLAS before it was timed "
+        "(`exact`: small-integer inputs, bit for bit; `rel`: relative Frobenius error on random-normal inputs). "
+        "`meta share` is the metadata's share of the compulsory traffic.",
+    ]
+    if (results / "NOTES.md").is_file():
+        out += ["", "What each change was expected to do and what it did: [NOTES.md](NOTES.md)."]
+    out.append("")
+
+    runs = find_runs(results)
+    if not runs:
+        out += ["No runs are committed yet."]
+        return "\n".join(out) + "\n"
+
+    for gpu_dir, gpu_runs in runs.items():
+        newest = gpu_runs[0]
+        title = newest.context.get("gpu") or gpu_dir
+        out += [f"## {title}: {newest.name}", ""]
+        base = f"{gpu_dir}/{newest.name}"
+        if newest.error:
+            out += [f"The newest run's [bench.json]({base}/bench.json) could not be read: {cell(newest.error)}", ""]
+        else:
+            out += context_lines(newest, base)
+            out.append("")
+            out += dtype_tables(newest.rows, "###") if newest.rows else ["The run has no benchmark rows.", ""]
+        older = gpu_runs[1:]
+        if older:
+            out += [f"### Older runs on {title}", ""]
+            for r in older:
+                if r.error:
+                    desc = f"unreadable ({cell(r.error)})"
+                else:
+                    n_ok = sum(x.status() == "ok" for x in r.rows)
+                    desc = f"commit {cell(r.commit)}, {n_ok} of {len(r.rows)} rows measured"
+                out.append(f"- [{r.name}]({gpu_dir}/{r.name}/bench.json): {desc}")
+            out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--results", type=Path, default=REPO / "results", help="results folder (default: results/)")
+    ap.add_argument("--check", action="store_true", help="exit 1 if README.md is not up to date")
+    ap.add_argument("--table", type=Path, metavar="FILE.json", help="print the tables of one run to stdout")
+    args = ap.parse_args(argv)
+
+    if args.table:
+        run = Run(args.table)
+        if run.error:
+            print(f"make_results_readme: cannot read {args.table}: {run.error}", file=sys.stderr)
+            return 1
+        if not run.rows:
+            print(f"make_results_readme: {args.table} has no benchmark rows", file=sys.stderr)
+            return 1
+        lines = context_lines(run) + [""] + dtype_tables(run.rows, "###", collapse=False)
+        print("\n".join(lines).rstrip("\n"))
+        return 0
+
+    readme = args.results / "README.md"
+    text = make_readme(args.results)
+    if args.check:
+        current = readme.read_text(encoding="utf-8") if readme.is_file() else None
+        if current != text:
+            print(f"{readme} is not up to date: run {REGEN_COMMAND}", file=sys.stderr)
+            return 1
+        print(f"{readme} is up to date")
+        return 0
+    if not (readme.is_file() and readme.read_text(encoding="utf-8") == text):
+        args.results.mkdir(parents=True, exist_ok=True)
+        readme.write_text(text, encoding="utf-8")
+        print(f"wrote {readme}")
+    else:
+        print(f"{readme} unchanged")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
