@@ -9,7 +9,7 @@ shift
 bin="$build/sparse24_bench"
 top=$(cd "$(dirname "$0")/.." && pwd)
 
-gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1 | tr 'A-Z ' 'a-z-' | tr -cd 'a-z0-9-')
+gpu=$( (nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null || true) | head -n 1 | tr 'A-Z ' 'a-z-' | tr -cd 'a-z0-9-')
 gpu=${gpu:-unknown-gpu}
 commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
 git -C "$top" diff --quiet HEAD 2>/dev/null || commit="$commit-dirty"

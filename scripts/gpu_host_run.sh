@@ -4,7 +4,8 @@
 # the end says which passed. Used for the device machine, where each call is expensive, and for a quick look on
 # any CUDA machine.
 #   scripts/gpu_host_run.sh [OUT] [sparse24_bench options for the sweep...]
-# Environment: BUILD_DIR (build-gpu), SKIP_SANITIZE=1, SKIP_BENCH=1.
+# Environment: BUILD_DIR (build-gpu), SKIP_SANITIZE=1, SKIP_BENCH=1, TOTAL_S (a wall-clock budget for the whole
+# pass: the benchmark and the sanitizers get what is left of it, so a cut-off call still returns its logs).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -17,6 +18,11 @@ declare -A status
 
 step() {  # step NAME TIMEOUT_S COMMAND...: runs it, logs to OUT/NAME.log, records pass/fail
   local name=$1 limit=$2
+  if [ -n "${TOTAL_S:-}" ]; then  # never past the pass's budget
+    local left=$((TOTAL_S - SECONDS - 15))
+    [ "$left" -lt "$limit" ] && limit=$left
+    if [ "$limit" -le 0 ]; then status[$name]="not run: no time left"; shift 2; return; fi
+  fi
   shift 2
   echo "=== $name: $*"
   local t0=$SECONDS
@@ -32,9 +38,9 @@ step ctest 300 ctest --test-dir "$build" --output-on-failure
 # SASS: the sparse kernels must use the sparse tensor-core instruction (HMMA ... .SP on sm_80/sm_90).
 step sass 60 bash -c "cuobjdump --dump-sass $build/libsparse24_kernels.a | grep -E 'Function|HMMA' | \
   awk '/Function/{f=\$0} /HMMA/{n[f]++; if (\$0 ~ /\\.SP/) s[f]++} END {for (k in n) print k, n[k], \"HMMA\", s[k]+0, \"sparse\"}'"
-[ "${SKIP_SANITIZE:-0}" = 1 ] || step sanitize 400 make sanitize BUILD_DIR="$build"
 [ "${SKIP_BENCH:-0}" = 1 ] || step bench 500 make bench BUILD_DIR="$build" BENCH_ARGS="$*"
+[ "${SKIP_SANITIZE:-0}" = 1 ] || step sanitize 400 make sanitize BUILD_DIR="$build"
 tar czf "$out/results.tgz" results 2>/dev/null || true  # folders nest too deep to copy back as they are
 
 echo "=== summary"
-for k in build ctest sass sanitize bench; do [ -n "${status[$k]:-}" ] && echo "$k: ${status[$k]}"; done
+for k in build ctest sass bench sanitize; do [ -n "${status[$k]:-}" ] && echo "$k: ${status[$k]}"; done
