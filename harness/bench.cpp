@@ -285,14 +285,14 @@ int profile(const Options& o) {
         continue;
       }
       const Problem& p = *e.normal;
-      const std::string cublas_range = std::string("cublas.dense.") + name(t) + "/" + s.str();
+      const std::string cublas_range = std::string("cublas.dense.") + name(t) + ":" + s.str();
       nvtxRangePushA(cublas_range.c_str());
       cublas().gemm(t, p.M, p.N, p.K, p.a_pruned.get(), p.b.get(), e.d.get(), 1.0f, 0.0f, S.stream);
       SPARSE24_CUDA_CHECK(cudaStreamSynchronize(S.stream));
       nvtxRangePop();
       for (const Variant& v : registry()) {
         if (v.dtype != t || !std::regex_search(v.name, re)) continue;
-        const std::string range = v.name + "/" + s.str();
+        const std::string range = v.name + ":" + s.str();
         const std::string skip = skip_reason(v, s, sm);
         if (!skip.empty()) {
           fmt::print("{}: {}\n", range, skip);

@@ -42,8 +42,8 @@ int register_benchmarks(const Options& o);
 int failed_checks();
 
 // --profile: check each selected (variant, shape), then launch it once inside an NVTX range named
-// "<variant>/<MxNxK>" (cuBLAS: "cublas.dense.<dtype>/<MxNxK>"), for ncu --nvtx --nvtx-include. Returns the number
-// of failures.
+// "<variant>:<MxNxK>" (cuBLAS: "cublas.dense.<dtype>:<MxNxK>"), for ncu --nvtx --nvtx-include "<range>/" (a '/'
+// in the name would read as range nesting to ncu, hence the colon). Returns the number of failures.
 int profile(const Options& o);
 
 // --list: the registry as a table (works without a GPU).

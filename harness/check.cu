@@ -13,14 +13,14 @@ namespace {
 
 struct Sums {
   double diff_sq, ref_sq;
-  unsigned long long mismatches, nans, ref_nonzero;
+  unsigned long long mismatches, nans, ref_nans, ref_nonzero;
   unsigned int max_abs_bits;  // a non-negative float's bits order like the float: atomicMax on them is a max
 };
 
 template <DType T>
 __global__ void compare_kernel(const uint16_t* d, const uint16_t* ref, int64_t count, Sums* out) {
   double diff_sq = 0, ref_sq = 0;
-  unsigned long long mism = 0, nans = 0, nz = 0;
+  unsigned long long mism = 0, nans = 0, ref_nans = 0, nz = 0;
   float max_abs = 0;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < count; i += int64_t(gridDim.x) * blockDim.x) {
     const uint16_t db = d[i], rb = ref[i];
@@ -28,10 +28,9 @@ __global__ void compare_kernel(const uint16_t* d, const uint16_t* ref, int64_t c
     const float rv = Elem<T>::to_float(*reinterpret_cast<const typename Elem<T>::type*>(&rb));
     mism += db != rb;
     nz += rv != 0.0f;
-    if (isnan(dv)) {
-      ++nans;
-      continue;
-    }
+    nans += isnan(dv);
+    ref_nans += isnan(rv);
+    if (isnan(dv) || isnan(rv)) continue;  // reported by count; kept out of the norms
     const double e = double(dv) - double(rv);
     diff_sq += e * e;
     ref_sq += double(rv) * double(rv);
@@ -43,6 +42,7 @@ __global__ void compare_kernel(const uint16_t* d, const uint16_t* ref, int64_t c
     ref_sq += __shfl_down_sync(0xffffffffu, ref_sq, o);
     mism += __shfl_down_sync(0xffffffffu, mism, o);
     nans += __shfl_down_sync(0xffffffffu, nans, o);
+    ref_nans += __shfl_down_sync(0xffffffffu, ref_nans, o);
     nz += __shfl_down_sync(0xffffffffu, nz, o);
     max_abs = fmaxf(max_abs, __shfl_down_sync(0xffffffffu, max_abs, o));
   }
@@ -51,6 +51,7 @@ __global__ void compare_kernel(const uint16_t* d, const uint16_t* ref, int64_t c
     atomicAdd(&out->ref_sq, ref_sq);
     atomicAdd(&out->mismatches, mism);
     atomicAdd(&out->nans, nans);
+    atomicAdd(&out->ref_nans, ref_nans);
     atomicAdd(&out->ref_nonzero, nz);
     atomicMax(&out->max_abs_bits, __float_as_uint(max_abs));
   }
@@ -90,7 +91,9 @@ CheckResult compare(DType t, Fill fill, const void* d, const void* ref, int64_t 
   r.bound = fill == Fill::Normal ? info(t).rel_error_bound : 0.0;
 
   std::ostringstream why;
-  if (r.ref_nonzero == 0) {
+  if (s.ref_nans > 0) {
+    why << s.ref_nans << " of " << count << " reference elements are NaN: the reference is not trustworthy";
+  } else if (r.ref_nonzero == 0) {
     why << "the reference is all zero: the check would prove nothing";
   } else if (r.nans > 0) {
     why << r.nans << " of " << count << " outputs are NaN (unwritten poison or NaN results)";

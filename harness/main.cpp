@@ -25,8 +25,9 @@ constexpr const char* kUsage = R"(usage: sparse24_bench [options] [google benchm
   --seed N             input seed (default 2024)
   --no-cusparselt      do not run the cuSPARSELt peer
   --json FILE          write Google Benchmark JSON (with the run context) to FILE
-  --profile            check, then launch each selected variant once in an NVTX range "<variant>/<MxNxK>"
-                       for: ncu --nvtx --nvtx-include "<variant>/" --clock-control none ...
+  --profile            check, then launch each selected variant once in an NVTX range "<variant>:<MxNxK>"
+                       (and cuBLAS in "cublas.dense.<dtype>:<MxNxK>"), for ncu --nvtx --nvtx-include
+                       "<range>/" --clock-control none; scripts/profile.sh does this with chosen metrics
 exit codes: 0 all checks passed, 1 a check failed or bad usage, 2 no GPU)";
 
 bool take_value(int& i, int argc, char** argv, const char* flag, std::string* out) {

@@ -170,6 +170,9 @@ void CusparseltPeer::Impl::setup(DType t, int M, int N, int K, const void* a_pru
   {
     int* d_valid = nullptr;
     SPARSE24_CUDA(cudaMalloc(&d_valid, sizeof(int)));
+    // NOTE: the check only raises the flag (seen on an H200 with cuSPARSELt 0.8.0: a recycled allocation read back
+    // as stale data), so it must start at zero.
+    SPARSE24_CUDA(cudaMemsetAsync(d_valid, 0, sizeof(int), stream));
     int valid = 1;
     cusparseStatus_t s = cusparseLtSpMMAPruneCheck(&handle, &matmul, a_pruned, d_valid, stream);
     cudaError_t e = cudaSuccess;

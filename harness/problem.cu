@@ -87,6 +87,9 @@ std::unique_ptr<Problem> Problem::make(DType t, int M, int N, int K, Fill fill, 
   fill_random(t, fill, seed ^ 0x5bd1e995a3c1f00dull, p->b.get(), int64_t(N) * K, stream);
 
   p->d_ref = DeviceBuffer(p->d_bytes());
+  // The reference is poisoned like every output: an element cuBLAS did not write shows up as a NaN in the check
+  // (and compute-sanitizer's initcheck, which does not see cuBLAS's bulk-copy stores on Hopper, stays quiet).
+  SPARSE24_CUDA_CHECK(cudaMemsetAsync(p->d_ref.get(), 0xFF, p->d_bytes(), stream));
   cublas().gemm(t, M, N, K, p->a_pruned.get(), p->b.get(), p->d_ref.get(), 1.0f, 0.0f, stream);
   SPARSE24_CUDA_CHECK(cudaStreamSynchronize(stream));
   return p;

@@ -11,8 +11,13 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 
 gpu=$( (nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null || true) | head -n 1 | tr 'A-Z ' 'a-z-' | tr -cd 'a-z0-9-')
 gpu=${gpu:-unknown-gpu}
-commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
-git -C "$top" diff --quiet HEAD 2>/dev/null || commit="$commit-dirty"
+# The commit, as in scripts/commit_header.cmake: git's, "-dirty" if tracked files differ; in a copy without .git,
+# SPARSE24_COMMIT if set.
+if commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null); then
+  git -C "$top" diff --quiet HEAD 2>/dev/null || commit="$commit-dirty"
+else
+  commit=${SPARSE24_COMMIT:-unknown}
+fi
 run="$top/results/$gpu/$(date -u +%Y-%m-%d)_$commit"
 # Written to a scratch folder first: a run that could not start (no GPU: exit 2) leaves nothing under results/.
 scratch="$build/bench-run"

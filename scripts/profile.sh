@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Nsight Compute on one variant at one shape, beside cuBLAS on the same problem, with the metrics that matter for
+# a sparse GEMM already chosen. Clocks are left as the card has them (--clock-control none), always.
+#   scripts/profile.sh BUILD_DIR VARIANT SHAPE [OUT_PREFIX]
+#   scripts/profile.sh build mma_sp.s02_smem.bf16.128x128x64.w2x2.s1 8192x8192x8192 prof/s02
+# Writes OUT_PREFIX.ncu-rep (open it in ncu-ui) and OUT_PREFIX.csv (raw metrics, one row per kernel).
+set -euo pipefail
+build=${1:?usage: scripts/profile.sh BUILD_DIR VARIANT SHAPE [OUT_PREFIX]}
+variant=${2:?variant name, as printed by make list}
+shape=${3:?shape MxNxK}
+out=${4:-profile-$variant-$shape}
+ncu=$(command -v ncu || echo /usr/local/cuda/bin/ncu)
+[ -x "$ncu" ] || { echo "profile: ncu (Nsight Compute) not found"; exit 1; }
+dtype=$(echo "$variant" | cut -d. -f3)
+mkdir -p "$(dirname "$out")"
+
+# Sections: speed of light (compute vs memory), where the tensor pipe and the memory hierarchy spend their time,
+# occupancy and launch resources. Metrics: the sparse and dense tensor-op counts (sparsity_on must dominate in an
+# mma_sp kernel), tensor-pipe activity, shared-memory bank conflicts of ldmatrix/ld.shared, DRAM traffic.
+metrics=(
+  "sm__ops_path_tensor_op_hmma_src_${dtype}_dst_fp32_sparsity_on.sum"
+  "sm__ops_path_tensor_op_hmma_src_${dtype}_dst_fp32_sparsity_off.sum"
+  sm__pipe_tensor_op_hmma_cycles_active.avg.pct_of_peak_sustained_active
+  sm__inst_executed_pipe_tensor_op_hmma.sum
+  l1tex__data_bank_conflicts_pipe_lsu_mem_shared_op_ld.sum
+  dram__bytes_read.sum
+  dram__bytes_write.sum
+  gpu__time_duration.sum
+)
+metric_list=$(IFS=,; echo "${metrics[*]}")
+
+"$ncu" --clock-control none --nvtx \
+  --nvtx-include "$variant:$shape/" --nvtx-include "cublas.dense.$dtype:$shape/" \
+  --section SpeedOfLight --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis \
+  --section Occupancy --section LaunchStats --metrics "$metric_list" \
+  -f -o "$out" \
+  "$build/sparse24_bench" --profile --kernels "^${variant//./\\.}\$" --shapes "$shape" --dtypes "$dtype"
+"$ncu" --import "$out.ncu-rep" --csv --page raw >"$out.csv"
+"$ncu" --import "$out.ncu-rep" --page details --section SpeedOfLight
+echo "profile: $out.ncu-rep, $out.csv"
