@@ -4,7 +4,8 @@
 # the end says which passed. Used for the device machine, where each call is expensive, and for a quick look on
 # any CUDA machine.
 #   scripts/gpu_host_run.sh [OUT] [sparse24_bench options for the sweep...]
-# Environment: BUILD_DIR (build-gpu), SKIP_SANITIZE=1, SKIP_BENCH=1, TOTAL_S (a wall-clock budget for the whole
+# Environment: BUILD_DIR (build-gpu), SKIP_SANITIZE=1, SKIP_BENCH=1, PROFILE="VARIANT SHAPE" (scripts/profile.sh
+# on one variant, into OUT/prof), TOTAL_S (a wall-clock budget for the whole
 # pass: the benchmark and the sanitizers get what is left of it, so a cut-off call still returns its logs).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,7 +41,12 @@ step sass 60 bash -c "cuobjdump --dump-sass $build/libsparse24_kernels.a | grep 
   awk '/Function/{f=\$0} /HMMA/{n[f]++; if (\$0 ~ /\\.SP/) s[f]++} END {for (k in n) print k, n[k], \"HMMA\", s[k]+0, \"sparse\"}'"
 [ "${SKIP_BENCH:-0}" = 1 ] || step bench 500 make bench BUILD_DIR="$build" BENCH_ARGS="$*"
 [ "${SKIP_SANITIZE:-0}" = 1 ] || step sanitize 400 make sanitize BUILD_DIR="$build"
-tar czf "$out/results.tgz" results 2>/dev/null || true  # folders nest too deep to copy back as they are
+# shellcheck disable=SC2086  # PROFILE is two words on purpose
+[ -z "${PROFILE:-}" ] || step profile 200 scripts/profile.sh "$build" $PROFILE "$out/prof/profile"
+# One archive for what nests too deep to copy back as it is: the results folders and the profile.
+mkdir -p "$out/prof"
+tar czf "$out/artifacts.tgz" results -C "$out" prof 2>/dev/null || true
+rm -rf "$out/prof"
 
 echo "=== summary"
-for k in build ctest sass bench sanitize; do [ -n "${status[$k]:-}" ] && echo "$k: ${status[$k]}"; done
+for k in build ctest sass bench sanitize profile; do [ -n "${status[$k]:-}" ] && echo "$k: ${status[$k]}"; done
