@@ -19,13 +19,15 @@ else
   commit=${SPARSE24_COMMIT:-unknown}
 fi
 run="$top/results/$gpu/$(date -u +%Y-%m-%d)_$commit"
-# Written to a scratch folder first: a run that could not start (no GPU: exit 2) leaves nothing under results/.
-scratch="$build/bench-run"
-rm -rf "$scratch" && mkdir -p "$scratch"
+# A run that could not start (no GPU: exit 2) or wrote no JSON is removed again: nothing half-made stays.
+base=$run
+n=2
+while [ -e "$run" ]; do run="$base-$((n++))"; done  # a second run of the same commit on the same day
+mkdir -p "$run"
 
-cmd=("$bin" --json "$scratch/bench.json" "$@")
-# The command as a user would type it from the repository root (the JSON's final place, not the scratch one).
-{ printf '%q ' "$bin" --json "${run#$top/}/bench.json" "$@"; echo; } | sed "s|$top/||g" >"$scratch/command.txt"
+cmd=("$bin" --json "$run/bench.json" "$@")
+# The command as a user would type it from the repository root.
+{ printf '%q ' "${cmd[@]}"; echo; } | sed "s|$top/||g" >"$run/command.txt"
 {
   echo "date_utc: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "host: $(uname -srm)"
@@ -33,18 +35,18 @@ cmd=("$bin" --json "$scratch/bench.json" "$@")
   "${CUDACXX:-nvcc}" --version 2>&1 | tail -n 2 || true
   echo "cmake: $(cmake --version | head -n 1)"
   echo "compiler: $(c++ --version | head -n 1)"
-} >"$scratch/environment.txt"
+} >"$run/environment.txt"
 
 set +e
-"${cmd[@]}" 2>&1 | tee "$scratch/bench.log"
+"${cmd[@]}" 2>&1 | tee "$run/bench.log"
 rc=${PIPESTATUS[0]}
 set -e
-if [ "$rc" -eq 2 ] || [ ! -s "$scratch/bench.json" ]; then
+if [ "$rc" -eq 2 ] || [ ! -s "$run/bench.json" ]; then
+  rm -rf "$run"
+  rmdir "$(dirname "$run")" 2>/dev/null || true
   echo "bench: nothing recorded (exit $rc)"
   exit "$rc"
 fi
-mkdir -p "$run"
-cp "$scratch"/* "$run"/
 python3 "$top/scripts/make_results_readme.py" --table "$run/bench.json"
 echo "run recorded in ${run#$top/}; regenerate the index with: python3 scripts/make_results_readme.py"
 exit "$rc"
