@@ -453,6 +453,55 @@ def with_top_section(readme_text: str, section: str) -> str:
     return readme_text[:b] + section + readme_text[e + len(TOP_END):]
 
 
+# Instruction-loop ceilings measured on an H200 (../shared/notes/sparse-tensor-cores.md section 5, 8 independent
+# accumulators per warp on all SMs), the denominators of the "% of the instruction ceiling" in kernel headers.
+INSTRUCTION_CEILINGS = {
+    ("NVIDIA H200", "mma_sp"): (958.0, "mma.sp m16n8k32 loop"),
+    ("NVIDIA H200", "dense"): (640.0, "mma.sync m16n8k16 loop"),
+}
+HEADLINE_SHAPE = "8192x8192x8192"
+MEASURED_PREFIX = "// Measured: "
+
+
+def measured_line(runs: dict, family: str, step: str) -> str:
+    """The one measured line of a kernel file's header: the best variant of this step at the headline shape in the
+    newest run that has it (the first GPU, alphabetically, that does)."""
+    for gpu_dir, gpu_runs in runs.items():
+        for run in gpu_runs:
+            rows = [r for r in run.rows if r.peer is None and r.kernel.startswith(f"{family}.{step}.")
+                    and r.shape == HEADLINE_SHAPE and r.status() == "ok" and r.tflops() is not None]
+            if not rows:
+                continue
+            best = max(rows, key=lambda r: r.tflops())
+            gpu = run.context.get("gpu") or gpu_dir
+            parts = best.kernel.split(".")
+            text = (f"{gpu}, {HEADLINE_SHAPE} {parts[2]}, best tile {parts[3]}: {best.tflops():.1f} TFLOP/s")
+            ceiling = INSTRUCTION_CEILINGS.get((gpu, family))
+            if ceiling:
+                text += f" = {100 * best.tflops() / ceiling[0]:.0f}% of the {ceiling[1]} ({ceiling[0]:.0f})"
+            vs = best.value("speedup_vs_cublas")
+            if vs is not None:
+                text += f", {vs:.2f}x cuBLAS"
+            return text + f" (run {gpu_dir}/{run.name})."
+    return "not yet measured (no committed run has this step at " + HEADLINE_SHAPE + ")."
+
+
+def kernel_headers(results: Path) -> dict:
+    """{kernel file: its text with the measured line regenerated} for every kernels/<family>/sNN_*.cuh."""
+    runs = find_runs(results)
+    out = {}
+    for path in sorted((results.resolve().parent / "kernels").glob("*/s[0-9][0-9]_*.cuh")):
+        family, step = path.parent.name, path.stem
+        text = path.read_text(encoding="utf-8")
+        lines = text.split("\n")
+        for i, line in enumerate(lines):
+            if line.startswith(MEASURED_PREFIX):
+                lines[i] = MEASURED_PREFIX + measured_line(runs, family, step)
+                break
+        out[path] = "\n".join(lines)
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--results", type=Path, default=REPO / "results", help="results folder (default: results/)")
@@ -477,20 +526,22 @@ def main(argv=None) -> int:
     top = args.results.resolve().parent / "README.md"
     if top.is_file():
         targets[top] = with_top_section(top.read_text(encoding="utf-8"), top_readme_section(args.results))
+    # The "// Measured:" line in each kernel file's header (design.md: kept current by the sweep).
+    targets.update(kernel_headers(args.results))
     stale = [p for p, text in targets.items()
              if not (p.is_file() and p.read_text(encoding="utf-8") == text)]
     if args.check:
         for p in stale:
             print(f"{p} is not up to date: run {REGEN_COMMAND}", file=sys.stderr)
         if not stale:
-            print("results READMEs are up to date")
+            print("results READMEs and kernel headers are up to date")
         return 1 if stale else 0
     for p in stale:
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(targets[p], encoding="utf-8")
         print(f"wrote {p}")
     if not stale:
-        print("results READMEs unchanged")
+        print("results READMEs and kernel headers unchanged")
     return 0
 
 
