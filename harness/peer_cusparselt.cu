@@ -31,6 +31,8 @@
 // cusparseLtMatmulPlanInit.
 #include "harness/peer_cusparselt.h"
 
+#include "kernels/common/cuda_check.h"
+
 #include <stdexcept>
 #include <string>
 
@@ -69,14 +71,7 @@ void check_lt(cusparseStatus_t s, const char* call) {
                            " [run with CUSPARSELT_LOG_LEVEL=5 for the library's reason]");
 }
 
-void check_cuda(cudaError_t e, const char* call) {
-  if (e == cudaSuccess) return;
-  throw std::runtime_error(std::string("cuSPARSELt peer: ") + call + " failed: " + cudaGetErrorName(e) + ": " +
-                           cudaGetErrorString(e));
-}
-
 #define SPARSE24_LT(call) check_lt((call), #call)
-#define SPARSE24_CUDA(call) check_cuda((call), #call)
 
 cudaDataType cuda_type(DType t) {
   switch (t) {
@@ -169,10 +164,10 @@ void CusparseltPeer::Impl::setup(DType t, int M, int N, int K, const void* a_pru
   // library computes with a different matrix than cuBLAS and our kernels. The result lands in device memory.
   {
     int* d_valid = nullptr;
-    SPARSE24_CUDA(cudaMalloc(&d_valid, sizeof(int)));
+    SPARSE24_CUDA_CHECK(cudaMalloc(&d_valid, sizeof(int)));
     // NOTE: the check only raises the flag (seen on an H200 with cuSPARSELt 0.8.0: a recycled allocation read back
     // as stale data), so it must start at zero.
-    SPARSE24_CUDA(cudaMemsetAsync(d_valid, 0, sizeof(int), stream));
+    SPARSE24_CUDA_CHECK(cudaMemsetAsync(d_valid, 0, sizeof(int), stream));
     int valid = 1;
     cusparseStatus_t s = cusparseLtSpMMAPruneCheck(&handle, &matmul, a_pruned, d_valid, stream);
     cudaError_t e = cudaSuccess;
@@ -193,9 +188,9 @@ void CusparseltPeer::Impl::setup(DType t, int M, int N, int K, const void* a_pru
   {
     size_t compressed_size = 0, buffer_size = 0;
     SPARSE24_LT(cusparseLtSpMMACompressedSize(&handle, &plan, &compressed_size, &buffer_size));
-    SPARSE24_CUDA(cudaMalloc(&a_compressed, compressed_size));
+    SPARSE24_CUDA_CHECK(cudaMalloc(&a_compressed, compressed_size));
     void* buffer = nullptr;
-    if (buffer_size > 0) SPARSE24_CUDA(cudaMalloc(&buffer, buffer_size));
+    if (buffer_size > 0) SPARSE24_CUDA_CHECK(cudaMalloc(&buffer, buffer_size));
     cusparseStatus_t s = cusparseLtSpMMACompress(&handle, &plan, a_pruned, a_compressed, buffer, stream);
     cudaError_t e = (s == CUSPARSE_STATUS_SUCCESS) ? cudaStreamSynchronize(stream) : cudaSuccess;
     if (buffer) cudaFree(buffer);
@@ -206,18 +201,18 @@ void CusparseltPeer::Impl::setup(DType t, int M, int N, int K, const void* a_pru
   // Workspace for the default algorithm, then the search (it runs every candidate configuration on these very
   // buffers, overwriting D, and keeps the fastest in the plan and in alg_sel).
   SPARSE24_LT(cusparseLtMatmulGetWorkspace(&handle, &plan, &workspace_size));
-  if (workspace_size > 0) SPARSE24_CUDA(cudaMalloc(&workspace, workspace_size));
+  if (workspace_size > 0) SPARSE24_CUDA_CHECK(cudaMalloc(&workspace, workspace_size));
   SPARSE24_LT(cusparseLtMatmulSearch(&handle, &plan, &alpha, a_compressed, b, &beta, d, d, workspace, streams(),
                                      num_streams()));
-  SPARSE24_CUDA(cudaStreamSynchronize(stream));
+  SPARSE24_CUDA_CHECK(cudaStreamSynchronize(stream));
 
   // The chosen configuration may want more workspace than the default one (split-K): query again and grow.
   size_t chosen_size = 0;
   SPARSE24_LT(cusparseLtMatmulGetWorkspace(&handle, &plan, &chosen_size));
   if (chosen_size > workspace_size) {
-    if (workspace) SPARSE24_CUDA(cudaFree(workspace));
+    if (workspace) SPARSE24_CUDA_CHECK(cudaFree(workspace));
     workspace = nullptr;
-    SPARSE24_CUDA(cudaMalloc(&workspace, chosen_size));
+    SPARSE24_CUDA_CHECK(cudaMalloc(&workspace, chosen_size));
     workspace_size = chosen_size;
   }
 

@@ -8,16 +8,13 @@
 
 namespace sparse24 {
 
-[[noreturn]] inline void throw_cuda_error(cudaError_t e, const char* call, const char* file, int line) {
-  throw std::runtime_error(std::string(file) + ":" + std::to_string(line) + ": " + call + " failed: " +
-                           cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")");
+// Throws when `e` is an error, naming `what` (the call, and where it was made when called through the macro).
+inline void check_cuda(cudaError_t e, const std::string& what) {
+  if (e != cudaSuccess)
+    throw std::runtime_error(what + " failed: " + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")");
 }
 
 }  // namespace sparse24
 
-#define SPARSE24_CUDA_CHECK(call)                                                  \
-  do {                                                                             \
-    const cudaError_t sparse24_err_ = (call);                                      \
-    if (sparse24_err_ != cudaSuccess)                                              \
-      ::sparse24::throw_cuda_error(sparse24_err_, #call, __FILE__, __LINE__);      \
-  } while (0)
+#define SPARSE24_CUDA_CHECK(call) \
+  ::sparse24::check_cuda((call), std::string(__FILE__) + ":" + std::to_string(__LINE__) + ": " + #call)

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include "kernels/common/cuda_check.h"
 #include "kernels/format/format.h"
 #include "kernels/format/rules.h"
 
@@ -22,10 +23,6 @@ namespace {
 using rules::cat;
 using rules::fail;
 
-void check_cuda(cudaError_t e, const char* call) {
-  if (e != cudaSuccess) throw std::runtime_error(cat("format::gpu: ", call, " failed: ", cudaGetErrorString(e)));
-}
-#define S24_CUDA_CHECK(call) check_cuda((call), #call)
 
 constexpr int kThreads = 256;
 // Enough blocks to fill any current GPU many times over; the grid-stride loops cover larger inputs.
@@ -165,14 +162,14 @@ __global__ void reorder_lane_blocks16_kernel(const uint8_t* __restrict__ canonic
   }
 }
 
-void check_launch() { S24_CUDA_CHECK(cudaGetLastError()); }
+void check_launch() { SPARSE24_CUDA_CHECK(cudaGetLastError()); }
 
 // A device word for the atomicMin answer, freed on every path out (validate may throw after allocating).
 struct FirstOffender {
   unsigned long long* ptr = nullptr;
   cudaStream_t stream;
   explicit FirstOffender(cudaStream_t s) : stream(s) {
-    S24_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&ptr), sizeof(*ptr), stream));
+    SPARSE24_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&ptr), sizeof(*ptr), stream));
     // "None yet" is the largest index, all bits set.
     const cudaError_t e = cudaMemsetAsync(ptr, 0xFF, sizeof(*ptr), stream);
     if (e != cudaSuccess) {
@@ -185,8 +182,8 @@ struct FirstOffender {
   FirstOffender& operator=(const FirstOffender&) = delete;
   unsigned long long read() const {
     unsigned long long host = 0;
-    S24_CUDA_CHECK(cudaMemcpyAsync(&host, ptr, sizeof(host), cudaMemcpyDeviceToHost, stream));
-    S24_CUDA_CHECK(cudaStreamSynchronize(stream));
+    SPARSE24_CUDA_CHECK(cudaMemcpyAsync(&host, ptr, sizeof(host), cudaMemcpyDeviceToHost, stream));
+    SPARSE24_CUDA_CHECK(cudaStreamSynchronize(stream));
     return host;
   }
 };
@@ -258,8 +255,8 @@ Violation validate_dense(DType t, const uint16_t* dense, int64_t M, int64_t K, v
   const int64_t row = static_cast<int64_t>(at) / (K / 4), chunk = static_cast<int64_t>(at) % (K / 4);
   // Fetch the offending chunk itself, so that the message (its nonzero count) is built exactly as on the CPU.
   uint16_t x[4];
-  S24_CUDA_CHECK(cudaMemcpyAsync(x, dense + row * K + 4 * chunk, sizeof(x), cudaMemcpyDeviceToHost, s));
-  S24_CUDA_CHECK(cudaStreamSynchronize(s));
+  SPARSE24_CUDA_CHECK(cudaMemcpyAsync(x, dense + row * K + 4 * chunk, sizeof(x), cudaMemcpyDeviceToHost, s));
+  SPARSE24_CUDA_CHECK(cudaStreamSynchronize(s));
   const int nz = rules::count_nonzeros(x[0], x[1], x[2], x[3], sign_bit);
   return rules::make_violation(row, chunk, rules::dense_violation_message(row, chunk, nz));
 }
@@ -277,8 +274,8 @@ Violation validate_meta(const uint8_t* meta, int64_t M, int64_t K, void* stream)
   if (at == kNone) return Violation{};
   const int64_t row = static_cast<int64_t>(at) / (K / 4), chunk = static_cast<int64_t>(at) % (K / 4);
   uint8_t byte = 0;
-  S24_CUDA_CHECK(cudaMemcpyAsync(&byte, meta + static_cast<int64_t>(at) / 2, 1, cudaMemcpyDeviceToHost, s));
-  S24_CUDA_CHECK(cudaStreamSynchronize(s));
+  SPARSE24_CUDA_CHECK(cudaMemcpyAsync(&byte, meta + static_cast<int64_t>(at) / 2, 1, cudaMemcpyDeviceToHost, s));
+  SPARSE24_CUDA_CHECK(cudaStreamSynchronize(s));
   const uint32_t nibble = (chunk % 2 == 0) ? (byte & 0xFu) : (byte >> 4u);
   return rules::make_violation(row, chunk, rules::meta_violation_message(row, chunk, nibble));
 }
@@ -292,7 +289,7 @@ void reorder_meta(MetaLayout to, const uint8_t* canonical, int64_t M, int64_t K,
   const int64_t bytes = M * (K / 8);
   if (to == MetaLayout::Canonical) {
     if (out != canonical)
-      S24_CUDA_CHECK(cudaMemcpyAsync(out, canonical, static_cast<size_t>(bytes), cudaMemcpyDeviceToDevice, s));
+      SPARSE24_CUDA_CHECK(cudaMemcpyAsync(out, canonical, static_cast<size_t>(bytes), cudaMemcpyDeviceToDevice, s));
     return;
   }
   check_aligned(fn, out, 4, "out");

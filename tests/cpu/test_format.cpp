@@ -4,7 +4,7 @@
 // Element values are written as raw fp16 bits (the rule is the same for bf16: only the sign bit matters):
 //   1.0 = 0x3C00, 2.0 = 0x4000, 3.0 = 0x4200, 4.0 = 0x4400, 8.0 = 0x4800, 0.5 = 0x3800, 0.25 = 0x3400,
 //   65504 (largest finite) = 0x7BFF, inf = 0x7C00, NaN = 0x7E00, smallest subnormal = 0x0001, -x = x | 0x8000.
-#include <catch2/catch.hpp>
+#include "tests/catch.h"
 
 #include <algorithm>
 #include <cmath>
@@ -35,7 +35,7 @@ constexpr uint16_t neg(uint16_t x) { return static_cast<uint16_t>(x | 0x8000); }
 #define REQUIRE_FORMAT_ERROR(expr, text)        \
   do {                                          \
     REQUIRE_THROWS_AS(expr, f::FormatError);    \
-    REQUIRE_THROWS_WITH(expr, Catch::Contains(text)); \
+    REQUIRE_THROWS_WITH(expr, test::contains(text)); \
   } while (0)
 
 // ---- Whole-matrix helpers ---------------------------------------------------------------------------------------
@@ -765,6 +765,6 @@ TEST_CASE("format: the invalid codes named in the notes", "[format]") {
     const f::Violation v = f::validate_meta(meta.data(), 1, 16);
     CHECK(v.row == 0);
     CHECK(v.chunk == 2 + c.chunk);
-    CHECK_THAT(v.message, Catch::Contains(c.text));
+    CHECK_THAT(v.message, test::contains(c.text));
   }
 }

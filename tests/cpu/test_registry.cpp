@@ -1,5 +1,5 @@
 // The registry: names, descriptions and shape refusals (no GPU needed: refusals happen before any CUDA call).
-#include <catch2/catch.hpp>
+#include "tests/catch.h"
 
 #include <cstdint>
 #include <regex>
@@ -65,11 +65,11 @@ TEST_CASE("illegal shapes are refused with the rule named", "[registry]") {
     INFO(v.name);
     CHECK(shape_error(v, 32, 1, v.bk).empty());
     CHECK(shape_error(v, 64 * 3, 1000, 7 * v.bk).empty());
-    CHECK_THAT(shape_error(v, 48, 8, v.bk), Catch::Contains("M = 48 is not a multiple of 32"));
-    CHECK_THAT(shape_error(v, 32, 8, v.bk + 16), Catch::Contains("is not a multiple of the tile K"));
-    CHECK_THAT(shape_error(v, 32, 0, v.bk), Catch::Contains("must be positive"));
-    CHECK_THAT(shape_error(v, -32, 8, v.bk), Catch::Contains("must be positive"));
-    CHECK_THAT(arch_error(v, 75), Catch::Contains("needs sm_80"));
+    CHECK_THAT(shape_error(v, 48, 8, v.bk), test::contains("M = 48 is not a multiple of 32"));
+    CHECK_THAT(shape_error(v, 32, 8, v.bk + 16), test::contains("is not a multiple of the tile K"));
+    CHECK_THAT(shape_error(v, 32, 0, v.bk), test::contains("must be positive"));
+    CHECK_THAT(shape_error(v, -32, 8, v.bk), test::contains("must be positive"));
+    CHECK_THAT(arch_error(v, 75), test::contains("needs sm_80"));
     CHECK(arch_error(v, 90).empty());
   }
 }
@@ -85,23 +85,23 @@ TEST_CASE("launch refuses bad shapes and pointers before touching the GPU", "[re
     GemmArgs bad_k = a;
     bad_k.K = v.bk + 8;
     CHECK_THROWS_AS(launch(v, bad_k, nullptr), ShapeError);
-    CHECK_THROWS_WITH(launch(v, bad_k, nullptr), Catch::Contains(v.name) && Catch::Contains("tile K"));
+    CHECK_THROWS_WITH(launch(v, bad_k, nullptr), test::contains(v.name) && test::contains("tile K"));
     GemmArgs bad_m = a;
     bad_m.M = 40;
-    CHECK_THROWS_WITH(launch(v, bad_m, nullptr), Catch::Contains("M = 40"));
+    CHECK_THROWS_WITH(launch(v, bad_m, nullptr), test::contains("M = 40"));
     GemmArgs misaligned = a;
     misaligned.b = fake(0x3002);
-    CHECK_THROWS_WITH(launch(v, misaligned, nullptr), Catch::Contains("16-byte aligned"));
+    CHECK_THROWS_WITH(launch(v, misaligned, nullptr), test::contains("16-byte aligned"));
     GemmArgs no_d = a;
     no_d.d = nullptr;
-    CHECK_THROWS_WITH(launch(v, no_d, nullptr), Catch::Contains("null"));
+    CHECK_THROWS_WITH(launch(v, no_d, nullptr), test::contains("null"));
     GemmArgs beta_without_c = a;
     beta_without_c.beta = 1.0f;
-    CHECK_THROWS_WITH(launch(v, beta_without_c, nullptr), Catch::Contains("null"));
+    CHECK_THROWS_WITH(launch(v, beta_without_c, nullptr), test::contains("null"));
     if (v.sparse) {
       GemmArgs no_meta = a;
       no_meta.a_meta = nullptr;
-      CHECK_THROWS_WITH(launch(v, no_meta, nullptr), Catch::Contains("metadata"));
+      CHECK_THROWS_WITH(launch(v, no_meta, nullptr), test::contains("metadata"));
     }
   }
 }

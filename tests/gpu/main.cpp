@@ -2,7 +2,7 @@
 // run and the GPU tests read as skipped; otherwise Catch2's failure count is mapped to exit 1, so that 77 failing
 // tests can never read as "skipped".
 #define CATCH_CONFIG_RUNNER
-#include <catch2/catch.hpp>
+#include "tests/catch.h"
 
 #include <cstdio>
 #include <string>

@@ -4,7 +4,7 @@
 //
 // Every output buffer is poisoned with 0xFF bytes before each GPU call (0xFFFF is a NaN, 0xF an invalid nibble),
 // so an element a kernel forgot to write cannot pass for a correct one.
-#include <catch2/catch.hpp>
+#include "tests/catch.h"
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "harness/device_buffer.h"
+#include "kernels/common/cuda_check.h"
 #include "kernels/common/dtype.h"
 #include "kernels/format/format.h"
 
@@ -26,49 +28,44 @@ using f::MetaLayout;
 
 constexpr DType kBothTypes[] = {DType::fp16, DType::bf16};
 
-void cuda_check(cudaError_t e, const char* what) {
-  if (e != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(e));
-}
+using sparse24::check_cuda;
 
-// Device memory from cudaMalloc (never managed memory: a kernel that reads or writes the wrong place must fault
-// or show up in the comparison, not be papered over by page migration).
+// A typed view of harness::DeviceBuffer (plain cudaMalloc, never managed memory: a kernel that reads or writes the
+// wrong place must fault or show up in the comparison, not be papered over by page migration).
 template <typename T>
 class DeviceBuffer {
  public:
-  explicit DeviceBuffer(size_t n) : n_(n) { cuda_check(cudaMalloc(&ptr_, bytes()), "cudaMalloc"); }
+  explicit DeviceBuffer(size_t n) : n_(n), buf_(n * sizeof(T)) {}
   explicit DeviceBuffer(const std::vector<T>& h) : DeviceBuffer(h.size()) { upload(h); }
-  ~DeviceBuffer() { cudaFree(ptr_); }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
 
-  T* get() const { return ptr_; }
-  size_t bytes() const { return n_ * sizeof(T); }
+  T* get() const { return buf_.as<T>(); }
+  size_t bytes() const { return buf_.bytes(); }
   void upload(const std::vector<T>& h) {
     if (h.size() != n_) throw std::logic_error("upload: size mismatch");
-    cuda_check(cudaMemcpy(ptr_, h.data(), bytes(), cudaMemcpyHostToDevice), "cudaMemcpy H2D");
+    check_cuda(cudaMemcpy(get(), h.data(), bytes(), cudaMemcpyHostToDevice), "cudaMemcpy H2D");
   }
   std::vector<T> download() const {
     std::vector<T> h(n_);
-    cuda_check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");   // surfaces a fault from the kernel itself
-    cuda_check(cudaMemcpy(h.data(), ptr_, bytes(), cudaMemcpyDeviceToHost), "cudaMemcpy D2H");
+    check_cuda(cudaDeviceSynchronize(), "cudaDeviceSynchronize");   // surfaces a fault from the kernel itself
+    check_cuda(cudaMemcpy(h.data(), get(), bytes(), cudaMemcpyDeviceToHost), "cudaMemcpy D2H");
     return h;
   }
-  void poison() { cuda_check(cudaMemset(ptr_, 0xFF, bytes()), "cudaMemset"); }
+  void poison() { check_cuda(cudaMemset(get(), 0xFF, bytes()), "cudaMemset"); }
 
  private:
-  T* ptr_ = nullptr;
   size_t n_;
+  sparse24::harness::DeviceBuffer buf_;
 };
 
 // A stream that is not the default one, so that the wrappers' stream argument is exercised.
 class Stream {
  public:
-  Stream() { cuda_check(cudaStreamCreateWithFlags(&s_, cudaStreamNonBlocking), "cudaStreamCreate"); }
+  Stream() { check_cuda(cudaStreamCreateWithFlags(&s_, cudaStreamNonBlocking), "cudaStreamCreate"); }
   ~Stream() { cudaStreamDestroy(s_); }
   Stream(const Stream&) = delete;
   Stream& operator=(const Stream&) = delete;
   void* get() const { return s_; }
-  void sync() const { cuda_check(cudaStreamSynchronize(s_), "cudaStreamSynchronize"); }
+  void sync() const { check_cuda(cudaStreamSynchronize(s_), "cudaStreamSynchronize"); }
 
  private:
   cudaStream_t s_ = nullptr;
@@ -77,7 +74,7 @@ class Stream {
 #define REQUIRE_FORMAT_ERROR(expr, text)                  \
   do {                                                    \
     REQUIRE_THROWS_AS(expr, f::FormatError);              \
-    REQUIRE_THROWS_WITH(expr, Catch::Contains(text));     \
+    REQUIRE_THROWS_WITH(expr, test::contains(text));     \
   } while (0)
 
 // ---- Random inputs (the same kinds of chunks as the CPU tests) ------------------------------------------------

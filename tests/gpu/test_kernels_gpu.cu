@@ -2,7 +2,7 @@
 // non-square and odd shapes, and seeded random shapes. Outputs are poisoned before every run (check_variant).
 //
 // SPARSE24_TEST_SMALL=1 keeps only the small shapes (make sanitize runs this under compute-sanitizer).
-#include <catch2/catch.hpp>
+#include "tests/catch.h"
 
 #include <cstdlib>
 #include <map>
