@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# One full pass on a GPU host, in one command: build, GPU tests, sanitizers, SASS check, benchmark sweep.
+# One full pass on a GPU host, in one command: build, every test (the GPU ones and the SASS check run there),
+# benchmark sweep, sanitizers, and optionally one ncu profile.
 # Logs and JSON go to OUT (default ./gpu-run); every step runs even if an earlier one failed, and the summary at
 # the end says which passed. Used for the device machine, where each call is expensive, and for a quick look on
 # any CUDA machine.
@@ -36,9 +37,6 @@ step() {  # step NAME TIMEOUT_S COMMAND...: runs it, logs to OUT/NAME.log, recor
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv >"$out/gpu.txt" 2>&1
 step build 400 make build BUILD_DIR="$build"
 step ctest 300 ctest --test-dir "$build" --output-on-failure
-# SASS: the sparse kernels must use the sparse tensor-core instruction (HMMA ... .SP on sm_80/sm_90).
-step sass 60 bash -c "cuobjdump --dump-sass $build/libsparse24_kernels.a | grep -E 'Function|HMMA' | \
-  awk '/Function/{f=\$0} /HMMA/{n[f]++; if (\$0 ~ /\\.SP/) s[f]++} END {for (k in n) print k, n[k], \"HMMA\", s[k]+0, \"sparse\"}'"
 [ "${SKIP_BENCH:-0}" = 1 ] || step bench 500 make bench BUILD_DIR="$build" BENCH_ARGS="$*"
 [ "${SKIP_SANITIZE:-0}" = 1 ] || step sanitize 400 make sanitize BUILD_DIR="$build"
 # shellcheck disable=SC2086  # PROFILE is two words on purpose
@@ -49,4 +47,4 @@ tar czf "$out/artifacts.tgz" results -C "$out" prof 2>/dev/null || true
 rm -rf "$out/prof"
 
 echo "=== summary"
-for k in build ctest sass bench sanitize profile; do [ -n "${status[$k]:-}" ] && echo "$k: ${status[$k]}"; done
+for k in build ctest bench sanitize profile; do [ -n "${status[$k]:-}" ] && echo "$k: ${status[$k]}"; done

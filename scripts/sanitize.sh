@@ -7,7 +7,7 @@ san=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer
 [ -x "$san" ] || { echo "sanitize: compute-sanitizer not found (it comes with the CUDA toolkit)"; exit 1; }
 export SPARSE24_TEST_SMALL=1
 status=0
-for t in "$build"/sparse24_test_format_gpu "$build"/sparse24_test_kernels_gpu; do
+for t in "$build"/sparse24_test_instructions_gpu "$build"/sparse24_test_format_gpu "$build"/sparse24_test_kernels_gpu; do
   for tool in memcheck racecheck initcheck; do
     echo "== $tool: $(basename "$t")"
     set +e
