@@ -5,6 +5,7 @@
 // Every output buffer is poisoned with 0xFF bytes before each GPU call (0xFFFF is a NaN, 0xF an invalid nibble),
 // so an element a kernel forgot to write cannot pass for a correct one.
 #include "tests/catch.h"
+#include "tests/format_inputs.h"
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -23,6 +24,7 @@
 namespace {
 
 namespace f = sparse24::format;
+using namespace test;  // tests/format_inputs.h
 using sparse24::DType;
 using f::MetaLayout;
 
@@ -78,66 +80,6 @@ class Stream {
   } while (0)
 
 // ---- Random inputs (the same kinds of chunks as the CPU tests) ------------------------------------------------
-
-constexpr uint16_t kZ = 0x0000, kNZ = 0x8000, kOne = 0x3C00;
-
-std::vector<uint16_t> random_dense(int64_t M, int64_t K, uint32_t seed) {
-  std::mt19937 rng(seed);
-  auto bits = [&] { return static_cast<uint16_t>(rng()); };
-  auto zero = [&] { return (rng() & 1) ? kNZ : kZ; };
-  auto sign = [&](uint16_t x) { return static_cast<uint16_t>((rng() & 1) ? (x | 0x8000) : x); };
-  static constexpr uint16_t kSpecial[] = {0x7C00, 0x7E00, 0xFC00, 0x7C01, 0x7F80, 0x7FC0, 0xFFFF, 0x7BFF, 0x0001,
-                                          kNZ,    kZ};
-  std::vector<uint16_t> x(static_cast<size_t>(M * K));
-  for (size_t i = 0; i < x.size(); i += 4) {
-    uint16_t* c = &x[i];
-    switch (rng() % 10) {
-      case 0:   // all zero, both signs
-        for (int j = 0; j < 4; ++j) c[j] = zero();
-        break;
-      case 1:   // one nonzero
-        for (int j = 0; j < 4; ++j) c[j] = zero();
-        c[rng() % 4] = sign(kOne);
-        break;
-      case 2: {  // two nonzeros
-        for (int j = 0; j < 4; ++j) c[j] = zero();
-        const int a = static_cast<int>(rng() % 4), b = (a + 1 + static_cast<int>(rng() % 3)) % 4;
-        c[a] = static_cast<uint16_t>(bits() | 1);
-        c[b] = static_cast<uint16_t>(bits() | 1);
-        break;
-      }
-      case 3: {  // one magnitude everywhere
-        const uint16_t v = bits();
-        for (int j = 0; j < 4; ++j) c[j] = sign(v);
-        break;
-      }
-      case 4: {  // ties among two magnitudes
-        const uint16_t v[2] = {bits(), bits()};
-        for (int j = 0; j < 4; ++j) c[j] = sign(v[rng() % 2]);
-        break;
-      }
-      case 5:    // NaN, inf, extremes
-        for (int j = 0; j < 4; ++j) c[j] = kSpecial[rng() % (sizeof(kSpecial) / sizeof(kSpecial[0]))];
-        break;
-      default:
-        for (int j = 0; j < 4; ++j) c[j] = bits();
-    }
-  }
-  return x;
-}
-
-std::vector<uint8_t> random_bytes(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::vector<uint8_t> b(n);
-  for (auto& x : b) x = static_cast<uint8_t>(rng());
-  return b;
-}
-
-void set_nibble(std::vector<uint8_t>& meta, int64_t K, int64_t row, int64_t chunk, uint32_t nibble) {
-  uint8_t& b = meta[static_cast<size_t>(row * (K / 8) + chunk / 2)];
-  const int shift = 4 * static_cast<int>(chunk % 2);
-  b = static_cast<uint8_t>((b & ~(0xF << shift)) | (nibble << shift));
-}
 
 bool nibble_valid(uint32_t n) { return (n & 3) < (n >> 2); }
 
