@@ -45,16 +45,25 @@ class DeviceBuffer {
   void upload(const std::vector<T>& h) {
     if (h.size() != n_) throw std::logic_error("upload: size mismatch");
     check_cuda(cudaMemcpy(get(), h.data(), bytes(), cudaMemcpyHostToDevice), "cudaMemcpy H2D");
+    settle();
   }
   std::vector<T> download() const {
     std::vector<T> h(n_);
-    check_cuda(cudaDeviceSynchronize(), "cudaDeviceSynchronize");   // surfaces a fault from the kernel itself
+    settle();  // waits for every stream, and surfaces a fault from the kernel itself
     check_cuda(cudaMemcpy(h.data(), get(), bytes(), cudaMemcpyDeviceToHost), "cudaMemcpy D2H");
     return h;
   }
-  void poison() { check_cuda(cudaMemset(get(), 0xFF, bytes()), "cudaMemset"); }
+  void poison() {
+    check_cuda(cudaMemset(get(), 0xFF, bytes()), "cudaMemset");
+    settle();
+  }
 
  private:
+  // NOTE: cudaMemset and a pageable cudaMemcpy run on the legacy default stream, which does not order work on
+  // the non-blocking stream the tests also launch on: without this wait a poison could land after the kernel
+  // it was meant to precede (seen under compute-sanitizer initcheck, which slows the kernels down).
+  static void settle() { check_cuda(cudaDeviceSynchronize(), "cudaDeviceSynchronize"); }
+
   size_t n_;
   sparse24::harness::DeviceBuffer buf_;
 };
