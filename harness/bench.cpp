@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 #include <nvtx3/nvToolsExt.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -114,17 +115,26 @@ Session& session() {
 }
 
 // Times `launch` with the L2 flushed before each run; returns the median in ms and feeds Google Benchmark the
-// per-iteration times (its own mean goes into real_time; our counters use the median).
+// per-iteration times (its own mean goes into real_time; our counters use the median). The SM clock is read after
+// every launch (outside the events), so each row says at which clocks it ran: a kernel that draws more power can
+// run at lower clocks than its neighbour, and the ratios include that.
 double timed_loop(benchmark::State& state, const std::function<void()>& launch) {
   Session& S = session();
   launch();  // warm-up: module load, first-touch, clocks up
   SPARSE24_CUDA_CHECK(cudaStreamSynchronize(S.stream));
   std::vector<double> times;
+  int clock_min = 1 << 30, clock_max = -1;
   for (auto _ : state) {
     S.flusher->flush(S.stream);
     const double ms = S.timer->time_ms(launch, S.stream);
     state.SetIterationTime(ms * 1e-3);
     times.push_back(ms);
+    const int mhz = sm_clock_mhz(S.device);
+    clock_min = std::min(clock_min, mhz), clock_max = std::max(clock_max, mhz);
+  }
+  if (clock_max >= 0) {
+    state.counters["sm_clock_min_mhz"] = clock_min;
+    state.counters["sm_clock_max_mhz"] = clock_max;
   }
   return median(times);
 }
@@ -155,7 +165,6 @@ void set_rate_counters(benchmark::State& state, const Entry& e, bool sparse, dou
   state.counters["meta_share"] = tr.meta / tr.total();
   if (e.cublas_ms > 0) state.counters["speedup_vs_cublas"] = e.cublas_ms / ms;
   if (e.cusparselt_ms > 0) state.counters["speedup_vs_cusparselt"] = e.cusparselt_ms / ms;
-  state.counters["sm_clock_mhz"] = sm_clock_mhz(session().device);
 }
 
 std::string skip_reason(const Variant& v, const Shape& s, int sm) {
@@ -167,6 +176,7 @@ std::string skip_reason(const Variant& v, const Shape& s, int sm) {
 }
 
 void run_cublas(benchmark::State& state, DType t, Shape s) {
+  state.SetLabel(std::string("cublas.dense.") + name(t));  // the JSON's "label" is the kernel's name
   Entry& e = session().get(t, s);
   if (!e.setup_error.empty()) return state.SkipWithError(("set-up failed: " + e.setup_error).c_str());
   const Problem& p = *e.normal;
@@ -179,6 +189,7 @@ void run_cublas(benchmark::State& state, DType t, Shape s) {
 }
 
 void run_cusparselt(benchmark::State& state, DType t, Shape s) {
+  state.SetLabel(std::string("cusparselt.") + name(t));
   Entry& e = session().get(t, s);
   Session& S = session();
   if (!e.setup_error.empty()) return state.SkipWithError(("set-up failed: " + e.setup_error).c_str());
@@ -206,6 +217,7 @@ void run_cusparselt(benchmark::State& state, DType t, Shape s) {
 }
 
 void run_variant(benchmark::State& state, const Variant* v, DType t, Shape s) {
+  state.SetLabel(v->name);
   Session& S = session();
   const std::string skip = skip_reason(*v, s, compute_capability(S.device));
   if (!skip.empty()) return state.SkipWithError(skip.c_str());
@@ -225,6 +237,7 @@ void run_variant(benchmark::State& state, const Variant* v, DType t, Shape s) {
   state.counters["exact_mismatches"] = static_cast<double>(exact.mismatches);
   state.counters["rel_err"] = normal.rel_err;
   state.counters["rel_err_bound"] = normal.bound;
+  state.counters["over_tolerance"] = static_cast<double>(normal.over_tolerance);
   if (!exact.passed) return state.SkipWithError(("FAILED exact small-integer check: " + exact.message).c_str());
   if (!normal.passed) return state.SkipWithError(("FAILED random-normal check: " + normal.message).c_str());
 
@@ -298,9 +311,11 @@ int profile(const Options& o) {
           fmt::print("{}: {}\n", range, skip);
           continue;
         }
-        const CheckResult c = check_variant(v, p, e.d.get(), S.stream);
-        if (!c.passed) {
-          fmt::print(stderr, "{}: FAILED random-normal check: {}\n", range, c.message);
+        const CheckResult exact = check_variant(v, *e.exact, e.d.get(), S.stream);
+        const CheckResult normal = check_variant(v, p, e.d.get(), S.stream);
+        if (!exact.passed || !normal.passed) {
+          fmt::print(stderr, "{}: FAILED {} check: {}\n", range, exact.passed ? "random-normal" : "exact small-integer",
+                     exact.passed ? normal.message : exact.message);
           ++failures;
           continue;
         }

@@ -57,6 +57,21 @@ __global__ void compare_kernel(const uint16_t* d, const uint16_t* ref, int64_t c
   }
 }
 
+// Counts elements off by more than rel * |ref| + abs (NaNs are counted by compare_kernel).
+template <DType T>
+__global__ void over_tolerance_kernel(const uint16_t* d, const uint16_t* ref, int64_t count, float rel, float abs,
+                                      unsigned long long* over) {
+  unsigned long long n = 0;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < count; i += int64_t(gridDim.x) * blockDim.x) {
+    const uint16_t db = d[i], rb = ref[i];
+    const float dv = Elem<T>::to_float(*reinterpret_cast<const typename Elem<T>::type*>(&db));
+    const float rv = Elem<T>::to_float(*reinterpret_cast<const typename Elem<T>::type*>(&rb));
+    n += fabsf(dv - rv) > rel * fabsf(rv) + abs;  // false for NaN
+  }
+  for (int o = 16; o > 0; o /= 2) n += __shfl_down_sync(0xffffffffu, n, o);
+  if (threadIdx.x % 32 == 0) atomicAdd(over, n);
+}
+
 }  // namespace
 
 void poison(void* d, size_t bytes, cudaStream_t stream) { SPARSE24_CUDA_CHECK(cudaMemsetAsync(d, 0xFF, bytes, stream)); }
@@ -90,6 +105,25 @@ CheckResult compare(DType t, Fill fill, const void* d, const void* ref, int64_t 
   r.max_abs_err = max_abs;
   r.bound = fill == Fill::Normal ? info(t).rel_error_bound : 0.0;
 
+  if (fill == Fill::Normal && s.ref_sq > 0) {
+    const int64_t finite = count - static_cast<int64_t>(s.ref_nans);
+    const double u = info(t).unit_roundoff, rms = std::sqrt(s.ref_sq / double(std::max<int64_t>(finite, 1)));
+    DeviceBuffer over(sizeof(unsigned long long));
+    SPARSE24_CUDA_CHECK(cudaMemsetAsync(over.get(), 0, over.bytes(), stream));
+    const float rel = static_cast<float>(4 * u), abs = static_cast<float>(u * rms);
+    if (t == DType::fp16)
+      over_tolerance_kernel<DType::fp16><<<blocks, threads, 0, stream>>>(dd, rr, count, rel, abs,
+                                                                       over.as<unsigned long long>());
+    else
+      over_tolerance_kernel<DType::bf16><<<blocks, threads, 0, stream>>>(dd, rr, count, rel, abs,
+                                                                       over.as<unsigned long long>());
+    SPARSE24_CUDA_CHECK(cudaGetLastError());
+    unsigned long long n = 0;
+    SPARSE24_CUDA_CHECK(cudaMemcpyAsync(&n, over.get(), sizeof n, cudaMemcpyDeviceToHost, stream));
+    SPARSE24_CUDA_CHECK(cudaStreamSynchronize(stream));
+    r.over_tolerance = static_cast<int64_t>(n);
+  }
+
   std::ostringstream why;
   if (s.ref_nans > 0) {
     why << s.ref_nans << " of " << count << " reference elements are NaN: the reference is not trustworthy";
@@ -102,6 +136,9 @@ CheckResult compare(DType t, Fill fill, const void* d, const void* ref, int64_t 
         << r.max_abs_err << ")";
   } else if (fill == Fill::Normal && !(r.rel_err <= r.bound)) {
     why << "relative Frobenius error " << r.rel_err << " exceeds the " << name(t) << " bound " << r.bound;
+  } else if (fill == Fill::Normal && r.over_tolerance > 0) {
+    why << r.over_tolerance << " of " << count << " outputs differ from cuBLAS by more than 4u|ref| + u rms(ref) ("
+        << name(t) << " u = " << info(t).unit_roundoff << "; max |err| " << r.max_abs_err << ")";
   }
   r.message = why.str();
   r.passed = r.message.empty();

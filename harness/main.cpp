@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -53,7 +54,10 @@ int main(int argc, char** argv) {
         fmt::print("{}\n", kUsage);
         return 0;
       } else if (take_value(i, argc, argv, "--shapes", &v)) o.shapes = parse_shapes(v);
-      else if (take_value(i, argc, argv, "--kernels", &v)) o.kernels = v;
+      else if (take_value(i, argc, argv, "--kernels", &v)) {
+        std::regex check(v);  // a bad pattern is a usage error here, not a crash later
+        o.kernels = v;
+      }
       else if (take_value(i, argc, argv, "--dtypes", &v)) o.dtypes = parse_dtypes(v);
       else if (take_value(i, argc, argv, "--min-time", &v)) o.min_time = std::stod(v);
       else if (take_value(i, argc, argv, "--seed", &v)) o.seed = std::stoull(v);

@@ -16,7 +16,7 @@
 // checks (messages in libcusparseLt.so.0 0.8.0) tie the op/order combination to the element type ("only opA/B=...
 // is supported with orderA/B=... and AB_type = ...": the 8-bit types) and require matC and matD to share order
 // and ld, which one descriptor for both guarantees. B K-contiguous is also the layout cuSPARSELt's 8-bit path
-// needs (anchors.md), so int8/fp8 can later reuse this set-up.
+// needs (it refuses a row-major B for int8/fp8), so int8/fp8 can later reuse this set-up.
 //
 // Evidence: on an H200 with cuSPARSELt 0.8.0 (2026-11-22) this set-up gave results bit-identical to a CPU
 // reference (small-integer inputs, output rounded once to the type) for bf16 and fp16 at 256x128x512, 128x16x256,
@@ -253,7 +253,6 @@ void CusparseltPeer::run() {
 int CusparseltPeer::algorithm() const { return impl_->alg_id; }
 
 #undef SPARSE24_LT
-#undef SPARSE24_CUDA
 
 #endif  // SPARSE24_HAVE_CUSPARSELT
 

@@ -2,8 +2,8 @@
 //
 // Built only when CMake found cuSPARSELt (SPARSE24_HAVE_CUSPARSELT); otherwise available() is false and the
 // benchmark reports the peer as absent. The plan, the compressed copy of A and the algorithm search are done once
-// per problem in the constructor, outside any timing: the timed call is cusparseLtMatmul alone (anchors.md: a
-// wrapper that builds plans per call measures the wrapper, not the kernel).
+// per problem in the constructor, outside any timing: the timed call is cusparseLtMatmul alone (a wrapper that
+// builds plans per call measures the wrapper, not the kernel: PyTorch's pays about 0.7 ms per call on an H200).
 #pragma once
 
 #include <cuda_runtime_api.h>

@@ -26,9 +26,9 @@ __global__ void fill_kernel(typename Elem<T>::type* dst, int64_t count, uint64_t
     const uint64_t h = mix(seed ^ mix(static_cast<uint64_t>(i)));
     float v;
     if (small_int) {
-      v = static_cast<float>(static_cast<int>(h % 5) - 2);
+      v = static_cast<float>(static_cast<int>(h % 3) - 1);
     } else {
-      // Box-Muller on two 32-bit uniforms in (0, 1].
+      // Box-Muller on two 24-bit uniforms in (0, 1].
       const float u1 = (static_cast<float>(h >> 40) + 1.0f) * (1.0f / 16777216.0f);
       const float u2 = static_cast<float>((h >> 8) & 0xFFFFFF) * (1.0f / 16777216.0f);
       v = sqrtf(-2.0f * logf(u1)) * cospif(2.0f * u2);

@@ -10,8 +10,11 @@
 
 namespace sparse24::harness {
 
-// Writes a buffer twice the size of L2 before each timed launch, so no operand is served from a warm L2: the
+// Reads a buffer twice the size of L2 before each timed launch, so no operand is served from a warm L2: the
 // numbers are those of a kernel that reads its weight from HBM, as it does inside a model.
+// NOTE: reading, not writing: a memset would leave L2 full of dirty lines, and the timed kernel would then pay
+// for writing them back to HBM inside its own event window (up to 60 MB on an H200, several microseconds, a
+// large share of a 20-30 us launch). A read leaves only clean lines behind.
 class L2Flusher {
  public:
   explicit L2Flusher(int device);
