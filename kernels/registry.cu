@@ -55,6 +55,8 @@ const Variant* find_variant(const std::string& n) {
   return nullptr;
 }
 
+constexpr int kMaxGridY = 65535;
+
 std::string shape_error(const Variant& v, int M, int N, int K) {
   std::ostringstream s;
   if (M <= 0 || N <= 0 || K <= 0) {
@@ -66,6 +68,9 @@ std::string shape_error(const Variant& v, int M, int N, int K) {
     s << "K = " << K << " is not a multiple of the tile K " << v.rule.k_multiple;
   } else if (N < v.rule.n_min) {
     s << "N = " << N << " is below the minimum " << v.rule.n_min;
+  } else if ((M + v.bm - 1) / v.bm > kMaxGridY) {
+    // The kernels put block rows on grid y, which CUDA limits to 65535.
+    s << "M = " << M << " needs more than " << kMaxGridY << " row blocks of " << v.bm << " (CUDA's grid y limit)";
   }
   return s.str();
 }

@@ -1,4 +1,4 @@
-// Inputs shared by the CPU and GPU tests of the 2:4 format: named fp16 bit patterns, metadata nibble access, and
+// Shared by the CPU and GPU tests of the 2:4 format: the refusal check, named fp16 bit patterns, nibble access, and
 // random matrices whose chunks exercise every rule (degenerate chunks, ties, -0.0, NaN and inf).
 #pragma once
 
@@ -6,6 +6,16 @@
 #include <cstdint>
 #include <random>
 #include <vector>
+
+#include "kernels/format/format.h"
+#include "tests/catch.h"
+
+// The call throws FormatError and its message contains `text` (the rule, and for data the row and chunk).
+#define REQUIRE_FORMAT_ERROR(expr, text)                            \
+  do {                                                              \
+    REQUIRE_THROWS_AS(expr, ::sparse24::format::FormatError);       \
+    REQUIRE_THROWS_WITH(expr, test::contains(text));                \
+  } while (0)
 
 namespace test {
 

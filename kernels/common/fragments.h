@@ -1,7 +1,7 @@
 // Which lane holds which element: the per-lane fragment maps of the instructions we use.
 //
 // These are hardware facts (PTX ISA 9.7.14.5.8 and 9.7.14.6.3; verified on an H200 for m16n8k32, see
-// ../shared/notes/sparse-tensor-cores.md section 3). The kernels use them for epilogue indexing and the tests use
+// docs/sparse-tensor-cores.md section 3). The kernels use them for epilogue indexing and the tests use
 // them on the host to build or read fragments, so both are written once, here. Notation: lane = 4*g + q.
 //
 // C/D of any m16n8 shape (f32 accumulators, 4 per lane):

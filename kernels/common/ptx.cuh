@@ -2,7 +2,7 @@
 //
 // Each wrapper names the PTX ISA section it implements and says why we need it. No other file may contain asm.
 // Operand layouts (which lane holds which element) are documented in fragments.h and in
-// ../shared/notes/sparse-tensor-cores.md section 3.
+// docs/sparse-tensor-cores.md section 3.
 #pragma once
 
 #include <cstdint>
@@ -53,7 +53,7 @@ __device__ __forceinline__ void mma_m16n8k16(float (&d)[4], const uint32_t (&a)[
 // fragment of the compressed tile) plus the metadata register `e`; B is 32x8 (4 regs). kSelector (the sparsity
 // selector F) says which lane pair supplies the metadata: 0 -> lanes with q = 0, 1; 1 -> q = 2, 3. It must be an
 // immediate, hence a template parameter and the "n" constraint. We use ::ordered_metadata: the plain form draws a
-// ptxas advisory on nvcc 13, and ordered nibbles are what our compressor writes anyway (notes section 2).
+// ptxas advisory on nvcc 13, and ordered nibbles are what our compressor writes anyway (docs/sparse-tensor-cores.md §2).
 template <DType T, int kSelector>
 __device__ __forceinline__ void mma_sp_m16n8k32(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[4],
                                                 uint32_t e) {

@@ -10,7 +10,7 @@ namespace sparse24 {
 
 // Copies kRows x kRowBytes from `src` (row r at src + r * src_stride_bytes) into `dst` (row r at dst + r *
 // kDstStrideBytes). Rows >= rows_valid are filled with `fill` (16 bytes per row chunk) instead of being read:
-// zero for values, a valid metadata code for metadata (zero nibbles are invalid metadata, notes section 2).
+// zero for values, a valid metadata code for metadata (zero nibbles are invalid metadata, docs/sparse-tensor-cores.md §2).
 // All kThreads threads of the block must call it.
 template <int kRows, int kRowBytes, int kDstStrideBytes, int kThreads>
 __device__ __forceinline__ void copy_rows_16B(uint8_t* dst, const uint8_t* src, int64_t src_stride_bytes,

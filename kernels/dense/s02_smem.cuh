@@ -43,7 +43,7 @@ struct s02_smem {
   static constexpr int kKSteps = BK / kStepK;
   static constexpr int kWarpM = BM / WM, kWarpN = BN / WN;
   static constexpr int kMTiles = kWarpM / 16, kNTiles = kWarpN / 8;
-  static constexpr int kElemBytes = 2;
+  static constexpr int kElemBytes = sizeof(typename Elem<T>::type);
   static constexpr int kAStride = BK + 8;
   static constexpr int kBStride = BK + 8;
 

@@ -4,7 +4,7 @@
 // All functions work on raw element bits (uint16_t for the 16-bit types), so they never round anything and the
 // CPU and GPU versions cannot disagree through float arithmetic.
 //
-// Canonical compressed form (the interchange format; notes/sparse-tensor-cores.md section 2):
+// Canonical compressed form (the interchange format; docs/sparse-tensor-cores.md section 2):
 //   values: M x K/2 elements, row-major. Chunk c of row r (dense columns 4c..4c+3) keeps two elements, the one
 //           with the lower dense index first.
 //   meta:   M x K/8 bytes, row-major. Chunk c of a row is nibble c of the row, packed LSB-first along K: byte c/2,
@@ -53,7 +53,7 @@ ByteAccount byte_account(int elem_bits);
 // ---- Metadata layouts -----------------------------------------------------------------------------------------
 enum class MetaLayout : int {
   Canonical,     // M x K/8 bytes, row-major nibbles (above)
-  // Lane blocks for 16-bit m16n8k32 mma.sp (notes section 4): one 128-byte block per (32-row group, 32-wide
+  // Lane blocks for 16-bit m16n8k32 mma.sp (docs/sparse-tensor-cores.md §4): one 128-byte block per (32-row group, 32-wide
   // k-step); 32-bit word `lane` of a block is exactly the `e` register of that lane, serving the block's two m16
   // tiles with selector F = 0 (rows 0..15) and F = 1 (rows 16..31). Inside a block, for row r and column k:
   //   lane = 4*(r%8) + 2*(r/16) + (k/16),   bit = 16*((r%16)/8) + 4*((k%16)/4)
@@ -62,6 +62,14 @@ enum class MetaLayout : int {
   LaneBlocks16,
 };
 const char* name(MetaLayout l);
+
+// LaneBlocks16 geometry, for the kernels that read it.
+inline constexpr int kLaneBlockBytes = 128;   // 32 lanes x one 32-bit `e` register
+inline constexpr int kLaneBlockRows = 32;     // two m16 tiles (F = 0 and F = 1)
+inline constexpr int kLaneBlockCols = 32;     // dense K of one m16n8k32
+// A metadata word whose every nibble is 0x4 (keep elements 0 and 1): what kernels put in place of rows past M,
+// since zero metadata is not a valid code (docs/sparse-tensor-cores.md §2) and mma.sp must never see it.
+inline constexpr uint32_t kPaddingMetaWord = 0x44444444u;
 // Bytes of metadata in layout `l` (M*K/8 for every layout; throws FormatError if the shape does not fit `l`).
 size_t meta_bytes(MetaLayout l, int64_t M, int64_t K);
 

@@ -148,13 +148,13 @@ __global__ void validate_meta_kernel(const uint8_t* __restrict__ meta, int64_t n
 // i.e. two consecutive canonical bytes, already LSB-first: the word is two canonical 16-bit pieces side by side.
 __global__ void reorder_lane_blocks16_kernel(const uint8_t* __restrict__ canonical, uint32_t* __restrict__ out,
                                              int64_t words, int64_t K) {
-  const int64_t row_bytes = K / 8, ksteps = K / rules::kLaneBlockCols;
+  const int64_t row_bytes = K / 8, ksteps = K / kLaneBlockCols;
   for (int64_t w = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; w < words;
        w += int64_t{gridDim.x} * blockDim.x) {
     const int64_t block = w / 32;
     const int lane = static_cast<int>(w % 32), g = lane >> 2, q = lane & 3;
-    const int64_t row = (block / ksteps) * rules::kLaneBlockRows + 16 * (q >> 1) + g;
-    const int64_t col_byte = (block % ksteps) * (rules::kLaneBlockCols / 8) + 2 * (q & 1);
+    const int64_t row = (block / ksteps) * kLaneBlockRows + 16 * (q >> 1) + g;
+    const int64_t col_byte = (block % ksteps) * (kLaneBlockCols / 8) + 2 * (q & 1);
     const uint8_t* top = canonical + row * row_bytes + col_byte;         // row g of the tile
     const uint8_t* bottom = canonical + (row + 8) * row_bytes + col_byte;  // row g + 8
     out[w] = static_cast<uint32_t>(top[0]) | (static_cast<uint32_t>(top[1]) << 8) |

@@ -69,7 +69,7 @@ S24_HD inline uint32_t canonical_nibble(const uint8_t* meta_row, int64_t chunk) 
 }
 
 // ---- LaneBlocks16: where the nibble of (row r, column k) lives -----------------------------------------------------
-// Derivation from the m16n8k32 metadata fragment (notes/sparse-tensor-cores.md section 3): a block covers 32 rows
+// Derivation from the m16n8k32 metadata fragment (docs/sparse-tensor-cores.md section 3): a block covers 32 rows
 // (two m16 tiles: selector F = 0 reads lanes q = 0,1, F = 1 reads lanes q = 2,3) and 32 columns (one k-step).
 // For block row rb = r % 32 and block column kb = k % 32:
 //   tile F = rb / 16, row in tile = rb % 16, group g = rb % 8, upper half (bits 31:16) when rb % 16 >= 8;
@@ -78,9 +78,6 @@ S24_HD inline uint32_t canonical_nibble(const uint8_t* meta_row, int64_t chunk) 
 // So lane = 4*(r%8) + 2*((r%32)/16) + (k%32)/16 and bit = 16*((r%16)/8) + 4*((k%16)/4), as in format.h.
 // Blocks are ordered [row group][k-step]; word `lane` of a block is stored little-endian at byte 4*lane, as the
 // kernel's 32-bit load reads it. Returns the byte offset in the reordered buffer; *shift is 0 or 4.
-inline constexpr int kLaneBlockBytes = 128;   // 32 lanes x one 32-bit `e` register
-inline constexpr int kLaneBlockRows = 32;     // two m16 tiles (F = 0 and F = 1)
-inline constexpr int kLaneBlockCols = 32;     // dense K of one m16n8k32
 
 S24_HD inline int64_t lane_block16_byte(int64_t r, int64_t k, int64_t K, int* shift) {
   const int64_t block = (r / kLaneBlockRows) * (K / kLaneBlockCols) + k / kLaneBlockCols;

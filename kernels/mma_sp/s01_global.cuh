@@ -19,7 +19,7 @@
 //   rows  0-15  [ warp 0 ]  [ warp 1 ]      warps 0, 1 use sparsity selector F = 0 (rows 0..15 of the row group)
 //   rows 16-31  [ warp 2 ]  [ warp 3 ]      warps 2, 3 use F = 1 (rows 16..31): both read the same lane block
 //
-// Per k-step of 32, lane (g, q) of a warp loads (notes/sparse-tensor-cores.md section 3, fragments.h):
+// Per k-step of 32, lane (g, q) of a warp loads (docs/sparse-tensor-cores.md section 3, fragments.h):
 //   A values:  a0 = Av[g][2q..], a1 = Av[g+8][2q..], a2 = Av[g][8+2q..], a3 = Av[g+8][8+2q..]  (compressed cols)
 //   B:         b_i = X[n0+g][8i+2q .. 8i+2q+1], i = 0..3                                      (dense k)
 //   metadata:  word `lane` of the lane block (row group, k-step): the e register itself.
@@ -49,9 +49,10 @@ struct s01_global {
   static constexpr int kMinSm = 80;  // mma.sp: sm_80+
   static constexpr bool kSparse = true;
   static constexpr format::MetaLayout kMetaLayout = format::MetaLayout::LaneBlocks16;
-  static constexpr int kRowGroup = 32;       // rows served by one 128-byte metadata lane block
-  static constexpr int kInstrK = 32;         // dense K of one mma.sp m16n8k32
-  static constexpr int kMetaBlockWords = 32; // one 32-bit word per lane
+  static constexpr int kRowGroup = format::kLaneBlockRows;              // rows served by one metadata lane block
+  static constexpr int kInstrK = info(T).instr_k;                        // dense K of one mma.sp m16n8k32
+  static constexpr int kMetaBlockWords = format::kLaneBlockBytes / 4;    // one 32-bit word per lane
+  static_assert(kInstrK == format::kLaneBlockCols, "one lane block per k-step of the instruction");
   static constexpr ShapeRule kRule = {kRowGroup, BK, 1};
 
   static __device__ void run(const GemmArgs& args) {

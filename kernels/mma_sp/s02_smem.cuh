@@ -5,7 +5,7 @@
 // blocks per 32 columns of K) into shared memory once, with 16-byte loads, and every warp then reads its fragments
 // from there: each A fragment is reused across the warp's BN/WN/8 n-tiles, each B fragment across its BM/WM/16
 // m-tiles, and each global byte is read by one block instead of by every warp. ldmatrix.x4 replaces four scalar
-// loads per fragment: the compressed 16x16 A tile is exactly a dense m16n8k16 A fragment (notes section 3), and
+// loads per fragment: the compressed 16x16 A tile is exactly a dense m16n8k16 A fragment (docs/sparse-tensor-cores.md §3), and
 // the B fragment of m16n8k32 is four 8x8 matrices of X along k.
 //
 // Preconditions (checked by the registry before launch): M % 32 == 0, K % BK == 0, any N >= 1.
@@ -53,20 +53,22 @@ struct s02_smem {
   static constexpr int kMinSm = 80;  // mma.sp, ldmatrix: sm_80+
   static constexpr bool kSparse = true;
   static constexpr format::MetaLayout kMetaLayout = format::MetaLayout::LaneBlocks16;
-  static constexpr int kRowGroup = 32;  // rows per metadata lane block
+  static constexpr int kRowGroup = format::kLaneBlockRows;  // rows per metadata lane block
   static constexpr ShapeRule kRule = {kRowGroup, BK, 1};
 
-  static constexpr int kInstrK = 32;                 // dense K of mma.sp m16n8k32
+  static constexpr int kInstrK = info(T).instr_k;    // dense K of mma.sp m16n8k32
   static constexpr int kKSteps = BK / kInstrK;       // mma k-steps per shared slice
   static constexpr int kWarpM = BM / WM, kWarpN = BN / WN;
   static constexpr int kMTiles = kWarpM / 16, kNTiles = kWarpN / 8;
-  static constexpr int kElemBytes = 2;
+  static constexpr int kElemBytes = sizeof(typename Elem<T>::type);
   static constexpr int kAStride = BK / 2 + 8;        // elements; +8 = 16 bytes of padding
   static constexpr int kBStride = BK + 8;
-  static constexpr int kMetaGroupWords = kKSteps * 32;  // one row group's metadata for one slice
+  static constexpr int kBlockWords = format::kLaneBlockBytes / 4;  // one lane block: a word per lane
+  static constexpr int kMetaGroupWords = kKSteps * kBlockWords;    // one row group's metadata for one slice
 
   static_assert(STAGES == 1, "s02_smem loads and computes in turn: one stage");
   static_assert(BK % kInstrK == 0, "BK must be a multiple of the instruction K (32)");
+  static_assert(kInstrK == format::kLaneBlockCols, "one lane block per k-step of the instruction");
   static_assert(kWarpM % kRowGroup == 0, "a warp's rows must cover whole metadata row groups (F = 0 and 1 pairs)");
   static_assert(kWarpN % 8 == 0, "a warp's columns must be whole n8 tiles");
   static_assert((kAStride * kElemBytes / 16) % 2 == 1 && (kBStride * kElemBytes / 16) % 2 == 1,
@@ -91,10 +93,11 @@ struct s02_smem {
     const auto* meta = static_cast<const uint8_t*>(args.a_meta);
     const auto* x = static_cast<const uint8_t*>(args.b);
     const int64_t av_row_bytes = int64_t(K / 2) * kElemBytes, x_row_bytes = int64_t(K) * kElemBytes;
-    const int64_t meta_group_bytes = int64_t(K / kInstrK) * 128;  // one row group, all of K
+    const int64_t meta_group_bytes = int64_t(K / kInstrK) * format::kLaneBlockBytes;  // one row group, all of K
     constexpr int kMetaTileBytes = kMetaGroupWords * 4;
     // Rows past M get the valid code 0x4 in every nibble: zero metadata is undefined behaviour for mma.sp.
-    const uint4 kValidMeta = make_uint4(0x44444444u, 0x44444444u, 0x44444444u, 0x44444444u);
+    constexpr uint32_t kPad = format::kPaddingMetaWord;
+    const uint4 kValidMeta = make_uint4(kPad, kPad, kPad, kPad);
 
     // ldmatrix row addresses, fixed for the whole loop (see ptx::ldmatrix_x4):
     //   A: matrix i = (rows +8*(i%2), compressed cols +8*(i/2)) -> a0..a3 of the fragment
@@ -113,7 +116,7 @@ struct s02_smem {
           reinterpret_cast<uint8_t*>(smem.b), x + block_n * x_row_bytes + k0 * kElemBytes, x_row_bytes,
           N - block_n);
       copy_rows_16B<BM / kRowGroup, kMetaTileBytes, kMetaTileBytes, kThreads>(
-          reinterpret_cast<uint8_t*>(smem.meta), meta + (block_m / kRowGroup) * meta_group_bytes + k0 / kInstrK * 128,
+          reinterpret_cast<uint8_t*>(smem.meta), meta + (block_m / kRowGroup) * meta_group_bytes + k0 / kInstrK * format::kLaneBlockBytes,
           meta_group_bytes, (M - block_m) / kRowGroup, kValidMeta);
       __syncthreads();
 
@@ -126,7 +129,7 @@ struct s02_smem {
         uint32_t e[kMTiles / 2];
 #pragma unroll
         for (int j = 0; j < kMTiles / 2; ++j)
-          e[j] = smem.meta[(warp_m * kWarpM / kRowGroup + j) * kMetaGroupWords + ks * 32 + lane];
+          e[j] = smem.meta[(warp_m * kWarpM / kRowGroup + j) * kMetaGroupWords + ks * kBlockWords + lane];
 #pragma unroll
         for (int nt = 0; nt < kNTiles; ++nt) {
           uint32_t b[4];

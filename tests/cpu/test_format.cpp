@@ -29,12 +29,6 @@ using f::MetaLayout;
 
 constexpr DType kBothTypes[] = {DType::fp16, DType::bf16};
 
-#define REQUIRE_FORMAT_ERROR(expr, text)        \
-  do {                                          \
-    REQUIRE_THROWS_AS(expr, f::FormatError);    \
-    REQUIRE_THROWS_WITH(expr, test::contains(text)); \
-  } while (0)
-
 // ---- Whole-matrix helpers ---------------------------------------------------------------------------------------
 
 std::vector<uint16_t> prune_all(DType t, const std::vector<uint16_t>& dense, int64_t M, int64_t K) {
@@ -345,7 +339,7 @@ TEST_CASE("format: prune keeps the two largest magnitudes as real numbers", "[fo
 namespace {
 
 // Word `lane` of lane block (row group rg, k-step ks), written straight from the m16n8k32 metadata fragment
-// (notes/sparse-tensor-cores.md section 3), independently of the formula in format.h: lane = 4g + q; q = 0,1
+// (docs/sparse-tensor-cores.md section 3), independently of the formula in format.h: lane = 4g + q; q = 0,1
 // serve the block's first m16 tile (F = 0), q = 2,3 the second (F = 1); even q covers k 0..15, odd q k 16..31;
 // bits 15:0 hold row g of the tile, bits 31:16 row g + 8, four nibbles each, LSB-first along K.
 uint32_t fragment_word(const std::vector<uint8_t>& canonical, int64_t K, int64_t rg, int64_t ks, int lane) {

@@ -20,6 +20,7 @@
 #include "kernels/common/cuda_check.h"
 #include "kernels/common/dtype.h"
 #include "kernels/format/format.h"
+#include "kernels/format/rules.h"
 
 namespace {
 
@@ -82,15 +83,7 @@ class Stream {
   cudaStream_t s_ = nullptr;
 };
 
-#define REQUIRE_FORMAT_ERROR(expr, text)                  \
-  do {                                                    \
-    REQUIRE_THROWS_AS(expr, f::FormatError);              \
-    REQUIRE_THROWS_WITH(expr, test::contains(text));     \
-  } while (0)
-
 // ---- Random inputs (the same kinds of chunks as the CPU tests) ------------------------------------------------
-
-bool nibble_valid(uint32_t n) { return (n & 3) < (n >> 2); }
 
 // Number of positions where two buffers differ (a count reads better in a failure than a 1M-element dump).
 template <typename T>
@@ -175,7 +168,7 @@ TEST_CASE("format gpu: decompress decodes an invalid nibble as 0x4", "[format][g
       for (int64_t r = 0; r < M; ++r)
         for (int64_t c = 0; c < K / 4; ++c) {
           const uint32_t nib = (meta[static_cast<size_t>(r * (K / 8) + c / 2)] >> (4 * (c % 2))) & 0xF;
-          if (!nibble_valid(nib)) set_nibble(fixed, K, r, c, 0x4);
+          if (!sparse24::format::rules::nibble_valid(nib)) set_nibble(fixed, K, r, c, 0x4);
         }
       std::vector<uint16_t> want(n);
       f::decompress(DType::bf16, values.data(), fixed.data(), M, K, want.data());

@@ -1,8 +1,8 @@
 // One-instruction tests: each PTX wrapper of kernels/common/ptx.cuh, run by a single warp on registers built on
-// the host from the lane maps of kernels/common/fragments.h and the metadata layout of notes section 3, with
+// the host from the lane maps of kernels/common/fragments.h and the metadata layout of docs/sparse-tensor-cores.md §3, with
 // random 2:4 patterns and small-integer values (exact in f32), compared bit for bit with a CPU product.
 //
-// A uniform pattern cannot catch a layout bug (notes section 6), so every trial draws a fresh nibble per chunk, and
+// A uniform pattern cannot catch a layout bug (docs/sparse-tensor-cores.md §6), so every trial draws a fresh nibble per chunk, and
 // the lanes that must not supply metadata hold random garbage: if the hardware read them, results would differ.
 // These tests pin the facts every kernel is built on; a kernel test failure with these passing is a kernel bug.
 #include <cuda_bf16.h>
@@ -117,7 +117,7 @@ SparseTile random_tile(std::mt19937& rng) {
   return t;
 }
 
-// The e register of `lane` for a 16-row tile read with selector F (notes section 3): lanes q = 2F (k 0..15) and
+// The e register of `lane` for a 16-row tile read with selector F (docs/sparse-tensor-cores.md §3): lanes q = 2F (k 0..15) and
 // q = 2F + 1 (k 16..31) supply it, rows g in bits 15:0 and g + 8 in bits 31:16, one nibble per 4 columns,
 // LSB first. Every other lane gets garbage.
 uint32_t meta_register(const SparseTile& t, int lane, int F, std::mt19937& rng) {

@@ -4,6 +4,7 @@
 // SPARSE24_TEST_SMALL=1 keeps only the small shapes (make sanitize runs this under compute-sanitizer).
 #include "tests/catch.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -22,6 +23,8 @@ using namespace sparse24;
 using namespace sparse24::harness;
 
 namespace {
+
+constexpr int64_t kGuardBytes = 4096;
 
 struct TestShape {
   int M, N, K;
@@ -79,7 +82,10 @@ TEST_CASE("every variant matches cuBLAS: exact on small integers, within the bou
       INFO(v.name << " on " << s.M << "x" << s.N << "x" << s.K);
       REQUIRE(shape_error(v, s.M, s.N, s.K).empty());
       Problems& p = problems(v.dtype, s, stream);
-      DeviceBuffer d(p.normal->d_bytes());
+      // D with a guard band behind it, poisoned like D: a store past the last element of D must not happen.
+      const size_t d_bytes = p.normal->d_bytes();
+      DeviceBuffer d(d_bytes + kGuardBytes);
+      poison(d.as<uint8_t>() + d_bytes, kGuardBytes, stream);
       const CheckResult exact = check_variant(v, *p.exact, d.get(), stream);
       INFO("exact: " << exact.message);
       CHECK(exact.passed);
@@ -87,6 +93,10 @@ TEST_CASE("every variant matches cuBLAS: exact on small integers, within the bou
       const CheckResult normal = check_variant(v, *p.normal, d.get(), stream);
       INFO("normal: " << normal.message << " (rel_err " << normal.rel_err << ")");
       CHECK(normal.passed);
+      CHECK(normal.over_tolerance == 0);
+      std::vector<uint8_t> guard(kGuardBytes);
+      SPARSE24_CUDA_CHECK(cudaMemcpy(guard.data(), d.as<uint8_t>() + d_bytes, kGuardBytes, cudaMemcpyDeviceToHost));
+      CHECK(std::count(guard.begin(), guard.end(), uint8_t{0xFF}) == kGuardBytes);
       ++ran;
     }
   }
@@ -115,6 +125,15 @@ TEST_CASE("alpha and beta: D = alpha * A.B + beta * C, exact on small integers",
     const CheckResult r = compare(v.dtype, Fill::SmallInt, d.get(), ref.get(), int64_t(s.M) * s.N, stream);
     INFO(r.message);
     CHECK(r.passed);
+
+    // C may alias D (gemm_args.h): D starts as C and is updated in place.
+    SPARSE24_CUDA_CHECK(cudaMemcpyAsync(d.get(), c.get(), P.d_bytes(), cudaMemcpyDeviceToDevice, stream));
+    a.c = d.get();
+    launch(v, a, stream);
+    SPARSE24_CUDA_CHECK(cudaGetLastError());
+    const CheckResult in_place = compare(v.dtype, Fill::SmallInt, d.get(), ref.get(), int64_t(s.M) * s.N, stream);
+    INFO("in place: " << in_place.message);
+    CHECK(in_place.passed);
   }
 }
 
@@ -135,9 +154,9 @@ TEST_CASE("the checks can fail: wrong metadata and unwritten output are caught",
     CHECK_FALSE(r.passed);
     CHECK(r.nans == int64_t(s.M) * s.N);
   }
-  SECTION("one metadata word swapped for another valid one changes the result") {
-    // Word 5 of the first lane block is lane 5's e register (rows 1 and 9, k 0..15 of the first tile): replace
-    // every nibble 0x4 (0,1) by 0xE (2,3) and the reverse, a different but valid selection.
+  SECTION("one metadata word replaced by another valid one changes the result") {
+    // Word 5 of the first lane block is lane 5's e register (g = 1, q = 1: rows 1 and 9, k 16..31 of the first
+    // tile): every nibble becomes another valid one (0x4 -> 0xE, anything else -> 0x4), a different selection.
     const size_t bytes = P.meta_lane16.bytes();
     std::vector<uint32_t> meta(bytes / 4);
     SPARSE24_CUDA_CHECK(cudaMemcpy(meta.data(), P.meta_lane16.get(), bytes, cudaMemcpyDeviceToHost));
@@ -160,4 +179,30 @@ TEST_CASE("the checks can fail: wrong metadata and unwritten output are caught",
     CHECK_FALSE(r.passed);
     CHECK(r.mismatches > 0);
   }
+}
+
+TEST_CASE("the random-normal check catches one wrong 16x8 tile that the norm alone would let pass",
+          "[kernels][meta-test]") {
+  const int sm = compute_capability(0);
+  cudaStream_t stream = nullptr;
+  const Variant* v = find_variant("mma_sp.s02_smem.bf16.64x64x64.w2x2.s1");
+  REQUIRE(v);
+  if (!arch_error(*v, sm).empty()) return;
+  // 4096 x 2048: one 16x8 tile is 1/65536 of D, so copying a neighbouring tile over it (each element then off by
+  // about sqrt(2) rms) gives a relative Frobenius error near sqrt(2 / 65536) = 0.0055, under the bf16 bound 2^-7:
+  // the norm alone would pass it, and the element rule must not.
+  const TestShape s{4096, 2048, 128};
+  Problems& p = problems(v->dtype, s, stream);
+  const Problem& P = *p.normal;
+  DeviceBuffer d(P.d_bytes());
+  REQUIRE(check_variant(*v, P, d.get(), stream).passed);
+  // Tile rows 16..31, columns 8..15 get the values of rows 0..15, columns 0..7.
+  for (int r = 0; r < 16; ++r)
+    SPARSE24_CUDA_CHECK(cudaMemcpy(d.as<uint16_t>() + int64_t(16 + r) * s.N + 8, d.as<uint16_t>() + int64_t(r) * s.N,
+                                   8 * sizeof(uint16_t), cudaMemcpyDeviceToDevice));
+  const CheckResult r = compare(v->dtype, Fill::Normal, d.get(), P.d_ref.get(), int64_t(s.M) * s.N, stream);
+  INFO(r.message << " (rel_err " << r.rel_err << ", bound " << r.bound << ")");
+  CHECK(r.rel_err <= r.bound);  // the premise: the norm is blind to it
+  CHECK_FALSE(r.passed);
+  CHECK(r.over_tolerance > 100);
 }
