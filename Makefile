@@ -4,12 +4,15 @@
 #   make list       print every registered variant
 #   make sanitize   GPU tests on small shapes under compute-sanitizer (memcheck, racecheck, initcheck)
 #   make clean      remove the build folder
-# Variables: BUILD_DIR (build), CUDA_ARCHS ("80;90a"), BUILD_TYPE (Release), BENCH_ARGS (extra sparse24_bench options).
+# Variables: BUILD_DIR (build), CUDA_ARCHS ("80;90a"), BUILD_TYPE (Release), JOBS (cores), BENCH_ARGS (extra
+# sparse24_bench options).
 
 BUILD_DIR  ?= build
 CUDA_ARCHS ?= 80;90a
 BUILD_TYPE ?= Release
 BENCH_ARGS ?=
+# Parallel compile jobs: one per core (a bare -j with Unix Makefiles would start every nvcc at once).
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
 # nvcc: from PATH, else the toolkit's usual place.
 CUDACXX ?= $(shell command -v nvcc 2>/dev/null || echo /usr/local/cuda/bin/nvcc)
@@ -36,7 +39,7 @@ $(BUILD_DIR)/CMakeCache.txt:
 configure: $(BUILD_DIR)/CMakeCache.txt
 
 build: configure
-	cmake --build $(BUILD_DIR) --parallel
+	cmake --build $(BUILD_DIR) --parallel $(JOBS)
 
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure

@@ -16,6 +16,7 @@ shift || true
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 build=${BUILD_DIR:-build-gpu}
+export SPARSE24_REQUIRE_GPU=1  # this is a GPU host: a GPU test that cannot reach it fails instead of skipping
 declare -A status
 
 step() {  # step NAME TIMEOUT_S COMMAND...: runs it, logs to OUT/NAME.log, records pass/fail

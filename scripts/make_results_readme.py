@@ -328,7 +328,9 @@ def context_lines(run: Run, link_base: str = "") -> list:
         clocks.append(f"{get('sm_clock_mhz')} MHz")
     if get("sm_clock_mhz_at_start"):
         clocks.append(f"{get('sm_clock_mhz_at_start')} MHz at start")
-    seen = [r.value("sm_clock_mhz") for r in run.rows if r.value("sm_clock_mhz") and r.value("sm_clock_mhz") > 0]
+    # Rows carry sm_clock_min_mhz/sm_clock_max_mhz (sampled after every timed launch); older runs one sm_clock_mhz.
+    seen = [r.value(k) for r in run.rows for k in ("sm_clock_mhz", "sm_clock_min_mhz", "sm_clock_max_mhz")
+            if r.value(k) and r.value(k) > 0]
     if seen:
         lo, hi = min(seen), max(seen)
         clocks.append(f"{lo:.0f}–{hi:.0f} MHz during the rows" if lo != hi else f"{lo:.0f} MHz during the rows")
@@ -453,7 +455,7 @@ def with_top_section(readme_text: str, section: str) -> str:
     return readme_text[:b] + section + readme_text[e + len(TOP_END):]
 
 
-# Instruction-loop ceilings measured on an H200 (../shared/notes/sparse-tensor-cores.md section 5, 8 independent
+# Instruction-loop ceilings measured on an H200 (docs/sparse-tensor-cores.md section 5, 8 independent
 # accumulators per warp on all SMs), the denominators of the "% of the instruction ceiling" in kernel headers.
 INSTRUCTION_CEILINGS = {
     ("NVIDIA H200", "mma_sp"): (958.0, "mma.sp m16n8k32 loop"),

@@ -5,7 +5,7 @@
 #                                        apt-get command to run (not root, exit 1). Quiet when all is present.
 #   scripts/setup_deps.sh --bundle DIR   download fmt, Catch2 and Google Benchmark as .deb files into DIR/debs and
 #                                        unpack them into DIR/prefix, to carry to a machine without package access
-#                                        (the GPU host: shared/notes/gpu-host.md). Needs no root and no CUDA.
+#                                        (a GPU host without package access). Needs no root and no CUDA.
 #
 # Needed: the CUDA toolkit (nvcc; not installed here), cmake >= 3.24, g++, python3, make or ninja, and the -dev
 # packages libbenchmark-dev, catch2, libfmt-dev.
@@ -51,8 +51,8 @@ missing_packages() {
   if [ -z "$v" ] || ! version_ge "$v" "$CMAKE_MIN"; then echo cmake; fi
   command -v g++ >/dev/null 2>&1 || echo g++
   command -v python3 >/dev/null 2>&1 || echo python3
-  # Ninja is optional; make is enough.
-  command -v ninja >/dev/null 2>&1 || command -v make >/dev/null 2>&1 || echo make
+  # make is what the user types; Ninja is optional (the Makefile uses it when present).
+  command -v make >/dev/null 2>&1 || echo make
   local p
   for p in "${DEV_PACKAGES[@]}"; do installed "$p" || echo "$p"; done
 }
