@@ -6,8 +6,10 @@
 set -euo pipefail
 build=${1:?usage: scripts/bench.sh BUILD_DIR [options]}
 shift
-bin="$build/sparse24_bench"
 top=$(cd "$(dirname "$0")/.." && pwd)
+[ "${build#/}" != "$build" ] || build="$PWD/$build"  # BUILD_DIR is relative to where make was called
+cd "$top"
+bin="$build/sparse24_bench"
 
 gpu=$( (nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null || true) | head -n 1 | tr 'A-Z ' 'a-z-' | tr -cd 'a-z0-9-')
 gpu=${gpu:-unknown-gpu}
@@ -25,7 +27,7 @@ n=2
 while [ -e "$run" ]; do run="$base-$((n++))"; done  # a second run of the same commit on the same day
 mkdir -p "$run"
 
-cmd=("$bin" --json "$run/bench.json" "$@")
+cmd=("${bin#$top/}" --json "${run#$top/}/bench.json" "$@")  # relative: the JSON records its own command line
 # The command as a user would type it from the repository root.
 { printf '%q ' "${cmd[@]}"; echo; } | sed "s|$top/||g" >"$run/command.txt"
 {
