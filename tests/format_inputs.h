@@ -19,6 +19,8 @@
 
 namespace test {
 
+constexpr sparse24::DType kBothTypes[] = {sparse24::DType::fp16, sparse24::DType::bf16};
+
 constexpr uint16_t kZ = 0x0000, kNZ = 0x8000;   // +0.0 and -0.0
 constexpr uint16_t kOne = 0x3C00, kTwo = 0x4000, kThree = 0x4200, kFour = 0x4400, kEight = 0x4800;
 constexpr uint16_t kHalf = 0x3800, kQuarter = 0x3400, kMax = 0x7BFF, kInf = 0x7C00, kNaN = 0x7E00, kSub = 0x0001;

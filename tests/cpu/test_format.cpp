@@ -27,8 +27,6 @@ using namespace test;  // tests/format_inputs.h
 using sparse24::DType;
 using f::MetaLayout;
 
-constexpr DType kBothTypes[] = {DType::fp16, DType::bf16};
-
 // ---- Whole-matrix helpers ---------------------------------------------------------------------------------------
 
 std::vector<uint16_t> prune_all(DType t, const std::vector<uint16_t>& dense, int64_t M, int64_t K) {

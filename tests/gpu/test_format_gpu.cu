@@ -29,8 +29,6 @@ using namespace test;  // tests/format_inputs.h
 using sparse24::DType;
 using f::MetaLayout;
 
-constexpr DType kBothTypes[] = {DType::fp16, DType::bf16};
-
 using sparse24::check_cuda;
 
 // A typed view of harness::DeviceBuffer (plain cudaMalloc, never managed memory: a kernel that reads or writes the

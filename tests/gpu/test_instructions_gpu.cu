@@ -91,6 +91,21 @@ std::vector<V> download(const DeviceBuffer& d) {
   return h;
 }
 
+// How many of the 32 x 4 accumulators (laid out by frag::acc_m16n8) differ from the exact product of the dense
+// 16 x K matrix a(r, k) and the K x 8 matrix b(k, n). Small integers: f32 is exact, so any difference is a bug.
+template <class A, class B>
+int wrong_accumulators(const std::vector<float>& d, int K, A a, B b) {
+  int wrong = 0;
+  for (int lane = 0; lane < 32; ++lane)
+    for (int i = 0; i < 4; ++i) {
+      const frag::RowCol rc = frag::acc_m16n8(lane, i);
+      float want = 0;
+      for (int k = 0; k < K; ++k) want += a(rc.row, k) * b(k, rc.col);
+      wrong += d[4 * lane + i] != want;
+    }
+  return wrong;
+}
+
 // One random m16n8k32 sparse problem: the dense A it stands for, its compressed values and nibbles, and B.
 struct SparseTile {
   float dense[16][32] = {};
@@ -148,15 +163,8 @@ void check_mma_sp(uint64_t seed) {
     DeviceBuffer da = upload(a), db = upload(b), de = upload(e), dd(128 * sizeof(float));
     one_mma_sp<T, F><<<1, 32>>>(da.as<uint32_t>(), db.as<uint32_t>(), de.as<uint32_t>(), dd.as<float>());
     check_cuda(cudaGetLastError(), "one_mma_sp launch");
-    const std::vector<float> d = download<float>(dd);
-    int wrong = 0;
-    for (int lane = 0; lane < 32; ++lane)
-      for (int i = 0; i < 4; ++i) {
-        const frag::RowCol rc = frag::acc_m16n8(lane, i);
-        float want = 0;
-        for (int k = 0; k < 32; ++k) want += t.dense[rc.row][k] * t.b[k][rc.col];
-        wrong += d[4 * lane + i] != want;
-      }
+    const int wrong = wrong_accumulators(download<float>(dd), 32, [&](int r, int k) { return t.dense[r][k]; },
+                                         [&](int k, int n) { return t.b[k][n]; });
     INFO(name(T) << " selector " << F << " trial " << trial);
     CHECK(wrong == 0);
   }
@@ -186,15 +194,8 @@ void check_mma_dense(uint64_t seed) {
     DeviceBuffer da = upload(a), db = upload(b), dd(128 * sizeof(float));
     one_mma_dense<T><<<1, 32>>>(da.as<uint32_t>(), db.as<uint32_t>(), dd.as<float>());
     check_cuda(cudaGetLastError(), "one_mma_dense launch");
-    const std::vector<float> d = download<float>(dd);
-    int wrong = 0;
-    for (int lane = 0; lane < 32; ++lane)
-      for (int i = 0; i < 4; ++i) {
-        const frag::RowCol rc = frag::acc_m16n8(lane, i);
-        float want = 0;
-        for (int k = 0; k < 16; ++k) want += A[rc.row][k] * B[k][rc.col];
-        wrong += d[4 * lane + i] != want;
-      }
+    const int wrong = wrong_accumulators(download<float>(dd), 16, [&](int r, int k) { return A[r][k]; },
+                                         [&](int k, int n) { return B[k][n]; });
     INFO(name(T) << " trial " << trial);
     CHECK(wrong == 0);
   }
