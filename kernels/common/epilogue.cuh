@@ -7,6 +7,7 @@
 
 #include "kernels/common/elem.cuh"
 #include "kernels/common/fragments.h"
+#include "kernels/gemm_args.h"
 
 namespace sparse24 {
 
@@ -39,6 +40,21 @@ __device__ __forceinline__ void store_acc_m16n8(const float (&acc)[4], int m0, i
       if (pair) D[at + 1] = E::from_float(v1);
     }
   }
+}
+
+// A warp's kMTiles x kNTiles grid of m16n8 accumulator tiles, whose top-left element is D[m0][n0], written through
+// store_acc_m16n8 with the arguments' alpha, beta, C and D.
+template <DType T, int kMTiles, int kNTiles>
+__device__ __forceinline__ void store_warp_tile(const float (&acc)[kMTiles][kNTiles][4], int m0, int n0,
+                                                const GemmArgs& args) {
+  using E = Elem<T>;
+#pragma unroll
+  for (int mt = 0; mt < kMTiles; ++mt)
+#pragma unroll
+    for (int nt = 0; nt < kNTiles; ++nt)
+      store_acc_m16n8<T>(acc[mt][nt], m0 + mt * 16, n0 + nt * 8, args.M, args.N,
+                         static_cast<typename E::type*>(args.d), static_cast<const typename E::type*>(args.c),
+                         args.alpha, args.beta);
 }
 
 }  // namespace sparse24

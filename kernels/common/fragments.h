@@ -46,4 +46,14 @@ SPARSE24_HD constexpr RowCol b_k32n8(int lane, int j) {
   return {8 * (j / 2) + 2 * (lane % 4) + (j % 2), lane / 4};
 }
 
+// ldmatrix.x4 row addresses: lanes 8i..8i+7 give the 8 row addresses of matrix i (ptx::ldmatrix_x4), so lane l
+// points at one (row, column) of the tile. Two arrangements serve every kernel:
+//   A (16 x 16 tile, matrices = (rows 0-7 | 8-15) x (cols 0-7 | 8-15)): register i of every lane is a_i of the
+//     m16n8k16 A fragment above (and of the compressed m16n8k32 sparse A);
+//   B (8 rows n x 32 columns k, matrices = the four 8-wide k chunks): register i is b_i of b_k32n8.
+SPARSE24_HD constexpr RowCol ldmatrix_x4_a_16x16(int lane) {
+  return {(lane % 8) + 8 * ((lane / 8) % 2), 8 * (lane / 16)};
+}
+SPARSE24_HD constexpr RowCol ldmatrix_x4_b_8x32(int lane) { return {lane % 8, 8 * (lane / 8)}; }
+
 }  // namespace sparse24::frag

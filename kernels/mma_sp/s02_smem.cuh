@@ -82,7 +82,6 @@ struct s02_smem {
   static_assert(sizeof(Shared) <= 48 * 1024, "static shared memory is limited to 48 KB");
 
   static __device__ void run(const GemmArgs& args) {
-    using E = Elem<T>;
     __shared__ Shared smem;
     const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
     const int warp_m = warp / WN, warp_n = warp % WN;
@@ -102,10 +101,9 @@ struct s02_smem {
     // ldmatrix row addresses, fixed for the whole loop (see ptx::ldmatrix_x4):
     //   A: matrix i = (rows +8*(i%2), compressed cols +8*(i/2)) -> a0..a3 of the fragment
     //   B: matrix i = (n rows 0..7, k cols 8i..8i+7)            -> b0..b3
-    const int a_row = warp_m * kWarpM + (lane % 8) + 8 * ((lane / 8) % 2), a_col = 8 * (lane / 16);
-    const int b_row = warp_n * kWarpN + (lane % 8), b_col = 8 * (lane / 8);
-    const uint32_t a_base = ptx::smem_addr(&smem.a[a_row * kAStride + a_col]);
-    const uint32_t b_base = ptx::smem_addr(&smem.b[b_row * kBStride + b_col]);
+    const frag::RowCol la = frag::ldmatrix_x4_a_16x16(lane), lb = frag::ldmatrix_x4_b_8x32(lane);
+    const uint32_t a_base = ptx::smem_addr(&smem.a[(warp_m * kWarpM + la.row) * kAStride + la.col]);
+    const uint32_t b_base = ptx::smem_addr(&smem.b[(warp_n * kWarpN + lb.row) * kBStride + lb.col]);
 
     float acc[kMTiles][kNTiles][4] = {};
     for (int k0 = 0; k0 < K; k0 += BK) {
@@ -147,13 +145,7 @@ struct s02_smem {
       __syncthreads();
     }
 
-#pragma unroll
-    for (int mt = 0; mt < kMTiles; ++mt)
-#pragma unroll
-      for (int nt = 0; nt < kNTiles; ++nt)
-        store_acc_m16n8<T>(acc[mt][nt], block_m + warp_m * kWarpM + mt * 16, block_n + warp_n * kWarpN + nt * 8, M,
-                           N, static_cast<typename E::type*>(args.d), static_cast<const typename E::type*>(args.c),
-                           args.alpha, args.beta);
+    store_warp_tile<T>(acc, block_m + warp_m * kWarpM, block_n + warp_n * kWarpN, args);
   }
 
   static void launch(const GemmArgs& args, cudaStream_t stream) {

@@ -48,8 +48,8 @@ __global__ void one_mma_dense(const uint32_t* a, const uint32_t* b, float* d) {
   for (int i = 0; i < 4; ++i) d[4 * lane + i] = acc[i];
 }
 
-// A 16 x 16 tile of 16-bit words in shared memory, row stride padded as in s02 (24 elements = 48 bytes), read
-// with the A-fragment addresses the kernels use: lane l points at row (l % 8) + 8 * ((l / 8) % 2), column 8 * (l / 16).
+// A 16 x 16 tile of 16-bit words in shared memory, row stride padded (24 elements = 48 bytes), read with the
+// A-fragment addresses the kernels use (frag::ldmatrix_x4_a_16x16).
 __global__ void one_ldmatrix_x4(const uint16_t* tile, uint32_t* out) {
   constexpr int kStride = 24;
   __shared__ __align__(16) uint16_t s[16 * kStride];
@@ -57,8 +57,8 @@ __global__ void one_ldmatrix_x4(const uint16_t* tile, uint32_t* out) {
   for (int i = lane; i < 256; i += 32) s[(i / 16) * kStride + i % 16] = tile[i];
   __syncwarp();
   uint32_t r[4];
-  const int row = (lane % 8) + 8 * ((lane / 8) % 2), col = 8 * (lane / 16);
-  ptx::ldmatrix_x4(r, ptx::smem_addr(&s[row * kStride + col]));
+  const frag::RowCol at = frag::ldmatrix_x4_a_16x16(lane);
+  ptx::ldmatrix_x4(r, ptx::smem_addr(&s[at.row * kStride + at.col]));
   for (int i = 0; i < 4; ++i) out[4 * lane + i] = r[i];
 }
 
