@@ -15,6 +15,7 @@
 #include "harness/peer_cusparselt.h"
 #include "harness/problem.h"
 #include "harness/reference_cublas.h"
+#include "harness/report.h"
 #include "harness/timing.h"
 #include "kernels/common/cuda_check.h"
 #include "kernels/registry.h"
@@ -74,6 +75,7 @@ struct Entry {
   std::unique_ptr<CusparseltPeer> cslt;
   std::string cslt_error;
   std::map<std::string, std::pair<CheckResult, CheckResult>> verdicts;  // variant -> (exact, normal)
+  std::map<std::string, std::unique_ptr<Plan>> plans;   // variant -> its plan on the normal problem (timed)
 };
 
 struct Session {
@@ -84,6 +86,24 @@ struct Session {
   std::unique_ptr<Entry> entry;
   uint64_t seed = 0;
   int failed = 0;
+  std::vector<Row> rows;  // one per (kernel, dtype, shape), in the order run
+  size_t current = 0;     // the row being filled
+
+  // The row of (kernel, dtype, shape), reset: Google Benchmark calls a benchmark several times (growing iteration
+  // counts until the minimum time), and the last call's figures are the row's.
+  Row& begin_row(const std::string& kernel, const Variant* v, DType t, const Shape& s) {
+    size_t i = 0;
+    while (i < rows.size() && !(rows[i].kernel == kernel && rows[i].dtype == t && rows[i].M == s.M &&
+                                rows[i].N == s.N && rows[i].K == s.K))
+      ++i;
+    if (i == rows.size()) rows.emplace_back();
+    Row& r = rows[i];
+    r = Row{};
+    r.kernel = kernel, r.variant = v, r.dtype = t, r.M = s.M, r.N = s.N, r.K = s.K;
+    current = i;
+    return r;
+  }
+  Row& row() { return rows.at(current); }
 
   Entry& get(DType t, const Shape& s) {
     if (entry && entry->dtype == t && entry->shape.M == s.M && entry->shape.N == s.N && entry->shape.K == s.K)
@@ -112,6 +132,14 @@ struct Session {
 Session& session() {
   static Session s;
   return s;
+}
+
+// Ends the benchmark without timing it, with the status and reason in the row and in Google Benchmark's output.
+void stop(benchmark::State& state, Status status, const std::string& reason) {
+  Row& r = session().row();
+  r.status = status;
+  r.reason = reason;
+  state.SkipWithError((std::string(name(status)) + ": " + reason).c_str());
 }
 
 // Times `launch` with the L2 flushed before each run; returns the median in ms and feeds Google Benchmark the
@@ -167,18 +195,10 @@ void set_rate_counters(benchmark::State& state, const Entry& e, bool sparse, dou
   if (e.cusparselt_ms > 0) state.counters["speedup_vs_cusparselt"] = e.cusparselt_ms / ms;
 }
 
-std::string skip_reason(const Variant& v, const Shape& s, int sm) {
-  std::string why = arch_error(v, sm);
-  if (!why.empty()) return "skipped: " + why;
-  why = shape_error(v, s.M, s.N, s.K);
-  if (!why.empty()) return "refused: " + why;
-  return "";
-}
-
 void run_cublas(benchmark::State& state, DType t, Shape s) {
   state.SetLabel(std::string("cublas.dense.") + name(t));  // the JSON's "label" is the kernel's name
   Entry& e = session().get(t, s);
-  if (!e.setup_error.empty()) return state.SkipWithError(("set-up failed: " + e.setup_error).c_str());
+  if (!e.setup_error.empty()) return stop(state, Status::error, "set-up failed: " + e.setup_error);
   const Problem& p = *e.normal;
   Session& S = session();
   const double ms = timed_loop(state, [&] {
@@ -192,7 +212,7 @@ void run_cusparselt(benchmark::State& state, DType t, Shape s) {
   state.SetLabel(std::string("cusparselt.") + name(t));
   Entry& e = session().get(t, s);
   Session& S = session();
-  if (!e.setup_error.empty()) return state.SkipWithError(("set-up failed: " + e.setup_error).c_str());
+  if (!e.setup_error.empty()) return stop(state, Status::error, "set-up failed: " + e.setup_error);
   if (!e.cslt && e.cslt_error.empty()) {
     // Plan, compression and algorithm search: once per problem, outside timing. Then its answer is checked like
     // ours (random-normal bound), so a peer that computes something else cannot post a number.
@@ -209,7 +229,7 @@ void run_cusparselt(benchmark::State& state, DType t, Shape s) {
     }
     if (!e.cslt_error.empty()) e.cslt.reset();
   }
-  if (!e.cslt) return state.SkipWithError(("cuSPARSELt: " + e.cslt_error).c_str());
+  if (!e.cslt) return stop(state, Status::refused, "cuSPARSELt: " + e.cslt_error);
   const double ms = timed_loop(state, [&] { e.cslt->run(); });
   e.cusparselt_ms = ms;
   set_rate_counters(state, e, true, ms);
@@ -219,16 +239,32 @@ void run_cusparselt(benchmark::State& state, DType t, Shape s) {
 void run_variant(benchmark::State& state, const Variant* v, DType t, Shape s) {
   state.SetLabel(v->name);
   Session& S = session();
-  const std::string skip = skip_reason(*v, s, compute_capability(S.device));
-  if (!skip.empty()) return state.SkipWithError(skip.c_str());
+  const std::string arch = arch_error(*v, compute_capability(S.device));
+  if (!arch.empty()) return stop(state, Status::skipped, arch);
+  const std::string rule = shape_error(*v, s.M, s.N, s.K);
+  if (!rule.empty()) return stop(state, Status::refused, rule);
   Entry& e = S.get(t, s);
-  if (!e.setup_error.empty()) return state.SkipWithError(("set-up failed: " + e.setup_error).c_str());
+  if (!e.setup_error.empty()) return stop(state, Status::error, "set-up failed: " + e.setup_error);
+
+  // Prepare once per (variant, shape), outside timing: what prepare refuses (strides, grid limits) is a refusal,
+  // a GPU without code for the variant a skip.
+  auto pit = e.plans.find(v->name);
+  if (pit == e.plans.end()) {
+    try {
+      pit = e.plans.emplace(v->name, prepare(*v, args_for(*v, *e.normal, e.d.get()))).first;
+    } catch (const ShapeError& ex) {
+      return stop(state, Status::refused, ex.what());
+    } catch (const ArchError& ex) {
+      return stop(state, Status::skipped, ex.what());
+    }
+  }
+  const Plan& plan = *pit->second;
 
   // Correct first: both checks, once per (variant, shape), before any timing.
   auto it = e.verdicts.find(v->name);
   if (it == e.verdicts.end()) {
     CheckResult exact = check_variant(*v, *e.exact, e.d.get(), S.stream);
-    CheckResult normal = check_variant(*v, *e.normal, e.d.get(), S.stream);
+    CheckResult normal = check_plan(plan, *e.normal, S.stream);
     if (!exact.passed || !normal.passed) ++S.failed;
     it = e.verdicts.emplace(v->name, std::make_pair(exact, normal)).first;
   }
@@ -238,12 +274,20 @@ void run_variant(benchmark::State& state, const Variant* v, DType t, Shape s) {
   state.counters["rel_err"] = normal.rel_err;
   state.counters["rel_err_bound"] = normal.bound;
   state.counters["over_tolerance"] = static_cast<double>(normal.over_tolerance);
-  if (!exact.passed) return state.SkipWithError(("FAILED exact small-integer check: " + exact.message).c_str());
-  if (!normal.passed) return state.SkipWithError(("FAILED random-normal check: " + normal.message).c_str());
+  if (!exact.passed) return stop(state, Status::failed, "exact small-integer check: " + exact.message);
+  if (!normal.passed) return stop(state, Status::failed, "random-normal check: " + normal.message);
 
-  const GemmArgs args = args_for(*v, *e.normal, e.d.get());
-  const double ms = timed_loop(state, [&] { launch(*v, args, S.stream); });
+  const double ms = timed_loop(state, [&] { plan.run(S.stream); });
   set_rate_counters(state, e, v->sparse, ms);
+}
+
+// Runs one benchmark function and keeps its row: status and reason (set by stop()), and every counter.
+template <class Fn>
+void record(benchmark::State& state, const std::string& kernel, const Variant* v, DType t, const Shape& s, Fn fn) {
+  session().begin_row(kernel, v, t, s);
+  fn(state, t, s);
+  Row& r = session().row();
+  for (const auto& [k, c] : state.counters) r.counters[k] = c.value;
 }
 
 }  // namespace
@@ -256,21 +300,29 @@ int register_benchmarks(const Options& o) {
     for (const Shape& s : o.shapes) {
       const std::string suffix = "/" + s.str();
       benchmark::RegisterBenchmark((std::string("cublas.dense.") + name(t) + suffix).c_str(),
-                                   [t, s](benchmark::State& st) { run_cublas(st, t, s); })
+                                   [t, s](benchmark::State& st) {
+                                     record(st, std::string("cublas.dense.") + name(t), nullptr, t, s, run_cublas);
+                                   })
           ->UseManualTime()
           ->MinTime(o.min_time)
           ->Unit(benchmark::kMicrosecond);
       if (o.cusparselt && CusparseltPeer::available())
         benchmark::RegisterBenchmark((std::string("cusparselt.") + name(t) + suffix).c_str(),
-                                     [t, s](benchmark::State& st) { run_cusparselt(st, t, s); })
+                                     [t, s](benchmark::State& st) {
+                                       record(st, std::string("cusparselt.") + name(t), nullptr, t, s,
+                                              run_cusparselt);
+                                     })
             ->UseManualTime()
             ->MinTime(o.min_time)
             ->Unit(benchmark::kMicrosecond);
       for (const Variant& v : registry()) {
-        if (v.dtype != t || !std::regex_search(v.name, re)) continue;
+        if (v.types.a != t || !std::regex_search(v.name, re)) continue;
         const Variant* vp = &v;
-        benchmark::RegisterBenchmark((v.name + suffix).c_str(),
-                                     [vp, t, s](benchmark::State& st) { run_variant(st, vp, t, s); })
+        benchmark::RegisterBenchmark((v.name + suffix).c_str(), [vp, t, s](benchmark::State& st) {
+          record(st, vp->name, vp, t, s, [vp](benchmark::State& st2, DType t2, Shape s2) {
+            run_variant(st2, vp, t2, s2);
+          });
+        })
             ->UseManualTime()
             ->MinTime(o.min_time)
             ->Unit(benchmark::kMicrosecond);
@@ -282,6 +334,8 @@ int register_benchmarks(const Options& o) {
 }
 
 int failed_checks() { return session().failed; }
+
+const std::vector<Row>& rows() { return session().rows; }
 
 int profile(const Options& o) {
   Session& S = session();
@@ -304,24 +358,32 @@ int profile(const Options& o) {
       SPARSE24_CUDA_CHECK(cudaStreamSynchronize(S.stream));
       nvtxRangePop();
       for (const Variant& v : registry()) {
-        if (v.dtype != t || !std::regex_search(v.name, re)) continue;
+        if (v.types.a != t || !std::regex_search(v.name, re)) continue;
         const std::string range = v.name + ":" + s.str();
-        const std::string skip = skip_reason(v, s, sm);
+        std::string skip = arch_error(v, sm);
+        if (skip.empty()) skip = shape_error(v, s.M, s.N, s.K);
+        std::unique_ptr<Plan> plan;
+        if (skip.empty()) {
+          try {
+            plan = prepare(v, args_for(v, p, e.d.get()));
+          } catch (const std::exception& ex) {
+            skip = ex.what();
+          }
+        }
         if (!skip.empty()) {
-          fmt::print("{}: {}\n", range, skip);
+          fmt::print("{}: not run: {}\n", range, skip);
           continue;
         }
         const CheckResult exact = check_variant(v, *e.exact, e.d.get(), S.stream);
-        const CheckResult normal = check_variant(v, p, e.d.get(), S.stream);
+        const CheckResult normal = check_plan(*plan, p, S.stream);
         if (!exact.passed || !normal.passed) {
           fmt::print(stderr, "{}: FAILED {} check: {}\n", range, exact.passed ? "random-normal" : "exact small-integer",
                      exact.passed ? normal.message : exact.message);
           ++failures;
           continue;
         }
-        const GemmArgs args = args_for(v, p, e.d.get());
         nvtxRangePushA(range.c_str());
-        launch(v, args, S.stream);
+        plan->run(S.stream);
         SPARSE24_CUDA_CHECK(cudaGetLastError());
         SPARSE24_CUDA_CHECK(cudaStreamSynchronize(S.stream));
         nvtxRangePop();
@@ -332,14 +394,21 @@ int profile(const Options& o) {
   return failures;
 }
 
-void print_registry() {
-  fmt::print("{:<46} {:<7} {:>4} {:<5} {:>11} {:>5} {:>6} {:>6} {:<13} {}\n", "variant", "family", "step", "dtype",
-             "tile", "warps", "stages", "min_sm", "metadata", "shape rule");
+void print_registry(bool json) {
+  if (json) {
+    fmt::print("{}", registry_json());
+    return;
+  }
+  fmt::print("{:<46} {:<7} {:>4} {:<5} {:<26} {:>7} {:<8} {:<13} {}\n", "variant", "family", "step", "types",
+             "parameters", "threads", "arch", "metadata", "shape rule");
   for (const Variant& v : registry()) {
-    fmt::print("{:<46} {:<7} {:>4} {:<5} {:>11} {:>5} {:>6} {:>6} {:<13} M%{}==0, K%{}==0, N>={}\n", v.name,
-               name(v.family), v.step, name(v.dtype), fmt::format("{}x{}x{}", v.bm, v.bn, v.bk),
-               fmt::format("{}x{}", v.wm, v.wn), v.stages, fmt::format("sm_{}", v.min_sm),
-               v.sparse ? format::name(v.meta_layout) : "-", v.rule.m_multiple, v.rule.k_multiple, v.rule.n_min);
+    std::string params;
+    for (const auto& [k, val] : v.params) params += fmt::format("{}{}={}", params.empty() ? "" : " ", k, val);
+    std::string rule = fmt::format("M%{} K%{} N%{} N>={}", v.rule.m_multiple, v.rule.k_multiple, v.rule.n_multiple,
+                                   v.rule.n_min);
+    if (v.rule.n_max) rule += fmt::format(" N<={}", v.rule.n_max);
+    fmt::print("{:<46} {:<7} {:>4} {:<5} {:<26} {:>7} {:<8} {:<13} {}\n", v.name, v.family, v.step,
+               name(v.types.a), params, v.threads, v.arch.str(), v.sparse ? format::name(v.meta_layout) : "-", rule);
   }
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/report.h"
 #include "kernels/common/dtype.h"
 
 namespace sparse24::harness {
@@ -40,13 +41,15 @@ int register_benchmarks(const Options& o);
 
 // After RunSpecifiedBenchmarks: how many variants failed a check (the process exits non-zero if any did).
 int failed_checks();
+// After RunSpecifiedBenchmarks: every row, with status, reason, the variant's fields and the counters.
+const std::vector<Row>& rows();
 
 // --profile: check each selected (variant, shape), then launch it once inside an NVTX range named
 // "<variant>:<MxNxK>" (cuBLAS: "cublas.dense.<dtype>:<MxNxK>"), for ncu --nvtx --nvtx-include "<range>/" (a '/'
 // in the name would read as range nesting to ncu, hence the colon). Returns the number of failures.
 int profile(const Options& o);
 
-// --list: the registry as a table (works without a GPU).
-void print_registry();
+// --list: the registry as a table, or (json) as a JSON array of the variants' fields. Needs no GPU.
+void print_registry(bool json);
 
 }  // namespace sparse24::harness

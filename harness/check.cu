@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <sstream>
 
 #include "kernels/common/cuda_check.h"
@@ -103,7 +104,7 @@ CheckResult compare(DType t, Fill fill, const void* d, const void* ref, int64_t 
   static_assert(sizeof(max_abs) == sizeof(s.max_abs_bits));
   std::memcpy(&max_abs, &s.max_abs_bits, sizeof(max_abs));
   r.max_abs_err = max_abs;
-  r.bound = fill == Fill::Normal ? info(t).rel_error_bound : 0.0;
+  r.bound = fill == Fill::Normal ? 2 * info(t).unit_roundoff : 0.0;
 
   if (fill == Fill::Normal && s.ref_sq > 0) {
     const int64_t finite = count - static_cast<int64_t>(s.ref_nans);
@@ -155,10 +156,10 @@ GemmArgs args_for(const Variant& v, const Problem& p, void* d) {
   return a;
 }
 
-CheckResult check_variant(const Variant& v, const Problem& p, void* d, cudaStream_t stream) {
-  poison(d, p.d_bytes(), stream);
+CheckResult check_plan(const Plan& plan, const Problem& p, cudaStream_t stream) {
+  poison(plan.args.d, p.d_bytes(), stream);
   try {
-    launch(v, args_for(v, p, d), stream);
+    plan.run(stream);
     SPARSE24_CUDA_CHECK(cudaGetLastError());
     SPARSE24_CUDA_CHECK(cudaStreamSynchronize(stream));
   } catch (const std::exception& e) {
@@ -167,7 +168,20 @@ CheckResult check_variant(const Variant& v, const Problem& p, void* d, cudaStrea
     r.message = e.what();
     return r;
   }
-  return compare(p.dtype, p.fill, d, p.d_ref.get(), int64_t(p.M) * p.N, stream);
+  return compare(p.dtype, p.fill, plan.args.d, p.d_ref.get(), int64_t(p.M) * p.N, stream);
+}
+
+CheckResult check_variant(const Variant& v, const Problem& p, void* d, cudaStream_t stream) {
+  std::unique_ptr<Plan> plan;
+  try {
+    plan = prepare(v, args_for(v, p, d));
+  } catch (const std::exception& e) {
+    CheckResult r;
+    r.fill = p.fill;
+    r.message = e.what();
+    return r;
+  }
+  return check_plan(*plan, p, stream);
 }
 
 }  // namespace sparse24::harness

@@ -29,7 +29,7 @@ struct CheckResult {
 void poison(void* d, size_t bytes, cudaStream_t stream);
 
 // Compares `count` elements of d and ref (type t). SmallInt: passes when every element matches bit for bit.
-// Normal: passes when rel_err <= info(t).rel_error_bound AND every element is within 4u|ref| + u rms(ref), u the
+// Normal: passes when rel_err <= 2 * info(t).unit_roundoff AND every element is within 4u|ref| + u rms(ref), u the
 // type's unit roundoff. Either way no NaN, and the reference must not be all zero. Synchronizes `stream`.
 // NOTE: the element rule. Both sides round an f32 sum once, so a correct element differs from cuBLAS by at most
 // one output spacing (2u|ref|) plus the difference of two f32 summation orders, which is about 2^-24 sqrt(K)
@@ -37,8 +37,10 @@ void poison(void* d, size_t bytes, cudaStream_t stream);
 // A wrong element is off by about rms(ref), 2^8 (bf16) to 2^11 (fp16) times the allowance.
 CheckResult compare(DType t, Fill fill, const void* d, const void* ref, int64_t count, cudaStream_t stream);
 
-// Poisons `d`, runs the variant on the problem (alpha = 1, beta = 0), and compares with the problem's reference.
-// A ShapeError or launch error is reported as a failed check with its message.
+// Poisons the plan's D, runs the plan (prepared for problem p with alpha = 1, beta = 0) and compares with the
+// problem's reference. A launch error is reported as a failed check with its message.
+CheckResult check_plan(const Plan& plan, const Problem& p, cudaStream_t stream);
+// prepare() + check_plan(): a ShapeError or ArchError is reported as a failed check with its message.
 CheckResult check_variant(const Variant& v, const Problem& p, void* d, cudaStream_t stream);
 
 // The GemmArgs of variant v on problem p writing to d.

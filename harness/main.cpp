@@ -18,6 +18,7 @@ namespace {
 
 constexpr const char* kUsage = R"(usage: sparse24_bench [options] [google benchmark options]
   --list               print every registered variant and exit (no GPU needed)
+  --list-json          print every registered variant's fields as a JSON array and exit (no GPU needed)
   --shapes S           comma-separated MxNxK list (A is the sparse M x K operand); default: the sweep
                        2048^3, 4096^3, 8192^3, 28672x{16,2048}x8192, 8192x{16,2048}x28672
   --kernels REGEX      only variants whose name matches (cuBLAS and cuSPARSELt always run, for the ratios)
@@ -25,7 +26,9 @@ constexpr const char* kUsage = R"(usage: sparse24_bench [options] [google benchm
   --min-time SECONDS   timed launches per benchmark (default 0.25)
   --seed N             input seed (default 2024)
   --no-cusparselt      do not run the cuSPARSELt peer
-  --json FILE          write Google Benchmark JSON (with the run context) to FILE
+  --json FILE          write the report to FILE: {"context": {...}, "rows": [...]}, one row per (kernel, dtype,
+                       shape) with status (passed, failed, refused, skipped, error), reason, the variant's fields
+                       and the counters (Google Benchmark's own JSON: --benchmark_out=F --benchmark_out_format=json)
   --profile            check, then launch each selected variant once in an NVTX range "<variant>:<MxNxK>"
                        (and cuBLAS in "cublas.dense.<dtype>:<MxNxK>"), for ncu --nvtx --nvtx-include
                        "<range>/" --clock-control none; scripts/profile.sh does this with chosen metrics
@@ -43,13 +46,14 @@ bool take_value(int& i, int argc, char** argv, const char* flag, std::string* ou
 int main(int argc, char** argv) {
   using namespace sparse24::harness;
   Options o;
-  bool list = false;
+  bool list = false, list_json = false;
+  std::string json_path;
   std::vector<char*> rest = {argv[0]};
-  std::vector<std::string> extra;  // storage for arguments we add for Google Benchmark
   try {
     for (int i = 1; i < argc; ++i) {
       std::string v;
       if (!std::strcmp(argv[i], "--list")) list = true;
+      else if (!std::strcmp(argv[i], "--list-json")) list_json = true;
       else if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
         fmt::print("{}\n", kUsage);
         return 0;
@@ -62,10 +66,8 @@ int main(int argc, char** argv) {
       else if (take_value(i, argc, argv, "--min-time", &v)) o.min_time = std::stod(v);
       else if (take_value(i, argc, argv, "--seed", &v)) o.seed = std::stoull(v);
       else if (!std::strcmp(argv[i], "--no-cusparselt")) o.cusparselt = false;
-      else if (take_value(i, argc, argv, "--json", &v)) {
-        extra.push_back("--benchmark_out=" + v);
-        extra.push_back("--benchmark_out_format=json");
-      } else if (!std::strcmp(argv[i], "--profile")) o.profile = true;
+      else if (take_value(i, argc, argv, "--json", &v)) json_path = v;
+      else if (!std::strcmp(argv[i], "--profile")) o.profile = true;
       else rest.push_back(argv[i]);
     }
   } catch (const std::exception& e) {
@@ -73,8 +75,8 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  if (list) {
-    print_registry();
+  if (list || list_json) {
+    print_registry(list_json);
     return 0;
   }
 
@@ -86,19 +88,27 @@ int main(int argc, char** argv) {
 
   if (o.profile) return profile(o) == 0 ? 0 : 1;
 
-  for (auto& s : extra) rest.push_back(s.data());
   int gb_argc = static_cast<int>(rest.size());
   benchmark::Initialize(&gb_argc, rest.data());
   if (benchmark::ReportUnrecognizedArguments(gb_argc, rest.data())) return 1;
 
-  for (const auto& [key, value] : run_context(0)) benchmark::AddCustomContext(key, value);
+  auto context = run_context(0);
   std::string cmd;
   for (int i = 0; i < argc; ++i) cmd += (i ? " " : "") + std::string(argv[i]);
-  benchmark::AddCustomContext("command", cmd);
+  context.emplace_back("command", cmd);
+  for (const auto& [key, value] : context) benchmark::AddCustomContext(key, value);
 
   if (register_benchmarks(o) == 0) fmt::print(stderr, "sparse24_bench: no variant matches '{}'\n", o.kernels);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
+  if (!json_path.empty()) {
+    try {
+      write_report(json_path, context, rows());
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "sparse24_bench: {}\n", e.what());
+      return 1;
+    }
+  }
   const int failed = failed_checks();
   if (failed) fmt::print(stderr, "sparse24_bench: {} variant/shape pairs FAILED a correctness check\n", failed);
   return failed ? 1 : 0;

@@ -1,29 +1,51 @@
-// The arguments every GEMM variant takes, and the refusal it raises for a shape it cannot run.
+// The arguments every GEMM variant takes, and the refusal it raises for a problem it cannot run.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 
 namespace sparse24 {
 
-// D[M,N] = alpha * A[M,K] . B[K,N] + beta * C[M,N], accumulated in f32, D and C in the input type.
-//   A: sparse variants read the compressed values (M x K/2, row-major) and the metadata in the variant's layout;
-//      dense variants read A itself (M x K, row-major) and ignore a_meta.
-//   B: stored as X[N][K], row-major (K-contiguous): the activations x of y = x . W^T, with A = W.
-//   D, C: M x N, row-major. C is read only when beta != 0 (it may then alias D).
-// Every pointer must be 16-byte aligned (the kernels move 16-byte vectors).
+// D[M,N] = alpha * A[M,K] . B[K,N] + beta * C[M,N], accumulated in the variant's accumulator type.
+//   A: sparse variants read the compressed values (M x K/2, row r at a + r * lda elements) and the metadata in the
+//      variant's layout (packed: its own fixed order, no leading dimension); dense variants read A itself (M x K).
+//   B: stored as X[N][K] (K-contiguous, row n at b + n * ldb elements): the activations x of y = x . W^T, A = W.
+//   D, C: M x N, row m at d + m * ldd (c + m * ldc). C is read only when beta != 0 (it may then alias D, with
+//      ldc == ldd).
+// A leading dimension of 0 means packed (lda = K/2 or K, ldb = K, ldd = ldc = N); prepare() replaces it with the
+// value, so a Plan's arguments always hold concrete strides. Every pointer and every row start must be 16-byte
+// aligned for the current kernels (they move 16-byte vectors); the variant's prepare() refuses anything else.
 struct GemmArgs {
   int M = 0, N = 0, K = 0;
   const void* a = nullptr;
+  int64_t lda = 0;
   const void* a_meta = nullptr;
   const void* b = nullptr;
+  int64_t ldb = 0;
   void* d = nullptr;
+  int64_t ldd = 0;
   const void* c = nullptr;
+  int64_t ldc = 0;
   float alpha = 1.0f, beta = 0.0f;
+  // Per-tensor scales of 8-bit types (D = alpha * scale_a * scale_b * A.B + ...), device pointers to one float.
+  // No 16-bit variant takes them: prepare() refuses a non-null scale for a variant without scales.
+  const float* scale_a = nullptr;
+  const float* scale_b = nullptr;
+  // Scratch owned by the Plan (split-K partials, counters, descriptors); set by prepare(), never by the caller.
+  void* workspace = nullptr;
+  size_t workspace_bytes = 0;
 };
 
-// Thrown by a variant's launch for a shape or pointer it cannot handle; the message names the rule broken.
+// Thrown by prepare() for a shape, stride or pointer the variant cannot handle; the message names the rule broken.
 struct ShapeError : std::invalid_argument {
   using std::invalid_argument::invalid_argument;
+};
+
+// Thrown by prepare() when the variant cannot run on the current GPU (architecture, or no code for it in the
+// build); the message says which.
+struct ArchError : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 }  // namespace sparse24

@@ -1,12 +1,20 @@
-// The registry: one list of every kernel variant, read by the benchmark, the tests, --list, the scripts.
+// The registry: one list of every kernel variant, read by the benchmark, the tests, --list and the scripts; and
+// the open interface every variant implements (prepare a plan once, then run it).
 //
-// The list itself is kernels/registry.def (an X-macro); this header gives each entry's description and the
-// functions that launch a variant after checking that it can run the shape.
+// The list itself is kernels/registry.def (one line per variant). Each family folder (kernels/<family>/) has a
+// family.cmake that names its sources and architectures, and an instantiate.cu that turns its registry.def lines
+// into Variants with describe<>(); the build generates the list of families, so registry.cu never names one.
+//
+// A Variant describes itself with fields, never through its name: family, step, operand types, an open set of
+// integer parameters (tile, warps, stages, split factor, cluster, ...), the architectures it runs on, its
+// metadata layout and its shape rule. The name is a label built from those fields, unique, and nothing parses it.
 #pragma once
 
 #include <cuda_runtime_api.h>
 
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kernels/common/dtype.h"
@@ -15,72 +23,132 @@
 
 namespace sparse24 {
 
-enum class Family : int { mma_sp, dense };
-const char* name(Family f);
-
-// What a variant demands of a problem. Anything else is refused with a ShapeError naming the rule.
-struct ShapeRule {
-  int m_multiple;   // M % m_multiple == 0
-  int k_multiple;   // K % k_multiple == 0
-  int n_min;        // N >= n_min (any N above it: the kernels guard the N edge)
+// The types of one GEMM: A and B operands, D (and C) output, accumulator.
+struct Operands {
+  DType a, b, d, acc;
 };
 
-using LaunchFn = void (*)(const GemmArgs&, cudaStream_t);
+// Where a variant runs. Code built for sm_80 runs on every later GPU that the build has code for; code for an
+// arch-specific target (sm_90a: wgmma, setmaxnreg) runs on that architecture only, so max_sm pins it.
+struct ArchRule {
+  int min_sm = 80;          // compute capability major*10+minor
+  int max_sm = 0;           // 0: no upper limit
+  bool arch_specific = false;  // an 'a' target (sm_90a): printed as such
+  std::string str() const;  // "sm_80+", "sm_90a"
+};
+
+// What a variant demands of a problem's shape. Anything else is refused with a ShapeError naming the rule.
+struct ShapeRule {
+  int m_multiple = 1;  // M % m_multiple == 0
+  int n_multiple = 1;  // N % n_multiple == 0
+  int k_multiple = 1;  // K % k_multiple == 0
+  int n_min = 1;       // N >= n_min
+  int n_max = 0;       // N <= n_max (0: no limit)
+  const char* m_reason = "";  // why M must be a multiple (printed with the refusal)
+  const char* k_reason = "";
+};
+
+// An open set of integer parameters, in the order they are printed: the block tile (bm, bn, bk), warps (wm, wn),
+// stages, and whatever a family adds (split_k, cluster_m, consumers, ...).
+using Params = std::vector<std::pair<std::string, int>>;
+
+class Plan;
 
 struct Variant {
-  std::string name;          // <family>.<step>_<technique>.<dtype>.<BM>x<BN>x<BK>.w<WM>x<WN>.s<stages>
-  Family family;
-  int step;                  // position on the family's ladder (s01 = 1)
-  std::string technique;     // what the step adds, one word
-  DType dtype;
-  int bm, bn, bk;            // block tile
-  int wm, wn;                // warps along M and N
-  int stages;                // shared-memory pipeline stages
-  int threads;               // wm * wn * 32
-  int min_sm;                // lowest compute capability (major*10+minor) that runs it
-  bool sparse;               // reads compressed A + metadata
-  format::MetaLayout meta_layout;  // layout of a_meta (Canonical for dense variants: unused)
+  std::string name;            // the label: built by variant_name() from the fields below; unique
+  std::string family;          // the folder under kernels/: "mma_sp", "dense", ...
+  int step = 0;                // position on the family's ladder (s01 = 1)
+  std::string technique;       // what the step adds, one word
+  Operands types{};
+  bool sparse = false;         // reads compressed A + metadata
+  format::MetaLayout meta_layout = format::MetaLayout::Canonical;  // layout of a_meta (unused when !sparse)
+  bool has_scales = false;     // takes scale_a / scale_b
+  Params params;
+  int threads = 0;             // threads per block
+  ArchRule arch;
   ShapeRule rule;
-  LaunchFn launch_unchecked;
+  // The variant's hooks (kernels/common/launch.cuh has the block-tiled ones most steps use):
+  //   refuse:  variant-specific rules beyond ShapeRule and the common pointer/stride checks ("" = accepted);
+  //   prepare: fills the plan's launch configuration and workspace size, sets function attributes; host only,
+  //            called once per problem, never timed;
+  //   run:     enqueues the GEMM on the stream: the only thing the harness times. It allocates nothing.
+  std::string (*refuse)(const GemmArgs&) = nullptr;
+  void (*prepare)(Plan&) = nullptr;
+  void (*run)(const Plan&, cudaStream_t) = nullptr;
+
+  // The parameter `key`; throws std::out_of_range when the variant has none (use has_param first).
+  int param(const std::string& key) const;
+  bool has_param(const std::string& key) const;
+};
+
+// A variant bound to one problem: everything that is not the GEMM is done once, here, by prepare(); run() is the
+// timed part. The plan owns its workspace. Arguments hold concrete leading dimensions and the workspace pointer.
+class Plan {
+ public:
+  Plan(const Variant& v, const GemmArgs& args) : variant_(&v), args(args) {}
+  ~Plan();
+  Plan(const Plan&) = delete;
+  Plan& operator=(const Plan&) = delete;
+
+  const Variant& variant() const { return *variant_; }
+  // Enqueues the GEMM on `stream` (launch errors are left for cudaGetLastError, as after any launch).
+  void run(cudaStream_t stream) const { variant_->run(*this, stream); }
+
+  // Set by the variant's prepare hook.
+  dim3 grid, block;
+  int smem_bytes = 0;          // dynamic shared memory per block
+  size_t workspace_bytes = 0;  // allocated by prepare() after the hook, into args.workspace
+  GemmArgs args;
+
+ private:
+  const Variant* variant_;
 };
 
 const std::vector<Variant>& registry();
 
-// Empty when the variant can run M x N x K, else the rule broken, e.g. "K = 96 is not a multiple of the tile K 64".
-std::string shape_error(const Variant& v, int M, int N, int K);
-// Empty when the device (compute capability major*10+minor) can run the variant, else why not.
-std::string arch_error(const Variant& v, int sm);
-
-// Checks the shape and the pointers' alignment (throws ShapeError), then launches on `stream`. Launch errors are
-// left for the caller to read (cudaGetLastError), as after any kernel launch.
-void launch(const Variant& v, const GemmArgs& args, cudaStream_t stream);
-
 // Looks a variant up by its exact name (nullptr if none).
 const Variant* find_variant(const std::string& name);
 
+// Empty when the variant's shape rule accepts M x N x K, else the rule broken, e.g. "K = 96 is not a multiple of
+// the tile K 64". Pure: no CUDA call.
+std::string shape_error(const Variant& v, int M, int N, int K);
+// Empty when a device of compute capability `sm` (major*10+minor) satisfies the variant's ArchRule, else why not.
+std::string arch_error(const Variant& v, int sm);
+
+// Checks everything that can be checked without the GPU (shape rule, pointers, alignment, strides, scales, the
+// variant's own rules: ShapeError), then the device (ArchError: architecture, code for it in the build), then
+// lets the variant prepare (launch configuration, attributes, workspace). The returned plan's run() is the GEMM.
+std::unique_ptr<Plan> prepare(const Variant& v, const GemmArgs& args);
+
 // ---- For the families' instantiate.cu files -------------------------------------------------------------------
-// Builds the registry entry of a step struct K (kernels/<family>/<step>.cuh), from its static description.
-// `step_technique` is the struct's name, e.g. "s02_smem": step 2, technique "smem".
-std::string variant_name(const Variant& v, const std::string& step_technique);
+// The label of a variant, from its fields: <family>.<step>_<technique>.<types>.<bm>x<bn>x<bk>.w<wm>x<wn>.s<stages>
+// followed by .<key><value> for every further parameter, e.g. "mma_sp.s02_smem.bf16.128x128x64.w2x2.s1".
+// <types> is the A type alone when every operand and the output share it.
+std::string variant_name(const Variant& v);
+
+// Builds the registry entry of a step struct K (kernels/<family>/<step>.cuh) from its static description:
+// K::kTypes, K::params(), K::kThreads, K::kArch, K::kRule, K::kSparse, K::kMetaLayout, K::kHasScales and the hooks
+// K::refuse, K::prepare, K::run. `step_technique` is the struct's name, e.g. "s02_smem": step 2, technique "smem".
 int parse_step(const std::string& step_technique);
 
 template <class K>
-Variant describe(Family family, const std::string& step_technique) {
+Variant describe(const std::string& family, const std::string& step_technique) {
   Variant v;
   v.family = family;
   v.step = parse_step(step_technique);
   v.technique = step_technique.substr(step_technique.find('_') + 1);
-  v.dtype = K::kDType;
-  v.bm = K::kBM, v.bn = K::kBN, v.bk = K::kBK;
-  v.wm = K::kWM, v.wn = K::kWN;
-  v.stages = K::kStages;
-  v.threads = K::kThreads;
-  v.min_sm = K::kMinSm;
+  v.types = K::kTypes;
   v.sparse = K::kSparse;
   v.meta_layout = K::kMetaLayout;
+  v.has_scales = K::kHasScales;
+  v.params = K::params();
+  v.threads = K::kThreads;
+  v.arch = K::kArch;
   v.rule = K::kRule;
-  v.launch_unchecked = &K::launch;
-  v.name = variant_name(v, step_technique);
+  v.refuse = &K::refuse;
+  v.prepare = &K::prepare;
+  v.run = &K::run;
+  v.name = variant_name(v);
   return v;
 }
 

@@ -18,7 +18,8 @@
 #include <cstdint>
 
 #include "kernels/common/elem.cuh"
-#include "kernels/common/entry.cuh"
+#include "kernels/common/instr.h"
+#include "kernels/common/launch.cuh"
 #include "kernels/common/epilogue.cuh"
 #include "kernels/common/ptx.cuh"
 #include "kernels/common/tile_io.cuh"
@@ -29,16 +30,19 @@
 namespace sparse24::dense {
 
 template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES>
-struct s02_smem {
-  static constexpr DType kDType = T;
-  static constexpr int kBM = BM, kBN = BN, kBK = BK, kWM = WM, kWN = WN, kStages = STAGES;
-  static constexpr int kThreads = WM * WN * 32;
-  static constexpr int kMinSm = 80;  // mma.sync m16n8k16 bf16, ldmatrix: sm_80+
+struct s02_smem : WarpTiled<s02_smem<T, BM, BN, BK, WM, WN, STAGES>, T, BM, BN, BK, WM, WN, STAGES> {
+  using Base = WarpTiled<s02_smem, T, BM, BN, BK, WM, WN, STAGES>;
+  using Base::kThreads;  // a dependent base's names need naming
+  using Instr = instr::MmaM16N8K16<T>;
+  static constexpr ArchRule kArch = {Instr::form().min_sm};  // mma.sync m16n8k16 bf16, ldmatrix: sm_80+
   static constexpr bool kSparse = false;
   static constexpr format::MetaLayout kMetaLayout = format::MetaLayout::Canonical;  // unused: no metadata
-  static constexpr ShapeRule kRule = {32, BK, 1};  // the sparse s02's rule, for identical shape coverage
+  static constexpr int kSmemBytes = 0;  // static shared memory only
+  // The sparse s02's rule, for identical shape coverage.
+  static constexpr ShapeRule kRule = {32, 1, BK, 1, 0, "kept equal to the sparse twin's lane-block rows",
+                                      "whole K tiles"};
 
-  static constexpr int kInstrK = 16;  // dense K of mma.sync m16n8k16
+  static constexpr int kInstrK = Instr::kK;  // dense K of mma.sync m16n8k16
   static constexpr int kStepK = 32;   // k consumed per B fragment (ldmatrix.x4 of 4 8-wide k chunks)
   static constexpr int kKSteps = BK / kStepK;
   static constexpr int kWarpM = BM / WM, kWarpN = BN / WN;
@@ -59,7 +63,7 @@ struct s02_smem {
   };
   static_assert(sizeof(Shared) <= 48 * 1024, "static shared memory is limited to 48 KB");
 
-  static __device__ void run(const GemmArgs& args) {
+  static __device__ void run_block(const GemmArgs& args) {
     __shared__ Shared smem;
     const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
     const int warp_m = warp / WN, warp_n = warp % WN;
@@ -68,7 +72,7 @@ struct s02_smem {
 
     const auto* a_g = static_cast<const uint8_t*>(args.a);
     const auto* x = static_cast<const uint8_t*>(args.b);
-    const int64_t row_bytes = int64_t(K) * kElemBytes;  // both A and X rows are K elements
+    const int64_t a_row_bytes = args.lda * kElemBytes, x_row_bytes = args.ldb * kElemBytes;
 
     // ldmatrix row addresses (as in the sparse s02; A is now 16 dense columns per fragment).
     const frag::RowCol la = frag::ldmatrix_x4_a_16x16(lane), lb = frag::ldmatrix_x4_b_8x32(lane);
@@ -78,9 +82,11 @@ struct s02_smem {
     float acc[kMTiles][kNTiles][4] = {};
     for (int k0 = 0; k0 < K; k0 += BK) {
       copy_rows_16B<BM, BK * kElemBytes, kAStride * kElemBytes, kThreads>(
-          reinterpret_cast<uint8_t*>(smem.a), a_g + block_m * row_bytes + k0 * kElemBytes, row_bytes, M - block_m);
+          reinterpret_cast<uint8_t*>(smem.a), a_g + block_m * a_row_bytes + k0 * kElemBytes, a_row_bytes,
+          M - block_m);
       copy_rows_16B<BN, BK * kElemBytes, kBStride * kElemBytes, kThreads>(
-          reinterpret_cast<uint8_t*>(smem.b), x + block_n * row_bytes + k0 * kElemBytes, row_bytes, N - block_n);
+          reinterpret_cast<uint8_t*>(smem.b), x + block_n * x_row_bytes + k0 * kElemBytes, x_row_bytes,
+          N - block_n);
       __syncthreads();
 
 #pragma unroll
@@ -109,11 +115,6 @@ struct s02_smem {
     }
 
     store_warp_tile<T>(acc, block_m + warp_m * kWarpM, block_n + warp_n * kWarpN, args);
-  }
-
-  static void launch(const GemmArgs& args, cudaStream_t stream) {
-    const dim3 grid((args.N + BN - 1) / BN, (args.M + BM - 1) / BM);
-    gemm_entry<s02_smem><<<grid, kThreads, 0, stream>>>(args);
   }
 };
 

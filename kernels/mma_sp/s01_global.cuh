@@ -5,7 +5,7 @@
 // mma.sp.m16n8k32 wants (no shared memory, no reuse between warps), then issues one mma.sp per step.
 // It exists to be obviously right: every later step must agree with it.
 //
-// Preconditions (checked by the registry before launch): M % 32 == 0 (one metadata lane block serves 32 rows),
+// Preconditions (checked by prepare()): M % 32 == 0 (one metadata lane block serves 32 rows),
 // K % 32 == 0 (the instruction's K), any N >= 1 (B columns past N read as zero, D columns past N not written).
 // Metadata in format::MetaLayout::LaneBlocks16.
 //
@@ -28,7 +28,8 @@
 #include <cstdint>
 
 #include "kernels/common/elem.cuh"
-#include "kernels/common/entry.cuh"
+#include "kernels/common/instr.h"
+#include "kernels/common/launch.cuh"
 #include "kernels/common/epilogue.cuh"
 #include "kernels/common/ptx.cuh"
 #include "kernels/format/format.h"
@@ -40,22 +41,24 @@ namespace sparse24::mma_sp {
 // Registry entry. The parameters are fixed by the kernel's design (32x16x32, 2x2 warps, no pipeline); they are
 // spelled out so that every variant is described by the same fields.
 template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES>
-struct s01_global {
+struct s01_global : WarpTiled<s01_global<T, BM, BN, BK, WM, WN, STAGES>, T, BM, BN, BK, WM, WN, STAGES> {
+  using Base = WarpTiled<s01_global, T, BM, BN, BK, WM, WN, STAGES>;
+  using Base::kThreads;  // a dependent base's names need naming
   static_assert(BM == 32 && BN == 16 && BK == 32 && WM == 2 && WN == 2 && STAGES == 1,
                 "s01_global has one shape: 32x16x32, 2x2 warps of 16x8, no pipeline");
-  static constexpr DType kDType = T;
-  static constexpr int kBM = BM, kBN = BN, kBK = BK, kWM = WM, kWN = WN, kStages = STAGES;
-  static constexpr int kThreads = WM * WN * 32;
-  static constexpr int kMinSm = 80;  // mma.sp: sm_80+
+  using Instr = instr::MmaSpM16N8K32<T>;
+  static constexpr ArchRule kArch = {Instr::form().min_sm};
   static constexpr bool kSparse = true;
   static constexpr format::MetaLayout kMetaLayout = format::MetaLayout::LaneBlocks16;
+  static constexpr int kSmemBytes = 0;
   static constexpr int kRowGroup = format::kLaneBlockRows;              // rows served by one metadata lane block
-  static constexpr int kInstrK = info(T).instr_k;                        // dense K of one mma.sp m16n8k32
+  static constexpr int kInstrK = Instr::kK;                              // dense K of one mma.sp m16n8k32
   static constexpr int kMetaBlockWords = format::kLaneBlockBytes / 4;    // one 32-bit word per lane
   static_assert(kInstrK == format::kLaneBlockCols, "one lane block per k-step of the instruction");
-  static constexpr ShapeRule kRule = {kRowGroup, BK, 1};
+  static constexpr ShapeRule kRule = {kRowGroup, 1, BK, 1, 0, "one metadata lane block serves 32 rows",
+                                      "the instruction K"};
 
-  static __device__ void run(const GemmArgs& args) {
+  static __device__ void run_block(const GemmArgs& args) {
     using E = Elem<T>;
     const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
     const int g = lane / 4, q = lane % 4;
@@ -68,14 +71,14 @@ struct s01_global {
     const auto* av = static_cast<const typename E::type*>(args.a);  // M x K/2 compressed values
     const auto* meta = static_cast<const uint32_t*>(args.a_meta);   // lane blocks, [row group][k-step][lane]
     const auto* x = static_cast<const typename E::type*>(args.b);   // N x K
-    const int64_t av_stride = K / 2;
+    const int64_t av_stride = args.lda;
     const int k_steps = K / kInstrK;
 
     // A lane's rows and columns are fixed for the whole loop; only the k offset moves.
     const auto* a_row0 = av + static_cast<int64_t>(m0 + g) * av_stride + 2 * q;
     const auto* a_row8 = a_row0 + 8 * av_stride;
     const bool b_valid = n0 + g < N;
-    const auto* b_row = x + static_cast<int64_t>(b_valid ? n0 + g : 0) * K + 2 * q;
+    const auto* b_row = x + static_cast<int64_t>(b_valid ? n0 + g : 0) * args.ldb + 2 * q;
     const uint32_t* meta_lane = meta + static_cast<int64_t>(row_group) * k_steps * kMetaBlockWords + lane;
 
     float acc[4] = {0.f, 0.f, 0.f, 0.f};
@@ -96,13 +99,8 @@ struct s01_global {
       else
         ptx::mma_sp_m16n8k32<T, 1>(acc, a, b, e);
     }
-    store_acc_m16n8<T>(acc, m0, n0, args.M, N, static_cast<typename E::type*>(args.d),
-                       static_cast<const typename E::type*>(args.c), args.alpha, args.beta);
-  }
-
-  static void launch(const GemmArgs& args, cudaStream_t stream) {
-    const dim3 grid((args.N + BN - 1) / BN, args.M / BM);
-    gemm_entry<s01_global><<<grid, kThreads, 0, stream>>>(args);
+    store_acc_m16n8<T>(acc, m0, n0, args.M, N, static_cast<typename E::type*>(args.d), args.ldd,
+                       static_cast<const typename E::type*>(args.c), args.ldc, args.alpha, args.beta);
   }
 };
 

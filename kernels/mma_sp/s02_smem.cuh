@@ -8,7 +8,7 @@
 // loads per fragment: the compressed 16x16 A tile is exactly a dense m16n8k16 A fragment (docs/sparse-tensor-cores.md §3), and
 // the B fragment of m16n8k32 is four 8x8 matrices of X along k.
 //
-// Preconditions (checked by the registry before launch): M % 32 == 0, K % BK == 0, any N >= 1.
+// Preconditions (checked by prepare()): M % 32 == 0, K % BK == 0, any N >= 1.
 // Metadata in format::MetaLayout::LaneBlocks16.
 // Expected bottleneck: no overlap between loading a slice and computing on it (load, barrier, compute, barrier):
 // the tensor cores idle while the block waits for global memory. Pipelining (cp.async, stages > 1) is the next step.
@@ -35,7 +35,8 @@
 #include <cstdint>
 
 #include "kernels/common/elem.cuh"
-#include "kernels/common/entry.cuh"
+#include "kernels/common/instr.h"
+#include "kernels/common/launch.cuh"
 #include "kernels/common/epilogue.cuh"
 #include "kernels/common/ptx.cuh"
 #include "kernels/common/tile_io.cuh"
@@ -46,17 +47,19 @@
 namespace sparse24::mma_sp {
 
 template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES>
-struct s02_smem {
-  static constexpr DType kDType = T;
-  static constexpr int kBM = BM, kBN = BN, kBK = BK, kWM = WM, kWN = WN, kStages = STAGES;
-  static constexpr int kThreads = WM * WN * 32;
-  static constexpr int kMinSm = 80;  // mma.sp, ldmatrix: sm_80+
+struct s02_smem : WarpTiled<s02_smem<T, BM, BN, BK, WM, WN, STAGES>, T, BM, BN, BK, WM, WN, STAGES> {
+  using Base = WarpTiled<s02_smem, T, BM, BN, BK, WM, WN, STAGES>;
+  using Base::kThreads;  // a dependent base's names need naming
+  using Instr = instr::MmaSpM16N8K32<T>;
+  static constexpr ArchRule kArch = {Instr::form().min_sm};  // mma.sp, ldmatrix: sm_80+
   static constexpr bool kSparse = true;
   static constexpr format::MetaLayout kMetaLayout = format::MetaLayout::LaneBlocks16;
+  static constexpr int kSmemBytes = 0;  // static shared memory only (struct Shared below)
   static constexpr int kRowGroup = format::kLaneBlockRows;  // rows per metadata lane block
-  static constexpr ShapeRule kRule = {kRowGroup, BK, 1};
+  static constexpr ShapeRule kRule = {kRowGroup, 1, BK, 1, 0, "one metadata lane block serves 32 rows",
+                                      "whole K tiles"};
 
-  static constexpr int kInstrK = info(T).instr_k;    // dense K of mma.sp m16n8k32
+  static constexpr int kInstrK = Instr::kK;          // dense K of mma.sp m16n8k32
   static constexpr int kKSteps = BK / kInstrK;       // mma k-steps per shared slice
   static constexpr int kWarpM = BM / WM, kWarpN = BN / WN;
   static constexpr int kMTiles = kWarpM / 16, kNTiles = kWarpN / 8;
@@ -81,7 +84,7 @@ struct s02_smem {
   };
   static_assert(sizeof(Shared) <= 48 * 1024, "static shared memory is limited to 48 KB");
 
-  static __device__ void run(const GemmArgs& args) {
+  static __device__ void run_block(const GemmArgs& args) {
     __shared__ Shared smem;
     const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
     const int warp_m = warp / WN, warp_n = warp % WN;
@@ -91,7 +94,7 @@ struct s02_smem {
     const auto* av = static_cast<const uint8_t*>(args.a);
     const auto* meta = static_cast<const uint8_t*>(args.a_meta);
     const auto* x = static_cast<const uint8_t*>(args.b);
-    const int64_t av_row_bytes = int64_t(K / 2) * kElemBytes, x_row_bytes = int64_t(K) * kElemBytes;
+    const int64_t av_row_bytes = args.lda * kElemBytes, x_row_bytes = args.ldb * kElemBytes;
     const int64_t meta_group_bytes = int64_t(K / kInstrK) * format::kLaneBlockBytes;  // one row group, all of K
     constexpr int kMetaTileBytes = kMetaGroupWords * 4;
     // Rows past M get the valid code 0x4 in every nibble: zero metadata is undefined behaviour for mma.sp.
@@ -146,11 +149,6 @@ struct s02_smem {
     }
 
     store_warp_tile<T>(acc, block_m + warp_m * kWarpM, block_n + warp_n * kWarpN, args);
-  }
-
-  static void launch(const GemmArgs& args, cudaStream_t stream) {
-    const dim3 grid((args.N + BN - 1) / BN, (args.M + BM - 1) / BM);
-    gemm_entry<s02_smem><<<grid, kThreads, 0, stream>>>(args);
   }
 };
 

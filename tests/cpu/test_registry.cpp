@@ -1,107 +1,141 @@
-// The registry: names, descriptions and shape refusals (no GPU needed: refusals happen before any CUDA call).
+// The registry and prepare(): behaviour that holds for every variant, present and future, with no GPU. Every
+// refusal happens before any CUDA call, so these run on the CPU machines; that every shape the registry accepts
+// also computes the right answer is the GPU tests' half (tests/gpu/test_kernels_gpu.cu, one CTest entry per
+// variant).
 #include "tests/catch.h"
 
+#include <algorithm>
 #include <cstdint>
-#include <regex>
 #include <set>
+#include <string>
 
 #include "kernels/registry.h"
 
 using namespace sparse24;
 
-TEST_CASE("every variant has a unique, well-formed name that matches its fields", "[registry]") {
+namespace {
+
+// 16-byte aligned fake device addresses: never dereferenced, because every case below is refused first.
+void* fake(uintptr_t p) { return reinterpret_cast<void*>(p); }
+
+// Arguments that the variant's rules accept (the smallest legal shape), on fake pointers.
+GemmArgs legal_args(const Variant& v) {
+  GemmArgs a;
+  a.M = v.rule.m_multiple * 2, a.N = std::max(v.rule.n_min, v.rule.n_multiple) * 3, a.K = v.rule.k_multiple * 2;
+  if (v.rule.n_max && a.N > v.rule.n_max) a.N = v.rule.n_max;
+  a.a = fake(0x10000), a.a_meta = fake(0x20000), a.b = fake(0x30000), a.d = fake(0x40000);
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("names are unique labels built from the fields", "[registry]") {
   const auto& all = registry();
-  REQUIRE(all.size() >= 10);
-  const std::regex form(R"(^(mma_sp|dense)\.s(\d\d)_([a-z0-9]+)\.(fp16|bf16)\.(\d+)x(\d+)x(\d+)\.w(\d+)x(\d+)\.s(\d+)$)");
+  REQUIRE(!all.empty());
   std::set<std::string> names;
   for (const auto& v : all) {
     INFO(v.name);
     CHECK(names.insert(v.name).second);
-    std::smatch m;
-    REQUIRE(std::regex_match(v.name, m, form));
-    CHECK(m[1] == name(v.family));
-    CHECK(std::stoi(m[2]) == v.step);
-    CHECK(m[3] == v.technique);
-    CHECK(m[4] == name(v.dtype));
-    CHECK(std::stoi(m[5]) == v.bm);
-    CHECK(std::stoi(m[6]) == v.bn);
-    CHECK(std::stoi(m[7]) == v.bk);
-    CHECK(std::stoi(m[8]) == v.wm);
-    CHECK(std::stoi(m[9]) == v.wn);
-    CHECK(std::stoi(m[10]) == v.stages);
-    CHECK(v.threads == v.wm * v.wn * 32);
+    CHECK(v.name == variant_name(v));
     CHECK(find_variant(v.name) == &v);
+    CHECK(v.threads > 0);
+    CHECK((v.refuse && v.prepare && v.run));
+    CHECK(info(v.types.acc).bits == 32);  // f32 accumulators today (s32 for int8 later)
   }
   CHECK(find_variant("mma_sp.s99_nothing.bf16.1x1x1.w1x1.s1") == nullptr);
 }
 
-TEST_CASE("every variant states its constraints", "[registry]") {
+TEST_CASE("every shape the rule refuses is refused by prepare, naming the variant and the rule", "[registry]") {
   for (const auto& v : registry()) {
     INFO(v.name);
-    CHECK(v.min_sm >= 80);
-    CHECK(v.rule.m_multiple == 32);        // the lane-block metadata row group (dense: kept equal)
-    CHECK(v.rule.k_multiple == v.bk);      // whole K tiles
-    CHECK(v.rule.n_min == 1);              // any N: the kernels guard the N edge
-    CHECK(v.launch_unchecked != nullptr);
-    if (v.sparse) CHECK(v.meta_layout == format::MetaLayout::LaneBlocks16);
-    CHECK(v.sparse == (v.family == Family::mma_sp));
-  }
-}
-
-TEST_CASE("the first ladder is complete in both 16-bit types", "[registry]") {
-  for (const char* dt : {"fp16", "bf16"}) {
-    INFO(dt);
-    const std::string d(dt);
-    CHECK(find_variant("mma_sp.s01_global." + d + ".32x16x32.w2x2.s1"));
-    CHECK(find_variant("mma_sp.s02_smem." + d + ".128x128x64.w2x2.s1"));
-    CHECK(find_variant("mma_sp.s02_smem." + d + ".64x64x64.w2x2.s1"));
-    CHECK(find_variant("dense.s02_smem." + d + ".128x128x64.w2x2.s1"));
-    CHECK(find_variant("dense.s02_smem." + d + ".64x64x64.w2x2.s1"));
-  }
-}
-
-TEST_CASE("illegal shapes are refused with the rule named", "[registry]") {
-  for (const auto& v : registry()) {
-    INFO(v.name);
-    CHECK(shape_error(v, 32, 1, v.bk).empty());
-    CHECK(shape_error(v, 64 * 3, 1000, 7 * v.bk).empty());
-    CHECK_THAT(shape_error(v, 48, 8, v.bk), test::contains("M = 48 is not a multiple of 32"));
-    CHECK_THAT(shape_error(v, 32, 8, v.bk + 16), test::contains("is not a multiple of the tile K"));
-    CHECK_THAT(shape_error(v, 32, 0, v.bk), test::contains("must be positive"));
-    CHECK_THAT(shape_error(v, -32, 8, v.bk), test::contains("must be positive"));
-    CHECK_THAT(arch_error(v, 75), test::contains("needs sm_80"));
-    CHECK(arch_error(v, 90).empty());
-  }
-}
-
-TEST_CASE("launch refuses bad shapes and pointers before touching the GPU", "[registry]") {
-  // 16-byte aligned fake addresses: never dereferenced, because every case below is refused first.
-  auto fake = [](uintptr_t p) { return reinterpret_cast<void*>(p); };
-  for (const auto& v : registry()) {
-    INFO(v.name);
-    GemmArgs a;
-    a.M = 64, a.N = 8, a.K = v.bk;
-    a.a = fake(0x1000), a.a_meta = fake(0x2000), a.b = fake(0x3000), a.d = fake(0x4000);
-    GemmArgs bad_k = a;
-    bad_k.K = v.bk + 8;
-    CHECK_THROWS_AS(launch(v, bad_k, nullptr), ShapeError);
-    CHECK_THROWS_WITH(launch(v, bad_k, nullptr), test::contains(v.name) && test::contains("tile K"));
-    GemmArgs bad_m = a;
-    bad_m.M = 40;
-    CHECK_THROWS_WITH(launch(v, bad_m, nullptr), test::contains("M = 40"));
-    GemmArgs misaligned = a;
-    misaligned.b = fake(0x3002);
-    CHECK_THROWS_WITH(launch(v, misaligned, nullptr), test::contains("16-byte aligned"));
-    GemmArgs no_d = a;
-    no_d.d = nullptr;
-    CHECK_THROWS_WITH(launch(v, no_d, nullptr), test::contains("null"));
-    GemmArgs beta_without_c = a;
-    beta_without_c.beta = 1.0f;
-    CHECK_THROWS_WITH(launch(v, beta_without_c, nullptr), test::contains("null"));
-    if (v.sparse) {
-      GemmArgs no_meta = a;
-      no_meta.a_meta = nullptr;
-      CHECK_THROWS_WITH(launch(v, no_meta, nullptr), test::contains("metadata"));
+    const GemmArgs ok = legal_args(v);
+    REQUIRE(shape_error(v, ok.M, ok.N, ok.K).empty());
+    const int mm = v.rule.m_multiple, km = v.rule.k_multiple;
+    struct Case {
+      int M, N, K;
+    };
+    std::vector<Case> cases = {{0, ok.N, ok.K}, {ok.M, 0, ok.K}, {ok.M, ok.N, 0}, {-mm, ok.N, ok.K}};
+    if (mm > 1) cases.push_back({mm + mm / 2, ok.N, ok.K});
+    if (km > 1) cases.push_back({ok.M, ok.N, km + km / 2});
+    if (v.rule.n_max) cases.push_back({ok.M, v.rule.n_max + 1, ok.K});
+    for (const Case& c : cases) {
+      INFO(c.M << " x " << c.N << " x " << c.K);
+      const std::string rule = shape_error(v, c.M, c.N, c.K);
+      REQUIRE(!rule.empty());
+      GemmArgs a = ok;
+      a.M = c.M, a.N = c.N, a.K = c.K;
+      CHECK_THROWS_AS(prepare(v, a), ShapeError);
+      CHECK_THROWS_WITH(prepare(v, a), test::contains(v.name) && test::contains(rule));
     }
   }
+}
+
+TEST_CASE("prepare refuses bad pointers, strides, scales and grids before touching the GPU", "[registry]") {
+  for (const auto& v : registry()) {
+    INFO(v.name);
+    const GemmArgs ok = legal_args(v);
+    auto refused = [&](GemmArgs a, const std::string& why) {
+      INFO("expected refusal: " << why);
+      CHECK_THROWS_AS(prepare(v, a), ShapeError);
+      CHECK_THROWS_WITH(prepare(v, a), test::contains(why));
+    };
+    GemmArgs a = ok;
+    a.d = nullptr;
+    refused(a, "null");
+    a = ok, a.beta = 1.0f;  // C needed
+    refused(a, "null");
+    a = ok, a.b = fake(0x30002);
+    refused(a, "16-byte aligned");
+    a = ok, a.d = fake(0x40008);
+    refused(a, "16-byte aligned");
+    a = ok, a.beta = 1.0f, a.c = fake(0x50004);
+    refused(a, "16-byte aligned");
+    if (v.sparse) {
+      a = ok, a.a_meta = nullptr;
+      refused(a, "metadata");
+      a = ok, a.a_meta = fake(0x20004);
+      refused(a, "16-byte aligned");
+    }
+    const int64_t a_cols = v.sparse ? ok.K / 2 : ok.K;
+    a = ok, a.lda = a_cols - 1;
+    refused(a, "lda");
+    a = ok, a.ldb = ok.K - 1;
+    refused(a, "ldb");
+    a = ok, a.ldd = ok.N - 1;
+    refused(a, "ldd");
+    a = ok, a.lda = a_cols + 1;  // rows of A no longer 16-byte aligned
+    refused(a, "16-byte aligned");
+    a = ok, a.beta = 1.0f, a.c = a.d, a.ldc = ok.N + 8, a.ldd = ok.N;
+    refused(a, "aliases");
+    if (!v.has_scales) {
+      float s = 1;
+      a = ok, a.scale_a = &s;
+      refused(a, "scales");
+    }
+    int ws = 0;
+    a = ok, a.workspace = &ws;
+    refused(a, "workspace");
+    // CUDA's grid-y limit of 65535 row blocks, for the block-tiled variants (those that tile M by bm).
+    if (v.has_param("bm")) {
+      a = ok;
+      const long long rows = 65536LL * v.param("bm");
+      if (rows <= 2147483647LL && rows % v.rule.m_multiple == 0) {
+        a.M = static_cast<int>(rows);
+        refused(a, "65535");
+      }
+    }
+  }
+}
+
+TEST_CASE("architecture rules", "[registry]") {
+  for (const auto& v : registry()) {
+    INFO(v.name);
+    CHECK_THAT(arch_error(v, v.arch.min_sm - 5), test::contains("needs sm_" + std::to_string(v.arch.min_sm)));
+    CHECK(arch_error(v, v.arch.min_sm).empty());
+    if (v.arch.max_sm) CHECK_FALSE(arch_error(v, v.arch.max_sm + 10).empty());
+    else CHECK(arch_error(v, 120).empty());
+  }
+  ArchRule hopper_only{90, 90, true};
+  CHECK(hopper_only.str() == "sm_90a");
+  CHECK(ArchRule{80}.str() == "sm_80+");
 }

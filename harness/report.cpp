@@ -1,0 +1,109 @@
+#include "harness/report.h"
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace sparse24::harness {
+
+const char* name(Status s) {
+  switch (s) {
+    case Status::passed: return "passed";
+    case Status::failed: return "failed";
+    case Status::refused: return "refused";
+    case Status::skipped: return "skipped";
+    case Status::error: return "error";
+  }
+  return "?";
+}
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += ch;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+namespace {
+
+std::string json_number(double x) {
+  if (!std::isfinite(x)) return "null";
+  std::ostringstream s;
+  s.precision(10);
+  s << x;
+  return s.str();
+}
+
+}  // namespace
+
+std::string variant_json(const Variant& v) {
+  std::ostringstream s;
+  s << "{\"name\": " << json_string(v.name) << ", \"family\": " << json_string(v.family) << ", \"step\": " << v.step
+    << ", \"technique\": " << json_string(v.technique) << ", \"types\": {\"a\": " << json_string(name(v.types.a))
+    << ", \"b\": " << json_string(name(v.types.b)) << ", \"d\": " << json_string(name(v.types.d))
+    << ", \"acc\": " << json_string(name(v.types.acc)) << "}, \"sparse\": " << (v.sparse ? "true" : "false")
+    << ", \"meta_layout\": " << (v.sparse ? json_string(format::name(v.meta_layout)) : "null")
+    << ", \"has_scales\": " << (v.has_scales ? "true" : "false") << ", \"params\": {";
+  for (size_t i = 0; i < v.params.size(); ++i)
+    s << (i ? ", " : "") << json_string(v.params[i].first) << ": " << v.params[i].second;
+  const ShapeRule& r = v.rule;
+  s << "}, \"threads\": " << v.threads << ", \"arch\": {\"min_sm\": " << v.arch.min_sm << ", \"max_sm\": "
+    << v.arch.max_sm << ", \"arch_specific\": " << (v.arch.arch_specific ? "true" : "false")
+    << ", \"label\": " << json_string(v.arch.str()) << "}, \"shape_rule\": {\"m_multiple\": " << r.m_multiple
+    << ", \"n_multiple\": " << r.n_multiple << ", \"k_multiple\": " << r.k_multiple << ", \"n_min\": " << r.n_min
+    << ", \"n_max\": " << r.n_max << "}}";
+  return s.str();
+}
+
+std::string registry_json() {
+  std::string out = "[\n";
+  const auto& all = registry();
+  for (size_t i = 0; i < all.size(); ++i) out += "  " + variant_json(all[i]) + (i + 1 < all.size() ? ",\n" : "\n");
+  return out + "]\n";
+}
+
+void write_report(const std::string& path, const std::vector<std::pair<std::string, std::string>>& context,
+                  const std::vector<Row>& rows) {
+  std::ofstream f(path);
+  if (!f) throw std::runtime_error("cannot write " + path);
+  f << "{\n  \"format\": \"sparse24-report-1\",\n  \"context\": {";
+  for (size_t i = 0; i < context.size(); ++i)
+    f << (i ? ", " : "") << "\n    " << json_string(context[i].first) << ": " << json_string(context[i].second);
+  f << "\n  },\n  \"rows\": [";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Row& r = rows[i];
+    f << (i ? "," : "") << "\n    {\"kernel\": " << json_string(r.kernel) << ", \"kind\": "
+      << json_string(r.variant ? "variant" : "peer") << ", \"dtype\": " << json_string(name(r.dtype))
+      << ", \"M\": " << r.M << ", \"N\": " << r.N << ", \"K\": " << r.K << ", \"status\": "
+      << json_string(name(r.status)) << ", \"reason\": " << json_string(r.reason);
+    f << ", \"variant\": " << (r.variant ? variant_json(*r.variant) : "null");
+    f << ", \"notes\": {";
+    size_t j = 0;
+    for (const auto& [k, v] : r.notes) f << (j++ ? ", " : "") << json_string(k) << ": " << json_string(v);
+    f << "}, \"counters\": {";
+    j = 0;
+    for (const auto& [k, v] : r.counters) f << (j++ ? ", " : "") << json_string(k) << ": " << json_number(v);
+    f << "}}";
+  }
+  f << "\n  ]\n}\n";
+  if (!f) throw std::runtime_error("error writing " + path);
+}
+
+}  // namespace sparse24::harness

@@ -1,0 +1,50 @@
+// The tensor-core instruction forms the kernels use: one description per form (shape, operand types, dense K,
+// sparsity selectors, architecture), read by the kernels (tile arithmetic, static_asserts), the registry
+// (architecture rules) and the tests (which forms the one-instruction tests cover).
+//
+// Host and device code both include this file. The PTX itself is in kernels/common/ptx.cuh, one wrapper per form;
+// the per-lane layouts are in kernels/common/fragments.h. Facts: docs/sparse-tensor-cores.md sections 1 and 3.
+#pragma once
+
+#include "kernels/common/dtype.h"
+
+namespace sparse24::instr {
+
+struct Form {
+  const char* ptx;   // the PTX instruction, as written in ptx.cuh
+  int m, n, k;       // the dense shape: D is m x n, the dense A is m x k
+  DType a, b, acc;   // operand and accumulator types
+  bool sparse;       // A is 2:4 (compressed m x k/2 values + metadata register)
+  int selectors;     // sparsity-selector values F the form accepts (0 for dense forms)
+  int min_sm;        // lowest compute capability that has it
+  bool arch_specific;  // true for sm_90a-only forms (wgmma): they run on exactly that architecture
+};
+
+// mma.sp::ordered_metadata m16n8k32, f16/bf16 inputs, f32 accumulators (PTX ISA 9.7.14.6). Selector F = 0 or 1
+// picks which lane pair of each quad supplies the metadata word.
+template <DType T>
+struct MmaSpM16N8K32 {
+  static_assert(T == DType::fp16 || T == DType::bf16, "mma.sp m16n8k32 takes 16-bit inputs (fp16, bf16)");
+  static constexpr int kM = 16, kN = 8, kK = 32;
+  static constexpr int kCompressedK = kK / 2;  // compressed A tile is 16 x 16 values
+  static constexpr Form form() {
+    return {T == DType::bf16 ? "mma.sp::ordered_metadata.sync.aligned.m16n8k32.row.col.f32.bf16.bf16.f32"
+                             : "mma.sp::ordered_metadata.sync.aligned.m16n8k32.row.col.f32.f16.f16.f32",
+            kM, kN, kK, T, T, DType::f32, true, 2, 80, false};
+  }
+};
+
+// mma.sync m16n8k16, f16/bf16 inputs, f32 accumulators (PTX ISA 9.7.14.5.14): the dense twin of the above
+// (two of them cover the K of one m16n8k32).
+template <DType T>
+struct MmaM16N8K16 {
+  static_assert(T == DType::fp16 || T == DType::bf16, "mma.sync m16n8k16 takes 16-bit inputs (fp16, bf16)");
+  static constexpr int kM = 16, kN = 8, kK = 16;
+  static constexpr Form form() {
+    return {T == DType::bf16 ? "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32"
+                             : "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32",
+            kM, kN, kK, T, T, DType::f32, false, 0, 80, false};
+  }
+};
+
+}  // namespace sparse24::instr
