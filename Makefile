@@ -5,13 +5,15 @@
 #   make sanitize   GPU tests on small shapes under compute-sanitizer (memcheck, racecheck, initcheck)
 #   make clean      remove the build folder
 # Variables: BUILD_DIR (build), CUDA_ARCHS (e.g. "80;90a"), BUILD_TYPE (Release), JOBS (cores), BENCH_ARGS (extra
-# sparse24_bench options).
+# sparse24_bench options), WERROR=1 (warnings are errors, as in CI).
 
 BUILD_DIR  ?= build
 # CUDA architectures: empty = CMakeLists.txt's default (80;90a, or 80;90 with CMake 3.24).
 CUDA_ARCHS ?=
 BUILD_TYPE ?= Release
 BENCH_ARGS ?=
+# WERROR=1: every compiler warning is an error (CI).
+WERROR     ?= 0
 # Parallel compile jobs: one per core (a bare -j with Unix Makefiles would start every nvcc at once).
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
@@ -35,7 +37,7 @@ deps:
 
 $(BUILD_DIR)/CMakeCache.txt:
 	@$(MAKE) --no-print-directory deps
-	cmake -S . -B $(BUILD_DIR) $(GENERATOR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(if $(CUDA_ARCHS),"-DCMAKE_CUDA_ARCHITECTURES=$(CUDA_ARCHS)") $(CMAKE_EXTRA)
+	cmake -S . -B $(BUILD_DIR) $(GENERATOR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(if $(CUDA_ARCHS),"-DCMAKE_CUDA_ARCHITECTURES=$(CUDA_ARCHS)") $(if $(filter 1,$(WERROR)),-DSPARSE24_WERROR=ON) $(CMAKE_EXTRA)
 
 configure: $(BUILD_DIR)/CMakeCache.txt
 

@@ -51,6 +51,8 @@ void fill_random(DType t, Fill fill, uint64_t seed, void* dst, int64_t count, cu
       fill_kernel<DType::bf16><<<blocks, threads, 0, stream>>>(static_cast<__nv_bfloat16*>(dst), count, seed,
                                                                small);
       break;
+    case DType::f32:
+      throw UnsupportedType("fill_random: no generator for f32 operands");
   }
   SPARSE24_CUDA_CHECK(cudaGetLastError());
 }

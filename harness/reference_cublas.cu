@@ -16,6 +16,7 @@ cudaDataType_t cuda_type(DType t) {
   switch (t) {
     case DType::fp16: return CUDA_R_16F;
     case DType::bf16: return CUDA_R_16BF;
+    case DType::f32: return CUDA_R_32F;
   }
   throw std::logic_error("cuBLAS reference: unsupported dtype");
 }

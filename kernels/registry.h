@@ -85,7 +85,7 @@ struct Variant {
 // timed part. The plan owns its workspace. Arguments hold concrete leading dimensions and the workspace pointer.
 class Plan {
  public:
-  Plan(const Variant& v, const GemmArgs& args) : variant_(&v), args(args) {}
+  Plan(const Variant& v, const GemmArgs& a) : args(a), variant_(&v) {}
   ~Plan();
   Plan(const Plan&) = delete;
   Plan& operator=(const Plan&) = delete;
