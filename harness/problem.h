@@ -14,7 +14,7 @@
 
 namespace sparse24::harness {
 
-// Two kinds of input, for the two correctness checks (design.md, "The harness"):
+// Two kinds of input, for the two correctness checks (docs/design.md, "The harness"):
 //   SmallInt: integers in {-1, 0, 1} in A and B. Every product and partial sum is an integer far below 2^24, so
 //             f32 accumulation is exact in any order and the rounded output must match cuBLAS bit for bit.
 //             NOTE: the range is kept this small so that outputs stay where the output type still has integer

@@ -1,4 +1,4 @@
-// Timing one launch with CUDA events, with the L2 cache flushed before it (design.md, "The harness").
+// Timing one launch with CUDA events, with the L2 cache flushed before it (docs/design.md, "The harness").
 #pragma once
 
 #include <cuda_runtime_api.h>

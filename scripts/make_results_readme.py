@@ -528,7 +528,7 @@ def main(argv=None) -> int:
     top = args.results.resolve().parent / "README.md"
     if top.is_file():
         targets[top] = with_top_section(top.read_text(encoding="utf-8"), top_readme_section(args.results))
-    # The "// Measured:" line in each kernel file's header (design.md: kept current by the sweep).
+    # The "// Measured:" line in each kernel file's header (docs/design.md: kept current by the sweep).
     targets.update(kernel_headers(args.results))
     stale = [p for p, text in targets.items()
              if not (p.is_file() and p.read_text(encoding="utf-8") == text)]

@@ -11,16 +11,27 @@ shape=${3:?shape MxNxK}
 out=${4:-profile-$variant-$shape}
 ncu=$(command -v ncu || echo /usr/local/cuda/bin/ncu)
 [ -x "$ncu" ] || { echo "profile: ncu (Nsight Compute) not found"; exit 1; }
-dtype=$(echo "$variant" | cut -d. -f3)
+# The variant's A type, read from its fields (sparse24_bench --list-json), never parsed out of its name.
+dtype=$("$build/sparse24_bench" --list-json | python3 -c '
+import json, sys
+name = sys.argv[1]
+match = [v for v in json.load(sys.stdin) if v["name"] == name]
+if not match:
+    sys.exit(f"profile: no variant named {name} (make list prints them)")
+print(match[0]["types"]["a"])' "$variant")
 mkdir -p "$(dirname "$out")"
 
 # Sections: speed of light (compute vs memory), where the tensor pipe and the memory hierarchy spend their time,
-# occupancy and launch resources. Metrics: the sparse and dense tensor-op counts (sparsity_on must dominate in an
-# mma_sp kernel), tensor-pipe activity, shared-memory bank conflicts of ldmatrix/ld.shared, DRAM traffic.
+# occupancy and launch resources, warp-state (stall reasons). Metrics: the sparse and dense tensor-op counts of
+# the warp-level (hmma) and warpgroup (hgmma, Hopper) paths (sparsity_on must dominate in a sparse kernel; cuBLAS
+# on Hopper uses hgmma), tensor-pipe activity, shared-memory bank conflicts of ldmatrix/ld.shared, DRAM traffic.
 metrics=(
   "sm__ops_path_tensor_op_hmma_src_${dtype}_dst_fp32_sparsity_on.sum"
   "sm__ops_path_tensor_op_hmma_src_${dtype}_dst_fp32_sparsity_off.sum"
+  "sm__ops_path_tensor_op_hgmma_src_${dtype}_dst_fp32_sparsity_on.sum"
+  "sm__ops_path_tensor_op_hgmma_src_${dtype}_dst_fp32_sparsity_off.sum"
   sm__pipe_tensor_op_hmma_cycles_active.avg.pct_of_peak_sustained_active
+  sm__inst_executed_pipe_tensor_op_gmma.sum
   sm__inst_executed_pipe_tensor_op_hmma.sum
   l1tex__data_bank_conflicts_pipe_lsu_mem_shared_op_ld.sum
   dram__bytes_read.sum
@@ -32,7 +43,7 @@ metric_list=$(IFS=,; echo "${metrics[*]}")
 "$ncu" --clock-control none --nvtx \
   --nvtx-include "$variant:$shape/" --nvtx-include "cublas.dense.$dtype:$shape/" \
   --section SpeedOfLight --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis \
-  --section Occupancy --section LaunchStats --metrics "$metric_list" \
+  --section Occupancy --section LaunchStats --section WarpStateStats --metrics "$metric_list" \
   -f -o "$out" \
   "$build/sparse24_bench" --profile --kernels "^${variant//./\\.}\$" --shapes "$shape" --dtypes "$dtype"
 "$ncu" --import "$out.ncu-rep" --csv --page raw >"$out.csv"

@@ -1,8 +1,10 @@
 // The 2:4 format: prune, compress, decompress, validate and reorder, on the CPU (reference) and on the GPU.
 //
 // The two implementations agree bit for bit (tests/cpu/test_format.cpp, tests/gpu/test_format_gpu.cu).
-// All functions work on raw element bits (uint16_t for the 16-bit types), so they never round anything and the
-// CPU and GPU versions cannot disagree through float arithmetic.
+// All functions work on raw element bits: element buffers are bytes (void*), read as elements of the dtype's
+// size (info(t).bits), so they never round anything and the CPU and GPU versions cannot disagree through float
+// arithmetic. A dtype the functions have no storage for (today: anything but a 16-bit 2:4 type) is refused with
+// a FormatError naming it, never handled as another type.
 //
 // Canonical compressed form (the interchange format; docs/sparse-tensor-cores.md section 2):
 //   values: M x K/2 elements, row-major. Chunk c of row r (dense columns 4c..4c+3) keeps two elements, the one
@@ -59,6 +61,29 @@ enum class MetaLayout : int {
   //   lane = 4*(r%8) + 2*(r/16) + (k/16),   bit = 16*((r%16)/8) + 4*((k%16)/4)
   // Blocks are ordered [row group][k-step], so one row group's metadata for a k-tile of BK columns is
   // BK/32 * 128 contiguous bytes. Needs M % 32 == 0 and K % 32 == 0.
+  //
+  // Picture of one LaneBlocks16 block (32 rows x 32 dense columns = 8 chunks of 4 per row): each cell is
+  // lane/bit of the chunk's nibble (bits bit..bit+3 of that lane's 32-bit word). Rows 0..15 are the m16 tile read
+  // with selector F = 0 (lanes q = 0, 1 supply it), rows 16..31 the tile read with F = 1 (lanes q = 2, 3).
+  //
+  //   row  | k 0-3  k 4-7  k 8-11 k12-15 k16-19 k20-23 k24-27 k28-31
+  //     0  |  0/0     0/4     0/8     0/12    1/0     1/4     1/8     1/12    <- F=0 tile
+  //     1  |  4/0     4/4     4/8     4/12    5/0     5/4     5/8     5/12
+  //     2  |  8/0     8/4     8/8     8/12    9/0     9/4     9/8     9/12
+  //     3  | 12/0    12/4    12/8    12/12   13/0    13/4    13/8    13/12
+  //     4  | 16/0    16/4    16/8    16/12   17/0    17/4    17/8    17/12
+  //     5  | 20/0    20/4    20/8    20/12   21/0    21/4    21/8    21/12
+  //     6  | 24/0    24/4    24/8    24/12   25/0    25/4    25/8    25/12
+  //     7  | 28/0    28/4    28/8    28/12   29/0    29/4    29/8    29/12
+  //     8  |  0/16    0/20    0/24    0/28    1/16    1/20    1/24    1/28
+  //     9  |  4/16    4/20    4/24    4/28    5/16    5/20    5/24    5/28
+  //   ...  |
+  //    15  | 28/16   28/20   28/24   28/28   29/16   29/20   29/24   29/28
+  //    16  |  2/0     2/4     2/8     2/12    3/0     3/4     3/8     3/12    <- F=1 tile
+  //    17  |  6/0     6/4     6/8     6/12    7/0     7/4     7/8     7/12
+  //   ...  |
+  //    24  |  2/16    2/20    2/24    2/28    3/16    3/20    3/24    3/28
+  //    31  | 30/16   30/20   30/24   30/28   31/16   31/20   31/24   31/28
   LaneBlocks16,
 };
 const char* name(MetaLayout l);
@@ -75,16 +100,16 @@ size_t meta_bytes(MetaLayout l, int64_t M, int64_t K);
 
 // ---- CPU reference --------------------------------------------------------------------------------------------
 // dense/pruned: M x K row-major raw bits. values: M x K/2. meta: canonical, M x K/8 bytes.
-void prune(DType t, const uint16_t* dense, int64_t M, int64_t K, uint16_t* pruned);
-void compress(DType t, const uint16_t* pruned, int64_t M, int64_t K, uint16_t* values, uint8_t* meta);
-void decompress(DType t, const uint16_t* values, const uint8_t* meta, int64_t M, int64_t K, uint16_t* dense);
+void prune(DType t, const void* dense, int64_t M, int64_t K, void* pruned);
+void compress(DType t, const void* pruned, int64_t M, int64_t K, void* values, uint8_t* meta);
+void decompress(DType t, const void* values, const uint8_t* meta, int64_t M, int64_t K, void* dense);
 
 struct Violation {
   bool ok = true;
   int64_t row = -1, chunk = -1;   // first offending (row, chunk), row-major order
   std::string message;            // empty when ok
 };
-Violation validate_dense(DType t, const uint16_t* dense, int64_t M, int64_t K);  // at most 2 nonzeros per chunk
+Violation validate_dense(DType t, const void* dense, int64_t M, int64_t K);  // at most 2 nonzeros per chunk
 Violation validate_meta(const uint8_t* meta, int64_t M, int64_t K);              // every nibble one of the six
 
 // canonical -> layout `to`, and back (the inverse is for tests and for reading a kernel's metadata).
@@ -97,15 +122,15 @@ void reorder_meta_to_canonical(MetaLayout from, const uint8_t* in, int64_t M, in
 // so dense/pruned pointers must be 16-byte aligned, values 8-byte and a LaneBlocks16 output 4-byte (cudaMalloc
 // gives 256; checked, FormatError); metadata inputs may sit at any address.
 namespace gpu {
-void prune(DType t, const uint16_t* dense, int64_t M, int64_t K, uint16_t* pruned, void* stream = nullptr);
+void prune(DType t, const void* dense, int64_t M, int64_t K, void* pruned, void* stream = nullptr);
 // compress never fails on the GPU: it applies the selection rule, which drops nonzeros of a non-2:4 input.
 // Run validate_dense first when the input is not known to be 2:4.
-void compress(DType t, const uint16_t* pruned, int64_t M, int64_t K, uint16_t* values, uint8_t* meta,
+void compress(DType t, const void* pruned, int64_t M, int64_t K, void* values, uint8_t* meta,
               void* stream = nullptr);
 // An invalid nibble decodes as if it were 0x4; run validate_meta first on untrusted metadata.
-void decompress(DType t, const uint16_t* values, const uint8_t* meta, int64_t M, int64_t K, uint16_t* dense,
+void decompress(DType t, const void* values, const uint8_t* meta, int64_t M, int64_t K, void* dense,
                 void* stream = nullptr);
-Violation validate_dense(DType t, const uint16_t* dense, int64_t M, int64_t K, void* stream = nullptr);
+Violation validate_dense(DType t, const void* dense, int64_t M, int64_t K, void* stream = nullptr);
 Violation validate_meta(const uint8_t* meta, int64_t M, int64_t K, void* stream = nullptr);
 void reorder_meta(MetaLayout to, const uint8_t* canonical, int64_t M, int64_t K, uint8_t* out,
                   void* stream = nullptr);

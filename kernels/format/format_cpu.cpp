@@ -60,7 +60,9 @@ size_t meta_bytes(MetaLayout l, int64_t M, int64_t K) {
 
 // ---- Prune, compress, decompress --------------------------------------------------------------------------------
 
-void prune(DType t, const uint16_t* dense, int64_t M, int64_t K, uint16_t* pruned) {
+void prune(DType t, const void* dense_bytes, int64_t M, int64_t K, void* pruned_bytes) {
+  const auto* dense = static_cast<const uint16_t*>(dense_bytes);
+  auto* pruned = static_cast<uint16_t*>(pruned_bytes);
   const int sign_bit = check_dtype("prune", t).sign_bit;
   check_canonical_shape("prune", M, K);
   check_ptr("prune", dense, "dense");
@@ -77,7 +79,9 @@ void prune(DType t, const uint16_t* dense, int64_t M, int64_t K, uint16_t* prune
   }
 }
 
-void compress(DType t, const uint16_t* pruned, int64_t M, int64_t K, uint16_t* values, uint8_t* meta) {
+void compress(DType t, const void* pruned_bytes, int64_t M, int64_t K, void* values_bytes, uint8_t* meta) {
+  const auto* pruned = static_cast<const uint16_t*>(pruned_bytes);
+  auto* values = static_cast<uint16_t*>(values_bytes);
   const int sign_bit = check_dtype("compress", t).sign_bit;
   check_canonical_shape("compress", M, K);
   check_ptr("compress", pruned, "pruned");
@@ -104,7 +108,9 @@ void compress(DType t, const uint16_t* pruned, int64_t M, int64_t K, uint16_t* v
   }
 }
 
-void decompress(DType t, const uint16_t* values, const uint8_t* meta, int64_t M, int64_t K, uint16_t* dense) {
+void decompress(DType t, const void* values_bytes, const uint8_t* meta, int64_t M, int64_t K, void* dense_bytes) {
+  auto* dense = static_cast<uint16_t*>(dense_bytes);
+  const auto* values = static_cast<const uint16_t*>(values_bytes);
   check_dtype("decompress", t);   // decompression only moves bits, but the storage must be 16-bit
   check_canonical_shape("decompress", M, K);
   check_ptr("decompress", values, "values");
@@ -126,7 +132,8 @@ void decompress(DType t, const uint16_t* values, const uint8_t* meta, int64_t M,
 
 // ---- Validate -------------------------------------------------------------------------------------------------
 
-Violation validate_dense(DType t, const uint16_t* dense, int64_t M, int64_t K) {
+Violation validate_dense(DType t, const void* dense_bytes, int64_t M, int64_t K) {
+  const auto* dense = static_cast<const uint16_t*>(dense_bytes);
   const int sign_bit = check_dtype("validate_dense", t).sign_bit;
   check_canonical_shape("validate_dense", M, K);
   check_ptr("validate_dense", dense, "dense");

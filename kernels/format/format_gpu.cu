@@ -192,7 +192,9 @@ constexpr unsigned long long kNone = ~0ull;
 
 }  // namespace
 
-void prune(DType t, const uint16_t* dense, int64_t M, int64_t K, uint16_t* pruned, void* stream) {
+void prune(DType t, const void* dense_bytes, int64_t M, int64_t K, void* pruned_bytes, void* stream) {
+  const auto* dense = static_cast<const uint16_t*>(dense_bytes);
+  auto* pruned = static_cast<uint16_t*>(pruned_bytes);
   const char* fn = "gpu::prune";
   const int sign_bit = rules::check_dtype(fn, t).sign_bit;
   rules::check_canonical_shape(fn, M, K);
@@ -206,8 +208,10 @@ void prune(DType t, const uint16_t* dense, int64_t M, int64_t K, uint16_t* prune
   check_launch();
 }
 
-void compress(DType t, const uint16_t* pruned, int64_t M, int64_t K, uint16_t* values, uint8_t* meta,
+void compress(DType t, const void* pruned_bytes, int64_t M, int64_t K, void* values_bytes, uint8_t* meta,
               void* stream) {
+  const auto* pruned = static_cast<const uint16_t*>(pruned_bytes);
+  auto* values = static_cast<uint16_t*>(values_bytes);
   const char* fn = "gpu::compress";
   const int sign_bit = rules::check_dtype(fn, t).sign_bit;
   rules::check_canonical_shape(fn, M, K);
@@ -222,8 +226,10 @@ void compress(DType t, const uint16_t* pruned, int64_t M, int64_t K, uint16_t* v
   check_launch();
 }
 
-void decompress(DType t, const uint16_t* values, const uint8_t* meta, int64_t M, int64_t K, uint16_t* dense,
+void decompress(DType t, const void* values_bytes, const uint8_t* meta, int64_t M, int64_t K, void* dense_bytes,
                 void* stream) {
+  auto* dense = static_cast<uint16_t*>(dense_bytes);
+  const auto* values = static_cast<const uint16_t*>(values_bytes);
   const char* fn = "gpu::decompress";
   rules::check_dtype(fn, t);
   rules::check_canonical_shape(fn, M, K);
@@ -238,7 +244,8 @@ void decompress(DType t, const uint16_t* values, const uint8_t* meta, int64_t M,
   check_launch();
 }
 
-Violation validate_dense(DType t, const uint16_t* dense, int64_t M, int64_t K, void* stream) {
+Violation validate_dense(DType t, const void* dense_bytes, int64_t M, int64_t K, void* stream) {
+  const auto* dense = static_cast<const uint16_t*>(dense_bytes);
   const char* fn = "gpu::validate_dense";
   const int sign_bit = rules::check_dtype(fn, t).sign_bit;
   rules::check_canonical_shape(fn, M, K);

@@ -450,6 +450,9 @@ TEST_CASE("format: layout names and sizes", "[format]") {
 // Byte accounting
 // =====================================================================================================================
 
+// The paper: Mishra et al., "Accelerating Sparse Deep Neural Networks" (2021, arXiv 2104.08378), which gives the
+// 2:4 storage cost: 16-bit values with 2-bit indices per kept value (a 4-bit nibble per group of 4) save 43.75%
+// of the dense bytes, with metadata at 1/8 of the values; 8-bit values save 37.5%, metadata 1/4 of the values.
 TEST_CASE("format: byte accounting reproduces the paper's numbers", "[format]") {
   const f::ByteAccount a16 = f::byte_account(16);
   CHECK(a16.dense_bits_per_group == 64);
