@@ -6,8 +6,10 @@
     python3 scripts/make_results_readme.py --table F.json  print the tables of one run to stdout
     options: --results DIR (default: the repository's results/)
 
-A run is a folder results/<gpu>/<date>_<commit>/ holding bench.json (Google Benchmark's JSON, with our context keys:
-gpu, sm_count, compute_capability, driver, cuda_runtime, cublas, cusparselt, commit, clocks, command), command.txt
+A run is a folder results/<gpu>/<date>_<commit>/ holding bench.json (the harness's report, format
+"sparse24-report-1": context keys gpu, sm_count, compute_capability, driver, cuda_runtime, cublas, cusparselt,
+commit, clocks, command, and one row per (kernel, dtype, shape) with status, reason, the variant's fields and the
+counters; runs made before that format hold Google Benchmark's JSON and are read too), command.txt
 and environment.txt. The README shows the newest run of each GPU in full (its context, then per dtype a summary
 table and a table of every row) and lists the older runs with links. Failed, refused and skipped rows are shown as
 such, never as numbers. The output depends only on the files, so --check is stable.
@@ -42,9 +44,20 @@ class Row:
         self.order = order             # first appearance in the file: the order the user asked for
         self.counters: dict = {}
         self.error = None               # message when the row failed, was refused or skipped
+        self.fields = None              # report rows: {"dtype", "kind", "variant": {...} or None}
+
+    @property
+    def family(self):
+        """The variant's family from its fields (report rows), else the first name component (old runs)."""
+        if self.fields is not None:
+            v = self.fields.get("variant")
+            return v.get("family") if v else None
+        return self.kernel.split(".")[0]
 
     @property
     def dtype(self) -> str:
+        if self.fields is not None:
+            return self.fields.get("dtype", "other")
         for part in self.kernel.split("."):
             if DTYPE_RE.match(part):
                 return part
@@ -131,6 +144,26 @@ def load_rows(benchmarks: list) -> list:
     return rows
 
 
+def load_report_rows(rows: list) -> list:
+    """Rows of a sparse24 report ("sparse24-report-1"): fields and status are read, never parsed from names."""
+    out = []
+    for order, r in enumerate(rows):
+        if not isinstance(r, dict) or "kernel" not in r:
+            continue
+        row = Row(r["kernel"], f"{r.get('M')}x{r.get('N')}x{r.get('K')}", order)
+        row.fields = {"dtype": r.get("dtype", "other"), "kind": r.get("kind"), "variant": r.get("variant")}
+        status = r.get("status", "error")
+        counters = r.get("counters") or {}
+        if status != "passed":
+            row.error = f"{status}: {r.get('reason', '')}"
+            row.counters = {k: v for k, v in counters.items() if k in ("exact_mismatches", "rel_err")}
+        else:
+            row.counters = dict(counters)
+        row.notes = r.get("notes") or {}
+        out.append(row)
+    return out
+
+
 class Run:
     def __init__(self, path: Path, gpu_dir: str = ""):
         self.path = path                 # the bench.json
@@ -141,7 +174,10 @@ class Run:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             self.context = data.get("context") or {}
-            self.rows = load_rows(data.get("benchmarks") or [])
+            if data.get("format") == "sparse24-report-1":
+                self.rows = load_report_rows(data.get("rows") or [])
+            else:
+                self.rows = load_rows(data.get("benchmarks") or [])
         except (OSError, ValueError, AttributeError) as e:
             self.error = f"{type(e).__name__}: {e}"
         m = RUN_DIR_RE.match(path.parent.name)
