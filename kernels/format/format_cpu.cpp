@@ -161,41 +161,50 @@ Violation validate_meta(const uint8_t* meta, int64_t M, int64_t K) {
 // A reorder is a pure permutation of nibbles: it neither checks nor changes them, so reorder followed by its
 // inverse is the identity on any bytes, valid metadata or not.
 
+namespace {
+
+// The one generic reorder: canonical -> Layout (to_layout) or Layout -> canonical, through the trait's position
+// function (rules.h). Every output nibble is written exactly once, so the output is cleared first and OR-ed into.
+template <class Layout>
+void reorder_with(const uint8_t* in, int64_t M, int64_t K, uint8_t* out, bool to_layout) {
+  std::memset(out, 0, static_cast<size_t>(M) * static_cast<size_t>(K / 8));
+  for (int64_t r = 0; r < M; ++r)
+    for (int64_t k = 0; k < K; k += 4) {
+      int s_layout = 0, s_canon = 0;
+      const int64_t at_layout = Layout::nibble_byte(r, k, K, &s_layout);
+      const int64_t at_canon = rules::CanonicalLayout::nibble_byte(r, k, K, &s_canon);
+      const int64_t from = to_layout ? at_canon : at_layout, to = to_layout ? at_layout : at_canon;
+      const int from_shift = to_layout ? s_canon : s_layout, to_shift = to_layout ? s_layout : s_canon;
+      out[to] = static_cast<uint8_t>(out[to] | (((in[from] >> from_shift) & 0xFu) << to_shift));
+    }
+}
+
+}  // namespace
+
 void reorder_meta(MetaLayout to, const uint8_t* canonical, int64_t M, int64_t K, uint8_t* out) {
   check_layout_shape("reorder_meta", to, M, K);
   check_ptr("reorder_meta", canonical, "canonical");
   check_ptr("reorder_meta", out, "out");
-  const size_t bytes = static_cast<size_t>(M) * static_cast<size_t>(K / 8);
-  if (to == MetaLayout::Canonical) {
-    std::memmove(out, canonical, bytes);
+  if (to == MetaLayout::Canonical) {  // the identity (and the input may be the output)
+    std::memmove(out, canonical, static_cast<size_t>(M) * static_cast<size_t>(K / 8));
     return;
   }
-  // LaneBlocks16: every nibble of the output is written exactly once, so clear first and OR them in.
-  std::memset(out, 0, bytes);
-  for (int64_t r = 0; r < M; ++r)
-    for (int64_t c = 0; c < K / 4; ++c) {
-      int shift = 0;
-      const int64_t at = rules::lane_block16_byte(r, 4 * c, K, &shift);
-      out[at] = static_cast<uint8_t>(out[at] | (rules::canonical_nibble(canonical + r * (K / 8), c) << shift));
-    }
+  rules::with_layout("reorder_meta", to, [&](auto layout) {
+    reorder_with<decltype(layout)>(canonical, M, K, out, true);
+  });
 }
 
 void reorder_meta_to_canonical(MetaLayout from, const uint8_t* in, int64_t M, int64_t K, uint8_t* canonical) {
   check_layout_shape("reorder_meta_to_canonical", from, M, K);
   check_ptr("reorder_meta_to_canonical", in, "in");
   check_ptr("reorder_meta_to_canonical", canonical, "canonical");
-  const size_t bytes = static_cast<size_t>(M) * static_cast<size_t>(K / 8);
   if (from == MetaLayout::Canonical) {
-    std::memmove(canonical, in, bytes);
+    std::memmove(canonical, in, static_cast<size_t>(M) * static_cast<size_t>(K / 8));
     return;
   }
-  for (int64_t r = 0; r < M; ++r)
-    for (int64_t c = 0; c < K / 4; ++c) {
-      int shift = 0;
-      const uint32_t nibble = (in[rules::lane_block16_byte(r, 4 * c, K, &shift)] >> shift) & 0xFu;
-      uint8_t& byte = canonical[r * (K / 8) + c / 2];
-      byte = static_cast<uint8_t>(c % 2 == 0 ? nibble : (byte | (nibble << 4)));
-    }
+  rules::with_layout("reorder_meta_to_canonical", from, [&](auto layout) {
+    reorder_with<decltype(layout)>(in, M, K, canonical, false);
+  });
 }
 
 }  // namespace sparse24::format

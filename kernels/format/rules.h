@@ -88,6 +88,28 @@ S24_HD inline int64_t lane_block16_byte(int64_t r, int64_t k, int64_t K, int* sh
   return block * kLaneBlockBytes + 4 * lane + bit / 8;
 }
 
+// ---- Metadata layouts as traits ------------------------------------------------------------------------------------
+// Every layout is a permutation of the canonical nibbles (the same M*K/8 bytes in another order), so a layout is
+// fully described by one function: where the nibble of (row r, dense column k) lives, as a byte offset and a
+// shift (0 or 4). The CPU reference reorders through it generically (format_cpu.cpp, reorder_with<Layout>), in
+// both directions; a GPU kernel may be specialized for speed and is tested bit for bit against it. A new layout
+// is a new trait here, an enum value in format.h and a case in layout_trait() below.
+struct CanonicalLayout {
+  static constexpr MetaLayout kId = MetaLayout::Canonical;
+  S24_HD static int64_t nibble_byte(int64_t r, int64_t k, int64_t K, int* shift) {
+    const int64_t c = k / 4;
+    *shift = 4 * static_cast<int>(c & 1);
+    return r * (K / 8) + c / 2;
+  }
+};
+
+struct LaneBlocks16Layout {
+  static constexpr MetaLayout kId = MetaLayout::LaneBlocks16;
+  S24_HD static int64_t nibble_byte(int64_t r, int64_t k, int64_t K, int* shift) {
+    return lane_block16_byte(r, k, K, shift);
+  }
+};
+
 // ---- Host side: shape checks and messages, shared so that CPU and GPU report identically ----------------------
 template <typename... Ts>
 std::string cat(const Ts&... parts) {
@@ -156,6 +178,16 @@ inline std::string meta_violation_message(int64_t row, int64_t chunk, uint32_t n
     << (nibble_idx0(nibble) == nibble_idx1(nibble) ? "repeats an index" : "is descending")
     << "; the valid ordered codes are 0x4 0x8 0xC 0x9 0xD 0xE";
   return s.str();
+}
+
+// Calls f(Trait{}) with the trait of layout l; an unknown value is a FormatError (never another layout).
+template <class F>
+auto with_layout(const char* fn, MetaLayout l, F&& f) {
+  switch (l) {
+    case MetaLayout::Canonical: return f(CanonicalLayout{});
+    case MetaLayout::LaneBlocks16: return f(LaneBlocks16Layout{});
+  }
+  fail(fn, cat("unknown metadata layout value ", static_cast<int>(l)));
 }
 
 inline Violation make_violation(int64_t row, int64_t chunk, std::string message) {
