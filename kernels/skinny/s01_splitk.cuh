@@ -1,0 +1,333 @@
+// skinny step 01, "splitk": decode / small-batch shapes (N <= 128), bound by reading the weight once.
+//
+// What it adds (first step of the family): with N <= 128 the GEMM moves M*K/2*2 bytes of values and M*K/8 of
+// metadata (56.25% of the dense weight) and almost nothing else, so the kernel is a stream: every byte of A and
+// its metadata is read exactly once, by 16-byte loads straight into registers (no shared memory for A), from every
+// SM at once. K is split into `split` slices so that there are enough blocks even when M/128 is small
+// (M = 4096: 32 row blocks for 132 SMs); the f32 partials go to the Plan's workspace and a second tiny kernel sums
+// them in a fixed order (kernels/common/splitk.cuh): bit-identical run to run. B (N x K, tiny, L2-resident) is
+// staged per k chunk into shared memory, in a permuted k order (below), and read with ldmatrix.
+//
+// Preconditions (ShapeRule + prepare): M % 32 == 0 (a warp owns one 32-row metadata lane block), K % KC == 0
+// (whole k chunks), 1 <= N <= BN (one block column covers all of N: the weight is never read twice).
+// Metadata in format::MetaLayout::LaneBlocks16.
+// Expected bottleneck: DRAM bandwidth for N <= 64 (the bytes in flight per SM: 4 warps x KC/64 x 4 rows x 512 B
+// per block, 2-4 blocks per SM); at N = 128 the 128 accumulators per lane cut the resident blocks to 2 and the
+// bytes in flight with them, and ldmatrix of B (one per mma pair) starts to count.
+// Measured: NVIDIA H100, 28672x16x8192 bf16, bn 16 split_k 0: 111.8 us = 2.37 TB/s (79% of the 3.0 TB/s copy rate),
+// 1.53x cuBLAS; 28672x1x8192: 100.2 us, 1.62x; N = 64: 1.0x; N = 128: 473 us, 0.37x (run
+// nvidia-h100-80gb-hbm3/2026-11-22_skinny-6e394ef; results/NOTES.md says why N >= 64 is slow).
+// PERF: ptxas sm_90a registers: 123 (bn 8), 144 (16), 174 (32), 179 (64, bk 64), 228 (128, bk 64, one m16 tile per warp).
+//
+// Block = 4 warps; warp w owns rows [32 (4 bx + w), +32) of A (one lane block row group: the two m16 tiles use
+// selectors F = 0 and F = 1 of the same metadata word) and all BN columns; grid = (M/128 row blocks, split).
+//
+//              k slice z of K (chunks [z*C/split, (z+1)*C/split), C = K/KC)
+//            +---------------------------------------------+
+//   warp 0   | 32 rows  x  slice    -> acc[2][BN/8][4]      |   B chunk (BN x KC), staged once per block,
+//   warp 1   | 32 rows                                     |   double-buffered in shared memory
+//   warp 2   | 32 rows                                     |
+//   warp 3   | 32 rows                                     |
+//            +---------------------------------------------+
+//
+// The k permutation that makes A loads 16 bytes wide. mma.sp m16n8k32 wants lane (g, q) to hold compressed
+// values of 4-element chunks q and 4+q of a k-step (fragments.h): chunks 4 apart, never contiguous. Any
+// permutation of K applied to A, its metadata and B alike leaves the product unchanged, so for each group of
+// two k-steps (64 dense k = 16 chunks = 64 bytes of a compressed row) lane q loads bytes [16q, 16q+16), i.e. its
+// own chunks 4q..4q+3, and the two "logical" k-steps s = 0, 1 of the group take
+//     logical (s, position p < 4)  <- actual chunk 4p + 2s        (lane p's element 2s:   .x / .z)
+//     logical (s, position p >= 4) <- actual chunk 4(p-4) + 2s + 1 (lane p-4's element 2s+1: .y / .w)
+//
+//     row g, one group (16 chunks):  | q=0: c0 c1 c2 c3 | q=1: c4 .. c7 | q=2: c8 .. c11 | q=3: c12 .. c15 |
+//     logical step 0 positions 0..7:   c0  c4  c8  c12  c1  c5  c9  c13
+//     logical step 1 positions 0..7:   c2  c6  c10 c14  c3  c7  c11 c15
+//
+// B is written to shared memory in that logical order (8-byte chunk moves while staging), so the ordinary
+// ldmatrix B fragment of each logical step is right. The metadata nibbles move the same way: the LaneBlocks16
+// word of lane 4g + 2t + h (t = m16 tile, h = 0: positions 0..3, h = 1: 4..7) holds, in each 16-bit half (rows g
+// and g+8 of the tile), the nibbles of one actual k-step. Logical nibble i (i = 0..3) of step s for a lane of
+// parity h is nibble 2s + h of source word i of (lo0, hi0, lo1, hi1), the words of lanes 4g+2t (lo) and 4g+2t+1
+// (hi) for actual steps 0 and 1 of the group: one __shfl_xor(1) per word fetches the partner's, then 14 integer
+// operations build each logical `e`. Nibble values are unchanged, so the ordered-metadata rule still holds.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+#include <string>
+
+#include "kernels/common/cuda_check.h"
+#include "kernels/common/elem.cuh"
+#include "kernels/common/epilogue.cuh"
+#include "kernels/common/fragments.h"
+#include "kernels/common/instr.h"
+#include "kernels/common/launch.cuh"
+#include "kernels/common/ptx.cuh"
+#include "kernels/common/splitk.cuh"
+#include "kernels/format/format.h"
+#include "kernels/gemm_args.h"
+#include "kernels/registry.h"
+
+namespace sparse24::skinny {
+
+// T: fp16/bf16. BN: the N tile (the largest N accepted). KC: dense k per chunk (the unit of B staging, of the
+// register prefetch of A and of the split). SPLIT: the split-K factor; 0 = chosen in prepare() from the SM count,
+// the occupancy and the shape (splitk::choose_split), deterministic for a (GPU, shape).
+template <DType T, int BN, int KC, int SPLIT>
+struct s01_splitk {
+  using Instr = instr::MmaSpM16N8K32<T>;
+  using E = Elem<T>;
+  static constexpr Operands kTypes = {T, T, T, DType::f32};
+  static constexpr ArchRule kArch = {Instr::form().min_sm};  // mma.sp, ldmatrix: sm_80+
+  static constexpr bool kSparse = true;
+  static constexpr bool kHasScales = false;
+  static constexpr format::MetaLayout kMetaLayout = format::MetaLayout::LaneBlocks16;
+
+  static constexpr int kWarps = 4;
+  static constexpr int kThreads = kWarps * 32;
+  static constexpr int kMinBlocksPerSm = 1;
+  static constexpr int kRowGroup = format::kLaneBlockRows;        // 32 rows: one lane block, tiles F = 0 and 1
+  // m16 tiles per warp: 2 (a whole lane block, F = 0 and 1 from one metadata word) up to BN = 64; at BN = 128 one,
+  // since 2 x 16 n8 tiles would be 128 accumulators per lane (ptxas: 255 registers and spills). A warp of one tile
+  // loads the full metadata word set of its row group, as its neighbour does (L1 serves the second).
+  static constexpr int kMT = BN >= 128 ? 1 : 2;
+  static constexpr int kWarpRows = 16 * kMT;
+  static constexpr int kBM = kWarps * kWarpRows;                  // 128 rows per block (64 at BN = 128)
+  static constexpr int kInstrK = Instr::kK;                        // 32 dense k per mma.sp
+  static constexpr int kGroupK = 2 * kInstrK;                      // 64: one 16-byte load per lane and row
+  static constexpr int kGroups = KC / kGroupK;                     // groups per chunk
+  static constexpr int kSteps = KC / kInstrK;                      // mma k-steps (and metadata words) per chunk
+  static constexpr int kNTiles = BN / Instr::kN;                   // n8 tiles
+  static constexpr int kElemBytes = sizeof(typename E::type);
+  static constexpr int kGroupRowBytes = kGroupK / 2 * kElemBytes;  // 64 bytes of compressed row per group
+  static constexpr int kLaneBytes = 16;                            // one load
+  static constexpr int kBlockWords = format::kLaneBlockBytes / 4;  // 32: one metadata word per lane
+  // B in shared memory: [2 buffers][BN rows][KC logical k + 8 pad]; the pad makes the row stride an odd number of
+  // 16-byte chunks, so the 8 rows an ldmatrix reads fall in 8 different bank groups.
+  static constexpr int kBStride = KC + 8;
+  static constexpr int kBBufBytes = BN * kBStride * kElemBytes;
+  static constexpr int kSmemBytes = 2 * kBBufBytes;
+  // Staging B: 16-byte pieces (8 dense k = 2 chunks) per thread per chunk.
+  static constexpr int kBPieces = BN * KC / 8;
+  static constexpr int kBPiecesPerThread = (kBPieces + kThreads - 1) / kThreads;
+
+  static_assert(T == DType::fp16 || T == DType::bf16, "16-bit inputs");
+  static_assert(kLaneBytes * 4 == kGroupRowBytes, "a quad's four 16-byte loads cover one row of a group");
+  static_assert(kInstrK == format::kLaneBlockCols, "one lane block per k-step of the instruction");
+  static_assert(KC % kGroupK == 0, "KC must be whole groups of two k-steps (64)");
+  static_assert(BN % Instr::kN == 0 && BN >= Instr::kN && BN <= 128, "BN: whole n8 tiles, at most 128");
+  static_assert((kBStride * kElemBytes / 16) % 2 == 1, "B row stride must be an odd number of 16-byte chunks");
+  static_assert(kBPieces % kThreads == 0 || kBPieces < kThreads, "B pieces spread evenly or in one partial step");
+  static_assert(SPLIT >= 0 && SPLIT <= 65535, "split goes on grid y");
+
+  static constexpr ShapeRule kRule = {kRowGroup, 1, KC, 1, BN, "a warp owns one 32-row metadata lane block",
+                                      "whole k chunks of the variant (bk)"};
+
+  static Params params() {
+    return {{"bm", kBM}, {"bn", BN}, {"bk", KC}, {"wm", kWarps}, {"wn", 1}, {"stages", 2}, {"split_k", SPLIT}};
+  }
+
+  // Row blocks go on grid x (no 65535 limit), but the registry's rule for every block-tiled variant (a "bm"
+  // parameter) is at most 65535 row blocks (tests/cpu/test_registry.cpp): kept, it costs nothing (M <= 8.3 M).
+  static std::string refuse(const GemmArgs& a) {
+    const long long row_blocks = (static_cast<long long>(a.M) + kBM - 1) / kBM;
+    if (row_blocks > 65535)
+      return "M = " + std::to_string(a.M) + " needs " + std::to_string(row_blocks) + " row blocks of " +
+             std::to_string(kBM) + ", above the 65535 row blocks every block-tiled variant accepts";
+    return "";
+  }
+
+  static const void* entry() { return reinterpret_cast<const void*>(&gemm_entry<s01_splitk>); }
+
+  // The split factor for this problem on the current GPU (SPLIT, or the model's choice when SPLIT == 0).
+  static int split_for(const GemmArgs& a) {
+    if (SPLIT > 0) return SPLIT;
+    int device = 0, sms = 0, per_sm = 0;
+    SPARSE24_CUDA_CHECK(cudaGetDevice(&device));
+    SPARSE24_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+    SPARSE24_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, entry(), kThreads, kSmemBytes));
+    const int row_blocks = (a.M + kBM - 1) / kBM;
+    const int64_t chunk_bytes =
+        int64_t(kBM) * (KC / 2) * kElemBytes + int64_t(kBM) * KC / 8;  // values + metadata (4 bits per 4 k)
+    return splitk::choose_split(row_blocks, a.K / KC, sms * (per_sm > 0 ? per_sm : 1), chunk_bytes, a.M, a.N);
+  }
+
+  static void prepare(Plan& p) {
+    require_kernel_image(entry(), p.variant().name);
+    if (kSmemBytes > 48 * 1024)
+      SPARSE24_CUDA_CHECK(cudaFuncSetAttribute(entry(), cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes));
+    const int split = split_for(p.args);
+    p.grid = dim3((p.args.M + kBM - 1) / kBM, split);
+    p.block = dim3(kThreads);
+    p.smem_bytes = kSmemBytes;
+    p.workspace_bytes = splitk::workspace_bytes(split, p.args.M, p.args.N);
+  }
+
+  static void run(const Plan& p, cudaStream_t stream) {
+    gemm_entry<s01_splitk><<<p.grid, p.block, p.smem_bytes, stream>>>(p.args);
+    if (p.grid.y > 1) splitk::launch_reduce<T>(p.args, static_cast<int>(p.grid.y), stream);
+  }
+
+  // One chunk of A for one lane: per group, rows g, g+8 (tile 0) and 16+g, 24+g (tile 1), 16 bytes each, and the
+  // lane's metadata word of each k-step.
+  struct AChunk {
+    uint4 v[kGroups][2 * kMT];
+    uint32_t w[kSteps];
+  };
+
+  static __device__ __forceinline__ void load_a(AChunk& c, const uint8_t* a_lane, int64_t a_row_bytes,
+                                                const uint32_t* meta_lane, int chunk) {
+#pragma unroll
+    for (int gr = 0; gr < kGroups; ++gr)
+#pragma unroll
+      for (int r = 0; r < 2 * kMT; ++r)
+        c.v[gr][r] = __ldg(reinterpret_cast<const uint4*>(a_lane + r * 8 * a_row_bytes +
+                                                          (int64_t(chunk) * kGroups + gr) * kGroupRowBytes));
+#pragma unroll
+    for (int t = 0; t < kSteps; ++t) c.w[t] = __ldg(meta_lane + (int64_t(chunk) * kSteps + t) * kBlockWords);
+  }
+
+  // B pieces of one chunk: piece i of this thread is (row n, 8-wide k piece h); rows >= N read as zero.
+  static __device__ __forceinline__ void load_b(uint4 (&bp)[kBPiecesPerThread], const uint8_t* x, int64_t x_row_bytes,
+                                                int N, int chunk) {
+#pragma unroll
+    for (int i = 0; i < kBPiecesPerThread; ++i) {
+      const int piece = i * kThreads + static_cast<int>(threadIdx.x);
+      const int n = piece / (KC / 8), h = piece % (KC / 8);
+      bp[i] = make_uint4(0, 0, 0, 0);
+      if ((kBPieces % kThreads == 0 || piece < kBPieces) && n < N)
+        bp[i] = __ldg(reinterpret_cast<const uint4*>(x + n * x_row_bytes + (int64_t(chunk) * KC + h * 8) * kElemBytes));
+    }
+  }
+
+  // Writes the pieces in logical k order: piece h of group G holds actual chunks c = 2h' and 2h'+1 (h' = h % 8),
+  // i.e. q' = h'/2 and jj = 2(h'%2) + {0,1}: logical step s = h'%2, positions q' and q'+4.
+  static __device__ __forceinline__ void store_b(const uint4 (&bp)[kBPiecesPerThread], uint8_t* buf) {
+#pragma unroll
+    for (int i = 0; i < kBPiecesPerThread; ++i) {
+      const int piece = i * kThreads + static_cast<int>(threadIdx.x);
+      if (kBPieces % kThreads != 0 && piece >= kBPieces) break;
+      const int n = piece / (KC / 8), h = piece % (KC / 8);
+      const int group = h / 8, hh = h % 8;
+      const int s = hh % 2, qq = hh / 2;
+      const int logical0 = group * kGroupK + s * kInstrK + qq * 4;  // dense k of logical position qq of step s
+      uint8_t* row = buf + n * (kBStride * kElemBytes);
+      *reinterpret_cast<uint2*>(row + logical0 * kElemBytes) = make_uint2(bp[i].x, bp[i].y);
+      *reinterpret_cast<uint2*>(row + (logical0 + 16) * kElemBytes) = make_uint2(bp[i].z, bp[i].w);
+    }
+  }
+
+  static __device__ void run_block(const GemmArgs& args) {
+    extern __shared__ uint4 smem_dyn[];
+    uint8_t* smem = reinterpret_cast<uint8_t*>(smem_dyn);
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    const int g = lane / 4, q = lane % 4;
+    const int M = args.M, N = args.N, K = args.K;
+    const int split = gridDim.y, z = blockIdx.y;
+    const int chunks = K / KC;
+    const int c_begin = static_cast<int>(int64_t(z) * chunks / split);
+    const int c_end = static_cast<int>(int64_t(z + 1) * chunks / split);
+    const int m0 = blockIdx.x * kBM + warp * kWarpRows;
+    const int row_group = m0 / kRowGroup;
+    const int tile = (m0 / 16) % 2;  // kMT == 1: which m16 tile of the row group (the selector F)
+    const bool active = m0 < M;      // M % 32 == 0: a warp's rows are all valid or all not
+
+    const int64_t a_row_bytes = args.lda * kElemBytes, x_row_bytes = args.ldb * kElemBytes;
+    const uint8_t* a_lane = static_cast<const uint8_t*>(args.a) + int64_t(active ? m0 + g : 0) * a_row_bytes +
+                            q * kLaneBytes;
+    const uint32_t* meta_lane = static_cast<const uint32_t*>(args.a_meta) +
+                                int64_t(active ? row_group : 0) * (K / kInstrK) * kBlockWords + lane;
+    const uint8_t* x = static_cast<const uint8_t*>(args.b);
+
+    // ldmatrix row address of this lane inside a B buffer (matrix i = 8 n rows x logical k 8i..8i+7).
+    const frag::RowCol lb = frag::ldmatrix_x4_b_8x32(lane);
+    const uint32_t b_lane = ptx::smem_addr(smem + (lb.row * kBStride + lb.col) * kElemBytes);
+    const int odd = q & 1;  // lane parity: logical positions 0..3 (even) or 4..7 (odd) of its tile
+
+    float acc[kMT][kNTiles][4] = {};
+    AChunk cur;
+    uint4 bp[kBPiecesPerThread];
+    if (c_begin < c_end) {
+      if (active) load_a(cur, a_lane, a_row_bytes, meta_lane, c_begin);
+      load_b(bp, x, x_row_bytes, N, c_begin);
+      store_b(bp, smem);
+    }
+    __syncthreads();
+
+    for (int c = c_begin; c < c_end; ++c) {
+      const int buf = (c - c_begin) & 1;
+      const bool has_next = c + 1 < c_end;
+      AChunk nxt;
+      if (has_next) {
+        if (active) load_a(nxt, a_lane, a_row_bytes, meta_lane, c + 1);
+        // B of the next chunk goes global -> registers -> the other buffer right away, so that its registers are
+        // not held across the mma loop: the L2 latency it waits for overlaps the A loads just issued.
+        // PERF: holding them across the loop cost 32 registers at BN = 64 (254 in all) and spilled at BN = 128.
+        load_b(bp, x, x_row_bytes, N, c + 1);
+        store_b(bp, smem + (buf ^ 1) * kBBufBytes);
+      }
+      if (active) {
+        const uint32_t b_buf = b_lane + buf * kBBufBytes;
+#pragma unroll
+        for (int gr = 0; gr < kGroups; ++gr) {
+          // Metadata of the group's two actual k-steps, own word and the parity partner's (lanes 4g+2t, 4g+2t+1).
+          const uint32_t w0 = cur.w[2 * gr], w1 = cur.w[2 * gr + 1];
+          const uint32_t p0 = __shfl_xor_sync(0xffffffffu, w0, 1), p1 = __shfl_xor_sync(0xffffffffu, w1, 1);
+          const int sh = 4 * odd;
+          const uint32_t lo0 = (odd ? p0 : w0) >> sh, hi0 = (odd ? w0 : p0) >> sh;
+          const uint32_t lo1 = (odd ? p1 : w1) >> sh, hi1 = (odd ? w1 : p1) >> sh;
+#pragma unroll
+          for (int s = 0; s < 2; ++s) {
+            constexpr uint32_t kNib = 0x000F000Fu;  // nibble 0 of each 16-bit half (rows g and g+8)
+            const uint32_t e = ((lo0 >> (8 * s)) & kNib) | (((hi0 >> (8 * s)) & kNib) << 4) |
+                               (((lo1 >> (8 * s)) & kNib) << 8) | (((hi1 >> (8 * s)) & kNib) << 12);
+            const uint4* v = cur.v[gr];
+            uint32_t a[kMT][4];
+#pragma unroll
+            for (int mt = 0; mt < kMT; ++mt) {
+              const uint4 r0 = v[2 * mt], r8 = v[2 * mt + 1];  // rows g and g+8 of the tile
+              a[mt][0] = s ? r0.z : r0.x, a[mt][1] = s ? r8.z : r8.x;
+              a[mt][2] = s ? r0.w : r0.y, a[mt][3] = s ? r8.w : r8.y;
+            }
+#pragma unroll
+            for (int nt = 0; nt < kNTiles; ++nt) {
+              uint32_t b[4];
+              ptx::ldmatrix_x4(b, b_buf + (nt * 8 * kBStride + gr * kGroupK + s * kInstrK) * kElemBytes);
+              // The selector is an immediate: tile 0 of a row group is F = 0, tile 1 is F = 1.
+              if constexpr (kMT == 2) {
+                ptx::mma_sp_m16n8k32<T, 0>(acc[0][nt], a[0], b, e);
+                ptx::mma_sp_m16n8k32<T, 1>(acc[1][nt], a[1], b, e);
+              } else if (tile == 0) {
+                ptx::mma_sp_m16n8k32<T, 0>(acc[0][nt], a[0], b, e);
+              } else {
+                ptx::mma_sp_m16n8k32<T, 1>(acc[0][nt], a[0], b, e);
+              }
+            }
+          }
+        }
+      }
+      __syncthreads();
+      if (has_next) cur = nxt;
+    }
+
+    if (!active) return;
+    if (split == 1) {
+      store_warp_tile<T>(acc, m0, 0, args);
+      return;
+    }
+    // Partials of slice z: every column < N of the warp's rows, zeros included (a slice may own no chunk).
+    float* ws = static_cast<float*>(args.workspace) + int64_t(z) * M * N;
+#pragma unroll
+    for (int mt = 0; mt < kMT; ++mt)
+#pragma unroll
+      for (int nt = 0; nt < kNTiles; ++nt)
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+          const frag::RowCol rc = frag::acc_m16n8(lane, i);
+          const int row = m0 + mt * 16 + rc.row, col = nt * 8 + rc.col;
+          if (col < N) ws[int64_t(row) * N + col] = acc[mt][nt][i];
+        }
+  }
+};
+
+}  // namespace sparse24::skinny
