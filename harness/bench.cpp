@@ -18,6 +18,7 @@
 #include "harness/report.h"
 #include "harness/timing.h"
 #include "kernels/common/cuda_check.h"
+#include "kernels/dispatch.h"
 #include "kernels/registry.h"
 
 namespace sparse24::harness {
@@ -91,7 +92,7 @@ struct Session {
 
   // The row of (kernel, dtype, shape), reset: Google Benchmark calls a benchmark several times (growing iteration
   // counts until the minimum time), and the last call's figures are the row's.
-  Row& begin_row(const std::string& kernel, const Variant* v, DType t, const Shape& s) {
+  Row& begin_row(const std::string& kernel, const std::string& kind, const Variant* v, DType t, const Shape& s) {
     size_t i = 0;
     while (i < rows.size() && !(rows[i].kernel == kernel && rows[i].dtype == t && rows[i].M == s.M &&
                                 rows[i].N == s.N && rows[i].K == s.K))
@@ -99,7 +100,7 @@ struct Session {
     if (i == rows.size()) rows.emplace_back();
     Row& r = rows[i];
     r = Row{};
-    r.kernel = kernel, r.variant = v, r.dtype = t, r.M = s.M, r.N = s.N, r.K = s.K;
+    r.kernel = kernel, r.kind = kind, r.variant = v, r.dtype = t, r.M = s.M, r.N = s.N, r.K = s.K;
     current = i;
     return r;
   }
@@ -236,8 +237,8 @@ void run_cusparselt(benchmark::State& state, DType t, Shape s) {
   state.counters["algorithm"] = e.cslt->algorithm();
 }
 
-void run_variant(benchmark::State& state, const Variant* v, DType t, Shape s) {
-  state.SetLabel(v->name);
+void run_variant(benchmark::State& state, const Variant* v, DType t, Shape s, bool label = true) {
+  if (label) state.SetLabel(v->name);
   Session& S = session();
   const std::string arch = arch_error(*v, compute_capability(S.device));
   if (!arch.empty()) return stop(state, Status::skipped, arch);
@@ -281,10 +282,24 @@ void run_variant(benchmark::State& state, const Variant* v, DType t, Shape s) {
   set_rate_counters(state, e, v->sparse, ms);
 }
 
+// The dispatcher's choice for the shape (kernels/dispatch.h), checked and timed like any variant: what a user who
+// calls one function gets. The row names the variant it picked (notes.picked, and its fields).
+void run_auto(benchmark::State& state, DType t, Shape s) {
+  state.SetLabel(std::string("auto.") + name(t));
+  Session& S = session();
+  const Variant* v = pick(t, s.M, s.N, s.K, compute_capability(S.device));
+  if (!v) return stop(state, Status::refused, "no registered variant accepts this shape");
+  Row& r = S.row();
+  r.variant = v;
+  r.notes["picked"] = v->name;
+  run_variant(state, v, t, s, false);
+}
+
 // Runs one benchmark function and keeps its row: status and reason (set by stop()), and every counter.
 template <class Fn>
-void record(benchmark::State& state, const std::string& kernel, const Variant* v, DType t, const Shape& s, Fn fn) {
-  session().begin_row(kernel, v, t, s);
+void record(benchmark::State& state, const std::string& kernel, const std::string& kind, const Variant* v, DType t,
+            const Shape& s, Fn fn) {
+  session().begin_row(kernel, kind, v, t, s);
   fn(state, t, s);
   Row& r = session().row();
   for (const auto& [k, c] : state.counters) r.counters[k] = c.value;
@@ -301,7 +316,8 @@ int register_benchmarks(const Options& o) {
       const std::string suffix = "/" + s.str();
       benchmark::RegisterBenchmark((std::string("cublas.dense.") + name(t) + suffix).c_str(),
                                    [t, s](benchmark::State& st) {
-                                     record(st, std::string("cublas.dense.") + name(t), nullptr, t, s, run_cublas);
+                                     record(st, std::string("cublas.dense.") + name(t), "peer", nullptr, t, s,
+                                            run_cublas);
                                    })
           ->UseManualTime()
           ->MinTime(o.min_time)
@@ -309,17 +325,24 @@ int register_benchmarks(const Options& o) {
       if (o.cusparselt && CusparseltPeer::available())
         benchmark::RegisterBenchmark((std::string("cusparselt.") + name(t) + suffix).c_str(),
                                      [t, s](benchmark::State& st) {
-                                       record(st, std::string("cusparselt.") + name(t), nullptr, t, s,
-                                              run_cusparselt);
+                                       record(st, std::string("cusparselt.") + name(t), "peer", nullptr, t,
+                                              s, run_cusparselt);
                                      })
             ->UseManualTime()
             ->MinTime(o.min_time)
             ->Unit(benchmark::kMicrosecond);
+      benchmark::RegisterBenchmark((std::string("auto.") + name(t) + suffix).c_str(),
+                                   [t, s](benchmark::State& st) {
+                                     record(st, std::string("auto.") + name(t), "auto", nullptr, t, s, run_auto);
+                                   })
+          ->UseManualTime()
+          ->MinTime(o.min_time)
+          ->Unit(benchmark::kMicrosecond);
       for (const Variant& v : registry()) {
         if (v.types.a != t || !std::regex_search(v.name, re)) continue;
         const Variant* vp = &v;
         benchmark::RegisterBenchmark((v.name + suffix).c_str(), [vp, t, s](benchmark::State& st) {
-          record(st, vp->name, vp, t, s, [vp](benchmark::State& st2, DType t2, Shape s2) {
+          record(st, vp->name, "variant", vp, t, s, [vp](benchmark::State& st2, DType t2, Shape s2) {
             run_variant(st2, vp, t2, s2);
           });
         })

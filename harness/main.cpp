@@ -21,7 +21,8 @@ constexpr const char* kUsage = R"(usage: sparse24_bench [options] [google benchm
   --list-json          print every registered variant's fields as a JSON array and exit (no GPU needed)
   --shapes S           comma-separated MxNxK list (A is the sparse M x K operand); default: the sweep
                        2048^3, 4096^3, 8192^3, 28672x{16,2048}x8192, 8192x{16,2048}x28672
-  --kernels REGEX      only variants whose name matches (cuBLAS and cuSPARSELt always run, for the ratios)
+  --kernels REGEX      only variants whose name matches (cuBLAS, cuSPARSELt and the dispatcher's choice
+                       "auto.<dtype>", kernels/dispatch.h, always run)
   --dtypes LIST        comma-separated: fp16,bf16 (default both)
   --min-time SECONDS   timed launches per benchmark (default 0.25)
   --seed N             input seed (default 2024)

@@ -90,7 +90,7 @@ void write_report(const std::string& path, const std::vector<std::pair<std::stri
   for (size_t i = 0; i < rows.size(); ++i) {
     const Row& r = rows[i];
     f << (i ? "," : "") << "\n    {\"kernel\": " << json_string(r.kernel) << ", \"kind\": "
-      << json_string(r.variant ? "variant" : "peer") << ", \"dtype\": " << json_string(name(r.dtype))
+      << json_string(r.kind) << ", \"dtype\": " << json_string(name(r.dtype))
       << ", \"M\": " << r.M << ", \"N\": " << r.N << ", \"K\": " << r.K << ", \"status\": "
       << json_string(name(r.status)) << ", \"reason\": " << json_string(r.reason);
     f << ", \"variant\": " << (r.variant ? variant_json(*r.variant) : "null");

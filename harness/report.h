@@ -18,7 +18,9 @@ enum class Status { passed, failed, refused, skipped, error };
 const char* name(Status s);
 
 struct Row {
-  std::string kernel;              // the variant's name, or the peer's label (cublaslt.dense.bf16, cusparselt.bf16)
+  std::string kernel;              // the variant's name, or the peer's label (cublaslt.dense.bf16, cusparselt.bf16),
+                                   // or auto.<dtype> for the dispatcher's choice
+  std::string kind = "variant";    // "variant", "peer", or "auto" (kernels/dispatch.h picked `variant`)
   const Variant* variant = nullptr;  // null for peers
   DType dtype = DType::bf16;
   int M = 0, N = 0, K = 0;
