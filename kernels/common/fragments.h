@@ -46,6 +46,13 @@ SPARSE24_HD constexpr RowCol b_k32n8(int lane, int j) {
   return {8 * (j / 2) + 2 * (lane % 4) + (j % 2), lane / 4};
 }
 
+// Accumulator element i (0..N/2-1) of `thread` (0..127) of a warpgroup for wgmma m64nNk* with f32 accumulators
+// (PTX ISA 9.7.15.5.1.1, the D fragment of every wgmma shape): warp w = thread / 32 owns rows 16w..16w+15, and
+// each group of 4 registers is the m16n8 C fragment above for the columns 8*(i/4)..8*(i/4)+7.
+SPARSE24_HD constexpr RowCol acc_m64(int thread, int i) {
+  return {16 * (thread / 32) + (thread % 32) / 4 + 8 * ((i / 2) % 2), 8 * (i / 4) + 2 * (thread % 4) + (i % 2)};
+}
+
 // ldmatrix.x4 row addresses: lanes 8i..8i+7 give the 8 row addresses of matrix i (ptx::ldmatrix_x4), so lane l
 // points at one (row, column) of the tile. Two arrangements serve every kernel:
 //   A (16 x 16 tile, matrices = (rows 0-7 | 8-15) x (cols 0-7 | 8-15)): register i of every lane is a_i of the

@@ -47,4 +47,21 @@ struct MmaM16N8K16 {
   }
 };
 
+// wgmma.mma_async.sp m64nNk32, f16/bf16 inputs, f32 accumulators (PTX ISA 9.7.15.6): a warpgroup (4 warps)
+// computes a 64 x N x 32 product, A 2:4-sparse (compressed 64 x 16), from shared memory or registers; B from shared
+// memory. Selector 0 or 1 picks the lane pair of each quad that supplies metadata (docs/sparse-tensor-cores.md §3a).
+// sm_90a only: the instruction exists in the arch-specific target alone.
+template <DType T, int N>
+struct WgmmaSpM64NK32 {
+  static_assert(T == DType::fp16 || T == DType::bf16, "wgmma.sp m64nNk32 takes 16-bit inputs (fp16, bf16)");
+  static_assert(N >= 8 && N <= 256 && N % 8 == 0, "wgmma N is 8..256 in steps of 8");
+  static constexpr int kM = 64, kN = N, kK = 32;
+  static constexpr int kCompressedK = kK / 2;  // compressed A tile is 64 x 16 values
+  static constexpr Form form() {
+    return {T == DType::bf16 ? "wgmma.mma_async.sp.sync.aligned.m64nNk32.f32.bf16.bf16"
+                             : "wgmma.mma_async.sp.sync.aligned.m64nNk32.f32.f16.f16",
+            kM, kN, kK, T, T, DType::f32, true, 2, 90, true};
+  }
+};
+
 }  // namespace sparse24::instr

@@ -1,0 +1,229 @@
+// The Hopper-only (sm_90a) instructions: warpgroup MMA (wgmma) and what it needs around it. One wrapper per
+// instruction form, each with the PTX ISA section it implements and why we need it. No other file may contain asm;
+// the sm_80+ forms are in kernels/common/ptx.cuh.
+//
+// Every asm statement is compiled only in the sm_90a device pass (__CUDA_ARCH_FEAT_SM90_ALL): a translation unit
+// that includes this file still compiles for sm_80 (and for the host), where the wrappers are empty. Kernels that
+// use them belong to families built for 90a only (family.cmake: ARCH_SPECIFIC MIN_ARCH 90).
+//
+// Facts (docs/sparse-tensor-cores.md §3 and the subsection "wgmma.sp, verified"):
+//   - wgmma runs on a warpgroup: 4 consecutive warps (128 threads) issue the same instruction, warp w % 4 owning
+//     rows 16w..16w+15 of the m64 tile, of the accumulators, and of the sparsity metadata.
+//   - A comes from shared memory through a 64-bit matrix descriptor, or from 4 registers per thread; B always
+//     from shared memory (descriptor). Both K-major here (imm-trans 0): X[N][K] is K-major as stored.
+//   - wgmma is asynchronous: wgmma.fence before the first wgmma (and after any register write of its operands),
+//     wgmma.commit_group to close a batch, wgmma.wait_group N to wait until at most N batches are in flight.
+//     Accumulators, A registers and the metadata register must not be touched until the batch that reads them
+//     has completed. Shared memory written by ordinary stores must be made visible to the async proxy with
+//     fence.proxy.async before the wgmma that reads it.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/common/dtype.h"
+
+#if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#define SPARSE24_SM90A_DEVICE 1  // this device pass is sm_90a: the asm below is compiled
+#else
+#define SPARSE24_SM90A_DEVICE 0
+#endif
+
+#ifdef __CUDACC__
+#define SPARSE24_PTX90_HD __host__ __device__
+#else
+#define SPARSE24_PTX90_HD
+#endif
+
+namespace sparse24::ptx {
+
+// ---- Shared-memory matrix descriptor (PTX ISA 9.7.15.5.1.2.2, "Matrix Descriptor Format") --------------------
+// A 64-bit value that tells wgmma where a K-major (or MN-major) operand tile sits in shared memory and how it is
+// laid out, built from plain integer arithmetic (no instruction): host code (tests) can build one too.
+//
+//   bits  0..13  start address >> 4        (shared-window byte address, 16-byte aligned)
+//   bits 16..29  leading-dimension byte offset (LBO) >> 4
+//   bits 32..45  stride-dimension byte offset  (SBO) >> 4
+//   bits 49..51  base offset (swizzle phase of the start address; 0 when every atom is swizzle-aligned)
+//   bits 62..63  swizzle mode: 0 none ("interleave"), 1 = 128B, 2 = 64B, 3 = 32B
+//
+// The unit of the layout is the "core matrix": 8 rows x 16 bytes (8 x 8 16-bit elements), 128 contiguous bytes
+// (row r of the core matrix at byte 16 r). For a K-major operand without swizzle (PTX ISA 9.7.15.5.1.2.1):
+//   LBO = byte distance between core matrices adjacent along K,
+//   SBO = byte distance between core matrices adjacent along M (or N): the next 8 rows.
+// With 128B swizzle, one atom is 8 rows x 128 bytes (1024 bytes, 1024-aligned), the 16-byte chunk c of row r
+// stored at chunk c ^ (r % 8); SBO = distance between 8-row atoms; LBO unused (encoded 1).
+enum class SmemSwizzle : uint32_t { None = 0, B128 = 1, B64 = 2, B32 = 3 };
+
+SPARSE24_PTX90_HD constexpr uint64_t smem_desc(uint32_t smem_byte_addr, uint32_t lbo_bytes, uint32_t sbo_bytes,
+                                               SmemSwizzle swizzle) {
+  return static_cast<uint64_t>((smem_byte_addr & 0x3FFFFu) >> 4) |
+         (static_cast<uint64_t>((lbo_bytes & 0x3FFFFu) >> 4) << 16) |
+         (static_cast<uint64_t>((sbo_bytes & 0x3FFFFu) >> 4) << 32) |
+         (static_cast<uint64_t>(swizzle) << 62);
+}
+
+// ---- fence.proxy.async (PTX ISA 9.7.13.4, "membar/fence", proxy fences) --------------------------------------------
+// wgmma reads shared memory through the async proxy; data written there by st.shared (the generic proxy) is only
+// guaranteed visible to it after this fence, executed by the writing threads before the barrier that publishes
+// the tile.
+__device__ __forceinline__ void fence_proxy_async_shared() {
+#if SPARSE24_SM90A_DEVICE
+  asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+#endif
+}
+
+// ---- wgmma.fence (PTX ISA 9.7.15.7.1) -------------------------------------------------------------------------
+// Orders this warpgroup's earlier register and shared-memory accesses before the wgmma.mma_async that follows:
+// needed before the first wgmma of a batch and whenever its accumulator, A or metadata registers were written.
+__device__ __forceinline__ void wgmma_fence() {
+#if SPARSE24_SM90A_DEVICE
+  asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+#endif
+}
+
+// ---- wgmma.commit_group (PTX ISA 9.7.15.7.2) --------------------------------------------------------------------
+// Closes the batch of wgmma.mma_async issued since the last commit into one wgmma-group.
+__device__ __forceinline__ void wgmma_commit_group() {
+#if SPARSE24_SM90A_DEVICE
+  asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+#endif
+}
+
+// ---- wgmma.wait_group (PTX ISA 9.7.15.7.3) ----------------------------------------------------------------------
+// Waits until at most kPending wgmma-groups of this warpgroup are still in flight; their registers and shared
+// memory may then be touched. kPending must be an immediate.
+template <int kPending>
+__device__ __forceinline__ void wgmma_wait_group() {
+  static_assert(kPending >= 0 && kPending <= 7, "wgmma.wait_group takes an immediate 0..7");
+#if SPARSE24_SM90A_DEVICE
+  asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(kPending) : "memory");
+#endif
+}
+
+// ---- Register fence for the compiler (no instruction) ----------------------------------------------------------
+// An empty asm that "reads and writes" each register: the compiler cannot move accesses of the accumulators across
+// it. Put it around wgmma.fence ... wgmma.wait_group, else it may read an accumulator before the wait (wrong
+// results, or ptxas serializing the wgmma: warning C7510). Emits no instruction.
+template <int kN>
+__device__ __forceinline__ void fence_registers(float (&r)[kN]) {
+#pragma unroll
+  for (int i = 0; i < kN; ++i) asm volatile("" : "+f"(r[i])::"memory");
+}
+__device__ __forceinline__ void fence_register(uint32_t& r) { asm volatile("" : "+r"(r)::"memory"); }
+
+// ---- wgmma.mma_async.sp, f16/bf16 inputs, f32 accumulators (PTX ISA 9.7.15.6.3) ----------------------------------
+// D[64 x N] (+)= A[64 x 32] . B[32 x N], A 2:4-sparse: its compressed 64 x 16 values come from shared memory
+// (descriptor: the same bytes as a dense 64 x 16 K-major tile) or from 4 registers per thread; B from shared
+// memory (descriptor), K-major. `e` is the thread's metadata register; kSelector (sp-sel, an immediate) picks
+// the lane pair of each quad that supplies it: 0 -> lanes q = 0, 1; 1 -> q = 2, 3 (the per-warp layout of
+// mma.sp m16n8k32, warp w serving rows 16w..16w+15). `accumulate` false computes D = A.B (scale-d = 0).
+// d holds N/2 accumulators per thread, in the order of the dense wgmma D fragment (fragments.h, acc_m64).
+// imm-scale-a = imm-scale-b = 1 (no negation), imm-trans = 0 (K-major).
+// The operand lists are spelled out per N (PTX needs literal register lists); N = 8, 64, 128, 256 so far.
+#define SPARSE24_WGMMA_ACC4(i) "+f"(d[i]), "+f"(d[i + 1]), "+f"(d[i + 2]), "+f"(d[i + 3])
+
+#define SPARSE24_WGMMA_D_N8 "{%0, %1, %2, %3}"
+#define SPARSE24_WGMMA_D_N64                                                                                    \
+  "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, " \
+  "%23, %24, %25, %26, %27, %28, %29, %30, %31}"
+#define SPARSE24_WGMMA_D_N128                                                                                   \
+  "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, " \
+  "%23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, "   \
+  "%44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}"
+#define SPARSE24_WGMMA_D_N256                                                                                   \
+  "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, " \
+  "%23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, "   \
+  "%44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63, %64, "   \
+  "%65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79, %80, %81, %82, %83, %84, %85, "   \
+  "%86, %87, %88, %89, %90, %91, %92, %93, %94, %95, %96, %97, %98, %99, %100, %101, %102, %103, %104, %105, "  \
+  "%106, %107, %108, %109, %110, %111, %112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, "      \
+  "%123, %124, %125, %126, %127}"
+
+#define SPARSE24_WGMMA_ACC_N8 SPARSE24_WGMMA_ACC4(0)
+#define SPARSE24_WGMMA_ACC_N64                                                                                  \
+  SPARSE24_WGMMA_ACC4(0), SPARSE24_WGMMA_ACC4(4), SPARSE24_WGMMA_ACC4(8), SPARSE24_WGMMA_ACC4(12),             \
+      SPARSE24_WGMMA_ACC4(16), SPARSE24_WGMMA_ACC4(20), SPARSE24_WGMMA_ACC4(24), SPARSE24_WGMMA_ACC4(28)
+#define SPARSE24_WGMMA_ACC_N128                                                                                 \
+  SPARSE24_WGMMA_ACC_N64, SPARSE24_WGMMA_ACC4(32), SPARSE24_WGMMA_ACC4(36), SPARSE24_WGMMA_ACC4(40),           \
+      SPARSE24_WGMMA_ACC4(44), SPARSE24_WGMMA_ACC4(48), SPARSE24_WGMMA_ACC4(52), SPARSE24_WGMMA_ACC4(56),      \
+      SPARSE24_WGMMA_ACC4(60)
+#define SPARSE24_WGMMA_ACC_N256                                                                                 \
+  SPARSE24_WGMMA_ACC_N128, SPARSE24_WGMMA_ACC4(64), SPARSE24_WGMMA_ACC4(68), SPARSE24_WGMMA_ACC4(72),          \
+      SPARSE24_WGMMA_ACC4(76), SPARSE24_WGMMA_ACC4(80), SPARSE24_WGMMA_ACC4(84), SPARSE24_WGMMA_ACC4(88),      \
+      SPARSE24_WGMMA_ACC4(92), SPARSE24_WGMMA_ACC4(96), SPARSE24_WGMMA_ACC4(100), SPARSE24_WGMMA_ACC4(104),    \
+      SPARSE24_WGMMA_ACC4(108), SPARSE24_WGMMA_ACC4(112), SPARSE24_WGMMA_ACC4(116), SPARSE24_WGMMA_ACC4(120),  \
+      SPARSE24_WGMMA_ACC4(124)
+
+// The operands after D: (SS) a-desc, b-desc, sp-meta, sp-sel, then the scale-d predicate from a register;
+// (RS) {a0..a3}, b-desc, sp-meta, sp-sel, predicate. Numbered after the N/2 accumulators.
+#define SPARSE24_WGMMA_SP_SS_TAIL_N8 "setp.ne.b32 p, %8, 0;\n", ", %4, %5, %6, %7, p, 1, 1, 0, 0;\n"
+#define SPARSE24_WGMMA_SP_SS_TAIL_N64 "setp.ne.b32 p, %36, 0;\n", ", %32, %33, %34, %35, p, 1, 1, 0, 0;\n"
+#define SPARSE24_WGMMA_SP_SS_TAIL_N128 "setp.ne.b32 p, %68, 0;\n", ", %64, %65, %66, %67, p, 1, 1, 0, 0;\n"
+#define SPARSE24_WGMMA_SP_SS_TAIL_N256 "setp.ne.b32 p, %132, 0;\n", ", %128, %129, %130, %131, p, 1, 1, 0, 0;\n"
+#define SPARSE24_WGMMA_SP_RS_TAIL_N8 "setp.ne.b32 p, %11, 0;\n", ", {%4, %5, %6, %7}, %8, %9, %10, p, 1, 1, 0;\n"
+#define SPARSE24_WGMMA_SP_RS_TAIL_N64 \
+  "setp.ne.b32 p, %39, 0;\n", ", {%32, %33, %34, %35}, %36, %37, %38, p, 1, 1, 0;\n"
+#define SPARSE24_WGMMA_SP_RS_TAIL_N128 \
+  "setp.ne.b32 p, %71, 0;\n", ", {%64, %65, %66, %67}, %68, %69, %70, p, 1, 1, 0;\n"
+#define SPARSE24_WGMMA_SP_RS_TAIL_N256 \
+  "setp.ne.b32 p, %135, 0;\n", ", {%128, %129, %130, %131}, %132, %133, %134, p, 1, 1, 0;\n"
+
+#define SPARSE24_WGMMA_SP_ASM_(N, TY, SETP, ARGS, ...)                                                          \
+  asm volatile("{\n.reg .pred p;\n" SETP "wgmma.mma_async.sp.sync.aligned.m64n" #N "k32.f32." TY "." TY " "      \
+               SPARSE24_WGMMA_D_N##N ARGS "}\n"                                                                 \
+               : SPARSE24_WGMMA_ACC_N##N                                                                       \
+               : __VA_ARGS__)
+#define SPARSE24_WGMMA_SP_ASM(N, TY, TAIL, ...) SPARSE24_WGMMA_SP_ASM_(N, TY, TAIL, __VA_ARGS__)
+
+// A from shared memory (descriptor), B from shared memory (descriptor): the "SS" form.
+template <DType T, int N, int kSelector>
+__device__ __forceinline__ void wgmma_sp_ss(float (&d)[N / 2], uint64_t a_desc, uint64_t b_desc, uint32_t e,
+                                            bool accumulate) {
+  static_assert(T == DType::bf16 || T == DType::fp16, "wgmma.sp m64nNk32: 16-bit inputs only");
+  static_assert(kSelector == 0 || kSelector == 1, "wgmma.sp k32 has two sparsity selectors: 0 and 1");
+  static_assert(N == 8 || N == 64 || N == 128 || N == 256, "N not spelled out in ptx_sm90.cuh yet");
+#if SPARSE24_SM90A_DEVICE
+  const uint32_t acc = accumulate ? 1u : 0u;
+#define SPARSE24_ARGS_ "l"(a_desc), "l"(b_desc), "r"(e), "n"(kSelector), "r"(acc)
+  if constexpr (T == DType::bf16) {
+    if constexpr (N == 8) SPARSE24_WGMMA_SP_ASM(8, "bf16", SPARSE24_WGMMA_SP_SS_TAIL_N8, SPARSE24_ARGS_);
+    if constexpr (N == 64) SPARSE24_WGMMA_SP_ASM(64, "bf16", SPARSE24_WGMMA_SP_SS_TAIL_N64, SPARSE24_ARGS_);
+    if constexpr (N == 128) SPARSE24_WGMMA_SP_ASM(128, "bf16", SPARSE24_WGMMA_SP_SS_TAIL_N128, SPARSE24_ARGS_);
+    if constexpr (N == 256) SPARSE24_WGMMA_SP_ASM(256, "bf16", SPARSE24_WGMMA_SP_SS_TAIL_N256, SPARSE24_ARGS_);
+  } else {
+    if constexpr (N == 8) SPARSE24_WGMMA_SP_ASM(8, "f16", SPARSE24_WGMMA_SP_SS_TAIL_N8, SPARSE24_ARGS_);
+    if constexpr (N == 64) SPARSE24_WGMMA_SP_ASM(64, "f16", SPARSE24_WGMMA_SP_SS_TAIL_N64, SPARSE24_ARGS_);
+    if constexpr (N == 128) SPARSE24_WGMMA_SP_ASM(128, "f16", SPARSE24_WGMMA_SP_SS_TAIL_N128, SPARSE24_ARGS_);
+    if constexpr (N == 256) SPARSE24_WGMMA_SP_ASM(256, "f16", SPARSE24_WGMMA_SP_SS_TAIL_N256, SPARSE24_ARGS_);
+  }
+#undef SPARSE24_ARGS_
+#endif
+}
+
+// A from registers (4 x b32 per thread: the m16n8k32 compressed A fragment of the thread's warp rows), B from
+// shared memory (descriptor): the "RS" form.
+template <DType T, int N, int kSelector>
+__device__ __forceinline__ void wgmma_sp_rs(float (&d)[N / 2], const uint32_t (&a)[4], uint64_t b_desc, uint32_t e,
+                                            bool accumulate) {
+  static_assert(T == DType::bf16 || T == DType::fp16, "wgmma.sp m64nNk32: 16-bit inputs only");
+  static_assert(kSelector == 0 || kSelector == 1, "wgmma.sp k32 has two sparsity selectors: 0 and 1");
+  static_assert(N == 8 || N == 64 || N == 128 || N == 256, "N not spelled out in ptx_sm90.cuh yet");
+#if SPARSE24_SM90A_DEVICE
+  const uint32_t acc = accumulate ? 1u : 0u;
+#define SPARSE24_ARGS_ "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b_desc), "r"(e), "n"(kSelector), "r"(acc)
+  if constexpr (T == DType::bf16) {
+    if constexpr (N == 8) SPARSE24_WGMMA_SP_ASM(8, "bf16", SPARSE24_WGMMA_SP_RS_TAIL_N8, SPARSE24_ARGS_);
+    if constexpr (N == 64) SPARSE24_WGMMA_SP_ASM(64, "bf16", SPARSE24_WGMMA_SP_RS_TAIL_N64, SPARSE24_ARGS_);
+    if constexpr (N == 128) SPARSE24_WGMMA_SP_ASM(128, "bf16", SPARSE24_WGMMA_SP_RS_TAIL_N128, SPARSE24_ARGS_);
+    if constexpr (N == 256) SPARSE24_WGMMA_SP_ASM(256, "bf16", SPARSE24_WGMMA_SP_RS_TAIL_N256, SPARSE24_ARGS_);
+  } else {
+    if constexpr (N == 8) SPARSE24_WGMMA_SP_ASM(8, "f16", SPARSE24_WGMMA_SP_RS_TAIL_N8, SPARSE24_ARGS_);
+    if constexpr (N == 64) SPARSE24_WGMMA_SP_ASM(64, "f16", SPARSE24_WGMMA_SP_RS_TAIL_N64, SPARSE24_ARGS_);
+    if constexpr (N == 128) SPARSE24_WGMMA_SP_ASM(128, "f16", SPARSE24_WGMMA_SP_RS_TAIL_N128, SPARSE24_ARGS_);
+    if constexpr (N == 256) SPARSE24_WGMMA_SP_ASM(256, "f16", SPARSE24_WGMMA_SP_RS_TAIL_N256, SPARSE24_ARGS_);
+  }
+#undef SPARSE24_ARGS_
+#endif
+}
+
+}  // namespace sparse24::ptx
