@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "kernels/common/ptx.cuh"
+
 namespace sparse24 {
 
 // Copies kRows x kRowBytes from `src` (row r at src + r * src_stride_bytes) into `dst` (row r at dst + r *
@@ -28,6 +30,41 @@ __device__ __forceinline__ void copy_rows_16B(uint8_t* dst, const uint8_t* src, 
     uint4 v = fill;
     if (row < rows_valid) v = *reinterpret_cast<const uint4*>(src + row * src_stride_bytes + col);
     *reinterpret_cast<uint4*>(dst + row * kDstStrideBytes + col) = v;
+  }
+}
+
+}  // namespace sparse24
+
+// ---- Asynchronous tile copies (cp.async, sm_80+): the pipelines of s03 and later -------------------------------
+namespace sparse24 {
+
+// What a cp.async tile copy does with rows at or past `rows_valid`.
+enum class EdgeRows {
+  ZeroFill,  // copy with src-size 0: the hardware writes 16 zero bytes (values, B: zero contributes nothing)
+  Skip,      // issue nothing: the caller has put valid contents there once, before the pipeline (metadata)
+};
+
+// Issues this thread's share of the 16-byte cp.async copies of a kRows x kRowBytes tile: row r, byte column c of
+// the tile comes from src + r * src_stride_bytes + c and goes to dst_smem + dst_offset(r, c / 16) (a byte offset,
+// so the caller chooses padding or a swizzle). Commits nothing: the caller groups copies into stages.
+// All kThreads threads of the block must call it with the same arguments.
+template <int kRows, int kRowBytes, int kThreads, EdgeRows kEdge, class DstOffset>
+__device__ __forceinline__ void cp_async_rows_16B(uint32_t dst_smem, const uint8_t* src, int64_t src_stride_bytes,
+                                                  int rows_valid, DstOffset dst_offset) {
+  static_assert(kRowBytes % 16 == 0, "tile rows must be whole 16-byte chunks");
+  constexpr int kChunksPerRow = kRowBytes / 16;
+  constexpr int kChunks = kRows * kChunksPerRow;
+  constexpr int kSteps = (kChunks + kThreads - 1) / kThreads;
+#pragma unroll
+  for (int i = 0; i < kSteps; ++i) {
+    const int chunk = i * kThreads + static_cast<int>(threadIdx.x);
+    if (kChunks % kThreads != 0 && chunk >= kChunks) break;
+    const int row = chunk / kChunksPerRow, c = chunk % kChunksPerRow;
+    const bool valid = row < rows_valid;
+    if (kEdge == EdgeRows::Skip && !valid) continue;
+    // A zero-filled row still needs a valid address: the tile's first row (always inside the matrix).
+    const uint8_t* p = valid ? src + row * src_stride_bytes + c * 16 : src;
+    ptx::cp_async_cg_16(dst_smem + dst_offset(row, c), p, valid ? 16u : 0u);
   }
 }
 
