@@ -77,3 +77,45 @@ __device__ __forceinline__ void mma_sp_m16n8k32(float (&d)[4], const uint32_t (&
 }
 
 }  // namespace sparse24::ptx
+
+// ==== Asynchronous copies global -> shared (sm_80+): the multistage pipelines of mma_sp/dense s03 and later ====
+namespace sparse24::ptx {
+
+// ---- cp.async.cg, 16 bytes, with zero fill (PTX ISA 9.7.9.25.3.1, "cp.async") ----------------------------------
+// Copies 16 bytes from global to shared memory without passing through registers, so a block can keep several
+// k-tiles in flight while it computes on an earlier one. .cg caches in L2 only (the tile is read once per block
+// from shared memory, so L1 would only hold a dead copy). `src_bytes` (0 or 16) is the src-size operand: the
+// bytes past it are written as zeros, which is how edge rows of values and B are zero-filled without a branch
+// around the instruction. The source address must still be a valid global address when src_bytes is 0.
+// Metadata must NEVER be zero-filled this way (zero nibbles are invalid codes, docs/sparse-tensor-cores.md §2).
+__device__ __forceinline__ void cp_async_cg_16(uint32_t dst_smem, const void* src, uint32_t src_bytes) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst_smem), "l"(src), "r"(src_bytes)
+               : "memory");
+}
+
+// ---- cp.async.ca, 4 bytes (PTX ISA 9.7.9.25.3.1, "cp.async") ----------------------------------------------------
+// Copies one 32-bit word: the metadata of s04 is scattered word by word from its lane-block order in global memory
+// into a per-lane order in shared memory ([row group][lane][k-step]), so that a lane fetches every k-step's `e`
+// register of a k-tile with one wide shared load. (.cg accepts only 16 bytes; .ca is the 4-byte form.)
+__device__ __forceinline__ void cp_async_ca_4(uint32_t dst_smem, const void* src) {
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 4;\n" ::"r"(dst_smem), "l"(src) : "memory");
+}
+
+// ---- cp.async.commit_group (PTX ISA 9.7.9.25.3.2) ---------------------------------------------------------------
+// Closes the group of this thread's cp.async issued since the last commit: one group per pipeline stage.
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+
+// ---- cp.async.wait_group N (PTX ISA 9.7.9.25.3.3) ---------------------------------------------------------------
+// Waits until at most kPending of this thread's committed groups are still in flight. It orders this thread's
+// copies only: a __syncthreads() must follow before other threads read the data. kPending must be an immediate.
+template <int kPending>
+__device__ __forceinline__ void cp_async_wait() {
+  static_assert(kPending >= 0, "cp.async.wait_group takes a non-negative immediate");
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(kPending) : "memory");
+}
+
+// ---- ld.shared.v2.b32 / v4.b32 (PTX ISA 9.7.9.8, "ld") ------------------------------------------------------------
+// (Not asm: plain vector loads through uint2/uint4 pointers compile to LDS.64/LDS.128; listed here so a reader
+// looking for every shared load form finds that the wide metadata load of s04 needs no wrapper.)
+
+}  // namespace sparse24::ptx

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "kernels/common/ptx.cuh"
+
 namespace sparse24 {
 
 // Copies kRows x kRowBytes from `src` (row r at src + r * src_stride_bytes) into `dst` (row r at dst + r *
@@ -30,6 +32,88 @@ __device__ __forceinline__ void copy_rows_16B(uint8_t* dst, const uint8_t* src, 
     *reinterpret_cast<uint4*>(dst + row * kDstStrideBytes + col) = v;
   }
 }
+
+}  // namespace sparse24
+
+// ---- Asynchronous tile copies (cp.async, sm_80+): the pipelines of s03 and later -------------------------------
+namespace sparse24 {
+
+// What a cp.async tile copy does with rows at or past `rows_valid`.
+enum class EdgeRows {
+  ZeroFill,  // copy with src-size 0: the hardware writes 16 zero bytes (values, B: zero contributes nothing)
+  Skip,      // issue nothing: the caller has put valid contents there once, before the pipeline (metadata)
+};
+
+// Issues this thread's share of the 16-byte cp.async copies of a kRows x kRowBytes tile: row r, byte column c of
+// the tile comes from src + r * src_stride_bytes + c and goes to dst_smem + dst_offset(r, c / 16) (a byte offset,
+// so the caller chooses padding or a swizzle). Commits nothing: the caller groups copies into stages.
+// All kThreads threads of the block must call it with the same arguments.
+template <int kRows, int kRowBytes, int kThreads, EdgeRows kEdge, class DstOffset>
+__device__ __forceinline__ void cp_async_rows_16B(uint32_t dst_smem, const uint8_t* src, int64_t src_stride_bytes,
+                                                  int rows_valid, DstOffset dst_offset) {
+  static_assert(kRowBytes % 16 == 0, "tile rows must be whole 16-byte chunks");
+  constexpr int kChunksPerRow = kRowBytes / 16;
+  constexpr int kChunks = kRows * kChunksPerRow;
+  constexpr int kSteps = (kChunks + kThreads - 1) / kThreads;
+#pragma unroll
+  for (int i = 0; i < kSteps; ++i) {
+    const int chunk = i * kThreads + static_cast<int>(threadIdx.x);
+    if (kChunks % kThreads != 0 && chunk >= kChunks) break;
+    const int row = chunk / kChunksPerRow, c = chunk % kChunksPerRow;
+    const bool valid = row < rows_valid;
+    if (kEdge == EdgeRows::Skip && !valid) continue;
+    // A zero-filled row still needs a valid address: the tile's first row (always inside the matrix).
+    const uint8_t* p = valid ? src + row * src_stride_bytes + c * 16 : src;
+    ptx::cp_async_cg_16(dst_smem + dst_offset(row, c), p, valid ? 16u : 0u);
+  }
+}
+
+}  // namespace sparse24
+
+namespace sparse24 {
+
+// One thread's share of a kRows x (kChunksPerRow x 16 bytes) tile copy with cp.async, with the thread's fixed
+// position precomputed once per kernel (CpAsyncTilePos) so that the per-tile cost is a pointer walk: thread t
+// copies chunk c = t % kChunksPerRow of rows r0 = t / kChunksPerRow, r0 + kRowsPerStep, ... (kRowsPerStep =
+// kThreads / kChunksPerRow). The destination of row r0 + i*kRowsPerStep is dst0 + i * kRowsPerStep * kDstRowBytes,
+// which holds for padded rows and for any swizzle whose pattern repeats every kRowsPerStep rows (the caller
+// static_asserts that). Keeping one source pointer that walks down the rows (instead of one address per row,
+// which the compiler hoists out of the k-loop, two registers each) is what keeps s04's double-buffered
+// fragments free of spills.
+template <int kRows, int kChunksPerRow, int kThreads>
+struct CpAsyncTile {
+  static_assert(kThreads % kChunksPerRow == 0, "a whole number of rows per step");
+  static constexpr int kRowsPerStep = kThreads / kChunksPerRow;
+  static_assert(kRows % kRowsPerStep == 0, "a whole number of steps per tile");
+  static constexpr int kSteps = kRows / kRowsPerStep;
+
+  int row0;       // first row of this thread
+  uint32_t dst0;  // byte offset of (row0, its chunk) inside the tile
+  int64_t src0;   // byte offset of (row0, its chunk) from the tile's source origin
+
+  template <class DstOffset>
+  __device__ __forceinline__ CpAsyncTile(int64_t src_stride_bytes, DstOffset dst_offset) {
+    const int t = static_cast<int>(threadIdx.x), c = t % kChunksPerRow;
+    row0 = t / kChunksPerRow;
+    dst0 = dst_offset(row0, c);
+    src0 = row0 * src_stride_bytes + c * 16;
+  }
+
+  // Issues the copies of one tile: source origin `src` (row 0, byte 0 of this k-tile), destination tile at
+  // dst_smem whose rows are kDstRowBytes apart; rows >= rows_valid as kEdge says.
+  template <int kDstRowBytes, EdgeRows kEdge>
+  __device__ __forceinline__ void issue(uint32_t dst_smem, const uint8_t* src, int64_t src_step_bytes,
+                                        int rows_valid) const {
+    const uint8_t* p = src + src0;
+#pragma unroll
+    for (int i = 0; i < kSteps; ++i) {
+      const bool valid = row0 + i * kRowsPerStep < rows_valid;
+      if (!(kEdge == EdgeRows::Skip && !valid))
+        ptx::cp_async_cg_16(dst_smem + dst0 + i * kRowsPerStep * kDstRowBytes, valid ? p : src, valid ? 16u : 0u);
+      p += src_step_bytes;
+    }
+  }
+};
 
 }  // namespace sparse24
 

@@ -62,6 +62,24 @@ __global__ void one_ldmatrix_x4(const uint16_t* tile, uint32_t* out) {
   for (int i = 0; i < 4; ++i) out[4 * lane + i] = r[i];
 }
 
+
+// cp.async, as the s03+ pipelines use it: lane l copies 16 bytes of `src` chunk l into shared chunk 31 - l, with
+// src-size 16 or 0 (zero fill) from `full[l]`, as group 1; then word w of `src` into shared word (w % 32) * 4 +
+// w / 32 of a second buffer with the 4-byte form (the s04 metadata transposition), as group 2; wait_group 1 then 0.
+__global__ void one_cp_async(const uint32_t* src, const uint32_t* full, uint32_t* out16, uint32_t* out4) {
+  __shared__ __align__(16) uint32_t s16[32 * 4];
+  __shared__ __align__(16) uint32_t s4[128];
+  const int lane = threadIdx.x;
+  ptx::cp_async_cg_16(ptx::smem_addr(&s16[(31 - lane) * 4]), src + 4 * lane, full[lane] ? 16u : 0u);
+  ptx::cp_async_commit();
+  for (int w = lane; w < 128; w += 32) ptx::cp_async_ca_4(ptx::smem_addr(&s4[(w % 32) * 4 + w / 32]), src + w);
+  ptx::cp_async_commit();
+  ptx::cp_async_wait<1>();
+  ptx::cp_async_wait<0>();
+  __syncwarp();
+  for (int i = lane; i < 128; i += 32) out16[i] = s16[i], out4[i] = s4[i];
+}
+
 // ---- Host helpers ---------------------------------------------------------------------------------------------
 template <DType T>
 uint16_t bits_of(float x) {
@@ -229,4 +247,22 @@ TEST_CASE("ldmatrix.x4 with the kernels' A addresses yields the a_m16k16 fragmen
       wrong += out[4 * lane + r] != pack(uint16_t(16 * lo.row + lo.col), uint16_t(16 * hi.row + hi.col));
     }
   CHECK(wrong == 0);
+}
+
+TEST_CASE("cp.async: 16-byte copies with zero fill, 4-byte scatter, commit and wait groups", "[instructions]") {
+  std::mt19937 rng(7);
+  for (int trial = 0; trial < kTrials; ++trial) {
+    std::vector<uint32_t> src(128), full(32);
+    for (auto& w : src) w = rng() | 1u;  // never zero, so a zero read back can only be the fill
+    for (auto& f : full) f = rng() % 2;
+    DeviceBuffer ds = upload(src), df = upload(full), d16(128 * sizeof(uint32_t)), d4(128 * sizeof(uint32_t));
+    one_cp_async<<<1, 32>>>(ds.as<uint32_t>(), df.as<uint32_t>(), d16.as<uint32_t>(), d4.as<uint32_t>());
+    check_cuda(cudaGetLastError(), "one_cp_async launch");
+    const std::vector<uint32_t> o16 = download<uint32_t>(d16), o4 = download<uint32_t>(d4);
+    int wrong = 0;
+    for (int lane = 0; lane < 32; ++lane)
+      for (int j = 0; j < 4; ++j) wrong += o16[(31 - lane) * 4 + j] != (full[lane] ? src[4 * lane + j] : 0u);
+    for (int w = 0; w < 128; ++w) wrong += o4[(w % 32) * 4 + w / 32] != src[w];
+    CHECK(wrong == 0);
+  }
 }
