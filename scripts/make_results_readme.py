@@ -7,7 +7,9 @@
     options: --results DIR (default: the repository's results/)
 
 A run is a folder results/<gpu>/<date>_<commit>/ holding bench.json (Google Benchmark's JSON, with our context keys:
-gpu, sm_count, compute_capability, driver, cuda_runtime, cublas, cusparselt, commit, clocks, command), command.txt
+gpu, sm_count, compute_capability, driver, cuda_runtime, cublas, cusparselt, commit, clocks, command, and from
+2026-11-22 on the measured ceilings ceiling_mma_sp_<dtype>_tflops, ceiling_mma_sync_<dtype>_tflops, copy_gbps),
+command.txt
 and environment.txt. The README shows the newest run of each GPU in full (its context, then per dtype a summary
 table and a table of every row) and lists the older runs with links. Failed, refused and skipped rows are shown as
 such, never as numbers. The output depends only on the files, so --check is stable.
@@ -59,6 +61,11 @@ class Row:
         if k.startswith("cusparselt"):
             return "cusparselt"
         return None
+
+    @property
+    def sparse(self) -> bool:
+        """Sparse rows (our mma_sp family, cuSPARSELt) are measured against the mma.sp ceiling, the rest mma.sync."""
+        return self.peer == "cusparselt" or (self.peer is None and self.kernel.split(".")[0] != "dense")
 
     def value(self, key):
         v = self.counters.get(key)
@@ -157,6 +164,26 @@ class Run:
         return (self.date, str(self.context.get("date", "")), self.name)
 
 
+# ---- Ceilings (measured by the harness, in the run's context) ----------------------------------------------------
+
+def context_number(context: dict, key: str):
+    """A numeric context value (the harness writes them as text), None when absent or not a number."""
+    try:
+        v = float(context.get(key))
+    except (TypeError, ValueError):
+        return None
+    return v if v == v and v > 0 else None
+
+
+def ceiling_tflops(context: dict, dtype: str, sparse: bool):
+    """The run's measured instruction-loop ceiling: mma.sp for sparse rows, mma.sync for dense ones. None for runs
+    made before the harness measured them."""
+    return context_number(context, f"ceiling_mma_{'sp' if sparse else 'sync'}_{dtype}_tflops")
+
+
+CEILING_NAMES = {True: "mma.sp m16n8k32 loop", False: "mma.sync m16n8k16 loop"}
+
+
 # ---- Formatting ------------------------------------------------------------------------------------------------
 
 def cell(text) -> str:
@@ -217,13 +244,15 @@ def speedup(row: Row, key: str, peer_row):
     return v
 
 
-def dtype_tables(rows: list, level: str = "###", collapse: bool = True, every_row: bool = True) -> list:
+def dtype_tables(rows: list, level: str = "###", collapse: bool = True, every_row: bool = True,
+                 context: dict = None) -> list:
     """Markdown lines: for each dtype, a summary (best kernel per shape against the peers) and every row.
 
     collapse: fold the table of every row into a <details> block (the README); the terminal wants it plain.
     every_row: False for the summary alone (the top-level README).
     """
     out = []
+    context = context or {}
     dtypes = []
     for r in sorted(rows, key=lambda r: r.order):
         if r.dtype not in dtypes:
@@ -271,8 +300,15 @@ def dtype_tables(rows: list, level: str = "###", collapse: bool = True, every_ro
         if not every_row:
             continue
 
+        def pct_ceiling(r):
+            v = r.value("pct_of_ceiling")
+            if v is None:  # runs whose rows lack the counter but whose context has the ceilings
+                c, t = ceiling_tflops(context, dt, r.sparse), r.tflops()
+                v = 100.0 * t / c if c and t else None
+            return num(v, "{:.0f}%")
+
         out += ["<details><summary>every row</summary>", ""] if collapse else ["Every row:", ""]
-        head = ["M x N x K", "kernel", "TFLOP/s", "GB/s", "median us", "x cuBLAS"]
+        head = ["M x N x K", "kernel", "TFLOP/s", "% ceiling", "GB/s", "median us", "x cuBLAS"]
         head += ["x cuSPARSELt"] if has_cslt else []
         head += ["meta share", "check"]
         out.append("| " + " | ".join(head) + " |")
@@ -285,11 +321,13 @@ def dtype_tables(rows: list, level: str = "###", collapse: bool = True, every_ro
             for i, r in enumerate(group):
                 first = shape_label(shape) if i == 0 else ""
                 name = f"`{r.kernel}`"
+                if r.value("peer_padded") == 1:
+                    name += " (ld padded)"  # the peer ran on copies with 16-byte leading dimensions
                 if r.status() != "ok":
                     # A non-result spans the number columns: no number may stand where none was measured.
                     line = [first, name, non_result(r)] + [""] * (len(head) - 4) + [check_text(r)]
                 else:
-                    line = [first, name, num(r.tflops()), num(r.value("gbps"), "{:.0f}"),
+                    line = [first, name, num(r.tflops()), pct_ceiling(r), num(r.value("gbps"), "{:.0f}"),
                             num(r.value("median_us")),
                             "" if r.peer == "cublas" else ratio(speedup(r, "speedup_vs_cublas", cub))]
                     if has_cslt:
@@ -300,6 +338,19 @@ def dtype_tables(rows: list, level: str = "###", collapse: bool = True, every_ro
         out.append("")
         out += ["</details>", ""] if collapse else []
     return out
+
+
+def ceilings_text(context: dict) -> str:
+    """The measured ceilings of a run, one line; "–" for runs made before the harness measured them."""
+    parts = []
+    for dt in ("fp16", "bf16"):
+        sp, sync = ceiling_tflops(context, dt, True), ceiling_tflops(context, dt, False)
+        if sp or sync:
+            parts.append(f"{dt}: mma.sp {num(sp)}, mma.sync {num(sync)} TFLOP/s")
+    copy = context_number(context, "copy_gbps")
+    if copy:
+        parts.append(f"copy {copy:.0f} GB/s (read + write)")
+    return "; ".join(parts) if parts else "–"
 
 
 def context_lines(run: Run, link_base: str = "") -> list:
@@ -342,6 +393,7 @@ def context_lines(run: Run, link_base: str = "") -> list:
         ("SM clock", "; ".join(clocks) if clocks else None),
         ("Driver", get("driver")),
         ("CUDA runtime", get("cuda_runtime")),
+        ("Ceilings", ceilings_text(c)),
         ("cuBLAS", get("cublas")),
         ("cuSPARSELt", get("cusparselt")),
         ("Commit", run.commit),
@@ -409,7 +461,8 @@ def make_readme(results: Path) -> str:
         else:
             out += context_lines(newest, base)
             out.append("")
-            out += dtype_tables(newest.rows, "###") if newest.rows else ["The run has no benchmark rows.", ""]
+            out += (dtype_tables(newest.rows, "###", context=newest.context) if newest.rows
+                    else ["The run has no benchmark rows.", ""])
         older = gpu_runs[1:]
         if older:
             out += [f"### Older runs on {title}", ""]
@@ -442,7 +495,7 @@ def top_readme_section(results: Path) -> str:
         out += ["", f"**{title}**, run [{newest.name}](results/{gpu_dir}/{newest.name}/) (commit "
                     f"{cell(newest.commit)}); every row and the run's context in "
                     f"[results/README.md](results/README.md).", ""]
-        out += dtype_tables(newest.rows, "####", every_row=False)
+        out += dtype_tables(newest.rows, "####", every_row=False, context=newest.context)
     out.append(TOP_END)
     return "\n".join(out)
 
@@ -455,12 +508,6 @@ def with_top_section(readme_text: str, section: str) -> str:
     return readme_text[:b] + section + readme_text[e + len(TOP_END):]
 
 
-# Instruction-loop ceilings measured on an H200 (docs/sparse-tensor-cores.md section 5, 8 independent
-# accumulators per warp on all SMs), the denominators of the "% of the instruction ceiling" in kernel headers.
-INSTRUCTION_CEILINGS = {
-    ("NVIDIA H200", "mma_sp"): (958.0, "mma.sp m16n8k32 loop"),
-    ("NVIDIA H200", "dense"): (640.0, "mma.sync m16n8k16 loop"),
-}
 HEADLINE_SHAPE = "8192x8192x8192"
 MEASURED_PREFIX = "// Measured: "
 
@@ -478,9 +525,11 @@ def measured_line(runs: dict, family: str, step: str) -> str:
             gpu = run.context.get("gpu") or gpu_dir
             parts = best.kernel.split(".")
             text = (f"{gpu}, {HEADLINE_SHAPE} {parts[2]}, best tile {parts[3]}: {best.tflops():.1f} TFLOP/s")
-            ceiling = INSTRUCTION_CEILINGS.get((gpu, family))
+            # The ceiling measured in the same run (absent from runs made before the harness measured them).
+            sparse = family != "dense"
+            ceiling = ceiling_tflops(run.context, parts[2], sparse)
             if ceiling:
-                text += f" = {100 * best.tflops() / ceiling[0]:.0f}% of the {ceiling[1]} ({ceiling[0]:.0f})"
+                text += f" = {100 * best.tflops() / ceiling:.0f}% of the {CEILING_NAMES[sparse]} ({ceiling:.0f})"
             vs = best.value("speedup_vs_cublas")
             if vs is not None:
                 text += f", {vs:.2f}x cuBLAS"
@@ -519,7 +568,7 @@ def main(argv=None) -> int:
         if not run.rows:
             print(f"make_results_readme: {args.table} has no benchmark rows", file=sys.stderr)
             return 1
-        lines = context_lines(run) + [""] + dtype_tables(run.rows, "###", collapse=False)
+        lines = context_lines(run) + [""] + dtype_tables(run.rows, "###", collapse=False, context=run.context)
         print("\n".join(lines).rstrip("\n"))
         return 0
 
