@@ -12,6 +12,8 @@
 
 #include "harness/check.h"
 #include "harness/context.h"
+#include "harness/peer.h"
+#include "harness/peer_cublaslt.h"
 #include "harness/peer_cusparselt.h"
 #include "harness/problem.h"
 #include "harness/reference_cublas.h"
@@ -63,6 +65,14 @@ std::vector<Shape> default_shapes() {
 
 namespace {
 
+// A library peer of one (dtype, shape): built and searched (search_fastest, peer.h) on the first call of its row.
+struct PeerState {
+  bool tried = false;
+  std::unique_ptr<Peer> peer;  // null: refused, failed or errored (error says which)
+  std::string error;           // the row's message: "refused: ...", "FAILED check: ...", "error: ..."
+  SearchResult search;
+};
+
 // Everything one (dtype, shape) needs, built once and shared by its peers and variants. Benchmarks are
 // registered grouped by (dtype, shape), so one entry is alive at a time.
 struct Entry {
@@ -73,8 +83,7 @@ struct Entry {
   DeviceBuffer d;                           // the output every variant and peer writes
   double cublas_ms = 0;                     // median, set by the cuBLAS row
   double cusparselt_ms = 0;                 // median, set by the cuSPARSELt row (0: absent or failed)
-  std::unique_ptr<CusparseltPeer> cslt;
-  std::string cslt_error;
+  PeerState cublas, cslt;                   // the peers, searched once per (dtype, shape)
   std::map<std::string, std::pair<CheckResult, CheckResult>> verdicts;  // variant -> (exact, normal)
   std::map<std::string, std::unique_ptr<Plan>> plans;   // variant -> its plan on the normal problem (timed)
 };
@@ -105,6 +114,9 @@ struct Session {
     return r;
   }
   Row& row() { return rows.at(current); }
+  int peer_candidates = CublasLtPeer::kDefaultCandidates;
+  int search_reps = 5;
+  Ceilings ceilings;
 
   Entry& get(DType t, const Shape& s) {
     if (entry && entry->dtype == t && entry->shape.M == s.M && entry->shape.N == s.N && entry->shape.K == s.K)
@@ -141,6 +153,16 @@ void stop(benchmark::State& state, Status status, const std::string& reason) {
   r.status = status;
   r.reason = reason;
   state.SkipWithError((std::string(name(status)) + ": " + reason).c_str());
+}
+
+// A peer that has no row: its error text starts with the verdict ("refused: N=1 not supported by cuSPARSELt",
+// "FAILED check: ...", "error: ..."), which becomes the row's status.
+void stop_peer(benchmark::State& state, const std::string& error) {
+  auto starts = [&](const char* p) { return error.rfind(p, 0) == 0; };
+  if (starts("refused: ")) return stop(state, Status::refused, error.substr(9));
+  if (starts("FAILED check: ")) return stop(state, Status::failed, error.substr(14));
+  if (starts("skipped: ")) return stop(state, Status::skipped, error.substr(9));
+  return stop(state, Status::error, starts("error: ") ? error.substr(7) : error);
 }
 
 // Times `launch` with the L2 flushed before each run; returns the median in ms and feeds Google Benchmark the
@@ -194,19 +216,72 @@ void set_rate_counters(benchmark::State& state, const Entry& e, bool sparse, dou
   state.counters["meta_share"] = tr.meta / tr.total();
   if (e.cublas_ms > 0) state.counters["speedup_vs_cublas"] = e.cublas_ms / ms;
   if (e.cusparselt_ms > 0) state.counters["speedup_vs_cusparselt"] = e.cusparselt_ms / ms;
+  // Measured ceilings (ceilings.h): sparse rows against the mma.sp loop, dense rows against mma.sync, every row's
+  // compulsory traffic against the copy rate. Percent.
+  const Ceilings& c = session().ceilings;
+  const double ceiling = c.tflops(e.dtype, sparse);
+  if (ceiling > 0) state.counters["pct_of_ceiling"] = 100.0 * state.counters["tflops"].value / ceiling;
+  if (c.copy_gbps > 0) state.counters["pct_of_copy"] = 100.0 * state.counters["gbps"].value / c.copy_gbps;
+}
+
+// Builds and searches a peer once per (dtype, shape): every candidate checked against the reference on the
+// random-normal problem, then timed like the rows (L2 flushed, median); the fastest that passes is kept.
+void prepare_peer(PeerState& ps, const std::function<std::unique_ptr<Peer>()>& make, const Entry& e) {
+  if (ps.tried) return;
+  ps.tried = true;
+  Session& S = session();
+  try {
+    ps.peer = make();
+    ps.search = search_fastest(*ps.peer, *e.normal, e.d.get(), *S.flusher, *S.timer, S.stream, S.search_reps);
+    if (ps.search.chosen < 0) {
+      ps.error = (ps.search.failed_check > 0 ? "FAILED check: " : "error: ") + ps.search.message;
+      ps.peer.reset();
+      return;
+    }
+    fmt::print(stderr, "sparse24_bench: {} {}: {} ({} candidates, {} refused, {} failed the check; {:.1f} us)\n",
+               name(e.dtype), e.shape.str(), ps.peer->describe(), ps.search.candidates, ps.search.refused,
+               ps.search.failed_check, ps.search.chosen_ms * 1e3);
+  } catch (const PeerRefused& ex) {
+    ps.error = std::string("refused: ") + ex.what();
+    ps.peer.reset();
+  } catch (const std::exception& ex) {
+    ps.error = std::string("error: ") + ex.what();
+    ps.peer.reset();
+  }
+}
+
+// A peer's row: the chosen candidate timed like every row, with its configuration, its search and its check.
+double run_peer(benchmark::State& state, PeerState& ps, const Entry& e, bool sparse) {
+  const double ms = timed_loop(state, [&] { ps.peer->run(); });
+  set_rate_counters(state, e, sparse, ms);
+  for (const auto& [k, v] : ps.peer->fields()) state.counters[k] = v;
+  state.counters["peer_padded"] = ps.peer->padded() ? 1 : 0;
+  state.counters["peer_candidates"] = ps.search.candidates;
+  state.counters["peer_candidates_refused"] = ps.search.refused;
+  state.counters["peer_candidates_failed"] = ps.search.failed_check;
+  state.counters["search_us"] = ps.search.chosen_ms * 1e3;
+  if (ps.search.first_ms > 0) state.counters["first_candidate_us"] = ps.search.first_ms * 1e3;
+  state.counters["rel_err"] = ps.search.check.rel_err;
+  state.counters["rel_err_bound"] = ps.search.check.bound;
+  state.counters["over_tolerance"] = static_cast<double>(ps.search.check.over_tolerance);
+  state.counters["max_err_over_bound"] = ps.search.check.max_err_over_bound;
+  return ms;
 }
 
 void run_cublas(benchmark::State& state, DType t, Shape s) {
   state.SetLabel(std::string("cublas.dense.") + name(t));  // the JSON's "label" is the kernel's name
   Entry& e = session().get(t, s);
   if (!e.setup_error.empty()) return stop(state, Status::error, "set-up failed: " + e.setup_error);
-  const Problem& p = *e.normal;
   Session& S = session();
-  const double ms = timed_loop(state, [&] {
-    cublas().gemm(t, p.M, p.N, p.K, p.a_pruned.get(), p.b.get(), e.d.get(), 1.0f, 0.0f, S.stream);
-  });
-  e.cublas_ms = ms;
-  set_rate_counters(state, e, false, ms);
+  // cuBLASLt (peer_cublaslt.h): the fastest of its heuristic's candidates, padded leading dimensions where the
+  // shape's are not 16-byte multiples.
+  prepare_peer(e.cublas, [&]() -> std::unique_ptr<Peer> {
+    const Problem& p = *e.normal;
+    return std::make_unique<CublasLtPeer>(t, p.M, p.N, p.K, p.a_pruned.get(), p.b.get(), e.d.get(), S.stream,
+                                          S.peer_candidates);
+  }, e);
+  if (!e.cublas.peer) return stop_peer(state, e.cublas.error);
+  e.cublas_ms = run_peer(state, e.cublas, e, false);
 }
 
 void run_cusparselt(benchmark::State& state, DType t, Shape s) {
@@ -214,27 +289,15 @@ void run_cusparselt(benchmark::State& state, DType t, Shape s) {
   Entry& e = session().get(t, s);
   Session& S = session();
   if (!e.setup_error.empty()) return stop(state, Status::error, "set-up failed: " + e.setup_error);
-  if (!e.cslt && e.cslt_error.empty()) {
-    // Plan, compression and algorithm search: once per problem, outside timing. Then its answer is checked like
-    // ours (random-normal bound), so a peer that computes something else cannot post a number.
-    try {
-      const Problem& p = *e.normal;
-      e.cslt = std::make_unique<CusparseltPeer>(t, p.M, p.N, p.K, p.a_pruned.get(), p.b.get(), e.d.get(),
-                                                S.stream);
-      poison(e.d.get(), p.d_bytes(), S.stream);
-      e.cslt->run();
-      const CheckResult r = compare(t, Fill::Normal, e.d.get(), p.d_ref.get(), int64_t(p.M) * p.N, S.stream);
-      if (!r.passed) e.cslt_error = "cuSPARSELt failed the check: " + r.message;
-    } catch (const std::exception& ex) {
-      e.cslt_error = ex.what();
-    }
-    if (!e.cslt_error.empty()) e.cslt.reset();
-  }
-  if (!e.cslt) return stop(state, Status::refused, "cuSPARSELt: " + e.cslt_error);
-  const double ms = timed_loop(state, [&] { e.cslt->run(); });
-  e.cusparselt_ms = ms;
-  set_rate_counters(state, e, true, ms);
-  state.counters["algorithm"] = e.cslt->algorithm();
+  // Plan, compression and the candidate search: once per problem, outside timing; every candidate's answer is
+  // checked like ours, so a peer that computes something else cannot post a number.
+  prepare_peer(e.cslt, [&]() -> std::unique_ptr<Peer> {
+    const Problem& p = *e.normal;
+    return std::make_unique<CusparseltPeer>(t, p.M, p.N, p.K, p.a_pruned.get(), p.b.get(), e.d.get(), S.stream);
+  }, e);
+  // The message starts with the verdict: "refused: N=1 not supported by cuSPARSELt (...)".
+  if (!e.cslt.peer) return stop_peer(state, e.cslt.error);
+  e.cusparselt_ms = run_peer(state, e.cslt, e, true);
 }
 
 void run_variant(benchmark::State& state, const Variant* v, DType t, Shape s, bool label = true) {
@@ -275,6 +338,7 @@ void run_variant(benchmark::State& state, const Variant* v, DType t, Shape s, bo
   state.counters["rel_err"] = normal.rel_err;
   state.counters["rel_err_bound"] = normal.bound;
   state.counters["over_tolerance"] = static_cast<double>(normal.over_tolerance);
+  state.counters["max_err_over_bound"] = normal.max_err_over_bound;
   if (!exact.passed) return stop(state, Status::failed, "exact small-integer check: " + exact.message);
   if (!normal.passed) return stop(state, Status::failed, "random-normal check: " + normal.message);
 
@@ -307,8 +371,12 @@ void record(benchmark::State& state, const std::string& kernel, const std::strin
 
 }  // namespace
 
+void set_ceilings(const Ceilings& c) { session().ceilings = c; }
+
 int register_benchmarks(const Options& o) {
   session().seed = o.seed;
+  session().peer_candidates = o.peer_candidates;
+  session().search_reps = o.search_reps;
   const std::regex re(o.kernels);
   int n = 0;
   for (DType t : o.dtypes) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "harness/report.h"
+#include "harness/ceilings.h"
 #include "kernels/common/dtype.h"
 
 namespace sparse24::harness {
@@ -32,12 +33,18 @@ struct Options {
   double min_time = 0.25;         // seconds of timed launches per benchmark (Google Benchmark's min time)
   uint64_t seed = 2024;
   bool cusparselt = true;         // time cuSPARSELt where it is built in
+  int peer_candidates = 8;        // cuBLASLt heuristic candidates searched per shape (CublasLtPeer)
+  int search_reps = 5;            // L2-flushed launches per peer candidate in the search (median)
   bool profile = false;           // one launch per selected (variant, shape) in an NVTX range, no timing
 };
 
 // Registers every benchmark (peers first for each shape, then the variants that match). Returns how many
 // variant rows were registered.
 int register_benchmarks(const Options& o);
+
+// The measured ceilings every row's pct_of_ceiling and pct_of_copy are relative to (none set: the counters are
+// left out).
+void set_ceilings(const Ceilings& c);
 
 // After RunSpecifiedBenchmarks: how many variants failed a check (the process exits non-zero if any did).
 int failed_checks();

@@ -1,9 +1,11 @@
 #include "harness/check.h"
 
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <sstream>
+#include <stdexcept>
 
 #include "kernels/common/cuda_check.h"
 #include "kernels/common/elem.cuh"
@@ -73,7 +75,174 @@ __global__ void over_tolerance_kernel(const uint16_t* d, const uint16_t* ref, in
   if (threadIdx.x % 32 == 0) atomicAdd(over, n);
 }
 
+// ---- Against the f32 reference ------------------------------------------------------------------------------
+struct RefSums {
+  double diff_sq, ref_sq;
+  unsigned long long mismatches, nans, ref_nans, ref_nonzero, over;
+  // Non-negative floats' bits order like the floats: atomicMax on them is a max (+inf included).
+  unsigned int max_abs_bits, max_ratio_bits, max_abs_sum_bits;
+};
+
+template <DType T>
+__device__ __forceinline__ uint16_t bits_of(typename Elem<T>::type v) {
+  if constexpr (T == DType::fp16)
+    return __half_as_ushort(v);
+  else
+    return __bfloat16_as_ushort(v);
+}
+
+template <DType T>
+__global__ void compare_ref_kernel(const uint16_t* d, const float* ref, const float* abs_sum, int64_t count,
+                                   ElementRule rule, RefSums* out) {
+  double diff_sq = 0, ref_sq = 0;
+  unsigned long long mism = 0, nans = 0, ref_nans = 0, nz = 0, over = 0;
+  float max_abs = 0, max_ratio = 0, max_s = 0;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < count; i += int64_t(gridDim.x) * blockDim.x) {
+    const uint16_t db = d[i];
+    const float dv = Elem<T>::to_float(*reinterpret_cast<const typename Elem<T>::type*>(&db));
+    const float rv = ref[i], sv = abs_sum[i];
+    mism += db != bits_of<T>(Elem<T>::from_float(rv));  // the reference rounded once (RN) to the output type
+    nz += rv != 0.0f;
+    nans += isnan(dv);
+    ref_nans += isnan(rv) || isnan(sv);
+    if (isnan(dv) || isnan(rv) || isnan(sv)) continue;  // reported by count; kept out of the norms
+    const double e = fabs(double(dv) - double(rv));
+    diff_sq += e * e;
+    ref_sq += double(rv) * double(rv);
+    // The bound in double: its own rounding (2^-53 relative) cannot move a verdict that matters.
+    const double bound = element_bound(rule, rv, sv);
+    over += e > bound;
+    const double ratio = bound > 0 ? e / bound : (e > 0 ? INFINITY : 0.0);
+    max_abs = fmaxf(max_abs, float(e));
+    max_ratio = fmaxf(max_ratio, float(ratio));
+    max_s = fmaxf(max_s, sv);
+  }
+  for (int o = 16; o > 0; o /= 2) {
+    diff_sq += __shfl_down_sync(0xffffffffu, diff_sq, o);
+    ref_sq += __shfl_down_sync(0xffffffffu, ref_sq, o);
+    mism += __shfl_down_sync(0xffffffffu, mism, o);
+    nans += __shfl_down_sync(0xffffffffu, nans, o);
+    ref_nans += __shfl_down_sync(0xffffffffu, ref_nans, o);
+    nz += __shfl_down_sync(0xffffffffu, nz, o);
+    over += __shfl_down_sync(0xffffffffu, over, o);
+    max_abs = fmaxf(max_abs, __shfl_down_sync(0xffffffffu, max_abs, o));
+    max_ratio = fmaxf(max_ratio, __shfl_down_sync(0xffffffffu, max_ratio, o));
+    max_s = fmaxf(max_s, __shfl_down_sync(0xffffffffu, max_s, o));
+  }
+  if (threadIdx.x % 32 == 0) {
+    atomicAdd(&out->diff_sq, diff_sq);
+    atomicAdd(&out->ref_sq, ref_sq);
+    atomicAdd(&out->mismatches, mism);
+    atomicAdd(&out->nans, nans);
+    atomicAdd(&out->ref_nans, ref_nans);
+    atomicAdd(&out->ref_nonzero, nz);
+    atomicAdd(&out->over, over);
+    atomicMax(&out->max_abs_bits, __float_as_uint(max_abs));
+    atomicMax(&out->max_ratio_bits, __float_as_uint(max_ratio));
+    atomicMax(&out->max_abs_sum_bits, __float_as_uint(max_s));
+  }
+}
+
+float float_of_bits(unsigned int bits) {
+  float f;
+  static_assert(sizeof(f) == sizeof(bits));
+  std::memcpy(&f, &bits, sizeof(f));
+  return f;
+}
+
+// Exact mode holds only while every partial sum is an integer that f32 represents: |partial| <= S < 2^24.
+constexpr double kExactLimit = 16777216.0;  // 2^24: f32's 24-bit significand
+// c of the element rule's c K u32 S term: the NOTE at element_rule() derives it.
+constexpr double kBoundC = 6.0;
+
 }  // namespace
+
+// NOTE: the element rule, derived. A correct kernel multiplies 16-bit values (every product exact in f32: 11 x 11
+// or 8 x 8 significand bits <= 24), sums the K products in f32 in some order, and rounds the sum once to the
+// output type. Let s be the exact sum, S = sum_k |a_k||x_k|, u32 = 2^-24, u_out = info(t).unit_roundoff.
+//  1. Accumulation. Model of the tensor cores (Fasi, Higham, Mikaitis, Pranesh, "Numerical behavior of NVIDIA
+//     tensor cores", PeerJ CS 2021): products exact; inside one mma the terms are aligned to the largest exponent
+//     and truncated, not rounded, so each of the n terms of a block loses at most 2^-23 (2 u32) of the block's
+//     largest magnitude, and adding the block to the accumulator loses at most 2 u32 of the accumulator's
+//     magnitude. Every magnitude involved is at most S. Over K terms in at most K blocks:
+//       |acc - s| <= (K + K) 2 u32 S = 4 K u32 S               (any order, any blocking; RN kernels do better)
+//  2. The reference: ref = RN_f32(s + e64), |e64| <= K 2^-53 S, so |ref - s| <= u32 |s| + K 2^-53 S <= 1.01 u32 S.
+//  3. Output rounding: d = RN_out(acc), |d - acc| <= u_out |acc| + tiny (tiny: half the smallest subnormal, for
+//     results in the subnormal range), and |acc| <= |ref| + |acc - ref|.
+//  Together: |d - ref| <= u_out |ref| + (1 + u_out)(4 K + 1.01) u32 S + tiny <= u_out |ref| + 6 K u32 S + tiny
+//  for K >= 1 (1 + u_out <= 1.004). So c = 6: never exceeded by a correct f32-accumulating kernel, whatever its
+//  order of summation or split-K (a split-K reduction in f32 is more of step 1's additions).
+//  What it catches: on random normal data a wrong element (a layout, index or metadata bug) is off by about
+//  rms(ref) ~ sqrt(K/2), while 6 K u32 S ~ 6 K u32 (K/pi) is 0.04 rms at K = 4096 and 0.4 rms at K = 16384; a
+//  bug moves many elements, and the relative Frobenius bound (2 u_out) catches what is spread thin.
+//  NOTE: c K u32 S is a worst case; typical f32 errors grow like sqrt(K) u32 S, far inside it.
+ElementRule element_rule(DType t, int K) {
+  constexpr double kU32 = 1.0 / 16777216.0;  // 2^-24: f32 unit roundoff
+  ElementRule r;
+  r.rel = info(t).unit_roundoff;
+  r.per_abs_sum = kBoundC * double(K) * kU32;
+  switch (t) {
+    case DType::fp16: r.tiny = std::ldexp(1.0, -25); break;   // smallest fp16 subnormal 2^-24
+    case DType::bf16: r.tiny = std::ldexp(1.0, -134); break;  // smallest bf16 subnormal 2^-133 (f32's range)
+    case DType::f32: throw UnsupportedType("element_rule: no rule for f32 outputs yet");
+  }
+  return r;
+}
+
+CheckResult compare(DType t, Fill fill, const void* d, const Reference& ref, int64_t count, cudaStream_t stream) {
+  if (!ref.value || !ref.abs_sum) throw std::logic_error("compare: the reference has no f32 value or abs_sum");
+  DeviceBuffer sums(sizeof(RefSums));
+  SPARSE24_CUDA_CHECK(cudaMemsetAsync(sums.get(), 0, sizeof(RefSums), stream));
+  const int threads = 256;
+  const int blocks = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>((count + threads - 1) / threads, 2048)));
+  const auto* dd = static_cast<const uint16_t*>(d);
+  const ElementRule rule = element_rule(t, ref.K);
+  with_16bit_type(t, "compare", [&](auto tag) {
+    compare_ref_kernel<decltype(tag)::value>
+        <<<blocks, threads, 0, stream>>>(dd, ref.value, ref.abs_sum, count, rule, sums.as<RefSums>());
+  });
+  SPARSE24_CUDA_CHECK(cudaGetLastError());
+  RefSums s{};
+  SPARSE24_CUDA_CHECK(cudaMemcpyAsync(&s, sums.get(), sizeof(RefSums), cudaMemcpyDeviceToHost, stream));
+  SPARSE24_CUDA_CHECK(cudaStreamSynchronize(stream));
+
+  CheckResult r;
+  r.fill = fill;
+  r.elements = count;
+  r.mismatches = static_cast<int64_t>(s.mismatches);
+  r.nans = static_cast<int64_t>(s.nans);
+  r.ref_nonzero = static_cast<int64_t>(s.ref_nonzero);
+  r.rel_err = s.ref_sq > 0 ? std::sqrt(s.diff_sq / s.ref_sq) : INFINITY;
+  r.max_abs_err = float_of_bits(s.max_abs_bits);
+  r.max_err_over_bound = float_of_bits(s.max_ratio_bits);
+  r.over_tolerance = static_cast<int64_t>(s.over);
+  r.bound = fill == Fill::Normal ? 2 * info(t).unit_roundoff : 0.0;
+  const double max_abs_sum = float_of_bits(s.max_abs_sum_bits);
+
+  std::ostringstream why;
+  if (s.ref_nans > 0) {
+    why << s.ref_nans << " of " << count << " reference elements are NaN: the reference is not trustworthy";
+  } else if (r.ref_nonzero == 0) {
+    why << "the reference is all zero: the check would prove nothing";
+  } else if (r.nans > 0) {
+    why << r.nans << " of " << count << " outputs are NaN (unwritten poison or NaN results)";
+  } else if (fill == Fill::SmallInt && !(max_abs_sum < kExactLimit)) {
+    why << "exact mode needs every partial sum below 2^24, but sum_k |a||x| reaches " << max_abs_sum
+        << ": the problem, not the kernel, is wrong";
+  } else if (fill == Fill::SmallInt && r.mismatches > 0) {
+    why << r.mismatches << " of " << count << " outputs differ from the exact result rounded to " << name(t)
+        << " (exact small-integer mode; max |err| " << r.max_abs_err << ")";
+  } else if (fill == Fill::Normal && r.over_tolerance > 0) {
+    why << r.over_tolerance << " of " << count << " outputs outside u|ref| + " << kBoundC << " K u32 S (" << name(t)
+        << ", K = " << ref.K << "; max |err|/bound " << r.max_err_over_bound << ", max |err| " << r.max_abs_err
+        << ")";
+  } else if (fill == Fill::Normal && !(r.rel_err <= r.bound)) {
+    why << "relative Frobenius error " << r.rel_err << " exceeds the " << name(t) << " bound " << r.bound;
+  }
+  r.message = why.str();
+  r.passed = r.message.empty();
+  return r;
+}
 
 void poison(void* d, size_t bytes, cudaStream_t stream) { SPARSE24_CUDA_CHECK(cudaMemsetAsync(d, 0xFF, bytes, stream)); }
 
@@ -84,10 +253,9 @@ CheckResult compare(DType t, Fill fill, const void* d, const void* ref, int64_t 
   const int blocks = static_cast<int>(std::min<int64_t>((count + threads - 1) / threads, 2048));
   const auto* dd = static_cast<const uint16_t*>(d);
   const auto* rr = static_cast<const uint16_t*>(ref);
-  if (t == DType::fp16)
-    compare_kernel<DType::fp16><<<blocks, threads, 0, stream>>>(dd, rr, count, sums.as<Sums>());
-  else
-    compare_kernel<DType::bf16><<<blocks, threads, 0, stream>>>(dd, rr, count, sums.as<Sums>());
+  with_16bit_type(t, "compare", [&](auto tag) {
+    compare_kernel<decltype(tag)::value><<<blocks, threads, 0, stream>>>(dd, rr, count, sums.as<Sums>());
+  });
   SPARSE24_CUDA_CHECK(cudaGetLastError());
   Sums s{};
   SPARSE24_CUDA_CHECK(cudaMemcpyAsync(&s, sums.get(), sizeof(Sums), cudaMemcpyDeviceToHost, stream));
@@ -112,12 +280,10 @@ CheckResult compare(DType t, Fill fill, const void* d, const void* ref, int64_t 
     DeviceBuffer over(sizeof(unsigned long long));
     SPARSE24_CUDA_CHECK(cudaMemsetAsync(over.get(), 0, over.bytes(), stream));
     const float rel = static_cast<float>(4 * u), abs = static_cast<float>(u * rms);
-    if (t == DType::fp16)
-      over_tolerance_kernel<DType::fp16><<<blocks, threads, 0, stream>>>(dd, rr, count, rel, abs,
-                                                                       over.as<unsigned long long>());
-    else
-      over_tolerance_kernel<DType::bf16><<<blocks, threads, 0, stream>>>(dd, rr, count, rel, abs,
-                                                                       over.as<unsigned long long>());
+    with_16bit_type(t, "compare", [&](auto tag) {
+      over_tolerance_kernel<decltype(tag)::value>
+          <<<blocks, threads, 0, stream>>>(dd, rr, count, rel, abs, over.as<unsigned long long>());
+    });
     SPARSE24_CUDA_CHECK(cudaGetLastError());
     unsigned long long n = 0;
     SPARSE24_CUDA_CHECK(cudaMemcpyAsync(&n, over.get(), sizeof n, cudaMemcpyDeviceToHost, stream));
@@ -168,7 +334,7 @@ CheckResult check_plan(const Plan& plan, const Problem& p, cudaStream_t stream) 
     r.message = e.what();
     return r;
   }
-  return compare(p.dtype, p.fill, plan.args.d, p.d_ref.get(), int64_t(p.M) * p.N, stream);
+  return compare(p.dtype, p.fill, plan.args.d, p.reference(), int64_t(p.M) * p.N, stream);
 }
 
 CheckResult check_variant(const Variant& v, const Problem& p, void* d, cudaStream_t stream) {

@@ -3,6 +3,7 @@
 #include <cuda_runtime_api.h>
 #include <dlfcn.h>
 
+#include "harness/peer_cublaslt.h"
 #include "harness/peer_cusparselt.h"
 #include "harness/reference_cublas.h"
 #include "sparse24_commit.h"
@@ -97,8 +98,16 @@ std::vector<std::pair<std::string, std::string>> run_context(int device) {
   c.emplace_back("driver", drv);
   c.emplace_back("cuda_runtime", version_string(runtime));
   c.emplace_back("cublas", CublasRef::version());
+  c.emplace_back("cublaslt", CublasLtPeer::version());
   c.emplace_back("cusparselt", CusparseltPeer::version());
   c.emplace_back("commit", commit());
+  // How every row was checked and what the peer rows are (README, "Checks" and "Peers").
+  c.emplace_back("reference", "f64 cublasDgemm (pedantic math) on the upcast operands, rounded once to f32");
+  c.emplace_back("check_element_bound", "|d - ref| <= u_out |ref| + 6 K 2^-24 sum_k |a||x| + tiny_out");
+  c.emplace_back("peer_cublas", "cublasLtMatmul TN, f32 compute, f32-only split-K reduction, fastest checked "
+                                "heuristic candidate (L2 flushed), leading dimensions padded to 16 bytes");
+  c.emplace_back("peer_cusparselt", "cusparseLtMatmul, fastest checked of cusparseLtMatmulSearch's pick and every "
+                                    "algorithm id x split-K (L2 flushed), leading dimensions padded to 16 bytes");
   unsigned max_mhz = 0;
   if (nvml().device(device, &d) && nvml().max_clock(d, Nvml::kClockSm, &max_mhz) == 0)
     c.emplace_back("sm_clock_max_mhz", std::to_string(max_mhz));

@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "harness/bench.h"
+#include "harness/ceilings.h"
 #include "harness/context.h"
+#include "kernels/common/cuda_check.h"
 
 namespace {
 
@@ -27,6 +29,11 @@ constexpr const char* kUsage = R"(usage: sparse24_bench [options] [google benchm
   --min-time SECONDS   timed launches per benchmark (default 0.25)
   --seed N             input seed (default 2024)
   --no-cusparselt      do not run the cuSPARSELt peer
+  --peer-candidates N  cuBLASLt heuristic candidates searched per shape (default 8); every peer candidate
+                       (cuBLASLt's and cuSPARSELt's) is checked, then timed L2-flushed, and the fastest kept
+  --search-reps N      timed launches per peer candidate in that search (default 5, median)
+  --no-ceilings        do not measure the instruction-loop and copy ceilings (no pct_of_ceiling/pct_of_copy)
+  --ceilings-only      measure and print the ceilings, then exit
   --json FILE          write the report to FILE: {"context": {...}, "rows": [...]}, one row per (kernel, dtype,
                        shape) with status (passed, failed, refused, skipped, error), reason, the variant's fields
                        and the counters (Google Benchmark's own JSON: --benchmark_out=F --benchmark_out_format=json)
@@ -42,12 +49,18 @@ bool take_value(int& i, int argc, char** argv, const char* flag, std::string* ou
   return true;
 }
 
+int positive(const std::string& v, const char* flag) {
+  const int n = std::stoi(v);
+  if (n <= 0) throw std::invalid_argument(std::string(flag) + " needs a positive integer");
+  return n;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace sparse24::harness;
   Options o;
-  bool list = false, list_json = false;
+  bool list = false, list_json = false, ceilings = true, ceilings_only = false;
   std::string json_path;
   std::vector<char*> rest = {argv[0]};
   try {
@@ -67,6 +80,10 @@ int main(int argc, char** argv) {
       else if (take_value(i, argc, argv, "--min-time", &v)) o.min_time = std::stod(v);
       else if (take_value(i, argc, argv, "--seed", &v)) o.seed = std::stoull(v);
       else if (!std::strcmp(argv[i], "--no-cusparselt")) o.cusparselt = false;
+      else if (take_value(i, argc, argv, "--peer-candidates", &v)) o.peer_candidates = positive(v, "--peer-candidates");
+      else if (take_value(i, argc, argv, "--search-reps", &v)) o.search_reps = positive(v, "--search-reps");
+      else if (!std::strcmp(argv[i], "--no-ceilings")) ceilings = false;
+      else if (!std::strcmp(argv[i], "--ceilings-only")) ceilings_only = true;
       else if (take_value(i, argc, argv, "--json", &v)) json_path = v;
       else if (!std::strcmp(argv[i], "--profile")) o.profile = true;
       else rest.push_back(argv[i]);
@@ -89,11 +106,36 @@ int main(int argc, char** argv) {
 
   if (o.profile) return profile(o) == 0 ? 0 : 1;
 
+  // Ceilings first, on an idle GPU, once per run (ceilings.h): the rows' pct_of_ceiling and pct_of_copy.
+  Ceilings measured;
+  if (ceilings || ceilings_only) {
+    try {
+      SPARSE24_CUDA_CHECK(cudaSetDevice(0));
+      measured = measure_ceilings(0, nullptr);
+    } catch (const std::exception& e) {
+      measured.error = e.what();
+    }
+    if (measured.measured) {
+      fmt::print(stderr, "sparse24_bench: ceilings at {} MHz: copy {:.0f} GB/s", measured.sm_clock_mhz,
+                 measured.copy_gbps);
+      for (const auto& [t, v] : measured.mma_sp_tflops) fmt::print(stderr, ", mma.sp {} {:.1f}", name(t), v);
+      for (const auto& [t, v] : measured.mma_sync_tflops) fmt::print(stderr, ", mma.sync {} {:.1f}", name(t), v);
+      fmt::print(stderr, " TFLOP/s\n");
+    } else {
+      fmt::print(stderr, "sparse24_bench: ceilings not measured: {}\n", measured.error);
+    }
+    if (ceilings_only) {
+      for (const auto& [key, value] : measured.context()) fmt::print("{}: {}\n", key, value);
+      return measured.measured ? 0 : 1;
+    }
+    set_ceilings(measured);
+  }
   int gb_argc = static_cast<int>(rest.size());
   benchmark::Initialize(&gb_argc, rest.data());
   if (benchmark::ReportUnrecognizedArguments(gb_argc, rest.data())) return 1;
 
   auto context = run_context(0);
+  if (ceilings) for (const auto& kv : measured.context()) context.push_back(kv);
   std::string cmd;
   for (int i = 0; i < argc; ++i) cmd += (i ? " " : "") + std::string(argv[i]);
   context.emplace_back("command", cmd);

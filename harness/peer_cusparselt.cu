@@ -2,9 +2,10 @@
 //
 // The problem, in cuSPARSELt's terms (every matrix row-major, CUSPARSE_ORDER_ROW):
 //
-//   matA  structured  M x K, ld = K, opA = N     the pruned weight W = A (2:4 along K, the sparse operand)
-//   matB  dense       N x K, ld = K, opB = T     X as we store it; op(B) = X^T is the K x N operand
-//   matC  dense       M x N, ld = N              also used as matD (beta = 0, C = D)
+//   matA  structured  M x K, ld = K', opA = N    the pruned weight W = A (2:4 along K, the sparse operand)
+//   matB  dense       N x K, ld = K', opB = T    X as we store it; op(B) = X^T is the K x N operand
+//   matC  dense       M x N, ld = N'             also used as matD (beta = 0, C = D)
+//   K', N': K and N padded to 16 bytes (padded_ld, peer.h); equal to K and N when those already are.
 //
 //   D[M,N] = A[M,K] . op(B)[K,N] = W . X^T
 //
@@ -22,19 +23,24 @@
 // reference (small-integer inputs, output rounded once to the type) for bf16 and fp16 at 256x128x512, 128x16x256,
 // 384x64x1024 and 4096x4096x4096; N = 1 is refused at cusparseLtDenseDescriptorInit (CUSPARSE_STATUS_NOT_SUPPORTED).
 //
-// The library context is set up once per problem in the constructor: handle, descriptors, plan, a check that A
-// really is 2:4 in the library's sense, the compressed copy of A, one algorithm search, the workspace. run() is
-// cusparseLtMatmul alone.
+// The library context is set up once per problem in the constructor: handle, descriptors, a check that A really
+// is 2:4 in the library's sense, one cusparseLtMatmulSearch (candidate 0), the candidate list. select() destroys
+// the plan and builds the candidate's: algorithm selection with its attributes, plan, compressed A (compression
+// takes the plan, so it is redone for each plan), workspace. run() is cusparseLtMatmul alone.
 //
 // NOTE: a_pruned, b and d must stay valid for the lifetime of the peer: b and d are read/written by every run(),
 // and a_pruned is registered as CUSPARSELT_MATMUL_SPARSE_MAT_POINTER, as NVIDIA's 0.8.0 sample does after
 // cusparseLtMatmulPlanInit.
 #include "harness/peer_cusparselt.h"
 
-#include "kernels/common/cuda_check.h"
-
+#include <algorithm>
+#include <sstream>
 #include <stdexcept>
 #include <string>
+
+#include "harness/device_buffer.h"
+#include "harness/cuda_types.h"
+#include "kernels/common/cuda_check.h"
 
 #if defined(SPARSE24_HAVE_CUSPARSELT)
 #include <cusparseLt.h>
@@ -54,7 +60,14 @@ CusparseltPeer::CusparseltPeer(DType, int, int, int, const void*, const void*, v
   throw std::runtime_error("cuSPARSELt not built in");
 }
 CusparseltPeer::~CusparseltPeer() = default;
+int CusparseltPeer::candidates() const { return 0; }
+void CusparseltPeer::select(int) { throw std::runtime_error("cuSPARSELt not built in"); }
+int CusparseltPeer::selected() const { return -1; }
 void CusparseltPeer::run() { throw std::runtime_error("cuSPARSELt not built in"); }
+void CusparseltPeer::finish() {}
+bool CusparseltPeer::padded() const { return false; }
+std::vector<std::pair<std::string, double>> CusparseltPeer::fields() const { return {}; }
+std::string CusparseltPeer::describe() const { return "cuSPARSELt not built in"; }
 int CusparseltPeer::algorithm() const { return -1; }
 
 #else  // SPARSE24_HAVE_CUSPARSELT
@@ -62,28 +75,55 @@ int CusparseltPeer::algorithm() const { return -1; }
 // ---- Built with cuSPARSELt -------------------------------------------------------------------------------------
 namespace {
 
+// A failed cuSPARSELt call: the status is kept so that the constructor can tell a refusal from an error.
+struct LtError : std::runtime_error {
+  cusparseStatus_t status;
+  std::string call;  // the function's name alone
+  LtError(cusparseStatus_t s, std::string c, const std::string& what) : std::runtime_error(what), status(s),
+                                                                       call(std::move(c)) {}
+};
+
 // Throws with the call, cuSPARSELt's name and description of the status, and where to look for the reason
 // (cuSPARSELt logs why it refused a descriptor only when asked to).
 void check_lt(cusparseStatus_t s, const char* call) {
   if (s == CUSPARSE_STATUS_SUCCESS) return;
-  throw std::runtime_error(std::string(call) + " failed: " + cusparseLtGetErrorName(s) + " (" +
-                           std::to_string(static_cast<int>(s)) + "): " + cusparseLtGetErrorString(s) +
-                           " [run with CUSPARSELT_LOG_LEVEL=5 for the library's reason]");
+  std::string fn(call);
+  fn = fn.substr(0, fn.find('('));
+  throw LtError(s, fn,
+                fn + " failed: " + cusparseLtGetErrorName(s) + " (" + std::to_string(static_cast<int>(s)) + "): " +
+                    cusparseLtGetErrorString(s) + " [run with CUSPARSELT_LOG_LEVEL=5 for the library's reason]");
 }
 
 #define SPARSE24_LT(call) check_lt((call), #call)
 
-cudaDataType cuda_type(DType t) {
-  switch (t) {
-    case DType::fp16: return CUDA_R_16F;
-    case DType::bf16: return CUDA_R_16BF;
-  }
-  throw std::runtime_error(std::string("cuSPARSELt peer: unsupported dtype ") + name(t));
-}
-
 // Every pointer handed to cuSPARSELt is 16-byte aligned (alignment = 16 in the descriptors; the library rejects
 // anything else).
 constexpr uint32_t kAlignment = 16;
+// Split-K candidates: 2, 4, 8, each only where every split still gets kMinSplitK of K (shorter splits are all
+// reduction and no work; the library's own search covers its own split-K choices anyway, candidate 0).
+constexpr int kSplits[] = {2, 4, 8};
+constexpr int kMinSplitK = 1024;
+
+// One candidate: -1 leaves an attribute at the library's default.
+struct Config {
+  int alg_id = -1, split_k = -1, split_k_mode = -1, split_k_buffers = -1;
+  bool operator==(const Config& o) const {
+    return alg_id == o.alg_id && split_k == o.split_k && split_k_mode == o.split_k_mode &&
+           split_k_buffers == o.split_k_buffers;
+  }
+};
+
+// The short refusal text: the dimensions that are not multiples of 16 elements (every refusal seen so far, N = 1,
+// 3, 4097 and K = 8200, is one), else the whole shape.
+std::string refusal(int M, int N, int K, const LtError& e) {
+  std::string dims;
+  auto add = [&](const char* n, int v) {
+    if (v % 16 != 0) dims += std::string(dims.empty() ? "" : ", ") + n + "=" + std::to_string(v);
+  };
+  add("M", M), add("N", N), add("K", K);
+  if (dims.empty()) dims = std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K);
+  return dims + " not supported by cuSPARSELt (" + e.call + ": " + cusparseLtGetErrorName(e.status) + ")";
+}
 
 }  // namespace
 
@@ -98,126 +138,174 @@ struct CusparseltPeer::Impl {
   bool has_handle = false, has_a = false, has_b = false, has_c = false, has_alg_sel = false, has_plan = false;
 
   // Device memory owned by the peer.
-  void* a_compressed = nullptr;   // cuSPARSELt's compressed copy of A (values + its own metadata layout)
-  void* workspace = nullptr;
-  size_t workspace_size = 0;
+  DeviceBuffer a_compressed;   // cuSPARSELt's compressed copy of A (values + its own metadata layout)
+  DeviceBuffer workspace;
+  DeviceBuffer a_pad, b_pad, d_pad;  // padded copies (only when padded)
 
   // The problem.
+  DType t{};
+  int M = 0, N = 0, K = 0;
+  int64_t ldk = 0, ldn = 0;
+  bool padded = false;
+  const void* a = nullptr;  // the pruned A the library reads (the caller's, or the padded copy)
   const void* b = nullptr;
-  void* d = nullptr;
+  void* d = nullptr;        // what the call writes
+  void* d_user = nullptr;
   cudaStream_t stream = nullptr;
   float alpha = 1.0f, beta = 0.0f;  // CUSPARSE_COMPUTE_32F: alpha and beta are floats on the host
-  int alg_id = -1;
+
+  std::vector<Config> configs;
+  int chosen = -1;
+  Config actual;  // the selected plan's attributes as the library reports them
 
   // cusparseLtMatmul takes an array of streams; (nullptr, 0) means the default stream.
   cudaStream_t* streams() { return stream ? &stream : nullptr; }
   int32_t num_streams() const { return stream ? 1 : 0; }
 
-  void setup(DType t, int M, int N, int K, const void* a_pruned);
+  void setup(const void* a_pruned, const void* b_in);
+  void build_plan(const Config& c);  // alg_sel + plan + compressed A + workspace for c
+  void destroy_plan() {
+    if (has_plan) cusparseLtMatmulPlanDestroy(&plan);
+    if (has_alg_sel) cusparseLtMatmulAlgSelectionDestroy(&alg_sel);
+    has_plan = has_alg_sel = false;
+  }
+  int alg_attr(cusparseLtMatmulAlgAttribute_t attr) const {
+    int v = -1;
+    SPARSE24_LT(cusparseLtMatmulAlgGetAttribute(&handle, &alg_sel, attr, &v, sizeof(v)));
+    return v;
+  }
 
   ~Impl() {
     // Destruction order: plan, then what the plan was built from, then the handle. Statuses are ignored here: a
     // destructor must not throw, and there is nothing left to do about a failure.
-    if (has_plan) cusparseLtMatmulPlanDestroy(&plan);
-    if (has_alg_sel) cusparseLtMatmulAlgSelectionDestroy(&alg_sel);
+    destroy_plan();
     if (has_c) cusparseLtMatDescriptorDestroy(&mat_c);
     if (has_b) cusparseLtMatDescriptorDestroy(&mat_b);
     if (has_a) cusparseLtMatDescriptorDestroy(&mat_a);
     if (has_handle) cusparseLtDestroy(&handle);
-    if (workspace) cudaFree(workspace);
-    if (a_compressed) cudaFree(a_compressed);
   }
 };
 
-void CusparseltPeer::Impl::setup(DType t, int M, int N, int K, const void* a_pruned) {
+void CusparseltPeer::Impl::build_plan(const Config& c) {
+  destroy_plan();
+  SPARSE24_LT(cusparseLtMatmulAlgSelectionInit(&handle, &alg_sel, &matmul, CUSPARSELT_MATMUL_ALG_DEFAULT));
+  has_alg_sel = true;
+  // Only what the candidate sets; split-K values read back from a plan without split-K (mode 0 =
+  // CUSPARSELT_INVALID_MODE, 0 buffers) are left at the default rather than set.
+  auto set = [&](cusparseLtMatmulAlgAttribute_t attr, int v, int min_value) {
+    if (v >= min_value) SPARSE24_LT(cusparseLtMatmulAlgSetAttribute(&handle, &alg_sel, attr, &v, sizeof(v)));
+  };
+  set(CUSPARSELT_MATMUL_ALG_CONFIG_ID, c.alg_id, 0);
+  set(CUSPARSELT_MATMUL_SPLIT_K, c.split_k, 1);
+  set(CUSPARSELT_MATMUL_SPLIT_K_MODE, c.split_k_mode, 1);
+  set(CUSPARSELT_MATMUL_SPLIT_K_BUFFERS, c.split_k_buffers, 1);
+  SPARSE24_LT(cusparseLtMatmulPlanInit(&handle, &plan, &matmul, &alg_sel));
+  has_plan = true;
+  // As NVIDIA's 0.8.0 sample does, right after the plan: tell the descriptor where the pruned A lives.
+  SPARSE24_LT(cusparseLtMatmulDescSetAttribute(&handle, &matmul, CUSPARSELT_MATMUL_SPARSE_MAT_POINTER, &a, sizeof(a)));
+
+  // Compress A into cuSPARSELt's own format for this plan. The plan-based calls are the current API; the *2
+  // variants (descriptor-based) are marked deprecated in the 0.8 documentation. The temporary buffer is freed at
+  // once.
+  size_t compressed_size = 0, buffer_size = 0;
+  SPARSE24_LT(cusparseLtSpMMACompressedSize(&handle, &plan, &compressed_size, &buffer_size));
+  if (a_compressed.bytes() < compressed_size) a_compressed = DeviceBuffer(compressed_size);
+  DeviceBuffer buffer(buffer_size);
+  SPARSE24_LT(cusparseLtSpMMACompress(&handle, &plan, a, a_compressed.get(), buffer.get(), stream));
+  SPARSE24_CUDA_CHECK(cudaStreamSynchronize(stream));
+
+  size_t ws = 0;
+  SPARSE24_LT(cusparseLtMatmulGetWorkspace(&handle, &plan, &ws));
+  if (workspace.bytes() < ws) workspace = DeviceBuffer(ws);
+
+  actual.alg_id = alg_attr(CUSPARSELT_MATMUL_ALG_CONFIG_ID);
+  actual.split_k = alg_attr(CUSPARSELT_MATMUL_SPLIT_K);
+  actual.split_k_mode = alg_attr(CUSPARSELT_MATMUL_SPLIT_K_MODE);
+  actual.split_k_buffers = alg_attr(CUSPARSELT_MATMUL_SPLIT_K_BUFFERS);
+}
+
+void CusparseltPeer::Impl::setup(const void* a_pruned, const void* b_in) {
   if (M <= 0 || N <= 0 || K <= 0) throw std::runtime_error("cuSPARSELt peer: M, N, K must be positive");
-  const cudaDataType type = cuda_type(t);
+  const cudaDataType type = cuda_data_type(t);
+  const int eb = info(t).bits / 8;
+  ldk = padded_ld(K, eb);
+  ldn = padded_ld(N, eb);
+  padded = ldk != K || ldn != N;
+  if (padded) {
+    // Zeros in the padding: zero groups of four are valid 2:4 groups, and zero columns add nothing.
+    a_pad = DeviceBuffer(size_t(M) * ldk * eb);
+    b_pad = DeviceBuffer(size_t(N) * ldk * eb);
+    d_pad = DeviceBuffer(size_t(M) * ldn * eb);
+    SPARSE24_CUDA_CHECK(cudaMemsetAsync(a_pad.get(), 0, a_pad.bytes(), stream));
+    SPARSE24_CUDA_CHECK(cudaMemsetAsync(b_pad.get(), 0, b_pad.bytes(), stream));
+    SPARSE24_CUDA_CHECK(cudaMemcpy2DAsync(a_pad.get(), ldk * eb, a_pruned, size_t(K) * eb, size_t(K) * eb, M,
+                                          cudaMemcpyDeviceToDevice, stream));
+    SPARSE24_CUDA_CHECK(cudaMemcpy2DAsync(b_pad.get(), ldk * eb, b_in, size_t(K) * eb, size_t(K) * eb, N,
+                                          cudaMemcpyDeviceToDevice, stream));
+    SPARSE24_CUDA_CHECK(cudaStreamSynchronize(stream));
+    a = a_pad.get(), b = b_pad.get(), d = d_pad.get();
+  } else {
+    a = a_pruned, b = b_in, d = d_user;
+  }
   const int64_t m = M, n = N, k = K;
 
   SPARSE24_LT(cusparseLtInit(&handle));
   has_handle = true;
 
   // A: the structured operand, M x K row-major (K-contiguous), 2:4 along K.
-  SPARSE24_LT(cusparseLtStructuredDescriptorInit(&handle, &mat_a, m, k, /*ld=*/k, kAlignment, type,
-                                                 CUSPARSE_ORDER_ROW, CUSPARSELT_SPARSITY_50_PERCENT));
+  SPARSE24_LT(cusparseLtStructuredDescriptorInit(&handle, &mat_a, m, k, ldk, kAlignment, type, CUSPARSE_ORDER_ROW,
+                                                 CUSPARSELT_SPARSITY_50_PERCENT));
   has_a = true;
   // B: X as stored, N x K row-major (K-contiguous); opB = T makes it the K x N operand.
-  SPARSE24_LT(cusparseLtDenseDescriptorInit(&handle, &mat_b, n, k, /*ld=*/k, kAlignment, type, CUSPARSE_ORDER_ROW));
+  SPARSE24_LT(cusparseLtDenseDescriptorInit(&handle, &mat_b, n, k, ldk, kAlignment, type, CUSPARSE_ORDER_ROW));
   has_b = true;
   // C = D: M x N row-major, in the input type.
-  SPARSE24_LT(cusparseLtDenseDescriptorInit(&handle, &mat_c, m, n, /*ld=*/n, kAlignment, type, CUSPARSE_ORDER_ROW));
+  SPARSE24_LT(cusparseLtDenseDescriptorInit(&handle, &mat_c, m, n, ldn, kAlignment, type, CUSPARSE_ORDER_ROW));
   has_c = true;
 
   // The matmul descriptor holds no resources of its own (there is no destroy call for it).
   SPARSE24_LT(cusparseLtMatmulDescriptorInit(&handle, &matmul, CUSPARSE_OPERATION_NON_TRANSPOSE,
                                              CUSPARSE_OPERATION_TRANSPOSE, &mat_a, &mat_b, &mat_c, &mat_c,
                                              CUSPARSE_COMPUTE_32F));
-  SPARSE24_LT(cusparseLtMatmulAlgSelectionInit(&handle, &alg_sel, &matmul, CUSPARSELT_MATMUL_ALG_DEFAULT));
-  has_alg_sel = true;
-  SPARSE24_LT(cusparseLtMatmulPlanInit(&handle, &plan, &matmul, &alg_sel));
-  has_plan = true;
-  // As NVIDIA's 0.8.0 sample does, right after the plan: tell the descriptor where the pruned A lives.
-  SPARSE24_LT(cusparseLtMatmulDescSetAttribute(&handle, &matmul, CUSPARSELT_MATMUL_SPARSE_MAT_POINTER, &a_pruned,
-                                               sizeof(a_pruned)));
 
   // Is A 2:4 the way the library reads it (along K of op(A))? Our pruner and the library must agree, or the
-  // library computes with a different matrix than cuBLAS and our kernels. The result lands in device memory.
+  // library computes with a different matrix than the reference and our kernels. The result lands in device
+  // memory.
   {
-    int* d_valid = nullptr;
-    SPARSE24_CUDA_CHECK(cudaMalloc(&d_valid, sizeof(int)));
+    DeviceBuffer d_valid(sizeof(int));
     // NOTE: the check only raises the flag (seen on an H200 with cuSPARSELt 0.8.0: a recycled allocation read back
     // as stale data), so it must start at zero.
-    SPARSE24_CUDA_CHECK(cudaMemsetAsync(d_valid, 0, sizeof(int), stream));
+    SPARSE24_CUDA_CHECK(cudaMemsetAsync(d_valid.get(), 0, sizeof(int), stream));
     int valid = 1;
-    cusparseStatus_t s = cusparseLtSpMMAPruneCheck(&handle, &matmul, a_pruned, d_valid, stream);
-    cudaError_t e = cudaSuccess;
-    if (s == CUSPARSE_STATUS_SUCCESS) {
-      e = cudaMemcpyAsync(&valid, d_valid, sizeof(int), cudaMemcpyDeviceToHost, stream);
-      if (e == cudaSuccess) e = cudaStreamSynchronize(stream);
-    }
-    cudaFree(d_valid);
-    check_lt(s, "cusparseLtSpMMAPruneCheck");
-    check_cuda(e, "cudaMemcpyAsync/cudaStreamSynchronize (prune check result)");
+    SPARSE24_LT(cusparseLtSpMMAPruneCheck(&handle, &matmul, a, d_valid.as<int>(), stream));
+    SPARSE24_CUDA_CHECK(cudaMemcpyAsync(&valid, d_valid.get(), sizeof(int), cudaMemcpyDeviceToHost, stream));
+    SPARSE24_CUDA_CHECK(cudaStreamSynchronize(stream));
     if (valid != 0)
       throw std::runtime_error("cuSPARSELt peer: cusparseLtSpMMAPruneCheck says A is not 2:4 along K (valid = " +
                                std::to_string(valid) + ")");
   }
 
-  // Compress A into cuSPARSELt's own format. The plan-based calls are the current API; the *2 variants
-  // (descriptor-based) are marked deprecated in the 0.8 documentation. The temporary buffer is freed at once.
-  {
-    size_t compressed_size = 0, buffer_size = 0;
-    SPARSE24_LT(cusparseLtSpMMACompressedSize(&handle, &plan, &compressed_size, &buffer_size));
-    SPARSE24_CUDA_CHECK(cudaMalloc(&a_compressed, compressed_size));
-    void* buffer = nullptr;
-    if (buffer_size > 0) SPARSE24_CUDA_CHECK(cudaMalloc(&buffer, buffer_size));
-    cusparseStatus_t s = cusparseLtSpMMACompress(&handle, &plan, a_pruned, a_compressed, buffer, stream);
-    cudaError_t e = (s == CUSPARSE_STATUS_SUCCESS) ? cudaStreamSynchronize(stream) : cudaSuccess;
-    if (buffer) cudaFree(buffer);
-    check_lt(s, "cusparseLtSpMMACompress");
-    check_cuda(e, "cudaStreamSynchronize (after compress)");
-  }
-
-  // Workspace for the default algorithm, then the search (it runs every candidate configuration on these very
-  // buffers, overwriting D, and keeps the fastest in the plan and in alg_sel).
-  SPARSE24_LT(cusparseLtMatmulGetWorkspace(&handle, &plan, &workspace_size));
-  if (workspace_size > 0) SPARSE24_CUDA_CHECK(cudaMalloc(&workspace, workspace_size));
-  SPARSE24_LT(cusparseLtMatmulSearch(&handle, &plan, &alpha, a_compressed, b, &beta, d, d, workspace, streams(),
-                                     num_streams()));
+  // Candidate 0: the library's own search (it runs every configuration it considers on these very buffers,
+  // overwriting D, and leaves its pick in the plan and alg_sel).
+  build_plan(Config{});
+  SPARSE24_LT(cusparseLtMatmulSearch(&handle, &plan, &alpha, a_compressed.get(), b, &beta, d, d, workspace.get(),
+                                     streams(), num_streams()));
   SPARSE24_CUDA_CHECK(cudaStreamSynchronize(stream));
+  const Config searched{alg_attr(CUSPARSELT_MATMUL_ALG_CONFIG_ID), alg_attr(CUSPARSELT_MATMUL_SPLIT_K),
+                        alg_attr(CUSPARSELT_MATMUL_SPLIT_K_MODE), alg_attr(CUSPARSELT_MATMUL_SPLIT_K_BUFFERS)};
+  const int max_id = alg_attr(CUSPARSELT_MATMUL_ALG_CONFIG_MAX_ID);
 
-  // The chosen configuration may want more workspace than the default one (split-K): query again and grow.
-  size_t chosen_size = 0;
-  SPARSE24_LT(cusparseLtMatmulGetWorkspace(&handle, &plan, &chosen_size));
-  if (chosen_size > workspace_size) {
-    if (workspace) SPARSE24_CUDA_CHECK(cudaFree(workspace));
-    workspace = nullptr;
-    SPARSE24_CUDA_CHECK(cudaMalloc(&workspace, chosen_size));
-    workspace_size = chosen_size;
+  auto add = [&](const Config& c) {
+    if (std::find(configs.begin(), configs.end(), c) == configs.end()) configs.push_back(c);
+  };
+  add(searched);
+  add(Config{});
+  // NOTE: MAX_ID is taken as inclusive; an id the library does not have is refused in select() and skipped.
+  for (int id = 0; id <= max_id; ++id) {
+    add(Config{id, -1, -1, -1});
+    for (int s : kSplits)
+      if (K / s >= kMinSplitK) add(Config{id, s, -1, -1});
   }
-
-  SPARSE24_LT(cusparseLtMatmulAlgGetAttribute(&handle, &alg_sel, CUSPARSELT_MATMUL_ALG_CONFIG_ID, &alg_id,
-                                              sizeof(alg_id)));
 }
 
 bool CusparseltPeer::available() { return true; }
@@ -235,22 +323,79 @@ std::string CusparseltPeer::version() {
 CusparseltPeer::CusparseltPeer(DType t, int M, int N, int K, const void* a_pruned, const void* b, void* d,
                                cudaStream_t stream) {
   auto impl = std::make_unique<Impl>();
-  impl->b = b;
-  impl->d = d;
+  impl->t = t, impl->M = M, impl->N = N, impl->K = K;
+  impl->d_user = d;
   impl->stream = stream;
-  impl->setup(t, M, N, K, a_pruned);  // throws; impl's destructor then frees what was made
+  try {
+    impl->setup(a_pruned, b);  // throws; impl's destructor then frees what was made
+  } catch (const LtError& e) {
+    if (e.status == CUSPARSE_STATUS_NOT_SUPPORTED || e.status == CUSPARSE_STATUS_INVALID_VALUE)
+      throw PeerRefused(refusal(M, N, K, e));
+    throw;
+  }
   impl_ = std::move(impl);
+  // Candidate 0 (the search's pick) normally; the next one the library accepts if it refuses to rebuild that.
+  for (int i = 0; i < candidates(); ++i) {
+    try {
+      select(i);
+      return;
+    } catch (const LtError&) {
+      if (i + 1 == candidates()) throw;
+    }
+  }
 }
 
 CusparseltPeer::~CusparseltPeer() = default;
 
-void CusparseltPeer::run() {
+int CusparseltPeer::candidates() const { return static_cast<int>(impl_->configs.size()); }
+
+void CusparseltPeer::select(int i) {
   Impl& p = *impl_;
-  SPARSE24_LT(cusparseLtMatmul(&p.handle, &p.plan, &p.alpha, p.a_compressed, p.b, &p.beta, p.d, p.d, p.workspace,
-                               p.streams(), p.num_streams()));
+  if (i < 0 || i >= candidates()) throw std::out_of_range("cuSPARSELt peer: no candidate " + std::to_string(i));
+  p.chosen = -1;
+  p.build_plan(p.configs[i]);  // throws for a configuration the library refuses
+  p.chosen = i;
 }
 
-int CusparseltPeer::algorithm() const { return impl_->alg_id; }
+int CusparseltPeer::selected() const { return impl_->chosen; }
+
+void CusparseltPeer::run() {
+  Impl& p = *impl_;
+  if (p.chosen < 0) throw std::logic_error("cuSPARSELt peer: no candidate selected");
+  SPARSE24_LT(cusparseLtMatmul(&p.handle, &p.plan, &p.alpha, p.a_compressed.get(), p.b, &p.beta, p.d, p.d,
+                               p.workspace.get(), p.streams(), p.num_streams()));
+}
+
+void CusparseltPeer::finish() {
+  Impl& p = *impl_;
+  if (!p.padded) return;
+  const size_t eb = info(p.t).bits / 8;
+  SPARSE24_CUDA_CHECK(cudaMemcpy2DAsync(p.d_user, size_t(p.N) * eb, p.d_pad.get(), size_t(p.ldn) * eb,
+                                        size_t(p.N) * eb, p.M, cudaMemcpyDeviceToDevice, p.stream));
+}
+
+bool CusparseltPeer::padded() const { return impl_->padded; }
+
+std::vector<std::pair<std::string, double>> CusparseltPeer::fields() const {
+  const Impl& p = *impl_;
+  return {{"algorithm", p.actual.alg_id},
+          {"split_k", p.actual.split_k},
+          {"split_k_mode", p.actual.split_k_mode},
+          {"split_k_buffers", p.actual.split_k_buffers},
+          {"candidate", p.chosen},
+          {"workspace_bytes", static_cast<double>(p.workspace.bytes())}};
+}
+
+std::string CusparseltPeer::describe() const {
+  std::ostringstream o;
+  o << "cuSPARSELt candidate " << impl_->chosen << " of " << candidates()
+    << (impl_->chosen == 0 ? " (cusparseLtMatmulSearch's pick)" : "");
+  for (const auto& [k, v] : fields()) o << " " << k << "=" << v;
+  if (impl_->padded) o << " (leading dimensions padded to 16 bytes: ldk=" << impl_->ldk << " ldn=" << impl_->ldn << ")";
+  return o.str();
+}
+
+int CusparseltPeer::algorithm() const { return impl_->actual.alg_id; }
 
 #undef SPARSE24_LT
 

@@ -1,21 +1,32 @@
 // cuSPARSELt as a peer: the same problem (the pruned A, the same B and D buffers) through NVIDIA's library.
 //
 // Built only when CMake found cuSPARSELt (SPARSE24_HAVE_CUSPARSELT); otherwise available() is false and the
-// benchmark reports the peer as absent. The plan, the compressed copy of A and the algorithm search are done once
-// per problem in the constructor, outside any timing: the timed call is cusparseLtMatmul alone (a wrapper that
-// builds plans per call measures the wrapper, not the kernel: PyTorch's pays about 0.7 ms per call on an H200).
+// benchmark reports the peer as absent. The plan, the compressed copy of A and the candidate list are made once
+// per problem in the constructor, outside any timing; select() rebuilds the plan (and the compressed A) for one
+// candidate; the timed call is cusparseLtMatmul alone (a wrapper that builds plans per call measures the wrapper,
+// not the kernel: PyTorch's pays about 0.7 ms per call on an H200).
+//
+// Candidates (searched by search_fastest(), peer.h, like cuBLASLt's):
+//   0      the configuration cusparseLtMatmulSearch picks (run once, warm, in the constructor: the library's own
+//          choice, which the harness used alone before; its pick varied 5% run to run)
+//   1      the default algorithm selection, nothing set
+//   then   every algorithm id 0..CUSPARSELT_MATMUL_ALG_CONFIG_MAX_ID with the library's default split-K, and with
+//          split-K 2, 4 and 8 where K / split >= kMinSplitK
 #pragma once
 
 #include <cuda_runtime_api.h>
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "harness/peer.h"
 #include "kernels/common/dtype.h"
 
 namespace sparse24::harness {
 
-class CusparseltPeer {
+class CusparseltPeer final : public Peer {
  public:
   // True when this build has cuSPARSELt.
   static bool available();
@@ -23,15 +34,25 @@ class CusparseltPeer {
   static std::string version();
 
   // a_pruned: the 2:4 pruned dense A (M x K row-major, device). b: X (N x K row-major, device). d: M x N row-major.
-  // Throws std::runtime_error with cuSPARSELt's status when the library refuses the problem (for example N = 1).
+  // All must outlive the peer. Leading dimensions that are not 16-byte multiples are padded as in CublasLtPeer.
+  // Throws PeerRefused with a short reason when the library refuses the problem (for example N = 1), and
+  // std::runtime_error with cuSPARSELt's status for anything else. Selects candidate 0.
   CusparseltPeer(DType t, int M, int N, int K, const void* a_pruned, const void* b, void* d, cudaStream_t stream);
-  ~CusparseltPeer();
-  CusparseltPeer(const CusparseltPeer&) = delete;
-  CusparseltPeer& operator=(const CusparseltPeer&) = delete;
+  ~CusparseltPeer() override;
 
+  const char* library() const override { return "cuSPARSELt"; }
+  int candidates() const override;
+  void select(int i) override;
+  int selected() const override;
   // D = A . B with alpha = 1, beta = 0, enqueued on the stream given to the constructor.
-  void run();
-  // Which algorithm the search chose (for the JSON context of the row).
+  void run() override;
+  void finish() override;
+  bool padded() const override;
+  // algorithm (config id), split_k, split_k_mode, split_k_buffers (as the plan has them), candidate,
+  // workspace_bytes.
+  std::vector<std::pair<std::string, double>> fields() const override;
+  std::string describe() const override;
+  // The selected candidate's algorithm config id.
   int algorithm() const;
 
  private:

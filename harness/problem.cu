@@ -88,12 +88,17 @@ std::unique_ptr<Problem> Problem::make(DType t, int M, int N, int K, Fill fill, 
   p->b = DeviceBuffer(int64_t(N) * K * eb);
   fill_random(t, fill, seed ^ 0x5bd1e995a3c1f00dull, p->b.get(), int64_t(N) * K, stream);
 
+  const size_t f32_bytes = size_t(M) * N * sizeof(float);
   p->d_ref = DeviceBuffer(p->d_bytes());
-  // The reference is poisoned like every output: an element cuBLAS did not write shows up as a NaN in the check
-  // (and compute-sanitizer's initcheck, which does not see cuBLAS's bulk-copy stores on Hopper, stays quiet).
+  p->d_ref_f32 = DeviceBuffer(f32_bytes);
+  p->abs_sum = DeviceBuffer(f32_bytes);
+  // The reference is poisoned like every output: an element the reference did not write shows up as a NaN in the
+  // check (and compute-sanitizer's initcheck, which does not see cuBLAS's bulk-copy stores on Hopper, stays quiet).
   SPARSE24_CUDA_CHECK(cudaMemsetAsync(p->d_ref.get(), 0xFF, p->d_bytes(), stream));
-  cublas().gemm(t, M, N, K, p->a_pruned.get(), p->b.get(), p->d_ref.get(), 1.0f, 0.0f, stream);
-  SPARSE24_CUDA_CHECK(cudaStreamSynchronize(stream));
+  SPARSE24_CUDA_CHECK(cudaMemsetAsync(p->d_ref_f32.get(), 0xFF, f32_bytes, stream));
+  SPARSE24_CUDA_CHECK(cudaMemsetAsync(p->abs_sum.get(), 0xFF, f32_bytes, stream));
+  cublas().reference(t, M, N, K, p->a_pruned.get(), p->b.get(), p->d_ref_f32.as<float>(), p->d_ref.get(),
+                     p->abs_sum.as<float>(), stream);  // synchronizes
   return p;
 }
 

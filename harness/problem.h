@@ -1,5 +1,5 @@
 // One GEMM problem on the device: seeded inputs, the pruned and compressed sparse operand in every metadata
-// layout a variant may ask for, and cuBLAS's answer on the decompressed A.
+// layout a variant may ask for, and the reference answer on the decompressed A (f64 GEMM, reference_cublas.h).
 #pragma once
 
 #include <cuda_runtime_api.h>
@@ -16,7 +16,8 @@ namespace sparse24::harness {
 
 // Two kinds of input, for the two correctness checks (docs/design.md, "The harness"):
 //   SmallInt: integers in {-1, 0, 1} in A and B. Every product and partial sum is an integer far below 2^24, so
-//             f32 accumulation is exact in any order and the rounded output must match cuBLAS bit for bit.
+//             f32 accumulation is exact in any order and the output must equal the exact product rounded once to
+//             the output type, bit for bit (check.h checks the 2^24 premise on every problem).
 //             NOTE: the range is kept this small so that outputs stay where the output type still has integer
 //             spacing (|x| <= 256 for bf16): the sum of K/2 products of {-1,0,1} has a standard deviation of
 //             about 0.47 sqrt(K), 43 at K = 8192 and 80 at K = 28672, so almost every output is exact in bf16 and
@@ -25,6 +26,14 @@ namespace sparse24::harness {
 //   Normal:   standard normal values; compared by relative Frobenius error and element by element (check.h).
 enum class Fill { SmallInt, Normal };
 const char* name(Fill f);
+
+// The reference of one problem, for compare() (check.h): the exact product rounded once to f32, and the
+// per-element scale S = sum_k |a_mk||x_nk| of the accumulation error; both M x N, device memory.
+struct Reference {
+  const float* value = nullptr;
+  const float* abs_sum = nullptr;
+  int K = 0;  // accumulation length
+};
 
 struct Problem {
   DType dtype;
@@ -37,13 +46,19 @@ struct Problem {
   DeviceBuffer meta_canonical;  // M x K/8 bytes
   DeviceBuffer meta_lane16;     // LaneBlocks16 layout (empty when M or K does not fit it)
   DeviceBuffer b;             // X: N x K
-  DeviceBuffer d_ref;         // cuBLAS: M x N, alpha = 1, beta = 0
+  // The reference (alpha = 1, beta = 0), from one f64 GEMM on the upcast operands (CublasRef::reference):
+  DeviceBuffer d_ref_f32;     // M x N f32: RN_f32(A . X^T), what every check compares with
+  DeviceBuffer abs_sum;       // M x N f32: sum_k |a_mk||x_nk|, the scale of the element bound (check.h)
+  DeviceBuffer d_ref;         // M x N in dtype: RN_dtype(A . X^T), rounded once (what an exact kernel writes);
+                              // for code that compares 16-bit outputs (compare(..., const void* ref, ...))
 
   // Generates A (then prunes it by magnitude), B, compresses and reorders on the GPU, validates the result, and
-  // computes the cuBLAS reference. Synchronizes `stream`.
+  // computes the reference. Synchronizes `stream`.
   static std::unique_ptr<Problem> make(DType t, int M, int N, int K, Fill fill, uint64_t seed, cudaStream_t stream);
 
   const void* meta(format::MetaLayout l) const;
+  // The f32 reference and its error scale, as compare() takes them.
+  Reference reference() const { return {d_ref_f32.as<const float>(), abs_sum.as<const float>(), K}; }
   size_t elem_bytes() const { return info(dtype).bits / 8; }
   size_t d_bytes() const { return size_t(M) * N * elem_bytes(); }
 };

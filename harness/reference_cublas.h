@@ -1,4 +1,5 @@
-// cuBLAS dense: the reference every variant is checked against, and the baseline every speedup is relative to.
+// cuBLAS: the reference every variant and every peer is checked against, and a plain cublasGemmEx call that tests
+// use for alpha/beta references. The timed dense peer is cuBLASLt (peer_cublaslt.h), not this.
 #pragma once
 
 #include <cublas_v2.h>
@@ -17,9 +18,26 @@ class CublasRef {
   CublasRef(const CublasRef&) = delete;
   CublasRef& operator=(const CublasRef&) = delete;
 
-  // D[M,N] = alpha * A[M,K] . X[N,K]^T + beta * D, all row-major, f32 compute, D in type t.
+  // D[M,N] = alpha * A[M,K] . X[N,K]^T + beta * D, all row-major, f32 compute, D in type t (cublasGemmEx, default
+  // algorithm and math mode). NOTE: not a reference for rounding-level checks: in the default math mode cuBLAS may
+  // reduce split-K partial sums in the 16-bit output type (seen on fp16 4096x3x4096: 7 of 12288 outputs off by up
+  // to 0.125). Exact on small integers (every partial sum is an integer below 2^11), which is what the tests use
+  // it for.
   void gemm(DType t, int M, int N, int K, const void* a, const void* x, void* d, float alpha, float beta,
             cudaStream_t stream);
+
+  // The checks' reference (check.h). One f64 GEMM (cublasDgemm, pedantic math) on A and X upcast to f64: every
+  // product of two 16-bit values is exact in f64 and the sum's error is at most K 2^-53 sum_k |a||x|, far below
+  // anything an f32-accumulating kernel can resolve. From it:
+  //   d32     = RN_f32(A . X^T)             M x N f32 (the reference the checks compare with)
+  //   d16     = RN_t(A . X^T)               M x N in type t, rounded once from f64 (what an exact kernel writes)
+  //   abs_sum = RN_f32(|A| . |X|^T)         M x N f32, sum_k |a_mk||x_nk| (a second f64 GEMM on |A|, |X|): the
+  //                                          scale of the accumulation error in the element bound
+  // Any output may be null (then it is not computed). Temporary f64 buffers of (M + N) K + M N doubles live for
+  // the call only. Synchronizes `stream`.
+  void reference(DType t, int M, int N, int K, const void* a, const void* x, float* d32, void* d16, float* abs_sum,
+                 cudaStream_t stream);
+
   static std::string version();
 
  private:

@@ -60,4 +60,14 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+double median_cold_ms(const std::function<void()>& launch, L2Flusher& flusher, EventTimer& timer,
+                      cudaStream_t stream, int reps) {
+  std::vector<double> times;
+  for (int i = 0; i < std::max(reps, 1); ++i) {
+    flusher.flush(stream);
+    times.push_back(timer.time_ms(launch, stream));
+  }
+  return median(std::move(times));
+}
+
 }  // namespace sparse24::harness

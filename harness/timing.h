@@ -39,4 +39,9 @@ class EventTimer {
 
 double median(std::vector<double> v);
 
+// The median of `reps` launches, each with the L2 flushed before it: the rows' own conditions, for the peers'
+// candidate searches (peer.h). Synchronizes `stream`.
+double median_cold_ms(const std::function<void()>& launch, L2Flusher& flusher, EventTimer& timer,
+                      cudaStream_t stream, int reps);
+
 }  // namespace sparse24::harness

@@ -8,8 +8,9 @@
 
 A run is a folder results/<gpu>/<date>_<commit>/ holding bench.json (the harness's report, format
 "sparse24-report-1": context keys gpu, sm_count, compute_capability, driver, cuda_runtime, cublas, cusparselt,
-commit, clocks, command, and one row per (kernel, dtype, shape) with status, reason, the variant's fields and the
-counters; runs made before that format hold Google Benchmark's JSON and are read too), command.txt
+commit, clocks, command, the measured ceilings ceiling_mma_sp_<dtype>_tflops, ceiling_mma_sync_<dtype>_tflops,
+copy_gbps, and one row per (kernel, dtype, shape) with status, reason, the variant's fields and the counters; runs
+made before that format hold Google Benchmark's JSON and are read too), command.txt
 and environment.txt. The README shows the newest run of each GPU in full (its context, then per dtype a summary
 table and a table of every row) and lists the older runs with links. Failed, refused and skipped rows are shown as
 such, never as numbers. The output depends only on the files, so --check is stable.
@@ -72,6 +73,33 @@ class Row:
         if k.startswith("cusparselt"):
             return "cusparselt"
         return None
+
+    @property
+    def sparse(self) -> bool:
+        """Sparse rows (our mma_sp family, cuSPARSELt) are measured against the mma.sp ceiling, the rest mma.sync."""
+        if self.peer is not None:
+            return self.peer == "cusparselt"
+        if self.fields is not None:
+            v = self.fields.get("variant")
+            return bool(v and v.get("sparse"))
+        return self.kernel.split(".")[0] != "dense"
+
+    def is_step(self, family: str, step: str) -> bool:
+        """Whether this row is a variant of kernels/<family>/<step>.cuh (not the dispatcher's auto row)."""
+        if self.fields is not None:
+            v = self.fields.get("variant")
+            return (self.fields.get("kind") == "variant" and v is not None and v.get("family") == family
+                    and f"s{v.get('step', 0):02d}_{v.get('technique')}" == step)
+        return self.kernel.startswith(f"{family}.{step}.")
+
+    def tile_label(self) -> str:
+        """'bf16, best tile 128x128x64' from the fields (report rows) or the name (old runs)."""
+        if self.fields is not None and self.fields.get("variant"):
+            v = self.fields["variant"]
+            p = v.get("params", {})
+            return f"{v['types']['a']}, best tile {p.get('bm')}x{p.get('bn')}x{p.get('bk')}"
+        parts = self.kernel.split(".")
+        return f"{parts[2]}, best tile {parts[3]}"
 
     def value(self, key):
         v = self.counters.get(key)
@@ -193,6 +221,26 @@ class Run:
         return (self.date, str(self.context.get("date", "")), self.name)
 
 
+# ---- Ceilings (measured by the harness, in the run's context) ----------------------------------------------------
+
+def context_number(context: dict, key: str):
+    """A numeric context value (the harness writes them as text), None when absent or not a number."""
+    try:
+        v = float(context.get(key))
+    except (TypeError, ValueError):
+        return None
+    return v if v == v and v > 0 else None
+
+
+def ceiling_tflops(context: dict, dtype: str, sparse: bool):
+    """The run's measured instruction-loop ceiling: mma.sp for sparse rows, mma.sync for dense ones. None for runs
+    made before the harness measured them."""
+    return context_number(context, f"ceiling_mma_{'sp' if sparse else 'sync'}_{dtype}_tflops")
+
+
+CEILING_NAMES = {True: "mma.sp m16n8k32 loop", False: "mma.sync m16n8k16 loop"}
+
+
 # ---- Formatting ------------------------------------------------------------------------------------------------
 
 def cell(text) -> str:
@@ -253,13 +301,15 @@ def speedup(row: Row, key: str, peer_row):
     return v
 
 
-def dtype_tables(rows: list, level: str = "###", collapse: bool = True, every_row: bool = True) -> list:
+def dtype_tables(rows: list, level: str = "###", collapse: bool = True, every_row: bool = True,
+                 context: dict = None) -> list:
     """Markdown lines: for each dtype, a summary (best kernel per shape against the peers) and every row.
 
     collapse: fold the table of every row into a <details> block (the README); the terminal wants it plain.
     every_row: False for the summary alone (the top-level README).
     """
     out = []
+    context = context or {}
     dtypes = []
     for r in sorted(rows, key=lambda r: r.order):
         if r.dtype not in dtypes:
@@ -307,8 +357,15 @@ def dtype_tables(rows: list, level: str = "###", collapse: bool = True, every_ro
         if not every_row:
             continue
 
+        def pct_ceiling(r):
+            v = r.value("pct_of_ceiling")
+            if v is None:  # runs whose rows lack the counter but whose context has the ceilings
+                c, t = ceiling_tflops(context, dt, r.sparse), r.tflops()
+                v = 100.0 * t / c if c and t else None
+            return num(v, "{:.0f}%")
+
         out += ["<details><summary>every row</summary>", ""] if collapse else ["Every row:", ""]
-        head = ["M x N x K", "kernel", "TFLOP/s", "GB/s", "median us", "x cuBLAS"]
+        head = ["M x N x K", "kernel", "TFLOP/s", "% ceiling", "GB/s", "median us", "x cuBLAS"]
         head += ["x cuSPARSELt"] if has_cslt else []
         head += ["meta share", "check"]
         out.append("| " + " | ".join(head) + " |")
@@ -321,11 +378,13 @@ def dtype_tables(rows: list, level: str = "###", collapse: bool = True, every_ro
             for i, r in enumerate(group):
                 first = shape_label(shape) if i == 0 else ""
                 name = f"`{r.kernel}`"
+                if r.value("peer_padded") == 1:
+                    name += " (ld padded)"  # the peer ran on copies with 16-byte leading dimensions
                 if r.status() != "ok":
                     # A non-result spans the number columns: no number may stand where none was measured.
                     line = [first, name, non_result(r)] + [""] * (len(head) - 4) + [check_text(r)]
                 else:
-                    line = [first, name, num(r.tflops()), num(r.value("gbps"), "{:.0f}"),
+                    line = [first, name, num(r.tflops()), pct_ceiling(r), num(r.value("gbps"), "{:.0f}"),
                             num(r.value("median_us")),
                             "" if r.peer == "cublas" else ratio(speedup(r, "speedup_vs_cublas", cub))]
                     if has_cslt:
@@ -336,6 +395,19 @@ def dtype_tables(rows: list, level: str = "###", collapse: bool = True, every_ro
         out.append("")
         out += ["</details>", ""] if collapse else []
     return out
+
+
+def ceilings_text(context: dict) -> str:
+    """The measured ceilings of a run, one line; "–" for runs made before the harness measured them."""
+    parts = []
+    for dt in ("fp16", "bf16"):
+        sp, sync = ceiling_tflops(context, dt, True), ceiling_tflops(context, dt, False)
+        if sp or sync:
+            parts.append(f"{dt}: mma.sp {num(sp)}, mma.sync {num(sync)} TFLOP/s")
+    copy = context_number(context, "copy_gbps")
+    if copy:
+        parts.append(f"copy {copy:.0f} GB/s (read + write)")
+    return "; ".join(parts) if parts else "–"
 
 
 def context_lines(run: Run, link_base: str = "") -> list:
@@ -378,6 +450,7 @@ def context_lines(run: Run, link_base: str = "") -> list:
         ("SM clock", "; ".join(clocks) if clocks else None),
         ("Driver", get("driver")),
         ("CUDA runtime", get("cuda_runtime")),
+        ("Ceilings", ceilings_text(c)),
         ("cuBLAS", get("cublas")),
         ("cuSPARSELt", get("cusparselt")),
         ("Commit", run.commit),
@@ -445,7 +518,8 @@ def make_readme(results: Path) -> str:
         else:
             out += context_lines(newest, base)
             out.append("")
-            out += dtype_tables(newest.rows, "###") if newest.rows else ["The run has no benchmark rows.", ""]
+            out += (dtype_tables(newest.rows, "###", context=newest.context) if newest.rows
+                    else ["The run has no benchmark rows.", ""])
         older = gpu_runs[1:]
         if older:
             out += [f"### Older runs on {title}", ""]
@@ -478,7 +552,7 @@ def top_readme_section(results: Path) -> str:
         out += ["", f"**{title}**, run [{newest.name}](results/{gpu_dir}/{newest.name}/) (commit "
                     f"{cell(newest.commit)}); every row and the run's context in "
                     f"[results/README.md](results/README.md).", ""]
-        out += dtype_tables(newest.rows, "####", every_row=False)
+        out += dtype_tables(newest.rows, "####", every_row=False, context=newest.context)
     out.append(TOP_END)
     return "\n".join(out)
 
@@ -491,37 +565,37 @@ def with_top_section(readme_text: str, section: str) -> str:
     return readme_text[:b] + section + readme_text[e + len(TOP_END):]
 
 
-# Instruction-loop ceilings measured on an H200 (docs/sparse-tensor-cores.md section 5, 8 independent
-# accumulators per warp on all SMs), the denominators of the "% of the instruction ceiling" in kernel headers.
-INSTRUCTION_CEILINGS = {
-    ("NVIDIA H200", "mma_sp"): (958.0, "mma.sp m16n8k32 loop"),
-    ("NVIDIA H200", "dense"): (640.0, "mma.sync m16n8k16 loop"),
-}
 HEADLINE_SHAPE = "8192x8192x8192"
 MEASURED_PREFIX = "// Measured: "
 
 
+# The shape a family's kernel headers quote: the square headline, or for a family that refuses it (the decode
+# family takes N <= 128) the decode shape of the default sweep.
+FAMILY_HEADLINE = {"skinny": "28672x16x8192"}
+
+
 def measured_line(runs: dict, family: str, step: str) -> str:
-    """The one measured line of a kernel file's header: the best variant of this step at the headline shape in the
-    newest run that has it (the first GPU, alphabetically, that does)."""
+    """The one measured line of a kernel file's header: the best variant of this step at the family's headline shape
+    in the newest run that has it (the first GPU, alphabetically, that does). Read from the rows' fields."""
+    headline = FAMILY_HEADLINE.get(family, HEADLINE_SHAPE)
     for gpu_dir, gpu_runs in runs.items():
         for run in gpu_runs:
-            rows = [r for r in run.rows if r.peer is None and r.kernel.startswith(f"{family}.{step}.")
-                    and r.shape == HEADLINE_SHAPE and r.status() == "ok" and r.tflops() is not None]
+            rows = [r for r in run.rows if r.peer is None and r.is_step(family, step)
+                    and r.shape == headline and r.status() == "ok" and r.tflops() is not None]
             if not rows:
                 continue
             best = max(rows, key=lambda r: r.tflops())
             gpu = run.context.get("gpu") or gpu_dir
-            parts = best.kernel.split(".")
-            text = (f"{gpu}, {HEADLINE_SHAPE} {parts[2]}, best tile {parts[3]}: {best.tflops():.1f} TFLOP/s")
-            ceiling = INSTRUCTION_CEILINGS.get((gpu, family))
+            text = f"{gpu}, {headline} {best.tile_label()}: {best.tflops():.1f} TFLOP/s"
+            # The ceiling measured in the same run (absent from runs made before the harness measured them).
+            ceiling = ceiling_tflops(run.context, best.dtype, best.sparse)
             if ceiling:
-                text += f" = {100 * best.tflops() / ceiling[0]:.0f}% of the {ceiling[1]} ({ceiling[0]:.0f})"
+                text += f" = {100 * best.tflops() / ceiling:.0f}% of the {CEILING_NAMES[best.sparse]} ({ceiling:.0f})"
             vs = best.value("speedup_vs_cublas")
             if vs is not None:
                 text += f", {vs:.2f}x cuBLAS"
             return text + f" (run {gpu_dir}/{run.name})."
-    return "not yet measured (no committed run has this step at " + HEADLINE_SHAPE + ")."
+    return "not yet measured (no committed run has this step at " + headline + ")."
 
 
 def kernel_headers(results: Path) -> dict:
@@ -555,7 +629,7 @@ def main(argv=None) -> int:
         if not run.rows:
             print(f"make_results_readme: {args.table} has no benchmark rows", file=sys.stderr)
             return 1
-        lines = context_lines(run) + [""] + dtype_tables(run.rows, "###", collapse=False)
+        lines = context_lines(run) + [""] + dtype_tables(run.rows, "###", collapse=False, context=run.context)
         print("\n".join(lines).rstrip("\n"))
         return 0
 

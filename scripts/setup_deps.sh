@@ -6,9 +6,20 @@
 #   scripts/setup_deps.sh --bundle DIR   download fmt, Catch2 and Google Benchmark as .deb files into DIR/debs and
 #                                        unpack them into DIR/prefix, to carry to a machine without package access
 #                                        (a GPU host without package access). Needs no root and no CUDA.
+#                                        With SPARSE24_BUNDLE_CUSPARSELT=1 also DIR/cusparselt (see below: large).
+#   scripts/setup_deps.sh --cusparselt [DIR]   install cuSPARSELt (the optional peer) from NVIDIA's PyPI wheel
+#                                        into DIR (default .deps/cusparselt): DIR/include/cusparseLt.h and
+#                                        DIR/lib/libcusparseLt.so.0, where CMakeLists.txt looks for it.
 #
 # Needed: the CUDA toolkit (nvcc; not installed here), cmake >= 3.24, g++, python3, make or ninja, and the -dev
-# packages libbenchmark-dev, catch2, libfmt-dev.
+# packages libbenchmark-dev, catch2, libfmt-dev. Optional: cuSPARSELt. The plain call also installs it into
+# .deps/cusparselt when CMake would not find it (no .deps/cusparselt, no SPARSE24_CUSPARSELT_ROOT, no Python package
+# nvidia.cusparselt) and pip can reach PyPI; without package access it says so and goes on (the peer is then
+# absent). SPARSE24_NO_CUSPARSELT=1 skips it.
+# NOTE: the wheel is large: nvidia-cusparselt-cu13 0.10.0 is a 170 MB download and its libcusparseLt.so.0 237 MB
+# unpacked (2026-11-22), far above what can be carried to a host without package access in a 64 MiB bundle. So the
+# bundle leaves it out unless asked; the GPU hosts seen so far have cuSPARSELt 0.8.0 in their Python site-packages,
+# which CMake finds on its own.
 set -euo pipefail
 
 readonly CMAKE_MIN=3.24
@@ -21,7 +32,7 @@ say() { echo "sparse24: $*"; }
 die() { echo "sparse24: $*" >&2; exit 1; }
 
 usage() {
-  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -132,11 +143,66 @@ bundle() {
   say "bundle ready in $dir (${packages[*]}): configure with -DCMAKE_PREFIX_PATH=$dir/prefix/usr, run with LD_LIBRARY_PATH=${libdir:-$dir/prefix/usr/lib}"
 }
 
+# ---- cuSPARSELt from PyPI ----------------------------------------------------------------------------------------
+# The wheel matching the toolkit's major version: nvidia-cusparselt-cu13 for CUDA 13, -cu12 for CUDA 12.
+cusparselt_wheel_name() {
+  local nvcc major
+  nvcc=$(find_nvcc) || { echo nvidia-cusparselt-cu13; return; }
+  major=$("$nvcc" --version | sed -n 's/.*release \([0-9][0-9]*\)\..*/\1/p' | head -n1)
+  echo "nvidia-cusparselt-cu${major:-13}"
+}
+
+# True when CMake would find cuSPARSELt without help (same places as CMakeLists.txt).
+cusparselt_present() {
+  local top
+  top=$(cd "$(dirname "$0")/.." && pwd)
+  [ -n "${SPARSE24_CUSPARSELT_ROOT:-}" ] && return 0
+  [ -f "$top/.deps/cusparselt/include/cusparseLt.h" ] && return 0
+  python3 -c "import nvidia.cusparselt" >/dev/null 2>&1 && return 0
+  return 1
+}
+
+# install_cusparselt DIR: pip download the wheel (no dependencies, binary only), unzip it, and keep include/ and lib/
+# under DIR whatever the wheel's own layout (nvidia/cu13/... in 0.10, nvidia/cusparselt/... in older wheels).
+# Returns 1, with a message, when the download fails (no package access).
+install_cusparselt() {
+  local dir=$1 wheel tmp whl hdr lib
+  wheel=$(cusparselt_wheel_name)
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' RETURN
+  say "downloading $wheel from PyPI (about 170 MB) for the cuSPARSELt peer"
+  if ! python3 -m pip download -q --no-deps --only-binary=:all: "$wheel" -d "$tmp" >"$tmp/pip.log" 2>&1; then
+    say "could not download $wheel ($(tail -n1 "$tmp/pip.log")): the cuSPARSELt peer stays disabled (no package access?)"
+    return 1
+  fi
+  whl=$(ls "$tmp"/*.whl | head -n1)
+  mkdir -p "$tmp/x"
+  python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' "$whl" "$tmp/x"
+  hdr=$(find "$tmp/x" -name cusparseLt.h | head -n1)
+  lib=$(find "$tmp/x" -name 'libcusparseLt.so*' | head -n1)
+  [ -n "$hdr" ] && [ -n "$lib" ] || { say "$whl holds no cusparseLt.h / libcusparseLt.so: not installed"; return 1; }
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  mv "$(dirname "$hdr")" "$dir/include"
+  mv "$(dirname "$lib")" "$dir/lib"
+  say "cuSPARSELt $(basename "$whl" | cut -d- -f2) in $dir ($(du -sh "$dir" | cut -f1)); reconfigure (rm -rf build) to enable the peer"
+}
+
 case "${1:-}" in
-  "") check_and_install ;;
+  "")
+    check_and_install
+    if [ "${SPARSE24_NO_CUSPARSELT:-0}" = 0 ] && ! cusparselt_present; then
+      install_cusparselt "$(cd "$(dirname "$0")/.." && pwd)/.deps/cusparselt" || true
+    fi
+    ;;
   --bundle)
     if [ $# -ne 2 ] || [ -z "$2" ]; then usage; fi
     bundle "$2"
+    if [ "${SPARSE24_BUNDLE_CUSPARSELT:-0}" != 0 ]; then install_cusparselt "$2/cusparselt"; fi
+    ;;
+  --cusparselt)
+    if [ $# -gt 2 ]; then usage; fi
+    install_cusparselt "${2:-$(cd "$(dirname "$0")/.." && pwd)/.deps/cusparselt}"
     ;;
   -h|--help) usage ;;
   *) usage ;;

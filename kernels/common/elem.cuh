@@ -5,6 +5,8 @@
 #include <cuda_fp16.h>
 
 #include <cstdint>
+#include <string>
+#include <type_traits>
 
 #include "kernels/common/dtype.h"
 
@@ -32,5 +34,22 @@ struct Elem<DType::bf16> {
   __device__ static type2 from_float2(float x, float y) { return __floats2bfloat162_rn(x, y); }
   __device__ static float2 to_float2(type2 v) { return __bfloat1622float2(v); }
 };
+
+}  // namespace sparse24
+
+namespace sparse24 {
+
+// Host-side dispatch of a DType value to code templated on a 16-bit element type: calls
+// f(std::integral_constant<DType, T>{}) for fp16 and bf16, and refuses any other type (UnsupportedType, naming
+// `what`), so that a type without code is never handled as another one.
+template <class F>
+void with_16bit_type(DType t, const char* what, F&& f) {
+  switch (t) {
+    case DType::fp16: return f(std::integral_constant<DType, DType::fp16>{});
+    case DType::bf16: return f(std::integral_constant<DType, DType::bf16>{});
+    case DType::f32: break;
+  }
+  throw UnsupportedType(std::string(what) + ": no 16-bit element code for type " + name(t));
+}
 
 }  // namespace sparse24

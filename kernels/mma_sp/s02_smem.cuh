@@ -12,7 +12,7 @@
 // Metadata in format::MetaLayout::LaneBlocks16.
 // Expected bottleneck: no overlap between loading a slice and computing on it (load, barrier, compute, barrier):
 // the tensor cores idle while the block waits for global memory. Pipelining (cp.async, stages > 1) is the next step.
-// Measured: NVIDIA H200, 8192x8192x8192 bf16, best tile 128x128x64: 270.0 TFLOP/s = 28% of the mma.sp m16n8k32 loop (958), 0.42x cuBLAS (run nvidia-h200/2026-11-22_99d4d0f).
+// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x128x64: 257.4 TFLOP/s, 0.36x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_7b64df4-ladder).
 //
 // Block tile and warp tiles (128x128x64, 2x2 warps shown):
 //
