@@ -80,8 +80,13 @@ CublasLtPeer::CublasLtPeer(DType t, int M, int N, int K, const void* a, const vo
   p.padded = p.ldk != K || p.ldn != N;
   if (p.padded) {
     // Copies with 16-byte rows, zeros in the padding (zero columns of K add nothing to the products), made once.
+    // NOTE: the padded dimensions themselves are passed to cuBLASLt (K -> ldk, N -> ldn, with zero rows of X past
+    // N), not only the leading dimensions: with ldd padded but N = 4097 the heuristic's kernels stayed on the
+    // slow path (H100, run a89f4fa: 4096x4097x4096 in 1403 us, 98 TFLOP/s, against about 200 us at 4096 or 4104).
+    // That is what a user does (pad the activations to a multiple of 8); the extra columns, at most 7, are work
+    // the peer does and its time includes, while its rate is still counted for the shape's own N.
     p.a_pad = DeviceBuffer(size_t(M) * p.ldk * eb);
-    p.x_pad = DeviceBuffer(size_t(N) * p.ldk * eb);
+    p.x_pad = DeviceBuffer(size_t(p.ldn) * p.ldk * eb);
     p.d_pad = DeviceBuffer(size_t(M) * p.ldn * eb);
     SPARSE24_CUDA_CHECK(cudaMemsetAsync(p.a_pad.get(), 0, p.a_pad.bytes(), stream));
     SPARSE24_CUDA_CHECK(cudaMemsetAsync(p.x_pad.get(), 0, p.x_pad.bytes(), stream));
@@ -101,9 +106,11 @@ CublasLtPeer::CublasLtPeer(DType t, int M, int N, int K, const void* a, const vo
   const cublasOperation_t op_t = CUBLAS_OP_T, op_n = CUBLAS_OP_N;
   SPARSE24_BLASLT(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_TRANSA, &op_t, sizeof(op_t)));
   SPARSE24_BLASLT(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_TRANSB, &op_n, sizeof(op_n)));
-  SPARSE24_BLASLT(cublasLtMatrixLayoutCreate(&p.lx, ty, K, N, p.ldk));  // X: K x N column-major, op T
-  SPARSE24_BLASLT(cublasLtMatrixLayoutCreate(&p.la, ty, K, M, p.ldk));  // A: K x M column-major, op N
-  SPARSE24_BLASLT(cublasLtMatrixLayoutCreate(&p.ld, ty, N, M, p.ldn));  // D: N x M column-major (C = D, beta = 0)
+  // Padded or not, the call's K and N are the leading dimensions (equal to K and N when nothing is padded).
+  const uint64_t k_call = p.ldk, n_call = p.ldn;
+  SPARSE24_BLASLT(cublasLtMatrixLayoutCreate(&p.lx, ty, k_call, n_call, p.ldk));  // X: K x N col-major, op T
+  SPARSE24_BLASLT(cublasLtMatrixLayoutCreate(&p.la, ty, k_call, M, p.ldk));       // A: K x M col-major, op N
+  SPARSE24_BLASLT(cublasLtMatrixLayoutCreate(&p.ld, ty, n_call, M, p.ldn));       // D: N x M (C = D, beta = 0)
 
   SPARSE24_BLASLT(cublasLtMatmulPreferenceCreate(&p.pref));
   const uint64_t ws = kWorkspaceBytes;
