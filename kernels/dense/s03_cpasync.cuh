@@ -8,7 +8,7 @@
 // Preconditions: the sparse step's rules (M % 32 == 0, K % BK == 0, any N >= 1), kept identical so that both run
 // exactly the same shapes. Edge rows of A and B are zero-filled by cp.async's src-size operand.
 // Expected bottleneck: as the sparse s03: fragment loads and the ldmatrix -> mma chain within a k-step.
-// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 317.5 TFLOP/s, 0.44x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_7b64df4-ladder).
+// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 281.7 TFLOP/s = 44% of the mma.sync m16n8k16 loop (642), 0.42x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_a89f4fa).
 //
 // One stage (16-bit types, rows padded by 16 bytes: conflict-free ldmatrix):
 //   +--------------------------------+---------------------------------+

@@ -16,7 +16,7 @@
 // NOTE: with one source address per copied row per thread (s03's copy helper) ptxas hoisted them out of the
 // k-loop and spilled 64-84 bytes at 128 threads; the pointer walk of CpAsyncTile (tile_io.cuh) removed the spill.
 // Expected bottleneck: shared-memory bandwidth and issue: per k16 a 64x64 warp tile reads 4 KB for 32 mma.sync.
-// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 416.5 TFLOP/s, 0.58x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_7b64df4-ladder).
+// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 408.2 TFLOP/s = 64% of the mma.sync m16n8k16 loop (642), 0.61x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_a89f4fa).
 // Shared stage (BM = BN = 128, BK = 64): A 128 x 128 B = 16384, B 16384; 32768 per stage, 3 stages 98304 (2 blocks
 // per SM). 128x256x64: 16384 + 32768 = 49152 per stage, 3 stages 147456 (1 block per SM).
 #pragma once

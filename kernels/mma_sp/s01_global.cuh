@@ -11,7 +11,7 @@
 //
 // Expected bottleneck: memory latency and bandwidth. Every 32-bit fragment register is its own global load, each
 // B element is read by every warp that needs it (no reuse), and one warp has one mma in flight.
-// Measured: NVIDIA H200, 8192x8192x8192 fp16, best tile 32x16x32: 28.9 TFLOP/s, 0.05x cuBLAS (run nvidia-h200/2026-11-22_99d4d0f).
+// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 32x16x32: 29.1 TFLOP/s = 3% of the mma.sp m16n8k32 loop (951), 0.04x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_a89f4fa).
 //
 // Block = 2 x 2 warps over a 32 x 16 tile of D:
 //

@@ -14,7 +14,7 @@
 // Expected bottleneck: shared-memory fragment loads and the ldmatrix -> mma dependency inside a k-step (s02's
 // fragment order: all A fragments, then per n-tile one B ldmatrix feeding kMTiles mma.sp); with 4-8 warps per SM
 // there are too few independent instructions per scheduler to hide them. The global-load latency s02 exposed is gone.
-// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 410.4 TFLOP/s, 0.57x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_7b64df4-ladder).
+// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 388.3 TFLOP/s = 41% of the mma.sp m16n8k32 loop (951), 0.58x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_a89f4fa).
 //
 // Pipeline (STAGES = 3), one row per k-tile iteration kt, stage = kt % 3:
 //

@@ -19,7 +19,7 @@
 // Expected bottleneck: shared-memory bandwidth and issue: per 32-wide k-step a 64x64 warp tile reads 6 KB
 // (4 A + 8 B ldmatrix.x4) for 32 mma.sp, i.e. about 85 B/clk/SM at the mma.sp loop rate, two thirds of the
 // 128 B/clk shared-memory bandwidth; the warp tile cannot grow (128 accumulators of 255 registers).
-// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 566.0 TFLOP/s, 0.78x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_7b64df4-ladder).
+// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 530.0 TFLOP/s = 56% of the mma.sp m16n8k32 loop (951), 0.79x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_a89f4fa).
 //
 // PERF: H100, bf16, same run as s03: 128x128x64 s3 363.5 -> 461.6 TFLOP/s at 8192^3 (+27%), 414.4 -> 509.0 at
 // 28672x2048x8192 (+23%); 128x256x64 s3 410.4 -> 566.0 (+38%). ncu (128x128x64 s4, 8192^3): tensor pipe active
