@@ -100,7 +100,8 @@ cudaDataType cuda_type(DType t) {
     case DType::fp16: return CUDA_R_16F;
     case DType::bf16: return CUDA_R_16BF;
   }
-  throw std::runtime_error(std::string("cuSPARSELt peer: unsupported dtype ") + name(t));
+  // Not name(t): past the switch t is out of the traits table's range (and gcc's -Warray-bounds says so).
+  throw std::runtime_error("cuSPARSELt peer: unsupported dtype " + std::to_string(static_cast<int>(t)));
 }
 
 // Every pointer handed to cuSPARSELt is 16-byte aligned (alignment = 16 in the descriptors; the library rejects
@@ -153,6 +154,7 @@ struct CusparseltPeer::Impl {
   DType t{};
   int M = 0, N = 0, K = 0;
   int64_t ldk = 0, ldn = 0;
+  int eb = 0;               // bytes per element
   bool padded = false;
   const void* a = nullptr;  // the pruned A the library reads (the caller's, or the padded copy)
   const void* b = nullptr;
@@ -234,7 +236,7 @@ void CusparseltPeer::Impl::build_plan(const Config& c) {
 void CusparseltPeer::Impl::setup(const void* a_pruned, const void* b_in) {
   if (M <= 0 || N <= 0 || K <= 0) throw std::runtime_error("cuSPARSELt peer: M, N, K must be positive");
   const cudaDataType type = cuda_type(t);
-  const int eb = info(t).bits / 8;
+  eb = info(t).bits / 8;
   ldk = padded_ld(K, eb);
   ldn = padded_ld(N, eb);
   padded = ldk != K || ldn != N;
@@ -376,7 +378,7 @@ void CusparseltPeer::run() {
 void CusparseltPeer::finish() {
   Impl& p = *impl_;
   if (!p.padded) return;
-  const size_t eb = info(p.t).bits / 8;
+  const size_t eb = p.eb;
   SPARSE24_CUDA_CHECK(cudaMemcpy2DAsync(p.d_user, size_t(p.N) * eb, p.d_pad.get(), size_t(p.ldn) * eb,
                                         size_t(p.N) * eb, p.M, cudaMemcpyDeviceToDevice, p.stream));
 }
