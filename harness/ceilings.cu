@@ -9,9 +9,11 @@
 // The instructions are the wrappers of kernels/common/ptx.cuh, the very forms the kernels issue.
 #include "harness/ceilings.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "harness/context.h"
 #include "harness/device_buffer.h"

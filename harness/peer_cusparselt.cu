@@ -146,6 +146,7 @@ struct CusparseltPeer::Impl {
   DType t{};
   int M = 0, N = 0, K = 0;
   int64_t ldk = 0, ldn = 0;
+  int eb = 0;               // bytes per element
   bool padded = false;
   const void* a = nullptr;  // the pruned A the library reads (the caller's, or the padded copy)
   const void* b = nullptr;
@@ -227,7 +228,7 @@ void CusparseltPeer::Impl::build_plan(const Config& c) {
 void CusparseltPeer::Impl::setup(const void* a_pruned, const void* b_in) {
   if (M <= 0 || N <= 0 || K <= 0) throw std::runtime_error("cuSPARSELt peer: M, N, K must be positive");
   const cudaDataType type = cuda_data_type(t);
-  const int eb = info(t).bits / 8;
+  eb = info(t).bits / 8;
   ldk = padded_ld(K, eb);
   ldn = padded_ld(N, eb);
   padded = ldk != K || ldn != N;
@@ -369,7 +370,7 @@ void CusparseltPeer::run() {
 void CusparseltPeer::finish() {
   Impl& p = *impl_;
   if (!p.padded) return;
-  const size_t eb = info(p.t).bits / 8;
+  const size_t eb = p.eb;
   SPARSE24_CUDA_CHECK(cudaMemcpy2DAsync(p.d_user, size_t(p.N) * eb, p.d_pad.get(), size_t(p.ldn) * eb,
                                         size_t(p.N) * eb, p.M, cudaMemcpyDeviceToDevice, p.stream));
 }
