@@ -37,7 +37,11 @@ inline void require_kernel_image(const void* fn, const std::string& variant) {
 // with static shared memory only) and run_block(). Derived may hide refuse() to add rules (call this one too).
 template <class Derived>
 struct BlockTiled {
-  static constexpr int kMinBlocksPerSm = 1;
+  // Minimum resident blocks per SM for __launch_bounds__; 0 = none asked. NOTE: asking for 1 is not the same as
+  // asking for none: with 1, ptxas (nvcc 13.0, sm_90a) gave mma_sp.s02_smem 64x64 119 registers instead of 92 (4
+  // blocks per SM instead of 5) and the s02 kernels ran 3-14% slower than before the interface change, same
+  // session (results/NOTES.md, "the open interface"). A step that wants a minimum declares its own.
+  static constexpr int kMinBlocksPerSm = 0;
   static constexpr bool kHasScales = false;
 
   // CUDA limits grid y to 65535 row blocks.

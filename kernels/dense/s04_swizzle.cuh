@@ -40,6 +40,8 @@ template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES>
 struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM, BN, BK, WM, WN, STAGES> {
   using Base = WarpTiled<s04_swizzle, T, BM, BN, BK, WM, WN, STAGES>;
   using Base::kThreads;  // a dependent base's names need naming
+  // Measured with __launch_bounds__(threads, 1) (BlockTiled's default when it was measured): kept explicitly.
+  static constexpr int kMinBlocksPerSm = 1;
   using Instr = instr::MmaM16N8K16<T>;
   static constexpr ArchRule kArch = {Instr::form().min_sm};  // mma.sync, ldmatrix, cp.async: sm_80+
   static constexpr bool kSparse = false;

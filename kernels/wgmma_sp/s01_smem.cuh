@@ -69,6 +69,8 @@ template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES>
 struct s01_smem : WarpTiled<s01_smem<T, BM, BN, BK, WM, WN, STAGES>, T, BM, BN, BK, WM, WN, STAGES> {
   using Base = WarpTiled<s01_smem, T, BM, BN, BK, WM, WN, STAGES>;
   using Base::kThreads;  // a dependent base's names need naming
+  // Measured with __launch_bounds__(threads, 1) (BlockTiled's default when it was measured): kept explicitly.
+  static constexpr int kMinBlocksPerSm = 1;
   using Instr = instr::WgmmaSpM64NK32<T, BN>;
   static constexpr ArchRule kArch = {Instr::form().min_sm, Instr::form().min_sm, Instr::form().arch_specific};
   static constexpr bool kSparse = true;
