@@ -17,8 +17,10 @@
 #include "kernels/common/fragments.h"
 #include "kernels/common/ptx.cuh"
 #include "tests/catch.h"
+#include "tests/gpu/host_io.h"
 
 using namespace sparse24;
+using namespace sparse24::gputest;
 using harness::DeviceBuffer;
 
 namespace {
@@ -81,33 +83,7 @@ __global__ void one_cp_async(const uint32_t* src, const uint32_t* full, uint32_t
 }
 
 // ---- Host helpers ---------------------------------------------------------------------------------------------
-template <DType T>
-uint16_t bits_of(float x) {
-  if constexpr (T == DType::bf16) {
-    const __nv_bfloat16 v = __float2bfloat16(x);
-    return *reinterpret_cast<const uint16_t*>(&v);
-  } else {
-    const __half v = __float2half(x);
-    return *reinterpret_cast<const uint16_t*>(&v);
-  }
-}
-
-uint32_t pack(uint16_t lo, uint16_t hi) { return uint32_t(lo) | (uint32_t(hi) << 16); }
-
-template <class V>
-DeviceBuffer upload(const std::vector<V>& h) {
-  DeviceBuffer d(h.size() * sizeof(V));
-  check_cuda(cudaMemcpy(d.get(), h.data(), d.bytes(), cudaMemcpyHostToDevice), "cudaMemcpy H2D");
-  return d;
-}
-
-template <class V>
-std::vector<V> download(const DeviceBuffer& d) {
-  std::vector<V> h(d.bytes() / sizeof(V));
-  check_cuda(cudaDeviceSynchronize(), "kernel");
-  check_cuda(cudaMemcpy(h.data(), d.get(), d.bytes(), cudaMemcpyDeviceToHost), "cudaMemcpy D2H");
-  return h;
-}
+// bits_of, pack, upload, download: tests/gpu/host_io.h
 
 // How many of the 32 x 4 accumulators (laid out by frag::acc_m16n8) differ from the exact product of the dense
 // 16 x K matrix a(r, k) and the K x 8 matrix b(k, n). Small integers: f32 is exact, so any difference is a bug.

@@ -35,8 +35,10 @@
 #include "kernels/common/ptx.cuh"
 #include "kernels/common/ptx_sm90.cuh"
 #include "tests/catch.h"
+#include "tests/gpu/host_io.h"
 
 using namespace sparse24;
+using namespace sparse24::gputest;
 using harness::DeviceBuffer;
 
 namespace {
@@ -98,31 +100,7 @@ __global__ void one_wgmma_sp(const uint8_t* a_image, const uint8_t* b_image, int
 }
 
 // ---- Host helpers -------------------------------------------------------------------------------------------
-template <DType T>
-uint16_t bits_of(float x) {
-  if constexpr (T == DType::bf16) {
-    const __nv_bfloat16 v = __float2bfloat16(x);
-    return *reinterpret_cast<const uint16_t*>(&v);
-  } else {
-    const __half v = __float2half(x);
-    return *reinterpret_cast<const uint16_t*>(&v);
-  }
-}
-uint32_t pack(uint16_t lo, uint16_t hi) { return uint32_t(lo) | (uint32_t(hi) << 16); }
-
-template <class V>
-DeviceBuffer upload(const std::vector<V>& h) {
-  DeviceBuffer d(h.size() * sizeof(V));
-  check_cuda(cudaMemcpy(d.get(), h.data(), d.bytes(), cudaMemcpyHostToDevice), "cudaMemcpy H2D");
-  return d;
-}
-template <class V>
-std::vector<V> download(const DeviceBuffer& d) {
-  std::vector<V> h(d.bytes() / sizeof(V));
-  check_cuda(cudaDeviceSynchronize(), "kernel");
-  check_cuda(cudaMemcpy(h.data(), d.get(), d.bytes(), cudaMemcpyDeviceToHost), "cudaMemcpy D2H");
-  return h;
-}
+// bits_of, pack, upload, download: tests/gpu/host_io.h
 
 // Byte offset of element (row r, column c) of a K-major tile of `rows` x `cols` 16-bit elements in layout `l`,
 // and the descriptor fields of that layout. This is the whole of the host's knowledge of the layouts.
