@@ -59,12 +59,10 @@ void poison(void* d, size_t bytes, cudaStream_t stream);
 // Either way no NaN, and the reference must not be all zero. Synchronizes `stream`.
 CheckResult compare(DType t, Fill fill, const void* d, const Reference& ref, int64_t count, cudaStream_t stream);
 
-// The older comparison of two outputs of type t (kept for tests that build their own 16-bit reference, e.g. with
-// alpha and beta, and for comparisons with Problem::d_ref). SmallInt: bit for bit. Normal: rel_err <=
-// 2 * info(t).unit_roundoff and every element within 4u|ref| + u rms(ref). Synchronizes `stream`.
-// NOTE: this rule assumes the 16-bit reference was rounded once from an accurate sum (Problem::d_ref is); it is
-// not a bound that holds against a cuBLAS output made with 16-bit split-K reductions.
-CheckResult compare(DType t, Fill fill, const void* d, const void* ref, int64_t count, cudaStream_t stream);
+// Bit-for-bit comparison of two outputs of type t, for tests that build their own 16-bit reference (with alpha
+// and beta, say) from exact small-integer inputs. Fails on any differing element, any NaN, a NaN or all-zero
+// reference. Every check of a kernel against its problem goes through compare(..., const Reference&, ...) above.
+CheckResult compare_bits(DType t, const void* d, const void* ref, int64_t count, cudaStream_t stream);
 
 // Poisons the plan's D, runs the plan (prepared for problem p with alpha = 1, beta = 0) and compares with the
 // problem's reference. A launch error is reported as a failed check with its message.

@@ -50,7 +50,7 @@ struct Problem {
   DeviceBuffer d_ref_f32;     // M x N f32: RN_f32(A . X^T), what every check compares with
   DeviceBuffer abs_sum;       // M x N f32: sum_k |a_mk||x_nk|, the scale of the element bound (check.h)
   DeviceBuffer d_ref;         // M x N in dtype: RN_dtype(A . X^T), rounded once (what an exact kernel writes);
-                              // for code that compares 16-bit outputs (compare(..., const void* ref, ...))
+                              // for code that needs the 16-bit result itself (compare_bits, peers' tests)
 
   // Generates A (then prunes it by magnitude), B, compresses and reorders on the GPU, validates the result, and
   // computes the reference. Synchronizes `stream`.
