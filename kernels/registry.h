@@ -99,6 +99,9 @@ class Plan {
   int smem_bytes = 0;          // dynamic shared memory per block
   size_t workspace_bytes = 0;  // allocated by prepare() after the hook, into args.workspace
   GemmArgs args;
+  // Kernel parameters beyond GemmArgs that prepare() builds once and run() passes by value, opaque to everyone
+  // else: today the TMA tensor maps (128 bytes each, 64-byte aligned) of the wgmma_sp steps.
+  alignas(64) unsigned char launch_data[512] = {};
 
  private:
   const Variant* variant_;

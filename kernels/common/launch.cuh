@@ -20,6 +20,15 @@ __global__ void __launch_bounds__(Kernel::kThreads, Kernel::kMinBlocksPerSm) gem
   Kernel::run_block(args);
 }
 
+// The entry of kernels that take parameters beyond GemmArgs, built once by prepare() (Kernel::LaunchParams, e.g.
+// TMA tensor maps). __grid_constant__: the kernel reads them in place in the parameter space, and the TMA unit
+// may take their generic address (a tensor map must not be copied to local memory).
+template <class Kernel>
+__global__ void __launch_bounds__(Kernel::kThreads, Kernel::kMinBlocksPerSm)
+    gemm_entry_params(GemmArgs args, const __grid_constant__ typename Kernel::LaunchParams params) {
+  Kernel::run_block(args, params);
+}
+
 // Throws ArchError when the build holds no code for the current GPU for `fn` (for example an sm_90a-only family
 // on a GPU of another architecture, or a build without that architecture): cudaFuncGetAttributes is the runtime's
 // own answer to "can this kernel be launched here".

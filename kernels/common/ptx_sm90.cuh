@@ -111,6 +111,98 @@ __device__ __forceinline__ void fence_registers(float (&r)[kN]) {
 }
 __device__ __forceinline__ void fence_register(uint32_t& r) { asm volatile("" : "+r"(r)::"memory"); }
 
+// ---- mbarrier (PTX ISA 9.7.13.15): the completion signal of the TMA stage ring -------------------------------------
+// A 64-bit object in shared memory with an expected arrival count and a transaction (byte) count. A phase completes
+// when all expected arrivals have arrived and every byte announced with expect_tx has landed; waiters poll the
+// phase parity. We use two per ring stage: "full" (the producer's arrive.expect_tx + the TMA's bytes) and "empty"
+// (one arrival per consumer warp once its wgmma no longer read the stage).
+__device__ __forceinline__ void mbarrier_init(uint32_t bar, uint32_t arrivals) {
+#if SPARSE24_SM90A_DEVICE
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(arrivals) : "memory");
+#endif
+}
+
+// Makes the barriers' initialisation visible to the async proxy (the TMA unit) and to the other threads before the
+// first use (PTX ISA 9.7.13.4, fence.mbarrier_init; valid for a cluster of one CTA). Follow with __syncthreads().
+__device__ __forceinline__ void fence_mbarrier_init() {
+#if SPARSE24_SM90A_DEVICE
+  asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+#endif
+}
+
+// Arrives once and announces `bytes` more bytes for the current phase (the TMA loads that follow complete them).
+__device__ __forceinline__ void mbarrier_arrive_expect_tx(uint32_t bar, uint32_t bytes) {
+#if SPARSE24_SM90A_DEVICE
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(bar), "r"(bytes) : "memory");
+#endif
+}
+
+__device__ __forceinline__ void mbarrier_arrive(uint32_t bar) {
+#if SPARSE24_SM90A_DEVICE
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar) : "memory");
+#endif
+}
+
+// Blocks until the phase of parity `parity` has completed (try_wait suspends the thread for a hardware-chosen time
+// per attempt, so the loop does not spin the issue slots).
+__device__ __forceinline__ void mbarrier_wait(uint32_t bar, uint32_t parity) {
+#if SPARSE24_SM90A_DEVICE
+  asm volatile(
+      "{\n.reg .pred done;\n"
+      "wait_%=:\n"
+      "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+      "@!done bra wait_%=;\n}\n" ::"r"(bar),
+      "r"(parity)
+      : "memory");
+#endif
+}
+
+// ---- cp.async.bulk.tensor (TMA, PTX ISA 9.7.9.25.5.1): one 2-D box from global to shared memory --------------------
+// `tensor_map` is the generic address of a CUtensorMap (a __grid_constant__ kernel parameter) that describes the
+// global tensor, the box and the shared-memory swizzle; (c0, c1) is the box's first element (c0 along the
+// contiguous dimension). Rows or columns past the tensor's end arrive as zeros and still count as bytes for the
+// mbarrier. Issued by one thread; completion is signalled on `bar` (complete_tx::bytes).
+__device__ __forceinline__ void tma_load_2d(uint32_t dst, const void* tensor_map, uint32_t bar, int c0, int c1) {
+#if SPARSE24_SM90A_DEVICE
+  asm volatile(
+      "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%3, %4}], [%2];\n" ::
+          "r"(dst),
+      "l"(tensor_map), "r"(bar), "r"(c0), "r"(c1)
+      : "memory");
+#endif
+}
+
+// Fetches a tensor map into the constant cache ahead of its first use (PTX ISA 9.7.9.26, prefetch.tensormap).
+__device__ __forceinline__ void tma_prefetch_descriptor(const void* tensor_map) {
+#if SPARSE24_SM90A_DEVICE
+  asm volatile("prefetch.tensormap [%0];\n" ::"l"(tensor_map) : "memory");
+#endif
+}
+
+// ---- setmaxnreg (PTX ISA 9.7.19.5): move registers between the warpgroups of a warp-specialised block ------------
+// A producer warpgroup that only issues TMA gives registers back (dec) so that the consumer warpgroups, which hold
+// the accumulators, can take more (inc). Effective only with a register cap at entry (__launch_bounds__(threads,
+// 1)) and with each role in its own branch; ptxas warns (C7508) when it ignores the request. kRegs: 24..256, a
+// multiple of 8.
+template <int kRegs>
+__device__ __forceinline__ void setmaxnreg_inc() {
+  static_assert(kRegs >= 24 && kRegs <= 256 && kRegs % 8 == 0, "setmaxnreg takes 24..256 in steps of 8");
+#if SPARSE24_SM90A_DEVICE
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(kRegs));
+#endif
+}
+template <int kRegs>
+__device__ __forceinline__ void setmaxnreg_dec() {
+  static_assert(kRegs >= 24 && kRegs <= 256 && kRegs % 8 == 0, "setmaxnreg takes 24..256 in steps of 8");
+#if SPARSE24_SM90A_DEVICE
+  asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(kRegs));
+#endif
+}
+
+// Keeps a register alive (no instruction): the compiler must not reuse the register of a value an in-flight wgmma
+// still reads (the metadata of the batch left in flight by wgmma.wait_group 1) before the wait that retires it.
+__device__ __forceinline__ void keep_register(uint32_t r) { asm volatile("" ::"r"(r) : "memory"); }
+
 // ---- wgmma.mma_async.sp, f16/bf16 inputs, f32 accumulators (PTX ISA 9.7.15.6.3) ----------------------------------
 // D[64 x N] (+)= A[64 x 32] . B[32 x N], A 2:4-sparse: its compressed 64 x 16 values come from shared memory
 // (descriptor: the same bytes as a dense 64 x 16 K-major tile) or from 4 registers per thread; B from shared

@@ -11,6 +11,9 @@
 //       KFast  no swizzle, core matrices (8 rows x 16 bytes) adjacent along K:  LBO = 128, SBO = 128 * chunks
 //       MFast  no swizzle, core matrices adjacent along M/N:                 SBO = 128, LBO = 128 * row groups
 //       Sw128  128-byte swizzle, 8-row atoms of 1024 bytes:                   SBO = 1024, LBO unused
+//       Sw64   64-byte swizzle, 8-row atoms of 512 bytes, the tile cut into blocks of 32 columns (64 bytes) one
+//              after the other, as TMA boxes of 32 columns land:             SBO = 512, LBO unused
+//     and the pair the TMA kernels use (wgmma_sp s02+): A in Sw64, B in Sw128;
 //     Each tile holds several k-steps (A: 64 x 64 compressed values = 4 k-steps, B: N x 64 = 2 k-steps) and a
 //     trial picks one by advancing the descriptor's start address, as a kernel does;
 //   - scale-d: half the trials accumulate onto zeros, half overwrite accumulators that hold garbage.
@@ -27,6 +30,7 @@
 #include <cstdio>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "harness/device_buffer.h"
@@ -34,6 +38,7 @@
 #include "kernels/common/fragments.h"
 #include "kernels/common/ptx.cuh"
 #include "kernels/common/ptx_sm90.cuh"
+#include "kernels/common/tma.h"
 #include "tests/catch.h"
 #include "tests/gpu/host_io.h"
 
@@ -53,8 +58,10 @@ constexpr int kBImageBytesMax = 128 * kBCols * 2;       // 16 KB for N = 128
 constexpr int kTrials = 8;
 constexpr uint32_t kValidNibbles[6] = {0x4, 0x8, 0xC, 0x9, 0xD, 0xE};
 
-enum class Layout { KFast, MFast, Sw128 };
-const char* layout_name(Layout l) { return l == Layout::KFast ? "KFast" : l == Layout::MFast ? "MFast" : "Sw128"; }
+enum class Layout { KFast, MFast, Sw128, Sw64 };
+const char* layout_name(Layout l) {
+  return l == Layout::KFast ? "KFast" : l == Layout::MFast ? "MFast" : l == Layout::Sw128 ? "Sw128" : "Sw64";
+}
 
 // A descriptor's layout fields; the start address is the tile's shared address plus `start`.
 struct DescFields {
@@ -108,12 +115,19 @@ __global__ void one_wgmma_sp(const uint8_t* a_image, const uint8_t* b_image, int
 //   MFast: the same with SBO = 128, LBO = 128 * rows/8
 //   Sw128: cols * 2 == 128 bytes per row; atom r/8 at 1024 * (r/8); row r%8 at 128 * (r%8) inside it; the
 //          16-byte chunk j of the row at chunk j ^ (r % 8)
+//   Sw64:  column block c/32 (64 bytes per row) at rows * 64 * (c/32); inside it atom r/8 at 512 * (r/8), row r%8
+//          at 64 * (r%8), the 16-byte chunk j of the row at chunk j ^ ((r % 8) / 2)
 uint32_t layout_offset(Layout l, int rows, int cols, int r, int c) {
   const int byte = 2 * c;
   switch (l) {
     case Layout::KFast: return (r / 8) * 128 * (cols / 8) + (c / 8) * 128 + (r % 8) * 16 + byte % 16;
     case Layout::MFast: return (r / 8) * 128 + (c / 8) * 128 * (rows / 8) + (r % 8) * 16 + byte % 16;
     case Layout::Sw128: return (r / 8) * 1024 + (r % 8) * 128 + (((byte / 16) ^ (r % 8)) * 16) + byte % 16;
+    case Layout::Sw64: {
+      const int in_block = byte % 64;
+      return (byte / 64) * rows * 64 + (r / 8) * 512 + (r % 8) * 64 + (((in_block / 16) ^ ((r % 8) / 2)) * 16) +
+             in_block % 16;
+    }
   }
   return 0;
 }
@@ -124,6 +138,7 @@ DescFields layout_desc(Layout l, int rows, int cols, int c0) {
     case Layout::MFast:
       return {uint32_t(c0 / 8 * 128 * (rows / 8)), uint32_t(128 * (rows / 8)), 128u, ptx::SmemSwizzle::None};
     case Layout::Sw128: return {uint32_t(2 * c0), 16u, 1024u, ptx::SmemSwizzle::B128};
+    case Layout::Sw64: return {uint32_t((c0 / 32) * rows * 64 + (2 * c0) % 64), 16u, 512u, ptx::SmemSwizzle::B64};
   }
   return {};
 }
@@ -260,24 +275,28 @@ int run_one(const Problem& p, Layout la, Layout lb, int sa, int sb, bool accumul
 template <DType T, int N, int kSel, bool kRegA>
 void check_form(uint64_t seed) {
   std::mt19937 rng(static_cast<uint32_t>(seed));
-  const Layout layouts[3] = {Layout::KFast, Layout::MFast, Layout::Sw128};
-  for (Layout lay : layouts) {
+  const std::pair<Layout, Layout> layouts[5] = {{Layout::KFast, Layout::KFast},
+                                                {Layout::MFast, Layout::MFast},
+                                                {Layout::Sw128, Layout::Sw128},
+                                                {Layout::Sw64, Layout::Sw64},
+                                                {Layout::Sw64, Layout::Sw128}};
+  for (const auto& [la, lb] : layouts) {
     int failed_trials = 0;
     for (int trial = 0; trial < kTrials; ++trial) {
       const Problem p = random_problem(N, rng);
       const int sa = trial % kASteps, sb = (trial / 2) % kBSteps;
       const bool accumulate = trial % 2 == 0;
       const Reading documented;
-      const int wrong = run_one<T, N, kSel, kRegA>(p, lay, lay, sa, sb, accumulate, documented, rng, false);
-      INFO(name(T) << " m64n" << N << "k32 " << (kRegA ? "RS" : "SS") << " sel " << kSel << " layout "
-                   << layout_name(lay) << " trial " << trial << " (A k-step " << sa << ", B k-step " << sb
+      const int wrong = run_one<T, N, kSel, kRegA>(p, la, lb, sa, sb, accumulate, documented, rng, false);
+      INFO(name(T) << " m64n" << N << "k32 " << (kRegA ? "RS" : "SS") << " sel " << kSel << " layouts A "
+                   << layout_name(la) << " B " << layout_name(lb) << " trial " << trial << " (A k-step " << sa << ", B k-step " << sb
                    << ", scale-d " << accumulate << ")");
       CHECK(wrong == 0);
       if (wrong != 0 && failed_trials++ == 0) {
         // Diagnose once per configuration: which alternative reading gives the exact product?
-        std::printf("FAIL %s m64n%dk32 %s sel %d layout %s trial %d: %d of %d accumulators wrong\n", name(T), N,
-                    kRegA ? "RS" : "SS", kSel, layout_name(lay), trial, wrong, kThreads * N / 2);
-        run_one<T, N, kSel, kRegA>(p, lay, lay, sa, sb, accumulate, documented, rng, true);
+        std::printf("FAIL %s m64n%dk32 %s sel %d layouts A %s B %s trial %d: %d of %d accumulators wrong\n",
+                    name(T), N, kRegA ? "RS" : "SS", kSel, layout_name(la), layout_name(lb), trial, wrong, kThreads * N / 2);
+        run_one<T, N, kSel, kRegA>(p, la, lb, sa, sb, accumulate, documented, rng, true);
         std::vector<Reading> alts;
         for (MetaReading m : {MetaReading::Documented, MetaReading::AllLanes, MetaReading::RowPerLane})
           for (AReading a : {AReading::Documented, AReading::SwapMiddle})
@@ -286,13 +305,13 @@ void check_form(uint64_t seed) {
               alts.push_back({m, a, sw});
             }
         for (const Reading& r : alts) {
-          const int w = run_one<T, N, kSel, kRegA>(p, lay, lay, sa, sb, accumulate, r, rng, false);
+          const int w = run_one<T, N, kSel, kRegA>(p, la, lb, sa, sb, accumulate, r, rng, false);
           std::printf("    reading [%s]: %d wrong%s\n", reading_name(r).c_str(), w, w == 0 ? "  <== MATCH" : "");
         }
         // Metadata in the other selector's lanes: if this matches, the selector picks the other lane pair.
         Reading other;
         other.meta_sel = 1 - kSel;
-        const int w = run_one<T, N, kSel, kRegA>(p, lay, lay, sa, sb, accumulate, other, rng, false);
+        const int w = run_one<T, N, kSel, kRegA>(p, la, lb, sa, sb, accumulate, other, rng, false);
         std::printf("    reading [metadata in the lanes of selector %d]: %d wrong%s\n", 1 - kSel, w,
                     w == 0 ? "  <== MATCH" : "");
       }
@@ -321,7 +340,7 @@ bool hopper_or_skip() {
 
 }  // namespace
 
-TEST_CASE("wgmma.sp m64nNk32, A from shared memory (SS): random 2:4, both selectors, three layouts, exact",
+TEST_CASE("wgmma.sp m64nNk32, A from shared memory (SS): random 2:4, both selectors, five layouts, exact",
           "[wgmma]") {
   if (!hopper_or_skip()) return;
   check_form<DType::bf16, 8, 0, false>(11);
@@ -338,7 +357,7 @@ TEST_CASE("wgmma.sp m64nNk32, A from shared memory (SS): random 2:4, both select
   check_form<DType::fp16, 128, 1, false>(22);
 }
 
-TEST_CASE("wgmma.sp m64nNk32, A from registers (RS): random 2:4, both selectors, three B layouts, exact",
+TEST_CASE("wgmma.sp m64nNk32, A from registers (RS): random 2:4, both selectors, four B layouts, exact",
           "[wgmma]") {
   if (!hopper_or_skip()) return;
   check_form<DType::bf16, 8, 0, true>(31);
@@ -353,6 +372,70 @@ TEST_CASE("wgmma.sp m64nNk32, A from registers (RS): random 2:4, both selectors,
   check_form<DType::fp16, 64, 1, true>(40);
   check_form<DType::fp16, 128, 0, true>(41);
   check_form<DType::fp16, 128, 1, true>(42);
+}
+
+namespace {
+// ---- TMA: where a box lands in shared memory ----------------------------------------------------------------------
+// One thread copies one box with cp.async.bulk.tensor (tensor map from kernels/common/tma.h), waits on an mbarrier,
+// and the block writes the raw shared-memory image back out: the host compares it byte for byte with the layout
+// maps above (Sw64 / Sw128), which the wgmma tests pin to what the instruction reads. Together they show that
+// what TMA writes is what wgmma expects, for the boxes the TMA kernels use.
+constexpr int kTmaImageBytes = 16 * 1024;
+
+__global__ void one_tma_box(const __grid_constant__ CUtensorMap map, int c0, int c1, int bytes, uint8_t* out) {
+#if SPARSE24_SM90A_DEVICE
+  __shared__ __align__(1024) uint8_t box[kTmaImageBytes];
+  __shared__ __align__(8) uint64_t bar;
+  const uint32_t b = ptx::smem_addr(&bar);
+  for (int i = threadIdx.x; i < kTmaImageBytes; i += blockDim.x) box[i] = 0xEE;  // poison
+  if (threadIdx.x == 0) {
+    ptx::mbarrier_init(b, 1);
+    ptx::fence_mbarrier_init();
+  }
+  ptx::fence_proxy_async_shared();  // the poison (generic proxy) before the TMA's writes (async proxy)
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    ptx::mbarrier_arrive_expect_tx(b, bytes);
+    ptx::tma_load_2d(ptx::smem_addr(box), &map, b, c0, c1);
+  }
+  ptx::mbarrier_wait(b, 0);
+  for (int i = threadIdx.x; i < bytes; i += blockDim.x) out[i] = box[i];
+#endif
+}
+
+// A rows x cols tensor of distinct 16-bit values; a box_rows x box_cols box at (row0, col0) in `swizzle`, checked
+// against layout_offset(lay) of a box_rows x box_cols tile. Rows past the tensor must arrive as zeros.
+int check_tma_box(int rows, int cols, int box_rows, int box_cols, int row0, int col0, tma::Swizzle swizzle,
+                  Layout lay) {
+  std::vector<uint16_t> g(size_t(rows) * cols);
+  for (size_t i = 0; i < g.size(); ++i) g[i] = uint16_t(i * 2654435761u >> 7) | 1;  // never 0
+  DeviceBuffer dg = upload(g), dout(kTmaImageBytes);
+  const CUtensorMap map =
+      tma::encode_2d(dg.as<uint16_t>(), 2, rows, cols, uint64_t(cols) * 2, box_rows, box_cols, swizzle);
+  const int bytes = box_rows * box_cols * 2;
+  one_tma_box<<<1, 128>>>(map, col0, row0, bytes, dout.as<uint8_t>());
+  check_cuda(cudaGetLastError(), "one_tma_box launch");
+  const std::vector<uint16_t> img = download<uint16_t>(dout);
+  int wrong = 0;
+  for (int r = 0; r < box_rows; ++r)
+    for (int c = 0; c < box_cols; ++c) {
+      const int gr = row0 + r, gc = col0 + c;
+      const uint16_t want = gr < rows ? g[size_t(gr) * cols + gc] : 0;
+      if (img[layout_offset(lay, box_rows, box_cols, r, c) / 2] != want) ++wrong;
+    }
+  return wrong;
+}
+}  // namespace
+
+TEST_CASE("TMA boxes land in the Sw64 and Sw128 layouts the wgmma tests verify, rows past the end as zeros",
+          "[wgmma]") {
+  if (!hopper_or_skip()) return;
+  // wgmma_sp s02+: compressed A boxes of 128 rows x 32 values (64-byte swizzle), B boxes of 256 x 64 (128-byte).
+  CHECK(check_tma_box(512, 256, 128, 32, 128, 96, tma::Swizzle::B64, Layout::Sw64) == 0);
+  CHECK(check_tma_box(512, 256, 64, 64, 64, 128, tma::Swizzle::B128, Layout::Sw128) == 0);
+  // The last box reaches past the tensor's rows: 40 real rows, 24 zero-filled.
+  CHECK(check_tma_box(104, 128, 64, 32, 64, 32, tma::Swizzle::B64, Layout::Sw64) == 0);
+  CHECK(check_tma_box(104, 128, 64, 64, 64, 64, tma::Swizzle::B128, Layout::Sw128) == 0);
 }
 
 TEST_CASE("smem_desc packs the PTX matrix-descriptor fields", "[wgmma]") {

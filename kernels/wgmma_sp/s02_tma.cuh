@@ -1,0 +1,261 @@
+// wgmma_sp step 02, "tma": a TMA stage ring fed by a producer warp, two consumer warpgroups, 128-byte swizzle.
+//
+// What it adds over s01_smem (where all four warps load, wait at a barrier, compute, wait again):
+// 1. TMA (cp.async.bulk.tensor) moves each k-tile of A values, B and metadata straight from global to shared memory:
+//    one thread issues three copies per k-tile, no registers carry the data, and rows past M or N arrive as zeros
+//    (partial tiles cost nothing extra). Tensor maps are built once in prepare() (kernels/common/tma.h).
+// 2. A ring of STAGES k-tiles with two mbarriers per stage: "full" completes when the producer has armed it and all
+//    of the stage's bytes have landed; "empty" when every consumer warp is done reading the stage. The producer runs
+//    up to STAGES k-tiles ahead of the math; nobody waits at a block-wide barrier inside the k-loop.
+// 3. Warp specialisation: warpgroup 0 is the producer (one thread issues the TMA; the warpgroup gives registers back
+//    with setmaxnreg.dec), warpgroups 1 and 2 are consumers, one m64 tile of the block each (setmaxnreg.inc: 128 f32
+//    accumulators per thread for m64n256). While one consumer waits for its wgmma, the other's run: the tensor
+//    cores of the SM see two independent instruction streams.
+// 4. Swizzled shared memory as TMA writes it and wgmma reads it, no padding, no bank conflicts: B (X) rows of
+//    BK = 64 values = 128 bytes in 128-byte swizzle atoms (8 rows x 128 bytes, chunk c of row r at c ^ r % 8), the
+//    compressed A rows of 32 values = 64 bytes in 64-byte swizzle atoms (8 rows x 64 bytes, c ^ (r / 2) % 4). A
+//    k-step's descriptor starts 32 (A) or 64 (B) bytes into the atom row, as the one-instruction test checks for
+//    both modes (tests/gpu/test_wgmma_instructions_gpu.cu).
+// Each consumer still waits for its own wgmma (wait_group 0) before it releases the stage and loads the next
+// metadata; s03 keeps one batch in flight.
+//
+// Preconditions (ShapeRule and the common checks): M % 32 == 0 (metadata lane blocks), K % BK == 0, any N >= 1,
+// 16-byte aligned operands and rows (TMA's own requirement too). sm_90a only.
+// Metadata in format::MetaLayout::LaneBlocks16, as s01 reads it: a k-tile of one 32-row group is BK contiguous
+// words in global memory, so the metadata is a 2-D tensor of M/32 rows x K words and one TMA box of BM/32 x BK
+// words brings a stage's worth (lane blocks land as they are; word `lane` of a block is read by lane `lane`: no
+// bank conflict). A row group past M arrives as zeros, which is not valid metadata: its warps substitute the
+// padding word (their rows are never stored, but the instruction must not see invalid metadata).
+//
+// Measured: not yet measured on a GPU.
+//
+// Block (BM = 128, BN = 256 shown), 384 threads:
+//
+//   warpgroup 0 (producer)   thread 0: for each k-tile, wait "empty", arm "full" with the stage's bytes, 3 TMA
+//   warpgroup 1 (consumer 0) rows   0..63  of the tile: wgmma.sp m64n256k32, 2 per k-tile (BK = 64)
+//   warpgroup 2 (consumer 1) rows  64..127 of the tile
+//
+//   shared memory, STAGES x (A 8 KB | B 32 KB | metadata 1 KB), each part 1024-byte aligned (the swizzle atoms),
+//   then 2 x STAGES mbarriers. 5 stages: 210 KB of the 227 KB a block may have.
+//
+// Why this tile: wgmma.sp reads B from shared memory for every instruction, and B is the larger operand (the
+// instruction's A is only 64 x 16 values): m64n256k32 moves 2 KB of A and 16 KB of B for 2 x 64 x 256 x 32 flops,
+// the best bytes-per-flop the instruction offers, so N = 256 per instruction. Two consumers share each B tile
+// (BM = 128), the accumulators fill 128 of a consumer's registers, and one block (384 threads) per SM leaves the
+// shared memory to the ring. 128 x 128 (64 accumulators, 8 stages) is the cheaper-register variant.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/common/elem.cuh"
+#include "kernels/common/epilogue.cuh"
+#include "kernels/common/instr.h"
+#include "kernels/common/launch.cuh"
+#include "kernels/common/ptx.cuh"
+#include "kernels/common/ptx_sm90.cuh"
+#include "kernels/common/raster.h"
+#include "kernels/common/tma.h"
+#include "kernels/format/format.h"
+#include "kernels/gemm_args.h"
+#include "kernels/registry.h"
+
+namespace sparse24::wgmma_sp {
+
+// The TMA ring shared by the TMA steps: sizes, tensor maps, hooks, and the producer/consumer body. Derived names
+// the kernel (the entry is gemm_entry_params<Derived>) and picks how many wgmma batches a consumer leaves in flight.
+// WM x WN: consumer warps (WM = 4 per consumer warpgroup, stacked along M; WN = 1).
+template <class Derived, DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP>
+struct TmaRing : BlockTiled<Derived> {
+  using Instr = instr::WgmmaSpM64NK32<T, BN>;
+  static constexpr Operands kTypes = {T, T, T, DType::f32};
+  static constexpr int kBM = BM, kBN = BN, kBK = BK;
+  static constexpr int kConsumers = BM / Instr::kM;       // consumer warpgroups, one m64 tile each
+  static constexpr int kThreads = 128 * (1 + kConsumers);  // + the producer warpgroup
+  // One block per SM (the ring takes the shared memory); the cap it implies (65536 / kThreads registers) is what
+  // setmaxnreg redistributes.
+  static constexpr int kMinBlocksPerSm = 1;
+  static constexpr int kProducerRegs = 40, kConsumerRegs = 232;
+  static_assert(128 * kProducerRegs + 128 * kConsumers * kConsumerRegs <= 65536, "setmaxnreg beyond the file");
+  static constexpr ArchRule kArch = {Instr::form().min_sm, Instr::form().min_sm, Instr::form().arch_specific};
+  static constexpr bool kSparse = true;
+  static constexpr format::MetaLayout kMetaLayout = format::MetaLayout::LaneBlocks16;
+  static constexpr int kRowGroup = format::kLaneBlockRows;
+  static constexpr ShapeRule kRule = {kRowGroup, 1, BK, 1, 0, "one metadata lane block serves 32 rows",
+                                      "whole K tiles (TMA boxes)"};
+
+  static constexpr int kKSteps = BK / Instr::kK;
+  static constexpr int kElemBytes = 2;
+  static constexpr int kARowBytes = BK / 2 * kElemBytes;  // 64: one 64-byte swizzle row
+  static constexpr int kBRowBytes = BK * kElemBytes;      // 128: one 128-byte swizzle row
+  static constexpr int kABytes = BM * kARowBytes;
+  static constexpr int kBBytes = BN * kBRowBytes;
+  static constexpr int kMetaWords = BK;                   // words of one row group per k-tile (BK/32 lane blocks)
+  static constexpr int kMetaBytes = BM / kRowGroup * kMetaWords * 4;
+  static constexpr int kAlign = 1024;                     // the 128-byte swizzle atom
+  static constexpr int round_up(int x) { return (x + kAlign - 1) / kAlign * kAlign; }
+  static constexpr int kAOffset = 0, kBOffset = round_up(kABytes), kMetaOffset = kBOffset + round_up(kBBytes);
+  static constexpr int kStageBytes = round_up(kMetaOffset + kMetaBytes);
+  static constexpr int kStageTx = kABytes + kBBytes + kMetaBytes;  // bytes the TMA delivers per stage
+  static constexpr int kBarrierBytes = 2 * STAGES * 8;
+  // + kAlign: dynamic shared memory is only 16-byte aligned; the kernel rounds its base up.
+  static constexpr int kSmemBytes = STAGES * kStageBytes + kBarrierBytes + kAlign;
+
+  static_assert(WM == 4 * kConsumers && WN == 1, "WM = 4 warps per consumer warpgroup, one m64 tile each");
+  static_assert(BM % Instr::kM == 0 && kConsumers >= 1 && kConsumers <= 2, "1 or 2 consumer warpgroups");
+  static_assert(BK == 64, "BK = 64: one 128-byte swizzle row of B and one 64-byte row of compressed A");
+  static_assert(BN / 2 <= 128, "at most 128 accumulator registers per consumer thread");
+  static_assert(kSmemBytes <= 227 * 1024, "a block may have at most 227 KB of shared memory");
+  static_assert(GROUP >= 1 && GROUP <= 64 && grouped_order_is_bijective<GROUP>(7, 5) &&
+                    grouped_order_is_bijective<GROUP>(GROUP + 3, 4),
+                "grouped order must visit every tile exactly once");
+
+  struct LaunchParams {
+    CUtensorMap a, b, meta;
+  };
+
+  static Params params() {
+    return {{"bm", BM}, {"bn", BN}, {"bk", BK}, {"wm", WM}, {"wn", WN}, {"stages", STAGES}, {"group", GROUP}};
+  }
+
+  static void prepare(Plan& p) {
+    const void* fn = reinterpret_cast<const void*>(&gemm_entry_params<Derived>);
+    require_kernel_image(fn, p.variant().name);
+    const GemmArgs& a = p.args;
+    p.grid = dim3((a.N + BN - 1) / BN, (a.M + BM - 1) / BM);
+    p.block = dim3(kThreads);
+    p.smem_bytes = kSmemBytes;
+    SPARSE24_CUDA_CHECK(cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes));
+    LaunchParams lp;
+    lp.a = tma::encode_2d(a.a, kElemBytes, a.M, a.K / 2, a.lda * kElemBytes, BM, BK / 2, tma::Swizzle::B64);
+    lp.b = tma::encode_2d(a.b, kElemBytes, a.N, a.K, a.ldb * kElemBytes, BN, BK, tma::Swizzle::B128);
+    lp.meta = tma::encode_2d(a.a_meta, 4, a.M / kRowGroup, a.K, int64_t(a.K) * 4, BM / kRowGroup, kMetaWords,
+                             tma::Swizzle::None);
+    static_assert(sizeof(LaunchParams) <= sizeof(Plan::launch_data), "tensor maps do not fit the plan");
+    std::memcpy(p.launch_data, &lp, sizeof lp);
+  }
+
+  static void run(const Plan& p, cudaStream_t stream) {
+    LaunchParams lp;
+    std::memcpy(&lp, p.launch_data, sizeof lp);
+    gemm_entry_params<Derived><<<p.grid, p.block, p.smem_bytes, stream>>>(p.args, lp);
+  }
+
+  // The block: kInFlight = wgmma batches (k-tiles) a consumer leaves in flight when it moves on to the next k-tile
+  // (0: it waits for its own wgmma before releasing the stage; 1: s03).
+  template <int kInFlight>
+  static __device__ void block(const GemmArgs& args, const LaunchParams& maps) {
+    static_assert(kInFlight == 0 || kInFlight == 1, "0 or 1 batch in flight");
+    extern __shared__ uint8_t smem_raw[];
+    const uint32_t raw = ptx::smem_addr(smem_raw);
+    const uint32_t base = (raw + kAlign - 1) / kAlign * kAlign;
+    const uint32_t full_bar = base + STAGES * kStageBytes, empty_bar = full_bar + STAGES * 8;
+    const int warpgroup = threadIdx.x / 128;
+    const int KT = args.K / BK;
+
+    const int id = blockIdx.y * gridDim.x + blockIdx.x;
+    const BlockCoord tile = grouped_block<GROUP>(id, gridDim.y, gridDim.x);
+    const int block_m = tile.m * BM, block_n = tile.n * BN;
+
+    if (threadIdx.x == 0) {
+      for (int s = 0; s < STAGES; ++s) {
+        ptx::mbarrier_init(full_bar + 8 * s, 1);                    // the producer's arrive.expect_tx
+        ptx::mbarrier_init(empty_bar + 8 * s, 4 * kConsumers);      // one arrival per consumer warp
+      }
+      ptx::fence_mbarrier_init();
+    }
+    __syncthreads();
+
+    if (warpgroup == 0) {
+      ptx::setmaxnreg_dec<kProducerRegs>();
+      if (threadIdx.x == 0) {
+        ptx::tma_prefetch_descriptor(&maps.a);
+        ptx::tma_prefetch_descriptor(&maps.b);
+        ptx::tma_prefetch_descriptor(&maps.meta);
+        for (int kt = 0; kt < KT; ++kt) {
+          const int s = kt % STAGES, round = kt / STAGES;
+          if (round > 0) ptx::mbarrier_wait(empty_bar + 8 * s, (round - 1) & 1);
+          const uint32_t stage = base + s * kStageBytes, full = full_bar + 8 * s;
+          ptx::mbarrier_arrive_expect_tx(full, kStageTx);
+          ptx::tma_load_2d(stage + kAOffset, &maps.a, full, kt * (BK / 2), block_m);
+          ptx::tma_load_2d(stage + kBOffset, &maps.b, full, kt * BK, block_n);
+          ptx::tma_load_2d(stage + kMetaOffset, &maps.meta, full, kt * kMetaWords, block_m / kRowGroup);
+        }
+      }
+      return;
+    }
+
+    ptx::setmaxnreg_inc<kConsumerRegs>();
+    const int consumer = warpgroup - 1, warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32;
+    // This warp's metadata (as s01): row group 2 * consumer + warp / 2 of the block, word lane ^ 2 for odd warps
+    // (rows 16..31 of the group sit in lanes q = 2, 3 and sp-sel 0 reads q = 0, 1).
+    const int group = 2 * consumer + warp / 2;
+    const bool group_valid = block_m / kRowGroup + group < args.M / kRowGroup;
+    const int meta_word = group * kMetaWords + (lane ^ (2 * (warp % 2)));
+    const uint8_t* smem_generic = smem_raw + (base - raw);
+
+    float acc[BN / 2];
+#pragma unroll
+    for (int i = 0; i < BN / 2; ++i) acc[i] = 0.0f;
+    [[maybe_unused]] uint32_t e_prev[kKSteps] = {};  // s03: the metadata of the batch still in flight
+
+    for (int kt = 0; kt < KT; ++kt) {
+      const int s = kt % STAGES;
+      const uint32_t stage = base + s * kStageBytes;
+      ptx::mbarrier_wait(full_bar + 8 * s, (kt / STAGES) & 1);
+      const uint32_t* meta = reinterpret_cast<const uint32_t*>(smem_generic + s * kStageBytes + kMetaOffset);
+      uint32_t e[kKSteps];
+#pragma unroll
+      for (int ks = 0; ks < kKSteps; ++ks)
+        e[ks] = group_valid ? meta[meta_word + ks * format::kLaneBlockBytes / 4] : format::kPaddingMetaWord;
+
+      ptx::fence_registers(acc);
+      ptx::wgmma_fence();
+#pragma unroll
+      for (int ks = 0; ks < kKSteps; ++ks) {
+        const uint64_t da = ptx::smem_desc(stage + kAOffset + consumer * Instr::kM * kARowBytes + ks * 32, 16,
+                                           8 * kARowBytes, ptx::SmemSwizzle::B64);
+        const uint64_t db =
+            ptx::smem_desc(stage + kBOffset + ks * 64, 16, 8 * kBRowBytes, ptx::SmemSwizzle::B128);
+        ptx::wgmma_sp_ss<T, BN, 0>(acc, da, db, e[ks], true);
+      }
+      ptx::wgmma_commit_group();
+      ptx::wgmma_wait_group<kInFlight>();
+      ptx::fence_registers(acc);
+      if constexpr (kInFlight == 0) {
+        if (lane == 0) ptx::mbarrier_arrive(empty_bar + 8 * s);
+      } else {
+        // The previous k-tile's batch has completed: its metadata registers may be reused and its stage released.
+#pragma unroll
+        for (int ks = 0; ks < kKSteps; ++ks) ptx::keep_register(e_prev[ks]);
+        if (kt > 0 && lane == 0) ptx::mbarrier_arrive(empty_bar + 8 * ((kt - 1) % STAGES));
+#pragma unroll
+        for (int ks = 0; ks < kKSteps; ++ks) e_prev[ks] = e[ks];
+      }
+    }
+    if constexpr (kInFlight > 0) {
+      ptx::wgmma_wait_group<0>();
+      ptx::fence_registers(acc);
+#pragma unroll
+      for (int ks = 0; ks < kKSteps; ++ks) ptx::keep_register(e_prev[ks]);
+    }
+
+    using E = Elem<T>;
+    const int row0 = block_m + consumer * Instr::kM + warp * 16;
+#pragma unroll
+    for (int nt = 0; nt < BN / 8; ++nt)
+      store_acc_m16n8<T>(*reinterpret_cast<const float(*)[4]>(&acc[4 * nt]), row0, block_n + nt * 8, args.M,
+                         args.N, static_cast<typename E::type*>(args.d), args.ldd,
+                         static_cast<const typename E::type*>(args.c), args.ldc, args.alpha, args.beta);
+  }
+};
+
+template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP>
+struct s02_tma : TmaRing<s02_tma<T, BM, BN, BK, WM, WN, STAGES, GROUP>, T, BM, BN, BK, WM, WN, STAGES, GROUP> {
+  using Ring = TmaRing<s02_tma, T, BM, BN, BK, WM, WN, STAGES, GROUP>;
+  static __device__ void run_block(const GemmArgs& args, const typename Ring::LaunchParams& maps) {
+    Ring::template block<0>(args, maps);
+  }
+};
+
+}  // namespace sparse24::wgmma_sp
