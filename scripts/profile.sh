@@ -31,6 +31,10 @@ metrics=(
   "sm__ops_path_tensor_op_hgmma_src_${dtype}_dst_fp32_sparsity_on.sum"
   "sm__ops_path_tensor_op_hgmma_src_${dtype}_dst_fp32_sparsity_off.sum"
   sm__pipe_tensor_op_hmma_cycles_active.avg.pct_of_peak_sustained_active
+  sm__pipe_tensor_op_gmma_cycles_active.avg.pct_of_peak_sustained_active
+  sm__cycles_elapsed.avg.per_second
+  l1tex__data_pipe_lsu_wavefronts_mem_shared.sum.pct_of_peak_sustained_elapsed
+  l1tex__throughput.avg.pct_of_peak_sustained_active
   sm__inst_executed_pipe_tensor_op_gmma.sum
   sm__inst_executed_pipe_tensor_op_hmma.sum
   l1tex__data_bank_conflicts_pipe_lsu_mem_shared_op_ld.sum
@@ -42,8 +46,9 @@ metric_list=$(IFS=,; echo "${metrics[*]}")
 
 "$ncu" --clock-control none --nvtx \
   --nvtx-include "$variant:$shape/" --nvtx-include "cublas.dense.$dtype:$shape/" \
+  --nvtx-include "cusparselt.$dtype:$shape/" \
   --section SpeedOfLight --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis \
-  --section Occupancy --section LaunchStats --section WarpStateStats --metrics "$metric_list" \
+  --section MemoryWorkloadAnalysis_Tables --section Occupancy --section LaunchStats --section WarpStateStats --metrics "$metric_list" \
   -f -o "$out" \
   "$build/sparse24_bench" --profile --kernels "^${variant//./\\.}\$" --shapes "$shape" --dtypes "$dtype"
 "$ncu" --import "$out.ncu-rep" --csv --page raw >"$out.csv"
