@@ -179,6 +179,54 @@ __device__ __forceinline__ void tma_prefetch_descriptor(const void* tensor_map) 
 #endif
 }
 
+// ---- Thread-block clusters (PTX ISA 9.7.13.x, 10.x): a pair of CTAs that share B through TMA multicast --------
+// The CTA's rank in its cluster (%cluster_ctarank).
+__device__ __forceinline__ uint32_t cluster_ctarank() {
+  uint32_t r = 0;
+#if SPARSE24_SM90A_DEVICE
+  asm volatile("mov.u32 %0, %%cluster_ctarank;\n" : "=r"(r));
+#endif
+  return r;
+}
+
+// Every thread of every CTA of the cluster arrives, then waits for all the others (barrier.cluster, release /
+// acquire: shared-memory writes before it are visible to the cluster after it). Before a CTA's barriers may be
+// touched by its peer (after their initialisation), and before a CTA exits while its peer may still signal it.
+__device__ __forceinline__ void cluster_sync() {
+#if SPARSE24_SM90A_DEVICE
+  asm volatile(
+      "barrier.cluster.arrive.release.aligned;\n"
+      "barrier.cluster.wait.acquire.aligned;\n" ::
+          : "memory");
+#endif
+}
+
+// Arrives on the mbarrier at shared address `bar` of CTA `rank` of the cluster (mapa translates our shared-window
+// address to the peer's window; release at cluster scope orders our reads of the stage before the arrival).
+__device__ __forceinline__ void mbarrier_arrive_cluster(uint32_t bar, uint32_t rank) {
+#if SPARSE24_SM90A_DEVICE
+  asm volatile(
+      "{\n.reg .b32 remote;\n"
+      "mapa.shared::cluster.u32 remote, %0, %1;\n"
+      "mbarrier.arrive.release.cluster.shared::cluster.b64 _, [remote];\n}\n" ::"r"(bar),
+      "r"(rank)
+      : "memory");
+#endif
+}
+
+// tma_load_2d, multicast: the box lands at the same shared offset in every CTA of `cta_mask` (bit r = rank r) and
+// signals each one's mbarrier at the same offset with the box's bytes.
+__device__ __forceinline__ void tma_load_2d_multicast(uint32_t dst, const void* tensor_map, uint32_t bar, int c0,
+                                                      int c1, uint16_t cta_mask) {
+#if SPARSE24_SM90A_DEVICE
+  asm volatile(
+      "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes.multicast::cluster"
+      " [%0], [%1, {%3, %4}], [%2], %5;\n" ::"r"(dst),
+      "l"(tensor_map), "r"(bar), "r"(c0), "r"(c1), "h"(cta_mask)
+      : "memory");
+#endif
+}
+
 // ---- setmaxnreg (PTX ISA 9.7.19.5): move registers between the warpgroups of a warp-specialised block ------------
 // A producer warpgroup that only issues TMA gives registers back (dec) so that the consumer warpgroups, which hold
 // the accumulators, can take more (inc). Effective only with a register cap at entry (__launch_bounds__(threads,

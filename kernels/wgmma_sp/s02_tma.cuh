@@ -64,8 +64,10 @@ namespace sparse24::wgmma_sp {
 
 // The TMA ring shared by the TMA steps: sizes, tensor maps, hooks, and the producer/consumer body. Derived names
 // the kernel (the entry is gemm_entry_params<Derived>) and picks how many wgmma batches a consumer leaves in flight.
-// WM x WN: consumer warps (WM = 4 per consumer warpgroup, stacked along M; WN = 1).
-template <class Derived, DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP>
+// WM x WN: consumer warps (WM = 4 per consumer warpgroup, stacked along M; WN = 1). CLUSTER_M > 1 (s04): that many
+// CTAs of adjacent row blocks form a cluster and share each B tile, every CTA loading 1/CLUSTER_M of it with TMA
+// multicast into all of them.
+template <class Derived, DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int CLUSTER_M = 1>
 struct TmaRing : BlockTiled<Derived> {
   using Instr = instr::WgmmaSpM64NK32<T, BN>;
   static constexpr Operands kTypes = {T, T, T, DType::f32};
@@ -98,6 +100,8 @@ struct TmaRing : BlockTiled<Derived> {
   static constexpr int kStageBytes = round_up(kMetaOffset + kMetaBytes);
   static constexpr int kStageTx = kABytes + kBBytes + kMetaBytes;  // bytes the TMA delivers per stage
   static constexpr int kBarrierBytes = 2 * STAGES * 8;
+  static constexpr int kClusterM = CLUSTER_M;
+  static constexpr int kBBoxRows = BN / kClusterM;  // rows of B each CTA of a cluster loads (and multicasts)
   // + kAlign: dynamic shared memory is only 16-byte aligned; the kernel rounds its base up.
   static constexpr int kSmemBytes = STAGES * kStageBytes + kBarrierBytes + kAlign;
 
@@ -106,6 +110,8 @@ struct TmaRing : BlockTiled<Derived> {
   static_assert(BK == 64, "BK = 64: one 128-byte swizzle row of B and one 64-byte row of compressed A");
   static_assert(BN / 2 <= 128, "at most 128 accumulator registers per consumer thread");
   static_assert(kSmemBytes <= 227 * 1024, "a block may have at most 227 KB of shared memory");
+  static_assert(kClusterM == 1 || kClusterM == 2, "clusters of 1 or 2 CTAs along M");
+  static_assert(GROUP % kClusterM == 0, "a rasterization group holds whole clusters");
   static_assert(GROUP >= 1 && GROUP <= 64 && grouped_order_is_bijective<GROUP>(7, 5) &&
                     grouped_order_is_bijective<GROUP>(GROUP + 3, 4),
                 "grouped order must visit every tile exactly once");
@@ -115,20 +121,26 @@ struct TmaRing : BlockTiled<Derived> {
   };
 
   static Params params() {
-    return {{"bm", BM}, {"bn", BN}, {"bk", BK}, {"wm", WM}, {"wn", WN}, {"stages", STAGES}, {"group", GROUP}};
+    Params p = {{"bm", BM}, {"bn", BN}, {"bk", BK}, {"wm", WM}, {"wn", WN}, {"stages", STAGES}, {"group", GROUP}};
+    if (kClusterM > 1) p.push_back({"cluster_m", kClusterM});
+    return p;
   }
 
   static void prepare(Plan& p) {
     const void* fn = reinterpret_cast<const void*>(&gemm_entry_params<Derived>);
     require_kernel_image(fn, p.variant().name);
     const GemmArgs& a = p.args;
-    p.grid = dim3((a.N + BN - 1) / BN, (a.M + BM - 1) / BM);
+    const int grid_m = (a.M + BM - 1) / BM, grid_n = (a.N + BN - 1) / BN;
+    // With clusters the grid is 1-D, whole clusters of row blocks (an odd last row block gets a partner whose rows
+    // are all past M: it loads zeros, computes, stores nothing, and keeps the multicast protocol whole).
+    p.grid = kClusterM == 1 ? dim3(grid_n, grid_m)
+                            : dim3(unsigned(kClusterM * ((grid_m + kClusterM - 1) / kClusterM) * grid_n));
     p.block = dim3(kThreads);
     p.smem_bytes = kSmemBytes;
     SPARSE24_CUDA_CHECK(cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes));
     LaunchParams lp;
     lp.a = tma::encode_2d(a.a, kElemBytes, a.M, a.K / 2, a.lda * kElemBytes, BM, BK / 2, tma::Swizzle::B64);
-    lp.b = tma::encode_2d(a.b, kElemBytes, a.N, a.K, a.ldb * kElemBytes, BN, BK, tma::Swizzle::B128);
+    lp.b = tma::encode_2d(a.b, kElemBytes, a.N, a.K, a.ldb * kElemBytes, kBBoxRows, BK, tma::Swizzle::B128);
     lp.meta = tma::encode_2d(a.a_meta, 4, a.M / kRowGroup, a.K, int64_t(a.K) * 4, BM / kRowGroup, kMetaWords,
                              tma::Swizzle::None);
     static_assert(sizeof(LaunchParams) <= sizeof(Plan::launch_data), "tensor maps do not fit the plan");
@@ -138,7 +150,23 @@ struct TmaRing : BlockTiled<Derived> {
   static void run(const Plan& p, cudaStream_t stream) {
     LaunchParams lp;
     std::memcpy(&lp, p.launch_data, sizeof lp);
-    gemm_entry_params<Derived><<<p.grid, p.block, p.smem_bytes, stream>>>(p.args, lp);
+    if constexpr (kClusterM == 1) {
+      gemm_entry_params<Derived><<<p.grid, p.block, p.smem_bytes, stream>>>(p.args, lp);
+    } else {
+      cudaLaunchConfig_t config = {};
+      config.gridDim = p.grid;
+      config.blockDim = p.block;
+      config.dynamicSmemBytes = p.smem_bytes;
+      config.stream = stream;
+      cudaLaunchAttribute cluster;
+      cluster.id = cudaLaunchAttributeClusterDimension;
+      cluster.val.clusterDim.x = kClusterM;
+      cluster.val.clusterDim.y = 1;
+      cluster.val.clusterDim.z = 1;
+      config.attrs = &cluster;
+      config.numAttrs = 1;
+      (void)cudaLaunchKernelEx(&config, gemm_entry_params<Derived>, p.args, lp);  // errors: cudaGetLastError
+    }
   }
 
   // The block: kInFlight = wgmma batches (k-tiles) a consumer leaves in flight when it moves on to the next k-tile
@@ -153,18 +181,33 @@ struct TmaRing : BlockTiled<Derived> {
     const int warpgroup = threadIdx.x / 128;
     const int KT = args.K / BK;
 
-    const int id = blockIdx.y * gridDim.x + blockIdx.x;
-    const BlockCoord tile = grouped_block<GROUP>(id, gridDim.y, gridDim.x);
+    BlockCoord tile;
+    [[maybe_unused]] uint32_t rank = 0;  // in the cluster
+    if constexpr (kClusterM == 1) {
+      tile = grouped_block<GROUP>(blockIdx.y * gridDim.x + blockIdx.x, gridDim.y, gridDim.x);
+    } else {
+      // The cluster walks the grouped order of cluster tiles (kClusterM row blocks x 1 column block); its CTAs
+      // take the row blocks in rank order.
+      rank = ptx::cluster_ctarank();
+      const int grid_m = (args.M + BM - 1) / BM, grid_n = (args.N + BN - 1) / BN;
+      const BlockCoord pair = grouped_block<GROUP / kClusterM>(blockIdx.x / kClusterM,
+                                                              (grid_m + kClusterM - 1) / kClusterM, grid_n);
+      tile = {pair.m * kClusterM + int(rank), pair.n};
+    }
     const int block_m = tile.m * BM, block_n = tile.n * BN;
 
     if (threadIdx.x == 0) {
       for (int s = 0; s < STAGES; ++s) {
         ptx::mbarrier_init(full_bar + 8 * s, 1);                    // the producer's arrive.expect_tx
-        ptx::mbarrier_init(empty_bar + 8 * s, 4 * kConsumers);      // one arrival per consumer warp
+        ptx::mbarrier_init(empty_bar + 8 * s, 4 * kConsumers * kClusterM);  // each consumer warp of the cluster
       }
       ptx::fence_mbarrier_init();
     }
-    __syncthreads();
+    // With clusters, the peer's barriers must be initialised before our multicast or our arrivals reach them.
+    if constexpr (kClusterM == 1)
+      __syncthreads();
+    else
+      ptx::cluster_sync();
 
     if (warpgroup == 0) {
       ptx::setmaxnreg_dec<kProducerRegs>();
@@ -178,10 +221,16 @@ struct TmaRing : BlockTiled<Derived> {
           const uint32_t stage = base + s * kStageBytes, full = full_bar + 8 * s;
           ptx::mbarrier_arrive_expect_tx(full, kStageTx);
           ptx::tma_load_2d(stage + kAOffset, &maps.a, full, kt * (BK / 2), block_m);
-          ptx::tma_load_2d(stage + kBOffset, &maps.b, full, kt * BK, block_n);
+          if constexpr (kClusterM == 1)
+            ptx::tma_load_2d(stage + kBOffset, &maps.b, full, kt * BK, block_n);
+          else  // our share of B, into every CTA of the cluster (each CTA's "full" expects the whole tile)
+            ptx::tma_load_2d_multicast(stage + kBOffset + rank * kBBoxRows * kBRowBytes, &maps.b, full, kt * BK,
+                                       block_n + int(rank) * kBBoxRows, uint16_t((1u << kClusterM) - 1));
           ptx::tma_load_2d(stage + kMetaOffset, &maps.meta, full, kt * kMetaWords, block_m / kRowGroup);
         }
       }
+      // A CTA may not exit while its peer can still multicast into it or arrive on its barriers.
+      if constexpr (kClusterM > 1) ptx::cluster_sync();
       return;
     }
 
@@ -223,12 +272,12 @@ struct TmaRing : BlockTiled<Derived> {
       ptx::wgmma_wait_group<kInFlight>();
       ptx::fence_registers(acc);
       if constexpr (kInFlight == 0) {
-        if (lane == 0) ptx::mbarrier_arrive(empty_bar + 8 * s);
+        if (lane == 0) release(empty_bar + 8 * s);
       } else {
         // The previous k-tile's batch has completed: its metadata registers may be reused and its stage released.
 #pragma unroll
         for (int ks = 0; ks < kKSteps; ++ks) ptx::keep_register(e_prev[ks]);
-        if (kt > 0 && lane == 0) ptx::mbarrier_arrive(empty_bar + 8 * ((kt - 1) % STAGES));
+        if (kt > 0 && lane == 0) release(empty_bar + 8 * ((kt - 1) % STAGES));
 #pragma unroll
         for (int ks = 0; ks < kKSteps; ++ks) e_prev[ks] = e[ks];
       }
@@ -247,6 +296,18 @@ struct TmaRing : BlockTiled<Derived> {
       store_acc_m16n8<T>(*reinterpret_cast<const float(*)[4]>(&acc[4 * nt]), row0, block_n + nt * 8, args.M,
                          args.N, static_cast<typename E::type*>(args.d), args.ldd,
                          static_cast<const typename E::type*>(args.c), args.ldc, args.alpha, args.beta);
+    if constexpr (kClusterM > 1) ptx::cluster_sync();
+  }
+
+  // A consumer warp is done with a stage: tell every producer that writes into it (with clusters, each CTA's
+  // producer multicasts its share of B into us, so each must hear from us).
+  static __device__ void release(uint32_t empty) {
+    if constexpr (kClusterM == 1) {
+      ptx::mbarrier_arrive(empty);
+    } else {
+#pragma unroll
+      for (int r = 0; r < kClusterM; ++r) ptx::mbarrier_arrive_cluster(empty, r);
+    }
   }
 };
 

@@ -1,0 +1,33 @@
+// wgmma_sp step 04, "multicast": s03's consumers, with two CTAs of adjacent row blocks in a cluster sharing B
+// through TMA multicast.
+//
+// What it adds over s03_inflight: ncu on s02/s03 (bf16 8192^3, H100, results/NOTES.md) shows the L2 to SM read
+// path as the busiest unit (lts__t_sectors_srcunit_tex 90% of peak, L2 throughput 84%) while the tensor pipe is
+// active 46% of the time: the kernel is fed too slowly from L2. Per k-tile a CTA reads 8 KB of A values, 32 KB of B
+// and 1 KB of metadata; B is the same for every CTA of a column block. Here the two CTAs of a cluster (row blocks
+// 2i and 2i+1, one column block) each load half of the B tile (128 rows) with cp.async.bulk.tensor .multicast,
+// which writes it into both CTAs' shared memory and signals both CTAs' "full" barriers: 8 + 16 + 1 = 25 KB read
+// from L2 per CTA and k-tile instead of 41 KB (-39%).
+// The price is a protocol between the two CTAs: a stage may be refilled only when the consumers of both CTAs are
+// done with it (each consumer warp arrives on the "empty" barrier of both CTAs, through mapa), the barriers of both
+// must be initialised before either CTA's first copy (cluster barrier after init), and neither may exit while the
+// other can still write to it (cluster barrier at the end).
+//
+// Preconditions, layouts: as s02_tma. The grid is 1-D, whole clusters (an odd last row block gets an idle partner).
+// Measured: not yet measured on a GPU.
+#pragma once
+
+#include "kernels/wgmma_sp/s02_tma.cuh"
+
+namespace sparse24::wgmma_sp {
+
+template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP>
+struct s04_multicast
+    : TmaRing<s04_multicast<T, BM, BN, BK, WM, WN, STAGES, GROUP>, T, BM, BN, BK, WM, WN, STAGES, GROUP, 2> {
+  using Ring = TmaRing<s04_multicast, T, BM, BN, BK, WM, WN, STAGES, GROUP, 2>;
+  static __device__ void run_block(const GemmArgs& args, const typename Ring::LaunchParams& maps) {
+    Ring::template block<1>(args, maps);
+  }
+};
+
+}  // namespace sparse24::wgmma_sp
