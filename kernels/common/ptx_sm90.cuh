@@ -202,13 +202,16 @@ __device__ __forceinline__ void cluster_sync() {
 }
 
 // Arrives on the mbarrier at shared address `bar` of CTA `rank` of the cluster (mapa translates our shared-window
-// address to the peer's window; release at cluster scope orders our reads of the stage before the arrival).
+// address to the peer's window). Default semantics (release, CTA scope): what the arrival publishes is that our
+// wgmma have finished reading the stage, which wgmma.wait_group already guarantees. NOTE: the explicit
+// `.release.cluster` form compiles to a MEMBAR.ALL.GPU before every arrival (SASS, nvcc 13.0), once per consumer
+// warp and k-tile, and made s04 2.2x slower than s03 on an H100 (results/NOTES.md).
 __device__ __forceinline__ void mbarrier_arrive_cluster(uint32_t bar, uint32_t rank) {
 #if SPARSE24_SM90A_DEVICE
   asm volatile(
       "{\n.reg .b32 remote;\n"
       "mapa.shared::cluster.u32 remote, %0, %1;\n"
-      "mbarrier.arrive.release.cluster.shared::cluster.b64 _, [remote];\n}\n" ::"r"(bar),
+      "mbarrier.arrive.shared::cluster.b64 _, [remote];\n}\n" ::"r"(bar),
       "r"(rank)
       : "memory");
 #endif
