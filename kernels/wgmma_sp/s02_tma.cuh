@@ -67,7 +67,10 @@ namespace sparse24::wgmma_sp {
 // WM x WN: consumer warps (WM = 4 per consumer warpgroup, stacked along M; WN = 1). CLUSTER_M > 1 (s04): that many
 // CTAs of adjacent row blocks form a cluster and share each B tile, every CTA loading 1/CLUSTER_M of it with TMA
 // multicast into all of them.
-template <class Derived, DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int CLUSTER_M = 1>
+// PERSISTENT (s05): one CTA (cluster) per SM (group of SMs) walks the tiles in grouped order, its ring running on
+// across tiles, so the producer loads the next tile while the consumers store this one.
+template <class Derived, DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int CLUSTER_M = 1,
+          bool PERSISTENT = false>
 struct TmaRing : BlockTiled<Derived> {
   using Instr = instr::WgmmaSpM64NK32<T, BN>;
   static constexpr Operands kTypes = {T, T, T, DType::f32};
@@ -102,6 +105,7 @@ struct TmaRing : BlockTiled<Derived> {
   static constexpr int kBarrierBytes = 2 * STAGES * 8;
   static constexpr int kClusterM = CLUSTER_M;
   static constexpr int kBBoxRows = BN / kClusterM;  // rows of B each CTA of a cluster loads (and multicasts)
+  static constexpr bool kPersistent = PERSISTENT;
   // + kAlign: dynamic shared memory is only 16-byte aligned; the kernel rounds its base up.
   static constexpr int kSmemBytes = STAGES * kStageBytes + kBarrierBytes + kAlign;
 
@@ -110,7 +114,7 @@ struct TmaRing : BlockTiled<Derived> {
   static_assert(BK == 64, "BK = 64: one 128-byte swizzle row of B and one 64-byte row of compressed A");
   static_assert(BN / 2 <= 128, "at most 128 accumulator registers per consumer thread");
   static_assert(kSmemBytes <= 227 * 1024, "a block may have at most 227 KB of shared memory");
-  static_assert(kClusterM == 1 || kClusterM == 2, "clusters of 1 or 2 CTAs along M");
+  static_assert(kClusterM == 1 || kClusterM == 2 || kClusterM == 4, "clusters of 1, 2 or 4 CTAs along M");
   static_assert(GROUP % kClusterM == 0, "a rasterization group holds whole clusters");
   static_assert(GROUP >= 1 && GROUP <= 64 && grouped_order_is_bijective<GROUP>(7, 5) &&
                     grouped_order_is_bijective<GROUP>(GROUP + 3, 4),
@@ -131,13 +135,30 @@ struct TmaRing : BlockTiled<Derived> {
     require_kernel_image(fn, p.variant().name);
     const GemmArgs& a = p.args;
     const int grid_m = (a.M + BM - 1) / BM, grid_n = (a.N + BN - 1) / BN;
-    // With clusters the grid is 1-D, whole clusters of row blocks (an odd last row block gets a partner whose rows
-    // are all past M: it loads zeros, computes, stores nothing, and keeps the multicast protocol whole).
-    p.grid = kClusterM == 1 ? dim3(grid_n, grid_m)
-                            : dim3(unsigned(kClusterM * ((grid_m + kClusterM - 1) / kClusterM) * grid_n));
+    // With clusters the grid is 1-D, whole clusters of row blocks (a last cluster with fewer row blocks gets idle
+    // partners whose rows are all past M: they load zeros, compute, store nothing, and keep the protocol whole).
+    const int units = (grid_m + kClusterM - 1) / kClusterM * grid_n;  // cluster tiles: kClusterM x 1 tiles
+    p.grid = kClusterM == 1 && !kPersistent ? dim3(grid_n, grid_m) : dim3(unsigned(kClusterM * units));
     p.block = dim3(kThreads);
     p.smem_bytes = kSmemBytes;
     SPARSE24_CUDA_CHECK(cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes));
+    if constexpr (kPersistent) {
+      // As many CTAs (clusters) as can be resident at once, never more than there are units.
+      int resident = 0;
+      if constexpr (kClusterM == 1) {
+        int dev = 0, sms = 0, per_sm = 0;
+        SPARSE24_CUDA_CHECK(cudaGetDevice(&dev));
+        SPARSE24_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+        SPARSE24_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, gemm_entry_params<Derived>,
+                                                                          kThreads, kSmemBytes));
+        resident = sms * per_sm;
+      } else {
+        Launch l(p, nullptr);
+        SPARSE24_CUDA_CHECK(cudaOccupancyMaxActiveClusters(&resident, gemm_entry_params<Derived>, &l.config));
+      }
+      if (resident < 1) throw ArchError(p.variant().name + ": not one CTA (cluster) of this size fits on the GPU");
+      p.grid = dim3(unsigned(kClusterM * (units < resident ? units : resident)));
+    }
     LaunchParams lp;
     lp.a = tma::encode_2d(a.a, kElemBytes, a.M, a.K / 2, a.lda * kElemBytes, BM, BK / 2, tma::Swizzle::B64);
     lp.b = tma::encode_2d(a.b, kElemBytes, a.N, a.K, a.ldb * kElemBytes, kBBoxRows, BK, tma::Swizzle::B128);
@@ -153,21 +174,28 @@ struct TmaRing : BlockTiled<Derived> {
     if constexpr (kClusterM == 1) {
       gemm_entry_params<Derived><<<p.grid, p.block, p.smem_bytes, stream>>>(p.args, lp);
     } else {
-      cudaLaunchConfig_t config = {};
+      Launch l(p, stream);
+      (void)cudaLaunchKernelEx(&l.config, gemm_entry_params<Derived>, p.args, lp);  // errors: cudaGetLastError
+    }
+  }
+
+  // The configuration of a cluster launch (grid, block, shared memory, cluster dimension).
+  struct Launch {
+    cudaLaunchAttribute cluster{};
+    cudaLaunchConfig_t config{};
+    Launch(const Plan& p, cudaStream_t stream) {
       config.gridDim = p.grid;
       config.blockDim = p.block;
       config.dynamicSmemBytes = p.smem_bytes;
       config.stream = stream;
-      cudaLaunchAttribute cluster;
       cluster.id = cudaLaunchAttributeClusterDimension;
       cluster.val.clusterDim.x = kClusterM;
       cluster.val.clusterDim.y = 1;
       cluster.val.clusterDim.z = 1;
       config.attrs = &cluster;
       config.numAttrs = 1;
-      (void)cudaLaunchKernelEx(&config, gemm_entry_params<Derived>, p.args, lp);  // errors: cudaGetLastError
     }
-  }
+  };
 
   // The block: kInFlight = wgmma batches (k-tiles) a consumer leaves in flight when it moves on to the next k-tile
   // (0: it waits for its own wgmma before releasing the stage; 1: s03).
@@ -181,24 +209,23 @@ struct TmaRing : BlockTiled<Derived> {
     const int warpgroup = threadIdx.x / 128;
     const int KT = args.K / BK;
 
-    BlockCoord tile;
-    [[maybe_unused]] uint32_t rank = 0;  // in the cluster
-    if constexpr (kClusterM == 1) {
-      tile = grouped_block<GROUP>(blockIdx.y * gridDim.x + blockIdx.x, gridDim.y, gridDim.x);
-    } else {
-      // The cluster walks the grouped order of cluster tiles (kClusterM row blocks x 1 column block); its CTAs
-      // take the row blocks in rank order.
-      rank = ptx::cluster_ctarank();
-      const int grid_m = (args.M + BM - 1) / BM, grid_n = (args.N + BN - 1) / BN;
-      const BlockCoord pair = grouped_block<GROUP / kClusterM>(blockIdx.x / kClusterM,
-                                                              (grid_m + kClusterM - 1) / kClusterM, grid_n);
-      tile = {pair.m * kClusterM + int(rank), pair.n};
-    }
-    const int block_m = tile.m * BM, block_n = tile.n * BN;
+    // Units of work: cluster tiles of kClusterM row blocks x 1 column block (a tile when kClusterM = 1), in
+    // grouped order; the CTAs of a cluster take its row blocks in rank order. A CTA (cluster) does unit `first`,
+    // then every `stride`-th one after it: exactly one unless persistent.
+    const uint32_t rank = kClusterM > 1 ? ptx::cluster_ctarank() : 0;
+    const int grid_m = (args.M + BM - 1) / BM, grid_n = (args.N + BN - 1) / BN;
+    const int unit_rows = (grid_m + kClusterM - 1) / kClusterM, units = unit_rows * grid_n;
+    const int first = kClusterM == 1 && !kPersistent ? int(blockIdx.y * gridDim.x + blockIdx.x)
+                                                      : int(blockIdx.x) / kClusterM;
+    const int stride = kPersistent ? int(gridDim.x) / kClusterM : units;
+    auto tile_origin = [&](int unit) {  // (block_m, block_n) of this CTA's tile of `unit`
+      const BlockCoord u = grouped_block<GROUP / kClusterM>(unit, unit_rows, grid_n);
+      return BlockCoord{(u.m * kClusterM + int(rank)) * BM, u.n * BN};
+    };
 
     if (threadIdx.x == 0) {
       for (int s = 0; s < STAGES; ++s) {
-        ptx::mbarrier_init(full_bar + 8 * s, 1);                    // the producer's arrive.expect_tx
+        ptx::mbarrier_init(full_bar + 8 * s, 1);                            // the producer's arrive.expect_tx
         ptx::mbarrier_init(empty_bar + 8 * s, 4 * kConsumers * kClusterM);  // each consumer warp of the cluster
       }
       ptx::fence_mbarrier_init();
@@ -215,18 +242,22 @@ struct TmaRing : BlockTiled<Derived> {
         ptx::tma_prefetch_descriptor(&maps.a);
         ptx::tma_prefetch_descriptor(&maps.b);
         ptx::tma_prefetch_descriptor(&maps.meta);
-        for (int kt = 0; kt < KT; ++kt) {
-          const int s = kt % STAGES, round = kt / STAGES;
-          if (round > 0) ptx::mbarrier_wait(empty_bar + 8 * s, (round - 1) & 1);
-          const uint32_t stage = base + s * kStageBytes, full = full_bar + 8 * s;
-          ptx::mbarrier_arrive_expect_tx(full, kStageTx);
-          ptx::tma_load_2d(stage + kAOffset, &maps.a, full, kt * (BK / 2), block_m);
-          if constexpr (kClusterM == 1)
-            ptx::tma_load_2d(stage + kBOffset, &maps.b, full, kt * BK, block_n);
-          else  // our share of B, into every CTA of the cluster (each CTA's "full" expects the whole tile)
-            ptx::tma_load_2d_multicast(stage + kBOffset + rank * kBBoxRows * kBRowBytes, &maps.b, full, kt * BK,
-                                       block_n + int(rank) * kBBoxRows, uint16_t((1u << kClusterM) - 1));
-          ptx::tma_load_2d(stage + kMetaOffset, &maps.meta, full, kt * kMetaWords, block_m / kRowGroup);
+        int it = 0;  // k-tiles loaded so far, over all units: the ring position
+        for (int unit = first; unit < units; unit += stride) {
+          const BlockCoord o = tile_origin(unit);
+          for (int kt = 0; kt < KT; ++kt, ++it) {
+            const int s = it % STAGES, round = it / STAGES;
+            if (round > 0) ptx::mbarrier_wait(empty_bar + 8 * s, (round - 1) & 1);
+            const uint32_t stage = base + s * kStageBytes, full = full_bar + 8 * s;
+            ptx::mbarrier_arrive_expect_tx(full, kStageTx);
+            ptx::tma_load_2d(stage + kAOffset, &maps.a, full, kt * (BK / 2), o.m);
+            if constexpr (kClusterM == 1)
+              ptx::tma_load_2d(stage + kBOffset, &maps.b, full, kt * BK, o.n);
+            else  // our share of B, into every CTA of the cluster (each CTA's "full" expects the whole tile)
+              ptx::tma_load_2d_multicast(stage + kBOffset + rank * kBBoxRows * kBRowBytes, &maps.b, full, kt * BK,
+                                         o.n + int(rank) * kBBoxRows, uint16_t((1u << kClusterM) - 1));
+            ptx::tma_load_2d(stage + kMetaOffset, &maps.meta, full, kt * kMetaWords, o.m / kRowGroup);
+          }
         }
       }
       // A CTA may not exit while its peer can still multicast into it or arrive on its barriers.
@@ -239,63 +270,68 @@ struct TmaRing : BlockTiled<Derived> {
     // This warp's metadata (as s01): row group 2 * consumer + warp / 2 of the block, word lane ^ 2 for odd warps
     // (rows 16..31 of the group sit in lanes q = 2, 3 and sp-sel 0 reads q = 0, 1).
     const int group = 2 * consumer + warp / 2;
-    const bool group_valid = block_m / kRowGroup + group < args.M / kRowGroup;
     const int meta_word = group * kMetaWords + (lane ^ (2 * (warp % 2)));
     const uint8_t* smem_generic = smem_raw + (base - raw);
+    int it = 0;  // k-tiles consumed so far, over all units: the ring position
 
-    float acc[BN / 2];
+    for (int unit = first; unit < units; unit += stride) {
+      const BlockCoord o = tile_origin(unit);
+      const bool group_valid = o.m / kRowGroup + group < args.M / kRowGroup;
+      float acc[BN / 2];
 #pragma unroll
-    for (int i = 0; i < BN / 2; ++i) acc[i] = 0.0f;
-    [[maybe_unused]] uint32_t e_prev[kKSteps] = {};  // s03: the metadata of the batch still in flight
+      for (int i = 0; i < BN / 2; ++i) acc[i] = 0.0f;
+      [[maybe_unused]] uint32_t e_prev[kKSteps] = {};  // s03: the metadata of the batch still in flight
 
-    for (int kt = 0; kt < KT; ++kt) {
-      const int s = kt % STAGES;
-      const uint32_t stage = base + s * kStageBytes;
-      ptx::mbarrier_wait(full_bar + 8 * s, (kt / STAGES) & 1);
-      const uint32_t* meta = reinterpret_cast<const uint32_t*>(smem_generic + s * kStageBytes + kMetaOffset);
-      uint32_t e[kKSteps];
+      for (int kt = 0; kt < KT; ++kt, ++it) {
+        const int s = it % STAGES;
+        const uint32_t stage = base + s * kStageBytes;
+        ptx::mbarrier_wait(full_bar + 8 * s, (it / STAGES) & 1);
+        const uint32_t* meta = reinterpret_cast<const uint32_t*>(smem_generic + s * kStageBytes + kMetaOffset);
+        uint32_t e[kKSteps];
 #pragma unroll
-      for (int ks = 0; ks < kKSteps; ++ks)
-        e[ks] = group_valid ? meta[meta_word + ks * format::kLaneBlockBytes / 4] : format::kPaddingMetaWord;
+        for (int ks = 0; ks < kKSteps; ++ks)
+          e[ks] = group_valid ? meta[meta_word + ks * format::kLaneBlockBytes / 4] : format::kPaddingMetaWord;
 
-      ptx::fence_registers(acc);
-      ptx::wgmma_fence();
+        ptx::fence_registers(acc);
+        ptx::wgmma_fence();
 #pragma unroll
-      for (int ks = 0; ks < kKSteps; ++ks) {
-        const uint64_t da = ptx::smem_desc(stage + kAOffset + consumer * Instr::kM * kARowBytes + ks * 32, 16,
-                                           8 * kARowBytes, ptx::SmemSwizzle::B64);
-        const uint64_t db =
-            ptx::smem_desc(stage + kBOffset + ks * 64, 16, 8 * kBRowBytes, ptx::SmemSwizzle::B128);
-        ptx::wgmma_sp_ss<T, BN, 0>(acc, da, db, e[ks], true);
+        for (int ks = 0; ks < kKSteps; ++ks) {
+          const uint64_t da = ptx::smem_desc(stage + kAOffset + consumer * Instr::kM * kARowBytes + ks * 32, 16,
+                                             8 * kARowBytes, ptx::SmemSwizzle::B64);
+          const uint64_t db =
+              ptx::smem_desc(stage + kBOffset + ks * 64, 16, 8 * kBRowBytes, ptx::SmemSwizzle::B128);
+          ptx::wgmma_sp_ss<T, BN, 0>(acc, da, db, e[ks], true);
+        }
+        ptx::wgmma_commit_group();
+        ptx::wgmma_wait_group<kInFlight>();
+        ptx::fence_registers(acc);
+        if constexpr (kInFlight == 0) {
+          if (lane == 0) release(empty_bar + 8 * s);
+        } else {
+          // The previous k-tile's batch has completed: its metadata registers may be reused and its stage released.
+#pragma unroll
+          for (int ks = 0; ks < kKSteps; ++ks) ptx::keep_register(e_prev[ks]);
+          if (kt > 0 && lane == 0) release(empty_bar + 8 * ((it - 1) % STAGES));
+#pragma unroll
+          for (int ks = 0; ks < kKSteps; ++ks) e_prev[ks] = e[ks];
+        }
       }
-      ptx::wgmma_commit_group();
-      ptx::wgmma_wait_group<kInFlight>();
-      ptx::fence_registers(acc);
-      if constexpr (kInFlight == 0) {
-        if (lane == 0) release(empty_bar + 8 * s);
-      } else {
-        // The previous k-tile's batch has completed: its metadata registers may be reused and its stage released.
+      if constexpr (kInFlight > 0) {
+        ptx::wgmma_wait_group<0>();
+        ptx::fence_registers(acc);
 #pragma unroll
         for (int ks = 0; ks < kKSteps; ++ks) ptx::keep_register(e_prev[ks]);
-        if (kt > 0 && lane == 0) release(empty_bar + 8 * ((kt - 1) % STAGES));
-#pragma unroll
-        for (int ks = 0; ks < kKSteps; ++ks) e_prev[ks] = e[ks];
+        if (lane == 0) release(empty_bar + 8 * ((it - 1) % STAGES));  // the unit's last stage
       }
-    }
-    if constexpr (kInFlight > 0) {
-      ptx::wgmma_wait_group<0>();
-      ptx::fence_registers(acc);
-#pragma unroll
-      for (int ks = 0; ks < kKSteps; ++ks) ptx::keep_register(e_prev[ks]);
-    }
 
-    using E = Elem<T>;
-    const int row0 = block_m + consumer * Instr::kM + warp * 16;
+      using E = Elem<T>;
+      const int row0 = o.m + consumer * Instr::kM + warp * 16;
 #pragma unroll
-    for (int nt = 0; nt < BN / 8; ++nt)
-      store_acc_m16n8<T>(*reinterpret_cast<const float(*)[4]>(&acc[4 * nt]), row0, block_n + nt * 8, args.M,
-                         args.N, static_cast<typename E::type*>(args.d), args.ldd,
-                         static_cast<const typename E::type*>(args.c), args.ldc, args.alpha, args.beta);
+      for (int nt = 0; nt < BN / 8; ++nt)
+        store_acc_m16n8<T>(*reinterpret_cast<const float(*)[4]>(&acc[4 * nt]), row0, o.n + nt * 8, args.M,
+                           args.N, static_cast<typename E::type*>(args.d), args.ldd,
+                           static_cast<const typename E::type*>(args.c), args.ldc, args.alpha, args.beta);
+    }
     if constexpr (kClusterM > 1) ptx::cluster_sync();
   }
 

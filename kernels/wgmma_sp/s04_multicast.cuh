@@ -13,7 +13,11 @@
 // must be initialised before either CTA's first copy (cluster barrier after init), and neither may exit while the
 // other can still write to it (cluster barrier at the end).
 //
-// Preconditions, layouts: as s02_tma. The grid is 1-D, whole clusters (an odd last row block gets an idle partner).
+// Clusters of 4 (a quarter of B each: 8 + 8 + 1 = 17 KB per CTA and k-tile) are the same protocol with four
+// parties; they need 4 free SMs in one GPC at once, which may leave SMs idle (GPCs of an SM count not a multiple
+// of 4).
+// Preconditions, layouts: as s02_tma. The grid is 1-D, whole clusters (a last cluster with fewer row blocks than
+// CTAs gets idle partners whose rows are all past M).
 // Measured: not yet measured on a GPU.
 #pragma once
 
@@ -21,10 +25,11 @@
 
 namespace sparse24::wgmma_sp {
 
-template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP>
-struct s04_multicast
-    : TmaRing<s04_multicast<T, BM, BN, BK, WM, WN, STAGES, GROUP>, T, BM, BN, BK, WM, WN, STAGES, GROUP, 2> {
-  using Ring = TmaRing<s04_multicast, T, BM, BN, BK, WM, WN, STAGES, GROUP, 2>;
+// CLUSTER: CTAs per cluster along M (2 or 4), each loading 1/CLUSTER of the B tile for all of them.
+template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int CLUSTER>
+struct s04_multicast : TmaRing<s04_multicast<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>, T, BM, BN, BK, WM, WN,
+                               STAGES, GROUP, CLUSTER> {
+  using Ring = TmaRing<s04_multicast, T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>;
   static __device__ void run_block(const GemmArgs& args, const typename Ring::LaunchParams& maps) {
     Ring::template block<1>(args, maps);
   }
