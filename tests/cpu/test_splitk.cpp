@@ -1,4 +1,4 @@
-// The split-K model and workspace layout (kernels/common/splitk.h): pure host arithmetic, no GPU.
+// The split-K model and workspace layouts (kernels/common/splitk.h): pure host arithmetic, no GPU.
 #include "tests/catch.h"
 
 #include <algorithm>
@@ -43,9 +43,22 @@ TEST_CASE("choose_split: a lower fixed cost never picks a smaller split, and the
     // Either the same split, or the higher cost fell back to one slice.
     if (s_lo != s_hi) REQUIRE(s_hi == 1);
   }
+  CHECK(splitk::kArrivalBytes < splitk::kLaunchBytes);
 }
 
-TEST_CASE("split-K workspace layout", "[splitk]") {
+TEST_CASE("split-K workspace layouts", "[splitk]") {
   CHECK(splitk::workspace_bytes(1, 4096, 16) == 0);
+  CHECK(splitk::counted_workspace_bytes(1, 4096, 16, 32) == 0);
   CHECK(splitk::workspace_bytes(3, 4096, 16) == size_t(3) * 4096 * 16 * 4);
+  // The one-launch layout: the same partials, then one 32-bit counter per row block.
+  CHECK(splitk::counters_offset(3, 4096, 16) == splitk::workspace_bytes(3, 4096, 16));
+  CHECK(splitk::counted_workspace_bytes(3, 4096, 16, 32) == splitk::workspace_bytes(3, 4096, 16) + 32 * 4);
+  // M a multiple of 32 (every split-K variant's rule): the counters start 128-byte aligned, and so does every
+  // slice of partials (the in-launch reduction reads them as float4).
+  for (int split : {2, 3, 7, 32})
+    for (int M : {32, 96, 4096, 14336})
+      for (int N : {1, 3, 7, 16, 127}) {
+        CHECK(splitk::counters_offset(split, M, N) % 128 == 0);
+        CHECK((size_t(M) * N * 4) % 128 == 0);
+      }
 }
