@@ -172,6 +172,11 @@ std::unique_ptr<Plan> prepare(const Variant& v, const GemmArgs& in) {
   if (plan->workspace_bytes) {
     SPARSE24_CUDA_CHECK(cudaMalloc(&plan->args.workspace, plan->workspace_bytes));
     plan->args.workspace_bytes = plan->workspace_bytes;
+    // Zeroed once, here, so that a kernel may keep state in it that must start at zero and that it restores itself
+    // (skinny.s02's arrival counters): run() stays one launch with no memset. Synchronized, because the plan's
+    // runs may go to any stream, including one that does not wait for the legacy default stream.
+    SPARSE24_CUDA_CHECK(cudaMemsetAsync(plan->args.workspace, 0, plan->workspace_bytes, nullptr));
+    SPARSE24_CUDA_CHECK(cudaStreamSynchronize(nullptr));
   }
   return plan;
 }

@@ -97,7 +97,7 @@ class Plan {
   // Set by the variant's prepare hook.
   dim3 grid, block;
   int smem_bytes = 0;          // dynamic shared memory per block
-  size_t workspace_bytes = 0;  // allocated by prepare() after the hook, into args.workspace
+  size_t workspace_bytes = 0;  // allocated and zeroed by prepare() after the hook, into args.workspace
   GemmArgs args;
   // Kernel parameters beyond GemmArgs that prepare() builds once and run() passes by value, opaque to everyone
   // else: today the TMA tensor maps (128 bytes each, 64-byte aligned) of the wgmma_sp steps.
@@ -120,7 +120,9 @@ std::string arch_error(const Variant& v, int sm);
 
 // Checks everything that can be checked without the GPU (shape rule, pointers, alignment, strides, scales, the
 // variant's own rules: ShapeError), then the device (ArchError: architecture, code for it in the build), then
-// lets the variant prepare (launch configuration, attributes, workspace). The returned plan's run() is the GEMM.
+// lets the variant prepare (launch configuration, attributes, workspace size), then allocates the workspace and
+// zeroes it once (a kernel may keep counters there that it returns to zero itself). The returned plan's run() is
+// the GEMM.
 std::unique_ptr<Plan> prepare(const Variant& v, const GemmArgs& args);
 
 // ---- For the families' instantiate.cu files -------------------------------------------------------------------

@@ -4,10 +4,14 @@
     make_dispatch_table.py [--sm SM] [--out kernels/dispatch_table.inc] [--family REGEX] BENCH.json [...]
 
 Each BENCH.json is a report of `sparse24_bench --json` (format sparse24-report-1: {"context": {...}, "rows": [...]},
-rows with kernel, kind, dtype, M, N, K, status, counters.median_us). For every (sm, dtype, M, N, K) the passed
-variant row (kind "variant"; peers such as cuBLAS and cuSPARSELt are never picked) with the lowest median_us becomes
-one table row. sm is read from the report's context (compute_capability "9.0" -> 90) unless --sm is given.
-Reports of several GPUs can be merged: rows are kept per sm, and pick() uses the highest sm <= the device's.
+rows with kernel, kind, dtype, M, N, K, status, counters.median_us and the variant's fields). For every (sm, dtype,
+M, N, K) the passed variant row (kind "variant"; peers such as cuBLAS and cuSPARSELt, and the "auto" rows, are
+never picked) with the lowest median_us becomes one table row, whatever its family: every family competes. Only
+variants that pick() may return are candidates (kernels/dispatch.h): sparse A with its metadata in the
+lane_blocks16 layout, read from the row's variant fields (the dense family takes dense A: never in the table).
+sm is read from the report's context (compute_capability "9.0" -> 90) unless --sm is given. Reports of several
+GPUs, or several runs on one GPU (the decode sweep records one run per dtype: scripts/decode_sweep.sh), can be
+merged: rows are kept per sm, the fastest over all reports wins, and pick() uses the highest sm <= the device's.
 """
 import argparse
 import json
@@ -16,6 +20,16 @@ import sys
 from pathlib import Path
 
 DTYPES = {"fp16": "DType::fp16", "bf16": "DType::bf16", "f32": "DType::f32"}
+# The metadata layout pick() serves (kernels/dispatch.cpp, kPickLayout), as format::name() spells it in the JSON.
+PICK_LAYOUT = "lane_blocks16"
+
+
+def pickable(row):
+    """Whether pick() may return this row's variant: sparse A, metadata in PICK_LAYOUT (from the row's fields)."""
+    v = row.get("variant")
+    if not isinstance(v, dict):
+        sys.exit(f"row {row.get('kernel')!r} has no variant fields: regenerate the report with a newer sparse24_bench")
+    return bool(v.get("sparse")) and v.get("meta_layout") == PICK_LAYOUT
 
 
 def report_sm(report, override):
@@ -35,7 +49,8 @@ def main():
     ap.add_argument("reports", nargs="+")
     ap.add_argument("--sm", type=int, default=None)
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "kernels" / "dispatch_table.inc"))
-    ap.add_argument("--family", default=".*", help="only variants whose name matches this regex")
+    ap.add_argument("--family", default=".*",
+                    help="only variants whose name matches this regex (default: every family competes)")
     a = ap.parse_args()
 
     best = {}  # (sm, dtype, M, N, K) -> (median_us, kernel, source)
@@ -47,7 +62,7 @@ def main():
         for r in report.get("rows", []):
             if r.get("status") != "passed" or r.get("kind", "variant") != "variant":
                 continue
-            if r.get("dtype") not in DTYPES or not re.search(a.family, r["kernel"]):
+            if r.get("dtype") not in DTYPES or not re.search(a.family, r["kernel"]) or not pickable(r):
                 continue
             us = (r.get("counters") or {}).get("median_us")
             if us is None:

@@ -1,14 +1,16 @@
 // Split-K support shared by every kernel that cuts K into slices computed by different blocks: the deterministic
-// reduction of the f32 partials, and the host-side choice of the split factor from the GPU's size.
+// reduction of the f32 partials, as a second kernel (reduce) or inside the GEMM's own launch by the block of a row
+// block that arrives last (arrive_last + reduce_rows); the host side (workspace layouts, the choice of the split
+// factor) is in splitk.h.
 //
-// Workspace layout (owned by the Plan, prepare() sizes it): partials[split][M][N] f32, packed (row m of slice z at
-// ((z * M) + m) * N). Every block of every slice writes all of its rows' N columns, zeros included, so the
+// Every block of every slice writes all of its rows' N columns to partials[z] (splitk.h), zeros included, so the
 // reduction never reads an unwritten element.
 //
 // Determinism: element (m, n) is summed by one thread, slices in the fixed order z = 0, 1, ..., split-1, starting
-// from 0.0f, then scaled once: D = alpha * sum + beta * C (the same expression, in the same order, as
-// store_acc_m16n8 applies to a single accumulator). The result depends on the split factor but never on timing:
-// two runs give the same bits.
+// from 0.0f, then scaled once by store_sum: D = alpha * sum + beta * C (the same expression, in the same order, as
+// store_acc_m16n8 applies to a single accumulator). Both reductions use that order and store_sum, so they give the
+// same bits for the same partials. The result depends on the split factor but never on timing: two runs give the
+// same bits.
 //
 // The reduction kernel has no tensor-core instruction, so it lives here (namespace sparse24::splitk) rather than in
 // a family namespace: scripts/check_sass.py matches family namespaces in kernel names and demands HMMAs there.
@@ -16,10 +18,10 @@
 
 #include <cuda_runtime_api.h>
 
-#include <algorithm>
 #include <cstdint>
 
 #include "kernels/common/elem.cuh"
+#include "kernels/common/splitk.h"
 #include "kernels/gemm_args.h"
 
 namespace sparse24::splitk {
@@ -27,10 +29,21 @@ namespace sparse24::splitk {
 // Threads per block of the reduction: one output element per thread.
 inline constexpr int kReduceThreads = 256;
 
+// D[m][n] = alpha * sum + beta * C[m][n] for packed element i = m * N + n. The rounding steps are spelled out
+// (__fmul_rn, __fmaf_rn: what the compiler made of `v = alpha * sum; v += beta * c` in the reduce kernel, one FMUL
+// and one FFMA) so that the two reductions cannot be contracted differently in their two kernels.
+template <DType T>
+__device__ __forceinline__ void store_sum(const GemmArgs& args, int64_t m, int64_t n, float sum) {
+  using E = Elem<T>;
+  float v = __fmul_rn(args.alpha, sum);
+  if (args.beta != 0.0f)
+    v = __fmaf_rn(args.beta, E::to_float(static_cast<const typename E::type*>(args.c)[m * args.ldc + n]), v);
+  static_cast<typename E::type*>(args.d)[m * args.ldd + n] = E::from_float(v);
+}
+
 // D[m][n] = alpha * sum_z partials[z][m][n] + beta * C[m][n], z in increasing order.
 template <DType T>
 __global__ void __launch_bounds__(kReduceThreads) reduce(GemmArgs args, int split) {
-  using E = Elem<T>;
   const int64_t total = static_cast<int64_t>(args.M) * args.N;
   const int64_t i = static_cast<int64_t>(blockIdx.x) * kReduceThreads + threadIdx.x;
   if (i >= total) return;
@@ -38,9 +51,7 @@ __global__ void __launch_bounds__(kReduceThreads) reduce(GemmArgs args, int spli
   const float* ws = static_cast<const float*>(args.workspace);
   float sum = 0.0f;
   for (int z = 0; z < split; ++z) sum += ws[z * total + i];
-  float v = args.alpha * sum;
-  if (args.beta != 0.0f) v += args.beta * E::to_float(static_cast<const typename E::type*>(args.c)[m * args.ldc + n]);
-  static_cast<typename E::type*>(args.d)[m * args.ldd + n] = E::from_float(v);
+  store_sum<T>(args, m, n, sum);
 }
 
 template <DType T>
@@ -50,35 +61,111 @@ inline void launch_reduce(const GemmArgs& args, int split, cudaStream_t stream) 
   reduce<T><<<blocks, kReduceThreads, 0, stream>>>(args, split);
 }
 
-// Workspace bytes for `split` slices of an M x N f32 output (0 when there is nothing to reduce).
-inline size_t workspace_bytes(int split, int M, int N) {
-  return split > 1 ? static_cast<size_t>(split) * M * N * sizeof(float) : 0;
+// ---- The reduction inside the GEMM's launch ---------------------------------------------------------------------
+//
+// The `split` blocks of one row block (grid y = slice) each write their partial tile, then arrive at the row
+// block's counter (splitk.h: after the partials). The one that arrives last, whichever slice it computed, sums the
+// row block's partials in slice order and writes D; the others are done. No block waits for another, so any
+// number of blocks per row block may be resident or not (no deadlock whatever the grid).
+//
+//   block (x, z):  partials -> __threadfence -> __syncthreads -> thread 0: atomicInc(counter[x], split - 1)
+//                  old == split - 1 ?  no: exit.  yes: __threadfence -> __syncthreads -> reduce_rows -> D
+//
+// Self-cleaning: atomicInc(p, split - 1) stores (old >= split - 1 ? 0 : old + 1), so the arrival of the last
+// block, and only it, puts the counter back to 0 in the same atomic operation: after every complete launch each
+// counter is 0 again and the next run() needs no memset. Counters must be 0 before the first launch: registry.cu's
+// prepare() zeroes every workspace once when it allocates it. A plan's runs must not overlap (two launches of one
+// plan on two streams would share counters and partials), the same rule as for the partials of the two-launch
+// layout.
+//
+// Memory order: each writer's __threadfence orders its partial stores before the barrier and so before thread 0's
+// atomic; the last block's thread 0 fences again after the atomic that saw every other arrival, and the barrier
+// passes that to the block's readers, which load through L2 (__ldcg: no L1 line of this SM can hold an older copy).
+
+// Block-wide: true in every thread of the block that arrives last of `split` at `counter`, false in the others.
+// Every thread of the block must call it (it has barriers).
+__device__ __forceinline__ bool arrive_last(unsigned* counter, int split) {
+  __threadfence();
+  __syncthreads();
+  int last = 0;
+  if (threadIdx.x == 0) {
+    last = atomicInc(counter, static_cast<unsigned>(split - 1)) == static_cast<unsigned>(split - 1);
+    if (last) __threadfence();
+  }
+  return __syncthreads_or(last) != 0;
 }
 
-// The split factor chosen from the GPU's size, for kernels that stream the weight once (memory-bound):
-//   row_blocks: blocks along M; chunks: k chunks along K (a slice is a run of whole chunks);
-//   slots: blocks resident at once on the whole GPU (SMs x blocks per SM from the occupancy calculator);
-//   chunk_bytes: bytes one block reads per chunk (values + metadata); M, N: the output.
-// Model, in bytes at one bandwidth (so that the two terms add): a resident block keeps a fixed number of bytes in
-// flight, so the GPU moves `slots` chunks per round whether or not every slot is filled (a half-empty wave costs a
-// full round). Main kernel: waves(s) = ceil(row_blocks * s / slots) rounds of ceil(chunks / s) chunks, each round
-// slots * chunk_bytes. Reduction (s > 1): the partials written and read once, 8 * s * M * N bytes, plus a fixed
-// kLaunchBytes for the second launch and the tail between the kernels (about 1 us at 3 TB/s).
-// The smallest s in 1..min(chunks, kMaxSplit) with the lowest cost wins: deterministic for a (GPU, shape).
-inline constexpr int kMaxSplit = 32;
-inline constexpr int64_t kLaunchBytes = 3'000'000;
-inline int choose_split(int row_blocks, int chunks, int slots, int64_t chunk_bytes, int M, int N) {
-  int best = 1;
-  double best_cost = 0;
-  const int max_split = std::max(1, std::min(chunks, kMaxSplit));
-  for (int s = 1; s <= max_split; ++s) {
-    const int64_t waves = (static_cast<int64_t>(row_blocks) * s + slots - 1) / slots;
-    const int64_t per_block = (chunks + s - 1) / s;
-    double cost = double(waves) * double(per_block) * double(slots) * double(chunk_bytes);
-    if (s > 1) cost += 8.0 * s * double(M) * double(N) + double(kLaunchBytes);
-    if (s == 1 || cost < best_cost) best = s, best_cost = cost;
+namespace detail {
+
+__device__ __forceinline__ void add(float& s, float p) { s += p; }
+__device__ __forceinline__ void add(float4& s, const float4& p) { s.x += p.x, s.y += p.y, s.z += p.z, s.w += p.w; }
+__device__ __forceinline__ float lane(float s, int) { return s; }
+__device__ __forceinline__ float lane(const float4& s, int c) {
+  return c == 0 ? s.x : c == 1 ? s.y : c == 2 ? s.z : s.w;
+}
+
+// reduce_rows with one shape of work per thread: kBatch loads of V (float or float4), kThreads apart, for kSlices
+// slices at a time, all issued before any is added: kBatch * kSlices independent loads in flight per thread.
+template <DType T, class V, int kThreads, int kBatch, int kSlices>
+__device__ __forceinline__ void reduce_run(const GemmArgs& args, int split, int row0, int rows) {
+  constexpr int kVec = sizeof(V) / sizeof(float);
+  const int N = args.N;
+  const int64_t slice = static_cast<int64_t>(args.M) * N / kVec;  // Vs per slice
+  const V* first = static_cast<const V*>(args.workspace) + static_cast<int64_t>(row0) * N / kVec;
+  const int count = rows * N / kVec;  // Vs of the rows in one slice (at most 128 x 128)
+  for (int base = static_cast<int>(threadIdx.x); base < count; base += kThreads * kBatch) {
+    V sum[kBatch] = {};
+#pragma unroll 1
+    for (int z0 = 0; z0 < split; z0 += kSlices) {
+      V p[kSlices][kBatch];
+#pragma unroll
+      for (int b = 0; b < kBatch; ++b) {
+        const int v = base + b * kThreads;
+        const V* at = first + z0 * slice + v;  // walked down the slices: one pointer, not one address per load
+#pragma unroll
+        for (int s = 0; s < kSlices; ++s, at += slice)
+          if (z0 + s < split && v < count) p[s][b] = __ldcg(at);
+      }
+      // Added in slice order, and only what was loaded (adding a zero would turn a -0.0f sum into +0.0f).
+#pragma unroll
+      for (int s = 0; s < kSlices; ++s)
+#pragma unroll
+        for (int b = 0; b < kBatch; ++b)
+          if (z0 + s < split && base + b * kThreads < count) add(sum[b], p[s][b]);
+    }
+#pragma unroll
+    for (int b = 0; b < kBatch; ++b) {
+      const int v = base + b * kThreads;
+      if (v >= count) break;
+#pragma unroll
+      for (int c = 0; c < kVec; ++c) {
+        const int e = kVec * v + c;  // element of the rows, row-major: row row0 + e / N, column e % N
+        store_sum<T>(args, row0 + e / N, e % N, lane(sum[b], c));
+      }
+    }
   }
-  return best;
+}
+
+}  // namespace detail
+
+// D for rows [row0, row0 + rows) from the partials, by the kThreads threads of one block: slice order, store_sum.
+// The rows' partials are one contiguous run of rows * N floats per slice; rows is a multiple of 32 (M is, and so is
+// every row block), so the run is whole float4s, 16-byte aligned (the workspace from cudaMalloc is). This runs on
+// the last row block's path, so what counts is rounds of L2 latency, ceil(split / slices in flight) per thread, and
+// the loads in flight cost registers. Three shapes of work, each 16 floats of loads per thread:
+//   rows * N <= kThreads (N = 1 at 128 rows, N <= 2 at 64): one float per thread, 16 slices at a time;
+//   rows * N <= 4 kThreads (N <= 4, or 8 at 64 rows): one float4 per thread, 8 slices at a time;
+//   more: two float4s per thread (and more, in turn), 4 slices at a time.
+// NOTE: ptxas (sm_90a) on skinny.s02 with other shapes: one float x 32 slices, bn 8 at 128 registers (the edge of 4
+// blocks per SM; 118 now); four float4s x 4 slices, bn 8 at 156 (3 blocks per SM); four float4s with the slice loop
+// left to the compiler (it unrolled it), bn 64 at 192 (188 now); one address per load instead of the pointer walk,
+// 254 at every tile.
+template <DType T, int kThreads>
+__device__ __forceinline__ void reduce_rows(const GemmArgs& args, int split, int row0, int rows) {
+  const int elems = rows * args.N;
+  if (elems <= kThreads) detail::reduce_run<T, float, kThreads, 1, 16>(args, split, row0, rows);
+  else if (elems <= 4 * kThreads) detail::reduce_run<T, float4, kThreads, 1, 8>(args, split, row0, rows);
+  else detail::reduce_run<T, float4, kThreads, 2, 4>(args, split, row0, rows);
 }
 
 }  // namespace sparse24::splitk

@@ -139,27 +139,37 @@ struct s01_splitk {
 
   static const void* entry() { return reinterpret_cast<const void*>(&gemm_entry<s01_splitk>); }
 
-  // The split factor for this problem on the current GPU (SPLIT, or the model's choice when SPLIT == 0).
-  static int split_for(const GemmArgs& a) {
+  // The split factor for this problem on the current GPU (SPLIT, or the model's choice when SPLIT == 0) for the
+  // kernel `fn` (this step's entry or a later step's: their occupancies may differ), with `fixed_bytes` the model's
+  // fixed cost of splitting (splitk::choose_split).
+  static int split_for(const GemmArgs& a, const void* fn, int64_t fixed_bytes) {
     if (SPLIT > 0) return SPLIT;
     int device = 0, sms = 0, per_sm = 0;
     SPARSE24_CUDA_CHECK(cudaGetDevice(&device));
     SPARSE24_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
-    SPARSE24_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, entry(), kThreads, kSmemBytes));
+    SPARSE24_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, fn, kThreads, kSmemBytes));
     const int row_blocks = (a.M + kBM - 1) / kBM;
     const int64_t chunk_bytes =
         int64_t(kBM) * (KC / 2) * kElemBytes + int64_t(kBM) * KC / 8;  // values + metadata (4 bits per 4 k)
-    return splitk::choose_split(row_blocks, a.K / KC, sms * (per_sm > 0 ? per_sm : 1), chunk_bytes, a.M, a.N);
+    return splitk::choose_split(row_blocks, a.K / KC, sms * (per_sm > 0 ? per_sm : 1), chunk_bytes, a.M, a.N,
+                                fixed_bytes);
   }
 
-  static void prepare(Plan& p) {
-    require_kernel_image(entry(), p.variant().name);
+  // The launch configuration of the kernel `fn` (this step's or a later step's, same block and grid): grid =
+  // (row blocks, split), dynamic shared memory. Returns the split; the caller sizes the workspace.
+  static int configure(Plan& p, const void* fn, int64_t fixed_bytes) {
+    require_kernel_image(fn, p.variant().name);
     if (kSmemBytes > 48 * 1024)
-      SPARSE24_CUDA_CHECK(cudaFuncSetAttribute(entry(), cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes));
-    const int split = split_for(p.args);
+      SPARSE24_CUDA_CHECK(cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes));
+    const int split = split_for(p.args, fn, fixed_bytes);
     p.grid = dim3((p.args.M + kBM - 1) / kBM, split);
     p.block = dim3(kThreads);
     p.smem_bytes = kSmemBytes;
+    return split;
+  }
+
+  static void prepare(Plan& p) {
+    const int split = configure(p, entry(), splitk::kLaunchBytes);
     p.workspace_bytes = splitk::workspace_bytes(split, p.args.M, p.args.N);
   }
 
@@ -217,7 +227,22 @@ struct s01_splitk {
     }
   }
 
-  static __device__ void run_block(const GemmArgs& args) {
+  // Where a thread's warp is, for the epilogues: the values the main loop computed once, passed on as they are.
+  struct Where {
+    int lane, M, N, split, z;  // split = grid y, z = this block's slice
+    int m0;                    // the warp's first row
+    bool active;               // m0 < M: M % 32 == 0, so a warp's rows are all valid or all not
+  };
+
+  // The main loop: the block's k slice (grid y) of each warp's 32 rows (16 at BN = 128) and all BN columns, then
+  // finish(acc, where) with the warp's accumulators. Every thread of the block runs it (it has barriers).
+  // NOTE: the epilogue is a callable handed the loop's own values, not code after a call that returns acc, so that
+  // later steps reuse the loop while s01's kernels stay as they were: with the epilogue reading M, N and the slice
+  // from the arguments again, ptxas scheduled every s01 kernel differently (1-2 registers fewer, nvcc 13.0,
+  // sm_90a). The same code is what this refactor promises; whether fewer registers would be faster is a separate,
+  // measured change.
+  template <class Finish>
+  static __device__ __forceinline__ void mainloop(const GemmArgs& args, Finish&& finish) {
     extern __shared__ uint4 smem_dyn[];
     uint8_t* smem = reinterpret_cast<uint8_t*>(smem_dyn);
     const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
@@ -309,14 +334,15 @@ struct s01_splitk {
       __syncthreads();
       if (has_next) cur = nxt;
     }
+    finish(acc, Where{lane, M, N, split, z, m0, active});
+  }
 
-    if (!active) return;
-    if (split == 1) {
-      store_warp_tile<T>(acc, m0, 0, args);
-      return;
-    }
-    // Partials of slice z: every column < N of the warp's rows, zeros included (a slice may own no chunk).
-    float* ws = static_cast<float*>(args.workspace) + int64_t(z) * M * N;
+  // The warp's partial tile, into slice z of the workspace: every column < N of its rows, zeros included (a slice
+  // may own no chunk). Warps with rows only.
+  static __device__ __forceinline__ void store_partials(const GemmArgs& args, const float (&acc)[kMT][kNTiles][4],
+                                                        const Where& w) {
+    const int lane = w.lane, m0 = w.m0, N = w.N;
+    float* ws = static_cast<float*>(args.workspace) + int64_t(w.z) * w.M * N;
 #pragma unroll
     for (int mt = 0; mt < kMT; ++mt)
 #pragma unroll
@@ -327,6 +353,14 @@ struct s01_splitk {
           const int row = m0 + mt * 16 + rc.row, col = nt * 8 + rc.col;
           if (col < N) ws[int64_t(row) * N + col] = acc[mt][nt][i];
         }
+  }
+
+  static __device__ void run_block(const GemmArgs& args) {
+    mainloop(args, [&](const float (&acc)[kMT][kNTiles][4], const Where& w) {
+      if (!w.active) return;
+      if (w.split == 1) store_warp_tile<T>(acc, w.m0, 0, args);
+      else store_partials(args, acc, w);
+    });
   }
 };
 

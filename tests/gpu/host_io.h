@@ -1,6 +1,6 @@
-// Host helpers shared by the one-instruction tests (tests/gpu/test_instructions_gpu.cu and
-// test_wgmma_instructions_gpu.cu): a float's 16-bit pattern, packing two halves into a register, and moving vectors
-// to and from the device.
+// Host helpers shared by the GPU tests (the one-instruction tests tests/gpu/test_instructions_gpu.cu and
+// test_wgmma_instructions_gpu.cu, and test_skinny_gpu.cu): a float's 16-bit pattern, packing two halves into a
+// register, and moving vectors to and from the device.
 #pragma once
 
 #include <cuda_bf16.h>
