@@ -1,7 +1,8 @@
 // Split-K support shared by every kernel that cuts K into slices computed by different blocks: the deterministic
 // reduction of the f32 partials, as a second kernel (reduce) or inside the GEMM's own launch by the block of a row
 // block that arrives last (arrive_last + reduce_rows); the host side (workspace layouts, the choice of the split
-// factor) is in splitk.h.
+// factor) is in splitk.h. SplitKTiled (below) is the split-K step over a warp-tiled ladder step (mma_sp and
+// dense s06_splitk).
 //
 // Every block of every slice writes all of its rows' N columns to partials[z] (splitk.h), zeros included, so the
 // reduction never reads an unwritten element.
@@ -20,9 +21,13 @@
 
 #include <cstdint>
 
+#include "kernels/common/cuda_check.h"
 #include "kernels/common/elem.cuh"
+#include "kernels/common/epilogue.cuh"
+#include "kernels/common/launch.cuh"
 #include "kernels/common/splitk.h"
 #include "kernels/gemm_args.h"
+#include "kernels/registry.h"
 
 namespace sparse24::splitk {
 
@@ -167,5 +172,104 @@ __device__ __forceinline__ void reduce_rows(const GemmArgs& args, int split, int
   else if (elems <= 4 * kThreads) detail::reduce_run<T, float4, kThreads, 1, 8>(args, split, row0, rows);
   else detail::reduce_run<T, float4, kThreads, 2, 4>(args, split, row0, rows);
 }
+
+// ---- Split-K over a warp-tiled ladder step (mma_sp and dense s06_splitk) -------------------------------------
+
+// A warp's kMTiles x kNTiles grid of m16n8 accumulator tiles whose top-left element is (m0, n0) of D, unscaled,
+// into slice z of the partials: the element mask of store_warp_tile (rows >= M and columns >= N are not written;
+// no block of any slice owns them and the reduction never reads them). A lane's two columns are adjacent: one
+// 8-byte store when N is even (every pair then starts 8-byte aligned: even column, even row length), else two
+// 4-byte stores. The branch is uniform across the grid.
+template <int kMTiles, int kNTiles>
+__device__ __forceinline__ void store_warp_partials(const float (&acc)[kMTiles][kNTiles][4], int m0, int n0,
+                                                    const GemmArgs& args, int z) {
+  const int lane = threadIdx.x % 32;
+  const int M = args.M, N = args.N;
+  float* ws = static_cast<float*>(args.workspace) + int64_t(z) * M * N;
+#pragma unroll
+  for (int mt = 0; mt < kMTiles; ++mt)
+#pragma unroll
+    for (int nt = 0; nt < kNTiles; ++nt)
+#pragma unroll
+      for (int half = 0; half < 2; ++half) {
+        const frag::RowCol rc = frag::acc_m16n8(lane, 2 * half);
+        const int row = m0 + mt * 16 + rc.row, col = n0 + nt * 8 + rc.col;
+        if (row >= M || col >= N) continue;
+        float* p = ws + int64_t(row) * N + col;
+        const float v0 = acc[mt][nt][2 * half], v1 = acc[mt][nt][2 * half + 1];
+        if (N % 2 == 0) {
+          *reinterpret_cast<float2*>(p) = make_float2(v0, v1);
+        } else {
+          p[0] = v0;
+          if (col + 1 < N) p[1] = v1;
+        }
+      }
+}
+
+// The hooks of a split-K step over a warp-tiled step Prev (mma_sp and dense s05_raster): Prev's grid (x: column
+// blocks, y: row blocks) with grid z = the split slices of K; Prev's tile, shared memory and launch bounds. Derived
+// supplies run_block(): the K slice of blockIdx.z, then f32 partials into the workspace when gridDim.z > 1, or
+// Prev's epilogue (D directly) when it is 1. SPLIT > 0 is used as given (a slice may then be empty: it writes zero
+// partials); SPLIT = 0 is chosen in prepare() by choose_split_compute from the SM count, the occupancy, the GPU's
+// peak clock and DRAM bandwidth and the shape. Split 1 allocates no workspace and launches nothing more.
+template <class Derived, class Prev, int SPLIT>
+struct SplitKTiled : WarpTiled<Derived, Prev::kTypes.a, Prev::kBM, Prev::kBN, Prev::kBK, Prev::kWM, Prev::kWN,
+                               Prev::kStages> {
+  using Base =
+      WarpTiled<Derived, Prev::kTypes.a, Prev::kBM, Prev::kBN, Prev::kBK, Prev::kWM, Prev::kWN, Prev::kStages>;
+  using Base::kThreads;
+  static constexpr ArchRule kArch = Prev::kArch;
+  static constexpr bool kSparse = Prev::kSparse;
+  static constexpr format::MetaLayout kMetaLayout = Prev::kMetaLayout;
+  static constexpr ShapeRule kRule = Prev::kRule;
+  static constexpr int kSmemBytes = Prev::kSmemBytes;
+  // Prev's promise to the compiler (read by gemm_entry's __launch_bounds__): the same register budget as Prev.
+  static constexpr int kMinBlocksPerSm = Prev::kMinBlocksPerSm;
+
+  static_assert(SPLIT >= 0 && SPLIT <= kMaxSplit, "SPLIT: 0 (automatic) or 1..kMaxSplit slices of K");
+  static_assert(Prev::kThreads == Base::kThreads, "the same block as Prev");
+
+  static Params params() {
+    Params p = Prev::params();
+    p.push_back({"split_k", SPLIT});
+    return p;
+  }
+
+  static const void* entry() { return reinterpret_cast<const void*>(&gemm_entry<Derived>); }
+
+  // The split factor for this problem on the current GPU: SPLIT, or the model's choice when SPLIT == 0 (needs the
+  // kernel's shared-memory attribute set first: the occupancy calculator reads it).
+  static int split_for(const GemmArgs& a) {
+    if (SPLIT > 0) return SPLIT;
+    int device = 0, sms = 0, per_sm = 0, sm_khz = 0, mem_khz = 0, bus_bits = 0;
+    SPARSE24_CUDA_CHECK(cudaGetDevice(&device));
+    SPARSE24_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+    SPARSE24_CUDA_CHECK(cudaDeviceGetAttribute(&sm_khz, cudaDevAttrClockRate, device));
+    SPARSE24_CUDA_CHECK(cudaDeviceGetAttribute(&mem_khz, cudaDevAttrMemoryClockRate, device));
+    SPARSE24_CUDA_CHECK(cudaDeviceGetAttribute(&bus_bits, cudaDevAttrGlobalMemoryBusWidth, device));
+    SPARSE24_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, entry(), kThreads, kSmemBytes));
+    per_sm = std::max(per_sm, 1);
+    // Peak DRAM bandwidth: two transfers per memory clock over the bus (how CUDA's deviceQuery sample reads it).
+    const double dram_bytes_per_s = 2.0 * mem_khz * 1e3 * bus_bits / 8;
+    const double tile_flops = 2.0 * Prev::kBM * Prev::kBN * Prev::kBK;
+    const double rate = kMmaDenseFlopsPerClkSm * (kSparse ? 2 : 1);
+    const int64_t tiles = int64_t((a.M + Prev::kBM - 1) / Prev::kBM) * ((a.N + Prev::kBN - 1) / Prev::kBN);
+    return choose_split_compute(static_cast<int>(std::min<int64_t>(tiles, INT32_MAX)), a.K / Prev::kBK, sms * per_sm,
+                                a.M, a.N, bytes_of(Prev::kTypes.d),
+                                round_bytes(tile_flops, per_sm, rate, sm_khz * 1e3, dram_bytes_per_s));
+  }
+
+  static void prepare(Plan& p) {
+    Base::prepare(p);  // BlockTiled's: kernel image, grid x and y, the dynamic shared-memory attribute
+    const int split = split_for(p.args);
+    p.grid.z = split;
+    p.workspace_bytes = workspace_bytes(split, p.args.M, p.args.N);
+  }
+
+  static void run(const Plan& p, cudaStream_t stream) {
+    Base::run(p, stream);
+    if (p.grid.z > 1) launch_reduce<Prev::kTypes.d>(p.args, static_cast<int>(p.grid.z), stream);
+  }
+};
 
 }  // namespace sparse24::splitk

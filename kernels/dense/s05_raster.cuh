@@ -49,9 +49,15 @@ struct s05_raster : WarpTiled<s05_raster<T, BM, BN, BK, WM, WN, STAGES, GROUP>, 
     return p;
   }
 
-  static __device__ void run_block(const GemmArgs& args) {
+  // The tile of D this block computes: its linear id in the x-y grid (x fastest), in grouped order. s06_splitk
+  // walks every K slice (grid z) in this same order.
+  static __device__ BlockCoord block_coord() {
     const int id = blockIdx.y * gridDim.x + blockIdx.x;
-    const BlockCoord c = grouped_block<GROUP>(id, gridDim.y, gridDim.x);
+    return grouped_block<GROUP>(id, gridDim.y, gridDim.x);
+  }
+
+  static __device__ void run_block(const GemmArgs& args) {
+    const BlockCoord c = block_coord();
     Tile::tile(args, c.m * BM, c.n * BN);
   }
 };

@@ -115,12 +115,23 @@ struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM
 
   // The block's whole job for the BM x BN tile of D at (block_m, block_n); s05 calls it with its own block order.
   static __device__ void tile(const GemmArgs& args, int block_m, int block_n) {
+    tile(args, block_m, block_n, 0, args.K / BK,
+         [&](const auto& acc, int m0, int n0) { store_warp_tile<T>(acc, m0, n0, args); });
+  }
+
+  // The k-loop over BK tiles [kt_begin, kt_end) of the tile at (block_m, block_n), then epilogue(acc, m0, n0) with
+  // the warp's accumulators and the element of D at their top left. tile() above passes the whole of K and
+  // store_warp_tile; s06_splitk passes a K slice and an epilogue that writes f32 partials. An empty range leaves
+  // acc zero.
+  template <class Epilogue>
+  static __device__ void tile(const GemmArgs& args, int block_m, int block_n, int kt_begin, int kt_end,
+                              Epilogue&& epilogue) {
     extern __shared__ __align__(16) uint8_t smem[];
     const uint32_t smem_base = ptx::smem_addr(smem);
     const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
     const int warp_m = warp / WN, warp_n = warp % WN;
     const int M = args.M, N = args.N, K = args.K;
-    const int k_tiles = K / BK;
+    const int k_tiles = kt_end - kt_begin;  // load_tile(stage, kt) below takes kt relative to kt_begin
 
     const auto* av = static_cast<const uint8_t*>(args.a);
     const auto* meta = static_cast<const uint8_t*>(args.a_meta);
@@ -154,7 +165,7 @@ struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM
     // Issues the copies of k-tile kt into `stage` (commits nothing).
     auto load_tile = [&](int stage, int kt) {
       const uint32_t s = smem_base + stage * kStageBytes;
-      const int k0 = kt * BK;
+      const int k0 = (kt_begin + kt) * BK;
       a_copy.template issue<kAChunks * 16, EdgeRows::ZeroFill>(s, av_block + k0 / 2 * kElemBytes, a_step,
                                                                 M - block_m);
       b_copy.template issue<kBChunks * 16, EdgeRows::ZeroFill>(s + kAStageBytes, x_block + k0 * kElemBytes, b_step,
@@ -256,7 +267,7 @@ struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM
     }
     ptx::cp_async_wait<0>();  // nothing may be in flight into shared memory when the block exits
 
-    store_warp_tile<T>(acc, block_m + warp_m * kWarpM, block_n + warp_n * kWarpN, args);
+    epilogue(acc, block_m + warp_m * kWarpM, block_n + warp_n * kWarpN);
   }
 };
 

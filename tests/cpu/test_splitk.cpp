@@ -62,3 +62,58 @@ TEST_CASE("split-K workspace layouts", "[splitk]") {
         CHECK((size_t(M) * N * 4) % 128 == 0);
       }
 }
+
+// The split-K choice of the block-tiled s06_splitk steps (choose_split_compute): a model
+// in rounds of BK tiles, so the cases below are worked out by hand from it. The GPU figures are an H100 SXM's
+// published peaks (132 SMs, 1980 MHz, 3.35 TB/s HBM3) and the sparse 128x256x64 tile at 1 block per SM; the cases
+// that must not depend on those figures are checked with the bytes per round scaled from a quarter to four times.
+TEST_CASE("split-K for compute-bound tiles: wave quantization against the partials' traffic", "[splitk]") {
+  const double h100_round = splitk::round_bytes(2.0 * 128 * 256 * 64, 1, 2 * splitk::kMmaDenseFlopsPerClkSm, 1980e6,
+                                                3.35e12);
+  REQUIRE(h100_round > 0);
+  const int slots = 132;
+  auto split = [&](int M, int N, int K, double round) {
+    return splitk::choose_split_compute((M / 128) * (N / 256), K / 64, slots, M, N, 2, round);
+  };
+  for (double scale : {0.25, 0.5, 1.0, 2.0, 4.0}) {
+    INFO("bytes per round x " << scale);
+    const double round = h100_round * scale;
+    // 512 tiles = 3.88 waves: split s costs ceil(512 s / 132) * ceil(448 / s) >= 1750 rounds against 1792 at s = 1
+    // (at most 2.3% back), and every slice's partials (8 s M N bytes) cost more than that.
+    CHECK(split(8192, 2048, 28672, round) == 1);
+    // 2048 tiles = 15.5 waves, K = 128 BK tiles: the same, with less K to share.
+    CHECK(split(8192, 8192, 8192, round) == 1);
+    // 64 tiles fill half the slots: split 2 is one full wave of 224 tiles instead of a half-empty one of 448.
+    CHECK(split(1024, 2048, 28672, round) == 2);
+  }
+  // 160 tiles = 1.2 waves, where the trade-off decides: s = 2, 3, 4 cost 672, 600, 560 rounds of main loop plus
+  // 56, 80, 104 rounds of partials (at the H100 figures) against 896 rounds at s = 1: 4 wins.
+  CHECK(split(1280, 4096, 28672, h100_round) == 4);
+  // With free partials the choice is wave quantization alone: main(s) = ceil(160 s / 132) * ceil(448 / s) is lowest
+  // at s = 14 (17 waves x 32 tiles = 544; s = 28 ties, and the smaller split wins).
+  CHECK(splitk::choose_split_compute(160, 448, slots, 1280, 4096, 2, 1e30) == 14);
+  // A slice never has fewer than kMinSliceTiles (8) BK tiles: 16 tiles allow 2 slices, 15 allow 1.
+  CHECK(splitk::choose_split_compute(4, 16, slots, 256, 512, 2, 1e30) == 2);
+  CHECK(splitk::choose_split_compute(4, 15, slots, 256, 512, 2, 1e30) == 1);
+  // No figures (an attribute the device did not report): no split.
+  CHECK(splitk::choose_split_compute(64, 448, slots, 1024, 2048, 2, 0) == 1);
+  CHECK(splitk::round_bytes(2.0 * 128 * 256 * 64, 1, 4096, 1980e6, 0) == 0);
+}
+
+TEST_CASE("split-K slices are contiguous runs of whole BK tiles, at most one tile apart", "[splitk]") {
+  for (int k_tiles : {1, 7, 8, 128, 448})
+    for (int split = 1; split <= splitk::kMaxSplit; ++split) {
+      INFO(k_tiles << " BK tiles in " << split << " slices");
+      int next = 0, shortest = k_tiles, longest = 0;
+      for (int z = 0; z < split; ++z) {
+        const splitk::Slice s = splitk::slice_of(z, split, k_tiles);
+        CHECK(s.begin == next);
+        CHECK(s.end >= s.begin);
+        next = s.end;
+        shortest = std::min(shortest, s.end - s.begin), longest = std::max(longest, s.end - s.begin);
+      }
+      CHECK(next == k_tiles);
+      CHECK(longest - shortest <= 1);
+      CHECK(longest == (k_tiles + split - 1) / split);  // what choose_split_compute charges a wave
+    }
+}

@@ -1,0 +1,44 @@
+// dense step 06 (the dense twin of mma_sp/s06_splitk.cuh), "splitk": s05's tiles and block order, with K cut into
+// `split` slices that different blocks compute (grid z), their f32 partials summed by a deterministic reduction
+// when split > 1.
+//
+// What it adds over dense s05_raster: what the sparse s06 adds over its s05 (that file's header says how and why),
+// with dense A and mma.sync: grid z = split slices of whole BK tiles (splitk::slice_of); split > 1 writes unscaled
+// f32 partials (splitk::store_warp_partials) that splitk::launch_reduce sums in the fixed order z = 0, 1, ... and
+// scales (alpha, beta, C); split == 1 is s05's kernel work with D written directly, no workspace, no second launch;
+// SPLIT = 0 chosen in prepare() by splitk::choose_split_compute (the dense instruction's rate is half the sparse
+// one's, so one round is twice as long and the same partials cost half as many rounds).
+//
+// Preconditions: dense s05's (M % 32 == 0, K % BK == 0, any N >= 1); SPLIT in 0..32.
+// Expected bottleneck: s05's main loop in every slice; with split > 1 add the DRAM-bound reduction after it.
+// Measured: not yet measured (no committed run has this step at 8192x8192x8192).
+#pragma once
+
+#include "kernels/common/epilogue.cuh"
+#include "kernels/common/raster.h"
+#include "kernels/common/splitk.cuh"
+#include "kernels/dense/s05_raster.cuh"
+
+namespace sparse24::dense {
+
+template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int SPLIT>
+struct s06_splitk : splitk::SplitKTiled<s06_splitk<T, BM, BN, BK, WM, WN, STAGES, GROUP, SPLIT>,
+                                        s05_raster<T, BM, BN, BK, WM, WN, STAGES, GROUP>, SPLIT> {
+  using Prev = s05_raster<T, BM, BN, BK, WM, WN, STAGES, GROUP>;  // the block order
+  using Tile = typename Prev::Tile;                               // the k-loop over a K range, and the epilogue
+
+  static __device__ void run_block(const GemmArgs& args) {
+    const BlockCoord c = Prev::block_coord();  // the same tile order in every slice
+    const int z = blockIdx.z, split = gridDim.z;
+    const splitk::Slice k = splitk::slice_of(z, split, args.K / BK);
+    // gridDim.z is uniform over the grid: every warp takes the same branch.
+    Tile::tile(args, c.m * BM, c.n * BN, k.begin, k.end, [&](const auto& acc, int m0, int n0) {
+      if (split == 1)
+        store_warp_tile<T>(acc, m0, n0, args);
+      else
+        splitk::store_warp_partials(acc, m0, n0, args, z);
+    });
+  }
+};
+
+}  // namespace sparse24::dense
