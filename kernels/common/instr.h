@@ -64,4 +64,18 @@ struct WgmmaSpM64NK32 {
   }
 };
 
+// wgmma.mma_async m64nNk16, f16/bf16 inputs, f32 accumulators (PTX ISA 9.7.15.5): the dense twin of the above, A
+// and B both from shared memory here (two of them cover the K of one wgmma.sp m64nNk32). sm_90a only.
+template <DType T, int N>
+struct WgmmaM64NK16 {
+  static_assert(T == DType::fp16 || T == DType::bf16, "wgmma m64nNk16 takes 16-bit inputs (fp16, bf16)");
+  static_assert(N >= 8 && N <= 256 && N % 8 == 0, "wgmma N is 8..256 in steps of 8");
+  static constexpr int kM = 64, kN = N, kK = 16;
+  static constexpr Form form() {
+    return {T == DType::bf16 ? "wgmma.mma_async.sync.aligned.m64nNk16.f32.bf16.bf16"
+                             : "wgmma.mma_async.sync.aligned.m64nNk16.f32.f16.f16",
+            kM, kN, kK, T, T, DType::f32, false, 0, 90, true};
+  }
+};
+
 }  // namespace sparse24::instr

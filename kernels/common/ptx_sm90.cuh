@@ -369,4 +369,43 @@ __device__ __forceinline__ void wgmma_sp_rs(float (&d)[N / 2], const uint32_t (&
 #endif
 }
 
+
+// ---- wgmma.mma_async (dense), f16/bf16 inputs, f32 accumulators (PTX ISA 9.7.15.5.2) ------------------------------
+// D[64 x N] (+)= A[64 x 16] . B[16 x N], A and B from shared memory (descriptors), both K-major: the dense twin of
+// wgmma_sp_ss (same accumulator order, acc_m64; same scale/transpose immediates: 1, 1, 0, 0). Operands after D:
+// a-desc, b-desc, then the scale-d predicate from a register.
+#define SPARSE24_WGMMA_SS_TAIL_N8 "setp.ne.b32 p, %6, 0;\n", ", %4, %5, p, 1, 1, 0, 0;\n"
+#define SPARSE24_WGMMA_SS_TAIL_N64 "setp.ne.b32 p, %34, 0;\n", ", %32, %33, p, 1, 1, 0, 0;\n"
+#define SPARSE24_WGMMA_SS_TAIL_N128 "setp.ne.b32 p, %66, 0;\n", ", %64, %65, p, 1, 1, 0, 0;\n"
+#define SPARSE24_WGMMA_SS_TAIL_N256 "setp.ne.b32 p, %130, 0;\n", ", %128, %129, p, 1, 1, 0, 0;\n"
+
+#define SPARSE24_WGMMA_ASM_(N, TY, SETP, ARGS, ...)                                                             \
+  asm volatile("{\n.reg .pred p;\n" SETP "wgmma.mma_async.sync.aligned.m64n" #N "k16.f32." TY "." TY " "         \
+               SPARSE24_WGMMA_D_N##N ARGS "}\n"                                                                 \
+               : SPARSE24_WGMMA_ACC_N##N                                                                       \
+               : __VA_ARGS__)
+#define SPARSE24_WGMMA_ASM(N, TY, TAIL, ...) SPARSE24_WGMMA_ASM_(N, TY, TAIL, __VA_ARGS__)
+
+template <DType T, int N>
+__device__ __forceinline__ void wgmma_ss(float (&d)[N / 2], uint64_t a_desc, uint64_t b_desc, bool accumulate) {
+  static_assert(T == DType::bf16 || T == DType::fp16, "wgmma m64nNk16: 16-bit inputs only");
+  static_assert(N == 8 || N == 64 || N == 128 || N == 256, "N not spelled out in ptx_sm90.cuh yet");
+#if SPARSE24_SM90A_DEVICE
+  const uint32_t acc = accumulate ? 1u : 0u;
+#define SPARSE24_ARGS_ "l"(a_desc), "l"(b_desc), "r"(acc)
+  if constexpr (T == DType::bf16) {
+    if constexpr (N == 8) SPARSE24_WGMMA_ASM(8, "bf16", SPARSE24_WGMMA_SS_TAIL_N8, SPARSE24_ARGS_);
+    if constexpr (N == 64) SPARSE24_WGMMA_ASM(64, "bf16", SPARSE24_WGMMA_SS_TAIL_N64, SPARSE24_ARGS_);
+    if constexpr (N == 128) SPARSE24_WGMMA_ASM(128, "bf16", SPARSE24_WGMMA_SS_TAIL_N128, SPARSE24_ARGS_);
+    if constexpr (N == 256) SPARSE24_WGMMA_ASM(256, "bf16", SPARSE24_WGMMA_SS_TAIL_N256, SPARSE24_ARGS_);
+  } else {
+    if constexpr (N == 8) SPARSE24_WGMMA_ASM(8, "f16", SPARSE24_WGMMA_SS_TAIL_N8, SPARSE24_ARGS_);
+    if constexpr (N == 64) SPARSE24_WGMMA_ASM(64, "f16", SPARSE24_WGMMA_SS_TAIL_N64, SPARSE24_ARGS_);
+    if constexpr (N == 128) SPARSE24_WGMMA_ASM(128, "f16", SPARSE24_WGMMA_SS_TAIL_N128, SPARSE24_ARGS_);
+    if constexpr (N == 256) SPARSE24_WGMMA_ASM(256, "f16", SPARSE24_WGMMA_SS_TAIL_N256, SPARSE24_ARGS_);
+  }
+#undef SPARSE24_ARGS_
+#endif
+}
+
 }  // namespace sparse24::ptx

@@ -1,8 +1,8 @@
 // One-instruction tests of the Hopper wrappers (kernels/common/ptx_sm90.cuh): one warpgroup, one
 // wgmma.mma_async.sp m64nNk32 (f32 accumulators, fp16 and bf16), operands laid out on the host byte for byte,
 // random 2:4 patterns (a fresh valid nibble per chunk) and small-integer values (exact in f32), compared bit for
-// bit with a CPU product. Built for sm_90a only (CMakeLists.txt); on any other GPU every case returns with a
-// warning.
+// bit with a CPU product; further down the same for the dense wgmma m64nNk16 of the dense twins, and TMA boxes.
+// Built for sm_90a only (CMakeLists.txt); on any other GPU every case returns with a warning.
 //
 // What is varied, so that one run pins as many facts as possible:
 //   - A from shared memory (descriptor, "SS") and A from registers ("RS"); B always from shared memory;
@@ -372,6 +372,102 @@ TEST_CASE("wgmma.sp m64nNk32, A from registers (RS): random 2:4, both selectors,
   check_form<DType::fp16, 64, 1, true>(40);
   check_form<DType::fp16, 128, 0, true>(41);
   check_form<DType::fp16, 128, 1, true>(42);
+}
+
+namespace {
+// ---- Dense wgmma m64nNk16 (SS): the instruction of the dense twins (wgmma_dense) -------------------------------
+// The same layouts and descriptors as above, dense operands: A 64 x 64 values and B N x 64 values in shared memory
+// (4 k-steps of 16 each, one 128-byte swizzle row), a trial picking one k-step of A and another of B by the start
+// address. Random small integers, exact against the CPU product; scale-d on and off as above.
+constexpr int kDenseK = 16, kDenseCols = 64, kDenseSteps = kDenseCols / kDenseK;
+constexpr int kDenseAImageBytes = kM * kDenseCols * 2;   // 8 KB
+constexpr int kDenseBImageBytesMax = 256 * kDenseCols * 2;  // 32 KB for N = 256
+
+template <DType T, int N>
+__global__ void one_wgmma_dense(const uint8_t* a_image, const uint8_t* b_image, DescFields a, DescFields b,
+                                int accumulate, float* d) {
+#if SPARSE24_SM90A_DEVICE
+  __shared__ __align__(1024) uint8_t sa[kDenseAImageBytes];
+  __shared__ __align__(1024) uint8_t sb[kDenseBImageBytesMax];
+  const int t = threadIdx.x;
+  for (int i = t; i < kDenseAImageBytes / 16; i += kThreads)
+    reinterpret_cast<uint4*>(sa)[i] = reinterpret_cast<const uint4*>(a_image)[i];
+  for (int i = t; i < N * kDenseCols * 2 / 16; i += kThreads)
+    reinterpret_cast<uint4*>(sb)[i] = reinterpret_cast<const uint4*>(b_image)[i];
+  ptx::fence_proxy_async_shared();
+  __syncthreads();
+  float acc[N / 2];
+  for (int i = 0; i < N / 2; ++i) acc[i] = accumulate ? 0.0f : 1.0e6f + i;
+  const uint64_t da = ptx::smem_desc(ptx::smem_addr(sa) + a.start, a.lbo, a.sbo, a.swizzle);
+  const uint64_t db = ptx::smem_desc(ptx::smem_addr(sb) + b.start, b.lbo, b.sbo, b.swizzle);
+  ptx::fence_registers(acc);
+  ptx::wgmma_fence();
+  ptx::wgmma_ss<T, N>(acc, da, db, accumulate != 0);
+  ptx::wgmma_commit_group();
+  ptx::wgmma_wait_group<0>();
+  ptx::fence_registers(acc);
+  for (int i = 0; i < N / 2; ++i) d[t * (N / 2) + i] = acc[i];
+#endif
+}
+
+// Wrong accumulators of one dense instruction: A k-step sa times B k-step sb, layouts la (A) and lb (B).
+template <DType T, int N>
+int run_dense(const std::vector<float>& a, const std::vector<float>& x, Layout la, Layout lb, int sa, int sb,
+              bool accumulate) {
+  std::vector<uint16_t> a_img(kDenseAImageBytes / 2, 0), b_img(N * kDenseCols, 0);
+  for (int r = 0; r < kM; ++r)
+    for (int c = 0; c < kDenseCols; ++c)
+      a_img[layout_offset(la, kM, kDenseCols, r, c) / 2] = bits_of<T>(a[r * kDenseCols + c]);
+  for (int r = 0; r < N; ++r)
+    for (int c = 0; c < kDenseCols; ++c)
+      b_img[layout_offset(lb, N, kDenseCols, r, c) / 2] = bits_of<T>(x[r * kDenseCols + c]);
+  const DescFields da = layout_desc(la, kM, kDenseCols, kDenseK * sa);
+  const DescFields db = layout_desc(lb, N, kDenseCols, kDenseK * sb);
+  DeviceBuffer dai = upload(a_img), dbi = upload(b_img), dd(kThreads * (N / 2) * sizeof(float));
+  one_wgmma_dense<T, N><<<1, kThreads>>>(dai.as<uint8_t>(), dbi.as<uint8_t>(), da, db, accumulate ? 1 : 0,
+                                         dd.as<float>());
+  check_cuda(cudaGetLastError(), "one_wgmma_dense launch");
+  const std::vector<float> d = download<float>(dd);
+  int wrong = 0;
+  for (int t = 0; t < kThreads; ++t)
+    for (int i = 0; i < N / 2; ++i) {
+      const frag::RowCol rc = frag::acc_m64(t, i);
+      float want = 0;
+      for (int k = 0; k < kDenseK; ++k)
+        want += a[rc.row * kDenseCols + kDenseK * sa + k] * x[rc.col * kDenseCols + kDenseK * sb + k];
+      wrong += d[t * (N / 2) + i] != want;
+    }
+  return wrong;
+}
+
+template <DType T, int N>
+void check_dense_form(uint64_t seed) {
+  std::mt19937 rng(static_cast<uint32_t>(seed));
+  std::uniform_int_distribution<int> val(-3, 3);
+  for (Layout l : {Layout::KFast, Layout::MFast, Layout::Sw128, Layout::Sw64})
+    for (int trial = 0; trial < kTrials; ++trial) {
+      std::vector<float> a(kM * kDenseCols), x(N * kDenseCols);
+      for (float& v : a) v = float(val(rng));
+      for (float& v : x) v = float(val(rng));
+      const int sa = trial % kDenseSteps, sb = (trial / 2 + 1) % kDenseSteps;
+      const bool accumulate = trial % 2 == 0;
+      INFO(name(T) << " m64n" << N << "k16 SS layout " << layout_name(l) << " trial " << trial << " (A k-step "
+                   << sa << ", B k-step " << sb << ", scale-d " << accumulate << ")");
+      CHECK(run_dense<T, N>(a, x, l, l, sa, sb, accumulate) == 0);
+    }
+}
+}  // namespace
+
+TEST_CASE("wgmma m64nNk16 (dense), A and B from shared memory: four layouts, N up to 256, exact", "[wgmma]") {
+  if (!hopper_or_skip()) return;
+  check_dense_form<DType::bf16, 8>(51);
+  check_dense_form<DType::bf16, 64>(52);
+  check_dense_form<DType::bf16, 128>(53);
+  check_dense_form<DType::bf16, 256>(54);
+  check_dense_form<DType::fp16, 8>(55);
+  check_dense_form<DType::fp16, 64>(56);
+  check_dense_form<DType::fp16, 128>(57);
+  check_dense_form<DType::fp16, 256>(58);
 }
 
 namespace {
