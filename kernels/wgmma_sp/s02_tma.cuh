@@ -47,6 +47,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/common/elem.cuh"
 #include "kernels/common/epilogue.cuh"
@@ -69,10 +70,15 @@ namespace sparse24::wgmma_sp {
 // multicast into all of them.
 // PERSISTENT (s05): one CTA (cluster) per SM (group of SMs) walks the tiles in grouped order, its ring running on
 // across tiles, so the producer loads the next tile while the consumers store this one.
+// SPARSE = false: the dense twin (kernels/wgmma_dense/), the same ring, tiles and schedule with dense A (BM x BK
+// values, 128-byte rows in 128-byte swizzle, like B), no metadata, and wgmma m64nNk16: four instructions per
+// k-tile instead of two, each doing half the work, so that per k-tile the dense twin moves 8 KB more of A and its
+// tensor cores have twice the dense-equivalent work of the sparse kernel's to do.
 template <class Derived, DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int CLUSTER_M = 1,
-          bool PERSISTENT = false>
+          bool PERSISTENT = false, bool SPARSE = true>
 struct TmaRing : BlockTiled<Derived> {
-  using Instr = instr::WgmmaSpM64NK32<T, BN>;
+  static constexpr bool kSparse = SPARSE;
+  using Instr = std::conditional_t<SPARSE, instr::WgmmaSpM64NK32<T, BN>, instr::WgmmaM64NK16<T, BN>>;
   static constexpr Operands kTypes = {T, T, T, DType::f32};
   static constexpr int kBM = BM, kBN = BN, kBK = BK;
   static constexpr int kConsumers = BM / Instr::kM;       // consumer warpgroups, one m64 tile each
@@ -83,19 +89,27 @@ struct TmaRing : BlockTiled<Derived> {
   static constexpr int kProducerRegs = 40, kConsumerRegs = 232;
   static_assert(128 * kProducerRegs + 128 * kConsumers * kConsumerRegs <= 65536, "setmaxnreg beyond the file");
   static constexpr ArchRule kArch = {Instr::form().min_sm, Instr::form().min_sm, Instr::form().arch_specific};
-  static constexpr bool kSparse = true;
-  static constexpr format::MetaLayout kMetaLayout = format::MetaLayout::LaneBlocks16;
+  // The dense twin has no metadata; it keeps the sparse kernel's shape rule so that both run the same shapes.
+  static constexpr format::MetaLayout kMetaLayout =
+      SPARSE ? format::MetaLayout::LaneBlocks16 : format::MetaLayout::Canonical;  // dense: unused
   static constexpr int kRowGroup = format::kLaneBlockRows;
-  static constexpr ShapeRule kRule = {kRowGroup, 1, BK, 1, 0, "one metadata lane block serves 32 rows",
+  static constexpr ShapeRule kRule = {kRowGroup, 1, BK, 1, 0,
+                                      SPARSE ? "one metadata lane block serves 32 rows"
+                                             : "kept equal to the sparse twin's lane-block rows",
                                       "whole K tiles (TMA boxes)"};
 
-  static constexpr int kKSteps = BK / Instr::kK;
+  static constexpr int kKSteps = BK / Instr::kK;          // 2 (sparse, k32) or 4 (dense, k16) per k-tile
   static constexpr int kElemBytes = 2;
-  static constexpr int kARowBytes = BK / 2 * kElemBytes;  // 64: one 64-byte swizzle row
+  static constexpr int kAValues = SPARSE ? BK / 2 : BK;   // A values per row and k-tile (compressed when sparse)
+  static constexpr int kARowBytes = kAValues * kElemBytes;  // 64: a 64-byte swizzle row; dense 128: a 128-byte one
   static constexpr int kBRowBytes = BK * kElemBytes;      // 128: one 128-byte swizzle row
+  static constexpr int kAStepBytes = 32;  // one k-step of A: 16 values (sparse: 32 of K compressed; dense: 16 of K)
+  static constexpr int kBStepBytes = Instr::kK * kElemBytes;  // one k-step of B: 64 (sparse) or 32 (dense) bytes
+  static constexpr ptx::SmemSwizzle kASwizzle = SPARSE ? ptx::SmemSwizzle::B64 : ptx::SmemSwizzle::B128;
+  static constexpr tma::Swizzle kATmaSwizzle = SPARSE ? tma::Swizzle::B64 : tma::Swizzle::B128;
   static constexpr int kABytes = BM * kARowBytes;
   static constexpr int kBBytes = BN * kBRowBytes;
-  static constexpr int kMetaWords = BK;                   // words of one row group per k-tile (BK/32 lane blocks)
+  static constexpr int kMetaWords = SPARSE ? BK : 0;      // words of one row group per k-tile (BK/32 lane blocks)
   static constexpr int kMetaBytes = BM / kRowGroup * kMetaWords * 4;
   static constexpr int kAlign = 1024;                     // the 128-byte swizzle atom
   static constexpr int round_up(int x) { return (x + kAlign - 1) / kAlign * kAlign; }
@@ -111,7 +125,9 @@ struct TmaRing : BlockTiled<Derived> {
 
   static_assert(WM == 4 * kConsumers && WN == 1, "WM = 4 warps per consumer warpgroup, one m64 tile each");
   static_assert(BM % Instr::kM == 0 && kConsumers >= 1 && kConsumers <= 2, "1 or 2 consumer warpgroups");
-  static_assert(BK == 64, "BK = 64: one 128-byte swizzle row of B and one 64-byte row of compressed A");
+  static_assert(BK == 64, "BK = 64: one 128-byte swizzle row of B (and of dense A), one 64-byte row of compressed A");
+  static_assert(kAValues / (Instr::kK / (SPARSE ? 2 : 1)) == kKSteps && kAStepBytes * kKSteps == kARowBytes,
+                "the k-steps of A tile its row");
   static_assert(BN / 2 <= 128, "at most 128 accumulator registers per consumer thread");
   static_assert(kSmemBytes <= 227 * 1024, "a block may have at most 227 KB of shared memory");
   static_assert(kClusterM == 1 || kClusterM == 2 || kClusterM == 4, "clusters of 1, 2 or 4 CTAs along M");
@@ -160,10 +176,12 @@ struct TmaRing : BlockTiled<Derived> {
       p.grid = dim3(unsigned(kClusterM * (units < resident ? units : resident)));
     }
     LaunchParams lp;
-    lp.a = tma::encode_2d(a.a, kElemBytes, a.M, a.K / 2, a.lda * kElemBytes, BM, BK / 2, tma::Swizzle::B64);
+    lp.a = tma::encode_2d(a.a, kElemBytes, a.M, SPARSE ? a.K / 2 : a.K, a.lda * kElemBytes, BM, kAValues,
+                          kATmaSwizzle);
     lp.b = tma::encode_2d(a.b, kElemBytes, a.N, a.K, a.ldb * kElemBytes, kBBoxRows, BK, tma::Swizzle::B128);
-    lp.meta = tma::encode_2d(a.a_meta, 4, a.M / kRowGroup, a.K, int64_t(a.K) * 4, BM / kRowGroup, kMetaWords,
-                             tma::Swizzle::None);
+    if constexpr (SPARSE)
+      lp.meta = tma::encode_2d(a.a_meta, 4, a.M / kRowGroup, a.K, int64_t(a.K) * 4, BM / kRowGroup, kMetaWords,
+                               tma::Swizzle::None);
     static_assert(sizeof(LaunchParams) <= sizeof(Plan::launch_data), "tensor maps do not fit the plan");
     std::memcpy(p.launch_data, &lp, sizeof lp);
   }
@@ -241,7 +259,7 @@ struct TmaRing : BlockTiled<Derived> {
       if (threadIdx.x == 0) {
         ptx::tma_prefetch_descriptor(&maps.a);
         ptx::tma_prefetch_descriptor(&maps.b);
-        ptx::tma_prefetch_descriptor(&maps.meta);
+        if constexpr (SPARSE) ptx::tma_prefetch_descriptor(&maps.meta);
         int it = 0;  // k-tiles loaded so far, over all units: the ring position
         for (int unit = first; unit < units; unit += stride) {
           const BlockCoord o = tile_origin(unit);
@@ -250,13 +268,14 @@ struct TmaRing : BlockTiled<Derived> {
             if (round > 0) ptx::mbarrier_wait(empty_bar + 8 * s, (round - 1) & 1);
             const uint32_t stage = base + s * kStageBytes, full = full_bar + 8 * s;
             ptx::mbarrier_arrive_expect_tx(full, kStageTx);
-            ptx::tma_load_2d(stage + kAOffset, &maps.a, full, kt * (BK / 2), o.m);
+            ptx::tma_load_2d(stage + kAOffset, &maps.a, full, kt * kAValues, o.m);
             if constexpr (kClusterM == 1)
               ptx::tma_load_2d(stage + kBOffset, &maps.b, full, kt * BK, o.n);
             else  // our share of B, into every CTA of the cluster (each CTA's "full" expects the whole tile)
               ptx::tma_load_2d_multicast(stage + kBOffset + rank * kBBoxRows * kBRowBytes, &maps.b, full, kt * BK,
                                          o.n + int(rank) * kBBoxRows, uint16_t((1u << kClusterM) - 1));
-            ptx::tma_load_2d(stage + kMetaOffset, &maps.meta, full, kt * kMetaWords, o.m / kRowGroup);
+            if constexpr (SPARSE)
+              ptx::tma_load_2d(stage + kMetaOffset, &maps.meta, full, kt * kMetaWords, o.m / kRowGroup);
           }
         }
       }
@@ -287,20 +306,25 @@ struct TmaRing : BlockTiled<Derived> {
         const uint32_t stage = base + s * kStageBytes;
         ptx::mbarrier_wait(full_bar + 8 * s, (it / STAGES) & 1);
         const uint32_t* meta = reinterpret_cast<const uint32_t*>(smem_generic + s * kStageBytes + kMetaOffset);
-        uint32_t e[kKSteps];
+        uint32_t e[kKSteps] = {};
+        if constexpr (SPARSE) {
 #pragma unroll
-        for (int ks = 0; ks < kKSteps; ++ks)
-          e[ks] = group_valid ? meta[meta_word + ks * format::kLaneBlockBytes / 4] : format::kPaddingMetaWord;
+          for (int ks = 0; ks < kKSteps; ++ks)
+            e[ks] = group_valid ? meta[meta_word + ks * format::kLaneBlockBytes / 4] : format::kPaddingMetaWord;
+        }
 
         ptx::fence_registers(acc);
         ptx::wgmma_fence();
 #pragma unroll
         for (int ks = 0; ks < kKSteps; ++ks) {
-          const uint64_t da = ptx::smem_desc(stage + kAOffset + consumer * Instr::kM * kARowBytes + ks * 32, 16,
-                                             8 * kARowBytes, ptx::SmemSwizzle::B64);
+          const uint64_t da = ptx::smem_desc(stage + kAOffset + consumer * Instr::kM * kARowBytes + ks * kAStepBytes,
+                                             16, 8 * kARowBytes, kASwizzle);
           const uint64_t db =
-              ptx::smem_desc(stage + kBOffset + ks * 64, 16, 8 * kBRowBytes, ptx::SmemSwizzle::B128);
-          ptx::wgmma_sp_ss<T, BN, 0>(acc, da, db, e[ks], true);
+              ptx::smem_desc(stage + kBOffset + ks * kBStepBytes, 16, 8 * kBRowBytes, ptx::SmemSwizzle::B128);
+          if constexpr (SPARSE)
+            ptx::wgmma_sp_ss<T, BN, 0>(acc, da, db, e[ks], true);
+          else
+            ptx::wgmma_ss<T, BN>(acc, da, db, true);
         }
         ptx::wgmma_commit_group();
         ptx::wgmma_wait_group<kInFlight>();
@@ -309,8 +333,7 @@ struct TmaRing : BlockTiled<Derived> {
           if (lane == 0) release(empty_bar + 8 * s);
         } else {
           // The previous k-tile's batch has completed: its metadata registers may be reused and its stage released.
-#pragma unroll
-          for (int ks = 0; ks < kKSteps; ++ks) ptx::keep_register(e_prev[ks]);
+          if constexpr (SPARSE) keep_metadata(e_prev);
           if (kt > 0 && lane == 0) release(empty_bar + 8 * ((it - 1) % STAGES));
 #pragma unroll
           for (int ks = 0; ks < kKSteps; ++ks) e_prev[ks] = e[ks];
@@ -319,8 +342,7 @@ struct TmaRing : BlockTiled<Derived> {
       if constexpr (kInFlight > 0) {
         ptx::wgmma_wait_group<0>();
         ptx::fence_registers(acc);
-#pragma unroll
-        for (int ks = 0; ks < kKSteps; ++ks) ptx::keep_register(e_prev[ks]);
+        if constexpr (SPARSE) keep_metadata(e_prev);
         if (lane == 0) release(empty_bar + 8 * ((it - 1) % STAGES));  // the unit's last stage
       }
 
@@ -333,6 +355,12 @@ struct TmaRing : BlockTiled<Derived> {
                            static_cast<const typename E::type*>(args.c), args.ldc, args.alpha, args.beta);
     }
     if constexpr (kClusterM > 1) ptx::cluster_sync();
+  }
+
+  // The metadata registers of the batch left in flight stay allocated until the wait that retires it.
+  static __device__ void keep_metadata(const uint32_t (&e)[kKSteps]) {
+#pragma unroll
+    for (int ks = 0; ks < kKSteps; ++ks) ptx::keep_register(e[ks]);
   }
 
   // A consumer warp is done with a stage: tell every producer that writes into it (with clusters, each CTA's

@@ -1,0 +1,31 @@
+// wgmma_dense step 02 (the dense twin of wgmma_sp/s02_tma.cuh), "tma": the same TMA stage ring, producer warpgroup
+// and two consumer warpgroups, with dense A and the dense instruction wgmma.mma_async m64nNk16.
+//
+// What differs from the sparse step (all of it in wgmma_sp::TmaRing, SPARSE = false):
+// - A is BM x BK dense values per k-tile: 128-byte rows in 128-byte swizzle, the same layout as B (one TMA box of
+//   BK x BM); no metadata is loaded.
+// - Four wgmma m64nBNk16 per consumer and k-tile (BK = 64) instead of two wgmma.sp m64nBNk32: the same
+//   dense-equivalent work, half of it per instruction, at the dense instruction's rate (half the sparse one's).
+// - A stage holds 16 + 32 KB (sparse: 8 + 32 + 1 KB), so 128 x 256 fits 4 stages in 227 KB instead of 5.
+// The one-instruction test of the dense form (layouts, k-step offsets, N up to 256) is in
+// tests/gpu/test_wgmma_instructions_gpu.cu. What a step adds over the previous one is said in the sparse file.
+//
+// Preconditions: the sparse twin's (M % 32 kept for like-for-like shapes, K % BK == 0, any N, 16-byte aligned
+// rows). sm_90a only.
+// Measured: not yet.
+#pragma once
+
+#include "kernels/wgmma_sp/s02_tma.cuh"
+
+namespace sparse24::wgmma_dense {
+
+template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP>
+struct s02_tma : wgmma_sp::TmaRing<s02_tma<T, BM, BN, BK, WM, WN, STAGES, GROUP>, T, BM, BN, BK, WM, WN, STAGES,
+                                   GROUP, 1, false, false> {
+  using Ring = wgmma_sp::TmaRing<s02_tma, T, BM, BN, BK, WM, WN, STAGES, GROUP, 1, false, false>;
+  static __device__ void run_block(const GemmArgs& args, const typename Ring::LaunchParams& maps) {
+    Ring::template block<0>(args, maps);
+  }
+};
+
+}  // namespace sparse24::wgmma_dense

@@ -1,0 +1,21 @@
+// wgmma_dense step 03 (the dense twin of wgmma_sp/s03_inflight.cuh), "inflight": s02's ring with each consumer
+// leaving one wgmma batch in flight across k-tiles (wgmma.wait_group 1), releasing the stage of the previous
+// k-tile. There is no metadata register to double-buffer here: the sparse step's extra cost is absent.
+// Preconditions, layouts: as wgmma_dense s02_tma.
+// Measured: not yet.
+#pragma once
+
+#include "kernels/wgmma_sp/s02_tma.cuh"
+
+namespace sparse24::wgmma_dense {
+
+template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP>
+struct s03_inflight : wgmma_sp::TmaRing<s03_inflight<T, BM, BN, BK, WM, WN, STAGES, GROUP>, T, BM, BN, BK, WM, WN,
+                                        STAGES, GROUP, 1, false, false> {
+  using Ring = wgmma_sp::TmaRing<s03_inflight, T, BM, BN, BK, WM, WN, STAGES, GROUP, 1, false, false>;
+  static __device__ void run_block(const GemmArgs& args, const typename Ring::LaunchParams& maps) {
+    Ring::template block<1>(args, maps);
+  }
+};
+
+}  // namespace sparse24::wgmma_dense

@@ -1,0 +1,21 @@
+// wgmma_dense step 04 (the dense twin of wgmma_sp/s04_multicast.cuh), "multicast": s03 with CLUSTER CTAs of
+// adjacent row blocks sharing each B tile through TMA multicast. Per CTA and k-tile, L2 reads fall from 16 + 32 KB
+// to 16 + 16 KB (cluster 2) or 16 + 8 KB (cluster 4); A, now twice the sparse kernel's, is not shared.
+// Preconditions, layouts: as wgmma_dense s02_tma; the grid is whole clusters, as in the sparse step.
+// Measured: not yet.
+#pragma once
+
+#include "kernels/wgmma_sp/s02_tma.cuh"
+
+namespace sparse24::wgmma_dense {
+
+template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int CLUSTER>
+struct s04_multicast : wgmma_sp::TmaRing<s04_multicast<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>, T, BM, BN,
+                                         BK, WM, WN, STAGES, GROUP, CLUSTER, false, false> {
+  using Ring = wgmma_sp::TmaRing<s04_multicast, T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, false, false>;
+  static __device__ void run_block(const GemmArgs& args, const typename Ring::LaunchParams& maps) {
+    Ring::template block<1>(args, maps);
+  }
+};
+
+}  // namespace sparse24::wgmma_dense

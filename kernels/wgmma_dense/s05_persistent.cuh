@@ -1,0 +1,25 @@
+// wgmma_dense step 05 (the dense twin of wgmma_sp/s05_persistent.cuh), "persistent": s04's clusters launched once
+// per group of SMs that fits at once, walking the tiles in grouped order with the ring running on across tiles.
+// Preconditions, layouts: as wgmma_dense s02_tma and s04.
+// Measured: not yet.
+#pragma once
+
+#include "kernels/wgmma_sp/s02_tma.cuh"
+
+namespace sparse24::wgmma_dense {
+
+template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int CLUSTER>
+struct s05_persistent : wgmma_sp::TmaRing<s05_persistent<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>, T, BM, BN,
+                                          BK, WM, WN, STAGES, GROUP, CLUSTER, true, false> {
+  using Ring = wgmma_sp::TmaRing<s05_persistent, T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, true, false>;
+  static Params params() {
+    Params p = Ring::params();
+    p.push_back({"persistent", 1});
+    return p;
+  }
+  static __device__ void run_block(const GemmArgs& args, const typename Ring::LaunchParams& maps) {
+    Ring::template block<1>(args, maps);
+  }
+};
+
+}  // namespace sparse24::wgmma_dense
