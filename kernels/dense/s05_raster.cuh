@@ -15,7 +15,7 @@
 // Preconditions: s04's. GROUP >= 1 (GROUP = 1 is s04's order: column block fastest).
 // Expected bottleneck: s04's (shared-memory bandwidth and issue in the k-loop); rasterization only helps where DRAM
 // or L2 bandwidth was a co-limit (large square shapes), and shows mostly as higher SM clocks under the power cap.
-// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 256x128x64: 414.4 TFLOP/s = 65% of the mma.sync m16n8k16 loop (642), 0.62x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_a89f4fa).
+// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 256x128x64: 415.4 TFLOP/s = 64% of the mma.sync m16n8k16 loop (647), 0.58x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_fff01ae-2).
 #pragma once
 
 #include "kernels/common/launch.cuh"

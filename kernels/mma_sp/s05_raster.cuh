@@ -15,7 +15,7 @@
 // Preconditions: s04's. GROUP >= 1 (GROUP = 1 is s04's order: column block fastest).
 // Expected bottleneck: s04's (shared-memory bandwidth and issue in the k-loop); rasterization only helps where DRAM
 // or L2 bandwidth was a co-limit (large square shapes), and shows mostly as higher SM clocks under the power cap.
-// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 566.4 TFLOP/s = 60% of the mma.sp m16n8k32 loop (951), 0.85x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_a89f4fa).
+// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 256x128x64: 568.1 TFLOP/s = 59% of the mma.sp m16n8k32 loop (956), 0.79x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_fff01ae-2).
 // PERF: H100, bf16, same run: 128x128x64 s4 465.2 (s04) -> 567.6 TFLOP/s at 8192^3 (+22%); 128x256x64 s3 566.0 ->
 // 589.6 (+4%); at 28672x2048x8192 +3% for both (16 column blocks: the default order was already nearly square).
 // The 128x128 tile gains most because it re-read the most: s04 at 128x128 read 27x its compulsory bytes from DRAM.

@@ -12,7 +12,7 @@
 //
 // Preconditions: the sparse twin's (M % 32 kept for like-for-like shapes, K % BK == 0, any N, 16-byte aligned
 // rows). sm_90a only.
-// Measured: not yet.
+// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 628.2 TFLOP/s = 97% of the mma.sync m16n8k16 loop (648), 0.87x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_fff01ae).
 #pragma once
 
 #include "kernels/wgmma_sp/s02_tma.cuh"

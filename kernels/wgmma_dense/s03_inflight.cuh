@@ -2,7 +2,7 @@
 // leaving one wgmma batch in flight across k-tiles (wgmma.wait_group 1), releasing the stage of the previous
 // k-tile. There is no metadata register to double-buffer here: the sparse step's extra cost is absent.
 // Preconditions, layouts: as wgmma_dense s02_tma.
-// Measured: not yet.
+// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 628.7 TFLOP/s = 97% of the mma.sync m16n8k16 loop (648), 0.87x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_fff01ae).
 #pragma once
 
 #include "kernels/wgmma_sp/s02_tma.cuh"

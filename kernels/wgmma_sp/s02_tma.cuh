@@ -27,7 +27,7 @@
 // bank conflict). A row group past M arrives as zeros, which is not valid metadata: its warps substitute the
 // padding word (their rows are never stored, but the instruction must not see invalid metadata).
 //
-// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 850.8 TFLOP/s = 91% of the mma.sp m16n8k32 loop (931), 1.20x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_9940e5f).
+// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 803.8 TFLOP/s = 84% of the mma.sp m16n8k32 loop (959), 1.12x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_fff01ae).
 //
 // Block (BM = 128, BN = 256 shown), 384 threads:
 //

@@ -14,7 +14,7 @@
 // Preconditions, layouts, tile: as s02_tma.
 // Expected: the consumer's gap between k-tiles (barrier poll, two shared loads, descriptor arithmetic, issue) no
 // longer leaves its share of the tensor pipe idle; see results/NOTES.md for the prediction.
-// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 809.6 TFLOP/s = 85% of the mma.sp m16n8k32 loop (951), 1.17x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_9dd6ac8).
+// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 838.0 TFLOP/s = 87% of the mma.sp m16n8k32 loop (959), 1.16x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_fff01ae).
 #pragma once
 
 #include "kernels/wgmma_sp/s02_tma.cuh"
