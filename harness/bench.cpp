@@ -431,6 +431,8 @@ const std::vector<Row>& rows() { return session().rows; }
 int profile(const Options& o) {
   Session& S = session();
   S.seed = o.seed;
+  S.peer_candidates = o.peer_candidates;
+  S.search_reps = o.search_reps;
   const std::regex re(o.kernels);
   const int sm = compute_capability(S.device);
   int failures = 0;
@@ -443,11 +445,32 @@ int profile(const Options& o) {
         continue;
       }
       const Problem& p = *e.normal;
-      const std::string cublas_range = std::string("cublas.dense.") + name(t) + ":" + s.str();
-      nvtxRangePushA(cublas_range.c_str());
-      cublas().gemm(t, p.M, p.N, p.K, p.a_pruned.get(), p.b.get(), e.d.get(), 1.0f, 0.0f, S.stream);
-      SPARSE24_CUDA_CHECK(cudaStreamSynchronize(S.stream));
-      nvtxRangePop();
+      // The peers as the rows run them: each searched once outside any range (its search launches are not
+      // profiled), then its chosen configuration launched once inside "<peer row>:<MxNxK>".
+      auto profile_peer = [&](PeerState& ps, const std::string& row,
+                              const std::function<std::unique_ptr<Peer>()>& make) {
+        prepare_peer(ps, make, e);
+        const std::string range = row + ":" + s.str();
+        if (!ps.peer) {
+          fmt::print("{}: not run: {}\n", range, ps.error);
+          return;
+        }
+        nvtxRangePushA(range.c_str());
+        ps.peer->run();
+        SPARSE24_CUDA_CHECK(cudaGetLastError());
+        SPARSE24_CUDA_CHECK(cudaStreamSynchronize(S.stream));
+        nvtxRangePop();
+        fmt::print("{}: profiled launch done\n", range);
+      };
+      profile_peer(e.cublas, std::string("cublas.dense.") + name(t), [&]() -> std::unique_ptr<Peer> {
+        return std::make_unique<CublasLtPeer>(t, p.M, p.N, p.K, p.a_pruned.get(), p.b.get(), e.d.get(), S.stream,
+                                              S.peer_candidates);
+      });
+      if (o.cusparselt && CusparseltPeer::available())
+        profile_peer(e.cslt, std::string("cusparselt.") + name(t), [&]() -> std::unique_ptr<Peer> {
+          return std::make_unique<CusparseltPeer>(t, p.M, p.N, p.K, p.a_pruned.get(), p.b.get(), e.d.get(),
+                                                  S.stream);
+        });
       for (const Variant& v : registry()) {
         if (v.types.a != t || !std::regex_search(v.name, re)) continue;
         const std::string range = v.name + ":" + s.str();

@@ -52,7 +52,8 @@ int failed_checks();
 const std::vector<Row>& rows();
 
 // --profile: check each selected (variant, shape), then launch it once inside an NVTX range named
-// "<variant>:<MxNxK>" (cuBLAS: "cublas.dense.<dtype>:<MxNxK>"), for ncu --nvtx --nvtx-include "<range>/" (a '/'
+// "<variant>:<MxNxK>" (the peers, each searched first as for its row: "cublas.dense.<dtype>:<MxNxK>" and
+// "cusparselt.<dtype>:<MxNxK>"), for ncu --nvtx --nvtx-include "<range>/" (a '/'
 // in the name would read as range nesting to ncu, hence the colon). Returns the number of failures.
 int profile(const Options& o);
 

@@ -38,7 +38,8 @@ constexpr const char* kUsage = R"(usage: sparse24_bench [options] [google benchm
                        shape) with status (passed, failed, refused, skipped, error), reason, the variant's fields
                        and the counters (Google Benchmark's own JSON: --benchmark_out=F --benchmark_out_format=json)
   --profile            check, then launch each selected variant once in an NVTX range "<variant>:<MxNxK>"
-                       (and cuBLAS in "cublas.dense.<dtype>:<MxNxK>"), for ncu --nvtx --nvtx-include
+                       (and the peers' chosen configurations in "cublas.dense.<dtype>:<MxNxK>" and
+                       "cusparselt.<dtype>:<MxNxK>"), for ncu --nvtx --nvtx-include
                        "<range>/" --clock-control none; scripts/profile.sh does this with chosen metrics
 exit codes: 0 all checks passed, 1 a check failed or bad usage, 2 no GPU)";
 

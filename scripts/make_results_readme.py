@@ -211,14 +211,23 @@ class Run:
         m = RUN_DIR_RE.match(path.parent.name)
         self.date = m.group(1) if m else str(self.context.get("date", ""))[:10]
         self.commit = str(self.context.get("commit") or (m.group(2) if m else "unknown"))
+        # When the run started (scripts/bench.sh writes it to environment.txt; older folders have none).
+        self.started = ""
+        try:
+            for line in (path.parent / "environment.txt").read_text(encoding="utf-8").splitlines():
+                if line.startswith("date_utc:"):
+                    self.started = line.split(":", 1)[1].strip()
+        except OSError:
+            pass
 
     @property
     def name(self) -> str:
         return self.path.parent.name
 
     def sort_key(self):
-        # Newest = latest folder date; then the benchmark's own timestamp; then the folder name.
-        return (self.date, str(self.context.get("date", "")), self.name)
+        # Newest = latest folder date; then the start time in environment.txt (a folder without one is older than
+        # any with one on the same date: bench.sh has written it since early on); then the folder name.
+        return (self.date, self.started, str(self.context.get("date", "")), self.name)
 
 
 # ---- Ceilings (measured by the harness, in the run's context) ----------------------------------------------------

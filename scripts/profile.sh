@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Nsight Compute on one variant at one shape, beside cuBLAS on the same problem, with the metrics that matter for
-# a sparse GEMM already chosen. Clocks are left as the card has them (--clock-control none), always.
+# Nsight Compute on one variant at one shape, beside cuBLAS and cuSPARSELt (the configurations their rows time) on
+# the same problem, with the metrics that matter for a sparse GEMM already chosen. Clocks are left as the card has
+# them (--clock-control none), always.
 #   scripts/profile.sh BUILD_DIR VARIANT SHAPE [OUT_PREFIX]
 #   scripts/profile.sh build mma_sp.s02_smem.bf16.128x128x64.w2x2.s1 8192x8192x8192 prof/s02
 # Writes OUT_PREFIX.ncu-rep (open it in ncu-ui) and OUT_PREFIX.csv (raw metrics, one row per kernel).

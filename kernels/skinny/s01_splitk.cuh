@@ -14,7 +14,7 @@
 // Expected bottleneck: DRAM bandwidth for N <= 64 (the bytes in flight per SM: 4 warps x KC/64 x 4 rows x 512 B
 // per block, 2-4 blocks per SM); at N = 128 the 128 accumulators per lane cut the resident blocks to 2 and the
 // bytes in flight with them, and ldmatrix of B (one per mma pair) starts to count.
-// Measured: NVIDIA H100 80GB HBM3, 28672x16x8192 fp16, best tile 128x16x128: 68.3 TFLOP/s, 1.48x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_skinny-6e394ef).
+// Measured: NVIDIA H100 80GB HBM3, 28672x16x8192 fp16, best tile 128x16x128: 67.6 TFLOP/s = 7% of the mma.sp m16n8k32 loop (945), 1.46x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_fff01ae-4).
 // 1.53x cuBLAS; 28672x1x8192: 100.2 us, 1.62x; N = 64: 1.0x; N = 128: 473 us, 0.37x (run
 // nvidia-h100-80gb-hbm3/2026-11-22_skinny-6e394ef; results/NOTES.md says why N >= 64 is slow).
 // PERF: ptxas sm_90a registers: 123 (bn 8), 144 (16), 174 (32), 179 (64, bk 64), 228 (128, bk 64, one m16 tile per warp).

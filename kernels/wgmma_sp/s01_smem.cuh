@@ -14,7 +14,7 @@
 // Expected bottleneck: as mma_sp/s02, no overlap of loading and computing inside a block (load, barrier, compute,
 // barrier); with about 3 blocks per SM the other blocks' wgmma hide part of it. Next step: a multi-stage cp.async
 // or TMA pipeline with the wgmma of slice s overlapping the loads of slice s+1..s+STAGES-1.
-// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x128x64: 209.0 TFLOP/s = 22% of the mma.sp m16n8k32 loop (951), 0.31x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_a89f4fa).
+// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x128x64: 211.7 TFLOP/s = 23% of the mma.sp m16n8k32 loop (931), 0.30x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_9940e5f).
 // cuSPARSELt (1024.9) in the same run; 64x256x64: 108.6 (one-off run on branch wgmma, not a committed results folder).
 // PERF: below mma_sp.s02_smem (256.5 in the same run); see results/NOTES.md for what is and is not known about why.
 //
