@@ -12,7 +12,7 @@
 // (a ping-pong schedule, one consumer per tile, alternating, would hide it), and the epilogue still writes D with
 // ordinary stores from registers (the issue's TMA-store step).
 // Preconditions, layouts: as s02_tma and s04.
-// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 912.8 TFLOP/s = 95% of the mma.sp m16n8k32 loop (959), 1.27x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_fff01ae).
+// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 922.1 TFLOP/s = 95% of the mma.sp m16n8k32 loop (966), 1.30x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_373d0bd).
 #pragma once
 
 #include "kernels/wgmma_sp/s02_tma.cuh"
