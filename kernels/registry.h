@@ -100,8 +100,9 @@ class Plan {
   size_t workspace_bytes = 0;  // allocated and zeroed by prepare() after the hook, into args.workspace
   GemmArgs args;
   // Kernel parameters beyond GemmArgs that prepare() builds once and run() passes by value, opaque to everyone
-  // else: today the TMA tensor maps (128 bytes each, 64-byte aligned) of the wgmma_sp steps.
-  alignas(64) unsigned char launch_data[512] = {};
+  // else: today the TMA tensor maps (128 bytes each, 64-byte aligned) of the wgmma steps: up to four of them (A, B,
+  // metadata, D) and a flag, well under the 4 KB of kernel parameters.
+  alignas(64) unsigned char launch_data[1024] = {};
 
  private:
   const Variant* variant_;

@@ -172,6 +172,47 @@ __device__ __forceinline__ void tma_load_2d(uint32_t dst, const void* tensor_map
 #endif
 }
 
+// ---- cp.async.bulk.tensor, shared to global (TMA store, PTX ISA 9.7.9.25.5.2) and its bulk groups -----------------
+// One 2-D box from shared memory (laid out as the tensor map's swizzle says) to the global tensor at (c0, c1);
+// elements past the tensor's rows or columns are not written. Issued by one thread; it joins that thread's current
+// bulk async-group (cp.async.bulk.commit_group closes it). The shared memory must have been written before by the
+// generic proxy and made visible to the async proxy (fence_proxy_async_shared, then a barrier).
+__device__ __forceinline__ void tma_store_2d(const void* tensor_map, uint32_t src, int c0, int c1) {
+#if SPARSE24_SM90A_DEVICE
+  asm volatile("cp.async.bulk.tensor.2d.global.shared::cta.bulk_group [%0, {%2, %3}], [%1];\n" ::"l"(tensor_map),
+               "r"(src), "r"(c0), "r"(c1)
+               : "memory");
+#endif
+}
+// Closes the issuing thread's bulk async-group (PTX ISA 9.7.9.25.6.1, cp.async.bulk.commit_group).
+__device__ __forceinline__ void bulk_commit_group() {
+#if SPARSE24_SM90A_DEVICE
+  asm volatile("cp.async.bulk.commit_group;\n" ::: "memory");
+#endif
+}
+// Waits until at most kPending of the thread's bulk groups have not finished READING their shared memory (PTX ISA
+// 9.7.9.25.6.2, .read): the source buffer may then be overwritten; the global writes may still be in flight.
+template <int kPending>
+__device__ __forceinline__ void bulk_wait_group_read() {
+#if SPARSE24_SM90A_DEVICE
+  asm volatile("cp.async.bulk.wait_group.read %0;\n" ::"n"(kPending) : "memory");
+#endif
+}
+// Waits until at most kPending of the thread's bulk groups are complete, global writes included.
+template <int kPending>
+__device__ __forceinline__ void bulk_wait_group() {
+#if SPARSE24_SM90A_DEVICE
+  asm volatile("cp.async.bulk.wait_group %0;\n" ::"n"(kPending) : "memory");
+#endif
+}
+
+// ---- bar.sync with an id and a thread count (PTX ISA 9.7.13.4): a barrier for one warpgroup of a block -------------
+// Barrier 0 is __syncthreads; the kernels use 1 + consumer index so that one consumer warpgroup (128 threads)
+// synchronises without the producer or the other consumer.
+__device__ __forceinline__ void named_barrier_sync(uint32_t id, uint32_t threads) {
+  asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
+}
+
 // Fetches a tensor map into the constant cache ahead of its first use (PTX ISA 9.7.9.26, prefetch.tensormap).
 __device__ __forceinline__ void tma_prefetch_descriptor(const void* tensor_map) {
 #if SPARSE24_SM90A_DEVICE

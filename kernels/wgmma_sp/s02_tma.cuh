@@ -51,6 +51,7 @@
 
 #include "kernels/common/elem.cuh"
 #include "kernels/common/epilogue.cuh"
+#include "kernels/common/fragments.h"
 #include "kernels/common/instr.h"
 #include "kernels/common/launch.cuh"
 #include "kernels/common/ptx.cuh"
@@ -74,8 +75,10 @@ namespace sparse24::wgmma_sp {
 // values, 128-byte rows in 128-byte swizzle, like B), no metadata, and wgmma m64nNk16: four instructions per
 // k-tile instead of two, each doing half the work, so that per k-tile the dense twin moves 8 KB more of A and its
 // tensor cores have twice the dense-equivalent work of the sparse kernel's to do.
+// TMA_STORE (s06): the consumers write D through a shared-memory slab and a TMA store (store_tile_tma below)
+// instead of 4-byte stores from registers, when beta = 0 and D's rows are 16-byte aligned (prepare() decides).
 template <class Derived, DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int CLUSTER_M = 1,
-          bool PERSISTENT = false, bool SPARSE = true>
+          bool PERSISTENT = false, bool SPARSE = true, bool TMA_STORE = false>
 struct TmaRing : BlockTiled<Derived> {
   static constexpr bool kSparse = SPARSE;
   using Instr = std::conditional_t<SPARSE, instr::WgmmaSpM64NK32<T, BN>, instr::WgmmaM64NK16<T, BN>>;
@@ -116,12 +119,17 @@ struct TmaRing : BlockTiled<Derived> {
   static constexpr int kAOffset = 0, kBOffset = round_up(kABytes), kMetaOffset = kBOffset + round_up(kBBytes);
   static constexpr int kStageBytes = round_up(kMetaOffset + kMetaBytes);
   static constexpr int kStageTx = kABytes + kBBytes + kMetaBytes;  // bytes the TMA delivers per stage
+  // s06's epilogue slabs: per consumer, 64 rows x kEpiCols columns of D in 128-byte swizzle (one TMA box).
+  static constexpr bool kTmaStore = TMA_STORE;
+  static constexpr int kEpiCols = 64;                      // 128 bytes of 16-bit D per row: one swizzle row
+  static constexpr int kEpiSlabBytes = 64 * kEpiCols * 2;  // 8 KB
+  static constexpr int kEpiBytes = TMA_STORE ? kConsumers * kEpiSlabBytes : 0;
   static constexpr int kBarrierBytes = 2 * STAGES * 8;
   static constexpr int kClusterM = CLUSTER_M;
   static constexpr int kBBoxRows = BN / kClusterM;  // rows of B each CTA of a cluster loads (and multicasts)
   static constexpr bool kPersistent = PERSISTENT;
   // + kAlign: dynamic shared memory is only 16-byte aligned; the kernel rounds its base up.
-  static constexpr int kSmemBytes = STAGES * kStageBytes + kBarrierBytes + kAlign;
+  static constexpr int kSmemBytes = STAGES * kStageBytes + kEpiBytes + kBarrierBytes + kAlign;
 
   static_assert(WM == 4 * kConsumers && WN == 1, "WM = 4 warps per consumer warpgroup, one m64 tile each");
   static_assert(BM % Instr::kM == 0 && kConsumers >= 1 && kConsumers <= 2, "1 or 2 consumer warpgroups");
@@ -132,13 +140,19 @@ struct TmaRing : BlockTiled<Derived> {
   static_assert(kSmemBytes <= 227 * 1024, "a block may have at most 227 KB of shared memory");
   static_assert(kClusterM == 1 || kClusterM == 2 || kClusterM == 4, "clusters of 1, 2 or 4 CTAs along M");
   static_assert(GROUP % kClusterM == 0, "a rasterization group holds whole clusters");
+  static_assert(!TMA_STORE || BN % kEpiCols == 0, "the TMA-store epilogue writes whole 64-column slabs");
   static_assert(GROUP >= 1 && GROUP <= 64 && grouped_order_is_bijective<GROUP>(7, 5) &&
                     grouped_order_is_bijective<GROUP>(GROUP + 3, 4),
                 "grouped order must visit every tile exactly once");
 
-  struct LaunchParams {
+  struct LoadMaps {
     CUtensorMap a, b, meta;
   };
+  struct LoadStoreMaps : LoadMaps {
+    CUtensorMap d;
+    int tma_store;  // 1: the epilogue stores D with TMA (beta = 0, 16-byte aligned rows); 0: from registers
+  };
+  using LaunchParams = std::conditional_t<TMA_STORE, LoadStoreMaps, LoadMaps>;
 
   static Params params() {
     Params p = {{"bm", BM}, {"bn", BN}, {"bk", BK}, {"wm", WM}, {"wn", WN}, {"stages", STAGES}, {"group", GROUP}};
@@ -182,6 +196,14 @@ struct TmaRing : BlockTiled<Derived> {
     if constexpr (SPARSE)
       lp.meta = tma::encode_2d(a.a_meta, 4, a.M / kRowGroup, a.K, int64_t(a.K) * 4, BM / kRowGroup, kMetaWords,
                                tma::Swizzle::None);
+    if constexpr (TMA_STORE) {
+      // TMA writes whole 16-byte pieces at 16-byte aligned addresses and cannot add beta * C: otherwise the
+      // registers' epilogue (s05's) runs.
+      const bool aligned = reinterpret_cast<uintptr_t>(a.d) % 16 == 0 && (a.ldd * kElemBytes) % 16 == 0;
+      lp.tma_store = a.beta == 0.0f && aligned;
+      if (lp.tma_store)
+        lp.d = tma::encode_2d(a.d, kElemBytes, a.M, a.N, a.ldd * kElemBytes, 64, kEpiCols, tma::Swizzle::B128);
+    }
     static_assert(sizeof(LaunchParams) <= sizeof(Plan::launch_data), "tensor maps do not fit the plan");
     std::memcpy(p.launch_data, &lp, sizeof lp);
   }
@@ -223,7 +245,8 @@ struct TmaRing : BlockTiled<Derived> {
     extern __shared__ uint8_t smem_raw[];
     const uint32_t raw = ptx::smem_addr(smem_raw);
     const uint32_t base = (raw + kAlign - 1) / kAlign * kAlign;
-    const uint32_t full_bar = base + STAGES * kStageBytes, empty_bar = full_bar + STAGES * 8;
+    const uint32_t epi_buf = base + STAGES * kStageBytes;  // s06: kConsumers slabs of kEpiSlabBytes
+    const uint32_t full_bar = epi_buf + kEpiBytes, empty_bar = full_bar + STAGES * 8;
     const int warpgroup = threadIdx.x / 128;
     const int KT = args.K / BK;
 
@@ -346,6 +369,13 @@ struct TmaRing : BlockTiled<Derived> {
         if (lane == 0) release(empty_bar + 8 * ((it - 1) % STAGES));  // the unit's last stage
       }
 
+      if constexpr (TMA_STORE) {
+        if (maps.tma_store) {
+          store_tile_tma(acc, args, maps, o, consumer, epi_buf + consumer * kEpiSlabBytes,
+                         smem_raw + (epi_buf - raw) + consumer * kEpiSlabBytes);
+          continue;
+        }
+      }
       using E = Elem<T>;
       const int row0 = o.m + consumer * Instr::kM + warp * 16;
 #pragma unroll
@@ -354,7 +384,50 @@ struct TmaRing : BlockTiled<Derived> {
                            args.N, static_cast<typename E::type*>(args.d), args.ldd,
                            static_cast<const typename E::type*>(args.c), args.ldc, args.alpha, args.beta);
     }
+    // s06: the last TMA stores must have read their slabs (and written D) before the CTA's shared memory goes.
+    if constexpr (TMA_STORE)
+      if (threadIdx.x % 128 == 0) ptx::bulk_wait_group<0>();
     if constexpr (kClusterM > 1) ptx::cluster_sync();
+  }
+
+  // s06's epilogue, one consumer warpgroup: its 64 x BN tile of D in 64-column slabs through its shared-memory
+  // slab. Per slab: the leader waits until the previous TMA store has read the slab (bulk_wait_group_read), the
+  // warpgroup meets (named barrier 1 + consumer), every thread writes its alpha-scaled accumulators as 16-bit
+  // pairs, fences them to the async proxy, the warpgroup meets again and the leader issues the TMA store. The slab
+  // is in 128-byte swizzle (16-byte chunk c of row r at c ^ r % 8), so a warp's 32 four-byte stores (8 rows x one
+  // 16-byte chunk) land in 32 different banks. Rows past M and columns past N are clipped by the TMA store; whole
+  // slabs past them are skipped (uniformly across the warpgroup).
+  static __device__ void store_tile_tma(const float (&acc)[BN / 2], const GemmArgs& args, const LaunchParams& maps,
+                                        BlockCoord o, int consumer, uint32_t slab, uint8_t* slab_generic) {
+    using E = Elem<T>;
+    const int warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32;
+    const bool leader = threadIdx.x % 128 == 0;
+    const int row0 = o.m + consumer * Instr::kM;
+    if (row0 >= args.M) return;
+#pragma unroll
+    for (int j = 0; j < BN / kEpiCols; ++j) {
+      const int col0 = o.n + j * kEpiCols;
+      if (col0 >= args.N) break;
+      if (leader) ptx::bulk_wait_group_read<0>();
+      ptx::named_barrier_sync(1 + consumer, 128);
+#pragma unroll
+      for (int t = 0; t < kEpiCols / 8; ++t)
+#pragma unroll
+        for (int half = 0; half < 2; ++half) {
+          const frag::RowCol rc = frag::acc_m16n8(lane, 2 * half);
+          const int row = warp * 16 + rc.row, byte = (t * 8 + rc.col) * 2;
+          const int at = row * 128 + (((byte / 16) ^ (row % 8)) * 16) + byte % 16;
+          const float* v = &acc[4 * (j * (kEpiCols / 8) + t) + 2 * half];
+          *reinterpret_cast<typename E::type2*>(slab_generic + at) =
+              E::from_float2(args.alpha * v[0], args.alpha * v[1]);
+        }
+      ptx::fence_proxy_async_shared();
+      ptx::named_barrier_sync(1 + consumer, 128);
+      if (leader) {
+        ptx::tma_store_2d(&maps.d, slab, col0, row0);
+        ptx::bulk_commit_group();
+      }
+    }
   }
 
   // The metadata registers of the batch left in flight stay allocated until the wait that retires it.

@@ -1,0 +1,25 @@
+// wgmma_dense step 06 (the dense twin of wgmma_sp/s06_tmastore.cuh), "tmastore": s05's persistent clusters with
+// D written through 64 x 64 shared-memory slabs and TMA stores (beta = 0 and 16-byte aligned rows; else s05's
+// epilogue). 4 stages of 48 KB + 2 slabs of 8 KB = 209 KB.
+// Measured: not yet.
+#pragma once
+
+#include "kernels/wgmma_sp/s02_tma.cuh"
+
+namespace sparse24::wgmma_dense {
+
+template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int CLUSTER>
+struct s06_tmastore : wgmma_sp::TmaRing<s06_tmastore<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>, T, BM, BN,
+                                        BK, WM, WN, STAGES, GROUP, CLUSTER, true, false, true> {
+  using Ring = wgmma_sp::TmaRing<s06_tmastore, T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, true, false, true>;
+  static Params params() {
+    Params p = Ring::params();
+    p.push_back({"persistent", 1});
+    return p;
+  }
+  static __device__ void run_block(const GemmArgs& args, const typename Ring::LaunchParams& maps) {
+    Ring::template block<1>(args, maps);
+  }
+};
+
+}  // namespace sparse24::wgmma_dense
