@@ -8,13 +8,18 @@
 
 namespace sparse24::wgmma_dense {
 
-template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int CLUSTER>
-struct s06_tmastore : wgmma_sp::TmaRing<s06_tmastore<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>, T, BM, BN,
-                                        BK, WM, WN, STAGES, GROUP, CLUSTER, true, false, true> {
-  using Ring = wgmma_sp::TmaRing<s06_tmastore, T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, true, false, true>;
+// PERSISTENT = false: the same epilogue on s04's one-CTA-per-tile grid (at 16384^3 s04 beats s05: the persistent
+// clusters drift apart, results/NOTES.md).
+template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int CLUSTER,
+          bool PERSISTENT = true>
+struct s06_tmastore
+    : wgmma_sp::TmaRing<s06_tmastore<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, PERSISTENT>, T, BM, BN, BK, WM,
+                        WN, STAGES, GROUP, CLUSTER, PERSISTENT, false, true> {
+  using Ring =
+      wgmma_sp::TmaRing<s06_tmastore, T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, PERSISTENT, false, true>;
   static Params params() {
     Params p = Ring::params();
-    p.push_back({"persistent", 1});
+    if (PERSISTENT) p.push_back({"persistent", 1});
     return p;
   }
   static __device__ void run_block(const GemmArgs& args, const typename Ring::LaunchParams& maps) {
