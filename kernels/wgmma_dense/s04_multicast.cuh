@@ -2,7 +2,7 @@
 // adjacent row blocks sharing each B tile through TMA multicast. Per CTA and k-tile, L2 reads fall from 16 + 32 KB
 // to 16 + 16 KB (cluster 2) or 16 + 8 KB (cluster 4); A, now twice the sparse kernel's, is not shared.
 // Preconditions, layouts: as wgmma_dense s02_tma; the grid is whole clusters, as in the sparse step.
-// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 619.9 TFLOP/s = 95% of the mma.sync m16n8k16 loop (650), 0.87x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_373d0bd).
+// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 619.9 TFLOP/s = 96% of the mma.sync m16n8k16 loop (643), 0.88x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_cd5d834).
 #pragma once
 
 #include "kernels/wgmma_sp/s02_tma.cuh"

@@ -18,7 +18,7 @@
 // of 4).
 // Preconditions, layouts: as s02_tma. The grid is 1-D, whole clusters (a last cluster with fewer row blocks than
 // CTAs gets idle partners whose rows are all past M).
-// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 898.0 TFLOP/s = 93% of the mma.sp m16n8k32 loop (966), 1.26x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_373d0bd).
+// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 907.6 TFLOP/s = 95% of the mma.sp m16n8k32 loop (952), 1.29x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_cd5d834).
 #pragma once
 
 #include "kernels/wgmma_sp/s02_tma.cuh"

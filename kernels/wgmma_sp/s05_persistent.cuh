@@ -12,7 +12,7 @@
 // (a ping-pong schedule, one consumer per tile, alternating, would hide it), and the epilogue still writes D with
 // ordinary stores from registers (the issue's TMA-store step).
 // Preconditions, layouts: as s02_tma and s04.
-// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 922.1 TFLOP/s = 95% of the mma.sp m16n8k32 loop (966), 1.30x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_373d0bd).
+// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 938.8 TFLOP/s = 99% of the mma.sp m16n8k32 loop (952), 1.34x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_cd5d834).
 #pragma once
 
 #include "kernels/wgmma_sp/s02_tma.cuh"
