@@ -25,6 +25,7 @@
 #include "kernels/common/elem.cuh"
 #include "kernels/common/epilogue.cuh"
 #include "kernels/common/launch.cuh"
+#include "kernels/common/raster.h"
 #include "kernels/common/splitk.h"
 #include "kernels/gemm_args.h"
 #include "kernels/registry.h"
@@ -207,9 +208,9 @@ __device__ __forceinline__ void store_warp_partials(const float (&acc)[kMTiles][
 }
 
 // The hooks of a split-K step over a warp-tiled step Prev (mma_sp and dense s05_raster): Prev's grid (x: column
-// blocks, y: row blocks) with grid z = the split slices of K; Prev's tile, shared memory and launch bounds. Derived
-// supplies run_block(): the K slice of blockIdx.z, then f32 partials into the workspace when gridDim.z > 1, or
-// Prev's epilogue (D directly) when it is 1. SPLIT > 0 is used as given (a slice may then be empty: it writes zero
+// blocks, y: row blocks) with grid z = the split slices of K; Prev's tile, shared memory and launch bounds; the
+// block (run_block): the K slice of blockIdx.z, then f32 partials into the workspace when gridDim.z > 1, or Prev's
+// epilogue (D directly) when it is 1. Derived only names the kernel. SPLIT > 0 is used as given (a slice may then be empty: it writes zero
 // partials); SPLIT = 0 is chosen in prepare() by choose_split_compute from the SM count, the occupancy, the GPU's
 // peak clock and DRAM bandwidth and the shape. Split 1 allocates no workspace and launches nothing more.
 template <class Derived, class Prev, int SPLIT>
@@ -257,6 +258,21 @@ struct SplitKTiled : WarpTiled<Derived, Prev::kTypes.a, Prev::kBM, Prev::kBN, Pr
     return choose_split_compute(static_cast<int>(std::min<int64_t>(tiles, INT32_MAX)), a.K / Prev::kBK, sms * per_sm,
                                 a.M, a.N, bytes_of(Prev::kTypes.d),
                                 round_bytes(tile_flops, per_sm, rate, sm_khz * 1e3, dram_bytes_per_s));
+  }
+
+  // The block: Prev's tile (in Prev's block order, the same in every slice) over the K slice of blockIdx.z, then
+  // Prev's epilogue when there is one slice, else the slice's f32 partials. gridDim.z is uniform over the grid:
+  // every warp takes the same branch.
+  static __device__ void run_block(const GemmArgs& args) {
+    const BlockCoord c = Prev::block_coord();
+    const int z = blockIdx.z, split = gridDim.z;
+    const Slice k = slice_of(z, split, args.K / Prev::kBK);
+    Prev::Tile::tile(args, c.m * Prev::kBM, c.n * Prev::kBN, k.begin, k.end, [&](const auto& acc, int m0, int n0) {
+      if (split == 1)
+        store_warp_tile<Prev::kTypes.a>(acc, m0, n0, args);
+      else
+        store_warp_partials(acc, m0, n0, args, z);
+    });
   }
 
   static void prepare(Plan& p) {

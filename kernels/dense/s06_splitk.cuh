@@ -21,24 +21,9 @@
 
 namespace sparse24::dense {
 
+// The block (Prev's tile over a K slice, then partials or Prev's epilogue) is splitk::SplitKTiled's.
 template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int SPLIT>
 struct s06_splitk : splitk::SplitKTiled<s06_splitk<T, BM, BN, BK, WM, WN, STAGES, GROUP, SPLIT>,
-                                        s05_raster<T, BM, BN, BK, WM, WN, STAGES, GROUP>, SPLIT> {
-  using Prev = s05_raster<T, BM, BN, BK, WM, WN, STAGES, GROUP>;  // the block order
-  using Tile = typename Prev::Tile;                               // the k-loop over a K range, and the epilogue
-
-  static __device__ void run_block(const GemmArgs& args) {
-    const BlockCoord c = Prev::block_coord();  // the same tile order in every slice
-    const int z = blockIdx.z, split = gridDim.z;
-    const splitk::Slice k = splitk::slice_of(z, split, args.K / BK);
-    // gridDim.z is uniform over the grid: every warp takes the same branch.
-    Tile::tile(args, c.m * BM, c.n * BN, k.begin, k.end, [&](const auto& acc, int m0, int n0) {
-      if (split == 1)
-        store_warp_tile<T>(acc, m0, n0, args);
-      else
-        splitk::store_warp_partials(acc, m0, n0, args, z);
-    });
-  }
-};
+                                        s05_raster<T, BM, BN, BK, WM, WN, STAGES, GROUP>, SPLIT> {};
 
 }  // namespace sparse24::dense

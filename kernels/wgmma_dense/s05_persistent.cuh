@@ -12,11 +12,6 @@ template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP
 struct s05_persistent : wgmma_sp::TmaRing<s05_persistent<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>, T, BM, BN,
                                           BK, WM, WN, STAGES, GROUP, CLUSTER, true, false> {
   using Ring = wgmma_sp::TmaRing<s05_persistent, T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, true, false>;
-  static Params params() {
-    Params p = Ring::params();
-    p.push_back({"persistent", 1});
-    return p;
-  }
   static __device__ void run_block(const GemmArgs& args, const typename Ring::LaunchParams& maps) {
     Ring::template block<1>(args, maps);
   }

@@ -17,11 +17,6 @@ struct s06_tmastore
                         WN, STAGES, GROUP, CLUSTER, PERSISTENT, false, true> {
   using Ring =
       wgmma_sp::TmaRing<s06_tmastore, T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, PERSISTENT, false, true>;
-  static Params params() {
-    Params p = Ring::params();
-    if (PERSISTENT) p.push_back({"persistent", 1});
-    return p;
-  }
   static __device__ void run_block(const GemmArgs& args, const typename Ring::LaunchParams& maps) {
     Ring::template block<1>(args, maps);
   }

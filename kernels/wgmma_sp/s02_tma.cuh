@@ -157,6 +157,7 @@ struct TmaRing : BlockTiled<Derived> {
   static Params params() {
     Params p = {{"bm", BM}, {"bn", BN}, {"bk", BK}, {"wm", WM}, {"wn", WN}, {"stages", STAGES}, {"group", GROUP}};
     if (kClusterM > 1) p.push_back({"cluster_m", kClusterM});
+    if (kPersistent) p.push_back({"persistent", 1});
     return p;
   }
 

@@ -28,11 +28,6 @@ template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP
 struct s06_tmastore : TmaRing<s06_tmastore<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, PERSISTENT>, T, BM, BN,
                               BK, WM, WN, STAGES, GROUP, CLUSTER, PERSISTENT, true, true> {
   using Ring = TmaRing<s06_tmastore, T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, PERSISTENT, true, true>;
-  static Params params() {
-    Params p = Ring::params();
-    if (PERSISTENT) p.push_back({"persistent", 1});
-    return p;
-  }
   static __device__ void run_block(const GemmArgs& args, const typename Ring::LaunchParams& maps) {
     Ring::template block<1>(args, maps);
   }
