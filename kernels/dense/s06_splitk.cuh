@@ -14,8 +14,6 @@
 // Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 256x128x64: 414.6 TFLOP/s = 64% of the mma.sync m16n8k16 loop (647), 0.58x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_fff01ae-2).
 #pragma once
 
-#include "kernels/common/epilogue.cuh"
-#include "kernels/common/raster.h"
 #include "kernels/common/splitk.cuh"
 #include "kernels/dense/s05_raster.cuh"
 

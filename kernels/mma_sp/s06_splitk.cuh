@@ -37,8 +37,6 @@
 //                                          D = alpha * sum + beta * C        (splitk::reduce)
 #pragma once
 
-#include "kernels/common/epilogue.cuh"
-#include "kernels/common/raster.h"
 #include "kernels/common/splitk.cuh"
 #include "kernels/mma_sp/s05_raster.cuh"
 

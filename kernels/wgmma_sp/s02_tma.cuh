@@ -73,8 +73,8 @@ namespace sparse24::wgmma_sp {
 // across tiles, so the producer loads the next tile while the consumers store this one.
 // SPARSE = false: the dense twin (kernels/wgmma_dense/), the same ring, tiles and schedule with dense A (BM x BK
 // values, 128-byte rows in 128-byte swizzle, like B), no metadata, and wgmma m64nNk16: four instructions per
-// k-tile instead of two, each doing half the work, so that per k-tile the dense twin moves 8 KB more of A and its
-// tensor cores have twice the dense-equivalent work of the sparse kernel's to do.
+// k-tile instead of two, each doing half the work: per k-tile the dense twin moves 8 KB more of A and, for the same
+// dense-equivalent work, keeps its tensor cores busy twice as long (the dense rate is half the sparse one).
 // TMA_STORE (s06): the consumers write D through a shared-memory slab and a TMA store (store_tile_tma below)
 // instead of 4-byte stores from registers, when beta = 0 and D's rows are 16-byte aligned (prepare() decides).
 template <class Derived, DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int CLUSTER_M = 1,

@@ -10,7 +10,7 @@
 //
 // Not done here: the consumers still share each tile, so the tensor cores idle during the epilogue itself
 // (a ping-pong schedule, one consumer per tile, alternating, would hide it), and the epilogue still writes D with
-// ordinary stores from registers (the issue's TMA-store step).
+// ordinary stores from registers (s06_tmastore replaces them with shared-memory slabs and TMA stores).
 // Preconditions, layouts: as s02_tma and s04.
 // Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 938.8 TFLOP/s = 99% of the mma.sp m16n8k32 loop (952), 1.34x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_cd5d834).
 #pragma once
