@@ -84,6 +84,11 @@ std::unique_ptr<Problem> Problem::make(DType t, int M, int N, int K, Fill fill, 
     format::gpu::reorder_meta(format::MetaLayout::LaneBlocks16, p->meta_canonical.as<uint8_t>(), M, K,
                               p->meta_lane16.as<uint8_t>(), stream);
   }
+  if (M % 16 == 0 && K % 64 == 0) {
+    p->meta_wgmma16x64 = DeviceBuffer(format::meta_bytes(format::MetaLayout::Wgmma16x64, M, K));
+    format::gpu::reorder_meta(format::MetaLayout::Wgmma16x64, p->meta_canonical.as<uint8_t>(), M, K,
+                              p->meta_wgmma16x64.as<uint8_t>(), stream);
+  }
 
   p->b = DeviceBuffer(int64_t(N) * K * eb);
   fill_random(t, fill, seed ^ 0x5bd1e995a3c1f00dull, p->b.get(), int64_t(N) * K, stream);
@@ -106,6 +111,7 @@ const void* Problem::meta(format::MetaLayout l) const {
   switch (l) {
     case format::MetaLayout::Canonical: return meta_canonical.get();
     case format::MetaLayout::LaneBlocks16: return meta_lane16.get();
+    case format::MetaLayout::Wgmma16x64: return meta_wgmma16x64.get();
   }
   return nullptr;
 }

@@ -41,11 +41,12 @@ struct Problem {
   Fill fill;
   uint64_t seed;
 
-  DeviceBuffer a_pruned;      // M x K, 2:4 along K: what cuBLAS and the dense variants multiply
-  DeviceBuffer a_values;      // M x K/2, canonical compressed values
-  DeviceBuffer meta_canonical;  // M x K/8 bytes
-  DeviceBuffer meta_lane16;     // LaneBlocks16 layout (empty when M or K does not fit it)
-  DeviceBuffer b;             // X: N x K
+  DeviceBuffer a_pruned;         // M x K, 2:4 along K: what cuBLAS and the dense variants multiply
+  DeviceBuffer a_values;         // M x K/2, canonical compressed values
+  DeviceBuffer meta_canonical;   // M x K/8 bytes
+  DeviceBuffer meta_lane16;      // LaneBlocks16 layout (empty when M or K does not fit it)
+  DeviceBuffer meta_wgmma16x64;  // Wgmma16x64 layout (empty when M or K does not fit it)
+  DeviceBuffer b;                // X: N x K
   // The reference (alpha = 1, beta = 0), from one f64 GEMM on the upcast operands (CublasRef::reference):
   DeviceBuffer d_ref_f32;     // M x N f32: RN_f32(A . X^T), what every check compares with
   DeviceBuffer abs_sum;       // M x N f32: sum_k |a_mk||x_nk|, the scale of the element bound (check.h)

@@ -85,6 +85,28 @@ enum class MetaLayout : int {
   //    24  |  2/16    2/20    2/24    2/28    3/16    3/20    3/24    3/28
   //    31  | 30/16   30/20   30/24   30/28   31/16   31/20   31/24   31/28
   LaneBlocks16,
+  // The wgmma_sp family's own layout (kernels/wgmma_sp/s07_ownmeta.cuh): one 128-byte block per (16-row warp slab,
+  // 64-wide k-tile); word `lane` of a block is that lane's `e` register for BOTH k-steps of the k-tile, because
+  // wgmma.sp m64nNk32 with selector 0 reads lanes q = 0, 1 and with selector 1 lanes q = 2, 3
+  // (docs/sparse-tensor-cores.md §3a): the first k-step (k 0..31) sits in q = 0, 1 and is issued with selector 0,
+  // the second (k 32..63) in q = 2, 3 with selector 1. A warp loads one conflict-free word per k-tile where
+  // LaneBlocks16 needs two (one per k-step), and holds one metadata register per k-tile in flight instead of two.
+  // Inside a block, for row r and column k:
+  //   lane = 4*(r%8) + (k%64)/16,   bit = 16*((r%16)/8) + 4*((k%16)/4)
+  // Blocks are ordered [16-row slab][k-tile], so a slab's metadata is one row of K/2 words: a 2-D tensor of
+  // M/16 rows x K/2 words, of which one TMA box of BM/16 rows x 32 words is a block tile's k-tile.
+  // Needs M % 16 == 0 and K % 64 == 0.
+  //
+  //   row  | k 0-3  ... k12-15 k16-19 ... k28-31 k32-35 ... k44-47 k48-51 ... k60-63
+  //     0  |  0/0   ...  0/12   1/0   ...  1/12   2/0   ...  2/12   3/0   ...  3/12    <- lanes q = 0..3 of g = 0
+  //     1  |  4/0   ...  4/12   5/0   ...  5/12   6/0   ...  6/12   7/0   ...  7/12
+  //   ...  |
+  //     7  | 28/0   ... 28/12  29/0   ... 29/12  30/0   ... 30/12  31/0   ... 31/12
+  //     8  |  0/16  ...  0/28   1/16  ...  1/28   2/16  ...  2/28   3/16  ...  3/28    <- bits 31:16: row g + 8
+  //   ...  |
+  //    15  | 28/16  ... 28/28  29/16  ... 29/28  30/16  ... 30/28  31/16  ... 31/28
+  //          `------ k-step 0: selector 0 ------'  `------ k-step 1: selector 1 ------'
+  Wgmma16x64,
 };
 const char* name(MetaLayout l);
 
@@ -92,6 +114,10 @@ const char* name(MetaLayout l);
 inline constexpr int kLaneBlockBytes = 128;   // 32 lanes x one 32-bit `e` register
 inline constexpr int kLaneBlockRows = 32;     // two m16 tiles (F = 0 and F = 1)
 inline constexpr int kLaneBlockCols = 32;     // dense K of one m16n8k32
+// Wgmma16x64 geometry.
+inline constexpr int kWgmmaBlockBytes = 128;  // 32 lanes x one 32-bit `e` register (two k-steps)
+inline constexpr int kWgmmaBlockRows = 16;    // one warp's rows of an m64 wgmma tile
+inline constexpr int kWgmmaBlockCols = 64;    // dense K of two m64nNk32 k-steps
 // A metadata word whose every nibble is 0x4 (keep elements 0 and 1): what kernels put in place of rows past M,
 // since zero metadata is not a valid code (docs/sparse-tensor-cores.md §2) and mma.sp must never see it.
 inline constexpr uint32_t kPaddingMetaWord = 0x44444444u;
@@ -119,7 +145,7 @@ void reorder_meta_to_canonical(MetaLayout from, const uint8_t* in, int64_t M, in
 // ---- GPU (device pointers, asynchronous on `stream`, same results bit for bit) -----------------------------------
 // Shapes are checked on the host before launch (FormatError); data errors found on the GPU are reported by
 // validate_* (which synchronize on the stream to read the answer back). The kernels move whole chunks per access,
-// so dense/pruned pointers must be 16-byte aligned, values 8-byte and a LaneBlocks16 output 4-byte (cudaMalloc
+// so dense/pruned pointers must be 16-byte aligned, values 8-byte and a reordered output 4-byte (cudaMalloc
 // gives 256; checked, FormatError); metadata inputs may sit at any address.
 namespace gpu {
 void prune(DType t, const void* dense, int64_t M, int64_t K, void* pruned, void* stream = nullptr);

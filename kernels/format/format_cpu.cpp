@@ -48,6 +48,7 @@ const char* name(MetaLayout l) {
   switch (l) {
     case MetaLayout::Canonical: return "canonical";
     case MetaLayout::LaneBlocks16: return "lane_blocks16";
+    case MetaLayout::Wgmma16x64: return "wgmma16x64";
   }
   return "unknown";
 }

@@ -142,19 +142,33 @@ __global__ void validate_meta_kernel(const uint8_t* __restrict__ meta, int64_t n
   }
 }
 
-// One thread per output 32-bit word, i.e. per (block, lane): it gathers that lane's `e` register. Reading the
-// LaneBlocks16 map (rules.h) backwards: lane = 4g + q serves rows g (bits 15:0) and g+8 (bits 31:16) of tile
-// F = q/2, columns 16*(q%2) .. +15 of the block's k-step. Those 16 columns of one row are 4 consecutive nibbles,
-// i.e. two consecutive canonical bytes, already LSB-first: the word is two canonical 16-bit pieces side by side.
-__global__ void reorder_lane_blocks16_kernel(const uint8_t* __restrict__ canonical, uint32_t* __restrict__ out,
-                                             int64_t words, int64_t K) {
-  const int64_t row_bytes = K / 8, ksteps = K / kLaneBlockCols;
+// One thread per output 32-bit word, i.e. per (block, lane): it gathers that lane's `e` register. Both word layouts
+// put, in lane = 4g + q, row g of a 16-row tile in bits 15:0 and row g + 8 in bits 31:16, 16 consecutive columns
+// each: 4 consecutive nibbles, i.e. two consecutive canonical bytes, already LSB-first. So a word is two canonical
+// 16-bit pieces side by side, and a layout only says which tile row and which 16 columns lane q of a block serves.
+// LaneBlocks16 (rules.h, backwards): tile F = q/2 of the block's 32 rows, columns 16*(q%2) of its k-step of 32.
+struct LaneBlocks16Words {
+  static constexpr int kRows = kLaneBlockRows, kCols = kLaneBlockCols;
+  __device__ static int row_in_block(int q, int g) { return 16 * (q >> 1) + g; }
+  __device__ static int col_byte_in_block(int q) { return 2 * (q & 1); }
+};
+// Wgmma16x64: the block's 16 rows, columns 16*q of its k-tile of 64 (q = 0, 1 under selector 0, q = 2, 3 under 1).
+struct Wgmma16x64Words {
+  static constexpr int kRows = kWgmmaBlockRows, kCols = kWgmmaBlockCols;
+  __device__ static int row_in_block(int /*q*/, int g) { return g; }
+  __device__ static int col_byte_in_block(int q) { return 2 * q; }
+};
+
+template <class Words>
+__global__ void reorder_words_kernel(const uint8_t* __restrict__ canonical, uint32_t* __restrict__ out,
+                                     int64_t words, int64_t K) {
+  const int64_t row_bytes = K / 8, col_blocks = K / Words::kCols;
   for (int64_t w = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; w < words;
        w += int64_t{gridDim.x} * blockDim.x) {
     const int64_t block = w / 32;
     const int lane = static_cast<int>(w % 32), g = lane >> 2, q = lane & 3;
-    const int64_t row = (block / ksteps) * kLaneBlockRows + 16 * (q >> 1) + g;
-    const int64_t col_byte = (block % ksteps) * (kLaneBlockCols / 8) + 2 * (q & 1);
+    const int64_t row = (block / col_blocks) * Words::kRows + Words::row_in_block(q, g);
+    const int64_t col_byte = (block % col_blocks) * (Words::kCols / 8) + Words::col_byte_in_block(q);
     const uint8_t* top = canonical + row * row_bytes + col_byte;         // row g of the tile
     const uint8_t* bottom = canonical + (row + 8) * row_bytes + col_byte;  // row g + 8
     out[w] = static_cast<uint32_t>(top[0]) | (static_cast<uint32_t>(top[1]) << 8) |
@@ -301,8 +315,11 @@ void reorder_meta(MetaLayout to, const uint8_t* canonical, int64_t M, int64_t K,
   }
   check_aligned(fn, out, 4, "out");
   const int64_t words = bytes / 4;
-  reorder_lane_blocks16_kernel<<<blocks_for(words), kThreads, 0, s>>>(canonical, reinterpret_cast<uint32_t*>(out),
-                                                                      words, K);
+  auto* out_words = reinterpret_cast<uint32_t*>(out);
+  if (to == MetaLayout::LaneBlocks16)
+    reorder_words_kernel<LaneBlocks16Words><<<blocks_for(words), kThreads, 0, s>>>(canonical, out_words, words, K);
+  else  // Wgmma16x64 (check_layout_shape refused every other value)
+    reorder_words_kernel<Wgmma16x64Words><<<blocks_for(words), kThreads, 0, s>>>(canonical, out_words, words, K);
   check_launch();
 }
 

@@ -88,6 +88,22 @@ S24_HD inline int64_t lane_block16_byte(int64_t r, int64_t k, int64_t K, int* sh
   return block * kLaneBlockBytes + 4 * lane + bit / 8;
 }
 
+// ---- Wgmma16x64: where the nibble of (row r, column k) lives ------------------------------------------------------
+// Derivation from the wgmma.sp m64nNk32 metadata (docs/sparse-tensor-cores.md §3a): warp w supplies rows 16w..16w+15
+// with the m16n8k32 layout, selector 0 reading lanes q = 0, 1 and selector 1 lanes q = 2, 3. A block covers one
+// warp's 16 rows and a k-tile of two k-steps: k-step kb / 32 is issued with selector kb / 32, so its lanes are
+// q = 2*(kb/32) + (kb%32)/16 = kb / 16. For block row rb = r % 16 and block column kb = k % 64:
+//   group g = rb % 8, upper half (bits 31:16) when rb >= 8; lane = 4g + kb/16; nibble (kb % 16) / 4, LSB first.
+// Blocks are ordered [16-row slab][k-tile]; words little-endian, as for LaneBlocks16.
+S24_HD inline int64_t wgmma16x64_byte(int64_t r, int64_t k, int64_t K, int* shift) {
+  const int64_t block = (r / kWgmmaBlockRows) * (K / kWgmmaBlockCols) + k / kWgmmaBlockCols;
+  const int rb = static_cast<int>(r % kWgmmaBlockRows), kb = static_cast<int>(k % kWgmmaBlockCols);
+  const int lane = 4 * (rb % 8) + kb / 16;
+  const int bit = 16 * (rb / 8) + 4 * ((kb % 16) / 4);
+  *shift = bit % 8;
+  return block * kWgmmaBlockBytes + 4 * lane + bit / 8;
+}
+
 // ---- Metadata layouts as traits ------------------------------------------------------------------------------------
 // Every layout is a permutation of the canonical nibbles (the same M*K/8 bytes in another order), so a layout is
 // fully described by one function: where the nibble of (row r, dense column k) lives, as a byte offset and a
@@ -107,6 +123,13 @@ struct LaneBlocks16Layout {
   static constexpr MetaLayout kId = MetaLayout::LaneBlocks16;
   S24_HD static int64_t nibble_byte(int64_t r, int64_t k, int64_t K, int* shift) {
     return lane_block16_byte(r, k, K, shift);
+  }
+};
+
+struct Wgmma16x64Layout {
+  static constexpr MetaLayout kId = MetaLayout::Wgmma16x64;
+  S24_HD static int64_t nibble_byte(int64_t r, int64_t k, int64_t K, int* shift) {
+    return wgmma16x64_byte(r, k, K, shift);
   }
 };
 
@@ -159,6 +182,12 @@ inline void check_layout_shape(const char* fn, MetaLayout l, int64_t M, int64_t 
       if (K % kLaneBlockCols != 0)
         fail(fn, cat("K = ", K, " is not a multiple of 32 (lane-block metadata covers one m16n8k32 k-step)"));
       return;
+    case MetaLayout::Wgmma16x64:
+      if (M % kWgmmaBlockRows != 0)
+        fail(fn, cat("M = ", M, " is not a multiple of 16 (wgmma16x64 metadata serves a warp's 16 rows)"));
+      if (K % kWgmmaBlockCols != 0)
+        fail(fn, cat("K = ", K, " is not a multiple of 64 (wgmma16x64 metadata covers two m64nNk32 k-steps)"));
+      return;
   }
   fail(fn, cat("unknown metadata layout value ", static_cast<int>(l)));
 }
@@ -186,6 +215,7 @@ auto with_layout(const char* fn, MetaLayout l, F&& f) {
   switch (l) {
     case MetaLayout::Canonical: return f(CanonicalLayout{});
     case MetaLayout::LaneBlocks16: return f(LaneBlocks16Layout{});
+    case MetaLayout::Wgmma16x64: return f(Wgmma16x64Layout{});
   }
   fail(fn, cat("unknown metadata layout value ", static_cast<int>(l)));
 }

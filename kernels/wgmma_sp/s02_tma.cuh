@@ -77,8 +77,12 @@ namespace sparse24::wgmma_sp {
 // dense-equivalent work, keeps its tensor cores busy twice as long (the dense rate is half the sparse one).
 // TMA_STORE (s06): the consumers write D through a shared-memory slab and a TMA store (store_tile_tma below)
 // instead of 4-byte stores from registers, when beta = 0 and D's rows are 16-byte aligned (prepare() decides).
+// META (s07): the metadata layout the consumers read, LaneBlocks16 (the mma_sp family's, two words per k-tile, both
+// under selector 0) or Wgmma16x64 (the family's own, one word per k-tile: selector 0 for the first k-step, 1 for
+// the second).
 template <class Derived, DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int CLUSTER_M = 1,
-          bool PERSISTENT = false, bool SPARSE = true, bool TMA_STORE = false>
+          bool PERSISTENT = false, bool SPARSE = true, bool TMA_STORE = false,
+          format::MetaLayout META = format::MetaLayout::LaneBlocks16>
 struct TmaRing : BlockTiled<Derived> {
   static constexpr bool kSparse = SPARSE;
   using Instr = std::conditional_t<SPARSE, instr::WgmmaSpM64NK32<T, BN>, instr::WgmmaM64NK16<T, BN>>;
@@ -93,12 +97,16 @@ struct TmaRing : BlockTiled<Derived> {
   static_assert(128 * kProducerRegs + 128 * kConsumers * kConsumerRegs <= 65536, "setmaxnreg beyond the file");
   static constexpr ArchRule kArch = {Instr::form().min_sm, Instr::form().min_sm, Instr::form().arch_specific};
   // The dense twin has no metadata; it keeps the sparse kernel's shape rule so that both run the same shapes.
-  static constexpr format::MetaLayout kMetaLayout =
-      SPARSE ? format::MetaLayout::LaneBlocks16 : format::MetaLayout::Canonical;  // dense: unused
-  static constexpr int kRowGroup = format::kLaneBlockRows;
+  static constexpr format::MetaLayout kMetaLayout = SPARSE ? META : format::MetaLayout::Canonical;  // dense: unused
+  static constexpr bool kOwnMeta = SPARSE && META == format::MetaLayout::Wgmma16x64;
+  static_assert(META == format::MetaLayout::LaneBlocks16 || META == format::MetaLayout::Wgmma16x64,
+                "the TMA steps read LaneBlocks16 or Wgmma16x64 metadata");
+  // Rows of A one metadata row (of the 2-D metadata tensor) serves: a lane block's 32, or a Wgmma16x64 slab's 16.
+  static constexpr int kRowGroup = kOwnMeta ? format::kWgmmaBlockRows : format::kLaneBlockRows;
   static constexpr ShapeRule kRule = {kRowGroup, 1, BK, 1, 0,
-                                      SPARSE ? "one metadata lane block serves 32 rows"
-                                             : "kept equal to the sparse twin's lane-block rows",
+                                      !SPARSE   ? "kept equal to the sparse twin's lane-block rows"
+                                      : kOwnMeta ? "one wgmma16x64 metadata block serves a warp's 16 rows"
+                                                 : "one metadata lane block serves 32 rows",
                                       "whole K tiles (TMA boxes)"};
 
   static constexpr int kKSteps = BK / Instr::kK;          // 2 (sparse, k32) or 4 (dense, k16) per k-tile
@@ -112,7 +120,10 @@ struct TmaRing : BlockTiled<Derived> {
   static constexpr tma::Swizzle kATmaSwizzle = SPARSE ? tma::Swizzle::B64 : tma::Swizzle::B128;
   static constexpr int kABytes = BM * kARowBytes;
   static constexpr int kBBytes = BN * kBRowBytes;
-  static constexpr int kMetaWords = SPARSE ? BK : 0;      // words of one row group per k-tile (BK/32 lane blocks)
+  // Metadata words of one row group per k-tile: BK/32 lane blocks of 32 words, or one Wgmma16x64 block of 32.
+  static constexpr int kMetaWords = !SPARSE ? 0 : kOwnMeta ? 32 : BK;
+  // Metadata registers per consumer thread per k-tile: one per k-step, or one for both (Wgmma16x64).
+  static constexpr int kMetaRegs = kOwnMeta ? 1 : kKSteps;
   static constexpr int kMetaBytes = BM / kRowGroup * kMetaWords * 4;
   static constexpr int kAlign = 1024;                     // the 128-byte swizzle atom
   static constexpr int round_up(int x) { return (x + kAlign - 1) / kAlign * kAlign; }
@@ -194,9 +205,13 @@ struct TmaRing : BlockTiled<Derived> {
     lp.a = tma::encode_2d(a.a, kElemBytes, a.M, SPARSE ? a.K / 2 : a.K, a.lda * kElemBytes, BM, kAValues,
                           kATmaSwizzle);
     lp.b = tma::encode_2d(a.b, kElemBytes, a.N, a.K, a.ldb * kElemBytes, kBBoxRows, BK, tma::Swizzle::B128);
-    if constexpr (SPARSE)
-      lp.meta = tma::encode_2d(a.a_meta, 4, a.M / kRowGroup, a.K, int64_t(a.K) * 4, BM / kRowGroup, kMetaWords,
+    // The metadata as a 2-D tensor of M / kRowGroup rows: K words per row (K/32 lane blocks of 32) or K/2 (K/64
+    // Wgmma16x64 blocks of 32).
+    if constexpr (SPARSE) {
+      const int64_t row_words = int64_t(a.K) / BK * kMetaWords;
+      lp.meta = tma::encode_2d(a.a_meta, 4, a.M / kRowGroup, row_words, row_words * 4, BM / kRowGroup, kMetaWords,
                                tma::Swizzle::None);
+    }
     if constexpr (TMA_STORE) {
       // TMA writes whole 16-byte pieces at 16-byte aligned addresses and cannot add beta * C: otherwise the
       // registers' epilogue (s05's) runs.
@@ -310,10 +325,11 @@ struct TmaRing : BlockTiled<Derived> {
 
     ptx::setmaxnreg_inc<kConsumerRegs>();
     const int consumer = warpgroup - 1, warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32;
-    // This warp's metadata (as s01): row group 2 * consumer + warp / 2 of the block, word lane ^ 2 for odd warps
-    // (rows 16..31 of the group sit in lanes q = 2, 3 and sp-sel 0 reads q = 0, 1).
-    const int group = 2 * consumer + warp / 2;
-    const int meta_word = group * kMetaWords + (lane ^ (2 * (warp % 2)));
+    // This warp's metadata. LaneBlocks16 (as s01): row group 2 * consumer + warp / 2 of the block, word lane ^ 2 for
+    // odd warps (rows 16..31 of the group sit in lanes q = 2, 3 and sp-sel 0 reads q = 0, 1), one block per k-step.
+    // Wgmma16x64 (s07): slab 4 * consumer + warp, word `lane` of its one block per k-tile.
+    const int group = kOwnMeta ? 4 * consumer + warp : 2 * consumer + warp / 2;
+    const int meta_word = group * kMetaWords + (kOwnMeta ? lane : lane ^ (2 * (warp % 2)));
     const uint8_t* smem_generic = smem_raw + (base - raw);
     int it = 0;  // k-tiles consumed so far, over all units: the ring position
 
@@ -323,18 +339,18 @@ struct TmaRing : BlockTiled<Derived> {
       float acc[BN / 2];
 #pragma unroll
       for (int i = 0; i < BN / 2; ++i) acc[i] = 0.0f;
-      [[maybe_unused]] uint32_t e_prev[kKSteps] = {};  // s03: the metadata of the batch still in flight
+      [[maybe_unused]] uint32_t e_prev[kMetaRegs] = {};  // s03: the metadata of the batch still in flight
 
       for (int kt = 0; kt < KT; ++kt, ++it) {
         const int s = it % STAGES;
         const uint32_t stage = base + s * kStageBytes;
         ptx::mbarrier_wait(full_bar + 8 * s, (it / STAGES) & 1);
         const uint32_t* meta = reinterpret_cast<const uint32_t*>(smem_generic + s * kStageBytes + kMetaOffset);
-        uint32_t e[kKSteps] = {};
+        uint32_t e[kMetaRegs] = {};
         if constexpr (SPARSE) {
 #pragma unroll
-          for (int ks = 0; ks < kKSteps; ++ks)
-            e[ks] = group_valid ? meta[meta_word + ks * format::kLaneBlockBytes / 4] : format::kPaddingMetaWord;
+          for (int r = 0; r < kMetaRegs; ++r)
+            e[r] = group_valid ? meta[meta_word + r * format::kLaneBlockBytes / 4] : format::kPaddingMetaWord;
         }
 
         ptx::fence_registers(acc);
@@ -345,7 +361,12 @@ struct TmaRing : BlockTiled<Derived> {
                                              16, 8 * kARowBytes, kASwizzle);
           const uint64_t db =
               ptx::smem_desc(stage + kBOffset + ks * kBStepBytes, 16, 8 * kBRowBytes, ptx::SmemSwizzle::B128);
-          if constexpr (SPARSE)
+          if constexpr (kOwnMeta) {  // one register, the k-step picks its lanes with the selector
+            if (ks == 0)
+              ptx::wgmma_sp_ss<T, BN, 0>(acc, da, db, e[0], true);
+            else
+              ptx::wgmma_sp_ss<T, BN, 1>(acc, da, db, e[0], true);
+          } else if constexpr (SPARSE)
             ptx::wgmma_sp_ss<T, BN, 0>(acc, da, db, e[ks], true);
           else
             ptx::wgmma_ss<T, BN>(acc, da, db, true);
@@ -360,7 +381,7 @@ struct TmaRing : BlockTiled<Derived> {
           if constexpr (SPARSE) keep_metadata(e_prev);
           if (kt > 0 && lane == 0) release(empty_bar + 8 * ((it - 1) % STAGES));
 #pragma unroll
-          for (int ks = 0; ks < kKSteps; ++ks) e_prev[ks] = e[ks];
+          for (int r = 0; r < kMetaRegs; ++r) e_prev[r] = e[r];
         }
       }
       if constexpr (kInFlight > 0) {
@@ -432,9 +453,9 @@ struct TmaRing : BlockTiled<Derived> {
   }
 
   // The metadata registers of the batch left in flight stay allocated until the wait that retires it.
-  static __device__ void keep_metadata(const uint32_t (&e)[kKSteps]) {
+  static __device__ void keep_metadata(const uint32_t (&e)[kMetaRegs]) {
 #pragma unroll
-    for (int ks = 0; ks < kKSteps; ++ks) ptx::keep_register(e[ks]);
+    for (int r = 0; r < kMetaRegs; ++r) ptx::keep_register(e[r]);
   }
 
   // A consumer warp is done with a stage: tell every producer that writes into it (with clusters, each CTA's

@@ -352,17 +352,25 @@ uint32_t fragment_word(const std::vector<uint8_t>& canonical, int64_t K, int64_t
   return w;
 }
 
-std::vector<uint8_t> reorder_all(const std::vector<uint8_t>& canonical, int64_t M, int64_t K) {
-  std::vector<uint8_t> out(f::meta_bytes(MetaLayout::LaneBlocks16, M, K), 0xA5);
-  f::reorder_meta(MetaLayout::LaneBlocks16, canonical.data(), M, K, out.data());
+std::vector<uint8_t> reorder_all(const std::vector<uint8_t>& canonical, int64_t M, int64_t K,
+                                 MetaLayout to = MetaLayout::LaneBlocks16) {
+  std::vector<uint8_t> out(f::meta_bytes(to, M, K), 0xA5);
+  f::reorder_meta(to, canonical.data(), M, K, out.data());
   return out;
 }
 
+// Word `i` of a reordered buffer, little-endian, as a kernel's 32-bit load reads it.
+uint32_t word_at(const std::vector<uint8_t>& out, size_t i) {
+  const size_t at = 4 * i;
+  return out[at] | (out[at + 1] << 8) | (out[at + 2] << 16) | (static_cast<uint32_t>(out[at + 3]) << 24);
+}
+
 // Where a single marked nibble lands: returns (byte, shift) of the only nonzero nibble of the reordered buffer.
-std::pair<int64_t, int> landing(int64_t M, int64_t K, int64_t row, int64_t k) {
+std::pair<int64_t, int> landing(int64_t M, int64_t K, int64_t row, int64_t k,
+                                MetaLayout to = MetaLayout::LaneBlocks16) {
   std::vector<uint8_t> canonical(static_cast<size_t>(M * K / 8), 0);
   set_nibble(canonical, K, row, k / 4, 0xF);
-  const auto out = reorder_all(canonical, M, K);
+  const auto out = reorder_all(canonical, M, K, to);
   std::pair<int64_t, int> at{-1, -1};
   int found = 0;
   for (size_t i = 0; i < out.size(); ++i)
@@ -405,27 +413,116 @@ TEST_CASE("format: LaneBlocks16 words equal the m16n8k32 metadata fragment", "[f
       int64_t wrong = 0;
       for (int64_t rg = 0; rg < M / 32; ++rg)
         for (int64_t ks = 0; ks < K / 32; ++ks)
-          for (int lane = 0; lane < 32; ++lane) {
-            const size_t at = static_cast<size_t>(128 * (rg * (K / 32) + ks) + 4 * lane);
-            const uint32_t word = out[at] | (out[at + 1] << 8) | (out[at + 2] << 16) |
-                                  (static_cast<uint32_t>(out[at + 3]) << 24);   // little-endian, as a kernel loads it
-            if (word != fragment_word(canonical, K, rg, ks, lane)) ++wrong;
-          }
+          for (int lane = 0; lane < 32; ++lane)
+            if (word_at(out, static_cast<size_t>(32 * (rg * (K / 32) + ks) + lane)) !=
+                fragment_word(canonical, K, rg, ks, lane))
+              ++wrong;
       CHECK(wrong == 0);
     }
 }
 
-TEST_CASE("format: reorder then its inverse is the identity", "[format]") {
-  const std::pair<int64_t, int64_t> shapes[] = {{32, 32}, {32, 64}, {64, 32}, {128, 160}};
+// =====================================================================================================================
+// Wgmma16x64
+// =====================================================================================================================
+
+namespace {
+
+// Word `lane` of Wgmma16x64 block (slab s, k-tile kt), written straight from the wgmma.sp m64nNk32 metadata
+// (docs/sparse-tensor-cores.md §3a), independently of the formula in format.h: a warp supplies its 16 rows with the
+// m16n8k32 layout; selector 0 reads lanes q = 0 (k 0..15 of the k-step) and q = 1 (k 16..31), selector 1 reads
+// q = 2 and 3 with the same meaning; k-step 0 of the k-tile is issued with selector 0 and k-step 1 with selector 1.
+// Bits 15:0 hold row g, bits 31:16 row g + 8, four nibbles each, LSB-first along K.
+uint32_t wgmma_word(const std::vector<uint8_t>& canonical, int64_t K, int64_t s, int64_t kt, int lane) {
+  const int g = lane / 4, q = lane % 4;
+  const int selector = q / 2, half = q % 2;  // half 0: k 0..15 of the k-step, 1: k 16..31
+  const int64_t row = 16 * s + g;
+  const int64_t first_chunk = (64 * kt + 32 * selector + 16 * half) / 4;
+  uint32_t w = 0;
+  for (int j = 0; j < 4; ++j) {
+    w |= nibble_at(canonical, K, row, first_chunk + j) << (4 * j);
+    w |= nibble_at(canonical, K, row + 8, first_chunk + j) << (16 + 4 * j);
+  }
+  return w;
+}
+
+}  // namespace
+
+TEST_CASE("format: Wgmma16x64 positions worked by hand", "[format]") {
+  const MetaLayout W = MetaLayout::Wgmma16x64;
+  CHECK(landing(16, 64, 0, 0, W) == std::pair<int64_t, int>{0, 0});      // lane 0, bits 3:0
+  CHECK(landing(16, 64, 8, 0, W) == std::pair<int64_t, int>{2, 0});      // row g + 8: lane 0, bits 19:16
+  CHECK(landing(16, 64, 0, 16, W) == std::pair<int64_t, int>{4, 0});     // k 16..31: q = 1, lane 1
+  CHECK(landing(16, 64, 0, 32, W) == std::pair<int64_t, int>{8, 0});     // second k-step (selector 1): q = 2
+  CHECK(landing(16, 64, 0, 48, W) == std::pair<int64_t, int>{12, 0});    // q = 3
+  CHECK(landing(16, 64, 1, 0, W) == std::pair<int64_t, int>{16, 0});     // g = 1: lane 4
+  CHECK(landing(16, 64, 15, 63, W) == std::pair<int64_t, int>{127, 4});  // lane 31, bits 31:28
+  // Row 21, k 100, M = 32, K = 128: slab 1, k-tile 1 -> block 1 * 2 + 1 = 3; block row 5 -> g 5, bits 15:0;
+  // block column 36 -> q = 2 -> lane 22; nibble (36 % 16) / 4 = 1 -> bits 7:4. Byte 3 * 128 + 4 * 22 + 0 = 472,
+  // high nibble.
+  CHECK(landing(32, 128, 21, 100, W) == std::pair<int64_t, int>{472, 4});
+  CHECK(landing(32, 64, 16, 0, W) == std::pair<int64_t, int>{128, 0});   // the second slab starts at block 1
+}
+
+TEST_CASE("format: Wgmma16x64 words equal the wgmma.sp metadata of both selectors", "[format]") {
+  const std::pair<int64_t, int64_t> shapes[] = {{16, 64}, {48, 128}, {96, 320}};
   for (const auto& [M, K] : shapes)
-    for (uint32_t seed : {7u, 8u, 9u}) {
+    for (uint32_t seed : {5u, 6u}) {
       INFO(M << " x " << K << ", seed " << seed);
+      const auto canonical = random_bytes(static_cast<size_t>(M * K / 8), seed);
+      const auto out = reorder_all(canonical, M, K, MetaLayout::Wgmma16x64);
+      int64_t wrong = 0;
+      for (int64_t s = 0; s < M / 16; ++s)
+        for (int64_t kt = 0; kt < K / 64; ++kt)
+          for (int lane = 0; lane < 32; ++lane)
+            if (word_at(out, static_cast<size_t>(32 * (s * (K / 64) + kt) + lane)) !=
+                wgmma_word(canonical, K, s, kt, lane))
+              ++wrong;
+      CHECK(wrong == 0);
+    }
+}
+
+TEST_CASE("format: Wgmma16x64 holds the LaneBlocks16 words of two k-steps, one selector each", "[format]") {
+  // The relation the wgmma_sp steps rely on when they move from LaneBlocks16 (s06) to Wgmma16x64 (s07): for rows
+  // 0..15 of a 32-row group (selector 0 in LaneBlocks16, lanes q = 0, 1), lane q < 2 of Wgmma16x64 block (slab,
+  // k-tile kt) equals lane q of the LaneBlocks16 block of k-step 2kt, and lane q + 2 equals lane q of k-step 2kt + 1.
+  const int64_t M = 64, K = 256;
+  const auto canonical = random_bytes(static_cast<size_t>(M * K / 8), 11);
+  const auto lanes = reorder_all(canonical, M, K, MetaLayout::LaneBlocks16);
+  const auto wgmma = reorder_all(canonical, M, K, MetaLayout::Wgmma16x64);
+  int64_t wrong = 0;
+  for (int64_t rg = 0; rg < M / 32; ++rg)
+    for (int64_t kt = 0; kt < K / 64; ++kt)
+      for (int g = 0; g < 8; ++g)
+        for (int q = 0; q < 2; ++q)
+          for (int step = 0; step < 2; ++step)
+            for (int tile = 0; tile < 2; ++tile) {  // the two m16 tiles of the row group: slabs 2rg and 2rg + 1
+              const uint32_t from_lanes =
+                  word_at(lanes, static_cast<size_t>(32 * (rg * (K / 32) + 2 * kt + step) + 4 * g + 2 * tile + q));
+              const uint32_t from_wgmma =
+                  word_at(wgmma, static_cast<size_t>(32 * ((2 * rg + tile) * (K / 64) + kt) + 4 * g + 2 * step + q));
+              if (from_lanes != from_wgmma) ++wrong;
+            }
+  CHECK(wrong == 0);
+}
+
+TEST_CASE("format: reorder then its inverse is the identity", "[format]") {
+  struct Case {
+    MetaLayout layout;
+    int64_t M, K;
+  };
+  const Case cases[] = {{MetaLayout::LaneBlocks16, 32, 32},  {MetaLayout::LaneBlocks16, 32, 64},
+                        {MetaLayout::LaneBlocks16, 64, 32},  {MetaLayout::LaneBlocks16, 128, 160},
+                        {MetaLayout::Wgmma16x64, 16, 64},    {MetaLayout::Wgmma16x64, 48, 128},
+                        {MetaLayout::Wgmma16x64, 128, 320}};
+  for (const auto& [layout, M, K] : cases)
+    for (uint32_t seed : {7u, 8u, 9u}) {
+      INFO(f::name(layout) << ", " << M << " x " << K << ", seed " << seed);
       // Any bytes (a reorder only moves nibbles) and valid metadata.
       for (const auto& canonical :
            {random_bytes(static_cast<size_t>(M * K / 8), seed), random_valid_meta(M, K, seed)}) {
-        const auto out = reorder_all(canonical, M, K);
+        const auto out = reorder_all(canonical, M, K, layout);
         std::vector<uint8_t> back(canonical.size(), 0x5A);
-        f::reorder_meta_to_canonical(MetaLayout::LaneBlocks16, out.data(), M, K, back.data());
+        f::reorder_meta_to_canonical(layout, out.data(), M, K, back.data());
         CHECK(back == canonical);
         // The canonical "reorder" is a copy, both ways.
         std::vector<uint8_t> copy(canonical.size(), 0x5A), copy_back(canonical.size(), 0x5A);
@@ -442,6 +539,8 @@ TEST_CASE("format: layout names and sizes", "[format]") {
   CHECK(std::string(f::name(MetaLayout::LaneBlocks16)) == "lane_blocks16");
   CHECK(f::meta_bytes(MetaLayout::Canonical, 3, 40) == 15u);
   CHECK(f::meta_bytes(MetaLayout::LaneBlocks16, 64, 96) == 768u);   // 2 x 3 blocks of 128 bytes
+  CHECK(std::string(f::name(MetaLayout::Wgmma16x64)) == "wgmma16x64");
+  CHECK(f::meta_bytes(MetaLayout::Wgmma16x64, 48, 128) == 768u);    // 3 x 2 blocks of 128 bytes
   CHECK(f::compressed_cols(4096) == 2048);
   CHECK(f::meta_bytes_per_row(4096) == 512);
 }
@@ -499,6 +598,9 @@ TEST_CASE("format: shapes that the canonical form refuses", "[format]") {
        [&](int64_t M, int64_t K) { f::reorder_meta_to_canonical(MetaLayout::LaneBlocks16, m.data(), M, K, m.data()); }},
       {"meta_bytes", [&](int64_t M, int64_t K) { f::meta_bytes(MetaLayout::Canonical, M, K); }},
       {"meta_bytes", [&](int64_t M, int64_t K) { f::meta_bytes(MetaLayout::LaneBlocks16, M, K); }},
+      {"reorder_meta",
+       [&](int64_t M, int64_t K) { f::reorder_meta(MetaLayout::Wgmma16x64, m.data(), M, K, m.data()); }},
+      {"meta_bytes", [&](int64_t M, int64_t K) { f::meta_bytes(MetaLayout::Wgmma16x64, M, K); }},
   };
   struct Bad {
     int64_t M, K;
@@ -548,6 +650,29 @@ TEST_CASE("format: shapes that LaneBlocks16 refuses", "[format]") {
   }
 }
 
+TEST_CASE("format: shapes that Wgmma16x64 refuses", "[format]") {
+  std::vector<uint8_t> m(1024, 0x44), out(1024);
+  struct Bad {
+    int64_t M, K;
+    const char* rule;
+  };
+  const Bad bad[] = {
+      {24, 64, "M = 24 is not a multiple of 16 (wgmma16x64 metadata serves a warp's 16 rows)"},
+      {1, 64, "M = 1 is not a multiple of 16"},
+      {16, 32, "K = 32 is not a multiple of 64 (wgmma16x64 metadata covers two m64nNk32 k-steps)"},
+      {32, 96, "K = 96 is not a multiple of 64"},
+  };
+  for (const Bad& b : bad) {
+    INFO("M = " << b.M << ", K = " << b.K);
+    REQUIRE_FORMAT_ERROR(f::reorder_meta(MetaLayout::Wgmma16x64, m.data(), b.M, b.K, out.data()), b.rule);
+    REQUIRE_FORMAT_ERROR(f::reorder_meta_to_canonical(MetaLayout::Wgmma16x64, m.data(), b.M, b.K, out.data()),
+                         b.rule);
+    REQUIRE_FORMAT_ERROR(f::meta_bytes(MetaLayout::Wgmma16x64, b.M, b.K), b.rule);
+  }
+  // 16 rows suffice (LaneBlocks16 needs 32).
+  CHECK(f::meta_bytes(MetaLayout::Wgmma16x64, 16, 64) == 128u);
+}
+
 TEST_CASE("format: unknown dtype and layout values", "[format]") {
   std::vector<uint16_t> e(8, kZ);
   std::vector<uint8_t> m(1, 0x44);
@@ -579,11 +704,11 @@ TEST_CASE("format: null pointers", "[format]") {
   REQUIRE_FORMAT_ERROR(f::decompress(t, e.data(), m.data(), 1, 8, n16), "dense is a null pointer");
   REQUIRE_FORMAT_ERROR(f::validate_dense(t, n16, 1, 8), "dense is a null pointer");
   REQUIRE_FORMAT_ERROR(f::validate_meta(n8, 1, 8), "meta is a null pointer");
-  for (MetaLayout l : {MetaLayout::Canonical, MetaLayout::LaneBlocks16}) {
-    REQUIRE_FORMAT_ERROR(f::reorder_meta(l, n8, 32, 32, m.data()), "canonical is a null pointer");
-    REQUIRE_FORMAT_ERROR(f::reorder_meta(l, m.data(), 32, 32, n8), "out is a null pointer");
-    REQUIRE_FORMAT_ERROR(f::reorder_meta_to_canonical(l, n8, 32, 32, m.data()), "in is a null pointer");
-    REQUIRE_FORMAT_ERROR(f::reorder_meta_to_canonical(l, m.data(), 32, 32, n8), "canonical is a null pointer");
+  for (MetaLayout l : {MetaLayout::Canonical, MetaLayout::LaneBlocks16, MetaLayout::Wgmma16x64}) {
+    REQUIRE_FORMAT_ERROR(f::reorder_meta(l, n8, 32, 64, m.data()), "canonical is a null pointer");
+    REQUIRE_FORMAT_ERROR(f::reorder_meta(l, m.data(), 32, 64, n8), "out is a null pointer");
+    REQUIRE_FORMAT_ERROR(f::reorder_meta_to_canonical(l, n8, 32, 64, m.data()), "in is a null pointer");
+    REQUIRE_FORMAT_ERROR(f::reorder_meta_to_canonical(l, m.data(), 32, 64, n8), "canonical is a null pointer");
   }
 }
 

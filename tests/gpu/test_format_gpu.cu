@@ -93,7 +93,13 @@ int64_t mismatches(const std::vector<T>& a, const std::vector<T>& b) {
 }
 
 const std::pair<int64_t, int64_t> kShapes[] = {{1, 8}, {3, 64}, {5, 40}, {64, 128}, {33, 1032}, {256, 4096}};
-const std::pair<int64_t, int64_t> kLaneBlockShapes[] = {{32, 32}, {64, 96}, {96, 256}, {128, 4160}, {256, 4096}};
+// Shapes for the reorders: each layout takes those it accepts (LaneBlocks16: M % 32, K % 32; Wgmma16x64: M % 16,
+// K % 64).
+const std::pair<int64_t, int64_t> kReorderShapes[] = {{32, 32},    {64, 96},    {96, 256}, {48, 192},
+                                                      {128, 4160}, {256, 4096}, {16, 64}};
+constexpr bool layout_fits(MetaLayout l, int64_t M, int64_t K) {
+  return l == MetaLayout::LaneBlocks16 ? M % 32 == 0 && K % 32 == 0 : M % 16 == 0 && K % 64 == 0;
+}
 constexpr uint32_t kSeeds[] = {1, 2, 3};
 
 }  // namespace
@@ -241,25 +247,27 @@ TEST_CASE("format gpu: validate finds the same first violation as the CPU", "[fo
 
 TEST_CASE("format gpu: reorder agrees with the CPU bit for bit", "[format][gpu]") {
   Stream stream;
-  for (const auto& [M, K] : kLaneBlockShapes)
-    for (uint32_t seed : kSeeds) {
-      INFO(M << " x " << K << ", seed " << seed);
-      const size_t bytes = static_cast<size_t>(M * K / 8);
-      const auto canonical = random_bytes(bytes, seed);   // any bytes: a reorder only moves nibbles
-      std::vector<uint8_t> want(f::meta_bytes(MetaLayout::LaneBlocks16, M, K));
-      f::reorder_meta(MetaLayout::LaneBlocks16, canonical.data(), M, K, want.data());
+  for (MetaLayout layout : {MetaLayout::LaneBlocks16, MetaLayout::Wgmma16x64})
+    for (const auto& [M, K] : kReorderShapes)
+      for (uint32_t seed : kSeeds) {
+        if (!layout_fits(layout, M, K)) continue;  // a shape this layout refuses (tested below)
+        INFO(f::name(layout) << ", " << M << " x " << K << ", seed " << seed);
+        const size_t bytes = static_cast<size_t>(M * K / 8);
+        const auto canonical = random_bytes(bytes, seed);   // any bytes: a reorder only moves nibbles
+        std::vector<uint8_t> want(f::meta_bytes(layout, M, K));
+        f::reorder_meta(layout, canonical.data(), M, K, want.data());
 
-      DeviceBuffer<uint8_t> d_in(canonical), d_out(bytes);
-      d_out.poison();
-      f::gpu::reorder_meta(MetaLayout::LaneBlocks16, d_in.get(), M, K, d_out.get(), stream.get());
-      stream.sync();
-      CHECK(mismatches(d_out.download(), want) == 0);
+        DeviceBuffer<uint8_t> d_in(canonical), d_out(bytes);
+        d_out.poison();
+        f::gpu::reorder_meta(layout, d_in.get(), M, K, d_out.get(), stream.get());
+        stream.sync();
+        CHECK(mismatches(d_out.download(), want) == 0);
 
-      d_out.poison();
-      f::gpu::reorder_meta(MetaLayout::Canonical, d_in.get(), M, K, d_out.get(), stream.get());
-      stream.sync();
-      CHECK(mismatches(d_out.download(), canonical) == 0);
-    }
+        d_out.poison();
+        f::gpu::reorder_meta(MetaLayout::Canonical, d_in.get(), M, K, d_out.get(), stream.get());
+        stream.sync();
+        CHECK(mismatches(d_out.download(), canonical) == 0);
+      }
   // The canonical "reorder" is a plain copy and accepts any canonical shape.
   const auto canonical = random_bytes(3 * 40 / 8, 4);
   DeviceBuffer<uint8_t> d_in(canonical), d_out(canonical.size());
@@ -289,6 +297,11 @@ TEST_CASE("format gpu: bad input is refused before launch", "[format][gpu]") {
                        "(lane-block metadata serves 32 rows)");
   REQUIRE_FORMAT_ERROR(f::gpu::reorder_meta(MetaLayout::LaneBlocks16, m.get(), 32, 48, m.get()),
                        "K = 48 is not a multiple of 32");
+  REQUIRE_FORMAT_ERROR(f::gpu::reorder_meta(MetaLayout::Wgmma16x64, m.get(), 24, 64, m.get()),
+                       "format::gpu::reorder_meta: M = 24 is not a multiple of 16 "
+                       "(wgmma16x64 metadata serves a warp's 16 rows)");
+  REQUIRE_FORMAT_ERROR(f::gpu::reorder_meta(MetaLayout::Wgmma16x64, m.get(), 32, 96, m.get()),
+                       "K = 96 is not a multiple of 64");
   REQUIRE_FORMAT_ERROR(f::gpu::reorder_meta(static_cast<MetaLayout>(5), m.get(), 32, 32, m.get()),
                        "unknown metadata layout value 5");
   REQUIRE_FORMAT_ERROR(f::gpu::prune(static_cast<DType>(7), e.get(), 1, 8, e.get()), "unknown dtype value 7");
@@ -315,6 +328,8 @@ TEST_CASE("format gpu: bad input is refused before launch", "[format][gpu]") {
   REQUIRE_FORMAT_ERROR(f::gpu::decompress(t, e.get() + 1, m.get(), 1, 8, e.get()), "values is not 8-byte aligned");
   REQUIRE_FORMAT_ERROR(f::gpu::validate_dense(t, e.get() + 4, 1, 8), "dense is not 16-byte aligned");
   REQUIRE_FORMAT_ERROR(f::gpu::reorder_meta(MetaLayout::LaneBlocks16, m.get(), 32, 32, m.get() + 2),
+                       "out is not 4-byte aligned");
+  REQUIRE_FORMAT_ERROR(f::gpu::reorder_meta(MetaLayout::Wgmma16x64, m.get(), 32, 64, m.get() + 2),
                        "out is not 4-byte aligned");
   // Metadata is read byte by byte: any address is fine.
   m.upload(std::vector<uint8_t>(1024, 0x4C));

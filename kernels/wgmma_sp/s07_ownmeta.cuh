@@ -1,0 +1,39 @@
+// wgmma_sp step 07, "ownmeta": s06 reading the family's own metadata layout, format::MetaLayout::Wgmma16x64.
+//
+// What it adds over s06_tmastore (which reads LaneBlocks16, the mma_sp family's layout, s01's header says why):
+// wgmma.sp m64nNk32 reads a warp's metadata from lanes q = 0, 1 under selector 0 and from q = 2, 3 under selector 1
+// (docs/sparse-tensor-cores.md §3a). In LaneBlocks16 a k-step's word serves 32 rows, so a warp of the m64 tile
+// finds its 16 rows in one lane pair of each k-step's block and issues both k-steps with selector 0: two 32-bit
+// loads and two registers per k-tile, half of each word unused by this warp. Wgmma16x64 reorders the canonical
+// nibbles so that one word per lane carries the warp's 16 rows for BOTH k-steps of a 64-wide k-tile: k-step 0 in
+// q = 0, 1 (selector 0), k-step 1 in q = 2, 3 (selector 1). Per k-tile a consumer warp now does
+//   s06: LDS, LDS, wgmma.sp(e0, sel 0), wgmma.sp(e1, sel 0)       two metadata registers (four while in flight)
+//   s07: LDS,      wgmma.sp(e,  sel 0), wgmma.sp(e,  sel 1)       one metadata register (two while in flight)
+// The TMA moves the same 1 KB of metadata per stage (a box of BM/16 slab rows x 32 words instead of BM/32 lane-block
+// rows x 64 words), and a warp's 32 loads still hit 32 banks. A 16-row slab past M arrives as zeros and its warp
+// substitutes the padding word, as before. Because a block serves 16 rows, not 32, the shape rule relaxes to
+// M % 16 == 0.
+//
+// Expected effect (results/NOTES.md, session 5): the shared-memory data pipe is the busiest unit of s06 and of
+// cuSPARSELt's kernel (84-85% of its peak at 8192^3); half of the consumers' metadata loads go, which can only give
+// back what they took of it. The dense twin is s06's (wgmma_dense.s06_tmastore): dense A has no metadata.
+//
+// Preconditions: M % 16 == 0, K % 64 == 0, any N >= 1, 16-byte aligned operands and rows. sm_90a only.
+#pragma once
+
+#include "kernels/wgmma_sp/s02_tma.cuh"
+
+namespace sparse24::wgmma_sp {
+
+template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int CLUSTER,
+          bool PERSISTENT = true>
+struct s07_ownmeta : TmaRing<s07_ownmeta<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, PERSISTENT>, T, BM, BN, BK,
+                             WM, WN, STAGES, GROUP, CLUSTER, PERSISTENT, true, true, format::MetaLayout::Wgmma16x64> {
+  using Ring = TmaRing<s07_ownmeta, T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, PERSISTENT, true, true,
+                       format::MetaLayout::Wgmma16x64>;
+  static __device__ void run_block(const GemmArgs& args, const typename Ring::LaunchParams& maps) {
+    Ring::template block<1>(args, maps);
+  }
+};
+
+}  // namespace sparse24::wgmma_sp
