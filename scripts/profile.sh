@@ -25,7 +25,10 @@ mkdir -p "$(dirname "$out")"
 # Sections: speed of light (compute vs memory), where the tensor pipe and the memory hierarchy spend their time,
 # occupancy and launch resources, warp-state (stall reasons). Metrics: the sparse and dense tensor-op counts of
 # the warp-level (hmma) and warpgroup (hgmma, Hopper) paths (sparsity_on must dominate in a sparse kernel; cuBLAS
-# on Hopper uses hgmma), tensor-pipe activity, shared-memory bank conflicts of ldmatrix/ld.shared, DRAM traffic.
+# on Hopper uses hgmma), tensor-pipe activity, shared-memory bank conflicts of ldmatrix/ld.shared, DRAM traffic,
+# and the shared-memory data pipe's wavefronts by operation: gmma (the operands an SS wgmma reads from shared
+# memory), ld, st, misc, reads and writes. On Hopper that pipe, not the tensor pipe, limits a sparse SS wgmma
+# (results/NOTES.md, session 5): compare the gmma wavefronts per wgmma with the operand bytes / 128.
 metrics=(
   "sm__ops_path_tensor_op_hmma_src_${dtype}_dst_fp32_sparsity_on.sum"
   "sm__ops_path_tensor_op_hmma_src_${dtype}_dst_fp32_sparsity_off.sum"
@@ -39,6 +42,15 @@ metrics=(
   sm__inst_executed_pipe_tensor_op_gmma.sum
   sm__inst_executed_pipe_tensor_op_hmma.sum
   l1tex__data_bank_conflicts_pipe_lsu_mem_shared_op_ld.sum
+  l1tex__data_bank_conflicts_pipe_lsu_mem_shared_op_gmma.sum
+  l1tex__data_pipe_lsu_wavefronts_mem_shared.sum
+  l1tex__data_pipe_lsu_wavefronts_mem_shared_op_gmma.sum
+  l1tex__data_pipe_lsu_wavefronts_mem_shared_op_ld.sum
+  l1tex__data_pipe_lsu_wavefronts_mem_shared_op_st.sum
+  l1tex__data_pipe_lsu_wavefronts_mem_shared_op_misc.sum
+  l1tex__data_pipe_lsu_wavefronts_mem_shared_cmd_read.sum
+  l1tex__data_pipe_lsu_wavefronts_mem_shared_cmd_write.sum
+  l1tex__lsuin_requests_op_gmma.sum
   dram__bytes_read.sum
   dram__bytes_write.sum
   gpu__time_duration.sum
