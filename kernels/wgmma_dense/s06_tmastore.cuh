@@ -1,7 +1,7 @@
 // wgmma_dense step 06 (the dense twin of wgmma_sp/s06_tmastore.cuh), "tmastore": s05's persistent clusters with
 // D written through 64 x 64 shared-memory slabs and TMA stores (beta = 0 and 16-byte aligned rows; else s05's
 // epilogue). 4 stages of 48 KB + 2 slabs of 8 KB = 209 KB.
-// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 691.1 TFLOP/s = 108% of the mma.sync m16n8k16 loop (643), 0.99x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_cd5d834).
+// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 665.1 TFLOP/s = 104% of the mma.sync m16n8k16 loop (638), 0.97x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_731aa7e).
 #pragma once
 
 #include "kernels/wgmma_sp/s02_tma.cuh"

@@ -14,7 +14,7 @@
 //
 // Shared memory: s05's ring (5 x 41 KB) + 2 slabs of 8 KB = 222 KB of the 227 KB a block may have.
 // Preconditions, layouts: as s05. The TMA store's own one-box test is in tests/gpu/test_wgmma_instructions_gpu.cu.
-// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 1010.7 TFLOP/s = 106% of the mma.sp m16n8k32 loop (952), 1.44x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_cd5d834).
+// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 1002.1 TFLOP/s = 106% of the mma.sp m16n8k32 loop (948), 1.47x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_731aa7e).
 #pragma once
 
 #include "kernels/wgmma_sp/s02_tma.cuh"

@@ -14,11 +14,16 @@
 // substitutes the padding word, as before. Because a block serves 16 rows, not 32, the shape rule relaxes to
 // M % 16 == 0.
 //
-// Expected effect (results/NOTES.md, session 5): the shared-memory data pipe is the busiest unit of s06 and of
-// cuSPARSELt's kernel (84-85% of its peak at 8192^3); half of the consumers' metadata loads go, which can only give
-// back what they took of it. The dense twin is s06's (wgmma_dense.s06_tmastore): dense A has no metadata.
+// Effect (results/NOTES.md, session 5; run 2026-11-22_731aa7e and its prof/): the consumers' shared-memory load
+// wavefronts fall from 32.7 M to 24.1 M at 8192^3, the time does not move beyond the run-to-run spread (-1.2% to
+// +2.4% against s06, s06 itself moving by 3%). The limit is elsewhere: the shared-memory data pipe, which the
+// wgmma's own operand reads (144 wavefronts per m64n256k32) fill to 82% of its cycles in s06, s07 and cuSPARSELt
+// alike (docs/sparse-tensor-cores.md §7). What s07 does give: half the metadata registers and loads, M % 16
+// shapes, and a layout made for the instruction. The dense twin is s06's (wgmma_dense.s06_tmastore): dense A has
+// no metadata.
 //
 // Preconditions: M % 16 == 0, K % 64 == 0, any N >= 1, 16-byte aligned operands and rows. sm_90a only.
+// Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 1005.1 TFLOP/s = 106% of the mma.sp m16n8k32 loop (948), 1.47x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_731aa7e).
 #pragma once
 
 #include "kernels/wgmma_sp/s02_tma.cuh"
