@@ -17,8 +17,8 @@
 // Effect (results/NOTES.md, session 5; run 2026-11-22_731aa7e and its prof/): the consumers' shared-memory load
 // wavefronts fall from 32.7 M to 24.1 M at 8192^3, the time does not move beyond the run-to-run spread (-1.2% to
 // +2.4% against s06, s06 itself moving by 3%). The limit is elsewhere: the shared-memory data pipe, which the
-// wgmma's own operand reads (144 wavefronts per m64n256k32) fill to 82% of its cycles in s06, s07 and cuSPARSELt
-// alike (docs/sparse-tensor-cores.md §7). What s07 does give: half the metadata registers and loads, M % 16
+// wgmma's own operand reads (144 wavefronts per m64n256k32) fill to 82% of its cycles in s07 and in cuSPARSELt,
+// which issue the same instructions as s06 (docs/sparse-tensor-cores.md §5a). What s07 does give: half the metadata registers and loads, M % 16
 // shapes, and a layout made for the instruction. The dense twin is s06's (wgmma_dense.s06_tmastore): dense A has
 // no metadata.
 //
