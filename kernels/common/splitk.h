@@ -131,6 +131,11 @@ inline int choose_split_compute(int tiles, int k_tiles, int slots, int64_t M, in
 // instruction-loop ceilings the harness measures, results/NOTES.md), not at the rate of its own wgmma.
 inline constexpr double kMmaDenseFlopsPerClkSm = 2048;
 
+// The same for Hopper's warpgroup wgmma (the wgmma_sp and wgmma_dense s08 steps): twice the per-SM rate of the
+// warp-level instructions (NVIDIA H100 Tensor Core GPU Architecture whitepaper: 2x A100 per SM per clock; the
+// datasheet's 989 dense bf16 TFLOP/s = 132 SMs x 4096 x 1.83 GHz).
+inline constexpr double kWgmmaDenseFlopsPerClkSm = 4096;
+
 // DRAM bytes moved in one round of choose_split_compute: the time `blocks_per_sm` blocks take to compute one BK
 // tile each (tile_flops = 2 BM BN BK, dense-equivalent) at `flops_per_clk_sm` and `sm_clock_hz`, times the DRAM
 // bandwidth. With the GPU's peak figures on both sides the round is shorter than a real one (the kernels run below

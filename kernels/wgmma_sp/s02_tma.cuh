@@ -45,6 +45,7 @@
 // shared memory to the ring. 128 x 128 (64 accumulators, 8 stages) is the cheaper-register variant.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -57,6 +58,7 @@
 #include "kernels/common/ptx.cuh"
 #include "kernels/common/ptx_sm90.cuh"
 #include "kernels/common/raster.h"
+#include "kernels/common/splitk.cuh"
 #include "kernels/common/tma.h"
 #include "kernels/format/format.h"
 #include "kernels/gemm_args.h"
@@ -80,9 +82,11 @@ namespace sparse24::wgmma_sp {
 // META (s07): the metadata layout the consumers read, LaneBlocks16 (the mma_sp family's, two words per k-tile, both
 // under selector 0) or Wgmma16x64 (the family's own, one word per k-tile: selector 0 for the first k-step, 1 for
 // the second).
+// SPLIT (s08): K cut into slices (0: chosen in prepare(); 1: no split-K), each unit of work one (tile, slice); with
+// more than one slice the consumers write f32 partials to the workspace and splitk::reduce sums them in slice order.
 template <class Derived, DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int CLUSTER_M = 1,
           bool PERSISTENT = false, bool SPARSE = true, bool TMA_STORE = false,
-          format::MetaLayout META = format::MetaLayout::LaneBlocks16>
+          format::MetaLayout META = format::MetaLayout::LaneBlocks16, int SPLIT = 1>
 struct TmaRing : BlockTiled<Derived> {
   static constexpr bool kSparse = SPARSE;
   using Instr = std::conditional_t<SPARSE, instr::WgmmaSpM64NK32<T, BN>, instr::WgmmaM64NK16<T, BN>>;
@@ -139,6 +143,8 @@ struct TmaRing : BlockTiled<Derived> {
   static constexpr int kClusterM = CLUSTER_M;
   static constexpr int kBBoxRows = BN / kClusterM;  // rows of B each CTA of a cluster loads (and multicasts)
   static constexpr bool kPersistent = PERSISTENT;
+  static constexpr int kSplit = SPLIT;
+  static_assert(SPLIT >= 0 && SPLIT <= splitk::kMaxSplit, "SPLIT: 0 (automatic), 1 (none) or 2..kMaxSplit slices");
   // + kAlign: dynamic shared memory is only 16-byte aligned; the kernel rounds its base up.
   static constexpr int kSmemBytes = STAGES * kStageBytes + kEpiBytes + kBarrierBytes + kAlign;
 
@@ -163,13 +169,36 @@ struct TmaRing : BlockTiled<Derived> {
     CUtensorMap d;
     int tma_store;  // 1: the epilogue stores D with TMA (beta = 0, 16-byte aligned rows); 0: from registers
   };
-  using LaunchParams = std::conditional_t<TMA_STORE, LoadStoreMaps, LoadMaps>;
+  using Maps = std::conditional_t<TMA_STORE, LoadStoreMaps, LoadMaps>;
+  struct SplitMaps : Maps {
+    int split;  // slices of K (1: D written directly)
+  };
+  using LaunchParams = std::conditional_t<SPLIT != 1, SplitMaps, Maps>;
 
   static Params params() {
     Params p = {{"bm", BM}, {"bn", BN}, {"bk", BK}, {"wm", WM}, {"wn", WN}, {"stages", STAGES}, {"group", GROUP}};
     if (kClusterM > 1) p.push_back({"cluster_m", kClusterM});
     if (kPersistent) p.push_back({"persistent", 1});
+    if (kSplit != 1) p.push_back({"split_k", kSplit});
     return p;
+  }
+
+  // The split factor for this problem on the current GPU (s08): SPLIT, or splitk::choose_split_compute's choice
+  // when SPLIT == 0, with one CTA per SM and the wgmma rate (kWgmmaDenseFlopsPerClkSm, twice that when sparse).
+  static int split_for(const GemmArgs& a) {
+    if (kSplit > 0) return kSplit;
+    int device = 0, sms = 0, sm_khz = 0, mem_khz = 0, bus_bits = 0;
+    SPARSE24_CUDA_CHECK(cudaGetDevice(&device));
+    SPARSE24_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+    SPARSE24_CUDA_CHECK(cudaDeviceGetAttribute(&sm_khz, cudaDevAttrClockRate, device));
+    SPARSE24_CUDA_CHECK(cudaDeviceGetAttribute(&mem_khz, cudaDevAttrMemoryClockRate, device));
+    SPARSE24_CUDA_CHECK(cudaDeviceGetAttribute(&bus_bits, cudaDevAttrGlobalMemoryBusWidth, device));
+    const double dram_bytes_per_s = 2.0 * mem_khz * 1e3 * bus_bits / 8;
+    const double rate = splitk::kWgmmaDenseFlopsPerClkSm * (SPARSE ? 2 : 1);
+    const int64_t tiles = int64_t((a.M + BM - 1) / BM) * ((a.N + BN - 1) / BN);
+    return splitk::choose_split_compute(
+        static_cast<int>(std::min<int64_t>(tiles, INT32_MAX)), a.K / BK, sms * kMinBlocksPerSm, a.M, a.N,
+        kElemBytes, splitk::round_bytes(2.0 * BM * BN * BK, kMinBlocksPerSm, rate, sm_khz * 1e3, dram_bytes_per_s));
   }
 
   static void prepare(Plan& p) {
@@ -179,8 +208,11 @@ struct TmaRing : BlockTiled<Derived> {
     const int grid_m = (a.M + BM - 1) / BM, grid_n = (a.N + BN - 1) / BN;
     // With clusters the grid is 1-D, whole clusters of row blocks (a last cluster with fewer row blocks gets idle
     // partners whose rows are all past M: they load zeros, compute, store nothing, and keep the protocol whole).
-    const int units = (grid_m + kClusterM - 1) / kClusterM * grid_n;  // cluster tiles: kClusterM x 1 tiles
-    p.grid = kClusterM == 1 && !kPersistent ? dim3(grid_n, grid_m) : dim3(unsigned(kClusterM * units));
+    const int split = kSplit == 1 ? 1 : split_for(a);
+    // Units of work: cluster tiles (kClusterM x 1 tiles) times K slices; the 2-D grid takes the slices as z.
+    const int units = (grid_m + kClusterM - 1) / kClusterM * grid_n * split;
+    p.grid = kClusterM == 1 && !kPersistent ? dim3(grid_n, grid_m, split) : dim3(unsigned(kClusterM * units));
+    p.workspace_bytes = splitk::workspace_bytes(split, a.M, a.N);
     p.block = dim3(kThreads);
     p.smem_bytes = kSmemBytes;
     SPARSE24_CUDA_CHECK(cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes));
@@ -220,6 +252,7 @@ struct TmaRing : BlockTiled<Derived> {
       if (lp.tma_store)
         lp.d = tma::encode_2d(a.d, kElemBytes, a.M, a.N, a.ldd * kElemBytes, 64, kEpiCols, tma::Swizzle::B128);
     }
+    if constexpr (kSplit != 1) lp.split = split;
     static_assert(sizeof(LaunchParams) <= sizeof(Plan::launch_data), "tensor maps do not fit the plan");
     std::memcpy(p.launch_data, &lp, sizeof lp);
   }
@@ -233,6 +266,8 @@ struct TmaRing : BlockTiled<Derived> {
       Launch l(p, stream);
       (void)cudaLaunchKernelEx(&l.config, gemm_entry_params<Derived>, p.args, lp);  // errors: cudaGetLastError
     }
+    if constexpr (kSplit != 1)
+      if (lp.split > 1) splitk::launch_reduce<T>(p.args, lp.split, stream);
   }
 
   // The configuration of a cluster launch (grid, block, shared memory, cluster dimension).
@@ -267,17 +302,26 @@ struct TmaRing : BlockTiled<Derived> {
     const int KT = args.K / BK;
 
     // Units of work: cluster tiles of kClusterM row blocks x 1 column block (a tile when kClusterM = 1), in
-    // grouped order; the CTAs of a cluster take its row blocks in rank order. A CTA (cluster) does unit `first`,
-    // then every `stride`-th one after it: exactly one unless persistent.
+    // grouped order, times the K slices (s08; one otherwise): unit = slice * tiles + cluster tile, so the units
+    // that run together share their slice of B. The CTAs of a cluster take its row blocks in rank order. A CTA
+    // (cluster) does unit `first`, then every `stride`-th one after it: exactly one unless persistent.
     const uint32_t rank = kClusterM > 1 ? ptx::cluster_ctarank() : 0;
     const int grid_m = (args.M + BM - 1) / BM, grid_n = (args.N + BN - 1) / BN;
-    const int unit_rows = (grid_m + kClusterM - 1) / kClusterM, units = unit_rows * grid_n;
-    const int first = kClusterM == 1 && !kPersistent ? int(blockIdx.y * gridDim.x + blockIdx.x)
-                                                      : int(blockIdx.x) / kClusterM;
+    const int unit_rows = (grid_m + kClusterM - 1) / kClusterM, tiles = unit_rows * grid_n;
+    int split = 1;
+    if constexpr (kSplit != 1) split = maps.split;
+    const int units = tiles * split;
+    const int first = kClusterM == 1 && !kPersistent
+                          ? int(((kSplit == 1 ? 0 : blockIdx.z) * gridDim.y + blockIdx.y) * gridDim.x + blockIdx.x)
+                          : int(blockIdx.x) / kClusterM;
     const int stride = kPersistent ? int(gridDim.x) / kClusterM : units;
     auto tile_origin = [&](int unit) {  // (block_m, block_n) of this CTA's tile of `unit`
-      const BlockCoord u = grouped_block<GROUP / kClusterM>(unit, unit_rows, grid_n);
+      const BlockCoord u = grouped_block<GROUP / kClusterM>(kSplit == 1 ? unit : unit % tiles, unit_rows, grid_n);
       return BlockCoord{(u.m * kClusterM + int(rank)) * BM, u.n * BN};
+    };
+    auto k_tiles_of = [&](int unit) {  // the unit's k-tiles: all of K unless s08
+      if constexpr (kSplit == 1) return splitk::Slice{0, KT};
+      return splitk::slice_of(unit / tiles, split, KT);
     };
 
     if (threadIdx.x == 0) {
@@ -302,7 +346,8 @@ struct TmaRing : BlockTiled<Derived> {
         int it = 0;  // k-tiles loaded so far, over all units: the ring position
         for (int unit = first; unit < units; unit += stride) {
           const BlockCoord o = tile_origin(unit);
-          for (int kt = 0; kt < KT; ++kt, ++it) {
+          const splitk::Slice k = k_tiles_of(unit);
+          for (int kt = k.begin; kt < k.end; ++kt, ++it) {
             const int s = it % STAGES, round = it / STAGES;
             if (round > 0) ptx::mbarrier_wait(empty_bar + 8 * s, (round - 1) & 1);
             const uint32_t stage = base + s * kStageBytes, full = full_bar + 8 * s;
@@ -335,13 +380,14 @@ struct TmaRing : BlockTiled<Derived> {
 
     for (int unit = first; unit < units; unit += stride) {
       const BlockCoord o = tile_origin(unit);
+      const splitk::Slice k = k_tiles_of(unit);
       const bool group_valid = o.m / kRowGroup + group < args.M / kRowGroup;
       float acc[BN / 2];
 #pragma unroll
       for (int i = 0; i < BN / 2; ++i) acc[i] = 0.0f;
       [[maybe_unused]] uint32_t e_prev[kMetaRegs] = {};  // s03: the metadata of the batch still in flight
 
-      for (int kt = 0; kt < KT; ++kt, ++it) {
+      for (int kt = k.begin; kt < k.end; ++kt, ++it) {
         const int s = it % STAGES;
         const uint32_t stage = base + s * kStageBytes;
         ptx::mbarrier_wait(full_bar + 8 * s, (it / STAGES) & 1);
@@ -379,7 +425,7 @@ struct TmaRing : BlockTiled<Derived> {
         } else {
           // The previous k-tile's batch has completed: its metadata registers may be reused and its stage released.
           if constexpr (SPARSE) keep_metadata(e_prev);
-          if (kt > 0 && lane == 0) release(empty_bar + 8 * ((it - 1) % STAGES));
+          if (kt > k.begin && lane == 0) release(empty_bar + 8 * ((it - 1) % STAGES));
 #pragma unroll
           for (int r = 0; r < kMetaRegs; ++r) e_prev[r] = e[r];
         }
@@ -388,7 +434,17 @@ struct TmaRing : BlockTiled<Derived> {
         ptx::wgmma_wait_group<0>();
         ptx::fence_registers(acc);
         if constexpr (SPARSE) keep_metadata(e_prev);
-        if (lane == 0) release(empty_bar + 8 * ((it - 1) % STAGES));  // the unit's last stage
+        // The unit's last stage (an empty slice, s08 with more slices than k-tiles, used none).
+        if ((kSplit == 1 || k.end > k.begin) && lane == 0) release(empty_bar + 8 * ((it - 1) % STAGES));
+      }
+
+      // s08, more than one slice: this slice's f32 partials, unscaled (zeros for an empty slice), for the reduction.
+      if constexpr (kSplit != 1) {
+        if (split > 1) {
+          splitk::store_warp_partials(*reinterpret_cast<const float(*)[1][BN / 8][4]>(acc),
+                                      o.m + consumer * Instr::kM + warp * 16, o.n, args, unit / tiles);
+          continue;
+        }
       }
 
       if constexpr (TMA_STORE) {

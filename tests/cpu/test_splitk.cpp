@@ -100,6 +100,22 @@ TEST_CASE("split-K for compute-bound tiles: wave quantization against the partia
   CHECK(splitk::round_bytes(2.0 * 128 * 256 * 64, 1, 4096, 1980e6, 0) == 0);
 }
 
+// The same model at the wgmma rate (wgmma_sp.s08_splitk, one CTA per SM), for the decode shape it was built for:
+// 4096 x 128 x 14336 in 128 x 128 tiles is 32 tiles for 132 slots and 224 BK tiles. At the H100 figures a round
+// moves 433 KB, so the partials cost 9.7 s + 9.4 rounds (8 s M N + 2 M N + kLaunchBytes): s = 1, 2, 3, 4, 5 cost
+// 224, 141, 113, 104, 148 rounds (s = 5 needs two waves), and 4 wins.
+TEST_CASE("split-K at the wgmma rate: the decode shape 4096x128x14336 takes 4 slices", "[splitk]") {
+  const double round = splitk::round_bytes(2.0 * 128 * 128 * 64, 1, 2 * splitk::kWgmmaDenseFlopsPerClkSm, 1980e6,
+                                           3.35e12);
+  CHECK(round == Approx(433.1e3).epsilon(0.01));
+  CHECK(splitk::choose_split_compute(32, 224, 132, 4096, 128, 2, round) == 4);
+  // The large shapes keep one slice: 8192^3 in 128 x 256 tiles is 2048 tiles (15.5 waves).
+  const double round256 = splitk::round_bytes(2.0 * 128 * 256 * 64, 1, 2 * splitk::kWgmmaDenseFlopsPerClkSm, 1980e6,
+                                              3.35e12);
+  CHECK(splitk::choose_split_compute(2048, 128, 132, 8192, 8192, 2, round256) == 1);
+  CHECK(splitk::choose_split_compute(512, 448, 132, 8192, 2048, 2, round256) == 1);
+}
+
 TEST_CASE("split-K slices are contiguous runs of whole BK tiles, at most one tile apart", "[splitk]") {
   for (int k_tiles : {1, 7, 8, 128, 448})
     for (int split = 1; split <= splitk::kMaxSplit; ++split) {
