@@ -84,9 +84,11 @@ namespace sparse24::wgmma_sp {
 // the second).
 // SPLIT (s08): K cut into slices (0: chosen in prepare(); 1: no split-K), each unit of work one (tile, slice); with
 // more than one slice the consumers write f32 partials to the workspace and splitk::reduce sums them in slice order.
+// REDUCE_IN_LAUNCH (s09): no second launch; the CTA that finishes a tile's last slice sums its partials
+// (reduce_tile_if_last below).
 template <class Derived, DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int CLUSTER_M = 1,
           bool PERSISTENT = false, bool SPARSE = true, bool TMA_STORE = false,
-          format::MetaLayout META = format::MetaLayout::LaneBlocks16, int SPLIT = 1>
+          format::MetaLayout META = format::MetaLayout::LaneBlocks16, int SPLIT = 1, bool REDUCE_IN_LAUNCH = false>
 struct TmaRing : BlockTiled<Derived> {
   static constexpr bool kSparse = SPARSE;
   using Instr = std::conditional_t<SPARSE, instr::WgmmaSpM64NK32<T, BN>, instr::WgmmaM64NK16<T, BN>>;
@@ -145,6 +147,10 @@ struct TmaRing : BlockTiled<Derived> {
   static constexpr bool kPersistent = PERSISTENT;
   static constexpr int kSplit = SPLIT;
   static_assert(SPLIT >= 0 && SPLIT <= splitk::kMaxSplit, "SPLIT: 0 (automatic), 1 (none) or 2..kMaxSplit slices");
+  static constexpr bool kReduceInLaunch = REDUCE_IN_LAUNCH;
+  static_assert(!REDUCE_IN_LAUNCH || (SPLIT != 1 && TMA_STORE),
+                "the in-launch reduction needs split-K and the epilogue slab (its flag lives there)");
+  static constexpr uint32_t kReduceBarrier = 3;  // named barrier of all consumer threads (0: block, 1-2: slabs)
   // + kAlign: dynamic shared memory is only 16-byte aligned; the kernel rounds its base up.
   static constexpr int kSmemBytes = STAGES * kStageBytes + kEpiBytes + kBarrierBytes + kAlign;
 
@@ -212,7 +218,9 @@ struct TmaRing : BlockTiled<Derived> {
     // Units of work: cluster tiles (kClusterM x 1 tiles) times K slices; the 2-D grid takes the slices as z.
     const int units = (grid_m + kClusterM - 1) / kClusterM * grid_n * split;
     p.grid = kClusterM == 1 && !kPersistent ? dim3(grid_n, grid_m, split) : dim3(unsigned(kClusterM * units));
-    p.workspace_bytes = splitk::workspace_bytes(split, a.M, a.N);
+    // s09: one arrival counter per CTA tile after the partials (self-cleaning, zeroed once by prepare()).
+    p.workspace_bytes = kReduceInLaunch ? splitk::counted_workspace_bytes(split, a.M, a.N, kClusterM * units / split)
+                                        : splitk::workspace_bytes(split, a.M, a.N);
     p.block = dim3(kThreads);
     p.smem_bytes = kSmemBytes;
     SPARSE24_CUDA_CHECK(cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes));
@@ -266,7 +274,7 @@ struct TmaRing : BlockTiled<Derived> {
       Launch l(p, stream);
       (void)cudaLaunchKernelEx(&l.config, gemm_entry_params<Derived>, p.args, lp);  // errors: cudaGetLastError
     }
-    if constexpr (kSplit != 1)
+    if constexpr (kSplit != 1 && !kReduceInLaunch)
       if (lp.split > 1) splitk::launch_reduce<T>(p.args, lp.split, stream);
   }
 
@@ -443,6 +451,9 @@ struct TmaRing : BlockTiled<Derived> {
         if (split > 1) {
           splitk::store_warp_partials(*reinterpret_cast<const float(*)[1][BN / 8][4]>(acc),
                                       o.m + consumer * Instr::kM + warp * 16, o.n, args, unit / tiles);
+          if constexpr (kReduceInLaunch)
+            reduce_tile_if_last(args, o, (unit % tiles) * kClusterM + int(rank), split,
+                                reinterpret_cast<volatile int*>(smem_raw + (epi_buf - raw)));
           continue;
         }
       }
@@ -504,6 +515,60 @@ struct TmaRing : BlockTiled<Derived> {
       if (leader) {
         ptx::tma_store_2d(&maps.d, slab, col0, row0);
         ptx::bulk_commit_group();
+      }
+    }
+  }
+
+  // s09, the consumers of a CTA after writing their slice's partials of the tile at `o`: arrive at the CTA tile's
+  // counter (splitk.h's layout: after the partials); the CTA that arrives last, whichever slice it computed, sums
+  // the tile's partials in slice order, from 0.0f (as splitk::reduce: the same bits), and writes D with
+  // splitk::store_sum. The pattern and its memory order are splitk::arrive_last's, over the consumer threads only
+  // (the producer warpgroup has left): every writer fences, the consumers meet, one thread counts (atomicInc resets
+  // the counter on the last arrival), and the last CTA fences again and reads through L2 (__ldcg). `flag` is a word
+  // of the epilogue slab, unused when there are partials.
+  static __device__ void reduce_tile_if_last(const GemmArgs& args, BlockCoord o, int cta_tile, int split,
+                                             volatile int* flag) {
+    const int t = int(threadIdx.x) - 128, threads = 128 * kConsumers;
+    __threadfence();
+    ptx::named_barrier_sync(kReduceBarrier, threads);
+    if (t == 0) {
+      unsigned* counters = reinterpret_cast<unsigned*>(static_cast<char*>(args.workspace) +
+                                                       splitk::counters_offset(split, args.M, args.N));
+      const bool last = atomicInc(&counters[cta_tile], unsigned(split - 1)) == unsigned(split - 1);
+      if (last) __threadfence();
+      *flag = last;
+    }
+    ptx::named_barrier_sync(kReduceBarrier, threads);
+    const bool last = *flag != 0;
+    // Everyone has read the flag before thread 0 may write it again (the next unit's first barrier above).
+    if (!last) return;
+    const int M = args.M, N = args.N;
+    const int rows = min(BM, M - o.m), cols = min(BN, N - o.n);
+    if (rows <= 0 || cols <= 0) return;  // a cluster's idle partner: rows past M
+    const float* ws = static_cast<const float*>(args.workspace);
+    const int64_t slice = int64_t(M) * N;
+    if (N % 4 == 0) {  // whole float4s: cols is then a multiple of 4 too (BN is)
+      const int c4 = cols / 4;
+      for (int e = t; e < rows * c4; e += threads) {
+        const int64_t m = o.m + e / c4, n = o.n + 4 * (e % c4);
+        const float* at = ws + m * N + n;
+        float4 sum = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+        for (int z = 0; z < split; ++z, at += slice) {
+          const float4 v = __ldcg(reinterpret_cast<const float4*>(at));
+          sum.x += v.x, sum.y += v.y, sum.z += v.z, sum.w += v.w;
+        }
+        splitk::store_sum<T>(args, m, n, sum.x);
+        splitk::store_sum<T>(args, m, n + 1, sum.y);
+        splitk::store_sum<T>(args, m, n + 2, sum.z);
+        splitk::store_sum<T>(args, m, n + 3, sum.w);
+      }
+    } else {
+      for (int e = t; e < rows * cols; e += threads) {
+        const int64_t m = o.m + e / cols, n = o.n + e % cols;
+        const float* at = ws + m * N + n;
+        float sum = 0.0f;
+        for (int z = 0; z < split; ++z, at += slice) sum += __ldcg(at);
+        splitk::store_sum<T>(args, m, n, sum);
       }
     }
   }
