@@ -548,51 +548,26 @@ struct TmaRing : BlockTiled<Derived> {
     const float* ws = static_cast<const float*>(args.workspace);
     const int64_t slice = int64_t(M) * N;
     if (N % 4 == 0) {  // whole float4s: cols is then a multiple of 4 too (BN is)
-      // kBatch float4s per thread, kSlices slices at a time, all loads issued before any is added: 16 loads in
-      // flight per thread. (A first version with one float4 in flight was latency-bound: 32 CTAs reducing 256 KB
-      // each from L2 took longer than s08's second launch over all SMs; results/NOTES.md, session 5.)
-      constexpr int kBatch = 4, kSlices = 4;
-      const int c4 = cols / 4, count = rows * c4;
-      auto at = [&](int e) { return ws + int64_t(o.m + e / c4) * N + o.n + 4 * (e % c4); };
-      for (int base = t; base < count; base += threads * kBatch) {
-        float4 sum[kBatch];
-#pragma unroll
-        for (int b = 0; b < kBatch; ++b) sum[b] = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-#pragma unroll 1
-        for (int z0 = 0; z0 < split; z0 += kSlices) {
-          float4 v[kSlices][kBatch];
-#pragma unroll
-          for (int b = 0; b < kBatch; ++b)
-#pragma unroll
-            for (int z = 0; z < kSlices; ++z)
-              if (z0 + z < split && base + b * threads < count)
-                v[z][b] = __ldcg(reinterpret_cast<const float4*>(at(base + b * threads) + (z0 + z) * slice));
-          // Added in slice order, and only what was loaded.
-#pragma unroll
-          for (int z = 0; z < kSlices; ++z)
-#pragma unroll
-            for (int b = 0; b < kBatch; ++b)
-              if (z0 + z < split && base + b * threads < count) {
-                sum[b].x += v[z][b].x, sum[b].y += v[z][b].y, sum[b].z += v[z][b].z, sum[b].w += v[z][b].w;
-              }
+      const int c4 = cols / 4;
+      for (int e = t; e < rows * c4; e += threads) {
+        const int64_t m = o.m + e / c4, n = o.n + 4 * (e % c4);
+        const float* at = ws + m * N + n;
+        float4 sum = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+        for (int z = 0; z < split; ++z, at += slice) {
+          const float4 v = __ldcg(reinterpret_cast<const float4*>(at));
+          sum.x += v.x, sum.y += v.y, sum.z += v.z, sum.w += v.w;
         }
-#pragma unroll
-        for (int b = 0; b < kBatch; ++b) {
-          const int e = base + b * threads;
-          if (e >= count) break;
-          const int64_t m = o.m + e / c4, n = o.n + 4 * (e % c4);
-          splitk::store_sum<T>(args, m, n, sum[b].x);
-          splitk::store_sum<T>(args, m, n + 1, sum[b].y);
-          splitk::store_sum<T>(args, m, n + 2, sum[b].z);
-          splitk::store_sum<T>(args, m, n + 3, sum[b].w);
-        }
+        splitk::store_sum<T>(args, m, n, sum.x);
+        splitk::store_sum<T>(args, m, n + 1, sum.y);
+        splitk::store_sum<T>(args, m, n + 2, sum.z);
+        splitk::store_sum<T>(args, m, n + 3, sum.w);
       }
-    } else {  // odd N (rare on this path): one float per thread in flight, the plain loop
+    } else {
       for (int e = t; e < rows * cols; e += threads) {
         const int64_t m = o.m + e / cols, n = o.n + e % cols;
-        const float* p = ws + m * N + n;
+        const float* at = ws + m * N + n;
         float sum = 0.0f;
-        for (int z = 0; z < split; ++z, p += slice) sum += __ldcg(p);
+        for (int z = 0; z < split; ++z, at += slice) sum += __ldcg(at);
         splitk::store_sum<T>(args, m, n, sum);
       }
     }

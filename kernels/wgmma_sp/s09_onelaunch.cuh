@@ -11,9 +11,17 @@
 // Why: at 4096x128x14336 s08 reaches 1.21x cuBLAS at 64% of the copy rate, and the second launch and the partials'
 // round trip through DRAM are what it was charged for (results/NOTES.md, session 5).
 //
+// Measured, and a lesson: s09 is SLOWER than s08 on the decode shapes (4096x128x14336: 42.8 us against 38.5, run
+// 2026-11-22_ce37458; at 14336x128x4096 and 28672x128x8192 the two are equal). The reduction moves from a second
+// launch spread over all 132 SMs (8.4 MB of partials, 64 KB per SM) to the tile's last CTA: 32 CTAs on 32 SMs read
+// 256 KB each while the other 100 SMs idle at the tail. Batching the loads (16 float4s in flight per thread,
+// run 2026-11-22_278dc7a) made it slower still (45.3 us), so it is not the loads in flight but the share of the GPU
+// doing the sum. The next version would have the `split` CTAs of a tile each sum 1/split of it once all have
+// arrived (they run concurrently here, but a kernel may not assume that) or hand the tail to stream-K.
+//
 // Preconditions: s08's. The arrival counters must be zero before the first launch (the registry zeroes a
 // workspace when it allocates it) and a plan's runs must not overlap.
-// Measured: (written by scripts/make_results_readme.py)
+// Measured: not yet measured (no committed run has this step at 8192x8192x8192).
 #pragma once
 
 #include "kernels/wgmma_sp/s02_tma.cuh"
