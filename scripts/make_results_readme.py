@@ -481,9 +481,12 @@ def context_lines(run: Run, link_base: str = "") -> list:
 
 
 def reference_text(run) -> str:
-    """What the run's checks compared with. The f64 reference (commit a498ffd) came with the element bound, whose
-    figure max_err_over_bound every row checked in random-normal mode carries; a run without that counter anywhere
-    was checked against cuBLAS's own answer in the input type."""
+    """What the run's checks compared with: the context's `reference` (harness/context.cpp) where the run records
+    it. Otherwise inferred: the f64 reference (commit a498ffd) came with the element bound, whose figure
+    max_err_over_bound every row checked in random-normal mode carries; a run without that counter anywhere was
+    checked against cuBLAS's own answer in the input type."""
+    if run.context.get("reference"):
+        return str(run.context["reference"]) + " (harness/reference_cublas.h)"
     if any(r.value("max_err_over_bound") is not None for r in run.rows):
         return ("an f64 GEMM (cublasDgemm, pedantic math) on the decompressed A and X, rounded once "
                 "(harness/reference_cublas.h)")
