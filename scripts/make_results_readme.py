@@ -518,8 +518,9 @@ def make_readme(results: Path) -> str:
         "",
         "Each run folder holds the harness's report (`bench.json`: `{\"format\": \"sparse24-report-1\", "
         "\"context\", \"rows\"}`, written by harness/report.cpp; runs made before that format hold Google "
-        "Benchmark's JSON with the same context, and are read too), the command that made it (`command.txt`) and, "
-        "for most runs, the machine it ran on (`environment.txt`). Rates are dense-equivalent (2·M·N·K / time). "
+        "Benchmark's JSON, its context with ours added, and are read too), the command that made it "
+        "(`command.txt`) and, for most runs, the machine it ran on (`environment.txt`). Rates are dense-equivalent "
+        "(2·M·N·K / time). "
         "Every row with a number passed its correctness checks before it was timed (`exact`: small-integer "
         "inputs, every output bit for bit equal to the reference rounded once to the output type; `rel`: "
         "random-normal inputs, the relative Frobenius error shown, and since the f64 reference every element "
