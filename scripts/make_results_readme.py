@@ -462,6 +462,7 @@ def context_lines(run: Run, link_base: str = "") -> list:
         ("Ceilings", ceilings_text(c)),
         ("cuBLAS", get("cublas")),
         ("cuSPARSELt", get("cusparselt")),
+        ("Checked against", reference_text(run)),
         ("Commit", run.commit),
         ("Date", run.date or get("date")),
         ("Command", f"`{get('command')}`" if get("command") else None),
@@ -477,6 +478,19 @@ def context_lines(run: Run, link_base: str = "") -> list:
         files = sorted(p.name for p in run.path.parent.iterdir() if p.is_file())
         lines.append("| Files | " + ", ".join(f"[{f}]({link_base}/{f})" for f in files) + " |")
     return lines
+
+
+def reference_text(run) -> str:
+    """What the run's checks compared with: the context's `reference` (harness/context.cpp) where the run records
+    it. Otherwise inferred: the f64 reference (commit a498ffd) came with the element bound, whose figure
+    max_err_over_bound every row checked in random-normal mode carries; a run without that counter anywhere was
+    checked against cuBLAS's own answer in the input type."""
+    if run.context.get("reference"):
+        return str(run.context["reference"]) + " (harness/reference_cublas.h)"
+    if any(r.value("max_err_over_bound") is not None for r in run.rows):
+        return ("an f64 GEMM (cublasDgemm, pedantic math) on the decompressed A and X, rounded once "
+                "(harness/reference_cublas.h)")
+    return "cuBLAS's cublasGemmEx output in the input type (the harness before commit a498ffd)"
 
 
 # ---- The README ------------------------------------------------------------------------------------------------
@@ -502,10 +516,18 @@ def make_readme(results: Path) -> str:
         f"Generated from the committed runs by `{REGEN_COMMAND}`; do not edit by hand (CI checks it is up to date "
         f"with `{REGEN_COMMAND} --check`).",
         "",
-        "Each run folder holds the raw Google Benchmark JSON (`bench.json`), the command that made it "
-        "(`command.txt`) and the machine it ran on (`environment.txt`). Rates are dense-equivalent "
-        "(2·M·N·K / time); every kernel row passed both correctness checks against cuBLAS before it was timed "
-        "(`exact`: small-integer inputs, bit for bit; `rel`: relative Frobenius error on random-normal inputs). "
+        "Each run folder holds the harness's report (`bench.json`: `{\"format\": \"sparse24-report-1\", "
+        "\"context\", \"rows\"}`, written by harness/report.cpp; runs made before that format hold Google "
+        "Benchmark's JSON, its context with ours added, and are read too), the command that made it "
+        "(`command.txt`) and, for most runs, the machine it ran on (`environment.txt`). Rates are dense-equivalent "
+        "(2·M·N·K / time). "
+        "Every row with a number passed its correctness checks before it was timed (`exact`: small-integer "
+        "inputs, every output bit for bit equal to the reference rounded once to the output type; `rel`: "
+        "random-normal inputs, the relative Frobenius error shown, and since the f64 reference every element "
+        "within its bound; the peers are checked in the random-normal mode only). The reference is one f64 GEMM "
+        "(cublasDgemm, pedantic math) on the decompressed A and on X upcast to f64, rounded once "
+        "(harness/reference_cublas.h, harness/check.h), not cuBLAS's 16-bit answer; runs made before commit "
+        "a498ffd were checked against cublasGemmEx's output, and each run's table says which (`Checked against`). "
         "`meta share` is the metadata's share of the compulsory traffic.",
     ]
     if (results / "NOTES.md").is_file():

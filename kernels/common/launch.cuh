@@ -2,7 +2,8 @@
 //
 // Keeping the kernel body in a static member (Kernel::run_block) lets each step be one struct that carries its
 // parameters, its derived sizes and its code together; the entry's mangled name contains the struct's full name
-// (family namespace, step, template arguments), which is what ncu's -k filter and scripts/check_ptx.py match on.
+// (family namespace, step, template arguments), which is what ncu's -k filter matches on and where
+// scripts/check_sass.py finds each kernel's family (to demand its tensor-core instructions in the SASS).
 #pragma once
 
 #include <cuda_runtime_api.h>

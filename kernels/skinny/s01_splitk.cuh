@@ -15,8 +15,10 @@
 // per block, 2-4 blocks per SM); at N = 128 the 128 accumulators per lane cut the resident blocks to 2 and the
 // bytes in flight with them, and ldmatrix of B (one per mma pair) starts to count.
 // Measured: NVIDIA H100 80GB HBM3, 28672x16x8192 fp16, best tile 128x16x128: 67.6 TFLOP/s = 7% of the mma.sp m16n8k32 loop (945), 1.46x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_fff01ae-4).
-// 1.53x cuBLAS; 28672x1x8192: 100.2 us, 1.62x; N = 64: 1.0x; N = 128: 473 us, 0.37x (run
-// nvidia-h100-80gb-hbm3/2026-11-22_skinny-6e394ef; results/NOTES.md says why N >= 64 is slow).
+// The step's first run (nvidia-h100-80gb-hbm3/2026-11-22_skinny-6e394ef, H100, bf16; its cuBLAS row was then the
+// plain cublasGemmEx call, not today's searched cuBLASLt): 28672x16x8192 with bn 16, split_k 0: 111.8 us, 1.53x
+// cuBLAS; 28672x1x8192: 100.2 us, 1.62x; N = 64: 1.0x; N = 128: 473 us, 0.37x (results/NOTES.md says why N >= 64
+// is slow).
 // PERF: ptxas sm_90a registers: 123 (bn 8), 144 (16), 174 (32), 179 (64, bk 64), 228 (128, bk 64, one m16 tile per warp).
 //
 // Block = 4 warps; warp w owns rows [32 (4 bx + w), +32) of A (one lane block row group: the two m16 tiles use

@@ -1,5 +1,6 @@
-// Every registered variant against cuBLAS (on the decompressed A), in both modes, on the smallest legal shapes,
-// non-square and odd shapes, and seeded random shapes. Outputs are poisoned before every run (check_variant).
+// Every registered variant against the f64 reference (on the decompressed A, harness/check.h), in both modes, on
+// the smallest legal shapes, non-square and odd shapes, a K that wraps every ring, and seeded random shapes.
+// Outputs are poisoned before every run (check_variant).
 //
 // SPARSE24_TEST_SMALL=1 keeps only the small shapes (make sanitize runs this under compute-sanitizer).
 // SPARSE24_VARIANT=<name> tests that variant alone: CTest runs one entry per registered variant this way
@@ -19,10 +20,14 @@
 #include "harness/problem.h"
 #include "harness/reference_cublas.h"
 #include "kernels/common/cuda_check.h"
+#include "kernels/common/splitk.h"
 #include "kernels/registry.h"
+#include "tests/gpu/ring_wrap.h"
 
 using namespace sparse24;
 using namespace sparse24::harness;
+using sparse24::gputest::ring_wrap_k;
+using sparse24::gputest::round_up;
 
 namespace {
 
@@ -53,13 +58,19 @@ std::vector<const Variant*> variants_under_test() {
 }
 
 // Shapes for a variant, from its shape rule alone (so a new family's variants are covered without listing them):
-// the smallest legal one, edges in N (1, odd, just past a tile), partial M tiles, several K tiles, seeded random
-// ones, and the two shapes where a reduced-precision reference once failed correct fp16 kernels (4096x3x4096,
-// 4096x4097x4096). Shapes the rule refuses are dropped here and tested as refusals in the CPU registry tests.
-std::vector<TestShape> shapes_for(const Variant& v) {
+// the smallest legal one, edges in N (1, odd, just past a tile), partial M tiles, several K tiles, one K long
+// enough that every ring wraps (ring_wrap_k), seeded random ones, and the two shapes where a reduced-precision
+// reference once failed correct fp16 kernels (4096x3x4096, 4096x4097x4096). `small` (SPARSE24_TEST_SMALL: the
+// sanitizer's shapes) keeps the first five. Shapes the rule refuses are dropped here and tested as refusals in the
+// CPU registry tests.
+std::vector<TestShape> shapes_for(const Variant& v, bool small) {
   const int mm = v.rule.m_multiple, km = v.rule.k_multiple;
+  // N of the ring-wrap shape: odd (a partial column tile), within the rule's N range.
+  int wrap_n = v.rule.n_max > 0 ? std::min(9, v.rule.n_max) : 9;
+  wrap_n = round_up(std::max(wrap_n, v.rule.n_min), v.rule.n_multiple);
   std::vector<TestShape> s = {{mm, 1, km}, {2 * mm, 8, 2 * km}, {3 * mm, 33, 3 * km}, {mm, 17, km}};
-  if (!small_only()) {
+  if (v.has_param("stages") && v.has_param("bk")) s.push_back({mm, wrap_n, ring_wrap_k(v)});
+  if (!small) {
     s.push_back({5 * mm, 130, 4 * km});
     s.push_back({8 * mm, 257, 8 * km});
     s.push_back({16 * mm, 64, 16 * km});
@@ -75,6 +86,7 @@ std::vector<TestShape> shapes_for(const Variant& v) {
     if (shape_error(v, t.M, t.N, t.K).empty()) legal.push_back(t);
   return legal;
 }
+std::vector<TestShape> shapes_for(const Variant& v) { return shapes_for(v, small_only()); }
 
 // Problems are shared by every variant that runs the same (dtype, shape): set-up is most of the test's time.
 struct Problems {
@@ -95,7 +107,7 @@ Problems& problems(DType t, const TestShape& s, cudaStream_t stream) {
 
 }  // namespace
 
-TEST_CASE("every variant matches cuBLAS: exact on small integers, within the bound on normal values",
+TEST_CASE("every variant matches the reference: exact on small integers, within the bound on normal values",
           "[kernels][variant]") {
   const int sm = compute_capability(0);
   cudaStream_t stream = nullptr;
@@ -129,6 +141,26 @@ TEST_CASE("every variant matches cuBLAS: exact on small integers, within the bou
     }
   }
   CHECK(ran + skipped > 0);
+}
+
+// The sanitizer (scripts/sanitize.sh, SPARSE24_TEST_SMALL) sees only the small shapes: one of them must run every
+// ring past its last stage, in every K slice, or a phase or barrier bug at the wrap goes unseen by memcheck and
+// racecheck. A slice of k_tiles / slices tiles (the shortest, splitk::slice_of) wraps when it has stages + 1.
+TEST_CASE("the sanitizer's shapes wrap every variant's ring at least once", "[kernels][variant]") {
+  for (const Variant* vp : variants_under_test()) {
+    const Variant& v = *vp;
+    INFO(v.name);
+    REQUIRE(v.has_param("stages"));
+    REQUIRE(v.has_param("bk"));
+    const int stages = v.param("stages"), bk = v.param("bk"), slices = gputest::max_slices(v);
+    bool wraps = false;
+    for (const TestShape& t : shapes_for(v, /*small=*/true)) {
+      const int shortest_slice_tiles = (t.K / bk) / slices;
+      wraps = wraps || shortest_slice_tiles >= stages + 1;
+    }
+    INFO("stages " << stages << ", bk " << bk << ", slices up to " << slices);
+    CHECK(wraps);
+  }
 }
 
 TEST_CASE("alpha and beta: D = alpha * A.B + beta * C, exact on small integers", "[kernels][variant]") {
@@ -279,4 +311,78 @@ TEST_CASE("the random-normal check catches one wrong 16x8 tile that the norm alo
   CHECK(r.rel_err <= r.bound);  // the premise: the norm is blind to it
   CHECK_FALSE(r.passed);
   CHECK(r.over_tolerance > 100);
+}
+
+// wgmma_sp.s09_onelaunch sums the K slices inside the launch: the last CTA of a tile to arrive (a self-resetting
+// counter in the plan's workspace) adds the slices in order, with splitk::store_sum, as s08's separate reduction
+// does. So (1) one plan launched again and again gives the same bits every time (the counter is back at zero after
+// each launch, nothing carries over), and (2) s08 with the same parameters gives the same bits on the same problem.
+// Runs in the CTest entries of the s09 variants (and in a full run of this binary); an s09 variant without an s08
+// twin of identical parameters fails. Random normal inputs: the sums' order shows in the bits.
+TEST_CASE("wgmma_sp s09: repeated launches give the same bits, and the same bits as s08 with the same split",
+          "[kernels][variant]") {
+  const int sm = compute_capability(0);
+  cudaStream_t stream = nullptr;
+  for (const Variant* vp : variants_under_test()) {
+    const Variant& v = *vp;
+    if (v.family != "wgmma_sp" || v.technique != "onelaunch") continue;
+    INFO(v.name);
+    const Variant* twin = nullptr;
+    for (const Variant& u : registry())
+      if (u.family == v.family && u.technique == "splitk" && u.types.a == v.types.a && u.types.b == v.types.b &&
+          u.types.d == v.types.d && u.params == v.params)
+        twin = &u;
+    REQUIRE(twin != nullptr);
+    INFO("s08 twin: " << twin->name);
+    if (!arch_error(v, sm).empty()) {
+      WARN(v.name << " skipped: " << arch_error(v, sm));
+      continue;
+    }
+    const int split = v.param("split_k");
+    TestShape s{};
+    if (split > 0) {
+      // Two row blocks, two column tiles (the second partial: N odd), `split` slices of stages + 1 k-tiles each.
+      const int bn = v.param("bn");
+      s = {round_up(2 * v.param("bm"), v.rule.m_multiple), bn + bn / 2 + 1,
+           round_up(split * (v.param("stages") + 1) * v.param("bk"), v.rule.k_multiple)};
+    } else if (!small_only()) {
+      // split_k 0: prepare() chooses; at this decode shape it chooses a split above 1 on an H100 (s08's header).
+      s = {4096, 128, 14336};
+    } else {
+      WARN(v.name << ": the split is chosen in prepare(); the shape that makes it split is too large for the "
+                     "sanitizer run (SPARSE24_TEST_SMALL)");
+      continue;
+    }
+    INFO("on " << s.M << "x" << s.N << "x" << s.K);
+    REQUIRE(shape_error(v, s.M, s.N, s.K).empty());
+    REQUIRE(shape_error(*twin, s.M, s.N, s.K).empty());
+    const Problem& P = *problems(v.types.a, s, stream).normal;
+    const int64_t count = int64_t(s.M) * s.N;
+    DeviceBuffer first(P.d_bytes()), again(P.d_bytes()), d08(P.d_bytes());
+    // The first launch is correct (else equal bits would prove nothing).
+    const CheckResult ok = check_variant(v, P, first.get(), stream);
+    INFO(ok.message);
+    REQUIRE(ok.passed);
+
+    // (1) One plan, launched three times more; each output poisoned first, each compared with the checked one.
+    const auto plan = prepare(v, args_for(v, P, again.get()));
+    for (int launch = 0; launch < 3; ++launch) {
+      poison(again.get(), P.d_bytes(), stream);
+      plan->run(stream);
+      SPARSE24_CUDA_CHECK(cudaGetLastError());
+      const CheckResult r = compare_bits(v.types.d, again.get(), first.get(), count, stream);
+      INFO("launch " << launch + 2 << " of one plan: " << r.message);
+      CHECK(r.passed);
+      CHECK(r.mismatches == 0);
+    }
+
+    // (2) s08 on the same problem with the same parameters (so the same split, fixed or chosen by one rule).
+    poison(d08.get(), P.d_bytes(), stream);
+    prepare(*twin, args_for(*twin, P, d08.get()))->run(stream);
+    SPARSE24_CUDA_CHECK(cudaGetLastError());
+    const CheckResult same = compare_bits(v.types.d, d08.get(), first.get(), count, stream);
+    INFO("s08 against s09: " << same.message);
+    CHECK(same.passed);
+    CHECK(same.mismatches == 0);
+  }
 }

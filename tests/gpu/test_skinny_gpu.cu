@@ -1,5 +1,5 @@
 // The skinny family (kernels/skinny/) beyond the per-variant tests: every N from 1 to 16 and a sample up to 128
-// at the smallest legal M and K, both check modes (exact small integers: bit for bit against cuBLAS; random
+// at the smallest legal M and K, both check modes (exact small integers: bit for bit against the reference; random
 // normal: the element bound), and run-to-run determinism of the split-K reduction (memcmp), on a shape where every
 // split variant really splits: two plans, and one plan run three times with its output poisoned before each run,
 // so that a run whose in-launch reduction did not happen (s02: arrival counters not back at zero after the run
@@ -8,6 +8,7 @@
 // (tests/gpu/main.cpp).
 #include "tests/catch.h"
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "kernels/dispatch.h"
 #include "kernels/registry.h"
 #include "tests/gpu/host_io.h"
+#include "tests/gpu/ring_wrap.h"
 
 using namespace sparse24;
 using namespace sparse24::harness;
@@ -118,9 +120,10 @@ TEST_CASE("skinny: bit-identical results run to run (split-K reduction in a fixe
   for (const Variant* vp : skinny_variants()) {
     const Variant& v = *vp;
     if (!arch_error(v, sm).empty()) continue;
-    // K of 32 chunks: every split factor of the registry (up to 16, and the SM-count choice) splits it; M of 5 lane
-    // blocks: the last row block has rows for one warp of four (BN <= 64) or two (BN = 128), the others arrive too.
-    const int M = 5 * v.rule.m_multiple, K = 32 * v.rule.k_multiple;
+    // K of at least 32 chunks: every split factor of the registry (up to 16, and the SM-count choice) splits it;
+    // and at least ring_wrap_k: every slice runs its chunk ring round (the sanitizer runs these shapes too). M of 5
+    // lane blocks: the last row block has rows for one warp of four (BN <= 64) or two (BN = 128), the others arrive.
+    const int M = 5 * v.rule.m_multiple, K = std::max(32 * v.rule.k_multiple, gputest::ring_wrap_k(v));
     for (int N : {1, 7, v.rule.n_max}) {
       if (!shape_error(v, M, N, K).empty()) continue;
       INFO(v.name << " on " << M << "x" << N << "x" << K);
@@ -174,7 +177,7 @@ TEST_CASE("skinny: a later step gives s01's bits with the same parameters and sp
     for (const Variant* u : skinny_variants())
       if (u->step == 1 && u->types.a == v.types.a && u->params == v.params) base = u;
     if (!base) continue;
-    const int M = 5 * v.rule.m_multiple, K = 32 * v.rule.k_multiple;
+    const int M = 5 * v.rule.m_multiple, K = std::max(32 * v.rule.k_multiple, gputest::ring_wrap_k(v));
     for (int N : {3, v.rule.n_max}) {
       if (!shape_error(v, M, N, K).empty() || !shape_error(*base, M, N, K).empty()) continue;
       INFO(v.name << " against " << base->name << " on " << M << "x" << N << "x" << K);
