@@ -29,6 +29,14 @@ GemmArgs legal_args(const Variant& v) {
 
 }  // namespace
 
+// The GEMM variants: what the GEMM-specific cases below run over (the registry also holds other operations).
+std::vector<const Variant*> gemms() {
+  std::vector<const Variant*> out;
+  for (const auto& v : registry())
+    if (v.operation == Operation::gemm) out.push_back(&v);
+  return out;
+}
+
 TEST_CASE("names are unique labels built from the fields", "[registry]") {
   const auto& all = registry();
   REQUIRE(!all.empty());
@@ -38,15 +46,23 @@ TEST_CASE("names are unique labels built from the fields", "[registry]") {
     CHECK(names.insert(v.name).second);
     CHECK(v.name == variant_name(v));
     CHECK(find_variant(v.name) == &v);
-    CHECK(v.threads > 0);
-    CHECK((v.refuse && v.prepare && v.run));
-    CHECK(info(v.types.acc).bits == 32);  // f32 accumulators today (s32 for int8 later)
+    CHECK((v.prepare && v.run));
+    Operation parsed;
+    CHECK((parse_operation(name(v.operation), &parsed) && parsed == v.operation));
+    if (v.operation == Operation::gemm) {
+      CHECK(v.threads > 0);
+      CHECK(v.refuse);
+      CHECK(info(v.types.acc).bits == 32);  // f32 accumulators today (s32 for int8 later)
+    }
   }
   CHECK(find_variant("mma_sp.s99_nothing.bf16.1x1x1.w1x1.s1") == nullptr);
+  Operation op;
+  CHECK_FALSE(parse_operation("conv", &op));
 }
 
 TEST_CASE("every shape the rule refuses is refused by prepare, naming the variant and the rule", "[registry]") {
-  for (const auto& v : registry()) {
+  for (const Variant* vp : gemms()) {
+    const Variant& v = *vp;
     INFO(v.name);
     const GemmArgs ok = legal_args(v);
     REQUIRE(shape_error(v, ok.M, ok.N, ok.K).empty());
@@ -71,7 +87,8 @@ TEST_CASE("every shape the rule refuses is refused by prepare, naming the varian
 }
 
 TEST_CASE("prepare refuses bad pointers, strides, scales and grids before touching the GPU", "[registry]") {
-  for (const auto& v : registry()) {
+  for (const Variant* vp : gemms()) {
+    const Variant& v = *vp;
     INFO(v.name);
     const GemmArgs ok = legal_args(v);
     auto refused = [&](GemmArgs a, const std::string& why) {
@@ -138,4 +155,56 @@ TEST_CASE("architecture rules", "[registry]") {
   ArchRule hopper_only{90, 90, true};
   CHECK(hopper_only.str() == "sm_90a");
   CHECK(ArchRule{80}.str() == "sm_80+");
+}
+
+// ---- prune_compress: kernels/format's GPU path as a registered operation ---------------------------------------
+
+TEST_CASE("the format's GPU path is registered as a prune_compress operation for fp16 and bf16", "[registry]") {
+  for (DType t : {DType::fp16, DType::bf16}) {
+    const Variant* found = nullptr;
+    for (const auto& v : registry())
+      if (v.operation == Operation::prune_compress && v.types.a == t && v.family == "format") found = &v;
+    INFO(name(t));
+    REQUIRE(found != nullptr);
+    CHECK(found->sparse);
+    CHECK(found->meta_layout == format::MetaLayout::LaneBlocks16);
+    CHECK(found->name == std::string("format.s01_separate.") + name(t) + ".lane_blocks16");
+    // Its shape rule is its layout's: lane_blocks16 needs M and K multiples of 32 (format.h).
+    CHECK(shape_error(*found, 32, 1, 32).empty());
+    CHECK_THAT(shape_error(*found, 48, 1, 32), test::contains("M = 48"));
+    CHECK_THAT(shape_error(*found, 32, 1, 40), test::contains("K = 40"));
+  }
+}
+
+TEST_CASE("prepare refuses a variant of another operation, and bad prune_compress arguments", "[registry]") {
+  const Variant* prune = nullptr;
+  for (const auto& v : registry())
+    if (v.operation == Operation::prune_compress) prune = &v;
+  REQUIRE(prune != nullptr);
+  const Variant& gemm = *gemms().front();
+
+  PruneCompressArgs ok;
+  ok.M = 64, ok.K = 64;
+  ok.dense = fake(0x10000), ok.pruned = fake(0x20000), ok.values = fake(0x30000), ok.meta = fake(0x40000);
+  CHECK_THROWS_WITH(prepare(*prune, legal_args(gemm)), test::contains("not a GEMM"));
+  CHECK_THROWS_AS(prepare(*prune, legal_args(gemm)), ShapeError);
+  CHECK_THROWS_WITH(prepare(gemm, ok), test::contains("not a prune_compress one"));
+  CHECK_THROWS_AS(prepare(gemm, ok), ShapeError);
+
+  auto refused = [&](PruneCompressArgs a, const std::string& why) {
+    INFO("expected refusal: " << why);
+    CHECK_THROWS_AS(prepare(*prune, a), ShapeError);
+    CHECK_THROWS_WITH(prepare(*prune, a), test::contains(prune->name) && test::contains(why));
+  };
+  PruneCompressArgs a = ok;
+  a.M = 48;
+  refused(a, "M = 48 is not a multiple of 32");
+  a = ok, a.K = 0;
+  refused(a, "positive");
+  a = ok, a.K = int64_t(1) << 33;
+  refused(a, "32 bits");
+  a = ok, a.meta = nullptr;
+  refused(a, "null");
+  a = ok, a.values = fake(0x30008);
+  refused(a, "16-byte aligned");
 }
