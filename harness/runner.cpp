@@ -1,11 +1,9 @@
 #include "harness/runner.h"
 
-#include <benchmark/benchmark.h>
 #include <fmt/core.h>
 #include <nvtx3/nvToolsExt.h>
 
 #include <algorithm>
-#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -30,65 +28,6 @@
 namespace sparse24::harness {
 
 namespace {
-
-// ---- The timed loop ------------------------------------------------------------------------------------------
-// Google Benchmark runs one row at a time: it calls the benchmark function with growing iteration counts until the
-// iterations' manual times (CUDA events around each launch, the L2 flushed before it) add up to the minimum time,
-// and reports only its last call (one per repetition). The row's samples are those of the reported calls; its
-// time is their median. One benchmark is registered, run and cleared per row, so what Google Benchmark runs is
-// exactly the row the runner is at.
-struct Samples {
-  std::vector<double> ms;
-  int clock_min_mhz = INT_MAX, clock_max_mhz = -1;  // read after every launch (-1: NVML could not read it)
-};
-
-class CountRuns final : public benchmark::BenchmarkReporter {
- public:
-  int iteration_runs = 0;
-  bool ReportContext(const Context&) override { return true; }
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& r : runs) iteration_runs += r.run_type == Run::RT_Iteration;
-  }
-};
-
-Samples timed_loop(const std::string& name, double min_time, const std::function<void()>& launch,
-                   L2Flusher& flusher, EventTimer& timer, cudaStream_t stream, int device) {
-  std::vector<Samples> calls;
-  benchmark::RegisterBenchmark(name.c_str(), [&](benchmark::State& state) {
-    calls.emplace_back();
-    Samples& c = calls.back();
-    for (auto _ : state) {
-      flusher.flush(stream);
-      const double ms = timer.time_ms(launch, stream);
-      state.SetIterationTime(ms * 1e-3);
-      c.ms.push_back(ms);
-      // The SM clock after every launch (outside the events): a kernel that draws more power can run at lower
-      // clocks than its neighbour, and the ratios include that, so each row says at which clocks it ran.
-      const int mhz = sm_clock_mhz(device);
-      if (mhz >= 0) {
-        c.clock_min_mhz = std::min(c.clock_min_mhz, mhz);
-        c.clock_max_mhz = std::max(c.clock_max_mhz, mhz);
-      }
-    }
-  })
-      ->UseManualTime()
-      ->MinTime(min_time)
-      ->Unit(benchmark::kMicrosecond);
-  CountRuns reporter;
-  struct Clear {
-    ~Clear() { benchmark::ClearRegisteredBenchmarks(); }
-  } clear_on_exit;  // also when a launch throws: the next row must not run this one again
-  benchmark::RunSpecifiedBenchmarks(&reporter, ".");
-  const size_t reported = std::min(calls.size(), static_cast<size_t>(std::max(reporter.iteration_runs, 0)));
-  Samples out;
-  for (size_t i = calls.size() - reported; i < calls.size(); ++i) {
-    out.ms.insert(out.ms.end(), calls[i].ms.begin(), calls[i].ms.end());
-    out.clock_min_mhz = std::min(out.clock_min_mhz, calls[i].clock_min_mhz);
-    out.clock_max_mhz = std::max(out.clock_max_mhz, calls[i].clock_max_mhz);
-  }
-  if (out.ms.empty()) throw std::runtime_error("Google Benchmark reported no timed run of " + name);
-  return out;
-}
 
 // ---- Rows ------------------------------------------------------------------------------------------------------
 std::string shape_str(const Row& r) { return fmt::format("{}x{}x{}", r.M, r.N, r.K); }
@@ -298,8 +237,14 @@ double Runner::measure(Row& r, const std::function<void()>& launch) {
   launch();  // warm-up: module load, first touch, clocks up
   SPARSE24_CUDA_CHECK(cudaGetLastError());
   SPARSE24_CUDA_CHECK(cudaStreamSynchronize(stream_));
-  const Samples s = timed_loop(r.kernel + "/" + shape_str(r), o_.min_time, launch, *flusher_, *timer_, stream_,
-                               device_);
+  // Each iteration: the L2 flushed (outside the events), the launch timed with CUDA events, then the SM clock
+  // (outside the events): a kernel that draws more power can run at lower clocks than its neighbour, and the
+  // ratios include that, so each row says at which clocks it ran.
+  const LoopSamples s = gbench_loop(r.kernel + "/" + shape_str(r), o_.min_time, [&] {
+    flusher_->flush(stream_);
+    const double ms = timer_->time_ms(launch, stream_);
+    return std::make_pair(ms, sm_clock_mhz(device_));
+  });
   const double ms = median(s.ms);
   r.counters["median_us"] = ms * 1e3;
   r.counters["timed_launches"] = static_cast<double>(s.ms.size());
