@@ -44,11 +44,14 @@ const char* const kUsage = R"(usage: sparse24_bench [options]
                        "auto.<dtype>:<MxNxK>", and the peers' chosen configurations ("cublas.dense.<dtype>:<MxNxK>",
                        cuBLAS's GEMM through cuBLASLt, and "cusparselt.<dtype>:<MxNxK>"), for ncu --nvtx
                        --nvtx-include "<range>/" --clock-control none; scripts/profile.sh does this with chosen
-                       metrics. Takes neither --min-time nor --json
+                       metrics. Takes no --min-time, --json or --no-ceilings (it times nothing)
   --help, -h           this text
 Every row is timed by Google Benchmark's loop (manual time: CUDA events around each launch, the L2 flushed before
 it; the row's time is the median); its own command-line flags are not taken.
-exit codes: 0 all checks passed, 1 a check failed or bad usage, 2 no GPU)";
+Options are checked before anything runs: a bad value, an unknown or repeated option, or options that conflict
+(two modes; --profile with --min-time, --json or --no-ceilings; --list, --list-json or --ceilings-only with any
+other option) print the reason and exit 1.
+exit codes: 0 all checks passed, 1 a check failed, bad usage or the report could not be written, 2 no GPU)";
 
 std::string Shape::str() const { return fmt::format("{}x{}x{}", M, N, K); }
 
