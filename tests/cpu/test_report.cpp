@@ -5,6 +5,9 @@
 #include "tests/catch.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <random>
 #include <string>
@@ -145,4 +148,24 @@ TEST_CASE("two passed rows of one peer for one shape are refused", "[report]") {
   auto rows = sample_rows();
   rows.push_back(row("cublas.dense.bf16", PeerLibrary::cublas, DType::bf16, 4096, 4096, 4096, 299.0));
   CHECK_THROWS_AS(compute_ratios(rows), std::logic_error);
+}
+
+TEST_CASE("the report writes each row's status once, its operation, and the ratios", "[report]") {
+  auto rows = sample_rows();
+  compute_ratios(rows);
+  const std::string path = "sparse24_test_report.json";  // in the test's working directory (the build folder)
+  write_report(path, {{"gpu", "none"}}, rows);
+  std::ifstream f(path);
+  const std::string json((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::remove(path.c_str());
+  auto count = [&](const std::string& s) {
+    size_t n = 0;
+    for (size_t at = json.find(s); at != std::string::npos; at = json.find(s, at + 1)) ++n;
+    return n;
+  };
+  CHECK(json.rfind("{\n  \"format\": \"sparse24-report-1\",\n  \"context\": {", 0) == 0);
+  CHECK(count("\"status\": ") == rows.size());
+  CHECK(count("\"operation\": \"prune_compress\"") == 1);
+  CHECK(count("\"operation\": \"gemm\"") == rows.size() - 1);
+  CHECK(count("\"speedup_vs_cublas\": 1,") + count("\"speedup_vs_cublas\": 1}") == 3);  // the three cuBLAS rows
 }
