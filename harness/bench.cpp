@@ -1,60 +1,128 @@
 #include "harness/bench.h"
 
-#include <benchmark/benchmark.h>
 #include <fmt/core.h>
-#include <nvtx3/nvToolsExt.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <map>
-#include <memory>
+#include <regex>
+#include <set>
 #include <sstream>
-#include <stdexcept>
 
-#include "harness/check.h"
-#include "harness/context.h"
-#include "harness/peer.h"
-#include "harness/peer_cublaslt.h"
-#include "harness/peer_cusparselt.h"
-#include "harness/problem.h"
-#include "harness/reference_cublas.h"
 #include "harness/report.h"
-#include "harness/timing.h"
-#include "kernels/common/cuda_check.h"
-#include "kernels/dispatch.h"
-#include "kernels/registry.h"
 
 namespace sparse24::harness {
 
+const char* const kUsage = R"(usage: sparse24_bench [options]
+  --list               print every registered variant and exit (no GPU needed)
+  --list-json          print every registered variant's fields as a JSON array and exit (no GPU needed)
+  --shapes S           comma-separated MxNxK list (A is the sparse M x K operand); default: the sweep
+                       2048^3, 4096^3, 8192^3, 28672x{16,2048}x8192, 8192x{16,2048}x28672
+  --kernels REGEX      only variants whose name matches (at least one must; cuBLAS, cuSPARSELt and the
+                       dispatcher's choice "auto.<dtype>", kernels/dispatch.h, always run with the GEMMs)
+  --dtypes LIST        comma-separated: fp16,bf16 (default both)
+  --operations LIST    comma-separated: gemm,prune_compress (default gemm). prune_compress rows run the 2:4
+                       format's GPU path (prune, compress, reorder) on the M x K operand of each shape, check it
+                       bit for bit against the CPU reference, and report GB/s and pct_of_copy
+  --min-time SECONDS   timed launches per row, in seconds of kernel time (default 0.25; > 0)
+  --seed N             input seed, a non-negative integer (default 2024)
+  --no-cusparselt      do not run the cuSPARSELt peer
+  --peer-candidates N  cuBLASLt heuristic candidates searched per shape (default 8); every peer candidate
+                       (cuBLASLt's and cuSPARSELt's) is checked, then timed L2-flushed, and the fastest kept
+  --search-reps N      timed launches per peer candidate in that search (default 5, median)
+  --no-ceilings        do not measure the instruction-loop and copy ceilings (no pct_of_ceiling/pct_of_copy)
+  --ceilings-only      measure and print the ceilings, then exit
+  --json FILE          write the report to FILE: {"context": {...}, "rows": [...]}, one row per (kernel, dtype,
+                       shape) with status (passed, failed, refused, skipped, error), reason, the variant's fields
+                       and the counters; the ratios (speedup_vs_cublas, speedup_vs_cusparselt) are computed from
+                       the finished rows of each (dtype, shape)
+  --profile            check every selected row as a timed run does, then launch it once in an NVTX range
+                       "<kernel>:<MxNxK>" instead of timing it: the variants, the dispatcher's choice
+                       "auto.<dtype>:<MxNxK>", and the peers' chosen configurations ("cublas.dense.<dtype>:<MxNxK>",
+                       cuBLAS's GEMM through cuBLASLt, and "cusparselt.<dtype>:<MxNxK>"), for ncu --nvtx
+                       --nvtx-include "<range>/" --clock-control none; scripts/profile.sh does this with chosen
+                       metrics. Takes no --min-time, --json or --no-ceilings (it times nothing)
+  --help, -h           this text
+Every row is timed by Google Benchmark's loop (manual time: CUDA events around each launch, the L2 flushed before
+it; the row's time is the median); its own command-line flags are not taken.
+Options are checked before anything runs: a bad value, an unknown or repeated option, or options that conflict
+(two modes; --profile with --min-time, --json or --no-ceilings; --list, --list-json or --ceilings-only with any
+other option) print the reason and exit 1.
+exit codes: 0 all checks passed, 1 a check failed, bad usage or the report could not be written, 2 no GPU)";
+
 std::string Shape::str() const { return fmt::format("{}x{}x{}", M, N, K); }
+
+namespace {
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) out.push_back(item);
+  if (s.empty() || s.back() == ',') out.push_back("");  // "a," and "" hold an empty item: refused by the caller
+  return out;
+}
+
+template <class T>
+void refuse_repeats(const std::vector<T>& v, const std::vector<std::string>& items, const char* what) {
+  for (size_t i = 0; i < v.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (v[i] == v[j]) throw UsageError(std::string(what) + " '" + items[i] + "' given twice");
+}
+
+}  // namespace
 
 std::vector<Shape> parse_shapes(const std::string& s) {
   std::vector<Shape> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
+  const auto items = split_list(s);
+  for (const std::string& item : items) {
     Shape sh{};
     char x1 = 0, x2 = 0;
     std::istringstream is(item);
     std::string rest;
     if (!(is >> sh.M >> x1 >> sh.N >> x2 >> sh.K) || x1 != 'x' || x2 != 'x' || (is >> rest) || sh.M <= 0 ||
         sh.N <= 0 || sh.K <= 0)
-      throw std::invalid_argument("bad shape '" + item + "': expected MxNxK with positive integers");
+      throw UsageError("bad shape '" + item + "': expected MxNxK with positive integers");
     out.push_back(sh);
   }
-  if (out.empty()) throw std::invalid_argument("no shape given");
+  refuse_repeats(out, items, "shape");
   return out;
 }
 
 std::vector<DType> parse_dtypes(const std::string& s) {
+  // Known: the A types of the registered variants (a type with no variant has nothing to run).
+  std::vector<DType> known;
+  std::string known_names;
+  for (const Variant& v : registry())
+    if (std::find(known.begin(), known.end(), v.types.a) == known.end()) {
+      known.push_back(v.types.a);
+      known_names += (known_names.empty() ? "" : ", ") + std::string(name(v.types.a));
+    }
   std::vector<DType> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
+  const auto items = split_list(s);
+  for (const std::string& item : items) {
     DType t;
-    if (!parse_dtype(item, &t)) throw std::invalid_argument("unknown dtype '" + item + "' (known: fp16, bf16)");
+    if (!parse_dtype(item, &t) || std::find(known.begin(), known.end(), t) == known.end())
+      throw UsageError("unknown dtype '" + item + "' (known: " + known_names + ")");
     out.push_back(t);
   }
-  if (out.empty()) throw std::invalid_argument("no dtype given");
+  refuse_repeats(out, items, "dtype");
+  return out;
+}
+
+std::vector<Operation> parse_operations(const std::string& s) {
+  std::vector<Operation> out;
+  const auto items = split_list(s);
+  for (const std::string& item : items) {
+    Operation op;
+    if (!parse_operation(item, &op))
+      throw UsageError("unknown operation '" + item + "' (known: gemm, prune_compress)");
+    out.push_back(op);
+  }
+  refuse_repeats(out, items, "operation");
   return out;
 }
 
@@ -63,449 +131,137 @@ std::vector<Shape> default_shapes() {
           {28672, 2048, 8192}, {8192, 16, 28672},  {8192, 2048, 28672}};
 }
 
+bool Options::runs(Operation op) const {
+  return std::find(operations.begin(), operations.end(), op) != operations.end();
+}
+
 namespace {
 
-// A library peer of one (dtype, shape): built and searched (search_fastest, peer.h) on the first call of its row.
-struct PeerState {
-  bool tried = false;
-  std::unique_ptr<Peer> peer;  // null: refused, failed or errored (error says which)
-  std::string error;           // the row's message: "refused: ...", "FAILED check: ...", "error: ..."
-  SearchResult search;
-};
+// Whole-string numbers: "5x", "", " 5", "0x10" and out-of-range values are refused, never read as a prefix.
+double parse_seconds(const std::string& flag, const std::string& v) {
+  errno = 0;
+  char* end = nullptr;
+  const double x = v.empty() ? 0 : std::strtod(v.c_str(), &end);
+  if (v.empty() || end != v.c_str() + v.size() || errno == ERANGE || !std::isfinite(x) || !(x > 0))
+    throw UsageError(flag + " needs a positive number of seconds, got '" + v + "'");
+  return x;
+}
 
-// Everything one (dtype, shape) needs, built once and shared by its peers and variants. Benchmarks are
-// registered grouped by (dtype, shape), so one entry is alive at a time.
-struct Entry {
-  DType dtype;
-  Shape shape;
-  std::string setup_error;                  // why the problem could not be built (then every row reports it)
-  std::unique_ptr<Problem> exact, normal;   // small-integer and random-normal data
-  DeviceBuffer d;                           // the output every variant and peer writes
-  double cublas_ms = 0;                     // median, set by the cuBLAS row
-  double cusparselt_ms = 0;                 // median, set by the cuSPARSELt row (0: absent or failed)
-  PeerState cublas, cslt;                   // the peers, searched once per (dtype, shape)
-  std::map<std::string, std::pair<CheckResult, CheckResult>> verdicts;  // variant -> (exact, normal)
-  std::map<std::string, std::unique_ptr<Plan>> plans;   // variant -> its plan on the normal problem (timed)
-};
+uint64_t parse_u64(const std::string& flag, const std::string& v) {
+  errno = 0;
+  char* end = nullptr;
+  const bool digits = !v.empty() && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+  const unsigned long long x = digits ? std::strtoull(v.c_str(), &end, 10) : 0;
+  if (!digits || errno == ERANGE)
+    throw UsageError(flag + " needs a non-negative integer below 2^64, got '" + v + "'");
+  return x;
+}
 
-struct Session {
-  int device = 0;
-  cudaStream_t stream = nullptr;
-  std::unique_ptr<L2Flusher> flusher;
-  std::unique_ptr<EventTimer> timer;
-  std::unique_ptr<Entry> entry;
-  uint64_t seed = 0;
-  int failed = 0;
-  std::vector<Row> rows;  // one per (kernel, dtype, shape), in the order run
-  size_t current = 0;     // the row being filled
+int parse_positive(const std::string& flag, const std::string& v) {
+  const bool digits = !v.empty() && v.size() <= 9 &&
+                      std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+  const int x = digits ? std::atoi(v.c_str()) : 0;
+  if (x <= 0) throw UsageError(flag + " needs a positive integer, got '" + v + "'");
+  return x;
+}
 
-  // The row of (kernel, dtype, shape), reset: Google Benchmark calls a benchmark several times (growing iteration
-  // counts until the minimum time), and the last call's figures are the row's.
-  Row& begin_row(const std::string& kernel, const std::string& kind, const Variant* v, DType t, const Shape& s) {
-    size_t i = 0;
-    while (i < rows.size() && !(rows[i].kernel == kernel && rows[i].dtype == t && rows[i].M == s.M &&
-                                rows[i].N == s.N && rows[i].K == s.K))
-      ++i;
-    if (i == rows.size()) rows.emplace_back();
-    Row& r = rows[i];
-    r = Row{};
-    r.kernel = kernel, r.kind = kind, r.variant = v, r.dtype = t, r.M = s.M, r.N = s.N, r.K = s.K;
-    current = i;
-    return r;
+const char* mode_flag(Mode m) {
+  switch (m) {
+    case Mode::run: return "";
+    case Mode::profile: return "--profile";
+    case Mode::list: return "--list";
+    case Mode::list_json: return "--list-json";
+    case Mode::ceilings_only: return "--ceilings-only";
+    case Mode::help: return "--help";
   }
-  Row& row() { return rows.at(current); }
-  int peer_candidates = CublasLtPeer::kDefaultCandidates;
-  int search_reps = 5;
-  Ceilings ceilings;
-
-  Entry& get(DType t, const Shape& s) {
-    if (entry && entry->dtype == t && entry->shape.M == s.M && entry->shape.N == s.N && entry->shape.K == s.K)
-      return *entry;
-    entry.reset();  // free the previous problem's buffers first: the largest shapes take a few GB
-    if (!stream) {
-      SPARSE24_CUDA_CHECK(cudaSetDevice(device));
-      SPARSE24_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-      flusher = std::make_unique<L2Flusher>(device);
-      timer = std::make_unique<EventTimer>();
-    }
-    entry = std::make_unique<Entry>();
-    entry->dtype = t;
-    entry->shape = s;
-    try {
-      entry->exact = Problem::make(t, s.M, s.N, s.K, Fill::SmallInt, seed, stream);
-      entry->normal = Problem::make(t, s.M, s.N, s.K, Fill::Normal, seed + 1, stream);
-      entry->d = DeviceBuffer(entry->normal->d_bytes());
-    } catch (const std::exception& e) {
-      entry->setup_error = e.what();
-    }
-    return *entry;
-  }
-};
-
-Session& session() {
-  static Session s;
-  return s;
-}
-
-// Ends the benchmark without timing it, with the status and reason in the row and in Google Benchmark's output.
-void stop(benchmark::State& state, Status status, const std::string& reason) {
-  Row& r = session().row();
-  r.status = status;
-  r.reason = reason;
-  state.SkipWithError((std::string(name(status)) + ": " + reason).c_str());
-}
-
-// A peer that has no row: its error text starts with the verdict ("refused: N=1 not supported by cuSPARSELt",
-// "FAILED check: ...", "error: ..."), which becomes the row's status.
-void stop_peer(benchmark::State& state, const std::string& error) {
-  auto starts = [&](const char* p) { return error.rfind(p, 0) == 0; };
-  if (starts("refused: ")) return stop(state, Status::refused, error.substr(9));
-  if (starts("FAILED check: ")) return stop(state, Status::failed, error.substr(14));
-  if (starts("skipped: ")) return stop(state, Status::skipped, error.substr(9));
-  return stop(state, Status::error, starts("error: ") ? error.substr(7) : error);
-}
-
-// Times `launch` with the L2 flushed before each run; returns the median in ms and feeds Google Benchmark the
-// per-iteration times (its own mean goes into real_time; our counters use the median). The SM clock is read after
-// every launch (outside the events), so each row says at which clocks it ran: a kernel that draws more power can
-// run at lower clocks than its neighbour, and the ratios include that.
-double timed_loop(benchmark::State& state, const std::function<void()>& launch) {
-  Session& S = session();
-  launch();  // warm-up: module load, first-touch, clocks up
-  SPARSE24_CUDA_CHECK(cudaStreamSynchronize(S.stream));
-  std::vector<double> times;
-  int clock_min = 1 << 30, clock_max = -1;
-  for (auto _ : state) {
-    S.flusher->flush(S.stream);
-    const double ms = S.timer->time_ms(launch, S.stream);
-    state.SetIterationTime(ms * 1e-3);
-    times.push_back(ms);
-    const int mhz = sm_clock_mhz(S.device);
-    clock_min = std::min(clock_min, mhz), clock_max = std::max(clock_max, mhz);
-  }
-  if (clock_max >= 0) {
-    state.counters["sm_clock_min_mhz"] = clock_min;
-    state.counters["sm_clock_max_mhz"] = clock_max;
-  }
-  return median(times);
-}
-
-struct Traffic {
-  double values, meta, b, d;
-  double total() const { return values + meta + b + d; }
-};
-
-Traffic traffic(DType t, const Shape& s, bool sparse) {
-  const double eb = info(t).bits / 8.0, M = s.M, N = s.N, K = s.K;
-  return {sparse ? M * K / 2 * eb : M * K * eb, sparse ? M * K / 8 : 0.0, N * K * eb, M * N * eb};
-}
-
-void set_rate_counters(benchmark::State& state, const Entry& e, bool sparse, double ms) {
-  const Traffic tr = traffic(e.dtype, e.shape, sparse);
-  const double s = ms * 1e-3;
-  state.counters["M"] = e.shape.M;
-  state.counters["N"] = e.shape.N;
-  state.counters["K"] = e.shape.K;
-  state.counters["median_us"] = ms * 1e3;
-  state.counters["tflops"] = 2.0 * e.shape.M * e.shape.N * e.shape.K / s / 1e12;
-  state.counters["gbps"] = tr.total() / s / 1e9;
-  state.counters["value_bytes"] = tr.values;
-  state.counters["meta_bytes"] = tr.meta;
-  state.counters["b_bytes"] = tr.b;
-  state.counters["d_bytes"] = tr.d;
-  state.counters["meta_share"] = tr.meta / tr.total();
-  if (e.cublas_ms > 0) state.counters["speedup_vs_cublas"] = e.cublas_ms / ms;
-  if (e.cusparselt_ms > 0) state.counters["speedup_vs_cusparselt"] = e.cusparselt_ms / ms;
-  // Measured ceilings (ceilings.h): sparse rows against the mma.sp loop, dense rows against mma.sync, every row's
-  // compulsory traffic against the copy rate. Percent.
-  const Ceilings& c = session().ceilings;
-  const double ceiling = c.tflops(e.dtype, sparse);
-  if (ceiling > 0) state.counters["pct_of_ceiling"] = 100.0 * state.counters["tflops"].value / ceiling;
-  if (c.copy_gbps > 0) state.counters["pct_of_copy"] = 100.0 * state.counters["gbps"].value / c.copy_gbps;
-}
-
-// Builds and searches a peer once per (dtype, shape): every candidate checked against the reference on the
-// random-normal problem, then timed like the rows (L2 flushed, median); the fastest that passes is kept.
-void prepare_peer(PeerState& ps, const std::function<std::unique_ptr<Peer>()>& make, const Entry& e) {
-  if (ps.tried) return;
-  ps.tried = true;
-  Session& S = session();
-  try {
-    ps.peer = make();
-    ps.search = search_fastest(*ps.peer, *e.normal, e.d.get(), *S.flusher, *S.timer, S.stream, S.search_reps);
-    if (ps.search.chosen < 0) {
-      ps.error = (ps.search.failed_check > 0 ? "FAILED check: " : "error: ") + ps.search.message;
-      ps.peer.reset();
-      return;
-    }
-    fmt::print(stderr, "sparse24_bench: {} {}: {} ({} candidates, {} refused, {} failed the check; {:.1f} us)\n",
-               name(e.dtype), e.shape.str(), ps.peer->describe(), ps.search.candidates, ps.search.refused,
-               ps.search.failed_check, ps.search.chosen_ms * 1e3);
-  } catch (const PeerRefused& ex) {
-    ps.error = std::string("refused: ") + ex.what();
-    ps.peer.reset();
-  } catch (const std::exception& ex) {
-    ps.error = std::string("error: ") + ex.what();
-    ps.peer.reset();
-  }
-}
-
-// A peer's row: the chosen candidate timed like every row, with its configuration, its search and its check.
-double run_peer(benchmark::State& state, PeerState& ps, const Entry& e, bool sparse) {
-  const double ms = timed_loop(state, [&] { ps.peer->run(); });
-  set_rate_counters(state, e, sparse, ms);
-  for (const auto& [k, v] : ps.peer->fields()) state.counters[k] = v;
-  state.counters["peer_padded"] = ps.peer->padded() ? 1 : 0;
-  state.counters["peer_candidates"] = ps.search.candidates;
-  state.counters["peer_candidates_refused"] = ps.search.refused;
-  state.counters["peer_candidates_failed"] = ps.search.failed_check;
-  state.counters["search_us"] = ps.search.chosen_ms * 1e3;
-  if (ps.search.first_ms > 0) state.counters["first_candidate_us"] = ps.search.first_ms * 1e3;
-  state.counters["rel_err"] = ps.search.check.rel_err;
-  state.counters["rel_err_bound"] = ps.search.check.bound;
-  state.counters["over_tolerance"] = static_cast<double>(ps.search.check.over_tolerance);
-  state.counters["max_err_over_bound"] = ps.search.check.max_err_over_bound;
-  return ms;
-}
-
-void run_cublas(benchmark::State& state, DType t, Shape s) {
-  state.SetLabel(std::string("cublas.dense.") + name(t));  // the JSON's "label" is the kernel's name
-  Entry& e = session().get(t, s);
-  if (!e.setup_error.empty()) return stop(state, Status::error, "set-up failed: " + e.setup_error);
-  Session& S = session();
-  // cuBLASLt (peer_cublaslt.h): the fastest of its heuristic's candidates, padded leading dimensions where the
-  // shape's are not 16-byte multiples.
-  prepare_peer(e.cublas, [&]() -> std::unique_ptr<Peer> {
-    const Problem& p = *e.normal;
-    return std::make_unique<CublasLtPeer>(t, p.M, p.N, p.K, p.a_pruned.get(), p.b.get(), e.d.get(), S.stream,
-                                          S.peer_candidates);
-  }, e);
-  if (!e.cublas.peer) return stop_peer(state, e.cublas.error);
-  e.cublas_ms = run_peer(state, e.cublas, e, false);
-}
-
-void run_cusparselt(benchmark::State& state, DType t, Shape s) {
-  state.SetLabel(std::string("cusparselt.") + name(t));
-  Entry& e = session().get(t, s);
-  Session& S = session();
-  if (!e.setup_error.empty()) return stop(state, Status::error, "set-up failed: " + e.setup_error);
-  // Plan, compression and the candidate search: once per problem, outside timing; every candidate's answer is
-  // checked like ours, so a peer that computes something else cannot post a number.
-  prepare_peer(e.cslt, [&]() -> std::unique_ptr<Peer> {
-    const Problem& p = *e.normal;
-    return std::make_unique<CusparseltPeer>(t, p.M, p.N, p.K, p.a_pruned.get(), p.b.get(), e.d.get(), S.stream);
-  }, e);
-  // The message starts with the verdict: "refused: N=1 not supported by cuSPARSELt (...)".
-  if (!e.cslt.peer) return stop_peer(state, e.cslt.error);
-  e.cusparselt_ms = run_peer(state, e.cslt, e, true);
-}
-
-void run_variant(benchmark::State& state, const Variant* v, DType t, Shape s, bool label = true) {
-  if (label) state.SetLabel(v->name);
-  Session& S = session();
-  const std::string arch = arch_error(*v, compute_capability(S.device));
-  if (!arch.empty()) return stop(state, Status::skipped, arch);
-  const std::string rule = shape_error(*v, s.M, s.N, s.K);
-  if (!rule.empty()) return stop(state, Status::refused, rule);
-  Entry& e = S.get(t, s);
-  if (!e.setup_error.empty()) return stop(state, Status::error, "set-up failed: " + e.setup_error);
-
-  // Prepare once per (variant, shape), outside timing: what prepare refuses (strides, grid limits) is a refusal,
-  // a GPU without code for the variant a skip.
-  auto pit = e.plans.find(v->name);
-  if (pit == e.plans.end()) {
-    try {
-      pit = e.plans.emplace(v->name, prepare(*v, args_for(*v, *e.normal, e.d.get()))).first;
-    } catch (const ShapeError& ex) {
-      return stop(state, Status::refused, ex.what());
-    } catch (const ArchError& ex) {
-      return stop(state, Status::skipped, ex.what());
-    }
-  }
-  const Plan& plan = *pit->second;
-
-  // Correct first: both checks, once per (variant, shape), before any timing.
-  auto it = e.verdicts.find(v->name);
-  if (it == e.verdicts.end()) {
-    CheckResult exact = check_variant(*v, *e.exact, e.d.get(), S.stream);
-    CheckResult normal = check_plan(plan, *e.normal, S.stream);
-    if (!exact.passed || !normal.passed) ++S.failed;
-    it = e.verdicts.emplace(v->name, std::make_pair(exact, normal)).first;
-  }
-  const CheckResult& exact = it->second.first;
-  const CheckResult& normal = it->second.second;
-  state.counters["exact_mismatches"] = static_cast<double>(exact.mismatches);
-  state.counters["rel_err"] = normal.rel_err;
-  state.counters["rel_err_bound"] = normal.bound;
-  state.counters["over_tolerance"] = static_cast<double>(normal.over_tolerance);
-  state.counters["max_err_over_bound"] = normal.max_err_over_bound;
-  if (!exact.passed) return stop(state, Status::failed, "exact small-integer check: " + exact.message);
-  if (!normal.passed) return stop(state, Status::failed, "random-normal check: " + normal.message);
-
-  const double ms = timed_loop(state, [&] { plan.run(S.stream); });
-  set_rate_counters(state, e, v->sparse, ms);
-}
-
-// The dispatcher's choice for the shape (kernels/dispatch.h), checked and timed like any variant: what a user who
-// calls one function gets. The row names the variant it picked (notes.picked, and its fields).
-void run_auto(benchmark::State& state, DType t, Shape s) {
-  state.SetLabel(std::string("auto.") + name(t));
-  Session& S = session();
-  const Variant* v = pick(t, s.M, s.N, s.K, compute_capability(S.device));
-  if (!v) return stop(state, Status::refused, "no registered variant accepts this shape");
-  Row& r = S.row();
-  r.variant = v;
-  r.notes["picked"] = v->name;
-  run_variant(state, v, t, s, false);
-}
-
-// Runs one benchmark function and keeps its row: status and reason (set by stop()), and every counter.
-template <class Fn>
-void record(benchmark::State& state, const std::string& kernel, const std::string& kind, const Variant* v, DType t,
-            const Shape& s, Fn fn) {
-  session().begin_row(kernel, kind, v, t, s);
-  fn(state, t, s);
-  Row& r = session().row();
-  for (const auto& [k, c] : state.counters) r.counters[k] = c.value;
+  return "?";
 }
 
 }  // namespace
 
-void set_ceilings(const Ceilings& c) { session().ceilings = c; }
-
-int register_benchmarks(const Options& o) {
-  session().seed = o.seed;
-  session().peer_candidates = o.peer_candidates;
-  session().search_reps = o.search_reps;
-  const std::regex re(o.kernels);
-  int n = 0;
-  for (DType t : o.dtypes) {
-    for (const Shape& s : o.shapes) {
-      const std::string suffix = "/" + s.str();
-      benchmark::RegisterBenchmark((std::string("cublas.dense.") + name(t) + suffix).c_str(),
-                                   [t, s](benchmark::State& st) {
-                                     record(st, std::string("cublas.dense.") + name(t), "peer", nullptr, t, s,
-                                            run_cublas);
-                                   })
-          ->UseManualTime()
-          ->MinTime(o.min_time)
-          ->Unit(benchmark::kMicrosecond);
-      if (o.cusparselt && CusparseltPeer::available())
-        benchmark::RegisterBenchmark((std::string("cusparselt.") + name(t) + suffix).c_str(),
-                                     [t, s](benchmark::State& st) {
-                                       record(st, std::string("cusparselt.") + name(t), "peer", nullptr, t,
-                                              s, run_cusparselt);
-                                     })
-            ->UseManualTime()
-            ->MinTime(o.min_time)
-            ->Unit(benchmark::kMicrosecond);
-      benchmark::RegisterBenchmark((std::string("auto.") + name(t) + suffix).c_str(),
-                                   [t, s](benchmark::State& st) {
-                                     record(st, std::string("auto.") + name(t), "auto", nullptr, t, s, run_auto);
-                                   })
-          ->UseManualTime()
-          ->MinTime(o.min_time)
-          ->Unit(benchmark::kMicrosecond);
-      for (const Variant& v : registry()) {
-        if (v.types.a != t || !std::regex_search(v.name, re)) continue;
-        const Variant* vp = &v;
-        benchmark::RegisterBenchmark((v.name + suffix).c_str(), [vp, t, s](benchmark::State& st) {
-          record(st, vp->name, "variant", vp, t, s, [vp](benchmark::State& st2, DType t2, Shape s2) {
-            run_variant(st2, vp, t2, s2);
-          });
-        })
-            ->UseManualTime()
-            ->MinTime(o.min_time)
-            ->Unit(benchmark::kMicrosecond);
-        ++n;
-      }
+Options parse_options(int argc, const char* const* argv) {
+  Options o;
+  std::set<std::string> given;  // every option seen, by its flag
+  std::string kernels_given;
+  for (int i = 1; i < argc; ++i)
+    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
+      o.mode = Mode::help;  // help wins over everything else on the line, valid or not: it is what was asked
+      return o;
+    }
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (!given.insert(flag).second) throw UsageError(flag + " given twice");
+    // Options with a value take the next argument, which must not be another option.
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) throw UsageError(flag + " needs a value");
+      const std::string v = argv[++i];
+      if (v.rfind("--", 0) == 0) throw UsageError(flag + " needs a value, got the option " + v);
+      return v;
+    };
+    auto set_mode = [&](Mode m) {
+      if (o.mode != Mode::run)
+        throw UsageError(flag + " conflicts with " + mode_flag(o.mode) + ": give one of --list, --list-json, "
+                         "--ceilings-only, --profile");
+      o.mode = m;
+    };
+    if (flag == "--list") set_mode(Mode::list);
+    else if (flag == "--list-json") set_mode(Mode::list_json);
+    else if (flag == "--ceilings-only") set_mode(Mode::ceilings_only);
+    else if (flag == "--profile") set_mode(Mode::profile);
+    else if (flag == "--shapes") o.shapes = parse_shapes(value());
+    else if (flag == "--dtypes") o.dtypes = parse_dtypes(value());
+    else if (flag == "--operations") o.operations = parse_operations(value());
+    else if (flag == "--kernels") kernels_given = value();
+    else if (flag == "--min-time") o.min_time = parse_seconds(flag, value());
+    else if (flag == "--seed") o.seed = parse_u64(flag, value());
+    else if (flag == "--no-cusparselt") o.cusparselt = false;
+    else if (flag == "--peer-candidates") o.peer_candidates = parse_positive(flag, value());
+    else if (flag == "--search-reps") o.search_reps = parse_positive(flag, value());
+    else if (flag == "--no-ceilings") o.ceilings = false;
+    else if (flag == "--json") {
+      o.json_path = value();
+    } else if (flag.rfind("--benchmark_", 0) == 0) {
+      throw UsageError("unknown option " + flag + ": Google Benchmark's own flags are not taken (the rows' timing is "
+                       "set by --min-time, the report written by --json)");
+    } else {
+      throw UsageError("unknown option '" + flag + "'");
     }
   }
-  return n;
-}
 
-int failed_checks() { return session().failed; }
+  // Options that mean nothing in the chosen mode are refused, not ignored: the user expected them to act.
+  given.erase(mode_flag(o.mode));
+  if ((o.mode == Mode::list || o.mode == Mode::list_json || o.mode == Mode::ceilings_only) && !given.empty())
+    throw UsageError(std::string(mode_flag(o.mode)) + " takes no other option (got " + *given.begin() + ")");
+  if (o.mode == Mode::profile)
+    for (const char* f : {"--min-time", "--json", "--no-ceilings"})
+      if (given.count(f))
+        throw UsageError(std::string(f) + " conflicts with --profile: --profile times nothing, measures no ceiling "
+                         "and writes no report");
 
-const std::vector<Row>& rows() { return session().rows; }
-
-int profile(const Options& o) {
-  Session& S = session();
-  S.seed = o.seed;
-  S.peer_candidates = o.peer_candidates;
-  S.search_reps = o.search_reps;
-  const std::regex re(o.kernels);
-  const int sm = compute_capability(S.device);
-  int failures = 0;
-  for (DType t : o.dtypes) {
-    for (const Shape& s : o.shapes) {
-      Entry& e = S.get(t, s);
-      if (!e.setup_error.empty()) {
-        fmt::print(stderr, "{} {}: set-up failed: {}\n", name(t), s.str(), e.setup_error);
-        ++failures;
-        continue;
-      }
-      const Problem& p = *e.normal;
-      // The peers as the rows run them: each searched once outside any range (its search launches are not
-      // profiled), then its chosen configuration launched once inside "<peer row>:<MxNxK>".
-      auto profile_peer = [&](PeerState& ps, const std::string& row,
-                              const std::function<std::unique_ptr<Peer>()>& make) {
-        prepare_peer(ps, make, e);
-        const std::string range = row + ":" + s.str();
-        if (!ps.peer) {
-          fmt::print("{}: not run: {}\n", range, ps.error);
-          return;
-        }
-        nvtxRangePushA(range.c_str());
-        ps.peer->run();
-        SPARSE24_CUDA_CHECK(cudaGetLastError());
-        SPARSE24_CUDA_CHECK(cudaStreamSynchronize(S.stream));
-        nvtxRangePop();
-        fmt::print("{}: profiled launch done\n", range);
-      };
-      profile_peer(e.cublas, std::string("cublas.dense.") + name(t), [&]() -> std::unique_ptr<Peer> {
-        return std::make_unique<CublasLtPeer>(t, p.M, p.N, p.K, p.a_pruned.get(), p.b.get(), e.d.get(), S.stream,
-                                              S.peer_candidates);
-      });
-      if (o.cusparselt && CusparseltPeer::available())
-        profile_peer(e.cslt, std::string("cusparselt.") + name(t), [&]() -> std::unique_ptr<Peer> {
-          return std::make_unique<CusparseltPeer>(t, p.M, p.N, p.K, p.a_pruned.get(), p.b.get(), e.d.get(),
-                                                  S.stream);
-        });
-      for (const Variant& v : registry()) {
-        if (v.types.a != t || !std::regex_search(v.name, re)) continue;
-        const std::string range = v.name + ":" + s.str();
-        std::string skip = arch_error(v, sm);
-        if (skip.empty()) skip = shape_error(v, s.M, s.N, s.K);
-        std::unique_ptr<Plan> plan;
-        if (skip.empty()) {
-          try {
-            plan = prepare(v, args_for(v, p, e.d.get()));
-          } catch (const std::exception& ex) {
-            skip = ex.what();
-          }
-        }
-        if (!skip.empty()) {
-          fmt::print("{}: not run: {}\n", range, skip);
-          continue;
-        }
-        const CheckResult exact = check_variant(v, *e.exact, e.d.get(), S.stream);
-        const CheckResult normal = check_plan(*plan, p, S.stream);
-        if (!exact.passed || !normal.passed) {
-          fmt::print(stderr, "{}: FAILED {} check: {}\n", range, exact.passed ? "random-normal" : "exact small-integer",
-                     exact.passed ? normal.message : exact.message);
-          ++failures;
-          continue;
-        }
-        nvtxRangePushA(range.c_str());
-        plan->run(S.stream);
-        SPARSE24_CUDA_CHECK(cudaGetLastError());
-        SPARSE24_CUDA_CHECK(cudaStreamSynchronize(S.stream));
-        nvtxRangePop();
-        fmt::print("{}: profiled launch done\n", range);
-      }
+  if (given.count("--kernels")) {
+    try {
+      const std::regex check(kernels_given);  // a bad pattern is a usage error here, not a crash later
+    } catch (const std::regex_error& e) {
+      throw UsageError("--kernels '" + kernels_given + "' is not a valid regex: " + e.what());
     }
+    o.kernels = kernels_given;
   }
-  return failures;
+  if (o.mode == Mode::run || o.mode == Mode::profile) {
+    // The regex must select something among the chosen operations and dtypes: a typo that matches nothing would
+    // otherwise run the peers alone and look like a result.
+    const std::regex re(o.kernels);
+    bool any = false;
+    for (const Variant& v : registry())
+      any = any || (o.runs(v.operation) &&
+                    std::find(o.dtypes.begin(), o.dtypes.end(), v.types.a) != o.dtypes.end() &&
+                    std::regex_search(v.name, re));
+    if (!any)
+      throw UsageError("--kernels '" + o.kernels + "' matches no registered variant of the selected operations and "
+                       "dtypes (--list prints them)");
+  }
+
+  for (int i = 0; i < argc; ++i) o.command += (i ? " " : "") + std::string(argv[i]);
+  return o;
 }
 
 void print_registry(bool json) {
@@ -513,16 +269,17 @@ void print_registry(bool json) {
     fmt::print("{}", registry_json());
     return;
   }
-  fmt::print("{:<46} {:<7} {:>4} {:<5} {:<26} {:>7} {:<8} {:<13} {}\n", "variant", "family", "step", "types",
-             "parameters", "threads", "arch", "metadata", "shape rule");
+  fmt::print("{:<46} {:<14} {:<7} {:>4} {:<5} {:<26} {:>7} {:<8} {:<13} {}\n", "variant", "operation", "family",
+             "step", "types", "parameters", "threads", "arch", "metadata", "shape rule");
   for (const Variant& v : registry()) {
     std::string params;
     for (const auto& [k, val] : v.params) params += fmt::format("{}{}={}", params.empty() ? "" : " ", k, val);
     std::string rule = fmt::format("M%{} K%{} N%{} N>={}", v.rule.m_multiple, v.rule.k_multiple, v.rule.n_multiple,
                                    v.rule.n_min);
     if (v.rule.n_max) rule += fmt::format(" N<={}", v.rule.n_max);
-    fmt::print("{:<46} {:<7} {:>4} {:<5} {:<26} {:>7} {:<8} {:<13} {}\n", v.name, v.family, v.step,
-               name(v.types.a), params, v.threads, v.arch.str(), v.sparse ? format::name(v.meta_layout) : "-", rule);
+    fmt::print("{:<46} {:<14} {:<7} {:>4} {:<5} {:<26} {:>7} {:<8} {:<13} {}\n", v.name, name(v.operation),
+               v.family, v.step, name(v.types.a), params, v.threads, v.arch.str(),
+               v.sparse ? format::name(v.meta_layout) : "-", rule);
   }
 }
 

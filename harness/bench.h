@@ -1,61 +1,78 @@
-// The benchmark driver: options, default sweep, and the registration of one Google Benchmark per
-// (peer or variant, shape).
+// The benchmark's command line: the options, their validation, the default sweep, and --list. Needs no GPU (the
+// CPU tests link it); what runs the rows is harness/runner.h.
 #pragma once
 
-#include <regex>
+#include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "harness/report.h"
-#include "harness/ceilings.h"
 #include "kernels/common/dtype.h"
+#include "kernels/registry.h"
 
 namespace sparse24::harness {
 
 struct Shape {
   int M, N, K;
   std::string str() const;  // "MxNxK"
+  bool operator==(const Shape& o) const { return M == o.M && N == o.N && K == o.K; }
 };
 
-// Parses "MxNxK[,MxNxK...]"; throws std::invalid_argument naming the bad item.
+// A bad command line: the message names the option and the rule it breaks (main prints it with the usage, exit 1).
+struct UsageError : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
+// Parses "MxNxK[,MxNxK...]"; throws UsageError naming the bad item (or the repeated one).
 std::vector<Shape> parse_shapes(const std::string& s);
-// Parses "fp16,bf16"; throws std::invalid_argument naming the bad item.
+// Parses "fp16,bf16"; throws UsageError naming the bad item (or the repeated one).
 std::vector<DType> parse_dtypes(const std::string& s);
+// Parses "gemm,prune_compress"; throws UsageError naming the bad item (or the repeated one).
+std::vector<Operation> parse_operations(const std::string& s);
 
 // The default sweep (M x N x K, A = the sparse M x K weight): square sizes, and the shapes of a 8192 <-> 28672
 // MLP projection at decode (N = 16) and prefill (N = 2048) batch sizes.
 std::vector<Shape> default_shapes();
 
+// What the command asks for: exactly one of these.
+enum class Mode {
+  run,            // check and time every selected row, report them
+  profile,        // --profile: check every selected row, launch each once in an NVTX range, time nothing
+  list,           // --list: the registry as a table (no GPU needed)
+  list_json,      // --list-json: the registry as a JSON array (no GPU needed)
+  ceilings_only,  // --ceilings-only: measure and print the ceilings
+  help,           // --help / -h
+};
+
 struct Options {
+  Mode mode = Mode::run;
   std::vector<Shape> shapes = default_shapes();
   std::vector<DType> dtypes = {DType::fp16, DType::bf16};
-  std::string kernels = ".*";     // regex over variant names
-  double min_time = 0.25;         // seconds of timed launches per benchmark (Google Benchmark's min time)
+  // Which operations' rows run: gemm (the peers, the dispatcher's choice and the GEMM variants) and/or
+  // prune_compress (kernels/format's GPU path). GEMM only by default: the sweeps' tables are GEMM tables.
+  std::vector<Operation> operations = {Operation::gemm};
+  std::string kernels = ".*";     // regex over variant names; must match at least one selected variant
+  double min_time = 0.25;         // seconds of timed launches per row (Google Benchmark's minimum time)
   uint64_t seed = 2024;
   bool cusparselt = true;         // time cuSPARSELt where it is built in
   int peer_candidates = 8;        // cuBLASLt heuristic candidates searched per shape (CublasLtPeer)
   int search_reps = 5;            // L2-flushed launches per peer candidate in the search (median)
-  bool profile = false;           // one launch per selected (variant, shape) in an NVTX range, no timing
+  bool ceilings = true;           // measure the instruction-loop and copy ceilings first
+  std::string json_path;          // --json: where the report goes (empty: no report)
+  std::string command;            // the command line as given, for the report's context
+
+  bool runs(Operation op) const;  // whether `op` is among `operations`
 };
 
-// Registers every benchmark (peers first for each shape, then the variants that match). Returns how many
-// variant rows were registered.
-int register_benchmarks(const Options& o);
+// Parses and validates the whole command line (argv[0] is the program). Every option is checked: values (min-time
+// a positive finite number, seed a non-negative integer, counts positive integers, shapes, dtypes and operations
+// known and not repeated, the kernels regex valid and matching a selected variant), options given twice, unknown
+// options, and options that conflict with the mode (--profile times nothing, so --min-time and --json conflict
+// with it; --list, --list-json and --ceilings-only take no other option). Throws UsageError.
+Options parse_options(int argc, const char* const* argv);
 
-// The measured ceilings every row's pct_of_ceiling and pct_of_copy are relative to (none set: the counters are
-// left out).
-void set_ceilings(const Ceilings& c);
-
-// After RunSpecifiedBenchmarks: how many variants failed a check (the process exits non-zero if any did).
-int failed_checks();
-// After RunSpecifiedBenchmarks: every row, with status, reason, the variant's fields and the counters.
-const std::vector<Row>& rows();
-
-// --profile: check each selected (variant, shape), then launch it once inside an NVTX range named
-// "<variant>:<MxNxK>" (the peers, each searched first as for its row: "cublas.dense.<dtype>:<MxNxK>" and
-// "cusparselt.<dtype>:<MxNxK>"), for ncu --nvtx --nvtx-include "<range>/" (a '/'
-// in the name would read as range nesting to ncu, hence the colon). Returns the number of failures.
-int profile(const Options& o);
+// The usage text (main prints it for --help and after a UsageError).
+extern const char* const kUsage;
 
 // --list: the registry as a table, or (json) as a JSON array of the variants' fields. Needs no GPU.
 void print_registry(bool json);

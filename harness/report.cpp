@@ -3,8 +3,10 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <stdexcept>
+#include <tuple>
 
 namespace sparse24::harness {
 
@@ -41,6 +43,49 @@ std::string json_string(const std::string& s) {
   return out + "\"";
 }
 
+const char* ratio_counter(PeerLibrary peer) {
+  switch (peer) {
+    case PeerLibrary::cublas: return "speedup_vs_cublas";
+    case PeerLibrary::cusparselt: return "speedup_vs_cusparselt";
+    case PeerLibrary::none: break;
+  }
+  return nullptr;
+}
+
+namespace {
+
+// The median of a finished, timed row in microseconds; 0 when the row has none (not passed, or not timed).
+double timed_us(const Row& r) {
+  if (r.status != Status::passed) return 0;
+  const auto it = r.counters.find("median_us");
+  return it != r.counters.end() && std::isfinite(it->second) && it->second > 0 ? it->second : 0;
+}
+
+}  // namespace
+
+void compute_ratios(std::vector<Row>& rows) {
+  using Key = std::tuple<Operation, DType, int, int, int>;
+  auto key = [](const Row& r) { return Key{r.operation, r.dtype, r.M, r.N, r.K}; };
+  constexpr PeerLibrary kPeers[] = {PeerLibrary::cublas, PeerLibrary::cusparselt};
+  std::map<std::pair<Key, PeerLibrary>, double> peer_us;
+  for (Row& r : rows) {
+    for (PeerLibrary p : kPeers) r.counters.erase(ratio_counter(p));
+    const double us = timed_us(r);
+    if (r.peer == PeerLibrary::none || us == 0) continue;
+    if (!peer_us.emplace(std::make_pair(key(r), r.peer), us).second)
+      throw std::logic_error("compute_ratios: two passed rows of " + r.kernel + " at " + std::to_string(r.M) + "x" +
+                             std::to_string(r.N) + "x" + std::to_string(r.K));
+  }
+  for (Row& r : rows) {
+    const double us = timed_us(r);
+    if (us == 0) continue;
+    for (PeerLibrary p : kPeers) {
+      const auto it = peer_us.find(std::make_pair(key(r), p));
+      if (it != peer_us.end()) r.counters[ratio_counter(p)] = it->second / us;
+    }
+  }
+}
+
 namespace {
 
 std::string json_number(double x) {
@@ -55,7 +100,8 @@ std::string json_number(double x) {
 
 std::string variant_json(const Variant& v) {
   std::ostringstream s;
-  s << "{\"name\": " << json_string(v.name) << ", \"family\": " << json_string(v.family) << ", \"step\": " << v.step
+  s << "{\"name\": " << json_string(v.name) << ", \"operation\": " << json_string(name(v.operation))
+    << ", \"family\": " << json_string(v.family) << ", \"step\": " << v.step
     << ", \"technique\": " << json_string(v.technique) << ", \"types\": {\"a\": " << json_string(name(v.types.a))
     << ", \"b\": " << json_string(name(v.types.b)) << ", \"d\": " << json_string(name(v.types.d))
     << ", \"acc\": " << json_string(name(v.types.acc)) << "}, \"sparse\": " << (v.sparse ? "true" : "false")
@@ -90,7 +136,8 @@ void write_report(const std::string& path, const std::vector<std::pair<std::stri
   for (size_t i = 0; i < rows.size(); ++i) {
     const Row& r = rows[i];
     f << (i ? "," : "") << "\n    {\"kernel\": " << json_string(r.kernel) << ", \"kind\": "
-      << json_string(r.kind) << ", \"dtype\": " << json_string(name(r.dtype))
+      << json_string(r.kind) << ", \"operation\": " << json_string(name(r.operation))
+      << ", \"dtype\": " << json_string(name(r.dtype))
       << ", \"M\": " << r.M << ", \"N\": " << r.N << ", \"K\": " << r.K << ", \"status\": "
       << json_string(name(r.status)) << ", \"reason\": " << json_string(r.reason);
     f << ", \"variant\": " << (r.variant ? variant_json(*r.variant) : "null");

@@ -1,5 +1,6 @@
 // What a run reports: one row per (peer or variant, dtype, shape) with its status, the variant's fields and the
-// counters, written as JSON (--json). Scripts read these fields; nothing parses a name.
+// counters, written as JSON (--json). Scripts read these fields; nothing parses a name. The ratios between rows
+// are computed here, from finished rows only (compute_ratios), never while rows are still being run.
 #pragma once
 
 #include <map>
@@ -17,18 +18,36 @@ namespace sparse24::harness {
 enum class Status { passed, failed, refused, skipped, error };
 const char* name(Status s);
 
+// The libraries whose rows every ratio is taken against (design.md: "Ratios are against these rows").
+enum class PeerLibrary { none, cublas, cusparselt };
+
 struct Row {
-  std::string kernel;              // the variant's name, or the peer's label (cublaslt.dense.bf16, cusparselt.bf16),
-                                   // or auto.<dtype> for the dispatcher's choice
+  std::string kernel;              // the variant's name; a peer's label: cublas.dense.<dtype> (cuBLAS's dense GEMM,
+                                   // run through cuBLASLt: harness/peer_cublaslt.h) or cusparselt.<dtype>; or
+                                   // auto.<dtype> for the dispatcher's choice
   std::string kind = "variant";    // "variant", "peer", or "auto" (kernels/dispatch.h picked `variant`)
+  PeerLibrary peer = PeerLibrary::none;  // which library, for kind "peer"
+  Operation operation = Operation::gemm;
   const Variant* variant = nullptr;  // null for peers
   DType dtype = DType::bf16;
   int M = 0, N = 0, K = 0;
-  Status status = Status::passed;
+  Status status = Status::error;   // set once, when the row is finished (an unfinished row reads as an error)
   std::string reason;              // why, when not passed
+  // Every number of the row: median_us (the timed rows), the rates, the check figures, the clocks, and the ratios
+  // that compute_ratios() adds.
   std::map<std::string, double> counters;
   std::map<std::string, std::string> notes;  // string facts of the row (a peer's algorithm, its padding)
 };
+
+// The ratio counters: speedup_vs_<peer> = the peer row's median_us / this row's median_us, for every passed row of
+// the same (operation, dtype, M, N, K) as a passed peer row. A pure function of the rows present: it first
+// removes every ratio counter, so any order, any subset or filter of the rows, and calling it again give the same
+// ratios for the rows present; a peer's ratio to itself is exactly 1 (x / x); a peer that is absent or did not
+// pass gives no ratio. Two passed rows of the same peer for one (operation, dtype, shape) are a logic error
+// (std::logic_error): the ratio would depend on which one is read.
+void compute_ratios(std::vector<Row>& rows);
+// The counter holding the ratio against `peer` ("speedup_vs_cublas", "speedup_vs_cusparselt").
+const char* ratio_counter(PeerLibrary peer);
 
 // The variant's fields as one JSON object (also what --list --json prints, one per variant).
 std::string variant_json(const Variant& v);

@@ -3,7 +3,10 @@
 
 #include <cuda_runtime_api.h>
 
+#include <climits>
 #include <functional>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "harness/device_buffer.h"
@@ -38,6 +41,20 @@ class EventTimer {
 };
 
 double median(std::vector<double> v);
+
+// One row's timed loop, run by Google Benchmark (harness/timed_loop.cpp, host code only): it calls the benchmark
+// function with growing iteration counts until the iterations' times add up to `min_time` seconds (manual time),
+// and reports only its last call (one per repetition); the samples are those of the reported calls. `iteration`
+// runs one timed iteration and returns its time in ms and the SM clock read after it (-1: unknown). One benchmark
+// is registered, run and cleared per call, also when `iteration` throws, so Google Benchmark runs exactly the row
+// the caller is at. Throws when no iteration was reported.
+struct LoopSamples {
+  std::vector<double> ms;
+  int clock_min_mhz = INT_MAX, clock_max_mhz = -1;  // -1: no clock could be read
+  int calls = 0;  // calls of the benchmark function, reported or not (the earlier ones sized the iteration count)
+};
+LoopSamples gbench_loop(const std::string& name, double min_time,
+                        const std::function<std::pair<double, int>()>& iteration);
 
 // The median of `reps` launches, each with the L2 flushed before it: the rows' own conditions, for the peers'
 // candidate searches (peer.h). Synchronizes `stream`.

@@ -20,8 +20,8 @@ constexpr DispatchRow kTable[] = {
 constexpr int kRows = sizeof(kTable) / sizeof(kTable[0]) - 1;
 
 bool usable(const Variant* v, DType t, int M, int N, int K, int sm) {
-  return v && v->sparse && v->meta_layout == kPickLayout && v->types.a == t && shape_error(*v, M, N, K).empty() &&
-         arch_error(*v, sm).empty();
+  return v && v->operation == Operation::gemm && v->sparse && v->meta_layout == kPickLayout && v->types.a == t &&
+         shape_error(*v, M, N, K).empty() && arch_error(*v, sm).empty();
 }
 
 double dist(int a, int b) { return std::fabs(std::log2(double(a) / double(b))); }

@@ -1,4 +1,5 @@
-// The registry: collects every family's variants (listed in registry.def) and prepares plans.
+// The registry: collects every family's variants (listed in registry.def) and the non-GEMM operations of
+// kernels/format, and prepares plans.
 #include "kernels/registry.h"
 
 #include <cstdint>
@@ -21,6 +22,23 @@
 #undef SPARSE24_STEP
 
 namespace sparse24 {
+
+const char* name(Operation op) {
+  switch (op) {
+    case Operation::gemm: return "gemm";
+    case Operation::prune_compress: return "prune_compress";
+  }
+  return "unknown";
+}
+
+bool parse_operation(const std::string& s, Operation* out) {
+  for (Operation op : {Operation::gemm, Operation::prune_compress})
+    if (s == name(op)) {
+      *out = op;
+      return true;
+    }
+  return false;
+}
 
 std::string ArchRule::str() const {
   std::ostringstream s;
@@ -58,6 +76,11 @@ std::string variant_name(const Variant& v) {
   char step[8];
   std::snprintf(step, sizeof step, "s%02d", v.step);
   s << v.family << '.' << step << '_' << v.technique << '.' << name(v.types.a);
+  if (v.operation != Operation::gemm) {  // no tile: the layout it writes tells two variants of one step apart
+    s << '.' << format::name(v.meta_layout);
+    for (const auto& [k, val] : v.params) s << '.' << k << val;
+    return s.str();
+  }
   if (v.types.b != v.types.a || v.types.d != v.types.a) s << '_' << name(v.types.b) << '_' << name(v.types.d);
   auto get = [&](const char* k) { return v.has_param(k) ? v.param(k) : 0; };
   s << '.' << get("bm") << 'x' << get("bn") << 'x' << get("bk") << ".w" << get("wm") << 'x' << get("wn") << ".s"
@@ -69,12 +92,64 @@ std::string variant_name(const Variant& v) {
   return s.str();
 }
 
+namespace {
+
+// ---- prune_compress: the GPU path of kernels/format (format.h) as one operation -------------------------------
+// dense -> gpu::prune -> pruned -> gpu::compress -> values + canonical metadata -> gpu::reorder_meta -> the
+// layout's metadata: three launches of the format library's kernels, in the order a user runs them. The canonical
+// metadata between compress and reorder is the plan's workspace (none when the layout is canonical itself).
+namespace format_ops {
+
+void prepare(Plan& p) {
+  if (p.variant().meta_layout != format::MetaLayout::Canonical)
+    p.workspace_bytes = format::meta_bytes(format::MetaLayout::Canonical, p.prune.M, p.prune.K);
+}
+
+void run(const Plan& p, cudaStream_t stream) {
+  const Variant& v = p.variant();
+  const PruneCompressArgs& a = p.prune;
+  const bool reorder = v.meta_layout != format::MetaLayout::Canonical;
+  auto* canonical = static_cast<uint8_t*>(reorder ? p.args.workspace : a.meta);
+  format::gpu::prune(v.types.a, a.dense, a.M, a.K, a.pruned, stream);
+  format::gpu::compress(v.types.a, a.pruned, a.M, a.K, a.values, canonical, stream);
+  if (reorder) format::gpu::reorder_meta(v.meta_layout, canonical, a.M, a.K, static_cast<uint8_t*>(a.meta), stream);
+}
+
+// One variant per (storage type, layout). LaneBlocks16 only today: the layout the dispatcher's variants read
+// (kernels/dispatch.h), so this row is what a user pays to get a weight ready for pick()'s kernels.
+void add(std::vector<Variant>& out) {
+  for (DType t : {DType::fp16, DType::bf16}) {
+    Variant v;
+    v.operation = Operation::prune_compress;
+    v.family = "format";
+    v.step = 1;
+    v.technique = "separate";  // prune, compress and reorder as separate launches, each reading its input again
+    v.types = {t, t, t, t};
+    v.sparse = true;
+    v.meta_layout = format::MetaLayout::LaneBlocks16;
+    v.arch = ArchRule{80};  // sparse24_format is built for every targeted architecture (sm_80 and up)
+    v.rule.m_multiple = format::kLaneBlockRows;
+    v.rule.m_reason = "32-row lane blocks of the lane_blocks16 metadata";
+    v.rule.k_multiple = format::kLaneBlockCols;
+    v.rule.k_reason = "32-column lane blocks of the lane_blocks16 metadata";
+    v.prepare = &prepare;
+    v.run = &run;
+    v.name = variant_name(v);
+    out.push_back(std::move(v));
+  }
+}
+
+}  // namespace format_ops
+
+}  // namespace
+
 const std::vector<Variant>& registry() {
   static const std::vector<Variant> all = [] {
     std::vector<Variant> v;
 #define SPARSE24_STEP(F, S) F::variants_##S(v);
 #include "sparse24_steps.inc"
 #undef SPARSE24_STEP
+    format_ops::add(v);
     std::set<std::string> seen;
     for (const auto& x : v)
       if (!seen.insert(x.name).second) throw std::logic_error("registry: variant listed twice: " + x.name);
@@ -145,7 +220,54 @@ std::string operand_error(const Variant& v, const GemmArgs& a) {
 
 }  // namespace
 
+namespace {
+
+// The device's compute capability against the variant's ArchRule (ArchError).
+void check_device(const Variant& v) {
+  int device = 0, major = 0, minor = 0;
+  SPARSE24_CUDA_CHECK(cudaGetDevice(&device));
+  SPARSE24_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
+  SPARSE24_CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device));
+  const std::string err = arch_error(v, major * 10 + minor);
+  if (!err.empty()) throw ArchError(v.name + ": " + err);
+}
+
+// Allocates the plan's workspace and zeroes it once (see prepare() below for why).
+void allocate_workspace(Plan& plan) {
+  if (!plan.workspace_bytes) return;
+  SPARSE24_CUDA_CHECK(cudaMalloc(&plan.args.workspace, plan.workspace_bytes));
+  plan.args.workspace_bytes = plan.workspace_bytes;
+  // Zeroed once, here, so that a kernel may keep state in it that must start at zero and that it restores itself
+  // (skinny.s02's arrival counters): run() stays one launch with no memset. Synchronized, because the plan's
+  // runs may go to any stream, including one that does not wait for the legacy default stream.
+  SPARSE24_CUDA_CHECK(cudaMemsetAsync(plan.args.workspace, 0, plan.workspace_bytes, nullptr));
+  SPARSE24_CUDA_CHECK(cudaStreamSynchronize(nullptr));
+}
+
+}  // namespace
+
+std::unique_ptr<Plan> prepare(const Variant& v, const PruneCompressArgs& a) {
+  if (v.operation != Operation::prune_compress)
+    throw ShapeError(v.name + ": a " + name(v.operation) + " variant, not a prune_compress one");
+  // N has no meaning for this operation: 1 satisfies every rule a prune_compress variant has.
+  std::string err = a.M > INT32_MAX || a.K > INT32_MAX ? "M and K must fit in 32 bits"
+                                                       : shape_error(v, static_cast<int>(a.M), 1,
+                                                                     static_cast<int>(a.K));
+  auto misaligned = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 != 0; };
+  if (err.empty() && (!a.dense || !a.pruned || !a.values || !a.meta))
+    err = "a null pointer (dense, pruned, values, meta)";
+  if (err.empty() && (misaligned(a.dense) || misaligned(a.pruned) || misaligned(a.values) || misaligned(a.meta)))
+    err = "every pointer must be 16-byte aligned";
+  if (!err.empty()) throw ShapeError(v.name + ": " + err);
+  check_device(v);
+  auto plan = std::make_unique<Plan>(v, a);
+  v.prepare(*plan);
+  allocate_workspace(*plan);
+  return plan;
+}
+
 std::unique_ptr<Plan> prepare(const Variant& v, const GemmArgs& in) {
+  if (v.operation != Operation::gemm) throw ShapeError(v.name + ": a " + name(v.operation) + " variant, not a GEMM");
   GemmArgs a = in;
   if (a.lda == 0) a.lda = v.sparse ? a.K / 2 : a.K;
   if (a.ldb == 0) a.ldb = a.K;
@@ -156,12 +278,7 @@ std::unique_ptr<Plan> prepare(const Variant& v, const GemmArgs& in) {
   if (err.empty() && v.refuse) err = v.refuse(a);
   if (!err.empty()) throw ShapeError(v.name + ": " + err);
 
-  int device = 0, major = 0, minor = 0;
-  SPARSE24_CUDA_CHECK(cudaGetDevice(&device));
-  SPARSE24_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
-  SPARSE24_CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device));
-  err = arch_error(v, major * 10 + minor);
-  if (!err.empty()) throw ArchError(v.name + ": " + err);
+  check_device(v);
 
   auto plan = std::make_unique<Plan>(v, a);
   v.prepare(*plan);
@@ -169,15 +286,7 @@ std::unique_ptr<Plan> prepare(const Variant& v, const GemmArgs& in) {
   if (plan->grid.y > 65535 || plan->grid.z > 65535)
     throw ShapeError(v.name + ": M = " + std::to_string(a.M) + " needs a grid of " + std::to_string(plan->grid.y) +
                      " x " + std::to_string(plan->grid.z) + " in y x z, above CUDA's 65535");
-  if (plan->workspace_bytes) {
-    SPARSE24_CUDA_CHECK(cudaMalloc(&plan->args.workspace, plan->workspace_bytes));
-    plan->args.workspace_bytes = plan->workspace_bytes;
-    // Zeroed once, here, so that a kernel may keep state in it that must start at zero and that it restores itself
-    // (skinny.s02's arrival counters): run() stays one launch with no memset. Synchronized, because the plan's
-    // runs may go to any stream, including one that does not wait for the legacy default stream.
-    SPARSE24_CUDA_CHECK(cudaMemsetAsync(plan->args.workspace, 0, plan->workspace_bytes, nullptr));
-    SPARSE24_CUDA_CHECK(cudaStreamSynchronize(nullptr));
-  }
+  allocate_workspace(*plan);
   return plan;
 }
 

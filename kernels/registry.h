@@ -1,13 +1,17 @@
 // The registry: one list of every kernel variant, read by the benchmark, the tests, --list and the scripts; and
 // the open interface every variant implements (prepare a plan once, then run it).
 //
-// The list itself is kernels/registry.def (one line per variant). Each family folder (kernels/<family>/) has a
-// family.cmake that names its sources and architectures, and an instantiate.cu that turns its registry.def lines
-// into Variants with describe<>(); the build generates the list of families, so registry.cu never names one.
+// The list itself is kernels/registry.def (one line per GEMM variant). Each family folder (kernels/<family>/) has a
+// family.cmake that names its architectures, and one header per step (sNN_<technique>.cuh); the build generates
+// one translation unit per step that turns that step's registry.def lines into Variants with describe<>()
+// (kernels/common/instantiate.h), and the list of steps that registry.cu calls, so registry.cu never names a
+// family. The operations that are not GEMMs and are implemented by library code rather than a step ladder (today
+// the GPU path of kernels/format: prune, compress, reorder) are registered in registry.cu, beside that list.
 //
-// A Variant describes itself with fields, never through its name: family, step, operand types, an open set of
-// integer parameters (tile, warps, stages, split factor, cluster, ...), the architectures it runs on, its
-// metadata layout and its shape rule. The name is a label built from those fields, unique, and nothing parses it.
+// A Variant describes itself with fields, never through its name: what it computes (its operation), family, step,
+// operand types, an open set of integer parameters (tile, warps, stages, split factor, cluster, ...), the
+// architectures it runs on, its metadata layout and its shape rule. The name is a label built from those fields,
+// unique, and nothing parses it.
 #pragma once
 
 #include <cuda_runtime_api.h>
@@ -23,7 +27,29 @@
 
 namespace sparse24 {
 
-// The types of one GEMM: A and B operands, D (and C) output, accumulator.
+// What a variant computes. Code that does something GEMM-specific with a variant (the GEMM tests, the dispatcher,
+// the benchmark's GEMM rows) selects operation == gemm first; the JSON's "operation" field says which.
+enum class Operation {
+  gemm,            // D = alpha * A . B (+ beta * C): GemmArgs, prepare(v, GemmArgs)
+  prune_compress,  // dense A (M x K) -> 2:4 pruned A, compressed values, metadata in the variant's meta_layout:
+                   // PruneCompressArgs, prepare(v, PruneCompressArgs); checked bit for bit against kernels/format's
+                   // CPU reference and timed as bytes per second
+};
+const char* name(Operation op);  // "gemm", "prune_compress": the spelling on the command line and in JSON
+bool parse_operation(const std::string& s, Operation* out);
+
+// The arguments of a prune_compress variant: device pointers, every one 16-byte aligned (as for the GEMMs; the
+// format kernels move whole chunks per access), buffers packed row-major.
+struct PruneCompressArgs {
+  int64_t M = 0, K = 0;
+  const void* dense = nullptr;  // M x K elements of types.a, raw bits: the input
+  void* pruned = nullptr;       // M x K: the input with two of every four elements along K zeroed (format.h's rule)
+  void* values = nullptr;       // M x K/2: the canonical compressed values
+  void* meta = nullptr;         // format::meta_bytes(meta_layout, M, K) bytes: the metadata in the variant's layout
+};
+
+// The types of one operation: A and B operands, D (and C) output, accumulator (for a prune_compress variant every
+// field is the storage type of A).
 struct Operands {
   DType a, b, d, acc;
 };
@@ -56,22 +82,24 @@ class Plan;
 
 struct Variant {
   std::string name;            // the label: built by variant_name() from the fields below; unique
-  std::string family;          // the folder under kernels/: "mma_sp", "dense", ...
+  Operation operation = Operation::gemm;
+  std::string family;          // the folder under kernels/ ("mma_sp", "dense", ...; "format": kernels/format)
   int step = 0;                // position on the family's ladder (s01 = 1)
   std::string technique;       // what the step adds, one word
   Operands types{};
-  bool sparse = false;         // reads compressed A + metadata
-  format::MetaLayout meta_layout = format::MetaLayout::Canonical;  // layout of a_meta (unused when !sparse)
+  bool sparse = false;         // reads (gemm) or writes (prune_compress) compressed A + metadata
+  format::MetaLayout meta_layout = format::MetaLayout::Canonical;  // layout of that metadata (unused when !sparse)
   bool has_scales = false;     // takes scale_a / scale_b
   Params params;
-  int threads = 0;             // threads per block
+  int threads = 0;             // threads per block (0: an operation of several launches of library kernels)
   ArchRule arch;
   ShapeRule rule;
   // The variant's hooks (kernels/common/launch.cuh has the block-tiled ones most steps use):
-  //   refuse:  variant-specific rules beyond ShapeRule and the common pointer/stride checks ("" = accepted);
+  //   refuse:  variant-specific rules beyond ShapeRule and the common pointer/stride checks ("" = accepted; GEMMs
+  //            only, may be null for other operations);
   //   prepare: fills the plan's launch configuration and workspace size, sets function attributes; host only,
   //            called once per problem, never timed;
-  //   run:     enqueues the GEMM on the stream: the only thing the harness times. It allocates nothing.
+  //   run:     enqueues the operation on the stream: the only thing the harness times. It allocates nothing.
   std::string (*refuse)(const GemmArgs&) = nullptr;
   void (*prepare)(Plan&) = nullptr;
   void (*run)(const Plan&, cudaStream_t) = nullptr;
@@ -81,17 +109,19 @@ struct Variant {
   bool has_param(const std::string& key) const;
 };
 
-// A variant bound to one problem: everything that is not the GEMM is done once, here, by prepare(); run() is the
-// timed part. The plan owns its workspace. Arguments hold concrete leading dimensions and the workspace pointer.
+// A variant bound to one problem: everything that is not the operation itself is done once, here, by prepare();
+// run() is the timed part. The plan owns its workspace. GEMM arguments hold concrete leading dimensions and the
+// workspace pointer; a prune_compress plan's are in `prune` (and its workspace in args.workspace).
 class Plan {
  public:
   Plan(const Variant& v, const GemmArgs& a) : args(a), variant_(&v) {}
+  Plan(const Variant& v, const PruneCompressArgs& a) : prune(a), variant_(&v) {}
   ~Plan();
   Plan(const Plan&) = delete;
   Plan& operator=(const Plan&) = delete;
 
   const Variant& variant() const { return *variant_; }
-  // Enqueues the GEMM on `stream` (launch errors are left for cudaGetLastError, as after any launch).
+  // Enqueues the operation on `stream` (launch errors are left for cudaGetLastError, as after any launch).
   void run(cudaStream_t stream) const { variant_->run(*this, stream); }
 
   // Set by the variant's prepare hook.
@@ -99,6 +129,7 @@ class Plan {
   int smem_bytes = 0;          // dynamic shared memory per block
   size_t workspace_bytes = 0;  // allocated and zeroed by prepare() after the hook, into args.workspace
   GemmArgs args;
+  PruneCompressArgs prune;     // operation == prune_compress only
   // Kernel parameters beyond GemmArgs that prepare() builds once and run() passes by value, opaque to everyone
   // else: today the TMA tensor maps (128 bytes each, 64-byte aligned) of the wgmma steps: up to four of them (A, B,
   // metadata, D) and a flag, well under the 4 KB of kernel parameters.
@@ -123,13 +154,18 @@ std::string arch_error(const Variant& v, int sm);
 // variant's own rules: ShapeError), then the device (ArchError: architecture, code for it in the build), then
 // lets the variant prepare (launch configuration, attributes, workspace size), then allocates the workspace and
 // zeroes it once (a kernel may keep counters there that it returns to zero itself). The returned plan's run() is
-// the GEMM.
+// the GEMM. A variant whose operation is not gemm is refused (ShapeError).
 std::unique_ptr<Plan> prepare(const Variant& v, const GemmArgs& args);
+// The same for a prune_compress variant: the shape rule (M and K; N has no meaning here), null and misaligned
+// pointers (ShapeError), the device (ArchError), then the workspace (the canonical metadata between compress and
+// reorder). A variant of another operation is refused (ShapeError).
+std::unique_ptr<Plan> prepare(const Variant& v, const PruneCompressArgs& args);
 
-// ---- For the families' instantiate.cu files -------------------------------------------------------------------
+// ---- For the generated step units (kernels/common/instantiate.h) -----------------------------------------------
 // The label of a variant, from its fields: <family>.<step>_<technique>.<types>.<bm>x<bn>x<bk>.w<wm>x<wn>.s<stages>
 // followed by .<key><value> for every further parameter, e.g. "mma_sp.s02_smem.bf16.128x128x64.w2x2.s1".
-// <types> is the A type alone when every operand and the output share it.
+// <types> is the A type alone when every operand and the output share it. A variant of another operation than
+// gemm has no tile: <family>.<step>_<technique>.<type>.<meta layout>, e.g. "format.s01_separate.bf16.lane_blocks16".
 std::string variant_name(const Variant& v);
 
 // Builds the registry entry of a step struct K (kernels/<family>/<step>.cuh) from its static description:

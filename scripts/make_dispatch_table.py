@@ -29,7 +29,7 @@ def pickable(row):
     v = row.get("variant")
     if not isinstance(v, dict):
         sys.exit(f"row {row.get('kernel')!r} has no variant fields: regenerate the report with a newer sparse24_bench")
-    return bool(v.get("sparse")) and v.get("meta_layout") == PICK_LAYOUT
+    return v.get("operation", "gemm") == "gemm" and bool(v.get("sparse")) and v.get("meta_layout") == PICK_LAYOUT
 
 
 def report_sm(report, override):

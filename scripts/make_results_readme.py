@@ -178,6 +178,8 @@ def load_report_rows(rows: list) -> list:
     for order, r in enumerate(rows):
         if not isinstance(r, dict) or "kernel" not in r:
             continue
+        if r.get("operation", "gemm") != "gemm":
+            continue  # these are GEMM tables (TFLOP/s, x cuBLAS): a prune_compress row is no GEMM
         row = Row(r["kernel"], f"{r.get('M')}x{r.get('N')}x{r.get('K')}", order)
         row.fields = {"dtype": r.get("dtype", "other"), "kind": r.get("kind"), "variant": r.get("variant")}
         status = r.get("status", "error")

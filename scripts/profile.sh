@@ -12,14 +12,16 @@ shape=${3:?shape MxNxK}
 out=${4:-profile-$variant-$shape}
 ncu=$(command -v ncu || echo /usr/local/cuda/bin/ncu)
 [ -x "$ncu" ] || { echo "profile: ncu (Nsight Compute) not found"; exit 1; }
-# The variant's A type, read from its fields (sparse24_bench --list-json), never parsed out of its name.
-dtype=$("$build/sparse24_bench" --list-json | python3 -c '
+# The variant's A type and operation, read from its fields (sparse24_bench --list-json), never parsed out of its
+# name. A prune_compress variant (kernels/format's GPU path) is profiled alone: the GEMM peers run with GEMMs only.
+read -r dtype operation < <("$build/sparse24_bench" --list-json | python3 -c '
 import json, sys
 name = sys.argv[1]
 match = [v for v in json.load(sys.stdin) if v["name"] == name]
 if not match:
     sys.exit(f"profile: no variant named {name} (make list prints them)")
-print(match[0]["types"]["a"])' "$variant")
+print(match[0]["types"]["a"], match[0].get("operation", "gemm"))' "$variant")
+[ -n "${operation:-}" ] || exit 1
 mkdir -p "$(dirname "$out")"
 
 # Sections: speed of light (compute vs memory), where the tensor pipe and the memory hierarchy spend their time,
@@ -63,7 +65,8 @@ metric_list=$(IFS=,; echo "${metrics[*]}")
   --section SpeedOfLight --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis \
   --section MemoryWorkloadAnalysis_Tables --section Occupancy --section LaunchStats --section WarpStateStats --metrics "$metric_list" \
   -f -o "$out" \
-  "$build/sparse24_bench" --profile --kernels "^${variant//./\\.}\$" --shapes "$shape" --dtypes "$dtype"
+  "$build/sparse24_bench" --profile --kernels "^${variant//./\\.}\$" --shapes "$shape" --dtypes "$dtype" \
+  --operations "$operation"
 "$ncu" --import "$out.ncu-rep" --csv --page raw >"$out.csv"
 "$ncu" --import "$out.ncu-rep" --page details --section SpeedOfLight
 echo "profile: $out.ncu-rep, $out.csv"

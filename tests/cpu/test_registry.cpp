@@ -30,6 +30,14 @@ GemmArgs legal_args(const Variant& v) {
 
 }  // namespace
 
+// The GEMM variants: what the GEMM-specific cases below run over (the registry also holds other operations).
+std::vector<const Variant*> gemms() {
+  std::vector<const Variant*> out;
+  for (const auto& v : registry())
+    if (v.operation == Operation::gemm) out.push_back(&v);
+  return out;
+}
+
 TEST_CASE("names are unique labels built from the fields", "[registry]") {
   const auto& all = registry();
   REQUIRE(!all.empty());
@@ -39,15 +47,23 @@ TEST_CASE("names are unique labels built from the fields", "[registry]") {
     CHECK(names.insert(v.name).second);
     CHECK(v.name == variant_name(v));
     CHECK(find_variant(v.name) == &v);
-    CHECK(v.threads > 0);
-    CHECK((v.refuse && v.prepare && v.run));
-    CHECK(info(v.types.acc).bits == 32);  // f32 accumulators today (s32 for int8 later)
+    CHECK((v.prepare && v.run));
+    Operation parsed;
+    CHECK((parse_operation(name(v.operation), &parsed) && parsed == v.operation));
+    if (v.operation == Operation::gemm) {
+      CHECK(v.threads > 0);
+      CHECK(v.refuse);
+      CHECK(info(v.types.acc).bits == 32);  // f32 accumulators today (s32 for int8 later)
+    }
   }
   CHECK(find_variant("mma_sp.s99_nothing.bf16.1x1x1.w1x1.s1") == nullptr);
+  Operation op;
+  CHECK_FALSE(parse_operation("conv", &op));
 }
 
 TEST_CASE("every shape the rule refuses is refused by prepare, naming the variant and the rule", "[registry]") {
-  for (const auto& v : registry()) {
+  for (const Variant* vp : gemms()) {
+    const Variant& v = *vp;
     INFO(v.name);
     const GemmArgs ok = legal_args(v);
     REQUIRE(shape_error(v, ok.M, ok.N, ok.K).empty());
@@ -72,7 +88,8 @@ TEST_CASE("every shape the rule refuses is refused by prepare, naming the varian
 }
 
 TEST_CASE("prepare refuses bad pointers, strides, scales and grids before touching the GPU", "[registry]") {
-  for (const auto& v : registry()) {
+  for (const Variant* vp : gemms()) {
+    const Variant& v = *vp;
     INFO(v.name);
     const GemmArgs ok = legal_args(v);
     auto refused = [&](GemmArgs a, const std::string& why) {

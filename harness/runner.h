@@ -1,0 +1,64 @@
+// The run loop: for each (dtype, shape), every selected row (the peers, the dispatcher's choice, the GEMM variants,
+// the prune_compress variants) goes through one path: set-up, prepare, check, then either the timed loop or, with
+// --profile, one launch inside an NVTX range. A row is finished (status, reason, median, clocks, counters) before
+// the next one starts; only when every row of the (dtype, shape) is finished are the ratios computed from them
+// (compute_ratios, report.h), so no ratio depends on the order rows run in or on which rows were selected.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "harness/bench.h"
+#include "harness/ceilings.h"
+#include "harness/report.h"
+#include "harness/timing.h"
+
+namespace sparse24::harness {
+
+class Runner {
+ public:
+  // Selects device `device`; the ceilings are those pct_of_ceiling and pct_of_copy are relative to (unmeasured:
+  // the counters are left out).
+  Runner(const Options& options, const Ceilings& ceilings, int device);
+  ~Runner();
+  Runner(const Runner&) = delete;
+  Runner& operator=(const Runner&) = delete;
+
+  // Runs every selected row (options.mode: run or profile) and returns them in the order run, with the ratios.
+  // Prints one line per row as it finishes.
+  std::vector<Row> run();
+
+ private:
+  struct Group;
+  struct Prepared;
+
+  // Each *_row fills a row whose identity (kernel, kind, dtype, shape) is set, and finishes it: its status and
+  // reason are written once, by finish() (or, for an exception, by run_group's catch).
+  void run_group(DType t, const Shape& s, std::vector<Row>& out);
+  void peer_row(Group& g, Row& r);
+  void auto_row(Group& g, Row& r);
+  void gemm_row(Group& g, const Variant& v, Row& r);
+  void prune_compress_row(const Variant& v, Row& r);
+  Prepared& prepared(Group& g, const Variant& v);
+  bool ensure_problems(Group& g);
+  // The end of the per-row path for a row that passed its checks: the timed loop (the median and the clocks into
+  // the row's counters), or with --profile one launch in the NVTX range "<kernel>:<MxNxK>". Returns the median in
+  // ms (0 when profiling).
+  double measure(Row& r, const std::function<void()>& launch);
+
+  const Options& o_;
+  Ceilings ceilings_;
+  int device_;
+  int sm_;
+  cudaStream_t stream_ = nullptr;
+  std::unique_ptr<L2Flusher> flusher_;
+  std::unique_ptr<EventTimer> timer_;
+};
+
+// Rows that failed a correctness check, peers excluded (a peer that fails is reported, and is not our failure).
+int failed_checks(const std::vector<Row>& rows);
+
+}  // namespace sparse24::harness

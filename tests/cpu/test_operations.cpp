@@ -1,0 +1,93 @@
+// Operations other than GEMM in the registry (kernels/registry.h, Operation): kernels/format's GPU path registered
+// as prune_compress variants, their shape rules and refusals, and that nothing GEMM-specific takes them (prepare
+// with GemmArgs, the dispatcher). Every refusal happens before any CUDA call, so these run on the CPU machines;
+// the bit-for-bit check against the CPU reference is the benchmark's prune_compress row (harness/runner.cpp).
+#include "tests/catch.h"
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "kernels/dispatch.h"
+#include "kernels/registry.h"
+
+using namespace sparse24;
+
+namespace {
+
+// 16-byte aligned fake device addresses: never dereferenced, because every case below is refused first.
+void* fake(uintptr_t p) { return reinterpret_cast<void*>(p); }
+
+const Variant& first_gemm() {
+  for (const auto& v : registry())
+    if (v.operation == Operation::gemm) return v;
+  throw std::logic_error("no GEMM variant registered");
+}
+
+// GEMM arguments the first GEMM variant's rules accept, on fake pointers.
+GemmArgs gemm_args(const Variant& v) {
+  GemmArgs a;
+  a.M = v.rule.m_multiple * 2, a.N = v.rule.n_min, a.K = v.rule.k_multiple * 2;
+  a.a = fake(0x10000), a.a_meta = fake(0x20000), a.b = fake(0x30000), a.d = fake(0x40000);
+  return a;
+}
+
+}  // namespace
+TEST_CASE("the format's GPU path is registered as a prune_compress operation for fp16 and bf16", "[registry]") {
+  for (DType t : {DType::fp16, DType::bf16}) {
+    const Variant* found = nullptr;
+    for (const auto& v : registry())
+      if (v.operation == Operation::prune_compress && v.types.a == t && v.family == "format") found = &v;
+    INFO(name(t));
+    REQUIRE(found != nullptr);
+    CHECK(found->sparse);
+    CHECK(found->meta_layout == format::MetaLayout::LaneBlocks16);
+    CHECK(found->name == std::string("format.s01_separate.") + name(t) + ".lane_blocks16");
+    // Its shape rule is its layout's: lane_blocks16 needs M and K multiples of 32 (format.h).
+    CHECK(shape_error(*found, 32, 1, 32).empty());
+    CHECK_THAT(shape_error(*found, 48, 1, 32), test::contains("M = 48"));
+    CHECK_THAT(shape_error(*found, 32, 1, 40), test::contains("K = 40"));
+  }
+}
+
+TEST_CASE("prepare refuses a variant of another operation, and bad prune_compress arguments", "[registry]") {
+  const Variant* prune = nullptr;
+  for (const auto& v : registry())
+    if (v.operation == Operation::prune_compress) prune = &v;
+  REQUIRE(prune != nullptr);
+  const Variant& gemm = first_gemm();
+
+  PruneCompressArgs ok;
+  ok.M = 64, ok.K = 64;
+  ok.dense = fake(0x10000), ok.pruned = fake(0x20000), ok.values = fake(0x30000), ok.meta = fake(0x40000);
+  CHECK_THROWS_WITH(prepare(*prune, gemm_args(gemm)), test::contains("not a GEMM"));
+  CHECK_THROWS_AS(prepare(*prune, gemm_args(gemm)), ShapeError);
+  CHECK_THROWS_WITH(prepare(gemm, ok), test::contains("not a prune_compress one"));
+  CHECK_THROWS_AS(prepare(gemm, ok), ShapeError);
+
+  auto refused = [&](PruneCompressArgs a, const std::string& why) {
+    INFO("expected refusal: " << why);
+    CHECK_THROWS_AS(prepare(*prune, a), ShapeError);
+    CHECK_THROWS_WITH(prepare(*prune, a), test::contains(prune->name) && test::contains(why));
+  };
+  PruneCompressArgs a = ok;
+  a.M = 48;
+  refused(a, "M = 48 is not a multiple of 32");
+  a = ok, a.K = 0;
+  refused(a, "positive");
+  a = ok, a.K = int64_t(1) << 33;
+  refused(a, "32 bits");
+  a = ok, a.meta = nullptr;
+  refused(a, "null");
+  a = ok, a.values = fake(0x30008);
+  refused(a, "16-byte aligned");
+}
+
+TEST_CASE("pick never returns an operation that is not a GEMM", "[registry]") {
+  for (DType t : {DType::fp16, DType::bf16})
+    for (int N : {1, 16, 128, 2048}) {
+      const Variant* v = pick(t, 4096, N, 4096, 90);
+      REQUIRE(v != nullptr);
+      CHECK(v->operation == Operation::gemm);
+    }
+}
