@@ -676,12 +676,12 @@ TEST_CASE("format: shapes that Wgmma16x64 refuses", "[format]") {
 TEST_CASE("format: unknown dtype and layout values", "[format]") {
   std::vector<uint16_t> e(8, kZ);
   std::vector<uint8_t> m(1, 0x44);
-  const auto bad_t = static_cast<DType>(7);
+  const auto bad_t = static_cast<DType>(99);
   const auto bad_l = static_cast<MetaLayout>(5);
-  REQUIRE_FORMAT_ERROR(f::prune(bad_t, e.data(), 1, 8, e.data()), "unknown dtype value 7");
-  REQUIRE_FORMAT_ERROR(f::compress(bad_t, e.data(), 1, 8, e.data(), m.data()), "unknown dtype value 7");
-  REQUIRE_FORMAT_ERROR(f::decompress(bad_t, e.data(), m.data(), 1, 8, e.data()), "unknown dtype value 7");
-  REQUIRE_FORMAT_ERROR(f::validate_dense(bad_t, e.data(), 1, 8), "unknown dtype value 7");
+  REQUIRE_FORMAT_ERROR(f::prune(bad_t, e.data(), 1, 8, e.data()), "unknown dtype value 99");
+  REQUIRE_FORMAT_ERROR(f::compress(bad_t, e.data(), 1, 8, e.data(), m.data()), "unknown dtype value 99");
+  REQUIRE_FORMAT_ERROR(f::decompress(bad_t, e.data(), m.data(), 1, 8, e.data()), "unknown dtype value 99");
+  REQUIRE_FORMAT_ERROR(f::validate_dense(bad_t, e.data(), 1, 8), "unknown dtype value 99");
   REQUIRE_FORMAT_ERROR(f::reorder_meta(bad_l, m.data(), 1, 8, m.data()), "unknown metadata layout value 5");
   REQUIRE_FORMAT_ERROR(f::reorder_meta_to_canonical(bad_l, m.data(), 1, 8, m.data()), "unknown metadata layout");
   REQUIRE_FORMAT_ERROR(f::meta_bytes(bad_l, 1, 8), "unknown metadata layout");
