@@ -157,7 +157,8 @@ S24_HD inline int64_t layout_nibble_byte(const MetaLayoutDesc& d, int64_t r, int
     n |= bit << i;
   }
   *shift = 4 * static_cast<int>(n & 1u);
-  return block * d.block_bytes() + (n >> 1);
+  const int64_t block_bytes = (int64_t{1} << (d.row_bits + d.col_bits)) / 2;   // d.block_bytes(), device-side
+  return block * block_bytes + (n >> 1);
 }
 
 // The inverse for one nibble: the (row, nibble column) of nibble `n` (0 <= n < 2^(row_bits + col_bits)) of block
