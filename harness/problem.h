@@ -45,7 +45,7 @@ struct Problem {
   Fill fill;
   uint64_t seed;
 
-  DeviceBuffer a_pruned;         // M x K, sparse along K (2:4, or 1:2 for tf32): what cuBLAS and dense variants multiply
+  DeviceBuffer a_pruned;         // M x K, sparse along K (2:4; 1:2 for tf32): what cuBLAS and dense variants multiply
   DeviceBuffer a_values;         // M x K/2, canonical compressed values
   // The metadata in every layout that the type's instructions read and the shape fits (format.h, MetaLayoutDesc):
   // Canonical always (M x K/(2 group) bytes); LaneBlocks16 when M % 32 == 0 and K fits its blocks; and so on. A

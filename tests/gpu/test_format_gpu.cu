@@ -429,7 +429,8 @@ TEST_CASE("format gpu: tf32 reorders agree with the CPU bit for bit", "[format][
   // 8-bit types: only the canonical form (no kernel layout reads 8-bit metadata yet); refused before launch.
   DeviceBuffer<uint8_t> m(64 * 64 / 8);
   REQUIRE_FORMAT_ERROR(f::gpu::reorder_meta(MetaLayout::LaneBlocks16, DType::int8, m.get(), 64, 64, m.get()),
-                       "format::gpu::reorder_meta: metadata layout lane_blocks16 is read by no instruction of a 8-bit");
+                       "format::gpu::reorder_meta: metadata layout lane_blocks16 is read by no instruction of "
+                       "8-bit types");
 }
 
 TEST_CASE("format gpu: the 8-bit kernels need 8-byte aligned dense pointers, tf32 16-byte", "[format][gpu]") {
