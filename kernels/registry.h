@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "kernels/common/dtype.h"
+#include "kernels/common/operands.h"
 #include "kernels/format/format.h"
 #include "kernels/gemm_args.h"
 
@@ -48,11 +49,8 @@ struct PruneCompressArgs {
   void* meta = nullptr;         // format::meta_bytes(meta_layout, M, K) bytes: the metadata in the variant's layout
 };
 
-// The types of one operation: A and B operands, D (and C) output, accumulator (for a prune_compress variant every
-// field is the storage type of A).
-struct Operands {
-  DType a, b, d, acc;
-};
+// The types of one operation (kernels/common/operands.h: A, B, D, accumulator, and their rules); for a
+// prune_compress variant every field is the storage type of A.
 
 // Where a variant runs. Code built for sm_80 runs on every later GPU that the build has code for; code for an
 // arch-specific target (sm_90a: wgmma, setmaxnreg) runs on that architecture only, so max_sm pins it.
