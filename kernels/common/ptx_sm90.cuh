@@ -449,4 +449,48 @@ __device__ __forceinline__ void wgmma_ss(float (&d)[N / 2], uint64_t a_desc, uin
 #endif
 }
 
+// ---- wgmma.mma_async(.sp), e4m3/e5m2 inputs, f32 accumulators (PTX ISA 9.7.15.5.2, 9.7.15.6.3) ---------------------
+// The fp8 forms: dense m64nNk32 and sparse m64nNk64 (the same 32 bytes of K per row as the 16-bit k16/k32 forms),
+// both operands K-major in shared memory (8-bit operands have no transpose immediate: the PTX takes none). The
+// sparse form's metadata is the per-warp layout of mma.sp m16n8k64 (all four lanes of a quad supply it, selector 0
+// only). These are the native fp8 tensor-core path on Hopper: the warp-level fp8 mma compiles to conversions and
+// 16-bit HMMA there (docs/sparse-tensor-cores.md §1), so the fp8 accumulation is measured on these.
+// N = 8 only so far (what the one-instruction tests use); the kernels of issue 16 spell out their N.
+template <DType T>
+__device__ __forceinline__ void wgmma_f8_ss_n8(float (&d)[4], uint64_t a_desc, uint64_t b_desc, bool accumulate) {
+  static_assert(T == DType::e4m3 || T == DType::e5m2, "wgmma m64nNk32 fp8: e4m3 or e5m2 inputs");
+#if SPARSE24_SM90A_DEVICE
+  const uint32_t acc = accumulate ? 1u : 0u;
+  if constexpr (T == DType::e4m3)
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %6, 0;\n"
+                 "wgmma.mma_async.sync.aligned.m64n8k32.f32.e4m3.e4m3 {%0, %1, %2, %3}, %4, %5, p, 1, 1;\n}\n"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "l"(a_desc), "l"(b_desc), "r"(acc));
+  else
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %6, 0;\n"
+                 "wgmma.mma_async.sync.aligned.m64n8k32.f32.e5m2.e5m2 {%0, %1, %2, %3}, %4, %5, p, 1, 1;\n}\n"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "l"(a_desc), "l"(b_desc), "r"(acc));
+#endif
+}
+
+template <DType T>
+__device__ __forceinline__ void wgmma_sp_f8_ss_n8(float (&d)[4], uint64_t a_desc, uint64_t b_desc, uint32_t e,
+                                                  bool accumulate) {
+  static_assert(T == DType::e4m3 || T == DType::e5m2, "wgmma.sp m64nNk64 fp8: e4m3 or e5m2 inputs");
+#if SPARSE24_SM90A_DEVICE
+  const uint32_t acc = accumulate ? 1u : 0u;
+  if constexpr (T == DType::e4m3)
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %7, 0;\n"
+                 "wgmma.mma_async.sp.sync.aligned.m64n8k64.f32.e4m3.e4m3 {%0, %1, %2, %3}, %4, %5, %6, 0, p, 1, 1;\n}\n"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "l"(a_desc), "l"(b_desc), "r"(e), "r"(acc));
+  else
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %7, 0;\n"
+                 "wgmma.mma_async.sp.sync.aligned.m64n8k64.f32.e5m2.e5m2 {%0, %1, %2, %3}, %4, %5, %6, 0, p, 1, 1;\n}\n"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "l"(a_desc), "l"(b_desc), "r"(e), "r"(acc));
+#endif
+}
+
 }  // namespace sparse24::ptx
