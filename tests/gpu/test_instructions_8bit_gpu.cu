@@ -102,11 +102,11 @@ __global__ void one_wgmma(const uint8_t* a_image, const uint8_t* b_image, float 
   ptx::fence_register(e);
   ptx::wgmma_fence();
   if constexpr (kForm == Form::wgmma_sp)
-    ptx::wgmma_sp_f8_ss_n8<T>(acc, da, db, e, true);
+    ptx::wgmma8_sp_ss<T, 8>(acc, da, db, e, true);
   else if constexpr (T == DType::bf16)
     ptx::wgmma_ss<T, 8>(acc, da, db, true);
   else
-    ptx::wgmma_f8_ss_n8<T>(acc, da, db, true);
+    ptx::wgmma8_ss<T, 8>(acc, da, db, true);
   ptx::wgmma_commit_group();
   ptx::wgmma_wait_group<0>();
   ptx::fence_registers(acc);
