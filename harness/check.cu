@@ -169,7 +169,12 @@ ElementRule element_rule(DType t, int K) {
   switch (t) {
     case DType::fp16: r.tiny = std::ldexp(1.0, -25); break;   // smallest fp16 subnormal 2^-24
     case DType::bf16: r.tiny = std::ldexp(1.0, -134); break;  // smallest bf16 subnormal 2^-133 (f32's range)
-    case DType::f32: throw UnsupportedType("element_rule: no rule for f32 outputs yet");
+    case DType::f32:
+    case DType::int8:
+    case DType::e4m3:
+    case DType::e5m2:
+    case DType::tf32:
+    case DType::int32: throw UnsupportedType(std::string("element_rule: no rule for ") + name(t) + " outputs yet");
   }
   return r;
 }

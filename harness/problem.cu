@@ -52,7 +52,12 @@ void fill_random(DType t, Fill fill, uint64_t seed, void* dst, int64_t count, cu
                                                                small);
       break;
     case DType::f32:
-      throw UnsupportedType("fill_random: no generator for f32 operands");
+    case DType::int8:
+    case DType::e4m3:
+    case DType::e5m2:
+    case DType::tf32:
+    case DType::int32:
+      throw UnsupportedType(std::string("fill_random: no generator for ") + name(t) + " operands");
   }
   SPARSE24_CUDA_CHECK(cudaGetLastError());
 }

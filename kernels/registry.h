@@ -18,15 +18,13 @@
 #include <vector>
 
 #include "kernels/common/dtype.h"
+#include "kernels/common/operands.h"
 #include "kernels/format/format.h"
 #include "kernels/gemm_args.h"
 
 namespace sparse24 {
 
-// The types of one GEMM: A and B operands, D (and C) output, accumulator.
-struct Operands {
-  DType a, b, d, acc;
-};
+// Operands (the types of one GEMM: A, B, D, accumulator) and their rules: kernels/common/operands.h.
 
 // Where a variant runs. Code built for sm_80 runs on every later GPU that the build has code for; code for an
 // arch-specific target (sm_90a: wgmma, setmaxnreg) runs on that architecture only, so max_sm pins it.

@@ -1,5 +1,6 @@
-// Shared by the CPU and GPU tests of the 2:4 format: the refusal check, named fp16 bit patterns, nibble access, and
-// random matrices whose chunks exercise every rule (degenerate chunks, ties, -0.0, NaN and inf).
+// Shared by the CPU and GPU tests of the sparse formats: the refusal check, named bit patterns (fp16, and int8, e4m3,
+// e5m2, tf32), nibble access, and random matrices whose groups exercise every rule (degenerate groups, ties, -0.0,
+// NaN and inf, -128).
 #pragma once
 
 #include <cstddef>
@@ -77,6 +78,83 @@ inline std::vector<uint16_t> random_dense(int64_t M, int64_t K, uint32_t seed) {
         break;
       default:
         for (int j = 0; j < 4; ++j) c[j] = bits();
+    }
+  }
+  return x;
+}
+
+// ---- The other storage widths: named bit patterns, and generic random inputs ------------------------------------
+// int8 (two's complement): raw bytes. e4m3 (1.4.3, bias 7, NaN S.1111.111 only, no inf), e5m2 (1.5.2, bias 15,
+// inf S.11111.00, NaN S.11111.{01,10,11}), tf32 (f32 bits, 1.8.10 significant).
+constexpr uint8_t kI8Min = 0x80, kI8Max = 0x7F, kI8MinusOne = 0xFF, kI8MinusMax = 0x81;   // -128, 127, -1, -127
+constexpr uint8_t kE4One = 0x38, kE4Two = 0x40, kE4Max = 0x7E, kE4NaN = 0x7F, kE4NegNaN = 0xFF, kE4Sub = 0x01;
+constexpr uint8_t kE5One = 0x3C, kE5Two = 0x40, kE5Max = 0x7B, kE5Inf = 0x7C, kE5NaN = 0x7E, kE5Sub = 0x01;
+constexpr uint8_t kF8NegZero = 0x80;
+constexpr uint32_t kT32One = 0x3F800000u, kT32Two = 0x40000000u, kT32Three = 0x40400000u, kT32Inf = 0x7F800000u,
+                   kT32NaN = 0x7FC00000u, kT32NegZero = 0x80000000u, kT32Sign = 0x80000000u;
+
+constexpr sparse24::DType kNewSparseTypes[] = {sparse24::DType::int8, sparse24::DType::e4m3, sparse24::DType::e5m2,
+                                               sparse24::DType::tf32};
+
+// Random raw bits of type t's width (S its storage), grouped as the type's groups, every group one of: all zero (both
+// signs), one nonzero, `keep` nonzeros, one magnitude everywhere (ties), a few magnitudes, specials (NaN, inf,
+// extremes), or anything.
+template <class S>
+std::vector<S> random_dense_of(sparse24::DType t, int64_t M, int64_t K, uint32_t seed) {
+  const sparse24::DTypeInfo& d = sparse24::info(t);
+  const int G = d.group;
+  const S sign_bit = static_cast<S>(S{1} << (d.bits - 1));
+  std::mt19937 rng(seed);
+  auto bits = [&] { return static_cast<S>(rng()); };
+  auto zero = [&] { return d.is_integer ? S{0} : ((rng() & 1) ? sign_bit : S{0}); };
+  auto negate = [&](S x) {
+    return d.is_integer ? static_cast<S>(S{0} - x) : static_cast<S>(x ^ sign_bit);
+  };
+  auto sign = [&](S x) { return (rng() & 1) ? negate(x) : x; };
+  std::vector<S> special;
+  switch (t) {
+    case sparse24::DType::int8: special = {S(kI8Min), S(kI8Max), S(kI8MinusOne), S(kI8MinusMax), S(1), S(0)}; break;
+    case sparse24::DType::e4m3:
+      special = {S(kE4NaN), S(kE4NegNaN), S(kE4Max), S(kE4Max | 0x80), S(kE4Sub), S(kF8NegZero), S(0)};
+      break;
+    case sparse24::DType::e5m2:
+      special = {S(kE5Inf), S(kE5NaN), S(0x7D), S(0xFF), S(kE5Inf | 0x80), S(kE5Max), S(kE5Sub), S(kF8NegZero), S(0)};
+      break;
+    default:  // tf32 (and any 32-bit float)
+      special = {S(kT32Inf), S(kT32NaN), S(0x7F800001u), S(0xFFFFFFFFu), S(kT32Inf | kT32Sign), S(0x7F7FE000u),
+                 S(0x00002000u), S(kT32NegZero), S(0)};
+  }
+  std::vector<S> x(static_cast<size_t>(M * K));
+  for (size_t i = 0; i < x.size(); i += static_cast<size_t>(G)) {
+    S* c = &x[i];
+    switch (rng() % 9) {
+      case 0:
+        for (int j = 0; j < G; ++j) c[j] = zero();
+        break;
+      case 1:
+        for (int j = 0; j < G; ++j) c[j] = zero();
+        c[rng() % G] = sign(S(1));
+        break;
+      case 2:   // exactly `keep` nonzeros (2 for 2:4; 1 for pairs)
+        for (int j = 0; j < G; ++j) c[j] = zero();
+        for (int n = 0; n < d.keep; ++n) c[(rng() % G)] = static_cast<S>(bits() | 1);
+        break;
+      case 3: {
+        const S v = bits();
+        for (int j = 0; j < G; ++j) c[j] = sign(v);
+        break;
+      }
+      case 4: {
+        const S v[2] = {bits(), bits()};
+        for (int j = 0; j < G; ++j) c[j] = sign(v[rng() % 2]);
+        break;
+      }
+      case 5:
+      case 6:
+        for (int j = 0; j < G; ++j) c[j] = special[rng() % special.size()];
+        break;
+      default:
+        for (int j = 0; j < G; ++j) c[j] = bits();
     }
   }
   return x;

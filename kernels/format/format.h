@@ -1,26 +1,49 @@
-// The 2:4 format: prune, compress, decompress, validate and reorder, on the CPU (reference) and on the GPU.
+// The sparse formats: prune, compress, decompress, validate and reorder, on the CPU (reference) and on the GPU.
 //
 // The two implementations agree bit for bit (tests/cpu/test_format.cpp, tests/gpu/test_format_gpu.cu).
 // All functions work on raw element bits: element buffers are bytes (void*), read as elements of the dtype's
-// size (info(t).bits), so they never round anything and the CPU and GPU versions cannot disagree through float
-// arithmetic. A dtype the functions have no storage for (today: anything but a 16-bit 2:4 type) is refused with
-// a FormatError naming it, never handled as another type.
+// storage width (info(t).bits: 8, 16 or 32), so they never round anything and the CPU and GPU versions cannot
+// disagree through float arithmetic. A dtype without a sparse format (f32, int32, or a value that names no DType)
+// is refused with a FormatError naming it, never handled as another type.
+//
+// Two sparsities, one metadata code (dtype.h's group and keep):
+//   2:4 (fp16, bf16, int8, e4m3, e5m2): a GROUP (chunk) is 4 dense elements of a row, 2 are kept;
+//   1:2 (tf32): a group is a PAIR of dense elements, 1 is kept. The hardware reads tf32 metadata as 2:4 metadata
+//   over the 16-bit halves of the 32-bit elements (docs/sparse-tensor-cores.md §2): keeping element 0 is halves
+//   (0, 1) = nibble 0x4, keeping element 1 is halves (2, 3) = nibble 0xE. Those are the only two valid pair codes.
+// Both spend one 4-bit nibble per group, so in metadata everything is "nibble j of row r" and the layouts below
+// are permutations of nibbles: a tf32 row of K dense columns has the metadata of a 16-bit row of 2K columns.
 //
 // Canonical compressed form (the interchange format; docs/sparse-tensor-cores.md section 2):
-//   values: M x K/2 elements, row-major. Chunk c of row r (dense columns 4c..4c+3) keeps two elements, the one
-//           with the lower dense index first.
-//   meta:   M x K/8 bytes, row-major. Chunk c of a row is nibble c of the row, packed LSB-first along K: byte c/2,
-//           low nibble for even c. Nibble = idx0 | idx1 << 2 with idx0 < idx1 (ordered metadata), so the only
-//           valid nibbles are 0x4 (0,1), 0x8 (0,2), 0xC (0,3), 0x9 (1,2), 0xD (1,3), 0xE (2,3).
+//   values: M x K/2 elements, row-major (2:4 and 1:2 both keep half). Group c of row r keeps its elements in
+//           dense order, the one with the lower dense index first.
+//   meta:   M x K/(2 group) bytes, row-major: M x K/8 for 2:4, M x K/4 for tf32. Group c of a row is nibble c of
+//           the row, packed LSB-first along K: byte c/2, low nibble for even c. 2:4 nibble = idx0 | idx1 << 2 with
+//           idx0 < idx1 (ordered metadata), so the only valid nibbles are 0x4 (0,1), 0x8 (0,2), 0xC (0,3),
+//           0x9 (1,2), 0xD (1,3), 0xE (2,3); tf32 pair nibble = 0x4 (element 0) or 0xE (element 1).
 //
 //      dense row:   | a b c d | e f g h | ...        chunk 0 keeps (a, c): nibble 0 | 2<<2 = 0x8
 //      values row:  | a c | f h | ...                chunk 1 keeps (f, h): nibble 1 | 3<<2 = 0xD
 //      meta byte 0: 0xD8  (chunk 0 in bits 3:0, chunk 1 in bits 7:4)
 //
-// Selection rule, shared by prune and compress: keep the two elements of largest magnitude; on equal magnitudes
-// the lower index wins; -0.0 is zero; NaN counts as larger than every number (so it is never silently dropped).
-// Compressing a matrix that is already 2:4 therefore keeps every nonzero, and a chunk with fewer than two
-// nonzeros gets a valid code: all zero -> 0x4, one nonzero at i > 0 -> (0, i), at 0 -> (0, 1).
+//      tf32 row:    | a b | c d | ...                pair 0 keeps b: 0xE, pair 1 keeps c: 0x4
+//      values row:  | b c | ...                      meta byte 0: 0x4E
+//
+// Selection rule, shared by prune and compress: keep the `keep` elements of largest magnitude KEY; on equal keys
+// the lower index wins. The key per type (dtype.h MagnitudeKey, rules.h magnitude_key):
+//   fp16, bf16, tf32 (FloatNanHigh): the bits with the sign cleared. -0.0 is zero; every NaN ranks above inf, so a
+//     NaN is never dropped for a number (kept as before this file knew other types; the GPU prune agrees).
+//   e4m3, e5m2 (FloatNanLow): NaN is never kept over a nonzero number; it ranks above zero (+0 and -0), so it is
+//     kept only in a group with fewer than `keep` nonzero numbers. NOTE: this is how we read issue 16's "NaN never
+//     kept over a number unless the group holds only NaNs": a NaN counts as a nonzero for the 2:4 rule (the
+//     hardware multiplies it), so ranking it below zero would make compress drop a NaN of a valid 2:4 matrix
+//     (a chunk {NaN, 0, 5, 0} has two nonzeros and must keep both). e4m3 has no inf and one NaN per sign
+//     (S.1111.111); e5m2 has inf (S.11111.00, the largest number) and NaNs S.11111.{01,10,11}.
+//   int8 (TwosComplement): |x| of the signed value: -128 is the largest magnitude, then -127 and 127 (tie: lower
+//     index), ..., 0 the smallest.
+// Compressing a matrix that is already 2:4 (1:2) therefore keeps every nonzero, and a group with fewer nonzeros
+// gets a valid code: 2:4 all zero -> 0x4, one nonzero at i > 0 -> (0, i), at 0 -> (0, 1); a tf32 pair of zeros
+// -> 0x4. Dropped elements are written as all-zero bits (+0.0, or integer 0); kept ones keep their exact bits.
 #pragma once
 
 #include <cstddef>
@@ -39,18 +62,22 @@ struct FormatError : std::invalid_argument {
 };
 
 // ---- Sizes and the byte accounting ----------------------------------------------------------------------------
-// Canonical shapes need K % 8 == 0 (two chunks per metadata byte) and M >= 1, K >= 8.
+// Canonical shapes need K % (2 group) == 0 (two groups per metadata byte: K % 8 for 2:4, K % 4 for tf32) and
+// M >= 1, K >= 2 group. The overloads without a DType are the 2:4 geometry (every type but tf32).
 int64_t compressed_cols(int64_t K);       // K / 2
 int64_t meta_bytes_per_row(int64_t K);    // K / 8
+int64_t compressed_cols(DType t, int64_t K);     // K / 2
+int64_t meta_bytes_per_row(DType t, int64_t K);  // K / (2 group): K / 8, or K / 4 for tf32
 
-// Storage of one chunk of 4 dense elements of `elem_bits` bits: 2 kept values + a 4-bit nibble.
+// Storage of one group of dense elements of `elem_bits` bits: the kept values + a 4-bit nibble.
 struct ByteAccount {
-  int dense_bits_per_group;        // 4 * elem_bits
-  int compressed_bits_per_group;   // 2 * elem_bits + 4
+  int dense_bits_per_group;        // group * elem_bits
+  int compressed_bits_per_group;   // keep * elem_bits + 4
   double fraction_saved;           // 1 - compressed / dense
-  double meta_over_values;         // 4 / (2 * elem_bits)
+  double meta_over_values;         // 4 / (keep * elem_bits)
 };
-ByteAccount byte_account(int elem_bits);
+ByteAccount byte_account(int elem_bits);  // 2:4: a group of 4, 2 kept
+ByteAccount byte_account(DType t);        // the type's own sparsity (tf32: a pair, 1 kept)
 
 // ---- Metadata layouts -----------------------------------------------------------------------------------------
 enum class MetaLayout : int {
@@ -110,6 +137,85 @@ enum class MetaLayout : int {
 };
 const char* name(MetaLayout l);
 
+// A metadata layout as data: the one generic reorder (CPU and GPU) reads this description, so a new layout is a
+// new description and an enum value, not new code. Every layout is a permutation of the canonical nibbles (the
+// same bytes, another order), cut into blocks of 2^row_bits rows x 2^col_bits nibble columns (a nibble column is
+// one metadata group: 4 dense columns for 2:4, 2 for tf32's pairs). Blocks are stored one after another, ordered
+// [block row][block column], each 2^(row_bits + col_bits) / 2 bytes. Inside a block, the nibble of block row rb
+// and block column jb sits at nibble index n (word n / 8, i.e. the lane; nibble n % 8 of the little-endian
+// 32-bit word, LSB first), where bit i of n is bit src[i] of the coordinates: src < kColBit names bit src of rb,
+// src >= kColBit names bit (src - kColBit) of jb. So "lane = ..., bit = ..." formulas become a list of bits, and
+// the inverse (n -> (rb, jb)) is the same list read backwards.
+struct MetaLayoutDesc {
+  static constexpr int kColBit = 8;   // src values >= kColBit name column bits
+  static constexpr int kMaxBits = 16;
+  MetaLayout id;
+  const char* name;
+  int row_bits;                // block rows = 1 << row_bits
+  int col_bits;                // block nibble columns = 1 << col_bits
+  int8_t src[kMaxBits];        // row_bits + col_bits entries: where bit i of the in-block nibble index comes from
+  int widths;                  // storage widths (bits) whose instructions read this layout: bit 8, 16 or 32 set
+  const char* rows_reason;     // why M must be a multiple of the block rows (the refusal message)
+  const char* cols_reason;     // why the block columns must divide the metadata row (2:4 types)
+  const char* cols_reason_pairs;  // the same for tf32's pairs
+  constexpr int block_rows() const { return 1 << row_bits; }
+  constexpr int block_nibble_cols() const { return 1 << col_bits; }
+  constexpr int block_bytes() const { return (1 << (row_bits + col_bits)) / 2; }
+  constexpr bool serves(int elem_bits) const { return (widths & elem_bits) != 0; }
+};
+
+// The descriptions. Canonical is the degenerate layout of one byte per block (1 row x 2 nibbles): block order
+// [row][column] is row-major order, and bit 0 of the in-block index is bit 0 of the column. LaneBlocks16 and
+// Wgmma16x64 are the formulas of their comments above with k/4 = j (the nibble column) written bit by bit:
+//   LaneBlocks16: n = lane*8 + bit/4, lane = 4*(rb%8) + 2*(rb/16) + jb/4, bit/4 = 4*((rb%16)/8) + jb%4, so
+//                 n bits 0..7 = j0 j1 r3 j2 r4 r0 r1 r2;
+//   Wgmma16x64:   lane = 4*(rb%8) + jb/4, bit/4 = 4*(rb/8) + jb%4, so n bits 0..7 = j0 j1 r3 j2 j3 r0 r1 r2.
+// For tf32 a nibble column is a pair, and docs/sparse-tensor-cores.md §3 shows that the tf32 m16n8k16 metadata
+// fragment is the 16-bit m16n8k32 one in nibble terms (q even: row g, pairs 0..3 = dense k 0..7 in bits 15:0;
+// q odd: pairs 4..7), so both kernel layouts serve tf32 unchanged (a block is 16 dense tf32 columns for
+// LaneBlocks16, 32 for Wgmma16x64). NOTE: the tf32 wgmma.sp m64nNk16 per-warp layout is read from the PTX ISA,
+// not yet verified by a one-instruction test. No layout here serves the 8-bit k64 forms (their fragment holds 16
+// nibbles of one row per lane pair): 8-bit types have the canonical form only, until their kernels bring theirs.
+inline constexpr int kCol = MetaLayoutDesc::kColBit;  // src value of column bit 0
+inline constexpr MetaLayoutDesc kMetaLayouts[] = {
+    {MetaLayout::Canonical, "canonical", 0, 1, {kCol + 0}, 8 | 16 | 32, "", "", ""},
+    {MetaLayout::LaneBlocks16, "lane_blocks16", 5, 3, {kCol + 0, kCol + 1, 3, kCol + 2, 4, 0, 1, 2}, 16 | 32,
+     "lane-block metadata serves 32 rows", "lane-block metadata covers one m16n8k32 k-step",
+     "lane-block metadata covers one tf32 m16n8k16 k-step"},
+    {MetaLayout::Wgmma16x64, "wgmma16x64", 4, 4, {kCol + 0, kCol + 1, 3, kCol + 2, kCol + 3, 0, 1, 2}, 16 | 32,
+     "wgmma16x64 metadata serves a warp's 16 rows", "wgmma16x64 metadata covers two m64nNk32 k-steps",
+     "wgmma16x64 metadata covers two tf32 m64nNk16 k-steps"},
+};
+inline constexpr int kMetaLayoutCount = static_cast<int>(sizeof(kMetaLayouts) / sizeof(kMetaLayouts[0]));
+inline constexpr bool valid_layout(MetaLayout l) {
+  return static_cast<int>(l) >= 0 && static_cast<int>(l) < kMetaLayoutCount;
+}
+inline constexpr const MetaLayoutDesc& desc(MetaLayout l) { return kMetaLayouts[static_cast<int>(l)]; }
+
+// Each description is a permutation: every row bit and column bit appears exactly once, and ids are in enum order.
+constexpr bool layout_desc_consistent(const MetaLayoutDesc& d, int index) {
+  if (static_cast<int>(d.id) != index) return false;
+  const int n = d.row_bits + d.col_bits;
+  if (n < 1 || n > MetaLayoutDesc::kMaxBits || d.row_bits > kCol) return false;
+  for (int r = 0; r < d.row_bits; ++r) {
+    int seen = 0;
+    for (int i = 0; i < n; ++i) seen += d.src[i] == r;
+    if (seen != 1) return false;
+  }
+  for (int c = 0; c < d.col_bits; ++c) {
+    int seen = 0;
+    for (int i = 0; i < n; ++i) seen += d.src[i] == kCol + c;
+    if (seen != 1) return false;
+  }
+  return true;
+}
+constexpr bool layouts_consistent() {
+  for (int i = 0; i < kMetaLayoutCount; ++i)
+    if (!layout_desc_consistent(kMetaLayouts[i], i)) return false;
+  return true;
+}
+static_assert(layouts_consistent(), "kMetaLayouts: a description is not a bit permutation, or out of enum order");
+
 // LaneBlocks16 geometry, for the kernels that read it.
 inline constexpr int kLaneBlockBytes = 128;   // 32 lanes x one 32-bit `e` register
 inline constexpr int kLaneBlockRows = 32;     // two m16 tiles (F = 0 and F = 1)
@@ -118,35 +224,52 @@ inline constexpr int kLaneBlockCols = 32;     // dense K of one m16n8k32
 inline constexpr int kWgmmaBlockBytes = 128;  // 32 lanes x one 32-bit `e` register (two k-steps)
 inline constexpr int kWgmmaBlockRows = 16;    // one warp's rows of an m64 wgmma tile
 inline constexpr int kWgmmaBlockCols = 64;    // dense K of two m64nNk32 k-steps
+static_assert(kLaneBlockBytes == desc(MetaLayout::LaneBlocks16).block_bytes() &&
+                  kLaneBlockRows == desc(MetaLayout::LaneBlocks16).block_rows() &&
+                  kLaneBlockCols == 4 * desc(MetaLayout::LaneBlocks16).block_nibble_cols(),
+              "the LaneBlocks16 constants must match its description (16-bit: 4 dense columns per nibble)");
+static_assert(kWgmmaBlockBytes == desc(MetaLayout::Wgmma16x64).block_bytes() &&
+                  kWgmmaBlockRows == desc(MetaLayout::Wgmma16x64).block_rows() &&
+                  kWgmmaBlockCols == 4 * desc(MetaLayout::Wgmma16x64).block_nibble_cols(),
+              "the Wgmma16x64 constants must match its description (16-bit: 4 dense columns per nibble)");
 // A metadata word whose every nibble is 0x4 (keep elements 0 and 1): what kernels put in place of rows past M,
 // since zero metadata is not a valid code (docs/sparse-tensor-cores.md §2) and mma.sp must never see it.
 inline constexpr uint32_t kPaddingMetaWord = 0x44444444u;
-// Bytes of metadata in layout `l` (M*K/8 for every layout; throws FormatError if the shape does not fit `l`).
+// Bytes of metadata in layout `l` (M*K/8 for every layout of a 2:4 type, M*K/4 for tf32; throws FormatError if
+// the shape does not fit `l`, or `l` serves no instruction of type t). Without a DType: the 2:4 geometry.
 size_t meta_bytes(MetaLayout l, int64_t M, int64_t K);
+size_t meta_bytes(MetaLayout l, DType t, int64_t M, int64_t K);
 
 // ---- CPU reference --------------------------------------------------------------------------------------------
-// dense/pruned: M x K row-major raw bits. values: M x K/2. meta: canonical, M x K/8 bytes.
+// dense/pruned: M x K row-major raw bits. values: M x K/2. meta: canonical, M x K/(2 group) bytes.
 void prune(DType t, const void* dense, int64_t M, int64_t K, void* pruned);
 void compress(DType t, const void* pruned, int64_t M, int64_t K, void* values, uint8_t* meta);
 void decompress(DType t, const void* values, const uint8_t* meta, int64_t M, int64_t K, void* dense);
 
 struct Violation {
   bool ok = true;
-  int64_t row = -1, chunk = -1;   // first offending (row, chunk), row-major order
+  int64_t row = -1, chunk = -1;   // first offending (row, group), row-major order (a pair for tf32)
   std::string message;            // empty when ok
 };
-Violation validate_dense(DType t, const void* dense, int64_t M, int64_t K);  // at most 2 nonzeros per chunk
-Violation validate_meta(const uint8_t* meta, int64_t M, int64_t K);              // every nibble one of the six
+Violation validate_dense(DType t, const void* dense, int64_t M, int64_t K);  // at most `keep` nonzeros per group
+// Every nibble valid: one of the six ordered 2:4 codes (without a DType, or a 2:4 type), 0x4 or 0xE for tf32.
+Violation validate_meta(const uint8_t* meta, int64_t M, int64_t K);
+Violation validate_meta(DType t, const uint8_t* meta, int64_t M, int64_t K);
 
-// canonical -> layout `to`, and back (the inverse is for tests and for reading a kernel's metadata).
+// canonical -> layout `to`, and back (the inverse is for tests and for reading a kernel's metadata). Without a
+// DType: the 2:4 geometry of 16-bit types.
 void reorder_meta(MetaLayout to, const uint8_t* canonical, int64_t M, int64_t K, uint8_t* out);
 void reorder_meta_to_canonical(MetaLayout from, const uint8_t* in, int64_t M, int64_t K, uint8_t* canonical);
+void reorder_meta(MetaLayout to, DType t, const uint8_t* canonical, int64_t M, int64_t K, uint8_t* out);
+void reorder_meta_to_canonical(MetaLayout from, DType t, const uint8_t* in, int64_t M, int64_t K,
+                               uint8_t* canonical);
 
 // ---- GPU (device pointers, asynchronous on `stream`, same results bit for bit) -----------------------------------
 // Shapes are checked on the host before launch (FormatError); data errors found on the GPU are reported by
-// validate_* (which synchronize on the stream to read the answer back). The kernels move whole chunks per access,
-// so dense/pruned pointers must be 16-byte aligned, values 8-byte and a reordered output 4-byte (cudaMalloc
-// gives 256; checked, FormatError); metadata inputs may sit at any address.
+// validate_* (which synchronize on the stream to read the answer back). A thread moves the two groups of one
+// metadata byte per access, so dense/pruned pointers must be aligned to 2 group elements (16 bytes for 16-bit
+// types and tf32, 8 for 8-bit types), values to 2 keep elements (8, and 4 for 8-bit) and a reordered output to
+// 4 bytes (cudaMalloc gives 256; checked, FormatError); metadata inputs may sit at any address.
 namespace gpu {
 void prune(DType t, const void* dense, int64_t M, int64_t K, void* pruned, void* stream = nullptr);
 // compress never fails on the GPU: it applies the selection rule, which drops nonzeros of a non-2:4 input.
@@ -158,7 +281,10 @@ void decompress(DType t, const void* values, const uint8_t* meta, int64_t M, int
                 void* stream = nullptr);
 Violation validate_dense(DType t, const void* dense, int64_t M, int64_t K, void* stream = nullptr);
 Violation validate_meta(const uint8_t* meta, int64_t M, int64_t K, void* stream = nullptr);
+Violation validate_meta(DType t, const uint8_t* meta, int64_t M, int64_t K, void* stream = nullptr);
 void reorder_meta(MetaLayout to, const uint8_t* canonical, int64_t M, int64_t K, uint8_t* out,
+                  void* stream = nullptr);
+void reorder_meta(MetaLayout to, DType t, const uint8_t* canonical, int64_t M, int64_t K, uint8_t* out,
                   void* stream = nullptr);
 }  // namespace gpu
 

@@ -1,6 +1,7 @@
-// The rules of the 2:4 format, written once for the CPU reference (format_cpu.cpp) and the GPU kernels
-// (format_gpu.cu), so that the two cannot drift apart: which two elements of a chunk are kept, which nibbles are
-// valid, where a nibble lands in the lane-block layout, and the host-side shape checks and messages.
+// The rules of the sparse formats, written once for the CPU reference (format_cpu.cpp) and the GPU kernels
+// (format_gpu.cu), so that the two cannot drift apart: the magnitude key of each type, which elements of a group
+// are kept, which nibbles are valid, where a nibble lands in a layout (from its description in format.h), and the
+// host-side shape checks and messages.
 //
 // Everything here is internal to kernels/format/; the public interface is format.h.
 #pragma once
@@ -18,26 +19,58 @@
 #else
 #define S24_HD
 #endif
+// Full unrolling in the device pass only (the host compiler does not know the pragma).
+#ifdef __CUDA_ARCH__
+#define S24_UNROLL _Pragma("unroll")
+#else
+#define S24_UNROLL
+#endif
 
 namespace sparse24::format::rules {
 
+// ---- Per-type facts, as the kernels take them ------------------------------------------------------------------
+// The subset of DTypeInfo that the rules read, small enough to pass to a kernel by value.
+struct ElemSpec {
+  int bits;              // storage bits: 8, 16 or 32
+  int group, keep;       // 4/2 (2:4) or 2/1 (tf32's 1:2)
+  MagnitudeKey key;      // how magnitudes rank (dtype.h)
+  uint32_t max_non_nan;  // floats: a magnitude above this is a NaN
+};
+inline ElemSpec spec_of(const DTypeInfo& d) { return {d.bits, d.group, d.keep, d.key, d.max_non_nan}; }
+
 // ---- The selection rule ---------------------------------------------------------------------------------------
-// For IEEE-like floats (fp16, bf16 and later e4m3/e5m2) the magnitude order of the values is the integer order of
-// the bits with the sign cleared. That ordering also puts every NaN above inf (a NaN has the largest exponent
-// and a nonzero mantissa), which is what we want: a NaN is never silently pruned. -0.0 gets key 0, so it counts
-// as zero everywhere. (A two's-complement int8 will need its own key: its magnitude is not its low bits.)
+// The magnitude key of one element's bits (the low s.bits bits of `bits`); larger key = kept first. format.h states
+// the rule per type; here is its arithmetic:
+//   FloatNanHigh: for IEEE-like floats the magnitude order of the values is the integer order of the bits with the
+//     sign cleared; that also puts every NaN above inf (the largest exponent and a nonzero mantissa), and -0.0 at 0.
+//   FloatNanLow: the same order shifted up by one for numbers, with every NaN at 1: above +-0 (key 0), below the
+//     smallest nonzero number (key 2). Only 8-bit types use it, so abs + 1 cannot overflow.
+//   TwosComplement: |x| of the sign-extended value, computed in unsigned arithmetic so the most negative value
+//     (-128 for int8) gets 2^(bits-1), the largest key.
+S24_HD inline uint32_t magnitude_key(uint32_t bits, const ElemSpec& s) {
+  const uint32_t mask = s.bits == 32 ? 0xFFFFFFFFu : ((1u << s.bits) - 1u);
+  const uint32_t sign = 1u << (s.bits - 1);
+  bits &= mask;
+  const uint32_t abs_float = bits & ~sign;
+  switch (s.key) {
+    case MagnitudeKey::FloatNanHigh: return abs_float;
+    case MagnitudeKey::FloatNanLow: return abs_float == 0 ? 0u : (abs_float > s.max_non_nan ? 1u : abs_float + 1u);
+    case MagnitudeKey::TwosComplement: return (bits & sign) ? ((~bits + 1u) & mask) : bits;
+  }
+  return abs_float;
+}
+
+// The 16-bit form the rules were first written in (fp16, bf16: FloatNanHigh): kept for readers and tests.
 S24_HD inline uint32_t magnitude_key(uint16_t bits, int sign_bit) {
   return static_cast<uint32_t>(bits) & ~(1u << sign_bit);
 }
 
-// The nibble of the two elements the 2:4 rule keeps: the two largest keys, the lower index winning a tie.
+// The 2:4 nibble of the two elements kept from four keys: the two largest keys, the lower index winning a tie.
 // Because ties go to the lower index, a chunk with fewer than two nonzeros gets its missing elements from the
 // lowest-indexed zeros, which yields the canonical degenerate codes with no special case:
 //   all zero -> (0,1) = 0x4,   one nonzero at 0 -> (0,1) = 0x4,   one nonzero at i > 0 -> (0,i).
 // The returned nibble is ordered (idx0 < idx1), as ::ordered_metadata requires.
-S24_HD inline uint32_t keep_nibble(uint16_t e0, uint16_t e1, uint16_t e2, uint16_t e3, int sign_bit) {
-  const uint32_t key[4] = {magnitude_key(e0, sign_bit), magnitude_key(e1, sign_bit), magnitude_key(e2, sign_bit),
-                           magnitude_key(e3, sign_bit)};
+S24_HD inline uint32_t keep_nibble_of_keys(const uint32_t (&key)[4]) {
   // First pick: strict '>' while scanning upwards makes the lowest index win among equal keys.
   int a = 0;
   for (int i = 1; i < 4; ++i)
@@ -50,10 +83,36 @@ S24_HD inline uint32_t keep_nibble(uint16_t e0, uint16_t e1, uint16_t e2, uint16
   return static_cast<uint32_t>(lo | (hi << 2));
 }
 
+S24_HD inline uint32_t keep_nibble(uint16_t e0, uint16_t e1, uint16_t e2, uint16_t e3, int sign_bit) {
+  const uint32_t key[4] = {magnitude_key(e0, sign_bit), magnitude_key(e1, sign_bit), magnitude_key(e2, sign_bit),
+                           magnitude_key(e3, sign_bit)};
+  return keep_nibble_of_keys(key);
+}
+
+// The two tf32 pair codes (docs/sparse-tensor-cores.md §2): element 0 is 16-bit halves (0, 1), element 1 halves
+// (2, 3) of the hardware's 2:4 view.
+inline constexpr uint32_t kPairKeep0 = 0x4u, kPairKeep1 = 0xEu;
+
+// The nibble of a group of s.group elements (e[0..group-1], raw bits): 2:4 as above; a pair keeps the larger key,
+// element 0 on a tie (so a pair of zeros gets 0x4).
+S24_HD inline uint32_t group_nibble(const uint32_t* e, const ElemSpec& s) {
+  if (s.group == 2) return magnitude_key(e[1], s) > magnitude_key(e[0], s) ? kPairKeep1 : kPairKeep0;
+  const uint32_t key[4] = {magnitude_key(e[0], s), magnitude_key(e[1], s), magnitude_key(e[2], s),
+                           magnitude_key(e[3], s)};
+  return keep_nibble_of_keys(key);
+}
+
 // Nonzeros of a chunk in the 2:4 sense (-0.0 is zero).
 S24_HD inline int count_nonzeros(uint16_t e0, uint16_t e1, uint16_t e2, uint16_t e3, int sign_bit) {
   return (magnitude_key(e0, sign_bit) != 0) + (magnitude_key(e1, sign_bit) != 0) +
          (magnitude_key(e2, sign_bit) != 0) + (magnitude_key(e3, sign_bit) != 0);
+}
+
+// Nonzeros of a group: elements whose key is not 0 (-0.0 is zero, a NaN is a nonzero in every key).
+S24_HD inline int group_nonzeros(const uint32_t* e, const ElemSpec& s) {
+  int n = 0;
+  for (int j = 0; j < s.group; ++j) n += magnitude_key(e[j], s) != 0;
+  return n;
 }
 
 // ---- Nibble codes ----------------------------------------------------------------------------------------------
@@ -63,75 +122,73 @@ S24_HD inline int nibble_idx0(uint32_t nibble) { return static_cast<int>(nibble 
 S24_HD inline int nibble_idx1(uint32_t nibble) { return static_cast<int>((nibble >> 2) & 3u); }
 S24_HD inline bool nibble_valid(uint32_t nibble) { return nibble_idx0(nibble) < nibble_idx1(nibble); }
 
+// A nibble is valid for the group size: one of the six 2:4 codes, or one of the two pair codes.
+S24_HD inline bool nibble_valid(uint32_t nibble, int group) {
+  return group == 2 ? (nibble == kPairKeep0 || nibble == kPairKeep1) : nibble_valid(nibble);
+}
+// Dense index inside its group of the j-th kept element (j < keep) of a VALID nibble: idx_j for 2:4; for a pair,
+// 0x4 -> 0 and 0xE -> 1, which is idx0 / 2 (the 16-bit half index of the kept 32-bit element).
+S24_HD inline int kept_index(uint32_t nibble, int j, int group) {
+  if (group == 2) return nibble_idx0(nibble) >> 1;
+  return j == 0 ? nibble_idx0(nibble) : nibble_idx1(nibble);
+}
+
 // Nibble c of a canonical metadata row (LSB-first along K: byte c/2, low nibble for even c).
 S24_HD inline uint32_t canonical_nibble(const uint8_t* meta_row, int64_t chunk) {
   return (static_cast<uint32_t>(meta_row[chunk >> 1]) >> (4 * (chunk & 1))) & 0xFu;
 }
 
-// ---- LaneBlocks16: where the nibble of (row r, column k) lives -----------------------------------------------------
-// Derivation from the m16n8k32 metadata fragment (docs/sparse-tensor-cores.md section 3): a block covers 32 rows
-// (two m16 tiles: selector F = 0 reads lanes q = 0,1, F = 1 reads lanes q = 2,3) and 32 columns (one k-step).
-// For block row rb = r % 32 and block column kb = k % 32:
-//   tile F = rb / 16, row in tile = rb % 16, group g = rb % 8, upper half (bits 31:16) when rb % 16 >= 8;
-//   q = 2F + kb / 16 (even q: k 0..15, odd q: k 16..31); lane = 4g + q;
-//   within the 16-bit half, nibble (kb % 16) / 4, LSB first.
-// So lane = 4*(r%8) + 2*((r%32)/16) + (k%32)/16 and bit = 16*((r%16)/8) + 4*((k%16)/4), as in format.h.
-// Blocks are ordered [row group][k-step]; word `lane` of a block is stored little-endian at byte 4*lane, as the
-// kernel's 32-bit load reads it. Returns the byte offset in the reordered buffer; *shift is 0 or 4.
-
-S24_HD inline int64_t lane_block16_byte(int64_t r, int64_t k, int64_t K, int* shift) {
-  const int64_t block = (r / kLaneBlockRows) * (K / kLaneBlockCols) + k / kLaneBlockCols;
-  const int rb = static_cast<int>(r % kLaneBlockRows), kb = static_cast<int>(k % kLaneBlockCols);
-  const int lane = 4 * (rb % 8) + 2 * (rb / 16) + kb / 16;
-  const int bit = 16 * ((rb % 16) / 8) + 4 * ((kb % 16) / 4);
-  *shift = bit % 8;
-  return block * kLaneBlockBytes + 4 * lane + bit / 8;
+// ---- Layouts: where the nibble of (row r, nibble column j) lives -------------------------------------------------
+// The description's bit list (format.h, MetaLayoutDesc) read forwards and backwards; `cols` is the number of nibble
+// columns of the matrix (K / group), a multiple of the block's. Returns the byte offset of the nibble in the
+// layout's buffer and sets *shift to 0 or 4. Words are little-endian (the kernels' 32-bit loads read them so), so
+// nibble n of a block is byte n / 2, high half for odd n.
+S24_HD inline int64_t layout_nibble_byte(const MetaLayoutDesc& d, int64_t r, int64_t j, int64_t cols, int* shift) {
+  const int64_t block = (r >> d.row_bits) * (cols >> d.col_bits) + (j >> d.col_bits);
+  const uint32_t rb = static_cast<uint32_t>(r & ((int64_t{1} << d.row_bits) - 1));
+  const uint32_t jb = static_cast<uint32_t>(j & ((int64_t{1} << d.col_bits) - 1));
+  uint32_t n = 0;
+  // Unrolled over the fixed maximum, so that a kernel indexes its by-value description with constants only.
+  S24_UNROLL
+  for (int i = 0; i < MetaLayoutDesc::kMaxBits; ++i) {
+    if (i >= d.row_bits + d.col_bits) break;
+    const int src = d.src[i];
+    const uint32_t bit = src < MetaLayoutDesc::kColBit ? (rb >> src) & 1u : (jb >> (src - MetaLayoutDesc::kColBit)) & 1u;
+    n |= bit << i;
+  }
+  *shift = 4 * static_cast<int>(n & 1u);
+  return block * d.block_bytes() + (n >> 1);
 }
 
-// ---- Wgmma16x64: where the nibble of (row r, column k) lives ------------------------------------------------------
-// Derivation from the wgmma.sp m64nNk32 metadata (docs/sparse-tensor-cores.md §3a): warp w supplies rows 16w..16w+15
-// with the m16n8k32 layout, selector 0 reading lanes q = 0, 1 and selector 1 lanes q = 2, 3. A block covers one
-// warp's 16 rows and a k-tile of two k-steps: k-step kb / 32 is issued with selector kb / 32, so its lanes are
-// q = 2*(kb/32) + (kb%32)/16 = kb / 16. For block row rb = r % 16 and block column kb = k % 64:
-//   group g = rb % 8, upper half (bits 31:16) when rb >= 8; lane = 4g + kb/16; nibble (kb % 16) / 4, LSB first.
-// Blocks are ordered [16-row slab][k-tile]; words little-endian, as for LaneBlocks16.
-S24_HD inline int64_t wgmma16x64_byte(int64_t r, int64_t k, int64_t K, int* shift) {
-  const int64_t block = (r / kWgmmaBlockRows) * (K / kWgmmaBlockCols) + k / kWgmmaBlockCols;
-  const int rb = static_cast<int>(r % kWgmmaBlockRows), kb = static_cast<int>(k % kWgmmaBlockCols);
-  const int lane = 4 * (rb % 8) + kb / 16;
-  const int bit = 16 * (rb / 8) + 4 * ((kb % 16) / 4);
-  *shift = bit % 8;
-  return block * kWgmmaBlockBytes + 4 * lane + bit / 8;
+// The inverse for one nibble: the (row, nibble column) of nibble `n` (0 <= n < 2^(row_bits + col_bits)) of block
+// number `block`.
+S24_HD inline void layout_coordinates(const MetaLayoutDesc& d, int64_t block, uint32_t n, int64_t cols, int64_t* r,
+                                      int64_t* j) {
+  uint32_t rb = 0, jb = 0;
+  S24_UNROLL
+  for (int i = 0; i < MetaLayoutDesc::kMaxBits; ++i) {
+    if (i >= d.row_bits + d.col_bits) break;
+    const int src = d.src[i];
+    const uint32_t bit = (n >> i) & 1u;
+    if (src < MetaLayoutDesc::kColBit)
+      rb |= bit << src;
+    else
+      jb |= bit << (src - MetaLayoutDesc::kColBit);
+  }
+  const int64_t col_blocks = cols >> d.col_bits;
+  *r = (block / col_blocks) * (int64_t{1} << d.row_bits) + rb;
+  *j = (block % col_blocks) * (int64_t{1} << d.col_bits) + jb;
 }
 
-// ---- Metadata layouts as traits ------------------------------------------------------------------------------------
-// Every layout is a permutation of the canonical nibbles (the same M*K/8 bytes in another order), so a layout is
-// fully described by one function: where the nibble of (row r, dense column k) lives, as a byte offset and a
-// shift (0 or 4). The CPU reference reorders through it generically (format_cpu.cpp, reorder_with<Layout>), in
-// both directions; a GPU kernel may be specialized for speed and is tested bit for bit against it. A new layout
-// is a new trait here, an enum value in format.h and a case in layout_trait() below.
-struct CanonicalLayout {
-  static constexpr MetaLayout kId = MetaLayout::Canonical;
-  S24_HD static int64_t nibble_byte(int64_t r, int64_t k, int64_t K, int* shift) {
-    const int64_t c = k / 4;
-    *shift = 4 * static_cast<int>(c & 1);
-    return r * (K / 8) + c / 2;
-  }
-};
-
-struct LaneBlocks16Layout {
-  static constexpr MetaLayout kId = MetaLayout::LaneBlocks16;
-  S24_HD static int64_t nibble_byte(int64_t r, int64_t k, int64_t K, int* shift) {
-    return lane_block16_byte(r, k, K, shift);
-  }
-};
-
-struct Wgmma16x64Layout {
-  static constexpr MetaLayout kId = MetaLayout::Wgmma16x64;
-  S24_HD static int64_t nibble_byte(int64_t r, int64_t k, int64_t K, int* shift) {
-    return wgmma16x64_byte(r, k, K, shift);
-  }
-};
+// The 16-bit forms of the two kernel layouts, in dense columns k (the nibble column is k / 4), kept because the
+// kernels' comments and the tests quote them; they are the descriptions above, not separate code. Host only (the
+// description table is a host constant; kernels get their description as a parameter).
+inline int64_t lane_block16_byte(int64_t r, int64_t k, int64_t K, int* shift) {
+  return layout_nibble_byte(desc(MetaLayout::LaneBlocks16), r, k / 4, K / 4, shift);
+}
+inline int64_t wgmma16x64_byte(int64_t r, int64_t k, int64_t K, int* shift) {
+  return layout_nibble_byte(desc(MetaLayout::Wgmma16x64), r, k / 4, K / 4, shift);
+}
 
 // ---- Host side: shape checks and messages, shared so that CPU and GPU report identically ----------------------
 template <typename... Ts>
@@ -149,75 +206,74 @@ inline void check_ptr(const char* fn, const void* p, const char* what) {
   if (p == nullptr) fail(fn, cat(what, " is a null pointer"));
 }
 
-// Only the 16-bit types exist today; the uint16_t storage of these functions is what would have to change for
-// 8-bit types. The dtype check also keeps an out-of-range enum value from indexing past kDTypes.
+// The dtype must name a type with a sparse format (dtype.h: sparse_input). The range check also keeps a value
+// that names no DType from indexing past kDTypes.
 inline const DTypeInfo& check_dtype(const char* fn, DType t) {
-  const int i = static_cast<int>(t);
-  if (i < 0 || i >= static_cast<int>(sizeof(kDTypes) / sizeof(kDTypes[0])))
-    fail(fn, cat("unknown dtype value ", i));
+  if (!valid_dtype(t)) fail(fn, cat("unknown dtype value ", static_cast<int>(t)));
   const DTypeInfo& d = info(t);
-  if (d.bits != 16 || d.group != 4 || d.keep != 2)
-    fail(fn, cat("dtype ", d.name, " is not a 16-bit 2:4 type (the only storage these functions handle)"));
+  if (!d.sparse_input)
+    fail(fn, cat("dtype ", d.name, " has no sparse format (the sparse inputs are fp16, bf16, tf32, int8, e4m3, e5m2)"));
   return d;
 }
 
-inline void check_k(const char* fn, int64_t K) {
-  if (K < 8) fail(fn, cat("K = ", K, " is less than 8 (one metadata byte holds two chunks of 4)"));
-  if (K % 8 != 0) fail(fn, cat("K = ", K, " is not a multiple of 8 (two chunks per metadata byte)"));
+// "chunk" for a 2:4 group of 4, "pair" for tf32's groups of 2: the word every message uses.
+inline const char* group_word(int group) { return group == 2 ? "pair" : "chunk"; }
+
+inline void check_k(const char* fn, int64_t K, int group = 4) {
+  const int per_byte = 2 * group;
+  const char* w = group_word(group);
+  if (K < per_byte)
+    fail(fn, cat("K = ", K, " is less than ", per_byte, " (one metadata byte holds two ", w, "s of ", group, ")"));
+  if (K % per_byte != 0) fail(fn, cat("K = ", K, " is not a multiple of ", per_byte, " (two ", w, "s per metadata byte)"));
 }
 
-inline void check_canonical_shape(const char* fn, int64_t M, int64_t K) {
+inline void check_canonical_shape(const char* fn, int64_t M, int64_t K, int group = 4) {
   if (M < 1) fail(fn, cat("M = ", M, " is less than 1"));
-  check_k(fn, K);
+  check_k(fn, K, group);
 }
 
-inline void check_layout_shape(const char* fn, MetaLayout l, int64_t M, int64_t K) {
-  check_canonical_shape(fn, M, K);
-  switch (l) {
-    case MetaLayout::Canonical:
-      return;
-    case MetaLayout::LaneBlocks16:
-      if (M % kLaneBlockRows != 0)
-        fail(fn, cat("M = ", M, " is not a multiple of 32 (lane-block metadata serves 32 rows)"));
-      if (K % kLaneBlockCols != 0)
-        fail(fn, cat("K = ", K, " is not a multiple of 32 (lane-block metadata covers one m16n8k32 k-step)"));
-      return;
-    case MetaLayout::Wgmma16x64:
-      if (M % kWgmmaBlockRows != 0)
-        fail(fn, cat("M = ", M, " is not a multiple of 16 (wgmma16x64 metadata serves a warp's 16 rows)"));
-      if (K % kWgmmaBlockCols != 0)
-        fail(fn, cat("K = ", K, " is not a multiple of 64 (wgmma16x64 metadata covers two m64nNk32 k-steps)"));
-      return;
-  }
-  fail(fn, cat("unknown metadata layout value ", static_cast<int>(l)));
+inline const MetaLayoutDesc& check_layout(const char* fn, MetaLayout l) {
+  if (!valid_layout(l)) fail(fn, cat("unknown metadata layout value ", static_cast<int>(l)));
+  return desc(l);
 }
 
-inline std::string columns(int64_t chunk) { return cat("columns ", 4 * chunk, "..", 4 * chunk + 3); }
-
-inline std::string dense_violation_message(int64_t row, int64_t chunk, int nonzeros) {
-  return cat("row ", row, ", chunk ", chunk, " (", columns(chunk), ") has ", nonzeros,
-             " nonzeros; 2:4 allows at most 2");
+// The shape fits layout l for a type of `elem_bits` storage and `group` (nibble columns = K / group), and the
+// layout is one that the type's instructions read.
+inline const MetaLayoutDesc& check_layout_shape(const char* fn, MetaLayout l, int64_t M, int64_t K, int elem_bits = 16,
+                                                int group = 4) {
+  const MetaLayoutDesc& d = check_layout(fn, l);
+  check_canonical_shape(fn, M, K, group);
+  if (!d.serves(elem_bits))
+    fail(fn, cat("metadata layout ", d.name, " is read by no instruction of a ", elem_bits,
+                 "-bit type (only the canonical form exists for it)"));
+  const int64_t rows = d.block_rows(), cols = int64_t{d.block_nibble_cols()} * group;
+  if (M % rows != 0) fail(fn, cat("M = ", M, " is not a multiple of ", rows, " (", d.rows_reason, ")"));
+  if (K % cols != 0)
+    fail(fn, cat("K = ", K, " is not a multiple of ", cols, " (", group == 2 ? d.cols_reason_pairs : d.cols_reason, ")"));
+  return d;
 }
 
-inline std::string meta_violation_message(int64_t row, int64_t chunk, uint32_t nibble) {
+inline std::string columns(int64_t chunk, int group = 4) {
+  return cat("columns ", group * chunk, "..", group * chunk + group - 1);
+}
+
+inline std::string dense_violation_message(int64_t row, int64_t chunk, int nonzeros, int group = 4, int keep = 2) {
+  return cat("row ", row, ", ", group_word(group), " ", chunk, " (", columns(chunk, group), ") has ", nonzeros,
+             " nonzeros; ", keep, ":", group, " allows at most ", keep);
+}
+
+inline std::string meta_violation_message(int64_t row, int64_t chunk, uint32_t nibble, int group = 4) {
   std::ostringstream s;
-  s << "row " << row << ", chunk " << chunk << " (" << columns(chunk) << "): nibble 0x" << std::hex
-    << std::uppercase << nibble << std::dec << " = indices (" << nibble_idx0(nibble) << ", "
-    << nibble_idx1(nibble) << ") "
+  s << "row " << row << ", " << group_word(group) << " " << chunk << " (" << columns(chunk, group) << "): nibble 0x"
+    << std::hex << std::uppercase << nibble << std::dec;
+  if (group == 2) {
+    s << " is not a pair code; the valid tf32 codes are 0x4 (keeps element 0) and 0xE (keeps element 1)";
+    return s.str();
+  }
+  s << " = indices (" << nibble_idx0(nibble) << ", " << nibble_idx1(nibble) << ") "
     << (nibble_idx0(nibble) == nibble_idx1(nibble) ? "repeats an index" : "is descending")
     << "; the valid ordered codes are 0x4 0x8 0xC 0x9 0xD 0xE";
   return s.str();
-}
-
-// Calls f(Trait{}) with the trait of layout l; an unknown value is a FormatError (never another layout).
-template <class F>
-auto with_layout(const char* fn, MetaLayout l, F&& f) {
-  switch (l) {
-    case MetaLayout::Canonical: return f(CanonicalLayout{});
-    case MetaLayout::LaneBlocks16: return f(LaneBlocks16Layout{});
-    case MetaLayout::Wgmma16x64: return f(Wgmma16x64Layout{});
-  }
-  fail(fn, cat("unknown metadata layout value ", static_cast<int>(l)));
 }
 
 inline Violation make_violation(int64_t row, int64_t chunk, std::string message) {

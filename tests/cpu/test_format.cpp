@@ -1,5 +1,7 @@
-// CPU tests of the 2:4 format (kernels/format/format.h): golden values worked by hand, random round trips, the
-// LaneBlocks16 layout against the m16n8k32 fragment description, the byte accounting, and every bad input.
+// CPU tests of the sparse formats (kernels/format/format.h): golden values worked by hand, random round trips, the
+// LaneBlocks16 layout against the m16n8k32 fragment description, the byte accounting, and every bad input; then the
+// same for int8, e4m3, e5m2 (2:4 over 8-bit storage) and tf32 (1:2 pairs over 32-bit storage), the layout
+// descriptions, and the type table and operand combinations (kernels/common/dtype.h, operands.h).
 //
 // Element values are written as raw fp16 bits (the rule is the same for bf16: only the sign bit matters):
 //   1.0 = 0x3C00, 2.0 = 0x4000, 3.0 = 0x4200, 4.0 = 0x4400, 8.0 = 0x4800, 0.5 = 0x3800, 0.25 = 0x3400,
@@ -11,6 +13,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <random>
@@ -18,7 +21,9 @@
 #include <vector>
 
 #include "kernels/common/dtype.h"
+#include "kernels/common/operands.h"
 #include "kernels/format/format.h"
+#include "kernels/format/rules.h"
 
 namespace {
 
@@ -676,12 +681,12 @@ TEST_CASE("format: shapes that Wgmma16x64 refuses", "[format]") {
 TEST_CASE("format: unknown dtype and layout values", "[format]") {
   std::vector<uint16_t> e(8, kZ);
   std::vector<uint8_t> m(1, 0x44);
-  const auto bad_t = static_cast<DType>(7);
+  const auto bad_t = static_cast<DType>(99);
   const auto bad_l = static_cast<MetaLayout>(5);
-  REQUIRE_FORMAT_ERROR(f::prune(bad_t, e.data(), 1, 8, e.data()), "unknown dtype value 7");
-  REQUIRE_FORMAT_ERROR(f::compress(bad_t, e.data(), 1, 8, e.data(), m.data()), "unknown dtype value 7");
-  REQUIRE_FORMAT_ERROR(f::decompress(bad_t, e.data(), m.data(), 1, 8, e.data()), "unknown dtype value 7");
-  REQUIRE_FORMAT_ERROR(f::validate_dense(bad_t, e.data(), 1, 8), "unknown dtype value 7");
+  REQUIRE_FORMAT_ERROR(f::prune(bad_t, e.data(), 1, 8, e.data()), "unknown dtype value 99");
+  REQUIRE_FORMAT_ERROR(f::compress(bad_t, e.data(), 1, 8, e.data(), m.data()), "unknown dtype value 99");
+  REQUIRE_FORMAT_ERROR(f::decompress(bad_t, e.data(), m.data(), 1, 8, e.data()), "unknown dtype value 99");
+  REQUIRE_FORMAT_ERROR(f::validate_dense(bad_t, e.data(), 1, 8), "unknown dtype value 99");
   REQUIRE_FORMAT_ERROR(f::reorder_meta(bad_l, m.data(), 1, 8, m.data()), "unknown metadata layout value 5");
   REQUIRE_FORMAT_ERROR(f::reorder_meta_to_canonical(bad_l, m.data(), 1, 8, m.data()), "unknown metadata layout");
   REQUIRE_FORMAT_ERROR(f::meta_bytes(bad_l, 1, 8), "unknown metadata layout");
@@ -822,4 +827,486 @@ TEST_CASE("format: the invalid codes named in the notes", "[format]") {
     CHECK(v.chunk == 2 + c.chunk);
     CHECK_THAT(v.message, test::contains(c.text));
   }
+}
+
+// =====================================================================================================================
+// The other storage types: int8, e4m3, e5m2 (2:4 over 8-bit storage) and tf32 (1:2 pairs over 32-bit storage)
+// =====================================================================================================================
+
+namespace {
+
+using sparse24::DTypeInfo;
+
+template <class S>
+std::vector<S> prune_of(DType t, const std::vector<S>& dense, int64_t M, int64_t K) {
+  std::vector<S> out(dense.size(), static_cast<S>(0xA5));
+  f::prune(t, dense.data(), M, K, out.data());
+  return out;
+}
+
+template <class S>
+struct CompressedOf {
+  std::vector<S> values;
+  std::vector<uint8_t> meta;
+};
+
+template <class S>
+CompressedOf<S> compress_of(DType t, const std::vector<S>& pruned, int64_t M, int64_t K) {
+  CompressedOf<S> c{std::vector<S>(static_cast<size_t>(M * K / 2), static_cast<S>(0xA5)),
+                    std::vector<uint8_t>(static_cast<size_t>(M * f::meta_bytes_per_row(t, K)), 0xFF)};
+  f::compress(t, pruned.data(), M, K, c.values.data(), c.meta.data());
+  return c;
+}
+
+template <class S>
+std::vector<S> decompress_of(DType t, const CompressedOf<S>& c, int64_t M, int64_t K) {
+  std::vector<S> out(static_cast<size_t>(M * K), static_cast<S>(0xA5));
+  f::decompress(t, c.values.data(), c.meta.data(), M, K, out.data());
+  return out;
+}
+
+// An independent statement of each type's ranking (format.h), from decoded VALUES rather than bit keys: a rank is
+// (class, magnitude), compared lexicographically. Classes: 0 zero, 1 NaN of an 8-bit float (below every nonzero
+// number, above zero), 2 a nonzero number (inf included), 3 NaN of fp16/bf16/tf32 (above every number; among
+// themselves by payload bits, as the key orders them).
+struct Rank {
+  int cls;
+  double mag;
+  bool operator>(const Rank& o) const { return cls != o.cls ? cls > o.cls : mag > o.mag; }
+};
+
+double e4m3_value(uint8_t b) {   // NaN for S.1111.111
+  const int e = (b >> 3) & 0xF, m = b & 7;
+  if (e == 15 && m == 7) return std::numeric_limits<double>::quiet_NaN();
+  const double mag = e == 0 ? std::ldexp(m, -9) : std::ldexp(8 + m, e - 10);
+  return (b & 0x80) ? -mag : mag;
+}
+double e5m2_value(uint8_t b) {
+  const int e = (b >> 2) & 0x1F, m = b & 3;
+  if (e == 31) return m == 0 ? ((b & 0x80) ? -HUGE_VAL : HUGE_VAL) : std::numeric_limits<double>::quiet_NaN();
+  const double mag = e == 0 ? std::ldexp(m, -16) : std::ldexp(4 + m, e - 17);
+  return (b & 0x80) ? -mag : mag;
+}
+double f32_value(uint32_t b) {
+  float v;
+  std::memcpy(&v, &b, sizeof(v));
+  return static_cast<double>(v);
+}
+
+Rank rank_of(DType t, uint32_t bits) {
+  switch (t) {
+    case DType::int8: {
+      const int v = static_cast<int8_t>(static_cast<uint8_t>(bits));
+      return {0, static_cast<double>(v < 0 ? -v : v)};
+    }
+    case DType::e4m3:
+    case DType::e5m2: {
+      const double v = t == DType::e4m3 ? e4m3_value(static_cast<uint8_t>(bits)) : e5m2_value(static_cast<uint8_t>(bits));
+      if (std::isnan(v)) return {1, 0.0};
+      return v == 0.0 ? Rank{0, 0.0} : Rank{2, std::fabs(v)};
+    }
+    default: {  // tf32
+      const double v = f32_value(bits);
+      if (std::isnan(v)) return {3, static_cast<double>(bits & 0x7FFFFFFFu)};
+      return v == 0.0 ? Rank{0, 0.0} : Rank{2, std::fabs(v)};
+    }
+  }
+}
+
+// Sort the group's indices by rank (descending), the lower index first among equals; keep the first `keep`; the
+// code of the kept set.
+template <class S>
+uint32_t oracle_code(DType t, const S* x) {
+  const DTypeInfo& d = sparse24::info(t);
+  int idx[4] = {0, 1, 2, 3};
+  std::stable_sort(idx, idx + d.group, [&](int a, int b) { return rank_of(t, x[a]) > rank_of(t, x[b]); });
+  if (d.group == 2) return idx[0] == 0 ? 0x4u : 0xEu;
+  return static_cast<uint32_t>(std::min(idx[0], idx[1]) | (std::max(idx[0], idx[1]) << 2));
+}
+
+template <class S>
+bool nonzero_of(DType t, S x) {
+  return rank_of(t, x).cls != 0 || rank_of(t, x).mag != 0.0;
+}
+
+// Kept dense indices of a code, for a group of G.
+std::vector<int> kept_of(uint32_t code, int G) {
+  if (G == 2) return {code == 0xEu ? 1 : 0};
+  return {static_cast<int>(code & 3), static_cast<int>(code >> 2)};
+}
+
+// One group, worked by hand, run through prune, compress and decompress in both nibbles of a metadata byte.
+template <class S>
+void check_group_by_hand(DType t, const char* what, std::vector<S> x, uint32_t code) {
+  const int G = sparse24::info(t).group;
+  REQUIRE(static_cast<int>(x.size()) == G);
+  CHECK(oracle_code(t, x.data()) == code);   // the hand-worked code agrees with the value-based statement
+  for (int at = 0; at < 2; ++at) {
+    INFO(what << ", dtype " << sparse24::name(t) << ", group " << at);
+    const int64_t K = 2 * G;
+    std::vector<S> dense(static_cast<size_t>(K), S{0});
+    std::copy(x.begin(), x.end(), dense.begin() + G * at);
+    std::vector<S> want_pruned(static_cast<size_t>(K), S{0}), want_values(static_cast<size_t>(K / 2), S{0});
+    const std::vector<int> kept = kept_of(code, G);
+    for (size_t j = 0; j < kept.size(); ++j) {
+      want_pruned[static_cast<size_t>(G * at + kept[j])] = x[static_cast<size_t>(kept[j])];
+      want_values[static_cast<size_t>(static_cast<int>(kept.size()) * at) + j] = x[static_cast<size_t>(kept[j])];
+    }
+    // The other group is all zero: code 0x4 (for a pair too: "keep element 0").
+    const uint8_t want_meta = static_cast<uint8_t>(at == 0 ? (code | 0x40) : (0x4 | (code << 4)));
+    const auto pruned = prune_of(t, dense, 1, K);
+    CHECK(pruned == want_pruned);
+    const auto comp = compress_of(t, pruned, 1, K);
+    CHECK(comp.values == want_values);
+    CHECK(comp.meta == std::vector<uint8_t>{want_meta});
+    CHECK(decompress_of(t, comp, 1, K) == pruned);
+    CHECK(f::validate_dense(t, pruned.data(), 1, K).ok);
+    CHECK(f::validate_meta(t, comp.meta.data(), 1, K).ok);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("format int8: groups worked by hand (|x|, -128 the largest, ties to the lower index)", "[format][int8]") {
+  using V = std::vector<uint8_t>;
+  const DType t = DType::int8;
+  check_group_by_hand(t, "all zero", V{0, 0, 0, 0}, 0x4);
+  check_group_by_hand(t, "single -1 at 3", V{0, 0, 0, kI8MinusOne}, 0xC);
+  check_group_by_hand(t, "-128 beats 127", V{1, kI8Min, kI8Max, kI8MinusMax}, 0x9);   // 127 and -127 tie: index 2
+  check_group_by_hand(t, "two -128", V{5, kI8Min, 0x7F, kI8Min}, 0xD);
+  check_group_by_hand(t, "-127 ties 127, lower index", V{kI8MinusMax, 3, kI8Max, 2}, 0x8);
+  check_group_by_hand(t, "-1 beats 0, 1 ties -1", V{0, kI8MinusOne, 1, 0}, 0x9);
+  check_group_by_hand(t, "all equal magnitudes", V{0xFB, 5, 0xFB, 5}, 0x4);   // -5, 5, -5, 5
+  check_group_by_hand(t, "drop 0,1", V{1, 2, 3, 4}, 0xE);
+}
+
+TEST_CASE("format e4m3: groups worked by hand (NaN never kept over a nonzero number)", "[format][e4m3]") {
+  using V = std::vector<uint8_t>;
+  const DType t = DType::e4m3;
+  check_group_by_hand(t, "NaN loses to 1 and 2", V{kE4NaN, kE4One, 0, kE4Two}, 0xD);
+  check_group_by_hand(t, "NaN loses to the smallest subnormal but beats zero", V{kE4NaN, 0, 0, kE4Sub}, 0xC);
+  check_group_by_hand(t, "NaN beats -0.0", V{kF8NegZero, kE4NaN, kE4NegNaN, 0}, 0x9);
+  check_group_by_hand(t, "all NaN: lower index", V{kE4NaN, kE4NegNaN, kE4NaN, kE4NaN}, 0x4);
+  check_group_by_hand(t, "448 ties -448", V{kE4Max, kE4Max | 0x80, kE4NaN, kE4Sub}, 0x4);
+  check_group_by_hand(t, "a kept -0.0 keeps its bits", V{kF8NegZero, kF8NegZero, kE4One, 0}, 0x8);
+  check_group_by_hand(t, "drop 0,1", V{kE4One, kE4One | 0x80, kE4Two, kE4Max}, 0xE);
+}
+
+TEST_CASE("format e5m2: groups worked by hand (inf is a number, NaNs below every nonzero)", "[format][e5m2]") {
+  using V = std::vector<uint8_t>;
+  const DType t = DType::e5m2;
+  check_group_by_hand(t, "inf and -inf beat NaN and 1", V{0x7F, kE5Inf, kE5One, kE5Inf | 0x80}, 0xD);
+  check_group_by_hand(t, "inf beats the largest finite", V{kE5Max, kE5Two, 0, kE5Inf}, 0xC);
+  check_group_by_hand(t, "NaN only over zeros", V{kE5NaN, kE5Sub, 0, 0}, 0x4);
+  check_group_by_hand(t, "NaN payloads tie: lower index", V{0, 0x7D, 0xFF, kE5NaN}, 0x9);
+  check_group_by_hand(t, "one number, three NaNs", V{0x7D, 0x7E, 0x7F, kE5Sub | 0x80}, 0xC);
+}
+
+TEST_CASE("format tf32: pairs worked by hand (1:2, codes 0x4 and 0xE)", "[format][tf32]") {
+  using V = std::vector<uint32_t>;
+  const DType t = DType::tf32;
+  check_group_by_hand(t, "the larger magnitude", V{kT32One, kT32Two | kT32Sign}, 0xE);
+  check_group_by_hand(t, "zero pair", V{0, 0}, 0x4);
+  check_group_by_hand(t, "-0.0 and +0.0", V{kT32NegZero, 0}, 0x4);
+  check_group_by_hand(t, "tie: element 0", V{kT32Three | kT32Sign, kT32Three}, 0x4);
+  check_group_by_hand(t, "NaN beats inf (as fp16, bf16)", V{kT32Inf, kT32NaN}, 0xE);
+  check_group_by_hand(t, "a lone nonzero at 1", V{kT32NegZero, 0x00002000u}, 0xE);
+  // format.h's example: | a b | c d | keeps b, then c: meta byte 0x4E.
+  const V row = {kT32One, kT32Two, kT32Three | kT32Sign, kT32One};
+  const auto pruned = prune_of(t, row, 1, 4);
+  CHECK(pruned == V{0, kT32Two, kT32Three | kT32Sign, 0});
+  const auto comp = compress_of(t, pruned, 1, 4);
+  CHECK(comp.values == V{kT32Two, kT32Three | kT32Sign});
+  CHECK(comp.meta == std::vector<uint8_t>{0x4E});
+}
+
+TEST_CASE("format, new types: prune follows the value-based statement of the rule", "[format]") {
+  const int64_t M = 8, K = 64;
+  for (DType t : kNewSparseTypes)
+    for (uint32_t seed : {31u, 32u, 33u}) {
+      INFO("dtype " << sparse24::name(t) << ", seed " << seed);
+      const int G = sparse24::info(t).group;
+      auto check_type = [&](auto tag) {
+        using S = decltype(tag);
+        const auto dense = random_dense_of<S>(t, M, K, seed);
+        const auto pruned = prune_of(t, dense, M, K);
+        const auto comp = compress_of(t, pruned, M, K);
+        int64_t wrong = 0;
+        for (int64_t r = 0; r < M; ++r)
+          for (int64_t c = 0; c < K / G; ++c) {
+            const S* x = dense.data() + r * K + G * c;
+            const uint32_t code = oracle_code(t, x);
+            const uint32_t got = (comp.meta[static_cast<size_t>(r * (K / G / 2) + c / 2)] >> (4 * (c % 2))) & 0xF;
+            // prune's kept elements are the oracle's, and compress of the pruned group keeps every nonzero of it
+            // (its code may differ from the dense group's only where the oracle kept a zero).
+            std::vector<S> want(static_cast<size_t>(G), S{0});
+            for (int i : kept_of(code, G)) want[static_cast<size_t>(i)] = x[i];
+            const S* p = pruned.data() + r * K + G * c;
+            if (!std::equal(want.begin(), want.end(), p)) ++wrong;
+            const std::vector<int> kept_by_compress = kept_of(got, G);
+            for (int i = 0; i < G; ++i)
+              if (nonzero_of(t, p[i]) &&
+                  std::find(kept_by_compress.begin(), kept_by_compress.end(), i) == kept_by_compress.end())
+                ++wrong;
+          }
+        CHECK(wrong == 0);
+      };
+      if (t == DType::tf32)
+        check_type(uint32_t{});
+      else
+        check_type(uint8_t{});
+    }
+}
+
+TEST_CASE("format, new types: round trips and validation", "[format]") {
+  const std::pair<int64_t, int64_t> shapes[] = {{1, 16}, {3, 40}, {32, 64}, {17, 128}};
+  for (DType t : kNewSparseTypes)
+    for (const auto& [M, K] : shapes)
+      for (uint32_t seed : {41u, 42u}) {
+        INFO("dtype " << sparse24::name(t) << ", " << M << " x " << K << ", seed " << seed);
+        auto run = [&](auto tag) {
+          using S = decltype(tag);
+          const auto dense = random_dense_of<S>(t, M, K, seed);
+          const auto pruned = prune_of(t, dense, M, K);
+          CHECK(f::validate_dense(t, pruned.data(), M, K).ok);
+          const auto comp = compress_of(t, pruned, M, K);
+          CHECK(f::validate_meta(t, comp.meta.data(), M, K).ok);
+          CHECK(decompress_of(t, comp, M, K) == pruned);
+          // prune is idempotent and may run in place.
+          auto again = pruned;
+          f::prune(t, again.data(), M, K, again.data());
+          CHECK(again == pruned);
+        };
+        if (t == DType::tf32)
+          run(uint32_t{});
+        else
+          run(uint8_t{});
+      }
+}
+
+TEST_CASE("format, new types: data that breaks the sparsity and metadata that is no code", "[format]") {
+  {  // int8: three nonzeros in chunk 1 of row 0
+    const std::vector<uint8_t> x = {0, 0, 0, 0, 1, 0xFF, 2, 0};
+    const f::Violation v = f::validate_dense(DType::int8, x.data(), 1, 8);
+    CHECK_FALSE(v.ok);
+    CHECK(v.row == 0);
+    CHECK(v.chunk == 1);
+    CHECK(v.message == "row 0, chunk 1 (columns 4..7) has 3 nonzeros; 2:4 allows at most 2");
+    std::vector<uint8_t> values(4), meta(1);
+    REQUIRE_FORMAT_ERROR(f::compress(DType::int8, x.data(), 1, 8, values.data(), meta.data()),
+                         "input is not 2:4: row 0, chunk 1");
+  }
+  {  // e4m3: a NaN is a nonzero for the 2:4 rule
+    const std::vector<uint8_t> x = {kE4NaN, kE4One, kE4Two, 0, 0, 0, 0, 0};
+    CHECK_FALSE(f::validate_dense(DType::e4m3, x.data(), 1, 8).ok);
+  }
+  {  // tf32: two nonzeros in pair 2 of row 1 (K = 8: four pairs per row)
+    std::vector<uint32_t> x(16, 0);
+    x[8 + 4] = kT32One, x[8 + 5] = kT32NaN;
+    const f::Violation v = f::validate_dense(DType::tf32, x.data(), 2, 8);
+    CHECK_FALSE(v.ok);
+    CHECK(v.row == 1);
+    CHECK(v.chunk == 2);
+    CHECK(v.message == "row 1, pair 2 (columns 4..5) has 2 nonzeros; 1:2 allows at most 1");
+    std::vector<uint32_t> values(8);
+    std::vector<uint8_t> meta(4);
+    REQUIRE_FORMAT_ERROR(f::compress(DType::tf32, x.data(), 2, 8, values.data(), meta.data()),
+                         "input is not 1:2: row 1, pair 2");
+  }
+  {  // tf32 metadata: only 0x4 and 0xE; a 2:4 code such as 0x8 is refused
+    for (uint32_t nib = 0; nib < 16; ++nib) {
+      const std::vector<uint8_t> meta = {static_cast<uint8_t>(0x4 | (nib << 4)), 0xE4};
+      const f::Violation v = f::validate_meta(DType::tf32, meta.data(), 1, 8);
+      INFO("nibble " << nib);
+      CHECK(v.ok == (nib == 0x4 || nib == 0xE));
+      if (!v.ok) {
+        CHECK(v.chunk == 1);
+        CHECK(v.message.find("is not a pair code") != std::string::npos);
+        std::vector<uint32_t> values(4), dense(8);
+        REQUIRE_FORMAT_ERROR(f::decompress(DType::tf32, values.data(), meta.data(), 1, 8, dense.data()),
+                             "invalid metadata: row 0, pair 1 (columns 2..3)");
+      }
+    }
+  }
+  // 8-bit metadata uses the 2:4 codes: validate_meta(int8) is validate_meta() without a type.
+  const auto meta = random_bytes(64, 51);
+  for (DType t : {DType::int8, DType::e4m3, DType::e5m2}) {
+    const f::Violation a = f::validate_meta(t, meta.data(), 8, 64), b = f::validate_meta(meta.data(), 8, 64);
+    CHECK(a.ok == b.ok);
+    CHECK(a.message == b.message);
+  }
+}
+
+TEST_CASE("format, new types: shapes, sizes and the types without a format", "[format]") {
+  // tf32: two pairs per metadata byte, so K % 4; 8-bit types: as 16-bit, K % 8.
+  std::vector<uint32_t> e32(64);
+  std::vector<uint8_t> e8(64), m(64);
+  REQUIRE_FORMAT_ERROR(f::prune(DType::tf32, e32.data(), 1, 6, e32.data()),
+                       "K = 6 is not a multiple of 4 (two pairs per metadata byte)");
+  REQUIRE_FORMAT_ERROR(f::prune(DType::tf32, e32.data(), 1, 2, e32.data()),
+                       "K = 2 is less than 4 (one metadata byte holds two pairs of 2)");
+  REQUIRE_FORMAT_ERROR(f::prune(DType::int8, e8.data(), 1, 12, e8.data()), "K = 12 is not a multiple of 8");
+  CHECK(f::meta_bytes_per_row(DType::tf32, 64) == 16);
+  CHECK(f::meta_bytes_per_row(DType::int8, 64) == 8);
+  CHECK(f::compressed_cols(DType::tf32, 64) == 32);
+  CHECK(f::meta_bytes(MetaLayout::Canonical, DType::tf32, 3, 12) == 9u);
+  CHECK(f::meta_bytes(MetaLayout::LaneBlocks16, DType::tf32, 32, 16) == 128u);   // one block: 32 rows x 16 tf32 k
+  CHECK(f::meta_bytes(MetaLayout::Wgmma16x64, DType::tf32, 16, 32) == 128u);     // 16 rows x 32 tf32 k
+  CHECK(f::meta_bytes(MetaLayout::Canonical, DType::e4m3, 3, 40) == 15u);
+  REQUIRE_FORMAT_ERROR(f::meta_bytes(MetaLayout::LaneBlocks16, DType::tf32, 32, 8),
+                       "K = 8 is not a multiple of 16 (lane-block metadata covers one tf32 m16n8k16 k-step)");
+  REQUIRE_FORMAT_ERROR(f::meta_bytes(MetaLayout::Wgmma16x64, DType::tf32, 16, 16),
+                       "K = 16 is not a multiple of 32 (wgmma16x64 metadata covers two tf32 m64nNk16 k-steps)");
+  // The kernel layouts serve 16-bit and tf32 instructions; 8-bit types have the canonical form only (for now).
+  for (DType t : {DType::int8, DType::e4m3, DType::e5m2}) {
+    REQUIRE_FORMAT_ERROR(f::reorder_meta(MetaLayout::LaneBlocks16, t, m.data(), 32, 64, e8.data()),
+                         "metadata layout lane_blocks16 is read by no instruction of a 8-bit type");
+    REQUIRE_FORMAT_ERROR(f::meta_bytes(MetaLayout::Wgmma16x64, t, 16, 64), "wgmma16x64 is read by no instruction");
+    CHECK(f::meta_bytes(MetaLayout::Canonical, t, 16, 64) == 128u);
+  }
+  for (DType t : {DType::f32, DType::int32}) {
+    REQUIRE_FORMAT_ERROR(f::prune(t, e32.data(), 1, 8, e32.data()), "has no sparse format");
+    REQUIRE_FORMAT_ERROR(f::validate_meta(t, m.data(), 1, 8), "has no sparse format");
+    REQUIRE_FORMAT_ERROR(f::reorder_meta(MetaLayout::Canonical, t, m.data(), 1, 8, e8.data()), "has no sparse format");
+  }
+  // The byte accounting of each type's own sparsity: int8 keeps 62.5% of the dense bytes, tf32 56.25% (a nibble per
+  // kept 32-bit value: the 16-bit proportion; docs/sparse-tensor-cores.md §2).
+  CHECK(f::byte_account(DType::int8).fraction_saved == Approx(0.375));
+  CHECK(f::byte_account(DType::e5m2).meta_over_values == Approx(0.25));
+  CHECK(f::byte_account(DType::tf32).dense_bits_per_group == 64);
+  CHECK(f::byte_account(DType::tf32).compressed_bits_per_group == 36);
+  CHECK(f::byte_account(DType::tf32).fraction_saved == Approx(0.4375));
+  CHECK(f::byte_account(DType::fp16).fraction_saved == Approx(f::byte_account(16).fraction_saved));
+}
+
+TEST_CASE("format tf32: the layouts are the 16-bit ones over pair nibbles", "[format][tf32]") {
+  // A tf32 row of K columns has the metadata of a 16-bit row of 2K columns (K/2 nibbles), and the tf32 m16n8k16
+  // fragment is the m16n8k32 one in nibbles (docs/sparse-tensor-cores.md §3), so the reorders must agree byte for
+  // byte with the 16-bit reorder of the same bytes at 2K.
+  const std::pair<int64_t, int64_t> shapes[] = {{32, 32}, {64, 64}, {96, 160}};
+  for (const auto& [M, K] : shapes)
+    for (MetaLayout l : {MetaLayout::LaneBlocks16, MetaLayout::Wgmma16x64}) {
+      INFO(f::name(l) << ", " << M << " x " << K);
+      const auto canonical = random_bytes(static_cast<size_t>(M * K / 4), 61);
+      std::vector<uint8_t> as_tf32(canonical.size(), 0x5A), as_16(canonical.size(), 0xA5), back(canonical.size());
+      f::reorder_meta(l, DType::tf32, canonical.data(), M, K, as_tf32.data());
+      f::reorder_meta(l, canonical.data(), M, 2 * K, as_16.data());
+      CHECK(as_tf32 == as_16);
+      f::reorder_meta_to_canonical(l, DType::tf32, as_tf32.data(), M, K, back.data());
+      CHECK(back == canonical);
+    }
+  // And by hand against the tf32 fragment: LaneBlocks16, row g = 3 (q even: bits 15:0), pair p = 5 (dense k 10,
+  // 11: q odd, the lane's 16-bit field holds pairs 4..7, nibble 5 - 4 = 1): lane 4*3 + 1 = 13, bits 7:4 -> byte
+  // 4*13 + 0 = 52, high nibble. Row 27 (second m16 tile, g = 3, rows g + 8: bits 31:16), pair 2: lane 4*3 + 2 = 14,
+  // bits 27:24 -> byte 4*14 + 3 = 59, low nibble.
+  std::vector<uint8_t> canonical(32 * 16 / 4, 0x44), out(canonical.size());
+  canonical[3 * 4 + 5 / 2] = static_cast<uint8_t>(0x4 | (0xE << 4));    // row 3, pair 5 (odd: high nibble) = 0xE
+  canonical[27 * 4 + 2 / 2] = static_cast<uint8_t>(0xE | (0x4 << 4));   // row 27, pair 2 (even: low nibble) = 0xE
+  f::reorder_meta(MetaLayout::LaneBlocks16, DType::tf32, canonical.data(), 32, 16, out.data());
+  for (size_t i = 0; i < out.size(); ++i) {
+    INFO("byte " << i);
+    const uint8_t want = i == 52 ? 0xE4 : (i == 59 ? 0x4E : 0x44);
+    CHECK(out[i] == want);
+  }
+}
+
+TEST_CASE("format: layout descriptions are bit permutations with a true inverse", "[format]") {
+  for (MetaLayout l : {MetaLayout::Canonical, MetaLayout::LaneBlocks16, MetaLayout::Wgmma16x64}) {
+    const f::MetaLayoutDesc& d = f::desc(l);
+    INFO(d.name);
+    const int64_t M = 2 * d.block_rows(), cols = 4 * d.block_nibble_cols();
+    std::vector<int> hits(static_cast<size_t>(M * cols), 0);
+    for (int64_t r = 0; r < M; ++r)
+      for (int64_t j = 0; j < cols; ++j) {
+        int shift = -1;
+        const int64_t byte = f::rules::layout_nibble_byte(d, r, j, cols, &shift);
+        REQUIRE((shift == 0 || shift == 4));
+        REQUIRE(byte >= 0);
+        REQUIRE(byte < M * cols / 2);
+        const int64_t nibble = 2 * byte + shift / 4;
+        ++hits[static_cast<size_t>(nibble)];
+        int64_t rr = -1, jj = -1;
+        f::rules::layout_coordinates(d, nibble / (2 * d.block_bytes()), static_cast<uint32_t>(nibble % (2 * d.block_bytes())),
+                                     cols, &rr, &jj);
+        CHECK(rr == r);
+        CHECK(jj == j);
+      }
+    CHECK(std::count(hits.begin(), hits.end(), 1) == static_cast<long>(hits.size()));   // every nibble once
+  }
+  CHECK(f::desc(MetaLayout::LaneBlocks16).block_bytes() == f::kLaneBlockBytes);
+  CHECK(f::desc(MetaLayout::Wgmma16x64).block_rows() == f::kWgmmaBlockRows);
+}
+
+// =====================================================================================================================
+// The type table and the operand combinations (kernels/common/dtype.h, operands.h)
+// =====================================================================================================================
+
+TEST_CASE("types: the table's facts per type", "[types]") {
+  using sparse24::info;
+  using sparse24::MagnitudeKey;
+  CHECK(info(DType::int8).bits == 8);
+  CHECK(info(DType::e4m3).bits == 8);
+  CHECK(info(DType::tf32).bits == 32);
+  CHECK(info(DType::tf32).group == 2);
+  CHECK(info(DType::tf32).keep == 1);
+  CHECK(info(DType::int8).group == 4);
+  CHECK(info(DType::int8).is_integer);
+  CHECK_FALSE(info(DType::int32).sparse_input);
+  CHECK(info(DType::e4m3).unit_roundoff == std::ldexp(1.0, -4));
+  CHECK(info(DType::e5m2).unit_roundoff == std::ldexp(1.0, -3));
+  CHECK(info(DType::tf32).unit_roundoff == info(DType::fp16).unit_roundoff);   // both have 11 significand bits
+  CHECK(info(DType::int32).poison == 0x80000000u);
+  CHECK(info(DType::e4m3).poison == 0xFFu);
+  CHECK(std::isnan(e4m3_value(static_cast<uint8_t>(info(DType::e4m3).poison))));
+  CHECK(std::isnan(e5m2_value(static_cast<uint8_t>(info(DType::e5m2).poison))));
+  CHECK(std::isnan(f32_value(info(DType::tf32).poison)));
+  CHECK(info(DType::e4m3).key == MagnitudeKey::FloatNanLow);
+  CHECK(info(DType::bf16).key == MagnitudeKey::FloatNanHigh);
+  // max_non_nan: the last magnitude that is a number.
+  CHECK(!std::isnan(e4m3_value(static_cast<uint8_t>(info(DType::e4m3).max_non_nan))));
+  CHECK(std::isnan(e4m3_value(static_cast<uint8_t>(info(DType::e4m3).max_non_nan + 1))));
+  CHECK(std::isinf(e5m2_value(static_cast<uint8_t>(info(DType::e5m2).max_non_nan))));
+  CHECK(std::isnan(e5m2_value(static_cast<uint8_t>(info(DType::e5m2).max_non_nan + 1))));
+  for (const char* n : {"int8", "e4m3", "e5m2", "tf32", "int32"}) {
+    DType t{};
+    CHECK(sparse24::parse_dtype(n, &t));
+    CHECK(std::string(sparse24::name(t)) == n);
+  }
+}
+
+TEST_CASE("types: legal operand combinations and the rule for each refusal", "[types]") {
+  using sparse24::Operands;
+  using sparse24::operands_rule;
+  auto rule = [](Operands o, bool scales) {
+    const char* r = operands_rule(o, scales);
+    return std::string(r ? r : "");
+  };
+  const DType i8 = DType::int8, i32 = DType::int32, f32 = DType::f32, bf = DType::bf16, fp = DType::fp16;
+  CHECK(rule({bf, bf, bf, f32}, false).empty());
+  CHECK(rule({fp, fp, f32, f32}, false).empty());
+  CHECK(rule({i8, i8, i32, i32}, false).empty());
+  CHECK(rule({i8, i8, bf, i32}, true).empty());
+  CHECK(rule({DType::e4m3, DType::e5m2, bf, f32}, true).empty());
+  CHECK(rule({DType::tf32, DType::tf32, f32, f32}, false).empty());
+  CHECK(rule({i8, i8, fp, i32}, false).find("int8 with a float D needs scales") != std::string::npos);
+  CHECK(rule({i8, i8, i32, i32}, true).find("int32 D takes no scales") != std::string::npos);
+  CHECK(rule({i8, i8, i32, f32}, false) == "int8 accumulates in int32");
+  CHECK(rule({bf, fp, bf, f32}, false).find("same type") != std::string::npos);
+  CHECK(rule({bf, bf, fp, f32}, false).find("16-bit inputs write D") != std::string::npos);
+  CHECK(rule({DType::e4m3, DType::e4m3, DType::e4m3, f32}, true).find("bf16, fp16 or f32") != std::string::npos);
+  CHECK(rule({f32, f32, f32, f32}, false).find("sparse input") != std::string::npos);
+  CHECK(rule({static_cast<DType>(99), bf, bf, f32}, false).find("not a DType") != std::string::npos);
+  // Every input type's default combination is legal (with scales where its D needs them).
+  for (DType t : {fp, bf, DType::tf32, i8, DType::e4m3, DType::e5m2})
+    CHECK((sparse24::operands_legal(sparse24::default_operands(t), false) ||
+           sparse24::operands_legal(sparse24::default_operands(t), true)));
+  // Instruction K per combination: 256 bits of compressed A per row per sparse instruction.
+  CHECK(sparse24::operand_info({i8, i8, i32, i32}).sparse_k == 64);
+  CHECK(sparse24::operand_info({i8, i8, i32, i32}).dense_k == 32);
+  CHECK(sparse24::operand_info({i8, i8, i32, i32}).mma_sp_selectors == 1);
+  CHECK(sparse24::operand_info({DType::tf32, DType::tf32, f32, f32}).sparse_k == 16);
+  CHECK(sparse24::operand_info({bf, bf, bf, f32}).sparse_k == 32);
+  CHECK(sparse24::operand_info({i8, i8, bf, i32}).d_bytes == 2);
+  CHECK(sparse24::operand_info({i8, i8, i32, i32}).epilogue == i32);
+  CHECK(sparse24::operand_info({DType::e4m3, DType::e4m3, bf, f32}).epilogue == f32);
 }

@@ -304,7 +304,7 @@ TEST_CASE("format gpu: bad input is refused before launch", "[format][gpu]") {
                        "K = 96 is not a multiple of 64");
   REQUIRE_FORMAT_ERROR(f::gpu::reorder_meta(static_cast<MetaLayout>(5), m.get(), 32, 32, m.get()),
                        "unknown metadata layout value 5");
-  REQUIRE_FORMAT_ERROR(f::gpu::prune(static_cast<DType>(7), e.get(), 1, 8, e.get()), "unknown dtype value 7");
+  REQUIRE_FORMAT_ERROR(f::gpu::prune(static_cast<DType>(99), e.get(), 1, 8, e.get()), "unknown dtype value 99");
 
   // Null pointers.
   REQUIRE_FORMAT_ERROR(f::gpu::prune(t, n16, 1, 8, e.get()), "format::gpu::prune: dense is a null pointer");
