@@ -25,8 +25,9 @@ struct CheckResult {
   bool passed = false;
   Fill fill = Fill::Normal;
   int64_t elements = 0;
-  int64_t mismatches = 0;   // elements whose bits differ from the reference rounded once to the output type
-  int64_t nans = 0;         // NaN outputs: the poison survived (unwritten) or the kernel produced NaN
+  int64_t mismatches = 0;   // elements whose bits (of the output type's width) differ from the reference rounded
+                            // once to the output type
+  int64_t nans = 0;         // NaN outputs (the poison for integers): unwritten, or the kernel produced NaN
   int64_t ref_nonzero = 0;  // nonzero reference elements: a reference of all zeros proves nothing
   double rel_err = 0;       // ||D - ref||_F / ||ref||_F
   double max_abs_err = 0;
@@ -48,10 +49,16 @@ SPARSE24_HD inline double element_bound(const ElementRule& r, double ref, double
   return r.rel * fabs(ref) + r.per_abs_sum * abs_sum + r.tiny;
 }
 
-// The poison: all bits set, a NaN in fp16 and bf16, so an element the kernel never wrote cannot pass.
+// The poison of an output of type t (dtype.h DTypeInfo::poison: a NaN for float types, the most negative value for
+// integers), written to `count` elements, so that an element the kernel never wrote cannot pass.
+void poison(DType t, void* d, int64_t count, cudaStream_t stream);
+// All bits set: the poison of every float type (a NaN in fp16, bf16, f32 and the fp8 types), for byte buffers
+// and guards; an int32 output needs the typed form above.
 void poison(void* d, size_t bytes, cudaStream_t stream);
 
-// THE check: `count` outputs d (type t) against the f32 reference of their problem (Problem::reference()).
+// THE check: `count` outputs d of output type t (the problem's D: fp16, bf16, f32 or int32; another type is
+// UnsupportedType) against the f32 reference of their problem (Problem::reference()). "NaN" below means a NaN for
+// float outputs and the poison pattern for int32 (which has no NaN).
 //   SmallInt (exact mode): every output's bits equal RN_t(ref), the reference rounded once to the output type.
 //     Valid because every partial sum is an integer below 2^24, so any f32 summation order is exact: checked here
 //     (max S < 2^24) and reported as a failure of the problem, not of the kernel, if it does not hold.

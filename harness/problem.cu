@@ -1,7 +1,10 @@
 #include "harness/problem.h"
 
+#include <algorithm>
 #include <stdexcept>
+#include <string>
 
+#include "harness/check.h"
 #include "harness/reference_cublas.h"
 #include "kernels/common/cuda_check.h"
 #include "kernels/common/elem.cuh"
@@ -11,6 +14,13 @@ namespace sparse24::harness {
 const char* name(Fill f) { return f == Fill::SmallInt ? "small-int" : "normal"; }
 
 namespace {
+
+// Integer types' Normal fill: round(32 N(0, 1)), saturated (Elem<int8>::from_float): |x| <= 127 covers 3.97
+// standard deviations, so about 1 in 14000 values saturates, and the values use the type's range as a quantized
+// tensor does.
+constexpr float kIntegerNormalScale = 32.0f;
+template <DType T>
+constexpr bool kIsInteger = info(T).is_integer;   // a host constant, usable in the fill kernel
 
 // splitmix64: a counter-based generator, so element i is the same whatever the grid and on every GPU.
 __device__ __forceinline__ uint64_t mix(uint64_t z) {
@@ -32,93 +42,104 @@ __global__ void fill_kernel(typename Elem<T>::type* dst, int64_t count, uint64_t
       const float u1 = (static_cast<float>(h >> 40) + 1.0f) * (1.0f / 16777216.0f);
       const float u2 = static_cast<float>((h >> 8) & 0xFFFFFF) * (1.0f / 16777216.0f);
       v = sqrtf(-2.0f * logf(u1)) * cospif(2.0f * u2);
+      if constexpr (kIsInteger<T>) v *= kIntegerNormalScale;
     }
     dst[i] = Elem<T>::from_float(v);
   }
+}
+
+// Whether layout l serves type t and the shape fits its blocks (the rule format::meta_bytes checks, asked without
+// an exception).
+bool layout_fits(format::MetaLayout l, DType t, int M, int K) {
+  const format::MetaLayoutDesc& d = format::desc(l);
+  const DTypeInfo& ti = info(t);
+  return d.serves(ti.bits) && M % d.block_rows() == 0 && K % (int64_t{d.block_nibble_cols()} * ti.group) == 0;
 }
 
 }  // namespace
 
 void fill_random(DType t, Fill fill, uint64_t seed, void* dst, int64_t count, cudaStream_t stream) {
   const int threads = 256;
-  const int blocks = static_cast<int>(std::min<int64_t>((count + threads - 1) / threads, 4096));
+  const int blocks = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>((count + threads - 1) / threads, 4096)));
   const bool small = fill == Fill::SmallInt;
-  switch (t) {
-    case DType::fp16:
-      fill_kernel<DType::fp16><<<blocks, threads, 0, stream>>>(static_cast<__half*>(dst), count, seed, small);
-      break;
-    case DType::bf16:
-      fill_kernel<DType::bf16><<<blocks, threads, 0, stream>>>(static_cast<__nv_bfloat16*>(dst), count, seed,
-                                                               small);
-      break;
-    case DType::f32:
-    case DType::int8:
-    case DType::e4m3:
-    case DType::e5m2:
-    case DType::tf32:
-    case DType::int32:
-      throw UnsupportedType(std::string("fill_random: no generator for ") + name(t) + " operands");
-  }
+  with_any_type(t, "fill_random", [&](auto tag) {
+    constexpr DType T = decltype(tag)::value;
+    fill_kernel<T><<<blocks, threads, 0, stream>>>(static_cast<typename Elem<T>::type*>(dst), count, seed, small);
+  });
   SPARSE24_CUDA_CHECK(cudaGetLastError());
 }
 
 std::unique_ptr<Problem> Problem::make(DType t, int M, int N, int K, Fill fill, uint64_t seed,
                                        cudaStream_t stream) {
+  return make(default_operands(t), M, N, K, fill, seed, stream);
+}
+
+std::unique_ptr<Problem> Problem::make(const Operands& types, int M, int N, int K, Fill fill, uint64_t seed,
+                                       cudaStream_t stream) {
+  if (!operands_legal(types, false) && !operands_legal(types, true)) {
+    const char* why = operands_rule(types, false);
+    throw UnsupportedType(std::string("Problem: operands A ") + name(types.a) + ", B " + name(types.b) + ", D " +
+                          name(types.d) + ", accumulator " + name(types.acc) + " refused: " + why);
+  }
   auto p = std::make_unique<Problem>();
-  p->dtype = t, p->M = M, p->N = N, p->K = K, p->fill = fill, p->seed = seed;
-  const size_t eb = info(t).bits / 8;
+  p->types = types;
+  p->dtype = types.a, p->M = M, p->N = N, p->K = K, p->fill = fill, p->seed = seed;
+  const DType t = types.a;
+  const size_t eb = bytes_of(t);
   const int64_t mk = int64_t(M) * K;
 
   {
     DeviceBuffer a_dense(mk * eb);
     fill_random(t, fill, seed, a_dense.get(), mk, stream);
     p->a_pruned = DeviceBuffer(mk * eb);
-    format::gpu::prune(t, a_dense.as<uint16_t>(), M, K, p->a_pruned.as<uint16_t>(), stream);
+    format::gpu::prune(t, a_dense.get(), M, K, p->a_pruned.get(), stream);
   }
-  const format::Violation v = format::gpu::validate_dense(t, p->a_pruned.as<uint16_t>(), M, K, stream);
-  if (!v.ok) throw std::logic_error("problem set-up: pruned A is not 2:4: " + v.message);
+  const format::Violation v = format::gpu::validate_dense(t, p->a_pruned.get(), M, K, stream);
+  if (!v.ok) throw std::logic_error("problem set-up: pruned A is not sparse: " + v.message);
 
   p->a_values = DeviceBuffer(mk / 2 * eb);
-  p->meta_canonical = DeviceBuffer(format::meta_bytes(format::MetaLayout::Canonical, M, K));
-  format::gpu::compress(t, p->a_pruned.as<uint16_t>(), M, K, p->a_values.as<uint16_t>(),
-                        p->meta_canonical.as<uint8_t>(), stream);
-  const format::Violation vm = format::gpu::validate_meta(p->meta_canonical.as<uint8_t>(), M, K, stream);
+  DeviceBuffer& canonical = p->meta_by_layout[format::MetaLayout::Canonical];
+  canonical = DeviceBuffer(format::meta_bytes(format::MetaLayout::Canonical, t, M, K));
+  format::gpu::compress(t, p->a_pruned.get(), M, K, p->a_values.get(), canonical.as<uint8_t>(), stream);
+  const format::Violation vm = format::gpu::validate_meta(t, canonical.as<uint8_t>(), M, K, stream);
   if (!vm.ok) throw std::logic_error("problem set-up: compressed metadata is invalid: " + vm.message);
-  if (M % 32 == 0 && K % 32 == 0) {
-    p->meta_lane16 = DeviceBuffer(format::meta_bytes(format::MetaLayout::LaneBlocks16, M, K));
-    format::gpu::reorder_meta(format::MetaLayout::LaneBlocks16, p->meta_canonical.as<uint8_t>(), M, K,
-                              p->meta_lane16.as<uint8_t>(), stream);
-  }
-  if (M % 16 == 0 && K % 64 == 0) {
-    p->meta_wgmma16x64 = DeviceBuffer(format::meta_bytes(format::MetaLayout::Wgmma16x64, M, K));
-    format::gpu::reorder_meta(format::MetaLayout::Wgmma16x64, p->meta_canonical.as<uint8_t>(), M, K,
-                              p->meta_wgmma16x64.as<uint8_t>(), stream);
+  // Every other layout that fits, each reordered from the canonical form by the one generic reorder.
+  for (const format::MetaLayoutDesc& d : format::kMetaLayouts) {
+    if (d.id == format::MetaLayout::Canonical || !layout_fits(d.id, t, M, K)) continue;
+    DeviceBuffer buf(format::meta_bytes(d.id, t, M, K));
+    format::gpu::reorder_meta(d.id, t, canonical.as<uint8_t>(), M, K, buf.as<uint8_t>(), stream);
+    p->meta_by_layout.emplace(d.id, std::move(buf));
   }
 
-  p->b = DeviceBuffer(int64_t(N) * K * eb);
-  fill_random(t, fill, seed ^ 0x5bd1e995a3c1f00dull, p->b.get(), int64_t(N) * K, stream);
+  p->b = DeviceBuffer(int64_t(N) * K * bytes_of(types.b));
+  fill_random(types.b, fill, seed ^ 0x5bd1e995a3c1f00dull, p->b.get(), int64_t(N) * K, stream);
 
   const size_t f32_bytes = size_t(M) * N * sizeof(float);
   p->d_ref = DeviceBuffer(p->d_bytes());
   p->d_ref_f32 = DeviceBuffer(f32_bytes);
   p->abs_sum = DeviceBuffer(f32_bytes);
-  // The reference is poisoned like every output: an element the reference did not write shows up as a NaN in the
-  // check (and compute-sanitizer's initcheck, which does not see cuBLAS's bulk-copy stores on Hopper, stays quiet).
-  SPARSE24_CUDA_CHECK(cudaMemsetAsync(p->d_ref.get(), 0xFF, p->d_bytes(), stream));
-  SPARSE24_CUDA_CHECK(cudaMemsetAsync(p->d_ref_f32.get(), 0xFF, f32_bytes, stream));
-  SPARSE24_CUDA_CHECK(cudaMemsetAsync(p->abs_sum.get(), 0xFF, f32_bytes, stream));
-  cublas().reference(t, M, N, K, p->a_pruned.get(), p->b.get(), p->d_ref_f32.as<float>(), p->d_ref.get(),
-                     p->abs_sum.as<float>(), stream);  // synchronizes
+  // The reference is poisoned like every output: an element the reference did not write shows up as a NaN (the
+  // type's poison) in the check (and compute-sanitizer's initcheck, which does not see cuBLAS's bulk-copy stores on
+  // Hopper, stays quiet).
+  poison(types.d, p->d_ref.get(), int64_t(M) * N, stream);
+  poison(DType::f32, p->d_ref_f32.get(), int64_t(M) * N, stream);
+  poison(DType::f32, p->abs_sum.get(), int64_t(M) * N, stream);
+  cublas().reference(types.a, types.b, types.d, M, N, K, p->a_pruned.get(), p->b.get(), p->d_ref_f32.as<float>(),
+                     p->d_ref.get(), p->abs_sum.as<float>(), stream);  // synchronizes
   return p;
 }
 
 const void* Problem::meta(format::MetaLayout l) const {
-  switch (l) {
-    case format::MetaLayout::Canonical: return meta_canonical.get();
-    case format::MetaLayout::LaneBlocks16: return meta_lane16.get();
-    case format::MetaLayout::Wgmma16x64: return meta_wgmma16x64.get();
-  }
-  return nullptr;
+  const auto it = meta_by_layout.find(l);
+  return it == meta_by_layout.end() ? nullptr : it->second.get();
+}
+
+const DeviceBuffer& Problem::meta_buffer(format::MetaLayout l) const {
+  const auto it = meta_by_layout.find(l);
+  if (it == meta_by_layout.end())
+    throw std::out_of_range(std::string("Problem: no metadata in layout ") + format::name(l) + " for " + name(dtype) +
+                            " " + std::to_string(M) + "x" + std::to_string(K) + " (the layout does not fit)");
+  return it->second;
 }
 
 }  // namespace sparse24::harness

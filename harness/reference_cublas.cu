@@ -16,7 +16,7 @@ void check(cublasStatus_t s, const char* what) {
   if (s != CUBLAS_STATUS_SUCCESS)
     throw std::runtime_error(std::string("cuBLAS: ") + what + " failed: " + cublasGetStatusName(s));
 }
-// dst[i] = double(src[i]) or |double(src[i])|: exact (every 16-bit value is a double).
+// dst[i] = double(src[i]) or |double(src[i])|: exact (every value of every input type is a double).
 template <DType T>
 __global__ void upcast_kernel(const typename Elem<T>::type* src, double* dst, int64_t count, bool absolute) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < count; i += int64_t(gridDim.x) * blockDim.x) {
@@ -25,19 +25,28 @@ __global__ void upcast_kernel(const typename Elem<T>::type* src, double* dst, in
   }
 }
 
-// From the f64 product: f32 rounded to nearest, and (when d16 is given) the output type rounded to nearest once,
-// straight from f64 (no double rounding through f32).
+// One rounding from f64 to the output type (no double rounding through f32). The output types of legal
+// combinations (operands.h): fp16, bf16, f32, int32. An int32 result is an exact integer in f64 (|A.B| <= K 2^14
+// < 2^53) and fits int32 for K < 2^17; __double2int_rn saturates beyond.
 template <DType T>
-__global__ void downcast_kernel(const double* src, float* d32, typename Elem<T>::type* d16, int64_t count) {
+__device__ __forceinline__ typename Elem<T>::type round_once(double v) {
+  if constexpr (T == DType::fp16)
+    return __double2half(v);
+  else if constexpr (T == DType::bf16)
+    return __double2bfloat16(v);
+  else if constexpr (T == DType::f32)
+    return __double2float_rn(v);
+  else
+    return __double2int_rn(v);
+}
+
+// From the f64 product: f32 rounded to nearest, and (when d16 is given) the output type rounded to nearest once.
+template <DType T>
+__global__ void downcast_kernel(const double* src, float* d32, typename Elem<T>::type* dout, int64_t count) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < count; i += int64_t(gridDim.x) * blockDim.x) {
     const double v = src[i];
     if (d32) d32[i] = __double2float_rn(v);
-    if (d16) {
-      if constexpr (T == DType::fp16)
-        d16[i] = __double2half(v);
-      else
-        d16[i] = __double2bfloat16(v);
-    }
+    if (dout) dout[i] = round_once<T>(v);
   }
 }
 
@@ -80,6 +89,24 @@ void CublasRef::gemm(DType t, int M, int N, int K, const void* a, const void* x,
 
 void CublasRef::reference(DType t, int M, int N, int K, const void* a, const void* x, float* d32, void* d16,
                           float* abs_sum, cudaStream_t stream) {
+  reference(t, t, t, M, N, K, a, x, d32, d16, abs_sum, stream);
+}
+
+void CublasRef::reference(DType ta, DType tb, DType td, int M, int N, int K, const void* a, const void* x,
+                          float* d32, void* dout, float* abs_sum, cudaStream_t stream) {
+  // The output types a combination may have (operands.h); anything else has no rounding here.
+  switch (td) {
+    case DType::fp16:
+    case DType::bf16:
+    case DType::f32:
+    case DType::int32: break;
+    case DType::int8:
+    case DType::e4m3:
+    case DType::e5m2:
+    case DType::tf32:
+      if (dout) throw UnsupportedType(std::string("reference: no rounding to a D of type ") + name(td));
+      break;
+  }
   const int64_t mk = int64_t(M) * K, nk = int64_t(N) * K, mn = int64_t(M) * N;
   DeviceBuffer a64(mk * sizeof(double)), x64(nk * sizeof(double)), d64(mn * sizeof(double));
   check(cublasSetStream(handle_, stream), "cublasSetStream");
@@ -88,20 +115,30 @@ void CublasRef::reference(DType t, int M, int N, int K, const void* a, const voi
   check(cublasSetMathMode(handle_, CUBLAS_PEDANTIC_MATH), "cublasSetMathMode(PEDANTIC)");
   const double one = 1.0, zero = 0.0;
   auto pass = [&](bool absolute, float* out32, void* out16) {
-    with_16bit_type(t, "reference", [&](auto tag) {
+    with_any_type(ta, "reference (A)", [&](auto tag) {
       upcast<decltype(tag)::value>(a, a64.as<double>(), mk, absolute, stream);
+    });
+    with_any_type(tb, "reference (B)", [&](auto tag) {
       upcast<decltype(tag)::value>(x, x64.as<double>(), nk, absolute, stream);
     });
     // The same TN call as gemm() (see there), in f64.
     check(cublasDgemm(handle_, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &one, x64.as<double>(), K, a64.as<double>(), K,
                       &zero, d64.as<double>(), N),
           "cublasDgemm (reference)");
-    with_16bit_type(t, "reference", [&](auto tag) {
-      downcast<decltype(tag)::value>(d64.as<double>(), out32, out16, mn, stream);
-    });
+    switch (td) {
+      case DType::fp16: return downcast<DType::fp16>(d64.as<double>(), out32, out16, mn, stream);
+      case DType::bf16: return downcast<DType::bf16>(d64.as<double>(), out32, out16, mn, stream);
+      case DType::int32: return downcast<DType::int32>(d64.as<double>(), out32, out16, mn, stream);
+      case DType::f32:
+      case DType::int8:
+      case DType::e4m3:
+      case DType::e5m2:
+      case DType::tf32:  // out16 is null here (refused above): only the f32 outputs are written
+        return downcast<DType::f32>(d64.as<double>(), out32, out16, mn, stream);
+    }
   };
   try {
-    if (d32 || d16) pass(false, d32, d16);
+    if (d32 || dout) pass(false, d32, dout);
     if (abs_sum) pass(true, abs_sum, nullptr);
     SPARSE24_CUDA_CHECK(cudaStreamSynchronize(stream));  // the f64 buffers are freed when this returns
   } catch (...) {

@@ -37,6 +37,12 @@ class CublasRef {
   // the call only. Synchronizes `stream`.
   void reference(DType t, int M, int N, int K, const void* a, const void* x, float* d32, void* d16, float* abs_sum,
                  cudaStream_t stream);
+  // The same for any operand combination: A of type ta, X of type tb (every input type upcasts exactly to f64:
+  // int8, fp8 and tf32 values are doubles, and a product of two is exact in f64's 53 bits), and `dout` in D's type
+  // td, rounded once from f64 (fp16, bf16, f32, or int32: exact while K < 2^17). A dout for any other td is refused
+  // (UnsupportedType); d32 and abs_sum are f32 whatever the types.
+  void reference(DType ta, DType tb, DType td, int M, int N, int K, const void* a, const void* x, float* d32,
+                 void* dout, float* abs_sum, cudaStream_t stream);
 
   static std::string version();
 

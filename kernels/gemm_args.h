@@ -28,10 +28,21 @@ struct GemmArgs {
   const void* c = nullptr;
   int64_t ldc = 0;
   float alpha = 1.0f, beta = 0.0f;
-  // Per-tensor scales of 8-bit types (D = alpha * scale_a * scale_b * A.B + ...), device pointers to one float.
-  // No 16-bit variant takes them: prepare() refuses a non-null scale for a variant without scales.
+  // Scales, for the 8-bit types (dequantization) and any variant with Variant::has_scales; every one is optional,
+  // and a null pointer means 1. With sa = *scale_a, sb = *scale_b, r = scale_row[m], c = scale_col[n]:
+  //   D[m,n] = RN_D( ((alpha * sa * sb) * r * c) * acc[m,n] + beta * C[m,n] )
+  // evaluated in f32 in exactly that order: f = alpha * sa * sb once per kernel (left to right), then
+  // g = (f * r) * c per element, then g * acc, then + beta * C when beta != 0, and one rounding to D's type;
+  // acc[m,n] = (A.B)[m,n] in the accumulator type (an int32 accumulator is converted to f32 first, exact while
+  // |acc| < 2^24). kernels/common/epilogue.cuh (EpilogueScales) is that formula; references reproduce it.
+  //   scale_a, scale_b: per-tensor scales of A and B, device pointers to one float each;
+  //   scale_row: per-row (output channel: A = W's row m) scale vector, device pointer to M floats;
+  //   scale_col: per-column (token: X's row n) scale vector, device pointer to N floats.
+  // A variant without scales (every 16-bit one) is refused by prepare() when any of the four is non-null.
   const float* scale_a = nullptr;
   const float* scale_b = nullptr;
+  const float* scale_row = nullptr;
+  const float* scale_col = nullptr;
   // Scratch owned by the Plan (split-K partials, counters, descriptors); set by prepare(), never by the caller.
   void* workspace = nullptr;
   size_t workspace_bytes = 0;

@@ -138,7 +138,8 @@ std::string operand_error(const Variant& v, const GemmArgs& a) {
            std::to_string(eb) + " bytes multiples of 16)";
   if (a.c == a.d && a.c && a.ldc != a.ldd) return "C aliases D with a different leading dimension";
   (void)ed;
-  if (!v.has_scales && (a.scale_a || a.scale_b)) return "scales given, but this variant takes none";
+  if (!v.has_scales && (a.scale_a || a.scale_b || a.scale_row || a.scale_col))
+    return "scales given, but this variant takes none";
   if (a.workspace || a.workspace_bytes) return "the workspace is the plan's own: leave it null";
   return "";
 }

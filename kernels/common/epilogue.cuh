@@ -45,6 +45,44 @@ __device__ __forceinline__ void store_acc_m16n8(const float (&acc)[4], int m0, i
   }
 }
 
+// The scales of GemmArgs (gemm_args.h: D = RN(((alpha * sa * sb) * r[m] * c[n]) * acc + beta * C)) for one thread:
+// load() reads the per-tensor scales once, apply() scales one accumulator pair of columns (col, col + 1) of row
+// `row`, the pair a lane owns in every m16n8 and wgmma accumulator fragment (fragments.h). Null pointers are 1.
+// beta * C is the caller's, after apply(), exactly as store_acc_m16n8 adds it.
+// NOTE: the multiplications are written one by one, in the order gemm_args.h defines; the compiler does not
+// reassociate float products (no fast-math), so a reference that follows the same order gets the same f32 bits
+// for beta = 0. (With beta != 0 the final multiply-add may be contracted into one FMA, as in store_acc_m16n8.)
+struct EpilogueScales {
+  float alpha_ab;            // alpha * sa * sb
+  const float* row_scale;    // M floats or null
+  const float* col_scale;    // N floats or null
+
+  __device__ __forceinline__ static EpilogueScales load(const GemmArgs& a) {
+    float f = a.alpha;
+    if (a.scale_a) f = f * *a.scale_a;
+    if (a.scale_b) f = f * *a.scale_b;
+    return {f, a.scale_row, a.scale_col};
+  }
+
+  // `pair` false: only col is inside D (the last column of an odd N); the second value is then not scaled.
+  __device__ __forceinline__ float2 apply(float acc0, float acc1, int row, int col, bool pair) const {
+    float g0 = alpha_ab, g1 = alpha_ab;
+    if (row_scale) {
+      const float r = row_scale[row];
+      g0 = g0 * r, g1 = g1 * r;
+    }
+    if (col_scale) {
+      g0 = g0 * col_scale[col];
+      if (pair) g1 = g1 * col_scale[col + 1];
+    }
+    return make_float2(g0 * acc0, g1 * acc1);
+  }
+  // An int32 accumulator pair (int8 GEMMs): converted to f32 (RN; exact while |acc| < 2^24), then as above.
+  __device__ __forceinline__ float2 apply(int acc0, int acc1, int row, int col, bool pair) const {
+    return apply(__int2float_rn(acc0), __int2float_rn(acc1), row, col, pair);
+  }
+};
+
 // A warp's kMTiles x kNTiles grid of m16n8 accumulator tiles, whose top-left element is D[m0][n0], written through
 // store_acc_m16n8 with the arguments' alpha, beta, C and D.
 template <DType T, int kMTiles, int kNTiles>

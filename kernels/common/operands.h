@@ -59,7 +59,8 @@ constexpr const char* operands_rule(const Operands& o, bool has_scales) {
     return "A and B must have the same type (only e4m3 and e5m2 may be mixed)";
   if (o.a == DType::int8) {
     if (o.acc != DType::int32) return "int8 accumulates in int32";
-    if (o.d == DType::int32) return has_scales ? "int32 D takes no scales (a scaled product is not an integer)" : nullptr;
+    if (o.d == DType::int32)
+      return has_scales ? "int32 D takes no scales (a scaled product is not an integer)" : nullptr;
     if (!detail::is_float_output(o.d)) return "int8 D must be int32, or bf16, fp16 or f32 with scales";
     return has_scales ? nullptr
                       : "int8 with a float D needs scales: without them the int32 sum would be rounded into a "

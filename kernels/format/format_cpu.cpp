@@ -151,7 +151,8 @@ void decompress_impl(const rules::ElemSpec& s, const S* values, const uint8_t* m
         fail("decompress", cat("invalid metadata: ", rules::meta_violation_message(r, c, nibble, s.group)));
       S* x = dense + r * K + s.group * c;
       for (int j = 0; j < s.group; ++j) x[j] = 0;
-      for (int j = 0; j < s.keep; ++j) x[rules::kept_index(nibble, j, s.group)] = values[r * row_values + s.keep * c + j];
+      for (int j = 0; j < s.keep; ++j)
+        x[rules::kept_index(nibble, j, s.group)] = values[r * row_values + s.keep * c + j];
     }
   }
 }

@@ -162,7 +162,8 @@ __global__ void compress_kernel(const typename Piece<S, G>::Dense::type* __restr
     for (int g = 0; g < 2; ++g) {
       const uint32_t nib = P::nibble(in, g, spec);
 #pragma unroll
-      for (int j = 0; j < P::kKeep; ++j) P::put(out, g * P::kKeep + j, P::pick(in, g * G, rules::kept_index(nib, j, G)));
+      for (int j = 0; j < P::kKeep; ++j)
+        P::put(out, g * P::kKeep + j, P::pick(in, g * G, rules::kept_index(nib, j, G)));
       byte |= nib << (4 * g);   // LSB-first: the even group in the low nibble
     }
     values[i] = P::Values::from_words(out);
@@ -172,8 +173,8 @@ __global__ void compress_kernel(const typename Piece<S, G>::Dense::type* __restr
 
 template <class S, int G>
 __global__ void decompress_kernel(const typename Piece<S, G>::Values::type* __restrict__ values,
-                                  const uint8_t* __restrict__ meta, typename Piece<S, G>::Dense::type* __restrict__ dense,
-                                  int64_t n) {
+                                  const uint8_t* __restrict__ meta,
+                                  typename Piece<S, G>::Dense::type* __restrict__ dense, int64_t n) {
   using P = Piece<S, G>;
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n; i += int64_t{gridDim.x} * blockDim.x) {
     uint32_t in[P::kValueWords], out[P::kDenseWords];

@@ -153,11 +153,13 @@ S24_HD inline int64_t layout_nibble_byte(const MetaLayoutDesc& d, int64_t r, int
   for (int i = 0; i < MetaLayoutDesc::kMaxBits; ++i) {
     if (i >= d.row_bits + d.col_bits) break;
     const int src = d.src[i];
-    const uint32_t bit = src < MetaLayoutDesc::kColBit ? (rb >> src) & 1u : (jb >> (src - MetaLayoutDesc::kColBit)) & 1u;
+    const uint32_t bit =
+        src < MetaLayoutDesc::kColBit ? (rb >> src) & 1u : (jb >> (src - MetaLayoutDesc::kColBit)) & 1u;
     n |= bit << i;
   }
   *shift = 4 * static_cast<int>(n & 1u);
-  return block * d.block_bytes() + (n >> 1);
+  const int64_t block_bytes = (int64_t{1} << (d.row_bits + d.col_bits)) / 2;   // d.block_bytes(), device-side
+  return block * block_bytes + (n >> 1);
 }
 
 // The inverse for one nibble: the (row, nibble column) of nibble `n` (0 <= n < 2^(row_bits + col_bits)) of block
@@ -224,7 +226,8 @@ inline void check_k(const char* fn, int64_t K, int group = 4) {
   const char* w = group_word(group);
   if (K < per_byte)
     fail(fn, cat("K = ", K, " is less than ", per_byte, " (one metadata byte holds two ", w, "s of ", group, ")"));
-  if (K % per_byte != 0) fail(fn, cat("K = ", K, " is not a multiple of ", per_byte, " (two ", w, "s per metadata byte)"));
+  if (K % per_byte != 0)
+    fail(fn, cat("K = ", K, " is not a multiple of ", per_byte, " (two ", w, "s per metadata byte)"));
 }
 
 inline void check_canonical_shape(const char* fn, int64_t M, int64_t K, int group = 4) {
@@ -244,12 +247,13 @@ inline const MetaLayoutDesc& check_layout_shape(const char* fn, MetaLayout l, in
   const MetaLayoutDesc& d = check_layout(fn, l);
   check_canonical_shape(fn, M, K, group);
   if (!d.serves(elem_bits))
-    fail(fn, cat("metadata layout ", d.name, " is read by no instruction of a ", elem_bits,
-                 "-bit type (only the canonical form exists for it)"));
+    fail(fn, cat("metadata layout ", d.name, " is read by no instruction of ", elem_bits,
+                 "-bit types (only the canonical form exists for them)"));
   const int64_t rows = d.block_rows(), cols = int64_t{d.block_nibble_cols()} * group;
   if (M % rows != 0) fail(fn, cat("M = ", M, " is not a multiple of ", rows, " (", d.rows_reason, ")"));
   if (K % cols != 0)
-    fail(fn, cat("K = ", K, " is not a multiple of ", cols, " (", group == 2 ? d.cols_reason_pairs : d.cols_reason, ")"));
+    fail(fn, cat("K = ", K, " is not a multiple of ", cols, " (",
+                 group == 2 ? d.cols_reason_pairs : d.cols_reason, ")"));
   return d;
 }
 

@@ -901,7 +901,8 @@ Rank rank_of(DType t, uint32_t bits) {
     }
     case DType::e4m3:
     case DType::e5m2: {
-      const double v = t == DType::e4m3 ? e4m3_value(static_cast<uint8_t>(bits)) : e5m2_value(static_cast<uint8_t>(bits));
+      const uint8_t b = static_cast<uint8_t>(bits);
+      const double v = t == DType::e4m3 ? e4m3_value(b) : e5m2_value(b);
       if (std::isnan(v)) return {1, 0.0};
       return v == 0.0 ? Rank{0, 0.0} : Rank{2, std::fabs(v)};
     }
@@ -1160,7 +1161,7 @@ TEST_CASE("format, new types: shapes, sizes and the types without a format", "[f
   // The kernel layouts serve 16-bit and tf32 instructions; 8-bit types have the canonical form only (for now).
   for (DType t : {DType::int8, DType::e4m3, DType::e5m2}) {
     REQUIRE_FORMAT_ERROR(f::reorder_meta(MetaLayout::LaneBlocks16, t, m.data(), 32, 64, e8.data()),
-                         "metadata layout lane_blocks16 is read by no instruction of a 8-bit type");
+                         "metadata layout lane_blocks16 is read by no instruction of 8-bit types");
     REQUIRE_FORMAT_ERROR(f::meta_bytes(MetaLayout::Wgmma16x64, t, 16, 64), "wgmma16x64 is read by no instruction");
     CHECK(f::meta_bytes(MetaLayout::Canonical, t, 16, 64) == 128u);
   }
@@ -1226,8 +1227,9 @@ TEST_CASE("format: layout descriptions are bit permutations with a true inverse"
         const int64_t nibble = 2 * byte + shift / 4;
         ++hits[static_cast<size_t>(nibble)];
         int64_t rr = -1, jj = -1;
-        f::rules::layout_coordinates(d, nibble / (2 * d.block_bytes()), static_cast<uint32_t>(nibble % (2 * d.block_bytes())),
-                                     cols, &rr, &jj);
+        const int64_t block_nibbles = 2 * d.block_bytes();
+        f::rules::layout_coordinates(d, nibble / block_nibbles, static_cast<uint32_t>(nibble % block_nibbles), cols,
+                                     &rr, &jj);
         CHECK(rr == r);
         CHECK(jj == j);
       }

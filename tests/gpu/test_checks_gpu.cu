@@ -267,3 +267,76 @@ TEST_CASE("ceilings are measured: instruction loops and copy rate", "[checks][ce
   CHECK(has("ceiling_mma_sync_fp16_tflops"));
   CHECK(has("copy_gbps"));
 }
+
+// ---- Operand types beyond 16-bit: problems, references and checks per output type (no kernels yet) -------------
+
+TEST_CASE("problems of every input type: the reference in D's type passes its own check, one unit off fails",
+          "[checks][types]") {
+  // int8 -> int32 D (exact); e4m3, e5m2 -> bf16 D; tf32 -> f32 D: the default combinations (operands.h).
+  for (DType t : {DType::int8, DType::e4m3, DType::e5m2, DType::tf32}) {
+    const Operands ops = default_operands(t);
+    INFO(name(t) << " -> " << name(ops.d));
+    const auto p = Problem::make(ops, 64, 40, 256, Fill::SmallInt, 29, nullptr);
+    REQUIRE(p->types == ops);
+    REQUIRE(p->d_bytes() == size_t(64) * 40 * size_t(bytes_of(ops.d)));
+    REQUIRE(p->meta(format::MetaLayout::Canonical) != nullptr);
+    // The kernel layouts serve 16-bit and tf32 instructions only (format.h).
+    CHECK((p->meta(format::MetaLayout::LaneBlocks16) != nullptr) == (t == DType::tf32));
+    const int64_t count = int64_t(p->M) * p->N;
+    DeviceBuffer d(p->d_bytes());
+    SPARSE24_CUDA_CHECK(cudaMemcpy(d.get(), p->d_ref.get(), p->d_bytes(), cudaMemcpyDeviceToDevice));
+    const CheckResult ok = compare(ops.d, Fill::SmallInt, d.get(), p->reference(), count, nullptr);
+    INFO(ok.message);
+    REQUIRE(ok.passed);
+    // One element one unit of D's last place off (int32: 1; bf16/f32: the next representable number up).
+    const int64_t i = count / 2 + 1;
+    const size_t eb = bytes_of(ops.d);
+    std::vector<uint8_t> h(eb);
+    SPARSE24_CUDA_CHECK(cudaMemcpy(h.data(), d.as<uint8_t>() + i * eb, eb, cudaMemcpyDeviceToHost));
+    uint32_t bits = 0;
+    std::memcpy(&bits, h.data(), eb);
+    bits = ops.d == DType::int32 ? bits + 1 : (bits & (1u << (8 * eb - 1))) ? bits - 1 : bits + 1;
+    std::memcpy(h.data(), &bits, eb);
+    SPARSE24_CUDA_CHECK(cudaMemcpy(d.as<uint8_t>() + i * eb, h.data(), eb, cudaMemcpyHostToDevice));
+    const CheckResult bad = compare(ops.d, Fill::SmallInt, d.get(), p->reference(), count, nullptr);
+    CHECK_FALSE(bad.passed);
+    CHECK(bad.mismatches == 1);
+    // The typed poison is caught for every output type (int32: the pattern 0x80000000, as no correct int8 GEMM
+    // of K < 2^17 can write it).
+    poison(ops.d, d.get(), count, nullptr);
+    const CheckResult unwritten = compare(ops.d, Fill::SmallInt, d.get(), p->reference(), count, nullptr);
+    CHECK_FALSE(unwritten.passed);
+    CHECK(unwritten.nans == count);
+  }
+}
+
+TEST_CASE("problems of the new types in normal mode: the reference passes, and the bound for int32 is zero",
+          "[checks][types]") {
+  for (DType t : {DType::int8, DType::e4m3, DType::tf32}) {
+    const Operands ops = default_operands(t);
+    INFO(name(t));
+    const auto p = Problem::make(ops, 128, 64, 1024, Fill::Normal, 37, nullptr);
+    const int64_t count = int64_t(p->M) * p->N;
+    DeviceBuffer d(p->d_bytes());
+    SPARSE24_CUDA_CHECK(cudaMemcpy(d.get(), p->d_ref.get(), p->d_bytes(), cudaMemcpyDeviceToDevice));
+    const CheckResult ok = compare(ops.d, Fill::Normal, d.get(), p->reference(), count, nullptr);
+    INFO(ok.message);
+    CHECK(ok.passed);
+    CHECK(ok.ref_nonzero > count / 2);   // int8's normal fill is not a sea of zeros
+  }
+  const ElementRule r = element_rule(DType::int32, 4096);
+  CHECK(r.rel == 0);
+  CHECK(r.per_abs_sum == 0);
+}
+
+TEST_CASE("illegal combinations and non-output types are refused with the rule", "[checks][types]") {
+  CHECK_THROWS_WITH(Problem::make(Operands{DType::int8, DType::int8, DType::fp16, DType::f32}, 32, 8, 64,
+                                  Fill::SmallInt, 1, nullptr),
+                    test::contains("int8 accumulates in int32"));
+  CHECK_THROWS_WITH(Problem::make(DType::f32, 32, 8, 64, Fill::SmallInt, 1, nullptr),
+                    test::contains("sparse input"));
+  DeviceBuffer d(64);
+  CHECK_THROWS_AS(compare(DType::e4m3, Fill::SmallInt, d.get(), Reference{d.as<float>(), d.as<float>(), 8}, 8,
+                          nullptr),
+                  UnsupportedType);
+}

@@ -230,9 +230,10 @@ TEST_CASE("the checks can fail: wrong metadata and unwritten output are caught",
   SECTION("one metadata word replaced by another valid one changes the result") {
     // Word 5 of the first lane block is lane 5's e register (g = 1, q = 1: rows 1 and 9, k 16..31 of the first
     // tile): every nibble becomes another valid one (0x4 -> 0xE, anything else -> 0x4), a different selection.
-    const size_t bytes = P.meta_lane16.bytes();
+    const DeviceBuffer& lane16 = P.meta_buffer(format::MetaLayout::LaneBlocks16);
+    const size_t bytes = lane16.bytes();
     std::vector<uint32_t> meta(bytes / 4);
-    SPARSE24_CUDA_CHECK(cudaMemcpy(meta.data(), P.meta_lane16.get(), bytes, cudaMemcpyDeviceToHost));
+    SPARSE24_CUDA_CHECK(cudaMemcpy(meta.data(), lane16.get(), bytes, cudaMemcpyDeviceToHost));
     uint32_t w = meta[5], out = 0;
     for (int i = 0; i < 8; ++i) {
       uint32_t nib = (w >> (4 * i)) & 0xF;
