@@ -186,6 +186,22 @@ __device__ __forceinline__ void mma_m16n8k8_tf32(float (&d)[4], const uint32_t (
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
 
+// The warp-level sparse MMA of input type T (instr::MmaSp<T>): m16n8k32 for 16-bit inputs (selector 0 or 1),
+// m16n8k64 for 8-bit ones (selector 0 only). Not an instruction of its own: the one place that maps a type to its
+// form, so that a kernel written in bytes (mma_sp.s01_global) serves every type. Acc is float, or int32_t for int8.
+template <DType T, int kSelector, class Acc>
+__device__ __forceinline__ void mma_sp(Acc (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[4], uint32_t e) {
+  if constexpr (T == DType::int8) {
+    static_assert(kSelector == 0, "m16n8k64 has one sparsity selector: 0");
+    mma_sp_m16n8k64_s8(d, a, b, e);
+  } else if constexpr (kIsFp8<T>) {
+    static_assert(kSelector == 0, "m16n8k64 has one sparsity selector: 0");
+    mma_sp_m16n8k64_f8<T>(d, a, b, e);
+  } else {
+    mma_sp_m16n8k32<T, kSelector>(d, a, b, e);
+  }
+}
+
 }  // namespace sparse24::ptx
 
 // ==== Asynchronous copies global -> shared (sm_80+): the multistage pipelines of mma_sp/dense s03 and later ====
