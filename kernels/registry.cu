@@ -213,6 +213,9 @@ std::string operand_error(const Variant& v, const GemmArgs& a) {
            std::to_string(eb) + " bytes multiples of 16)";
   if (a.c == a.d && a.c && a.ldc != a.ldd) return "C aliases D with a different leading dimension";
   (void)ed;
+  // An int32 D is the exact integer product (int8 without scales, operands.h): no factor but 1, C added or not.
+  if (v.types.d == DType::int32 && (a.alpha != 1.0f || (a.beta != 0.0f && a.beta != 1.0f)))
+    return "an int32 D is the exact integer product: alpha must be 1 and beta 0 or 1";
   if (!v.has_scales && (a.scale_a || a.scale_b || a.scale_row || a.scale_col))
     return "scales given, but this variant takes none";
   if (a.workspace || a.workspace_bytes) return "the workspace is the plan's own: leave it null";

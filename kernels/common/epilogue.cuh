@@ -45,6 +45,29 @@ __device__ __forceinline__ void store_acc_m16n8(const float (&acc)[4], int m0, i
   }
 }
 
+// int32 accumulators to an int32 D (int8 GEMMs without scales, operands.h): D = acc, plus C when beta = 1, exact.
+// Any other alpha or beta would not be an integer result; the registry refuses them for int32 D (registry.cu).
+__device__ __forceinline__ void store_acc_m16n8(const int32_t (&acc)[4], int m0, int n0, int M, int N, int32_t* D,
+                                                int64_t ldd, const int32_t* C, int64_t ldc, float /*alpha: 1*/,
+                                                float beta) {
+  const int lane = threadIdx.x % 32;
+#pragma unroll
+  for (int half = 0; half < 2; ++half) {
+    const frag::RowCol rc = frag::acc_m16n8(lane, 2 * half);
+    const int row = m0 + rc.row, col = n0 + rc.col;
+    if (row >= M || col >= N) continue;
+    const int64_t at = static_cast<int64_t>(row) * ldd + col, at_c = static_cast<int64_t>(row) * ldc + col;
+    const bool pair = col + 1 < N;
+    int32_t v0 = acc[2 * half], v1 = acc[2 * half + 1];
+    if (beta != 0.0f) {
+      v0 += C[at_c];
+      if (pair) v1 += C[at_c + 1];
+    }
+    D[at] = v0;
+    if (pair) D[at + 1] = v1;
+  }
+}
+
 // The scales of GemmArgs (gemm_args.h: D = RN(((alpha * sa * sb) * r[m] * c[n]) * acc + beta * C)) for one thread:
 // load() reads the per-tensor scales once, apply() scales one accumulator pair of columns (col, col + 1) of row
 // `row`, the pair a lane owns in every m16n8 and wgmma accumulator fragment (fragments.h). Null pointers are 1.

@@ -53,6 +53,23 @@ SPARSE24_HD constexpr RowCol acc_m64(int thread, int i) {
   return {16 * (thread / 32) + (thread % 32) / 4 + 8 * ((i / 2) % 2), 8 * (i / 4) + 2 * (thread % 4) + (i % 2)};
 }
 
+// ---- 8-bit operands (four values per register; docs/sparse-tensor-cores.md §3) ----------------------------------
+// A of m16n8k64 sparse (compressed tile 16 x 32 bytes; identical to the dense 8-bit m16n8k32 A fragment):
+//   a0 = (g, 4q..4q+3)   a1 = (g+8, 4q..4q+3)   a2 = (g, 16+4q..19+4q)   a3 = (g+8, 16+4q..19+4q)
+// B of m16n8k64 (64 x 8): b_i = (k = 16i+4q .. 16i+4q+3; n = g), i = 0..3; dense m16n8k32 uses b_0 and b_1.
+// Element j (0..15) is byte j%4 of register j/4, the lowest byte first.
+SPARSE24_HD constexpr RowCol a8_m16k32(int lane, int j) {
+  return {lane / 4 + 8 * ((j / 4) % 2), 16 * (j / 8) + 4 * (lane % 4) + j % 4};
+}
+SPARSE24_HD constexpr RowCol b8_k64n8(int lane, int j) { return {16 * (j / 4) + 4 * (lane % 4) + j % 4, lane / 4}; }
+
+// ---- tf32 operands (one value per register) ----------------------------------------------------------------------
+// A of m16n8k16 sparse (compressed tile 16 x 8; identical to the dense m16n8k8 A fragment):
+//   a0 = (g, q)   a1 = (g+8, q)   a2 = (g, q+4)   a3 = (g+8, q+4)
+// B of m16n8k16 (16 x 8): b_i = (k = q + 4i; n = g), i = 0..3; dense m16n8k8 uses b_0 and b_1.
+SPARSE24_HD constexpr RowCol a32_m16k8(int lane, int j) { return {lane / 4 + 8 * (j % 2), lane % 4 + 4 * (j / 2)}; }
+SPARSE24_HD constexpr RowCol b32_k16n8(int lane, int j) { return {lane % 4 + 4 * j, lane / 4}; }
+
 // ldmatrix.x4 row addresses: lanes 8i..8i+7 give the 8 row addresses of matrix i (ptx::ldmatrix_x4), so lane l
 // points at one (row, column) of the tile. Two arrangements serve every kernel:
 //   A (16 x 16 tile, matrices = (rows 0-7 | 8-15) x (cols 0-7 | 8-15)): register i of every lane is a_i of the

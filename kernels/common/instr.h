@@ -6,6 +6,8 @@
 // the per-lane layouts are in kernels/common/fragments.h. Facts: docs/sparse-tensor-cores.md sections 1 and 3.
 #pragma once
 
+#include <type_traits>
+
 #include "kernels/common/dtype.h"
 
 namespace sparse24::instr {
@@ -33,6 +35,31 @@ struct MmaSpM16N8K32 {
             kM, kN, kK, T, T, DType::f32, true, 2, 80, false};
   }
 };
+
+// mma.sp::ordered_metadata m16n8k64, 8-bit inputs (PTX ISA 9.7.14.6): int8 with s32 accumulators (sm_80+), e4m3
+// and e5m2 with f32 accumulators (sm_89+; on sm_90 the compiler emulates them with conversions and 16-bit HMMA,
+// docs/sparse-tensor-cores.md §9). The compressed A tile is 16 x 32 bytes, the same registers as the 16-bit k32
+// form; selector 0 only, and every lane of a quad supplies metadata (format::MetaLayout::LaneBlocks8).
+template <DType T>
+struct MmaSpM16N8K64 {
+  static_assert(T == DType::int8 || T == DType::e4m3 || T == DType::e5m2,
+                "mma.sp m16n8k64 takes 8-bit inputs (int8, e4m3, e5m2)");
+  static constexpr int kM = 16, kN = 8, kK = 64;
+  static constexpr int kCompressedK = kK / 2;  // compressed A tile is 16 x 32 values
+  static constexpr Form form() {
+    return {T == DType::int8   ? "mma.sp::ordered_metadata.sync.aligned.m16n8k64.row.col.s32.s8.s8.s32"
+            : T == DType::e4m3 ? "mma.sp::ordered_metadata.sync.aligned.m16n8k64.row.col.f32.e4m3.e4m3.f32"
+                               : "mma.sp::ordered_metadata.sync.aligned.m16n8k64.row.col.f32.e5m2.e5m2.f32",
+            kM, kN, kK, T, T, T == DType::int8 ? DType::int32 : DType::f32, true, 1, T == DType::int8 ? 80 : 89,
+            false};
+  }
+};
+
+// The warp-level sparse form of an input type: m16n8k32 for 16-bit inputs, m16n8k64 for 8-bit ones. Both read 32
+// bytes of compressed A per row and 64 bytes of B per column, in the same registers (fragments.h), so a kernel
+// that moves bytes serves both (mma_sp.s01_global).
+template <DType T>
+using MmaSp = std::conditional_t<info(T).bits == 8, MmaSpM16N8K64<T>, MmaSpM16N8K32<T>>;
 
 // mma.sync m16n8k16, f16/bf16 inputs, f32 accumulators (PTX ISA 9.7.14.5.14): the dense twin of the above
 // (two of them cover the K of one m16n8k32).

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "kernels/common/cuda_check.h"
+#include "kernels/common/operands.h"
 #include "kernels/gemm_args.h"
 #include "kernels/registry.h"
 
@@ -89,7 +90,7 @@ namespace sparse24 {
 // accumulators, a BM x BN x BK block tile of WM x WN warps and STAGES shared-memory stages.
 template <class Derived, DType T, int BM, int BN, int BK, int WM, int WN, int STAGES>
 struct WarpTiled : BlockTiled<Derived> {
-  static constexpr Operands kTypes = {T, T, T, DType::f32};
+  static constexpr Operands kTypes = default_operands(T);  // 16-bit: {T, T, T, f32}; int8: int32 D and accumulator
   static constexpr int kBM = BM, kBN = BN, kBK = BK, kWM = WM, kWN = WN, kStages = STAGES;
   static constexpr int kThreads = WM * WN * 32;
   static Params params() {

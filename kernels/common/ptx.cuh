@@ -76,6 +76,132 @@ __device__ __forceinline__ void mma_sp_m16n8k32(float (&d)[4], const uint32_t (&
   }
 }
 
+// ---- 8-bit and tf32 warp-level forms ----------------------------------------------------------------------------
+// The operand types past 16 bits (docs/sparse-tensor-cores.md §1, §3): int8 (s32 accumulators, sm_80+), the two
+// OCP fp8 kinds e4m3 and e5m2 (f32 accumulators, sm_89+) and tf32 (f32 storage, 1:2 sparsity, sm_80+). A 32-bit
+// register holds four 8-bit values or one tf32 value, so the sparse 8-bit instruction covers twice the K of the
+// 16-bit one (k64) with the same registers, and its metadata register carries 8 nibbles of one row per lane (all
+// four lanes of a quad supply it: selector 0 only). Lane maps: kernels/common/fragments.h; each form has a
+// one-instruction test in tests/gpu/test_instructions_gpu.cu. The fp8 forms do not exist before sm_89: compiled
+// for an older target they trap (the host never launches them there: the registry's ArchRule, the tests' check).
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 890
+#define SPARSE24_PTX_NO_FP8 1
+#endif
+
+// The 8-bit float operand types, for the static_asserts below.
+template <DType T>
+inline constexpr bool kIsFp8 = T == DType::e4m3 || T == DType::e5m2;
+
+// mma.sp m16n8k64, s8 x s8 -> s32 (PTX ISA 9.7.14.6.3): A the 16 x 64 dense tile as its 16 x 32 compressed bytes
+// (4 regs), B 64 x 8 (4 regs), metadata `e` from all four lanes of each quad (selector 0, the only one this shape
+// has). Without .satfinite the s32 sum wraps, as integer GEMMs expect (no int8 GEMM here can reach 2^31).
+__device__ __forceinline__ void mma_sp_m16n8k64_s8(int32_t (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[4],
+                                                   uint32_t e) {
+  asm volatile(
+      "mma.sp::ordered_metadata.sync.aligned.m16n8k64.row.col.s32.s8.s8.s32 {%0, %1, %2, %3}, "
+      "{%4, %5, %6, %7}, {%8, %9, %10, %11}, {%0, %1, %2, %3}, %12, 0x0;\n"
+      : "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(e));
+}
+
+// mma.sync m16n8k32, s8 x s8 -> s32 (PTX ISA 9.7.14.5.14): the dense twin (two of them cover one k64).
+__device__ __forceinline__ void mma_m16n8k32_s8(int32_t (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+      "{%0, %1, %2, %3};\n"
+      : "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+
+// mma.sp m16n8k64, e4m3/e5m2 -> f32 (PTX ISA 9.7.14.6.3, sm_89+): the same registers and metadata as the s8 form.
+// How many bits of the running f32 sum the tensor core keeps is measured by the one-instruction tests
+// (docs/sparse-tensor-cores.md, "fp8 accumulation"), since an exact check of an fp8 kernel depends on it.
+template <DType T>
+__device__ __forceinline__ void mma_sp_m16n8k64_f8(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[4],
+                                                   uint32_t e) {
+  static_assert(kIsFp8<T>, "mma_sp_m16n8k64_f8: e4m3 or e5m2 inputs");
+#ifdef SPARSE24_PTX_NO_FP8
+  __trap();
+#else
+  if constexpr (T == DType::e4m3) {
+    asm volatile(
+        "mma.sp::ordered_metadata.sync.aligned.m16n8k64.row.col.f32.e4m3.e4m3.f32 {%0, %1, %2, %3}, "
+        "{%4, %5, %6, %7}, {%8, %9, %10, %11}, {%0, %1, %2, %3}, %12, 0x0;\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(e));
+  } else {
+    asm volatile(
+        "mma.sp::ordered_metadata.sync.aligned.m16n8k64.row.col.f32.e5m2.e5m2.f32 {%0, %1, %2, %3}, "
+        "{%4, %5, %6, %7}, {%8, %9, %10, %11}, {%0, %1, %2, %3}, %12, 0x0;\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(e));
+  }
+#endif
+}
+
+// mma.sync m16n8k32, e4m3/e5m2 -> f32 (PTX ISA 9.7.14.5.14, sm_89+): the dense twin of the above.
+template <DType T>
+__device__ __forceinline__ void mma_m16n8k32_f8(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+  static_assert(kIsFp8<T>, "mma_m16n8k32_f8: e4m3 or e5m2 inputs");
+#ifdef SPARSE24_PTX_NO_FP8
+  __trap();
+#else
+  if constexpr (T == DType::e4m3) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+        "{%0, %1, %2, %3};\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+  } else {
+    asm volatile(
+        "mma.sync.aligned.m16n8k32.row.col.f32.e5m2.e5m2.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+        "{%0, %1, %2, %3};\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+  }
+#endif
+}
+
+// mma.sp m16n8k16, tf32 -> f32 (PTX ISA 9.7.14.6.3): A is 1:2 sparse, the 16 x 16 dense tile as 16 x 8
+// compressed values (4 regs), B 16 x 8 (4 regs). One metadata nibble per PAIR of dense elements (0x4 keeps the
+// first, 0xE the second); selector F = 0 reads lanes q = 0, 1 and F = 1 lanes q = 2, 3, as for 16-bit m16n8k32.
+template <int kSelector>
+__device__ __forceinline__ void mma_sp_m16n8k16_tf32(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[4],
+                                                     uint32_t e) {
+  static_assert(kSelector == 0 || kSelector == 1, "tf32 m16n8k16 has two sparsity selectors: 0 and 1");
+  asm volatile(
+      "mma.sp::ordered_metadata.sync.aligned.m16n8k16.row.col.f32.tf32.tf32.f32 {%0, %1, %2, %3}, "
+      "{%4, %5, %6, %7}, {%8, %9, %10, %11}, {%0, %1, %2, %3}, %12, %13;\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(e),
+        "n"(kSelector));
+}
+
+// mma.sync m16n8k8, tf32 -> f32 (PTX ISA 9.7.14.5.14): the dense twin (two of them cover one sparse k16).
+__device__ __forceinline__ void mma_m16n8k8_tf32(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+      "{%0, %1, %2, %3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+
+// The warp-level sparse MMA of input type T (instr::MmaSp<T>): m16n8k32 for 16-bit inputs (selector 0 or 1),
+// m16n8k64 for 8-bit ones (selector 0 only). Not an instruction of its own: the one place that maps a type to its
+// form, so that a kernel written in bytes (mma_sp.s01_global) serves every type. Acc is float, or int32_t for int8.
+template <DType T, int kSelector, class Acc>
+__device__ __forceinline__ void mma_sp(Acc (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[4], uint32_t e) {
+  if constexpr (T == DType::int8) {
+    static_assert(kSelector == 0, "m16n8k64 has one sparsity selector: 0");
+    mma_sp_m16n8k64_s8(d, a, b, e);
+  } else if constexpr (kIsFp8<T>) {
+    static_assert(kSelector == 0, "m16n8k64 has one sparsity selector: 0");
+    mma_sp_m16n8k64_f8<T>(d, a, b, e);
+  } else {
+    mma_sp_m16n8k32<T, kSelector>(d, a, b, e);
+  }
+}
+
 }  // namespace sparse24::ptx
 
 // ==== Asynchronous copies global -> shared (sm_80+): the multistage pipelines of mma_sp/dense s03 and later ====

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "kernels/common/dtype.h"
 
@@ -108,6 +109,12 @@ template <int kN>
 __device__ __forceinline__ void fence_registers(float (&r)[kN]) {
 #pragma unroll
   for (int i = 0; i < kN; ++i) asm volatile("" : "+f"(r[i])::"memory");
+}
+// The s32 accumulators of the int8 wgmma forms.
+template <int kN>
+__device__ __forceinline__ void fence_registers(int32_t (&r)[kN]) {
+#pragma unroll
+  for (int i = 0; i < kN; ++i) asm volatile("" : "+r"(r[i])::"memory");
 }
 __device__ __forceinline__ void fence_register(uint32_t& r) { asm volatile("" : "+r"(r)::"memory"); }
 
@@ -448,5 +455,228 @@ __device__ __forceinline__ void wgmma_ss(float (&d)[N / 2], uint64_t a_desc, uin
 #undef SPARSE24_ARGS_
 #endif
 }
+
+// ---- wgmma.mma_async(.sp), 8-bit inputs: e4m3/e5m2 -> f32, s8 -> s32 (PTX ISA 9.7.15.5.2, 9.7.15.6.3) --------------
+// Dense m64nNk32 and sparse m64nNk64: the same 32 bytes of K per A row (compressed when sparse) as the 16-bit k16
+// and k32 forms, so the shared-memory layouts and descriptors are the 16-bit ones, byte for byte. Both operands
+// K-major (8-bit operands have no transpose immediate: the PTX takes none). Sparse A from shared memory (SS) or
+// from 4 registers per thread (RS: the m16n8k64 compressed A fragment of the thread's warp rows,
+// frag::a8_m16k32). The sparse metadata is the per-warp layout of mma.sp m16n8k64: all four lanes of a quad
+// supply it, selector 0 only. fp8 takes imm-scale-a/b (1: no negation); s8 takes neither and accumulates in s32
+// (wrapping: no .satfinite). These are the native 8-bit paths on Hopper (QGMMA, IGMMA in SASS): the warp-level
+// fp8 mma compiles to conversions and 16-bit HMMA there (docs/sparse-tensor-cores.md §9).
+// Operand numbering after the R = N/2 accumulators: sparse SS a-desc %R, b-desc %R+1, e %R+2, sel %R+3, scale-d
+// %R+4; sparse RS {a} %R..%R+3, b-desc %R+4, e %R+5, sel %R+6, scale-d %R+7; dense SS a %R, b %R+1, scale-d %R+2.
+template <DType T>
+using Acc8 = std::conditional_t<T == DType::int8, int32_t, float>;
+template <DType T>
+inline constexpr bool kIsWgmma8 = T == DType::e4m3 || T == DType::e5m2 || T == DType::int8;
+
+#define SPARSE24_WGMMA_IACC4(i) "+r"(d[i]), "+r"(d[i + 1]), "+r"(d[i + 2]), "+r"(d[i + 3])
+#define SPARSE24_WGMMA_IACC_N8 SPARSE24_WGMMA_IACC4(0)
+#define SPARSE24_WGMMA_IACC_N64                                                                                 \
+  SPARSE24_WGMMA_IACC4(0), SPARSE24_WGMMA_IACC4(4), SPARSE24_WGMMA_IACC4(8), SPARSE24_WGMMA_IACC4(12),         \
+      SPARSE24_WGMMA_IACC4(16), SPARSE24_WGMMA_IACC4(20), SPARSE24_WGMMA_IACC4(24), SPARSE24_WGMMA_IACC4(28)
+#define SPARSE24_WGMMA_IACC_N128                                                                                \
+  SPARSE24_WGMMA_IACC_N64, SPARSE24_WGMMA_IACC4(32), SPARSE24_WGMMA_IACC4(36), SPARSE24_WGMMA_IACC4(40),       \
+      SPARSE24_WGMMA_IACC4(44), SPARSE24_WGMMA_IACC4(48), SPARSE24_WGMMA_IACC4(52), SPARSE24_WGMMA_IACC4(56),  \
+      SPARSE24_WGMMA_IACC4(60)
+#define SPARSE24_WGMMA_IACC_N256                                                                                \
+  SPARSE24_WGMMA_IACC_N128, SPARSE24_WGMMA_IACC4(64), SPARSE24_WGMMA_IACC4(68), SPARSE24_WGMMA_IACC4(72),      \
+      SPARSE24_WGMMA_IACC4(76), SPARSE24_WGMMA_IACC4(80), SPARSE24_WGMMA_IACC4(84), SPARSE24_WGMMA_IACC4(88),  \
+      SPARSE24_WGMMA_IACC4(92), SPARSE24_WGMMA_IACC4(96), SPARSE24_WGMMA_IACC4(100), SPARSE24_WGMMA_IACC4(104), \
+      SPARSE24_WGMMA_IACC4(108), SPARSE24_WGMMA_IACC4(112), SPARSE24_WGMMA_IACC4(116), SPARSE24_WGMMA_IACC4(120), \
+      SPARSE24_WGMMA_IACC4(124)
+
+#define SPARSE24_W8_SP_SS_F8_TAIL_N8 "setp.ne.b32 p, %8, 0;\n", ", %4, %5, %6, %7, p, 1, 1;\n"
+#define SPARSE24_W8_SP_SS_F8_TAIL_N64 "setp.ne.b32 p, %36, 0;\n", ", %32, %33, %34, %35, p, 1, 1;\n"
+#define SPARSE24_W8_SP_SS_F8_TAIL_N128 "setp.ne.b32 p, %68, 0;\n", ", %64, %65, %66, %67, p, 1, 1;\n"
+#define SPARSE24_W8_SP_SS_F8_TAIL_N256 "setp.ne.b32 p, %132, 0;\n", ", %128, %129, %130, %131, p, 1, 1;\n"
+#define SPARSE24_W8_SP_SS_S8_TAIL_N8 "setp.ne.b32 p, %8, 0;\n", ", %4, %5, %6, %7, p;\n"
+#define SPARSE24_W8_SP_SS_S8_TAIL_N64 "setp.ne.b32 p, %36, 0;\n", ", %32, %33, %34, %35, p;\n"
+#define SPARSE24_W8_SP_SS_S8_TAIL_N128 "setp.ne.b32 p, %68, 0;\n", ", %64, %65, %66, %67, p;\n"
+#define SPARSE24_W8_SP_SS_S8_TAIL_N256 "setp.ne.b32 p, %132, 0;\n", ", %128, %129, %130, %131, p;\n"
+#define SPARSE24_W8_SP_RS_F8_TAIL_N8 "setp.ne.b32 p, %11, 0;\n", ", {%4, %5, %6, %7}, %8, %9, %10, p, 1, 1;\n"
+#define SPARSE24_W8_SP_RS_F8_TAIL_N64 "setp.ne.b32 p, %39, 0;\n", ", {%32, %33, %34, %35}, %36, %37, %38, p, 1, 1;\n"
+#define SPARSE24_W8_SP_RS_F8_TAIL_N128 "setp.ne.b32 p, %71, 0;\n", ", {%64, %65, %66, %67}, %68, %69, %70, p, 1, 1;\n"
+#define SPARSE24_W8_SP_RS_F8_TAIL_N256 "setp.ne.b32 p, %135, 0;\n", ", {%128, %129, %130, %131}, %132, %133, %134, p, 1, 1;\n"
+#define SPARSE24_W8_SP_RS_S8_TAIL_N8 "setp.ne.b32 p, %11, 0;\n", ", {%4, %5, %6, %7}, %8, %9, %10, p;\n"
+#define SPARSE24_W8_SP_RS_S8_TAIL_N64 "setp.ne.b32 p, %39, 0;\n", ", {%32, %33, %34, %35}, %36, %37, %38, p;\n"
+#define SPARSE24_W8_SP_RS_S8_TAIL_N128 "setp.ne.b32 p, %71, 0;\n", ", {%64, %65, %66, %67}, %68, %69, %70, p;\n"
+#define SPARSE24_W8_SP_RS_S8_TAIL_N256 "setp.ne.b32 p, %135, 0;\n", ", {%128, %129, %130, %131}, %132, %133, %134, p;\n"
+#define SPARSE24_W8_D_SS_F8_TAIL_N8 "setp.ne.b32 p, %6, 0;\n", ", %4, %5, p, 1, 1;\n"
+#define SPARSE24_W8_D_SS_F8_TAIL_N64 "setp.ne.b32 p, %34, 0;\n", ", %32, %33, p, 1, 1;\n"
+#define SPARSE24_W8_D_SS_F8_TAIL_N128 "setp.ne.b32 p, %66, 0;\n", ", %64, %65, p, 1, 1;\n"
+#define SPARSE24_W8_D_SS_F8_TAIL_N256 "setp.ne.b32 p, %130, 0;\n", ", %128, %129, p, 1, 1;\n"
+#define SPARSE24_W8_D_SS_S8_TAIL_N8 "setp.ne.b32 p, %6, 0;\n", ", %4, %5, p;\n"
+#define SPARSE24_W8_D_SS_S8_TAIL_N64 "setp.ne.b32 p, %34, 0;\n", ", %32, %33, p;\n"
+#define SPARSE24_W8_D_SS_S8_TAIL_N128 "setp.ne.b32 p, %66, 0;\n", ", %64, %65, p;\n"
+#define SPARSE24_W8_D_SS_S8_TAIL_N256 "setp.ne.b32 p, %130, 0;\n", ", %128, %129, p;\n"
+
+// One instruction: OP the name up to the types ("wgmma.mma_async.sp.sync.aligned.m64n256k64"), DT.TY.TY the types.
+// ACC names the accumulator constraints: ACC (f32, "+f") or IACC (s32, "+r"), pasted here so that their commas
+// are not taken for macro arguments.
+#define SPARSE24_W8_ASM_(N, OP, DT, TY, ACC, SETP, OPERANDS, ...)                                                \
+  asm volatile("{\n.reg .pred p;\n" SETP OP "." DT "." TY "." TY " " SPARSE24_WGMMA_D_N##N OPERANDS "}\n"        \
+               : SPARSE24_WGMMA_##ACC##_N##N                                                                     \
+               : __VA_ARGS__)
+#define SPARSE24_W8_ASM(N, OP, DT, TY, ACC, TAIL, ...) SPARSE24_W8_ASM_(N, OP, DT, TY, ACC, TAIL, __VA_ARGS__)
+
+// Sparse, A and B from shared memory: D[64 x N] (+)= A[64 x 64, 2:4] . B[64 x N].
+template <DType T, int N>
+__device__ __forceinline__ void wgmma8_sp_ss(Acc8<T> (&d)[N / 2], uint64_t a_desc, uint64_t b_desc, uint32_t e, bool accumulate) {
+  static_assert(kIsWgmma8<T>, "wgmma8_sp_ss: e4m3, e5m2 or int8 inputs");
+  static_assert(N == 8 || N == 64 || N == 128 || N == 256, "N not spelled out in ptx_sm90.cuh yet");
+#if SPARSE24_SM90A_DEVICE
+  const uint32_t acc = accumulate ? 1u : 0u;
+  if constexpr (T == DType::e4m3) {
+    if constexpr (N == 8)
+      SPARSE24_W8_ASM(8, "wgmma.mma_async.sp.sync.aligned.m64n8k64", "f32", "e4m3", ACC,
+                      SPARSE24_W8_SP_SS_F8_TAIL_N8, "l"(a_desc), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
+    if constexpr (N == 64)
+      SPARSE24_W8_ASM(64, "wgmma.mma_async.sp.sync.aligned.m64n64k64", "f32", "e4m3", ACC,
+                      SPARSE24_W8_SP_SS_F8_TAIL_N64, "l"(a_desc), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
+    if constexpr (N == 128)
+      SPARSE24_W8_ASM(128, "wgmma.mma_async.sp.sync.aligned.m64n128k64", "f32", "e4m3", ACC,
+                      SPARSE24_W8_SP_SS_F8_TAIL_N128, "l"(a_desc), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
+    if constexpr (N == 256)
+      SPARSE24_W8_ASM(256, "wgmma.mma_async.sp.sync.aligned.m64n256k64", "f32", "e4m3", ACC,
+                      SPARSE24_W8_SP_SS_F8_TAIL_N256, "l"(a_desc), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
+  }
+  if constexpr (T == DType::e5m2) {
+    if constexpr (N == 8)
+      SPARSE24_W8_ASM(8, "wgmma.mma_async.sp.sync.aligned.m64n8k64", "f32", "e5m2", ACC,
+                      SPARSE24_W8_SP_SS_F8_TAIL_N8, "l"(a_desc), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
+    if constexpr (N == 64)
+      SPARSE24_W8_ASM(64, "wgmma.mma_async.sp.sync.aligned.m64n64k64", "f32", "e5m2", ACC,
+                      SPARSE24_W8_SP_SS_F8_TAIL_N64, "l"(a_desc), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
+    if constexpr (N == 128)
+      SPARSE24_W8_ASM(128, "wgmma.mma_async.sp.sync.aligned.m64n128k64", "f32", "e5m2", ACC,
+                      SPARSE24_W8_SP_SS_F8_TAIL_N128, "l"(a_desc), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
+    if constexpr (N == 256)
+      SPARSE24_W8_ASM(256, "wgmma.mma_async.sp.sync.aligned.m64n256k64", "f32", "e5m2", ACC,
+                      SPARSE24_W8_SP_SS_F8_TAIL_N256, "l"(a_desc), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
+  }
+  if constexpr (T == DType::int8) {
+    if constexpr (N == 8)
+      SPARSE24_W8_ASM(8, "wgmma.mma_async.sp.sync.aligned.m64n8k64", "s32", "s8", IACC,
+                      SPARSE24_W8_SP_SS_S8_TAIL_N8, "l"(a_desc), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
+    if constexpr (N == 64)
+      SPARSE24_W8_ASM(64, "wgmma.mma_async.sp.sync.aligned.m64n64k64", "s32", "s8", IACC,
+                      SPARSE24_W8_SP_SS_S8_TAIL_N64, "l"(a_desc), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
+    if constexpr (N == 128)
+      SPARSE24_W8_ASM(128, "wgmma.mma_async.sp.sync.aligned.m64n128k64", "s32", "s8", IACC,
+                      SPARSE24_W8_SP_SS_S8_TAIL_N128, "l"(a_desc), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
+    if constexpr (N == 256)
+      SPARSE24_W8_ASM(256, "wgmma.mma_async.sp.sync.aligned.m64n256k64", "s32", "s8", IACC,
+                      SPARSE24_W8_SP_SS_S8_TAIL_N256, "l"(a_desc), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
+  }
+#endif
+}
+
+// Sparse, A from registers (frag::a8_m16k32 per warp), B from shared memory.
+template <DType T, int N>
+__device__ __forceinline__ void wgmma8_sp_rs(Acc8<T> (&d)[N / 2], const uint32_t (&a)[4], uint64_t b_desc, uint32_t e, bool accumulate) {
+  static_assert(kIsWgmma8<T>, "wgmma8_sp_rs: e4m3, e5m2 or int8 inputs");
+  static_assert(N == 8 || N == 64 || N == 128 || N == 256, "N not spelled out in ptx_sm90.cuh yet");
+#if SPARSE24_SM90A_DEVICE
+  const uint32_t acc = accumulate ? 1u : 0u;
+  if constexpr (T == DType::e4m3) {
+    if constexpr (N == 8)
+      SPARSE24_W8_ASM(8, "wgmma.mma_async.sp.sync.aligned.m64n8k64", "f32", "e4m3", ACC,
+                      SPARSE24_W8_SP_RS_F8_TAIL_N8, "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
+    if constexpr (N == 64)
+      SPARSE24_W8_ASM(64, "wgmma.mma_async.sp.sync.aligned.m64n64k64", "f32", "e4m3", ACC,
+                      SPARSE24_W8_SP_RS_F8_TAIL_N64, "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
+    if constexpr (N == 128)
+      SPARSE24_W8_ASM(128, "wgmma.mma_async.sp.sync.aligned.m64n128k64", "f32", "e4m3", ACC,
+                      SPARSE24_W8_SP_RS_F8_TAIL_N128, "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
+    if constexpr (N == 256)
+      SPARSE24_W8_ASM(256, "wgmma.mma_async.sp.sync.aligned.m64n256k64", "f32", "e4m3", ACC,
+                      SPARSE24_W8_SP_RS_F8_TAIL_N256, "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
+  }
+  if constexpr (T == DType::e5m2) {
+    if constexpr (N == 8)
+      SPARSE24_W8_ASM(8, "wgmma.mma_async.sp.sync.aligned.m64n8k64", "f32", "e5m2", ACC,
+                      SPARSE24_W8_SP_RS_F8_TAIL_N8, "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
+    if constexpr (N == 64)
+      SPARSE24_W8_ASM(64, "wgmma.mma_async.sp.sync.aligned.m64n64k64", "f32", "e5m2", ACC,
+                      SPARSE24_W8_SP_RS_F8_TAIL_N64, "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
+    if constexpr (N == 128)
+      SPARSE24_W8_ASM(128, "wgmma.mma_async.sp.sync.aligned.m64n128k64", "f32", "e5m2", ACC,
+                      SPARSE24_W8_SP_RS_F8_TAIL_N128, "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
+    if constexpr (N == 256)
+      SPARSE24_W8_ASM(256, "wgmma.mma_async.sp.sync.aligned.m64n256k64", "f32", "e5m2", ACC,
+                      SPARSE24_W8_SP_RS_F8_TAIL_N256, "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
+  }
+  if constexpr (T == DType::int8) {
+    if constexpr (N == 8)
+      SPARSE24_W8_ASM(8, "wgmma.mma_async.sp.sync.aligned.m64n8k64", "s32", "s8", IACC,
+                      SPARSE24_W8_SP_RS_S8_TAIL_N8, "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
+    if constexpr (N == 64)
+      SPARSE24_W8_ASM(64, "wgmma.mma_async.sp.sync.aligned.m64n64k64", "s32", "s8", IACC,
+                      SPARSE24_W8_SP_RS_S8_TAIL_N64, "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
+    if constexpr (N == 128)
+      SPARSE24_W8_ASM(128, "wgmma.mma_async.sp.sync.aligned.m64n128k64", "s32", "s8", IACC,
+                      SPARSE24_W8_SP_RS_S8_TAIL_N128, "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
+    if constexpr (N == 256)
+      SPARSE24_W8_ASM(256, "wgmma.mma_async.sp.sync.aligned.m64n256k64", "s32", "s8", IACC,
+                      SPARSE24_W8_SP_RS_S8_TAIL_N256, "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
+  }
+#endif
+}
+
+// Dense, A and B from shared memory: D[64 x N] (+)= A[64 x 32] . B[32 x N] (the dense twins' form).
+template <DType T, int N>
+__device__ __forceinline__ void wgmma8_ss(Acc8<T> (&d)[N / 2], uint64_t a_desc, uint64_t b_desc, bool accumulate) {
+  static_assert(kIsWgmma8<T>, "wgmma8_ss: e4m3, e5m2 or int8 inputs");
+  static_assert(N == 8 || N == 64 || N == 128 || N == 256, "N not spelled out in ptx_sm90.cuh yet");
+#if SPARSE24_SM90A_DEVICE
+  const uint32_t acc = accumulate ? 1u : 0u;
+  if constexpr (T == DType::e4m3) {
+    if constexpr (N == 8)
+      SPARSE24_W8_ASM(8, "wgmma.mma_async.sync.aligned.m64n8k32", "f32", "e4m3", ACC,
+                      SPARSE24_W8_D_SS_F8_TAIL_N8, "l"(a_desc), "l"(b_desc), "r"(acc));
+    if constexpr (N == 64)
+      SPARSE24_W8_ASM(64, "wgmma.mma_async.sync.aligned.m64n64k32", "f32", "e4m3", ACC,
+                      SPARSE24_W8_D_SS_F8_TAIL_N64, "l"(a_desc), "l"(b_desc), "r"(acc));
+    if constexpr (N == 128)
+      SPARSE24_W8_ASM(128, "wgmma.mma_async.sync.aligned.m64n128k32", "f32", "e4m3", ACC,
+                      SPARSE24_W8_D_SS_F8_TAIL_N128, "l"(a_desc), "l"(b_desc), "r"(acc));
+    if constexpr (N == 256)
+      SPARSE24_W8_ASM(256, "wgmma.mma_async.sync.aligned.m64n256k32", "f32", "e4m3", ACC,
+                      SPARSE24_W8_D_SS_F8_TAIL_N256, "l"(a_desc), "l"(b_desc), "r"(acc));
+  }
+  if constexpr (T == DType::e5m2) {
+    if constexpr (N == 8)
+      SPARSE24_W8_ASM(8, "wgmma.mma_async.sync.aligned.m64n8k32", "f32", "e5m2", ACC,
+                      SPARSE24_W8_D_SS_F8_TAIL_N8, "l"(a_desc), "l"(b_desc), "r"(acc));
+    if constexpr (N == 64)
+      SPARSE24_W8_ASM(64, "wgmma.mma_async.sync.aligned.m64n64k32", "f32", "e5m2", ACC,
+                      SPARSE24_W8_D_SS_F8_TAIL_N64, "l"(a_desc), "l"(b_desc), "r"(acc));
+    if constexpr (N == 128)
+      SPARSE24_W8_ASM(128, "wgmma.mma_async.sync.aligned.m64n128k32", "f32", "e5m2", ACC,
+                      SPARSE24_W8_D_SS_F8_TAIL_N128, "l"(a_desc), "l"(b_desc), "r"(acc));
+    if constexpr (N == 256)
+      SPARSE24_W8_ASM(256, "wgmma.mma_async.sync.aligned.m64n256k32", "f32", "e5m2", ACC,
+                      SPARSE24_W8_D_SS_F8_TAIL_N256, "l"(a_desc), "l"(b_desc), "r"(acc));
+  }
+  if constexpr (T == DType::int8) {
+    if constexpr (N == 8)
+      SPARSE24_W8_ASM(8, "wgmma.mma_async.sync.aligned.m64n8k32", "s32", "s8", IACC,
+                      SPARSE24_W8_D_SS_S8_TAIL_N8, "l"(a_desc), "l"(b_desc), "r"(acc));
+    if constexpr (N == 64)
+      SPARSE24_W8_ASM(64, "wgmma.mma_async.sync.aligned.m64n64k32", "s32", "s8", IACC,
+                      SPARSE24_W8_D_SS_S8_TAIL_N64, "l"(a_desc), "l"(b_desc), "r"(acc));
+    if constexpr (N == 128)
+      SPARSE24_W8_ASM(128, "wgmma.mma_async.sync.aligned.m64n128k32", "s32", "s8", IACC,
+                      SPARSE24_W8_D_SS_S8_TAIL_N128, "l"(a_desc), "l"(b_desc), "r"(acc));
+    if constexpr (N == 256)
+      SPARSE24_W8_ASM(256, "wgmma.mma_async.sync.aligned.m64n256k32", "s32", "s8", IACC,
+                      SPARSE24_W8_D_SS_S8_TAIL_N256, "l"(a_desc), "l"(b_desc), "r"(acc));
+  }
+#endif
+}
+
 
 }  // namespace sparse24::ptx

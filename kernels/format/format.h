@@ -134,6 +134,21 @@ enum class MetaLayout : int {
   //    15  | 28/16  ... 28/28  29/16  ... 29/28  30/16  ... 30/28  31/16  ... 31/28
   //          `------ k-step 0: selector 0 ------'  `------ k-step 1: selector 1 ------'
   Wgmma16x64,
+  // Lane blocks for the 8-bit m16n8k64 mma.sp (int8, e4m3, e5m2; docs/sparse-tensor-cores.md §3, verified on an
+  // H200 by tests/gpu/test_instructions_8bit_gpu.cu): one 128-byte block per (16-row group, 64-wide k-step); word
+  // `lane` of a block is exactly that lane's `e` register. The 8-bit form has selector 0 only and every lane of a
+  // quad supplies metadata: lane q holds 8 nibbles (32 dense columns) of one row, row g (q even) or g + 8 (q odd),
+  // k 0..31 (q < 2) or 32..63 (q >= 2). For row r and column k of a block:
+  //   lane = 4*(r%8) + 2*((k%64)/32) + (r%16)/8,   bit = 4*((k%32)/4)
+  // Blocks are ordered [row group][k-step], as LaneBlocks16's. Needs M % 16 == 0 and K % 64 == 0.
+  //
+  //   row  | k 0-3  k 4-7 ... k28-31 | k32-35 ... k60-63
+  //     0  |  0/0    0/4  ...  0/28  |  2/0   ...  2/28      <- lane q = 0: row g, k 0..31; q = 2: k 32..63
+  //     1  |  4/0    4/4  ...  4/28  |  6/0   ...  6/28
+  //   ...  |
+  //     8  |  1/0    1/4  ...  1/28  |  3/0   ...  3/28      <- q = 1, 3: row g + 8
+  //    15  | 29/0   29/4  ... 29/28  | 31/0   ... 31/28
+  LaneBlocks8,
 };
 const char* name(MetaLayout l);
 
@@ -174,8 +189,8 @@ struct MetaLayoutDesc {
 // fragment is the 16-bit m16n8k32 one in nibble terms (q even: row g, pairs 0..3 = dense k 0..7 in bits 15:0;
 // q odd: pairs 4..7), so both kernel layouts serve tf32 unchanged (a block is 16 dense tf32 columns for
 // LaneBlocks16, 32 for Wgmma16x64). NOTE: the tf32 wgmma.sp m64nNk16 per-warp layout is read from the PTX ISA,
-// not yet verified by a one-instruction test. No layout here serves the 8-bit k64 forms (their fragment holds 16
-// nibbles of one row per lane pair): 8-bit types have the canonical form only, until their kernels bring theirs.
+// not yet verified by a one-instruction test. The 8-bit k64 forms read LaneBlocks8:
+//   LaneBlocks8:  lane = 4*(rb%8) + 2*(jb/8) + (rb%16)/8, bit/4 = jb%8, so n bits 0..7 = j0 j1 j2 r3 j3 r0 r1 r2.
 inline constexpr int kCol = MetaLayoutDesc::kColBit;  // src value of column bit 0
 inline constexpr MetaLayoutDesc kMetaLayouts[] = {
     {MetaLayout::Canonical, "canonical", 0, 1, {kCol + 0}, 8 | 16 | 32, "", "", ""},
@@ -185,6 +200,8 @@ inline constexpr MetaLayoutDesc kMetaLayouts[] = {
     {MetaLayout::Wgmma16x64, "wgmma16x64", 4, 4, {kCol + 0, kCol + 1, 3, kCol + 2, kCol + 3, 0, 1, 2}, 16 | 32,
      "wgmma16x64 metadata serves a warp's 16 rows", "wgmma16x64 metadata covers two m64nNk32 k-steps",
      "wgmma16x64 metadata covers two tf32 m64nNk16 k-steps"},
+    {MetaLayout::LaneBlocks8, "lane_blocks8", 4, 4, {kCol + 0, kCol + 1, kCol + 2, 3, kCol + 3, 0, 1, 2}, 8,
+     "8-bit lane-block metadata serves 16 rows", "8-bit lane-block metadata covers one m16n8k64 k-step", ""},
 };
 inline constexpr int kMetaLayoutCount = static_cast<int>(sizeof(kMetaLayouts) / sizeof(kMetaLayouts[0]));
 inline constexpr bool valid_layout(MetaLayout l) {
@@ -220,6 +237,10 @@ static_assert(layouts_consistent(), "kMetaLayouts: a description is not a bit pe
 inline constexpr int kLaneBlockBytes = 128;   // 32 lanes x one 32-bit `e` register
 inline constexpr int kLaneBlockRows = 32;     // two m16 tiles (F = 0 and F = 1)
 inline constexpr int kLaneBlockCols = 32;     // dense K of one m16n8k32
+// LaneBlocks8 geometry (8-bit k64 forms).
+inline constexpr int kLaneBlock8Bytes = 128;  // 32 lanes x one 32-bit `e` register
+inline constexpr int kLaneBlock8Rows = 16;    // one m16 tile (selector 0 only)
+inline constexpr int kLaneBlock8Cols = 64;    // dense K of one m16n8k64
 // Wgmma16x64 geometry.
 inline constexpr int kWgmmaBlockBytes = 128;  // 32 lanes x one 32-bit `e` register (two k-steps)
 inline constexpr int kWgmmaBlockRows = 16;    // one warp's rows of an m64 wgmma tile
@@ -232,6 +253,10 @@ static_assert(kWgmmaBlockBytes == desc(MetaLayout::Wgmma16x64).block_bytes() &&
                   kWgmmaBlockRows == desc(MetaLayout::Wgmma16x64).block_rows() &&
                   kWgmmaBlockCols == 4 * desc(MetaLayout::Wgmma16x64).block_nibble_cols(),
               "the Wgmma16x64 constants must match its description (16-bit: 4 dense columns per nibble)");
+static_assert(kLaneBlock8Bytes == desc(MetaLayout::LaneBlocks8).block_bytes() &&
+                  kLaneBlock8Rows == desc(MetaLayout::LaneBlocks8).block_rows() &&
+                  kLaneBlock8Cols == 4 * desc(MetaLayout::LaneBlocks8).block_nibble_cols(),
+              "the LaneBlocks8 constants must match its description (8-bit: 4 dense columns per nibble)");
 // A metadata word whose every nibble is 0x4 (keep elements 0 and 1): what kernels put in place of rows past M,
 // since zero metadata is not a valid code (docs/sparse-tensor-cores.md §2) and mma.sp must never see it.
 inline constexpr uint32_t kPaddingMetaWord = 0x44444444u;

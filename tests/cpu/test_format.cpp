@@ -1312,3 +1312,51 @@ TEST_CASE("types: legal operand combinations and the rule for each refusal", "[t
   CHECK(sparse24::operand_info({i8, i8, i32, i32}).epilogue == i32);
   CHECK(sparse24::operand_info({DType::e4m3, DType::e4m3, bf, f32}).epilogue == f32);
 }
+
+// ---- LaneBlocks8: the 8-bit m16n8k64 metadata register, word for word ------------------------------------------
+namespace {
+
+// Lane `lane`'s e register of mma.sp m16n8k64 for the 16-row group rg and the 64-wide k-step ks, built straight
+// from docs/sparse-tensor-cores.md §3 (verified on an H200 by tests/gpu/test_instructions_8bit_gpu.cu): lane q
+// holds row g (q even) or g + 8 (q odd), dense k 0..31 (q < 2) or 32..63 (q >= 2) of the k-step, 8 nibbles LSB
+// first.
+uint32_t k64_word(const std::vector<uint8_t>& canonical, int64_t K, int64_t rg, int64_t ks, int lane) {
+  const int g = lane / 4, q = lane % 4;
+  const int64_t row = 16 * rg + g + 8 * (q % 2);
+  const int64_t first_chunk = (64 * ks + 32 * (q / 2)) / 4;
+  uint32_t w = 0;
+  for (int j = 0; j < 8; ++j) w |= nibble_at(canonical, K, row, first_chunk + j) << (4 * j);
+  return w;
+}
+
+}  // namespace
+
+TEST_CASE("format: LaneBlocks8 words equal the 8-bit m16n8k64 metadata register", "[format][8bit]") {
+  const std::pair<int64_t, int64_t> shapes[] = {{16, 64}, {48, 128}, {96, 320}};
+  for (DType t : {DType::int8, DType::e4m3, DType::e5m2})
+    for (const auto& [M, K] : shapes) {
+      INFO(name(t) << " " << M << " x " << K);
+      const auto canonical = random_bytes(static_cast<size_t>(M * K / 8), 17);
+      std::vector<uint8_t> out(f::meta_bytes(MetaLayout::LaneBlocks8, t, M, K), 0xA5);
+      f::reorder_meta(MetaLayout::LaneBlocks8, t, canonical.data(), M, K, out.data());
+      int64_t wrong = 0;
+      for (int64_t rg = 0; rg < M / 16; ++rg)
+        for (int64_t ks = 0; ks < K / 64; ++ks)
+          for (int lane = 0; lane < 32; ++lane)
+            wrong += word_at(out, static_cast<size_t>(32 * (rg * (K / 64) + ks) + lane)) !=
+                     k64_word(canonical, K, rg, ks, lane);
+      CHECK(wrong == 0);
+      std::vector<uint8_t> back(canonical.size(), 0);
+      f::reorder_meta_to_canonical(MetaLayout::LaneBlocks8, t, out.data(), M, K, back.data());
+      CHECK(back == canonical);
+    }
+}
+
+TEST_CASE("format: LaneBlocks8 serves 8-bit types only, and whole blocks", "[format][8bit]") {
+  CHECK(std::string(f::name(MetaLayout::LaneBlocks8)) == "lane_blocks8");
+  CHECK(f::meta_bytes(MetaLayout::LaneBlocks8, DType::int8, 32, 128) == 512u);  // 2 x 2 blocks of 128 bytes
+  std::vector<uint8_t> m(16 * 64 / 8, 0x44), out(m.size());
+  REQUIRE_FORMAT_ERROR(f::meta_bytes(MetaLayout::LaneBlocks8, DType::bf16, 16, 64), "lane_blocks8");
+  REQUIRE_FORMAT_ERROR(f::meta_bytes(MetaLayout::LaneBlocks8, DType::int8, 8, 64), "serves 16 rows");
+  REQUIRE_FORMAT_ERROR(f::meta_bytes(MetaLayout::LaneBlocks8, DType::int8, 16, 32), "one m16n8k64 k-step");
+}
