@@ -11,13 +11,15 @@ build=${1:?usage: scripts/sanitize.sh BUILD_DIR}
 san=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
 [ -x "$san" ] || { echo "sanitize: compute-sanitizer not found (it comes with the CUDA toolkit)"; exit 1; }
 export SPARSE24_TEST_SMALL=1
-tests=("$build"/sparse24_test_instructions_gpu "$build"/sparse24_test_format_gpu "$build"/sparse24_test_kernels_gpu
-       "$build"/sparse24_test_skinny_gpu)
-if [ -x "$build"/sparse24_test_wgmma_instructions_gpu ]; then
-  tests+=("$build"/sparse24_test_wgmma_instructions_gpu)
-else
-  echo "== sparse24_test_wgmma_instructions_gpu: not in this build (no sm_90a target): left out"
-fi
+tests=("$build"/sparse24_test_instructions_gpu "$build"/sparse24_test_instructions_8bit_gpu
+       "$build"/sparse24_test_format_gpu "$build"/sparse24_test_kernels_gpu "$build"/sparse24_test_skinny_gpu)
+for w in sparse24_test_wgmma_instructions_gpu sparse24_test_wgmma_8bit_gpu; do
+  if [ -x "$build/$w" ]; then
+    tests+=("$build/$w")
+  else
+    echo "== $w: not in this build (no sm_90a target): left out"
+  fi
+done
 status=0
 for t in "${tests[@]}"; do
   [ -x "$t" ] || { echo "== $(basename "$t"): not built: FAILED"; status=1; continue; }
