@@ -323,6 +323,8 @@ std::string CusparseltPeer::version() {
 
 CusparseltPeer::CusparseltPeer(DType t, int M, int N, int K, const void* a_pruned, const void* b, void* d,
                                cudaStream_t stream) {
+  if (t != DType::fp16 && t != DType::bf16)  // int8, fp8 and tf32 configurations: issue 16
+    throw PeerRefused(std::string("the cuSPARSELt peer has no ") + name(t) + " configuration yet (fp16, bf16)");
   auto impl = std::make_unique<Impl>();
   impl->t = t, impl->M = M, impl->N = N, impl->K = K;
   impl->d_user = d;
