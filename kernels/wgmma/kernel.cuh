@@ -202,10 +202,13 @@ struct Kernel : BlockTiled<Derived> {
 
     for (int unit = first; unit < u.units; unit += stride) {
       const Work w = Scheduler::work(u, unit);
-      float acc[Tile::kAccRegs];
-#pragma unroll
-      for (int i = 0; i < Tile::kAccRegs; ++i) acc[i] = 0.0f;
-      Mainloop::template consume<Scheduler::kSlicesMayBeEmpty>(acc, args, w, ring, ring_generic, me, meta_lane, it);
+      float acc[Tile::kAccRegs];  // the mainloop starts them at zero
+      // Registers the mainloop carries from one k-tile to the next (s03: the metadata of the batch in flight).
+      // NOTE: declared here, after acc, not inside the mainloop: the order of the two arrays is the order of
+      // their registers' copies in the PTX, and ptxas numbered the registers differently the other way round.
+      typename Mainloop::Carried carried;
+      Mainloop::template consume<Scheduler::kSlicesMayBeEmpty>(acc, carried, args, w, ring, ring_generic, me,
+                                                               meta_lane, it);
       Epilogue::store(acc, args, maps, w, me, SharedBuffer{epi_buf, smem_raw + (epi_buf - raw)});
     }
     Epilogue::finish();

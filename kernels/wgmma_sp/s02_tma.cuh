@@ -197,12 +197,17 @@ struct TmaMainloop {
     ptx::wgmma_commit_group();
   }
 
+  // Registers carried from one k-tile to the next: none, every batch is complete before the next k-tile.
+  struct Carried {};
+
   // A consumer warpgroup's k-loop over one unit: wait "full", read, issue, wait for the batch, release the stage.
   template <bool kSlicesMayBeEmpty>
-  static __device__ __forceinline__ void consume(float (&acc)[Tile::kAccRegs], const GemmArgs& args, const wgmma::Work& w,
+  static __device__ __forceinline__ void consume(float (&acc)[Tile::kAccRegs], Carried&, const GemmArgs& args, const wgmma::Work& w,
                                  const typename Ring::Smem& ring, const uint8_t* ring_generic,
                                  const wgmma::ConsumerThread& me, const wgmma::MetaLane& meta_lane, int& it) {
     const bool valid = Meta::valid(meta_lane, w.o.m, args.M);
+#pragma unroll
+    for (int i = 0; i < Tile::kAccRegs; ++i) acc[i] = 0.0f;
     for (int kt = w.k.begin; kt < w.k.end; ++kt, ++it) {
       const int s = it % kStages;
       const uint32_t stage = ring.stage(s);

@@ -41,12 +41,21 @@ struct InFlightMainloop : TmaMainloop<RingT> {
 
   // kSlicesMayBeEmpty: a unit may have no k-tile (s08's split-K with more slices than k-tiles); then there is no
   // last stage to release.
+  // The metadata registers of the batch still in flight.
+  struct Carried {
+    uint32_t e_prev[Meta::kRegs];
+  };
+
   template <bool kSlicesMayBeEmpty>
-  static __device__ __forceinline__ void consume(float (&acc)[Tile::kAccRegs], const GemmArgs& args, const wgmma::Work& w,
+  static __device__ __forceinline__ void consume(float (&acc)[Tile::kAccRegs], Carried& carried, const GemmArgs& args, const wgmma::Work& w,
                                  const typename Ring::Smem& ring, const uint8_t* ring_generic,
                                  const wgmma::ConsumerThread& me, const wgmma::MetaLane& meta_lane, int& it) {
     const bool valid = Meta::valid(meta_lane, w.o.m, args.M);
-    uint32_t e_prev[Meta::kRegs] = {};  // the metadata of the batch still in flight
+#pragma unroll
+    for (int i = 0; i < Tile::kAccRegs; ++i) acc[i] = 0.0f;
+    uint32_t(&e_prev)[Meta::kRegs] = carried.e_prev;
+#pragma unroll
+    for (int r = 0; r < Meta::kRegs; ++r) e_prev[r] = 0;
     for (int kt = w.k.begin; kt < w.k.end; ++kt, ++it) {
       const int s = it % kStages;
       const uint32_t stage = ring.stage(s);
