@@ -109,7 +109,8 @@ def dump(tool: str, files: list[Path]) -> dict[tuple[str, str], list[Function]]:
 
 
 def opcode(instr: str) -> str:
-    """The opcode with its modifiers, without the predicate guard: '@!P0 HGMMA.64x256x32.F32 R24, ...' -> 'HGMMA.64x256x32.F32'."""
+    """The opcode with its modifiers, without the predicate guard: '@!P0 HGMMA.64x256x32.F32 R24, ...' gives
+    'HGMMA.64x256x32.F32'."""
     words = instr.split()
     if words and words[0].startswith("@"):
         words = words[1:]

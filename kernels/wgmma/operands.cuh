@@ -65,6 +65,7 @@ struct Tile {
   static constexpr int kConsumers = BM / Instr::kM;       // consumer warpgroups, one m64 tile each
   static constexpr int kThreads = 128 * (1 + kConsumers);  // + the producer warpgroup
   static constexpr int kAccRegs = Instr::kM * BN / 128;    // f32 accumulators per consumer thread: 64 x BN / 128
+  static constexpr int kWarpRows = Instr::kM / 4;          // rows of the m64 tile per warp of a warpgroup: 16
   static constexpr int kKSteps = BK / Instr::kK;           // 2 (sparse, k32) or 4 (dense, k16) per k-tile
   static constexpr int kElemBytes = bytes_of(T);           // A and B elements
   static constexpr int kAValues = BK / Ops::kAPack;        // A values per row and k-tile (compressed when sparse)

@@ -40,7 +40,8 @@ struct SingleCta {
   // Before the CTA exits: nothing to wait for.
   static __device__ __forceinline__ void leave() {}
   template <class Tile>
-  static __device__ __forceinline__ void load_b(uint32_t dst, const CUtensorMap* map, uint32_t full, int k0, int n0, uint32_t) {
+  static __device__ __forceinline__ void load_b(uint32_t dst, const CUtensorMap* map, uint32_t full, int k0, int n0,
+                                                uint32_t) {
     ptx::tma_load_2d(dst, map, full, k0, n0);
   }
   static __device__ __forceinline__ void release(uint32_t empty) { ptx::mbarrier_arrive(empty); }
@@ -55,14 +56,17 @@ struct NoMetadata {
   static constexpr int kRowGroup = format::kLaneBlockRows;
   static constexpr const char* kRowRule = "kept equal to the sparse twin's lane-block rows";
   static constexpr int kWords = 0, kRegs = 1, kBytes = 0;
-  static constexpr int kGroupsPerConsumer = 2, kWarpsPerGroup = 2, kOddWarpLaneXor = 0;  // unused
+  // Unused (no metadata), the sparse twin's lane-block geometry.
+  static constexpr int kGroupsPerConsumer = Tile::Instr::kM / kRowGroup, kWarpsPerGroup = kRowGroup / Tile::kWarpRows;
+  static constexpr int kOddWarpLaneXor = 0;
 
   static void encode(CUtensorMap&, const GemmArgs&) {}
   static __device__ __forceinline__ void prefetch(const CUtensorMap*) {}
   static __device__ __forceinline__ void load(uint32_t, const CUtensorMap*, uint32_t, int, int) {}
   static __device__ __forceinline__ bool valid(const MetaLane&, int, int) { return true; }
   static __device__ __forceinline__ void read(uint32_t (&)[kRegs], const uint32_t*, const MetaLane&, bool) {}
-  static __device__ __forceinline__ void mma(float (&acc)[Tile::kAccRegs], uint64_t da, uint64_t db, const uint32_t (&)[kRegs], int) {
+  static __device__ __forceinline__ void mma(float (&acc)[Tile::kAccRegs], uint64_t da, uint64_t db,
+                                             const uint32_t (&)[kRegs], int) {
     ptx::wgmma_ss<Tile::T, Tile::kBN>(acc, da, db, true);
   }
   static __device__ void keep(const uint32_t (&)[kRegs]) {}

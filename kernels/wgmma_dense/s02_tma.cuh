@@ -30,8 +30,8 @@ using DenseTile = wgmma::Tile<wgmma::DenseOperands<T>, BM, BN, BK, WM, WN>;
 template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP>
 struct s02_tma
     : wgmma::Kernel<s02_tma<T, BM, BN, BK, WM, WN, STAGES, GROUP>,
-                    wgmma_sp::TmaMainloop<wgmma::StageRing<DenseTile<T, BM, BN, BK, WM, WN>,
-                                                           wgmma::NoMetadata<DenseTile<T, BM, BN, BK, WM, WN>>, STAGES>>,
+                    wgmma_sp::TmaMainloop<wgmma::StageRing<
+                        DenseTile<T, BM, BN, BK, WM, WN>, wgmma::NoMetadata<DenseTile<T, BM, BN, BK, WM, WN>>, STAGES>>,
                     wgmma_sp::OneTilePerCta<DenseTile<T, BM, BN, BK, WM, WN>, GROUP>,
                     wgmma_sp::RegisterEpilogue<DenseTile<T, BM, BN, BK, WM, WN>>> {};
 

@@ -13,7 +13,8 @@ template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP
 struct s05_persistent
     : wgmma::Kernel<s05_persistent<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>,
                     typename s04_multicast<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>::Mainloop,
-                    wgmma_sp::PersistentScheduler<DenseTile<T, BM, BN, BK, WM, WN>, GROUP, wgmma_sp::Multicast<CLUSTER>>,
+                    wgmma_sp::PersistentScheduler<DenseTile<T, BM, BN, BK, WM, WN>, GROUP,
+                                                  wgmma_sp::Multicast<CLUSTER>>,
                     typename s04_multicast<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>::Epilogue> {};
 
 }  // namespace sparse24::wgmma_dense

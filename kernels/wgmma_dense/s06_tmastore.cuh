@@ -18,8 +18,9 @@ template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP
 struct s06_tmastore
     : wgmma::Kernel<s06_tmastore<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, PERSISTENT>,
                     typename s05_persistent<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>::Mainloop,
-                    typename std::conditional_t<PERSISTENT, s05_persistent<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>,
-                                                s04_multicast<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>>::Scheduler,
+                    typename std::conditional_t<
+                        PERSISTENT, s05_persistent<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>,
+                        s04_multicast<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>>::Scheduler,
                     wgmma_sp::TmaStoreEpilogue<DenseTile<T, BM, BN, BK, WM, WN>>> {};
 
 }  // namespace sparse24::wgmma_dense

@@ -14,7 +14,8 @@ struct s08_splitk
           s08_splitk<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, SPLIT>,
           typename s06_tmastore<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, false>::Mainloop,
           wgmma_sp::SplitKUnits<DenseTile<T, BM, BN, BK, WM, WN>, GROUP, wgmma_sp::Multicast<CLUSTER>, SPLIT>,
-          wgmma_sp::PartialsEpilogue<typename s06_tmastore<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, false>::Epilogue,
-                                     wgmma_sp::SecondLaunchReduction<DenseTile<T, BM, BN, BK, WM, WN>>>> {};
+          wgmma_sp::PartialsEpilogue<
+              typename s06_tmastore<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, false>::Epilogue,
+              wgmma_sp::SecondLaunchReduction<DenseTile<T, BM, BN, BK, WM, WN>>>> {};
 
 }  // namespace sparse24::wgmma_dense

@@ -107,16 +107,22 @@ struct LaneBlocks16 {
   // A warp's row group is 2 * consumer + warp / 2 of the block (two warps of 16 rows per 32-row group); the word
   // its lane reads is lane ^ 2 for odd warps (rows 16..31 of the group sit in lanes q = 2, 3, and sp-sel 0 reads
   // q = 0, 1).
-  static constexpr int kGroupsPerConsumer = 2, kWarpsPerGroup = 2, kOddWarpLaneXor = 2;
+  static constexpr int kGroupsPerConsumer = Tile::Instr::kM / kRowGroup;  // 2
+  static constexpr int kWarpsPerGroup = kRowGroup / Tile::kWarpRows;      // 2
+  static constexpr int kOddWarpLaneXor = 2;
   // A row group past M arrives as zeros: not valid metadata, so its warps substitute the padding word.
-  static __device__ __forceinline__ bool valid(const wgmma::MetaLane& l, int m0, int M) { return m0 / kRowGroup + l.group < M / kRowGroup; }
-  static __device__ __forceinline__ void read(uint32_t (&e)[kRegs], const uint32_t* meta, const wgmma::MetaLane& l, bool valid) {
+  static __device__ __forceinline__ bool valid(const wgmma::MetaLane& l, int m0, int M) {
+    return m0 / kRowGroup + l.group < M / kRowGroup;
+  }
+  static __device__ __forceinline__ void read(uint32_t (&e)[kRegs], const uint32_t* meta, const wgmma::MetaLane& l,
+                                              bool valid) {
 #pragma unroll
-    for (int r = 0; r < kRegs; ++r) e[r] = valid ? meta[l.word + r * format::kLaneBlockBytes / 4] : format::kPaddingMetaWord;
+    for (int r = 0; r < kRegs; ++r)
+      e[r] = valid ? meta[l.word + r * format::kLaneBlockBytes / 4] : format::kPaddingMetaWord;
   }
   // k-step ks: its own register, selector 0.
-  static __device__ __forceinline__ void mma(float (&acc)[Tile::kAccRegs], uint64_t da, uint64_t db, const uint32_t (&e)[kRegs],
-                             int ks) {
+  static __device__ __forceinline__ void mma(float (&acc)[Tile::kAccRegs], uint64_t da, uint64_t db,
+                                             const uint32_t (&e)[kRegs], int ks) {
     ptx::wgmma_sp_ss<Tile::T, Tile::kBN, 0>(acc, da, db, e[ks], true);
   }
   // The metadata registers of a batch left in flight stay allocated until the wait that retires it (s03).
@@ -159,8 +165,8 @@ struct TmaMainloop {
 
   // The producer thread: for each k-tile of the unit, wait until the stage is empty (not in the first round), arm
   // "full" with the stage's bytes, and issue the copies of A, B (the cluster's share) and the metadata.
-  static __device__ __forceinline__ void produce(const Maps& maps, const wgmma::Work& w, const typename Ring::Smem& ring,
-                                 uint32_t rank, int& it) {
+  static __device__ __forceinline__ void produce(const Maps& maps, const wgmma::Work& w,
+                                                 const typename Ring::Smem& ring, uint32_t rank, int& it) {
     for (int kt = w.k.begin; kt < w.k.end; ++kt, ++it) {
       const int s = it % kStages, round = it / kStages;
       if (round > 0) ptx::mbarrier_wait(ring.empty_bar(s), (round - 1) & 1);
@@ -202,9 +208,10 @@ struct TmaMainloop {
 
   // A consumer warpgroup's k-loop over one unit: wait "full", read, issue, wait for the batch, release the stage.
   template <bool kSlicesMayBeEmpty>
-  static __device__ __forceinline__ void consume(float (&acc)[Tile::kAccRegs], Carried&, const GemmArgs& args, const wgmma::Work& w,
-                                 const typename Ring::Smem& ring, const uint8_t* ring_generic,
-                                 const wgmma::ConsumerThread& me, const wgmma::MetaLane& meta_lane, int& it) {
+  static __device__ __forceinline__ void consume(float (&acc)[Tile::kAccRegs], Carried&, const GemmArgs& args,
+                                                 const wgmma::Work& w, const typename Ring::Smem& ring,
+                                                 const uint8_t* ring_generic, const wgmma::ConsumerThread& me,
+                                                 const wgmma::MetaLane& meta_lane, int& it) {
     const bool valid = Meta::valid(meta_lane, w.o.m, args.M);
 #pragma unroll
     for (int i = 0; i < Tile::kAccRegs; ++i) acc[i] = 0.0f;
@@ -308,7 +315,7 @@ struct RegisterEpilogue {
   static __device__ __forceinline__ void store(const float (&acc)[Tile::kAccRegs], const GemmArgs& args, const P&,
                                const wgmma::Work& w, const wgmma::ConsumerThread& me, const wgmma::SharedBuffer&) {
     using E = Elem<Tile::T>;
-    const int row0 = w.o.m + me.consumer * Tile::Instr::kM + me.warp * 16;
+    const int row0 = w.o.m + me.consumer * Tile::Instr::kM + me.warp * Tile::kWarpRows;
 #pragma unroll
     for (int nt = 0; nt < Tile::kBN / 8; ++nt)
       store_acc_m16n8<Tile::T>(*reinterpret_cast<const float(*)[4]>(&acc[4 * nt]), row0, w.o.n + nt * 8, args.M,

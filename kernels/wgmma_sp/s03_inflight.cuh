@@ -47,9 +47,11 @@ struct InFlightMainloop : TmaMainloop<RingT> {
   };
 
   template <bool kSlicesMayBeEmpty>
-  static __device__ __forceinline__ void consume(float (&acc)[Tile::kAccRegs], Carried& carried, const GemmArgs& args, const wgmma::Work& w,
-                                 const typename Ring::Smem& ring, const uint8_t* ring_generic,
-                                 const wgmma::ConsumerThread& me, const wgmma::MetaLane& meta_lane, int& it) {
+  static __device__ __forceinline__ void consume(float (&acc)[Tile::kAccRegs], Carried& carried,
+                                                 const GemmArgs& args, const wgmma::Work& w,
+                                                 const typename Ring::Smem& ring, const uint8_t* ring_generic,
+                                                 const wgmma::ConsumerThread& me, const wgmma::MetaLane& meta_lane,
+                                                 int& it) {
     const bool valid = Meta::valid(meta_lane, w.o.m, args.M);
 #pragma unroll
     for (int i = 0; i < Tile::kAccRegs; ++i) acc[i] = 0.0f;

@@ -45,7 +45,8 @@ struct Multicast {
   static __device__ __forceinline__ void sync_init() { ptx::cluster_sync(); }
   static __device__ __forceinline__ void leave() { ptx::cluster_sync(); }
   template <class Tile>
-  static __device__ __forceinline__ void load_b(uint32_t dst, const CUtensorMap* map, uint32_t full, int k0, int n0, uint32_t rank) {
+  static __device__ __forceinline__ void load_b(uint32_t dst, const CUtensorMap* map, uint32_t full, int k0, int n0,
+                                                uint32_t rank) {
     constexpr int kBoxRows = b_box_rows(Tile::kBN);
     ptx::tma_load_2d_multicast(dst + rank * kBoxRows * Tile::kBRowBytes, map, full, k0, n0 + int(rank) * kBoxRows,
                                uint16_t((1u << N) - 1));

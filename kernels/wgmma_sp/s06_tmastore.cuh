@@ -97,7 +97,7 @@ struct TmaStoreEpilogue : RegisterEpilogue<TileT> {
 #pragma unroll
         for (int half = 0; half < 2; ++half) {
           const frag::RowCol rc = frag::acc_m16n8(lane, 2 * half);
-          const int row = warp * 16 + rc.row, byte = (t * 8 + rc.col) * kDBytes;
+          const int row = warp * Tile::kWarpRows + rc.row, byte = (t * 8 + rc.col) * kDBytes;
           const int at = row * kSlabRowBytes + (((byte / 16) ^ (row % 8)) * 16) + byte % 16;
           const float* v = &acc[4 * (j * (kEpiCols / 8) + t) + 2 * half];
           *reinterpret_cast<typename E::type2*>(slab_generic + at) =
@@ -120,8 +120,9 @@ template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP
 struct s06_tmastore
     : wgmma::Kernel<s06_tmastore<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, PERSISTENT>,
                     typename s05_persistent<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>::Mainloop,
-                    typename std::conditional_t<PERSISTENT, s05_persistent<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>,
-                                                s04_multicast<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>>::Scheduler,
+                    typename std::conditional_t<
+                        PERSISTENT, s05_persistent<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>,
+                        s04_multicast<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>>::Scheduler,
                     TmaStoreEpilogue<SparseTile<T, BM, BN, BK, WM, WN>>> {};
 
 }  // namespace sparse24::wgmma_sp

@@ -58,15 +58,20 @@ struct Wgmma16x64 {
   }
 
   // Warp w of consumer c reads slab 4c + w, word `lane`.
-  static constexpr int kGroupsPerConsumer = 4, kWarpsPerGroup = 1, kOddWarpLaneXor = 0;
+  static constexpr int kGroupsPerConsumer = Tile::Instr::kM / kRowGroup;  // 4
+  static constexpr int kWarpsPerGroup = kRowGroup / Tile::kWarpRows;      // 1
+  static constexpr int kOddWarpLaneXor = 0;
   // A slab past M arrives as zeros: its warp substitutes the padding word, as s02's reader does.
-  static __device__ __forceinline__ bool valid(const wgmma::MetaLane& l, int m0, int M) { return m0 / kRowGroup + l.group < M / kRowGroup; }
-  static __device__ __forceinline__ void read(uint32_t (&e)[kRegs], const uint32_t* meta, const wgmma::MetaLane& l, bool valid) {
+  static __device__ __forceinline__ bool valid(const wgmma::MetaLane& l, int m0, int M) {
+    return m0 / kRowGroup + l.group < M / kRowGroup;
+  }
+  static __device__ __forceinline__ void read(uint32_t (&e)[kRegs], const uint32_t* meta, const wgmma::MetaLane& l,
+                                              bool valid) {
     e[0] = valid ? meta[l.word] : format::kPaddingMetaWord;
   }
   // One register, the k-step picks its lanes with the selector.
-  static __device__ __forceinline__ void mma(float (&acc)[Tile::kAccRegs], uint64_t da, uint64_t db, const uint32_t (&e)[kRegs],
-                             int ks) {
+  static __device__ __forceinline__ void mma(float (&acc)[Tile::kAccRegs], uint64_t da, uint64_t db,
+                                             const uint32_t (&e)[kRegs], int ks) {
     if (ks == 0)
       ptx::wgmma_sp_ss<Tile::T, Tile::kBN, 0>(acc, da, db, e[0], true);
     else

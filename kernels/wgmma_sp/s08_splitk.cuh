@@ -132,7 +132,8 @@ struct PartialsEpilogue {
                                const wgmma::Work& w, const wgmma::ConsumerThread& me, const wgmma::SharedBuffer& epi) {
     if (w.split > 1) {
       splitk::store_warp_partials(*reinterpret_cast<const float(*)[1][Tile::kBN / 8][4]>(acc),
-                                  w.o.m + me.consumer * Tile::Instr::kM + me.warp * 16, w.o.n, args, w.slice);
+                                  w.o.m + me.consumer * Tile::Instr::kM + me.warp * Tile::kWarpRows, w.o.n, args,
+                                  w.slice);
       Reduction::after_partials(args, w, epi);
     } else {
       Next::store(acc, args, maps, w, me, epi);
@@ -150,7 +151,8 @@ struct SecondLaunchReduction {
   static void after_launch(const GemmArgs& args, const P& lp, cudaStream_t stream) {
     if (lp.split > 1) splitk::launch_reduce<Tile::T>(args, lp.split, stream);
   }
-  static __device__ __forceinline__ void after_partials(const GemmArgs&, const wgmma::Work&, const wgmma::SharedBuffer&) {}
+  static __device__ __forceinline__ void after_partials(const GemmArgs&, const wgmma::Work&,
+                                                        const wgmma::SharedBuffer&) {}
 };
 
 template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int CLUSTER, int SPLIT>
@@ -158,7 +160,8 @@ struct s08_splitk
     : wgmma::Kernel<s08_splitk<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, SPLIT>,
                     typename s06_tmastore<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, false>::Mainloop,
                     SplitKUnits<SparseTile<T, BM, BN, BK, WM, WN>, GROUP, Multicast<CLUSTER>, SPLIT>,
-                    PartialsEpilogue<typename s06_tmastore<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, false>::Epilogue,
-                                     SecondLaunchReduction<SparseTile<T, BM, BN, BK, WM, WN>>>> {};
+                    PartialsEpilogue<
+                        typename s06_tmastore<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, false>::Epilogue,
+                        SecondLaunchReduction<SparseTile<T, BM, BN, BK, WM, WN>>>> {};
 
 }  // namespace sparse24::wgmma_sp

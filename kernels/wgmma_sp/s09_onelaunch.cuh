@@ -49,7 +49,8 @@ struct InLaunchReduction {
   template <class P>
   static void after_launch(const GemmArgs&, const P&, cudaStream_t) {}
 
-  static __device__ __forceinline__ void after_partials(const GemmArgs& args, const wgmma::Work& w, const wgmma::SharedBuffer& epi) {
+  static __device__ __forceinline__ void after_partials(const GemmArgs& args, const wgmma::Work& w,
+                                                        const wgmma::SharedBuffer& epi) {
     reduce_tile_if_last(args, w.o, w.cta_tile, w.split, reinterpret_cast<volatile int*>(epi.generic));
   }
 
