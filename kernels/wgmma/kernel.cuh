@@ -16,6 +16,20 @@
 // parameters (Params<Base>), its shared memory, its workspace and its host work; the skeleton adds nothing of its
 // own to any step.
 //
+// The wgmma_sp ladder is a tree; each step's file defines the components named beside it and composes the rest
+// from its parent by name:
+//
+//   s02_tma                   TmaMainloop, LaneBlocks16, OneTilePerCta, RegisterEpilogue
+//   └ s03_inflight            InFlightMainloop
+//     └ s04_multicast         Multicast<N> (the ring's cluster policy)
+//       └ s05_persistent      PersistentScheduler
+//         └ s06_tmastore      TmaStoreEpilogue (PERSISTENT = false: on s04's OneTilePerCta instead)
+//           ├ s07_ownmeta     Wgmma16x64 (a metadata reader)
+//           └ s08_splitk      SplitKUnits, PartialsEpilogue, SecondLaunchReduction: on s06 with PERSISTENT = false,
+//             │               s02's LaneBlocks16 (not s07's layout)
+//             └ s09_onelaunch InLaunchReduction
+// wgmma_dense's s02..s06 and s08 are the same compositions with DenseOperands and NoMetadata.
+//
 // Block (BM = 128: two consumer warpgroups), 384 threads:
 //   warpgroup 0 (producer)   setmaxnreg.dec to kProducerRegs; thread 0 runs Mainloop::produce for every unit
 //   warpgroup 1 (consumer 0) setmaxnreg.inc to kConsumerRegs; rows 0..63 of each unit's tile: Mainloop::consume,
