@@ -40,14 +40,6 @@ INSTR = re.compile(r"^\s*/\*([0-9a-f]{4,})\*/\s*(.*?)\s*;\s*/\*\s*(0x[0-9a-f]+)\
 CONTROL = re.compile(r"^\s*/\*\s*(0x[0-9a-f]+)\s*\*/\s*$")
 
 
-def find_tool(given: str) -> str:
-    tool = find_cuobjdump(given)
-    if not tool:
-        for cand in sorted(Path("/work/tools").glob("nvidia/cu*/bin/cuobjdump")):  # a --target install
-            tool = str(cand)
-    return tool
-
-
 def inputs(path: Path, only: str) -> list[Path]:
     if path.is_dir():
         pat = re.compile(only) if only else None
@@ -168,7 +160,7 @@ def main(argv=None) -> int:
     ap.add_argument("--cuobjdump", default="")
     args = ap.parse_args(argv)
 
-    tool = find_tool(args.cuobjdump)
+    tool = find_cuobjdump(args.cuobjdump)
     if not tool:
         print("compare_sass: cuobjdump not found (python3 -m pip install --target DIR nvidia-cuda-cuobjdump "
               "nvidia-cuda-nvdisasm, then --cuobjdump DIR/nvidia/cu*/bin/cuobjdump)", file=sys.stderr)
@@ -181,6 +173,10 @@ def main(argv=None) -> int:
         old, new = r.split("=", 1)
         renames.append((re.compile(old), new))
 
+    for path in (args.base, args.new):
+        if not path.exists():
+            print(f"compare_sass: {path} does not exist", file=sys.stderr)
+            return 2
     sides = {}
     for label, path in (("base", args.base), ("new", args.new)):
         files = inputs(path, args.only)
