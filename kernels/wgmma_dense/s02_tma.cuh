@@ -1,7 +1,8 @@
 // wgmma_dense step 02 (the dense twin of wgmma_sp/s02_tma.cuh), "tma": the same TMA stage ring, producer warpgroup
 // and two consumer warpgroups, with dense A and the dense instruction wgmma.mma_async m64nNk16.
 //
-// What differs from the sparse step (all of it in wgmma_sp::TmaRing, SPARSE = false):
+// What differs from the sparse step (all of it in the operand description, wgmma::DenseOperands, and the ring's
+// metadata policy, wgmma::NoMetadata, kernels/wgmma/; the components are the sparse step's, by name):
 // - A is BM x BK dense values per k-tile: 128-byte rows in 128-byte swizzle, the same layout as B (one TMA box of
 //   BK x BM); no metadata is loaded.
 // - Four wgmma m64nBNk16 per consumer and k-tile (BK = 64) instead of two wgmma.sp m64nBNk32: the same
@@ -15,17 +16,23 @@
 // Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 628.2 TFLOP/s = 97% of the mma.sync m16n8k16 loop (648), 0.87x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_fff01ae).
 #pragma once
 
+#include "kernels/wgmma/kernel.cuh"
+#include "kernels/wgmma/operands.cuh"
+#include "kernels/wgmma/ring.cuh"
 #include "kernels/wgmma_sp/s02_tma.cuh"
 
 namespace sparse24::wgmma_dense {
 
+// The block tile of this family: dense A through wgmma.mma_async m64nNk16.
+template <DType T, int BM, int BN, int BK, int WM, int WN>
+using DenseTile = wgmma::Tile<wgmma::DenseOperands<T>, BM, BN, BK, WM, WN>;
+
 template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP>
-struct s02_tma : wgmma_sp::TmaRing<s02_tma<T, BM, BN, BK, WM, WN, STAGES, GROUP>, T, BM, BN, BK, WM, WN, STAGES,
-                                   GROUP, 1, false, false> {
-  using Ring = wgmma_sp::TmaRing<s02_tma, T, BM, BN, BK, WM, WN, STAGES, GROUP, 1, false, false>;
-  static __device__ void run_block(const GemmArgs& args, const typename Ring::LaunchParams& maps) {
-    Ring::template block<0>(args, maps);
-  }
-};
+struct s02_tma
+    : wgmma::Kernel<s02_tma<T, BM, BN, BK, WM, WN, STAGES, GROUP>,
+                    wgmma_sp::TmaMainloop<wgmma::StageRing<
+                        DenseTile<T, BM, BN, BK, WM, WN>, wgmma::NoMetadata<DenseTile<T, BM, BN, BK, WM, WN>>, STAGES>>,
+                    wgmma_sp::OneTilePerCta<DenseTile<T, BM, BN, BK, WM, WN>, GROUP>,
+                    wgmma_sp::RegisterEpilogue<DenseTile<T, BM, BN, BK, WM, WN>>> {};
 
 }  // namespace sparse24::wgmma_dense

@@ -5,17 +5,16 @@
 // Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 628.7 TFLOP/s = 97% of the mma.sync m16n8k16 loop (648), 0.87x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_fff01ae).
 #pragma once
 
-#include "kernels/wgmma_sp/s02_tma.cuh"
+#include "kernels/wgmma_dense/s02_tma.cuh"
+#include "kernels/wgmma_sp/s03_inflight.cuh"
 
 namespace sparse24::wgmma_dense {
 
 template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP>
-struct s03_inflight : wgmma_sp::TmaRing<s03_inflight<T, BM, BN, BK, WM, WN, STAGES, GROUP>, T, BM, BN, BK, WM, WN,
-                                        STAGES, GROUP, 1, false, false> {
-  using Ring = wgmma_sp::TmaRing<s03_inflight, T, BM, BN, BK, WM, WN, STAGES, GROUP, 1, false, false>;
-  static __device__ void run_block(const GemmArgs& args, const typename Ring::LaunchParams& maps) {
-    Ring::template block<1>(args, maps);
-  }
-};
+struct s03_inflight
+    : wgmma::Kernel<s03_inflight<T, BM, BN, BK, WM, WN, STAGES, GROUP>,
+                    wgmma_sp::InFlightMainloop<typename s02_tma<T, BM, BN, BK, WM, WN, STAGES, GROUP>::Ring>,
+                    typename s02_tma<T, BM, BN, BK, WM, WN, STAGES, GROUP>::Scheduler,
+                    typename s02_tma<T, BM, BN, BK, WM, WN, STAGES, GROUP>::Epilogue> {};
 
 }  // namespace sparse24::wgmma_dense

@@ -5,17 +5,17 @@
 // Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 619.9 TFLOP/s = 96% of the mma.sync m16n8k16 loop (643), 0.88x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_cd5d834).
 #pragma once
 
-#include "kernels/wgmma_sp/s02_tma.cuh"
+#include "kernels/wgmma_dense/s03_inflight.cuh"
+#include "kernels/wgmma_sp/s04_multicast.cuh"
 
 namespace sparse24::wgmma_dense {
 
 template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int CLUSTER>
-struct s04_multicast : wgmma_sp::TmaRing<s04_multicast<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>, T, BM, BN,
-                                         BK, WM, WN, STAGES, GROUP, CLUSTER, false, false> {
-  using Ring = wgmma_sp::TmaRing<s04_multicast, T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, false, false>;
-  static __device__ void run_block(const GemmArgs& args, const typename Ring::LaunchParams& maps) {
-    Ring::template block<1>(args, maps);
-  }
-};
+struct s04_multicast
+    : wgmma::Kernel<s04_multicast<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>,
+                    wgmma_sp::InFlightMainloop<typename s03_inflight<T, BM, BN, BK, WM, WN, STAGES, GROUP>::Ring::
+                                                   template WithCluster<wgmma_sp::Multicast<CLUSTER>>>,
+                    wgmma_sp::OneTilePerCta<DenseTile<T, BM, BN, BK, WM, WN>, GROUP, wgmma_sp::Multicast<CLUSTER>>,
+                    typename s03_inflight<T, BM, BN, BK, WM, WN, STAGES, GROUP>::Epilogue> {};
 
 }  // namespace sparse24::wgmma_dense

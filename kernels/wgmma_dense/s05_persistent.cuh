@@ -4,17 +4,17 @@
 // Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 645.2 TFLOP/s = 100% of the mma.sync m16n8k16 loop (643), 0.92x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_cd5d834).
 #pragma once
 
-#include "kernels/wgmma_sp/s02_tma.cuh"
+#include "kernels/wgmma_dense/s04_multicast.cuh"
+#include "kernels/wgmma_sp/s05_persistent.cuh"
 
 namespace sparse24::wgmma_dense {
 
 template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int CLUSTER>
-struct s05_persistent : wgmma_sp::TmaRing<s05_persistent<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>, T, BM, BN,
-                                          BK, WM, WN, STAGES, GROUP, CLUSTER, true, false> {
-  using Ring = wgmma_sp::TmaRing<s05_persistent, T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, true, false>;
-  static __device__ void run_block(const GemmArgs& args, const typename Ring::LaunchParams& maps) {
-    Ring::template block<1>(args, maps);
-  }
-};
+struct s05_persistent
+    : wgmma::Kernel<s05_persistent<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>,
+                    typename s04_multicast<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>::Mainloop,
+                    wgmma_sp::PersistentScheduler<DenseTile<T, BM, BN, BK, WM, WN>, GROUP,
+                                                  wgmma_sp::Multicast<CLUSTER>>,
+                    typename s04_multicast<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>::Epilogue> {};
 
 }  // namespace sparse24::wgmma_dense

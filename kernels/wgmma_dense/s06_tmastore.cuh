@@ -4,7 +4,10 @@
 // Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 665.1 TFLOP/s = 104% of the mma.sync m16n8k16 loop (638), 0.97x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_731aa7e).
 #pragma once
 
-#include "kernels/wgmma_sp/s02_tma.cuh"
+#include <type_traits>
+
+#include "kernels/wgmma_dense/s05_persistent.cuh"
+#include "kernels/wgmma_sp/s06_tmastore.cuh"
 
 namespace sparse24::wgmma_dense {
 
@@ -13,13 +16,11 @@ namespace sparse24::wgmma_dense {
 template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int CLUSTER,
           bool PERSISTENT = true>
 struct s06_tmastore
-    : wgmma_sp::TmaRing<s06_tmastore<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, PERSISTENT>, T, BM, BN, BK, WM,
-                        WN, STAGES, GROUP, CLUSTER, PERSISTENT, false, true> {
-  using Ring =
-      wgmma_sp::TmaRing<s06_tmastore, T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, PERSISTENT, false, true>;
-  static __device__ void run_block(const GemmArgs& args, const typename Ring::LaunchParams& maps) {
-    Ring::template block<1>(args, maps);
-  }
-};
+    : wgmma::Kernel<s06_tmastore<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, PERSISTENT>,
+                    typename s05_persistent<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>::Mainloop,
+                    typename std::conditional_t<
+                        PERSISTENT, s05_persistent<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>,
+                        s04_multicast<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>>::Scheduler,
+                    wgmma_sp::TmaStoreEpilogue<DenseTile<T, BM, BN, BK, WM, WN>>> {};
 
 }  // namespace sparse24::wgmma_dense

@@ -16,23 +16,54 @@
 // Clusters of 4 (a quarter of B each: 8 + 8 + 1 = 17 KB per CTA and k-tile) are the same protocol with four
 // parties; they need 4 free SMs in one GPC at once, which may leave SMs idle (GPCs of an SM count not a multiple
 // of 4).
+// This step defines Multicast<N>, the ring's cluster policy (kernels/wgmma/ring.cuh's SingleCta is the one-CTA
+// form): who loads which rows of B, to whom a consumer releases a stage, and the cluster barriers at start and end.
+// The mainloop is s03's InFlightMainloop on a ring with this policy; s02's OneTilePerCta hands out cluster tiles
+// (a 1-D grid of whole clusters) and s02's epilogue is kept.
 // Preconditions, layouts: as s02_tma. The grid is 1-D, whole clusters (a last cluster with fewer row blocks than
 // CTAs gets idle partners whose rows are all past M).
 // Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 128x256x64: 907.6 TFLOP/s = 95% of the mma.sp m16n8k32 loop (952), 1.29x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_cd5d834).
 #pragma once
 
-#include "kernels/wgmma_sp/s02_tma.cuh"
+#include "kernels/wgmma_sp/s03_inflight.cuh"
 
 namespace sparse24::wgmma_sp {
 
-// CLUSTER: CTAs per cluster along M (2 or 4), each loading 1/CLUSTER of the B tile for all of them.
-template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int CLUSTER>
-struct s04_multicast : TmaRing<s04_multicast<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>, T, BM, BN, BK, WM, WN,
-                               STAGES, GROUP, CLUSTER> {
-  using Ring = TmaRing<s04_multicast, T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>;
-  static __device__ void run_block(const GemmArgs& args, const typename Ring::LaunchParams& maps) {
-    Ring::template block<1>(args, maps);
+// N CTAs of adjacent row blocks (one cluster along x) share each B tile: CTA `rank` loads rows
+// [rank * BN / N, (rank + 1) * BN / N) of it with cp.async.bulk.tensor .multicast into the same offset of every
+// CTA's stage, and signals every CTA's "full" barrier (each expects the whole stage: kStageTx is unchanged). A
+// stage may be refilled only when the consumers of all N CTAs are done with it: a consumer warp arrives on the
+// "empty" barrier of every CTA (mapa), so each barrier expects N times the warps. The peers' barriers must be
+// initialised before anyone's first copy, and no CTA may exit while a peer can still write to it: a cluster
+// barrier at both ends.
+template <int N>
+struct Multicast {
+  static constexpr int kCtas = N;
+  static_assert(N == 2 || N == 4, "clusters of 2 or 4 CTAs along M");
+  static constexpr int b_box_rows(int bn) { return bn / N; }
+  static __device__ __forceinline__ uint32_t rank() { return ptx::cluster_ctarank(); }
+  static __device__ __forceinline__ void sync_init() { ptx::cluster_sync(); }
+  static __device__ __forceinline__ void leave() { ptx::cluster_sync(); }
+  template <class Tile>
+  static __device__ __forceinline__ void load_b(uint32_t dst, const CUtensorMap* map, uint32_t full, int k0, int n0,
+                                                uint32_t rank) {
+    constexpr int kBoxRows = b_box_rows(Tile::kBN);
+    ptx::tma_load_2d_multicast(dst + rank * kBoxRows * Tile::kBRowBytes, map, full, k0, n0 + int(rank) * kBoxRows,
+                               uint16_t((1u << N) - 1));
+  }
+  static __device__ __forceinline__ void release(uint32_t empty) {
+#pragma unroll
+    for (int r = 0; r < N; ++r) ptx::mbarrier_arrive_cluster(empty, r);
   }
 };
+
+// CLUSTER: CTAs per cluster along M (2 or 4), each loading 1/CLUSTER of the B tile for all of them.
+template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int CLUSTER>
+struct s04_multicast
+    : wgmma::Kernel<s04_multicast<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>,
+                    InFlightMainloop<typename s03_inflight<T, BM, BN, BK, WM, WN, STAGES,
+                                                           GROUP>::Ring::template WithCluster<Multicast<CLUSTER>>>,
+                    OneTilePerCta<SparseTile<T, BM, BN, BK, WM, WN>, GROUP, Multicast<CLUSTER>>,
+                    typename s03_inflight<T, BM, BN, BK, WM, WN, STAGES, GROUP>::Epilogue> {};
 
 }  // namespace sparse24::wgmma_sp

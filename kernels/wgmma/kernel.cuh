@@ -1,0 +1,235 @@
+// The block skeleton of the wgmma families: one kernel composed of three named components,
+//
+//   wgmma::Kernel<Derived, Mainloop, Scheduler, Epilogue>
+//
+// - Mainloop: the stage ring (ring.cuh) and the code on both sides of it: the producer's TMA loads of one unit of
+//   work and a consumer warpgroup's wgmma over the same k-tiles into its accumulators (wgmma_sp/s02_tma.cuh's
+//   TmaMainloop; s03's InFlightMainloop). The ring's policies: its cluster (SingleCta, s04's Multicast<N>) and its
+//   metadata reader (NoMetadata, s02's LaneBlocks16, s07's Wgmma16x64).
+// - Scheduler: which units of work (tile of D, K slice) a CTA does, in what order, and the grid (s02's
+//   OneTilePerCta, s05's PersistentScheduler, s08's SplitKUnits).
+// - Epilogue: what becomes of a unit's accumulators (s02's RegisterEpilogue, s06's TmaStoreEpilogue, s08's
+//   PartialsEpilogue with s08's SecondLaunchReduction or s09's InLaunchReduction).
+// The skeleton holds what all of them share: the shared-memory layout, the roles (warpgroup 0 produces with
+// setmaxnreg.dec, the others consume with setmaxnreg.inc), the loops over a CTA's units of work on both sides, and
+// the host hooks (prepare/run, the registry's fields). A component names the fields it adds to the kernel's
+// parameters (Params<Base>), its shared memory, its workspace and its host work; the skeleton adds nothing of its
+// own to any step.
+//
+// The wgmma_sp ladder is a tree; each step's file defines the components named beside it and composes the rest
+// from its parent by name:
+//
+//   s02_tma                   TmaMainloop, LaneBlocks16, OneTilePerCta, RegisterEpilogue
+//   └ s03_inflight            InFlightMainloop
+//     └ s04_multicast         Multicast<N> (the ring's cluster policy)
+//       └ s05_persistent      PersistentScheduler
+//         └ s06_tmastore      TmaStoreEpilogue (PERSISTENT = false: on s04's OneTilePerCta instead)
+//           ├ s07_ownmeta     Wgmma16x64 (a metadata reader)
+//           └ s08_splitk      SplitKUnits, PartialsEpilogue, SecondLaunchReduction: on s06 with PERSISTENT = false,
+//             │               s02's LaneBlocks16 (not s07's layout)
+//             └ s09_onelaunch InLaunchReduction
+// wgmma_dense's s02..s06 and s08 are the same compositions with DenseOperands and NoMetadata.
+//
+// Block (BM = 128: two consumer warpgroups), 384 threads:
+//   warpgroup 0 (producer)   setmaxnreg.dec to kProducerRegs; thread 0 runs Mainloop::produce for every unit
+//   warpgroup 1 (consumer 0) setmaxnreg.inc to kConsumerRegs; rows 0..63 of each unit's tile: Mainloop::consume,
+//   warpgroup 2 (consumer 1)   then Epilogue::store; rows 64..127
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include "kernels/common/launch.cuh"
+#include "kernels/common/ptx.cuh"
+#include "kernels/common/ptx_sm90.cuh"
+#include "kernels/common/raster.h"
+#include "kernels/common/splitk.h"
+#include "kernels/gemm_args.h"
+#include "kernels/registry.h"
+#include "kernels/wgmma/operands.cuh"
+#include "kernels/wgmma/ring.cuh"
+
+namespace sparse24::wgmma {
+
+// One unit of work as a scheduler hands it out: the CTA's tile of D (origin), its k-tiles, and for split-K the
+// slice's index, the slice count and the CTA tile's index (the in-launch reduction's counter).
+struct Work {
+  BlockCoord o;    // first row and column of the CTA's BM x BN tile
+  splitk::Slice k;  // k-tiles [begin, end)
+  int slice, split, cta_tile;
+};
+
+// A consumer thread: its warpgroup's index among the consumers, its warp in the warpgroup, its lane.
+struct ConsumerThread {
+  int consumer, warp, lane;
+};
+
+// A buffer of the CTA's shared memory in both address forms (TMA and barriers take the shared-window address,
+// ordinary loads and stores the generic pointer).
+struct SharedBuffer {
+  uint32_t addr;
+  uint8_t* generic;
+};
+
+// The launch configuration of a cluster of `ctas` CTAs along x (grid, block, shared memory, cluster dimension).
+struct ClusterLaunch {
+  cudaLaunchAttribute cluster{};
+  cudaLaunchConfig_t config{};
+  ClusterLaunch(const Plan& p, cudaStream_t stream, int ctas) {
+    config.gridDim = p.grid;
+    config.blockDim = p.block;
+    config.dynamicSmemBytes = p.smem_bytes;
+    config.stream = stream;
+    cluster.id = cudaLaunchAttributeClusterDimension;
+    cluster.val.clusterDim.x = unsigned(ctas);
+    cluster.val.clusterDim.y = 1;
+    cluster.val.clusterDim.z = 1;
+    config.attrs = &cluster;
+    config.numAttrs = 1;
+  }
+};
+
+template <class Derived, class MainloopT, class SchedulerT, class EpilogueT>
+struct Kernel : BlockTiled<Derived> {
+  using Mainloop = MainloopT;
+  using Scheduler = SchedulerT;
+  using Epilogue = EpilogueT;
+  using Ring = typename Mainloop::Ring;
+  using Tile = typename Ring::Tile;
+  using Cluster = typename Ring::Cluster;
+  using Meta = typename Ring::Meta;
+  static_assert(std::is_same_v<Tile, typename Scheduler::Tile> && std::is_same_v<Tile, typename Epilogue::Tile>,
+                "the components of a kernel share one block tile");
+  static_assert(Scheduler::kClusterM == Cluster::kCtas, "the scheduler hands out the ring's cluster tiles");
+
+  static constexpr bool kSparse = Tile::Operands::kSparse;
+  static constexpr Operands kTypes = Tile::Operands::kTypes;
+  static constexpr int kBM = Tile::kBM, kBN = Tile::kBN, kBK = Tile::kBK;
+  static constexpr int kThreads = Tile::kThreads;
+  // One block per SM (the ring takes the shared memory); the cap it implies (65536 / kThreads registers) is what
+  // setmaxnreg redistributes.
+  static constexpr int kMinBlocksPerSm = 1;
+  static constexpr int kProducerRegs = 40, kConsumerRegs = 232;
+  static_assert(128 * kProducerRegs + 128 * Tile::kConsumers * kConsumerRegs <= 65536, "setmaxnreg beyond the file");
+  using Instr = typename Tile::Instr;
+  static constexpr ArchRule kArch = {Instr::form().min_sm, Instr::form().min_sm, Instr::form().arch_specific};
+  static constexpr format::MetaLayout kMetaLayout = Meta::kLayout;
+  static constexpr ShapeRule kRule = {Meta::kRowGroup, 1, kBK, 1, 0, Meta::kRowRule, "whole K tiles (TMA boxes)"};
+
+  // Shared memory: the ring's stages, the epilogue's buffer, the ring's barriers; + kAlign: dynamic shared memory
+  // is only 16-byte aligned, the kernel rounds its base up.
+  static constexpr int kEpilogueOffset = Ring::kBytes;
+  static constexpr int kBarrierOffset = kEpilogueOffset + Epilogue::kSmemBytes;
+  static constexpr int kSmemBytes = kBarrierOffset + Ring::kBarrierBytes + Ring::kAlign;
+  static_assert(kSmemBytes <= 227 * 1024, "a block may have at most 227 KB of shared memory");
+
+  // The kernel's parameters: the mainloop's tensor maps, then the epilogue's fields, then the scheduler's.
+  using LaunchParams =
+      typename Scheduler::template Params<typename Epilogue::template Params<typename Mainloop::Maps>>;
+
+  static Params params() {
+    Params p = {{"bm", kBM},     {"bn", kBN},
+                {"bk", kBK},     {"wm", Tile::kWM},
+                {"wn", Tile::kWN}, {"stages", Ring::kStages},
+                {"group", Scheduler::kGroup}};
+    if (Cluster::kCtas > 1) p.push_back({"cluster_m", Cluster::kCtas});
+    Scheduler::add_params(p);
+    return p;
+  }
+
+  static void prepare(Plan& p) {
+    const void* fn = reinterpret_cast<const void*>(&gemm_entry_params<Derived>);
+    require_kernel_image(fn, p.variant().name);
+    const GemmArgs& a = p.args;
+    const int split = Scheduler::template split_for<Derived>(a);
+    const int units = Scheduler::units(a, split);
+    p.grid = Scheduler::launch_grid(a, units, split);
+    p.workspace_bytes = Epilogue::workspace_bytes(a, split, Cluster::kCtas * units / split);
+    p.block = dim3(kThreads);
+    p.smem_bytes = kSmemBytes;
+    SPARSE24_CUDA_CHECK(cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes));
+    Scheduler::template fit_grid<Derived>(p, units);  // s05: as many CTAs as are resident at once
+    LaunchParams lp;
+    Mainloop::encode(lp, a);
+    Epilogue::encode(lp, a);
+    Scheduler::encode(lp, split);
+    static_assert(sizeof(LaunchParams) <= sizeof(Plan::launch_data), "tensor maps do not fit the plan");
+    std::memcpy(p.launch_data, &lp, sizeof lp);
+  }
+
+  static void run(const Plan& p, cudaStream_t stream) {
+    LaunchParams lp;
+    std::memcpy(&lp, p.launch_data, sizeof lp);
+    if constexpr (Cluster::kCtas == 1) {
+      gemm_entry_params<Derived><<<p.grid, p.block, p.smem_bytes, stream>>>(p.args, lp);
+    } else {
+      ClusterLaunch l(p, stream, Cluster::kCtas);
+      (void)cudaLaunchKernelEx(&l.config, gemm_entry_params<Derived>, p.args, lp);  // errors: cudaGetLastError
+    }
+    Epilogue::after_launch(p.args, lp, stream);
+  }
+
+  // NOTE: the body is a function of its own below run_block, as it was before the split into components: NVVM's
+  // inlining order shapes the SASS (scripts/compare_sass.py: identical to 95b03ee's with this structure).
+  static __device__ void run_block(const GemmArgs& args, const LaunchParams& maps) { block(args, maps); }
+
+  static __device__ void block(const GemmArgs& args, const LaunchParams& maps) {
+    extern __shared__ uint8_t smem_raw[];
+    const uint32_t raw = ptx::smem_addr(smem_raw);
+    const uint32_t base = (raw + Ring::kAlign - 1) / Ring::kAlign * Ring::kAlign;
+    const uint32_t epi_buf = base + kEpilogueOffset;
+    const uint32_t full_bar = base + kBarrierOffset;
+    const typename Ring::Smem ring = {base, full_bar, full_bar + Ring::kStages * 8};
+    const int warpgroup = threadIdx.x / 128;
+
+    // The CTA's units of work: unit `first`, then every `stride`-th one up to u.units.
+    const typename Scheduler::Units u = Scheduler::units_of(args, maps);  // also this CTA's rank in its cluster
+    const int first = Scheduler::first(u), stride = Scheduler::stride(u);
+
+    Ring::init(ring);
+
+    if (warpgroup == 0) {
+      ptx::setmaxnreg_dec<kProducerRegs>();
+      if (threadIdx.x == 0) {
+        Mainloop::prefetch(maps);
+        int it = 0;  // k-tiles loaded so far, over all units: the ring position
+        for (int unit = first; unit < u.units; unit += stride)
+          Mainloop::produce(maps, Scheduler::work(u, unit), ring, u.rank, it);
+      }
+      // A CTA may not exit while its peers can still multicast into it or arrive on its barriers.
+      Cluster::leave();
+      return;
+    }
+
+    ptx::setmaxnreg_inc<kConsumerRegs>();
+    const int consumer = warpgroup - 1, warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32;
+    // This warp's metadata row group and the word its lane reads in each of the group's blocks, from the reader's
+    // geometry. NOTE: written here, not in a reader's function: a function boundary, even inlined, changed how
+    // NVVM folds 2 * consumer (other SASS than before the split into components; scripts/compare_sass.py).
+    const int meta_group = Meta::kGroupsPerConsumer * consumer + warp / Meta::kWarpsPerGroup;
+    const MetaLane meta_lane = {meta_group,
+                                meta_group * Meta::kWords + (lane ^ (Meta::kOddWarpLaneXor * (warp % 2)))};
+    const ConsumerThread me = {consumer, warp, lane};
+    const uint8_t* ring_generic = smem_raw + (base - raw);
+    int it = 0;  // k-tiles consumed so far, over all units: the ring position
+
+    for (int unit = first; unit < u.units; unit += stride) {
+      const Work w = Scheduler::work(u, unit);
+      float acc[Tile::kAccRegs];  // the mainloop starts them at zero
+      // Registers the mainloop carries from one k-tile to the next (s03: the metadata of the batch in flight).
+      // NOTE: declared here, after acc, not inside the mainloop: the order of the two arrays is the order of
+      // their registers' copies in the PTX, and ptxas numbered the registers differently the other way round.
+      typename Mainloop::Carried carried;
+      Mainloop::template consume<Scheduler::kSlicesMayBeEmpty>(acc, carried, args, w, ring, ring_generic, me,
+                                                               meta_lane, it);
+      Epilogue::store(acc, args, maps, w, me, SharedBuffer{epi_buf, smem_raw + (epi_buf - raw)});
+    }
+    Epilogue::finish();
+    Cluster::leave();
+  }
+};
+
+}  // namespace sparse24::wgmma

@@ -1,0 +1,92 @@
+// The operand descriptions and the block tile of the wgmma families (kernels/wgmma_sp, kernels/wgmma_dense).
+//
+// Shared by both families (this folder is not a family: no family.cmake, no steps). What a stage ring, a mainloop or
+// an epilogue needs to know about the operand types lives in ONE place per combination: SparseOperands<T> (2:4 A,
+// wgmma.mma_async.sp m64nNk32) and DenseOperands<T> (dense A, wgmma.mma_async m64nNk16). Tile<Ops, BM, BN, BK, WM,
+// WN> derives every shared-memory size, swizzle and k-step offset from the description and the block tile, so an
+// operand combination with other element bytes (8-bit, tf32) needs a new description, not new constants in the
+// components. Element bytes come from dtype.h (bytes_of); the instruction shapes from instr.h.
+//
+// Today both descriptions take 16-bit inputs only (instr.h's forms assert it), and Tile asserts the one geometry
+// the components are written for: B rows of one 128-byte swizzle row per k-tile (BK = 64 at 16 bits).
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/common/dtype.h"
+#include "kernels/common/instr.h"
+#include "kernels/common/ptx_sm90.cuh"
+#include "kernels/common/tma.h"
+#include "kernels/registry.h"
+
+namespace sparse24::wgmma {
+
+// The swizzle mode TMA writes and wgmma reads for shared-memory rows of `row_bytes` (one row of a swizzle atom of 8
+// rows): 128-byte rows in 128-byte swizzle (chunk c of row r at c ^ r % 8), 64-byte rows in 64-byte swizzle
+// (c ^ (r / 2) % 4). The two enums are the two units' spellings of the same mode.
+constexpr ptx::SmemSwizzle smem_swizzle_for(int row_bytes) {
+  return row_bytes == 128 ? ptx::SmemSwizzle::B128 : row_bytes == 64 ? ptx::SmemSwizzle::B64 : ptx::SmemSwizzle::None;
+}
+constexpr tma::Swizzle tma_swizzle_for(int row_bytes) {
+  return row_bytes == 128 ? tma::Swizzle::B128 : row_bytes == 64 ? tma::Swizzle::B64 : tma::Swizzle::None;
+}
+
+// 2:4-sparse A (values compressed to K/2 per row, metadata beside), dense B, D of the input type, f32 accumulators:
+// wgmma.mma_async.sp m64nNk32 (PTX ISA 9.7.15.5), A and B from shared memory.
+template <DType T>
+struct SparseOperands {
+  static constexpr bool kSparse = true;
+  static constexpr Operands kTypes = {T, T, T, DType::f32};
+  template <int N>
+  using Instr = instr::WgmmaSpM64NK32<T, N>;
+  static constexpr int kAPack = 2;        // dense K per stored A value: 2:4 keeps 2 of every 4
+  static constexpr int kRateVsDense = 2;  // the sparse instruction's dense-equivalent rate over the dense one's
+};
+
+// The dense twin: dense A and B, wgmma.mma_async m64nNk16: two of them cover the K of one m64nNk32.
+template <DType T>
+struct DenseOperands {
+  static constexpr bool kSparse = false;
+  static constexpr Operands kTypes = {T, T, T, DType::f32};
+  template <int N>
+  using Instr = instr::WgmmaM64NK16<T, N>;
+  static constexpr int kAPack = 1;
+  static constexpr int kRateVsDense = 1;
+};
+
+// A block tile of BM x BN x BK over the operand description Ops: WM x WN consumer warps (WM = 4 per consumer
+// warpgroup, stacked along M, one m64 tile of the instruction each; WN = 1). The sizes every component reads.
+template <class Ops, int BM, int BN, int BK, int WM, int WN>
+struct Tile {
+  using Operands = Ops;
+  static constexpr DType T = Ops::kTypes.a;
+  using Instr = typename Ops::template Instr<BN>;
+  static constexpr int kBM = BM, kBN = BN, kBK = BK, kWM = WM, kWN = WN;
+  static constexpr int kConsumers = BM / Instr::kM;       // consumer warpgroups, one m64 tile each
+  static constexpr int kThreads = 128 * (1 + kConsumers);  // + the producer warpgroup
+  static constexpr int kAccRegs = Instr::kM * BN / 128;    // f32 accumulators per consumer thread: 64 x BN / 128
+  static constexpr int kWarpRows = Instr::kM / 4;          // rows of the m64 tile per warp of a warpgroup: 16
+  static constexpr int kKSteps = BK / Instr::kK;           // 2 (sparse, k32) or 4 (dense, k16) per k-tile
+  static constexpr int kElemBytes = bytes_of(T);           // A and B elements
+  static constexpr int kAValues = BK / Ops::kAPack;        // A values per row and k-tile (compressed when sparse)
+  static constexpr int kARowBytes = kAValues * kElemBytes;  // 64: a 64-byte swizzle row; dense 128: a 128-byte one
+  static constexpr int kBRowBytes = BK * kElemBytes;       // 128: one 128-byte swizzle row
+  static constexpr int kAStepBytes = Instr::kK / Ops::kAPack * kElemBytes;  // one k-step of A: 32 (16 values)
+  static constexpr int kBStepBytes = Instr::kK * kElemBytes;  // one k-step of B: 64 (sparse) or 32 (dense) bytes
+  static constexpr ptx::SmemSwizzle kASwizzle = smem_swizzle_for(kARowBytes);
+  static constexpr tma::Swizzle kATmaSwizzle = tma_swizzle_for(kARowBytes);
+  static constexpr ptx::SmemSwizzle kBSwizzle = smem_swizzle_for(kBRowBytes);
+  static constexpr tma::Swizzle kBTmaSwizzle = tma_swizzle_for(kBRowBytes);
+  static constexpr int kABytes = BM * kARowBytes;
+  static constexpr int kBBytes = BN * kBRowBytes;
+
+  static_assert(WM == 4 * kConsumers && WN == 1, "WM = 4 warps per consumer warpgroup, one m64 tile each");
+  static_assert(BM % Instr::kM == 0 && kConsumers >= 1 && kConsumers <= 2, "1 or 2 consumer warpgroups");
+  static_assert(kBRowBytes == 128, "a k-tile of B is one 128-byte swizzle row (BK = 64 at 16 bits)");
+  static_assert(kASwizzle != ptx::SmemSwizzle::None, "a k-tile of A is one 64- or 128-byte swizzle row");
+  static_assert(kAValues / (Instr::kK / Ops::kAPack) == kKSteps && kAStepBytes * kKSteps == kARowBytes,
+                "the k-steps of A tile its row");
+  static_assert(kAccRegs <= 128, "at most 128 accumulator registers per consumer thread");
+};
+
+}  // namespace sparse24::wgmma
