@@ -177,6 +177,18 @@ TEST_CASE("alpha and beta: D = alpha * A.B + beta * C, exact on small integers",
     if (!shape_error(v, s.M, s.N, s.K).empty()) continue;
     INFO(v.name);
     const DType t = v.types.a;
+    // An int32 D is the exact product: any other alpha, or a beta outside {0, 1}, is refused (registry.cu).
+    if (v.types.d == DType::int32) {
+      Problems& p = problems(t, s, stream);
+      DeviceBuffer c(p.exact->d_bytes()), d(p.exact->d_bytes());
+      GemmArgs a = args_for(v, *p.exact, d.get());
+      a.c = c.get(), a.alpha = alpha, a.beta = beta;
+      CHECK_THROWS_AS(prepare(v, a), ShapeError);
+      continue;
+    }
+    // This case's reference is cuBLAS with the same alpha and beta on the same types; D of another type than A
+    // (fp8 -> bf16) has no such cuBLAS call here yet: its alpha/beta reference comes with issue 16's peers.
+    if (v.types.d != t) continue;
     Problems& p = problems(t, s, stream);
     const Problem& P = *p.exact;
     DeviceBuffer c(P.d_bytes()), ref(P.d_bytes()), d(P.d_bytes());
@@ -216,6 +228,8 @@ TEST_CASE("leading dimensions: padded rows give the packed result and are not wr
     if (!shape_error(v, s.M, s.N, s.K).empty()) continue;
     INFO(v.name);
     const DType t = v.types.a;
+    // Written for a D of A's 16-bit type (uint16_t compare, 0xFFFF poison); other D types: issue 16.
+    if (v.types.d != t || bytes_of(t) != 2) continue;
     const int64_t eb = bytes_of(t), pad = 16 / eb;
     const Problem& P = *problems(t, s, stream).exact;
     const int64_t a_cols = v.sparse ? s.K / 2 : s.K, lda = a_cols + pad, ldb = s.K + pad, ldd = s.N + 1;
