@@ -83,6 +83,10 @@ struct s01_global : WarpTiled<s01_global<T, BM, BN, BK, WM, WN, STAGES>, T, BM, 
     const int m0 = blockIdx.y * BM + warp_m * 16;
     const int n0 = blockIdx.x * 16 + warp_n * 8;
     const int K = args.K, N = args.N;
+    // 8-bit: M % 16 is legal, so the lower warps of the last 32-row tile may have no rows at all; they must not
+    // load (compute-sanitizer's memcheck caught the reads past A and the metadata). 16-bit tiles are whole (M % 32).
+    if constexpr (k8Bit)
+      if (m0 >= args.M) return;
     constexpr int kElemBytes = sizeof(typename Elem<T>::type);
 
     const auto* av = static_cast<const uint8_t*>(args.a);        // M x K/2 compressed values
