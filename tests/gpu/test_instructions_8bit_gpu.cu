@@ -17,6 +17,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "harness/context.h"
 #include "harness/device_buffer.h"
 #include "kernels/common/cuda_check.h"
 #include "kernels/common/fragments.h"
@@ -36,13 +37,8 @@ constexpr uint32_t kValidNibbles[6] = {0x4, 0x8, 0xC, 0x9, 0xD, 0xE};
 // tf32 (1:2): one nibble per pair of dense elements; these two are the only codes (docs/sparse-tensor-cores.md §2).
 constexpr uint32_t kTf32KeepFirst = 0x4, kTf32KeepSecond = 0xE;
 
-int device_sm() {
-  int dev = 0, major = 0, minor = 0;
-  check_cuda(cudaGetDevice(&dev), "cudaGetDevice");
-  check_cuda(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev), "attribute");
-  check_cuda(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev), "attribute");
-  return 10 * major + minor;
-}
+// The current GPU's compute capability (harness/context.h).
+int device_sm() { return harness::compute_capability(0); }
 
 // ---- Kernels: one warp, one instruction, the accumulators start from c ------------------------------------------
 // Which instruction: the 8-bit sparse k64, the 8-bit dense k32, the tf32 sparse k16 (selector F) or dense k8, and

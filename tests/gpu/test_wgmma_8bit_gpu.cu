@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/context.h"
 #include "harness/device_buffer.h"
 #include "kernels/common/cuda_check.h"
 #include "kernels/common/fragments.h"
@@ -237,12 +238,9 @@ void check_form(uint32_t seed) {
 }
 
 bool hopper_or_skip() {
-  int dev = 0;
-  cudaDeviceProp prop{};
-  check_cuda(cudaGetDevice(&dev), "cudaGetDevice");
-  check_cuda(cudaGetDeviceProperties(&prop, dev), "cudaGetDeviceProperties");
-  if (prop.major != 9 || prop.minor != 0) {
-    WARN("8-bit wgmma tests need an sm_90 GPU (sm_90a code); this is sm_" << prop.major << prop.minor << ": skipped");
+  const int sm = harness::compute_capability(0);  // harness/context.h
+  if (sm != 90) {
+    WARN("8-bit wgmma tests need an sm_90 GPU (sm_90a code); this is sm_" << sm << ": skipped");
     return false;
   }
   return true;
