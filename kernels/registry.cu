@@ -82,6 +82,7 @@ std::string variant_name(const Variant& v) {
     return s.str();
   }
   if (v.types.b != v.types.a || v.types.d != v.types.a) s << '_' << name(v.types.b) << '_' << name(v.types.d);
+  if (v.has_scales) s << "_scaled";  // the per-tensor, per-row and per-column scales in the epilogue
   auto get = [&](const char* k) { return v.has_param(k) ? v.param(k) : 0; };
   s << '.' << get("bm") << 'x' << get("bn") << 'x' << get("bk") << ".w" << get("wm") << 'x' << get("wn") << ".s"
     << get("stages");

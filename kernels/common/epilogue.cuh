@@ -106,6 +106,40 @@ struct EpilogueScales {
   }
 };
 
+// One m16n8 accumulator tile (f32, or int8's s32) to a floating-point D with the scales: D = RN(f * acc + beta * C),
+// f = EpilogueScales' factor of the element's row and column (the order gemm_args.h defines). The layout and the
+// pair stores are store_acc_m16n8's. An int32 D takes no scales (operands.h), so TD is fp16, bf16 or f32.
+template <DType TD, class AccT>
+__device__ __forceinline__ void store_acc_m16n8_scaled(const AccT (&acc)[4], int m0, int n0, int M, int N,
+                                                       typename Elem<TD>::type* D, int64_t ldd,
+                                                       const typename Elem<TD>::type* C, int64_t ldc,
+                                                       const EpilogueScales& scales, float beta) {
+  static_assert(TD == DType::fp16 || TD == DType::bf16 || TD == DType::f32, "a scaled D is a floating-point type");
+  using E = Elem<TD>;
+  const int lane = threadIdx.x % 32;
+#pragma unroll
+  for (int half = 0; half < 2; ++half) {
+    const frag::RowCol rc = frag::acc_m16n8(lane, 2 * half);
+    const int row = m0 + rc.row, col = n0 + rc.col;
+    if (row >= M || col >= N) continue;
+    const bool pair = col + 1 < N;
+    const float2 v = scales.apply(acc[2 * half], acc[2 * half + 1], row, col, pair);
+    float v0 = v.x, v1 = v.y;
+    const int64_t at = static_cast<int64_t>(row) * ldd + col;
+    const int64_t at_c = static_cast<int64_t>(row) * ldc + col;
+    if (beta != 0.0f) {
+      v0 += beta * E::to_float(C[at_c]);
+      if (pair) v1 += beta * E::to_float(C[at_c + 1]);
+    }
+    if (pair && ldd % 2 == 0) {
+      *reinterpret_cast<typename E::type2*>(D + at) = E::from_float2(v0, v1);
+    } else {
+      D[at] = E::from_float(v0);
+      if (pair) D[at + 1] = E::from_float(v1);
+    }
+  }
+}
+
 // A warp's kMTiles x kNTiles grid of m16n8 accumulator tiles, whose top-left element is D[m0][n0], written through
 // store_acc_m16n8 with the arguments' alpha, beta, C and D.
 template <DType T, int kMTiles, int kNTiles>

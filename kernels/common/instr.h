@@ -105,4 +105,45 @@ struct WgmmaM64NK16 {
   }
 };
 
+// wgmma.mma_async.sp m64nNk64, 8-bit inputs (PTX ISA 9.7.15.6): e4m3/e5m2 with f32 accumulators, s8 with s32. The
+// compressed A row of a k-step is 32 bytes and B's is 64 bytes, as in the 16-bit k32 form, so the shared-memory
+// layouts and descriptors are the 16-bit ones byte for byte; metadata: every lane of a quad, selector 0 only (the
+// m16n8k64 per-warp layout, format::MetaLayout::LaneBlocks8; tests/gpu/test_wgmma_8bit_gpu.cu). sm_90a only.
+template <DType T, int N>
+struct WgmmaSpM64NK64 {
+  static_assert(T == DType::int8 || T == DType::e4m3 || T == DType::e5m2,
+                "wgmma.sp m64nNk64 takes 8-bit inputs (int8, e4m3, e5m2)");
+  static_assert(N >= 8 && N <= 256 && N % 8 == 0, "wgmma N is 8..256 in steps of 8");
+  static constexpr int kM = 64, kN = N, kK = 64;
+  static constexpr int kCompressedK = kK / 2;  // compressed A tile is 64 x 32 values
+  static constexpr Form form() {
+    return {T == DType::int8   ? "wgmma.mma_async.sp.sync.aligned.m64nNk64.s32.s8.s8"
+            : T == DType::e4m3 ? "wgmma.mma_async.sp.sync.aligned.m64nNk64.f32.e4m3.e4m3"
+                               : "wgmma.mma_async.sp.sync.aligned.m64nNk64.f32.e5m2.e5m2",
+            kM, kN, kK, T, T, T == DType::int8 ? DType::int32 : DType::f32, true, 1, 90, true};
+  }
+};
+
+// wgmma.mma_async m64nNk32, 8-bit inputs: the dense twin of the above (two of them cover one m64nNk64).
+template <DType T, int N>
+struct WgmmaM64NK32 {
+  static_assert(T == DType::int8 || T == DType::e4m3 || T == DType::e5m2,
+                "wgmma m64nNk32 takes 8-bit inputs (int8, e4m3, e5m2)");
+  static_assert(N >= 8 && N <= 256 && N % 8 == 0, "wgmma N is 8..256 in steps of 8");
+  static constexpr int kM = 64, kN = N, kK = 32;
+  static constexpr Form form() {
+    return {T == DType::int8   ? "wgmma.mma_async.sync.aligned.m64nNk32.s32.s8.s8"
+            : T == DType::e4m3 ? "wgmma.mma_async.sync.aligned.m64nNk32.f32.e4m3.e4m3"
+                               : "wgmma.mma_async.sync.aligned.m64nNk32.f32.e5m2.e5m2",
+            kM, kN, kK, T, T, T == DType::int8 ? DType::int32 : DType::f32, false, 0, 90, true};
+  }
+};
+
+// The warpgroup forms of an input type: k32 / k16 for 16-bit inputs, k64 / k32 for 8-bit ones (the same bytes of K
+// per k-step).
+template <DType T, int N>
+using WgmmaSp = std::conditional_t<info(T).bits == 8, WgmmaSpM64NK64<T, N>, WgmmaSpM64NK32<T, N>>;
+template <DType T, int N>
+using WgmmaDense = std::conditional_t<info(T).bits == 8, WgmmaM64NK32<T, N>, WgmmaM64NK16<T, N>>;
+
 }  // namespace sparse24::instr

@@ -107,6 +107,7 @@ struct Kernel : BlockTiled<Derived> {
 
   static constexpr bool kSparse = Tile::Operands::kSparse;
   static constexpr Operands kTypes = Tile::Operands::kTypes;
+  static constexpr bool kHasScales = Tile::Operands::kHasScales;
   static constexpr int kBM = Tile::kBM, kBN = Tile::kBN, kBK = Tile::kBK;
   static constexpr int kThreads = Tile::kThreads;
   // One block per SM (the ring takes the shared memory); the cap it implies (65536 / kThreads registers) is what
@@ -218,7 +219,7 @@ struct Kernel : BlockTiled<Derived> {
 
     for (int unit = first; unit < u.units; unit += stride) {
       const Work w = Scheduler::work(u, unit);
-      float acc[Tile::kAccRegs];  // the mainloop starts them at zero
+      typename Tile::Acc acc[Tile::kAccRegs];  // the mainloop starts them at zero
       // Registers the mainloop carries from one k-tile to the next (s03: the metadata of the batch in flight).
       // NOTE: declared here, after acc, not inside the mainloop: the order of the two arrays is the order of
       // their registers' copies in the PTX, and ptxas numbered the registers differently the other way round.

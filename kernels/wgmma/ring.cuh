@@ -65,9 +65,13 @@ struct NoMetadata {
   static __device__ __forceinline__ void load(uint32_t, const CUtensorMap*, uint32_t, int, int) {}
   static __device__ __forceinline__ bool valid(const MetaLane&, int, int) { return true; }
   static __device__ __forceinline__ void read(uint32_t (&)[kRegs], const uint32_t*, const MetaLane&, bool) {}
-  static __device__ __forceinline__ void mma(float (&acc)[Tile::kAccRegs], uint64_t da, uint64_t db,
-                                             const uint32_t (&)[kRegs], int) {
-    ptx::wgmma_ss<Tile::T, Tile::kBN>(acc, da, db, true);
+  // `accumulate` false: D = A.B (the first k-step of a promoted k-tile, s10), else D += A.B.
+  static __device__ __forceinline__ void mma(typename Tile::Acc (&acc)[Tile::kAccRegs], uint64_t da, uint64_t db,
+                                             const uint32_t (&)[kRegs], int, bool accumulate) {
+    if constexpr (bytes_of(Tile::T) == 1)
+      ptx::wgmma8_ss<Tile::T, Tile::kBN>(acc, da, db, accumulate);
+    else
+      ptx::wgmma_ss<Tile::T, Tile::kBN>(acc, da, db, accumulate);
   }
   static __device__ void keep(const uint32_t (&)[kRegs]) {}
 };

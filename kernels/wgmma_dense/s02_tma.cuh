@@ -24,15 +24,15 @@
 namespace sparse24::wgmma_dense {
 
 // The block tile of this family: dense A through wgmma.mma_async m64nNk16.
-template <DType T, int BM, int BN, int BK, int WM, int WN>
-using DenseTile = wgmma::Tile<wgmma::DenseOperands<T>, BM, BN, BK, WM, WN>;
+template <DType T, int BM, int BN, int BK, int WM, int WN, class Out = wgmma::Unscaled>
+using DenseTile = wgmma::Tile<wgmma::DenseOperands<T, Out>, BM, BN, BK, WM, WN>;
 
-template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP>
+template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, class Out = wgmma::Unscaled>
 struct s02_tma
-    : wgmma::Kernel<s02_tma<T, BM, BN, BK, WM, WN, STAGES, GROUP>,
+    : wgmma::Kernel<s02_tma<T, BM, BN, BK, WM, WN, STAGES, GROUP, Out>,
                     wgmma_sp::TmaMainloop<wgmma::StageRing<
-                        DenseTile<T, BM, BN, BK, WM, WN>, wgmma::NoMetadata<DenseTile<T, BM, BN, BK, WM, WN>>, STAGES>>,
-                    wgmma_sp::OneTilePerCta<DenseTile<T, BM, BN, BK, WM, WN>, GROUP>,
-                    wgmma_sp::RegisterEpilogue<DenseTile<T, BM, BN, BK, WM, WN>>> {};
+                        DenseTile<T, BM, BN, BK, WM, WN, Out>, wgmma::NoMetadata<DenseTile<T, BM, BN, BK, WM, WN, Out>>, STAGES>>,
+                    wgmma_sp::OneTilePerCta<DenseTile<T, BM, BN, BK, WM, WN, Out>, GROUP>,
+                    wgmma_sp::RegisterEpilogue<DenseTile<T, BM, BN, BK, WM, WN, Out>>> {};
 
 }  // namespace sparse24::wgmma_dense

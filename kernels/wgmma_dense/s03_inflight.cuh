@@ -10,11 +10,11 @@
 
 namespace sparse24::wgmma_dense {
 
-template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP>
+template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, class Out = wgmma::Unscaled>
 struct s03_inflight
-    : wgmma::Kernel<s03_inflight<T, BM, BN, BK, WM, WN, STAGES, GROUP>,
-                    wgmma_sp::InFlightMainloop<typename s02_tma<T, BM, BN, BK, WM, WN, STAGES, GROUP>::Ring>,
-                    typename s02_tma<T, BM, BN, BK, WM, WN, STAGES, GROUP>::Scheduler,
-                    typename s02_tma<T, BM, BN, BK, WM, WN, STAGES, GROUP>::Epilogue> {};
+    : wgmma::Kernel<s03_inflight<T, BM, BN, BK, WM, WN, STAGES, GROUP, Out>,
+                    wgmma_sp::InFlightMainloop<typename s02_tma<T, BM, BN, BK, WM, WN, STAGES, GROUP, Out>::Ring>,
+                    typename s02_tma<T, BM, BN, BK, WM, WN, STAGES, GROUP, Out>::Scheduler,
+                    typename s02_tma<T, BM, BN, BK, WM, WN, STAGES, GROUP, Out>::Epilogue> {};
 
 }  // namespace sparse24::wgmma_dense

@@ -10,12 +10,13 @@
 
 namespace sparse24::wgmma_dense {
 
-template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int CLUSTER>
+template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int CLUSTER,
+          class Out = wgmma::Unscaled>
 struct s04_multicast
-    : wgmma::Kernel<s04_multicast<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>,
-                    wgmma_sp::InFlightMainloop<typename s03_inflight<T, BM, BN, BK, WM, WN, STAGES, GROUP>::Ring::
+    : wgmma::Kernel<s04_multicast<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, Out>,
+                    wgmma_sp::InFlightMainloop<typename s03_inflight<T, BM, BN, BK, WM, WN, STAGES, GROUP, Out>::Ring::
                                                    template WithCluster<wgmma_sp::Multicast<CLUSTER>>>,
-                    wgmma_sp::OneTilePerCta<DenseTile<T, BM, BN, BK, WM, WN>, GROUP, wgmma_sp::Multicast<CLUSTER>>,
-                    typename s03_inflight<T, BM, BN, BK, WM, WN, STAGES, GROUP>::Epilogue> {};
+                    wgmma_sp::OneTilePerCta<DenseTile<T, BM, BN, BK, WM, WN, Out>, GROUP, wgmma_sp::Multicast<CLUSTER>>,
+                    typename s03_inflight<T, BM, BN, BK, WM, WN, STAGES, GROUP, Out>::Epilogue> {};
 
 }  // namespace sparse24::wgmma_dense

@@ -9,12 +9,13 @@
 
 namespace sparse24::wgmma_dense {
 
-template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int CLUSTER>
+template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int CLUSTER,
+          class Out = wgmma::Unscaled>
 struct s05_persistent
-    : wgmma::Kernel<s05_persistent<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>,
-                    typename s04_multicast<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>::Mainloop,
-                    wgmma_sp::PersistentScheduler<DenseTile<T, BM, BN, BK, WM, WN>, GROUP,
+    : wgmma::Kernel<s05_persistent<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, Out>,
+                    typename s04_multicast<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, Out>::Mainloop,
+                    wgmma_sp::PersistentScheduler<DenseTile<T, BM, BN, BK, WM, WN, Out>, GROUP,
                                                   wgmma_sp::Multicast<CLUSTER>>,
-                    typename s04_multicast<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>::Epilogue> {};
+                    typename s04_multicast<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, Out>::Epilogue> {};
 
 }  // namespace sparse24::wgmma_dense

@@ -76,8 +76,8 @@
 namespace sparse24::wgmma_sp {
 
 // The block tile of this family: 2:4 A through wgmma.mma_async.sp m64nNk32.
-template <DType T, int BM, int BN, int BK, int WM, int WN>
-using SparseTile = wgmma::Tile<wgmma::SparseOperands<T>, BM, BN, BK, WM, WN>;
+template <DType T, int BM, int BN, int BK, int WM, int WN, class Out = wgmma::Unscaled>
+using SparseTile = wgmma::Tile<wgmma::SparseOperands<T, Out>, BM, BN, BK, WM, WN>;
 
 // The metadata reader of LaneBlocks16 (the layout above). Per k-tile a row group of 32 rows has one lane block of
 // 32 words per k-step (BK / 32 of them, BK words): a warp of the m64 tile finds its 16 rows in lanes q = 0, 1 of
@@ -86,6 +86,7 @@ using SparseTile = wgmma::Tile<wgmma::SparseOperands<T>, BM, BN, BK, WM, WN>;
 template <class Tile>
 struct LaneBlocks16 {
   static_assert(Tile::Operands::kSparse, "metadata belongs to sparse operands");
+  static_assert(bytes_of(Tile::T) == 2, "LaneBlocks16 is the 16-bit k32 forms' layout (8-bit: LaneBlocks8)");
   static constexpr format::MetaLayout kLayout = format::MetaLayout::LaneBlocks16;
   static constexpr int kRowGroup = format::kLaneBlockRows;  // rows of A one metadata row serves
   static constexpr const char* kRowRule = "one metadata lane block serves 32 rows";
@@ -120,10 +121,10 @@ struct LaneBlocks16 {
     for (int r = 0; r < kRegs; ++r)
       e[r] = valid ? meta[l.word + r * format::kLaneBlockBytes / 4] : format::kPaddingMetaWord;
   }
-  // k-step ks: its own register, selector 0.
+  // k-step ks: its own register, selector 0. `accumulate` false: D = A.B (s10's first k-step of a k-tile).
   static __device__ __forceinline__ void mma(float (&acc)[Tile::kAccRegs], uint64_t da, uint64_t db,
-                                             const uint32_t (&e)[kRegs], int ks) {
-    ptx::wgmma_sp_ss<Tile::T, Tile::kBN, 0>(acc, da, db, e[ks], true);
+                                             const uint32_t (&e)[kRegs], int ks, bool accumulate) {
+    ptx::wgmma_sp_ss<Tile::T, Tile::kBN, 0>(acc, da, db, e[ks], accumulate);
   }
   // The metadata registers of a batch left in flight stay allocated until the wait that retires it (s03).
   static __device__ void keep(const uint32_t (&e)[kRegs]) {
@@ -131,6 +132,62 @@ struct LaneBlocks16 {
     for (int r = 0; r < kRegs; ++r) ptx::keep_register(e[r]);
   }
 };
+
+// The metadata reader of LaneBlocks8, the layout of the 8-bit k64 forms (format.h): one block of 32 words per 16
+// rows and 64 dense k, which is one warp's share of one m64nNk64 k-step: every lane of the warp reads its own word
+// and the instruction takes selector 0 (the k64 forms have no other). A k-tile (BK = 128 values, the same 128
+// bytes of B per row as BK = 64 at 16 bits) of a 16-row group is BK / 64 blocks = 64 contiguous words, so the
+// metadata is a 2-D tensor of M / 16 rows x K / 2 words and one TMA box of BM / 16 x 64 words (2 KB at BM = 128,
+// twice the 16-bit stage's: 8-bit metadata is 4 bits per 4 values of one byte, a larger share of the traffic).
+// Each warp reads 32 consecutive words: no bank conflict.
+template <class Tile>
+struct LaneBlocks8 {
+  static_assert(Tile::Operands::kSparse, "metadata belongs to sparse operands");
+  static_assert(bytes_of(Tile::T) == 1, "LaneBlocks8 is the 8-bit k64 forms' layout (16-bit: LaneBlocks16)");
+  static constexpr format::MetaLayout kLayout = format::MetaLayout::LaneBlocks8;
+  static constexpr int kRowGroup = format::kLaneBlock8Rows;  // 16: one warp's rows
+  static constexpr const char* kRowRule = "one 8-bit metadata lane block serves 16 rows";
+  static constexpr int kWords = Tile::kKSteps * format::kLaneBlock8Bytes / 4;  // per row group and k-tile: 64
+  static constexpr int kRegs = Tile::kKSteps;                                   // per consumer thread and k-tile
+  static constexpr int kBytes = Tile::kBM / kRowGroup * kWords * 4;             // per stage: 2 KB at BM = 128
+  static_assert(Tile::Instr::kK == format::kLaneBlock8Cols, "one block per warp and k-step");
+
+  static void encode(CUtensorMap& map, const GemmArgs& a) {
+    const int64_t row_words = int64_t(a.K) / Tile::kBK * kWords;
+    map = tma::encode_2d(a.a_meta, 4, a.M / kRowGroup, row_words, row_words * 4, Tile::kBM / kRowGroup, kWords,
+                         tma::Swizzle::None);
+  }
+  static __device__ __forceinline__ void prefetch(const CUtensorMap* map) { ptx::tma_prefetch_descriptor(map); }
+  static __device__ __forceinline__ void load(uint32_t dst, const CUtensorMap* map, uint32_t full, int kt, int m0) {
+    ptx::tma_load_2d(dst, map, full, kt * kWords, m0 / kRowGroup);
+  }
+
+  // Warp w of consumer c reads row group 4 c + w, word `lane` of each of its blocks.
+  static constexpr int kGroupsPerConsumer = Tile::Instr::kM / kRowGroup;  // 4
+  static constexpr int kWarpsPerGroup = kRowGroup / Tile::kWarpRows;      // 1
+  static constexpr int kOddWarpLaneXor = 0;
+  static __device__ __forceinline__ bool valid(const wgmma::MetaLane& l, int m0, int M) {
+    return m0 / kRowGroup + l.group < M / kRowGroup;
+  }
+  static __device__ __forceinline__ void read(uint32_t (&e)[kRegs], const uint32_t* meta, const wgmma::MetaLane& l,
+                                              bool valid) {
+#pragma unroll
+    for (int r = 0; r < kRegs; ++r)
+      e[r] = valid ? meta[l.word + r * format::kLaneBlock8Bytes / 4] : format::kPaddingMetaWord;
+  }
+  static __device__ __forceinline__ void mma(typename Tile::Acc (&acc)[Tile::kAccRegs], uint64_t da, uint64_t db,
+                                             const uint32_t (&e)[kRegs], int ks, bool accumulate) {
+    ptx::wgmma8_sp_ss<Tile::T, Tile::kBN>(acc, da, db, e[ks], accumulate);
+  }
+  static __device__ void keep(const uint32_t (&e)[kRegs]) {
+#pragma unroll
+    for (int r = 0; r < kRegs; ++r) ptx::keep_register(e[r]);
+  }
+};
+
+// The metadata reader an input type's instruction reads in this ladder: LaneBlocks16 at 16 bits, LaneBlocks8 at 8.
+template <class Tile>
+using LaneBlocks = std::conditional_t<bytes_of(Tile::T) == 1, LaneBlocks8<Tile>, LaneBlocks16<Tile>>;
 
 // The mainloop: the producer's copies of one unit of work into the ring, and a consumer warpgroup's wgmma over the
 // same k-tiles. The consumer waits for its own batch (wait_group 0) at every k-tile before it releases the stage.
@@ -187,8 +244,10 @@ struct TmaMainloop {
         reinterpret_cast<const uint32_t*>(ring_generic + s * Ring::kStageBytes + Ring::kMetaOffset);
     Meta::read(e, meta, meta_lane, valid);
   }
-  static __device__ __forceinline__ void issue(float (&acc)[Tile::kAccRegs], uint32_t stage, int consumer,
-                               const uint32_t (&e)[Meta::kRegs]) {
+  // kFresh: the batch's first k-step overwrites acc (D = A.B) instead of adding to it (s10's per-k-tile sums).
+  template <bool kFresh = false>
+  static __device__ __forceinline__ void issue(typename Tile::Acc (&acc)[Tile::kAccRegs], uint32_t stage,
+                                               int consumer, const uint32_t (&e)[Meta::kRegs]) {
     ptx::fence_registers(acc);
     ptx::wgmma_fence();
 #pragma unroll
@@ -198,7 +257,7 @@ struct TmaMainloop {
                          16, 8 * Tile::kARowBytes, Tile::kASwizzle);
       const uint64_t db = ptx::smem_desc(stage + Ring::kBOffset + ks * Tile::kBStepBytes, 16, 8 * Tile::kBRowBytes,
                                          Tile::kBSwizzle);
-      Meta::mma(acc, da, db, e, ks);
+      Meta::mma(acc, da, db, e, ks, !(kFresh && ks == 0));
     }
     ptx::wgmma_commit_group();
   }
@@ -208,13 +267,15 @@ struct TmaMainloop {
 
   // A consumer warpgroup's k-loop over one unit: wait "full", read, issue, wait for the batch, release the stage.
   template <bool kSlicesMayBeEmpty>
-  static __device__ __forceinline__ void consume(float (&acc)[Tile::kAccRegs], Carried&, const GemmArgs& args,
+  static __device__ __forceinline__ void consume(typename Tile::Acc (&acc)[Tile::kAccRegs], Carried&,
+                                                 const GemmArgs& args,
                                                  const wgmma::Work& w, const typename Ring::Smem& ring,
                                                  const uint8_t* ring_generic, const wgmma::ConsumerThread& me,
                                                  const wgmma::MetaLane& meta_lane, int& it) {
+    static_assert(!Tile::Operands::kPromote, "fp8 sums need f32 promotion: s10's PromotingMainloop");
     const bool valid = Meta::valid(meta_lane, w.o.m, args.M);
 #pragma unroll
-    for (int i = 0; i < Tile::kAccRegs; ++i) acc[i] = 0.0f;
+    for (int i = 0; i < Tile::kAccRegs; ++i) acc[i] = typename Tile::Acc(0);
     for (int kt = w.k.begin; kt < w.k.end; ++kt, ++it) {
       const int s = it % kStages;
       const uint32_t stage = ring.stage(s);
@@ -298,7 +359,8 @@ struct OneTilePerCta {
 
 // The epilogue: each consumer warp's 16 rows of the tile, alpha * acc (+ beta * C) converted and stored from the
 // accumulator registers, 4-byte pairs per lane (kernels/common/epilogue.cuh), rows past M and columns past N
-// skipped.
+// skipped. D is the operands' output type (the input type at 16 bits, int32 for int8, bf16 for fp8); with
+// ScaledTo<D> operands the factor is EpilogueScales' alpha * sa * sb * r[m] * c[n] instead of alpha.
 template <class TileT>
 struct RegisterEpilogue {
   using Tile = TileT;
@@ -312,24 +374,49 @@ struct RegisterEpilogue {
   static void after_launch(const GemmArgs&, const P&, cudaStream_t) {}
 
   template <class P>
-  static __device__ __forceinline__ void store(const float (&acc)[Tile::kAccRegs], const GemmArgs& args, const P&,
-                               const wgmma::Work& w, const wgmma::ConsumerThread& me, const wgmma::SharedBuffer&) {
-    using E = Elem<Tile::T>;
+  static __device__ __forceinline__ void store(const typename Tile::Acc (&acc)[Tile::kAccRegs],
+                                               const GemmArgs& args, const P&, const wgmma::Work& w,
+                                               const wgmma::ConsumerThread& me, const wgmma::SharedBuffer&) {
+    using E = Elem<Tile::kD>;
     const int row0 = w.o.m + me.consumer * Tile::Instr::kM + me.warp * Tile::kWarpRows;
+    if constexpr (Tile::Operands::kHasScales) {
+      store_scaled(acc, args, row0, w.o.n);
+    } else if constexpr (Tile::kD == DType::int32) {
+#pragma unroll
+      for (int nt = 0; nt < Tile::kBN / 8; ++nt)
+        store_acc_m16n8(*reinterpret_cast<const int32_t(*)[4]>(&acc[4 * nt]), row0, w.o.n + nt * 8, args.M,
+                        args.N, static_cast<int32_t*>(args.d), args.ldd, static_cast<const int32_t*>(args.c),
+                        args.ldc, args.alpha, args.beta);
+    } else {
+#pragma unroll
+      for (int nt = 0; nt < Tile::kBN / 8; ++nt)
+        store_acc_m16n8<Tile::kD>(*reinterpret_cast<const float(*)[4]>(&acc[4 * nt]), row0, w.o.n + nt * 8, args.M,
+                                  args.N, static_cast<typename E::type*>(args.d), args.ldd,
+                                  static_cast<const typename E::type*>(args.c), args.ldc, args.alpha, args.beta);
+    }
+  }
+  // ScaledTo<D>: the factor of each element from EpilogueScales (per-tensor, per-row, per-column), then beta * C.
+  static __device__ __forceinline__ void store_scaled(const typename Tile::Acc (&acc)[Tile::kAccRegs],
+                                                      const GemmArgs& args, int row0, int col0) {
+    using E = Elem<Tile::kD>;
+    const EpilogueScales scales = EpilogueScales::load(args);
 #pragma unroll
     for (int nt = 0; nt < Tile::kBN / 8; ++nt)
-      store_acc_m16n8<Tile::T>(*reinterpret_cast<const float(*)[4]>(&acc[4 * nt]), row0, w.o.n + nt * 8, args.M,
-                               args.N, static_cast<typename E::type*>(args.d), args.ldd,
-                               static_cast<const typename E::type*>(args.c), args.ldc, args.alpha, args.beta);
+      store_acc_m16n8_scaled<Tile::kD>(*reinterpret_cast<const typename Tile::Acc(*)[4]>(&acc[4 * nt]), row0,
+                                       col0 + nt * 8, args.M, args.N, static_cast<typename E::type*>(args.d),
+                                       args.ldd, static_cast<const typename E::type*>(args.c), args.ldc, scales,
+                                       args.beta);
   }
   static __device__ __forceinline__ void finish() {}
 };
 
-template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP>
-struct s02_tma : wgmma::Kernel<s02_tma<T, BM, BN, BK, WM, WN, STAGES, GROUP>,
-                               TmaMainloop<wgmma::StageRing<SparseTile<T, BM, BN, BK, WM, WN>,
-                                                            LaneBlocks16<SparseTile<T, BM, BN, BK, WM, WN>>, STAGES>>,
-                               OneTilePerCta<SparseTile<T, BM, BN, BK, WM, WN>, GROUP>,
-                               RegisterEpilogue<SparseTile<T, BM, BN, BK, WM, WN>>> {};
+// Out: what the epilogue writes (wgmma::Unscaled, or wgmma::ScaledTo<D>: operands.cuh).
+template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, class Out = wgmma::Unscaled>
+struct s02_tma
+    : wgmma::Kernel<s02_tma<T, BM, BN, BK, WM, WN, STAGES, GROUP, Out>,
+                    TmaMainloop<wgmma::StageRing<SparseTile<T, BM, BN, BK, WM, WN, Out>,
+                                                 LaneBlocks<SparseTile<T, BM, BN, BK, WM, WN, Out>>, STAGES>>,
+                    OneTilePerCta<SparseTile<T, BM, BN, BK, WM, WN, Out>, GROUP>,
+                    RegisterEpilogue<SparseTile<T, BM, BN, BK, WM, WN, Out>>> {};
 
 }  // namespace sparse24::wgmma_sp

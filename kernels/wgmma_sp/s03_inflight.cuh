@@ -47,14 +47,15 @@ struct InFlightMainloop : TmaMainloop<RingT> {
   };
 
   template <bool kSlicesMayBeEmpty>
-  static __device__ __forceinline__ void consume(float (&acc)[Tile::kAccRegs], Carried& carried,
+  static __device__ __forceinline__ void consume(typename Tile::Acc (&acc)[Tile::kAccRegs], Carried& carried,
                                                  const GemmArgs& args, const wgmma::Work& w,
                                                  const typename Ring::Smem& ring, const uint8_t* ring_generic,
                                                  const wgmma::ConsumerThread& me, const wgmma::MetaLane& meta_lane,
                                                  int& it) {
+    static_assert(!Tile::Operands::kPromote, "fp8 sums need f32 promotion: s10's PromotingMainloop");
     const bool valid = Meta::valid(meta_lane, w.o.m, args.M);
 #pragma unroll
-    for (int i = 0; i < Tile::kAccRegs; ++i) acc[i] = 0.0f;
+    for (int i = 0; i < Tile::kAccRegs; ++i) acc[i] = typename Tile::Acc(0);
     uint32_t(&e_prev)[Meta::kRegs] = carried.e_prev;
 #pragma unroll
     for (int r = 0; r < Meta::kRegs; ++r) e_prev[r] = 0;
@@ -82,11 +83,11 @@ struct InFlightMainloop : TmaMainloop<RingT> {
   }
 };
 
-template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP>
+template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, class Out = wgmma::Unscaled>
 struct s03_inflight
-    : wgmma::Kernel<s03_inflight<T, BM, BN, BK, WM, WN, STAGES, GROUP>,
-                    InFlightMainloop<typename s02_tma<T, BM, BN, BK, WM, WN, STAGES, GROUP>::Ring>,
-                    typename s02_tma<T, BM, BN, BK, WM, WN, STAGES, GROUP>::Scheduler,
-                    typename s02_tma<T, BM, BN, BK, WM, WN, STAGES, GROUP>::Epilogue> {};
+    : wgmma::Kernel<s03_inflight<T, BM, BN, BK, WM, WN, STAGES, GROUP, Out>,
+                    InFlightMainloop<typename s02_tma<T, BM, BN, BK, WM, WN, STAGES, GROUP, Out>::Ring>,
+                    typename s02_tma<T, BM, BN, BK, WM, WN, STAGES, GROUP, Out>::Scheduler,
+                    typename s02_tma<T, BM, BN, BK, WM, WN, STAGES, GROUP, Out>::Epilogue> {};
 
 }  // namespace sparse24::wgmma_sp

@@ -58,12 +58,13 @@ struct Multicast {
 };
 
 // CLUSTER: CTAs per cluster along M (2 or 4), each loading 1/CLUSTER of the B tile for all of them.
-template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int CLUSTER>
+template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int CLUSTER,
+          class Out = wgmma::Unscaled>
 struct s04_multicast
-    : wgmma::Kernel<s04_multicast<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>,
-                    InFlightMainloop<typename s03_inflight<T, BM, BN, BK, WM, WN, STAGES,
-                                                           GROUP>::Ring::template WithCluster<Multicast<CLUSTER>>>,
-                    OneTilePerCta<SparseTile<T, BM, BN, BK, WM, WN>, GROUP, Multicast<CLUSTER>>,
-                    typename s03_inflight<T, BM, BN, BK, WM, WN, STAGES, GROUP>::Epilogue> {};
+    : wgmma::Kernel<s04_multicast<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, Out>,
+                    InFlightMainloop<typename s03_inflight<T, BM, BN, BK, WM, WN, STAGES, GROUP,
+                                                           Out>::Ring::template WithCluster<Multicast<CLUSTER>>>,
+                    OneTilePerCta<SparseTile<T, BM, BN, BK, WM, WN, Out>, GROUP, Multicast<CLUSTER>>,
+                    typename s03_inflight<T, BM, BN, BK, WM, WN, STAGES, GROUP, Out>::Epilogue> {};
 
 }  // namespace sparse24::wgmma_sp

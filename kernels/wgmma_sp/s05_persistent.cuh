@@ -57,11 +57,12 @@ struct PersistentScheduler : OneTilePerCta<TileT, GROUP, Cluster> {
   static __device__ __forceinline__ int stride(const typename Base::Units&) { return int(gridDim.x) / kClusterM; }
 };
 
-template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int CLUSTER>
+template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int CLUSTER,
+          class Out = wgmma::Unscaled>
 struct s05_persistent
-    : wgmma::Kernel<s05_persistent<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>,
-                    typename s04_multicast<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>::Mainloop,
-                    PersistentScheduler<SparseTile<T, BM, BN, BK, WM, WN>, GROUP, wgmma_sp::Multicast<CLUSTER>>,
-                    typename s04_multicast<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>::Epilogue> {};
+    : wgmma::Kernel<s05_persistent<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, Out>,
+                    typename s04_multicast<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, Out>::Mainloop,
+                    PersistentScheduler<SparseTile<T, BM, BN, BK, WM, WN, Out>, GROUP, wgmma_sp::Multicast<CLUSTER>>,
+                    typename s04_multicast<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, Out>::Epilogue> {};
 
 }  // namespace sparse24::wgmma_sp

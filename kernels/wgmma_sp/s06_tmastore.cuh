@@ -34,6 +34,8 @@ namespace sparse24::wgmma_sp {
 template <class TileT>
 struct TmaStoreEpilogue : RegisterEpilogue<TileT> {
   using Tile = TileT;
+  static_assert(Tile::kD == Tile::T && !Tile::Operands::kHasScales,
+                "the TMA store stages D in the input type, unscaled: 16-bit operands only so far");
   using Fallback = RegisterEpilogue<TileT>;
   using Instr = typename Tile::Instr;
   static constexpr int kDBytes = bytes_of(Tile::Operands::kTypes.d);

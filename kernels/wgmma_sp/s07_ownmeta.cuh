@@ -40,6 +40,7 @@ template <class Tile>
 struct Wgmma16x64 {
   static_assert(Tile::Operands::kSparse, "metadata belongs to sparse operands");
   static_assert(Tile::kKSteps == 2, "one Wgmma16x64 word serves the two k32 steps of a 64-wide k-tile");
+  static_assert(bytes_of(Tile::T) == 2, "Wgmma16x64 is a layout of the 16-bit k32 forms");
   static constexpr format::MetaLayout kLayout = format::MetaLayout::Wgmma16x64;
   static constexpr int kRowGroup = format::kWgmmaBlockRows;  // rows of A one metadata row serves: a warp's 16
   static constexpr const char* kRowRule = "one wgmma16x64 metadata block serves a warp's 16 rows";
@@ -71,11 +72,11 @@ struct Wgmma16x64 {
   }
   // One register, the k-step picks its lanes with the selector.
   static __device__ __forceinline__ void mma(float (&acc)[Tile::kAccRegs], uint64_t da, uint64_t db,
-                                             const uint32_t (&e)[kRegs], int ks) {
+                                             const uint32_t (&e)[kRegs], int ks, bool accumulate) {
     if (ks == 0)
-      ptx::wgmma_sp_ss<Tile::T, Tile::kBN, 0>(acc, da, db, e[0], true);
+      ptx::wgmma_sp_ss<Tile::T, Tile::kBN, 0>(acc, da, db, e[0], accumulate);
     else
-      ptx::wgmma_sp_ss<Tile::T, Tile::kBN, 1>(acc, da, db, e[0], true);
+      ptx::wgmma_sp_ss<Tile::T, Tile::kBN, 1>(acc, da, db, e[0], accumulate);
   }
   static __device__ void keep(const uint32_t (&e)[kRegs]) { ptx::keep_register(e[0]); }
 };

@@ -111,6 +111,8 @@ struct SplitKUnits : OneTilePerCta<TileT, GROUP, Cluster> {
 template <class Next, class Reduction>
 struct PartialsEpilogue {
   using Tile = typename Next::Tile;
+  static_assert(std::is_same_v<typename Tile::Acc, float> && !Tile::Operands::kHasScales,
+                "f32 partials of an unscaled product: 16-bit operands only so far");
   using Wrapped = Next;
   static constexpr int kSmemBytes = Next::kSmemBytes;
   template <class Base>

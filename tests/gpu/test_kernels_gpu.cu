@@ -95,17 +95,21 @@ std::vector<TestShape> shapes_for(const Variant& v) { return shapes_for(v, small
 struct Problems {
   std::unique_ptr<Problem> exact, normal;
 };
-Problems& problems(DType t, const TestShape& s, cudaStream_t stream) {
-  static std::map<std::tuple<int, int, int, int>, Problems> cache;
-  auto key = std::make_tuple(int(t), s.M, s.N, s.K);
+// Keyed by the variant's operand types (a scaled int8 variant writes a bf16 D where the plain one writes int32).
+Problems& problems(const Operands& types, const TestShape& s, cudaStream_t stream) {
+  static std::map<std::tuple<int, int, int, int, int, int, int>, Problems> cache;
+  auto key = std::make_tuple(int(types.a), int(types.b), int(types.d), int(types.acc), s.M, s.N, s.K);
   auto it = cache.find(key);
   if (it == cache.end()) {
     Problems p;
-    p.exact = Problem::make(t, s.M, s.N, s.K, Fill::SmallInt, 7 + s.M * 31 + s.N * 17 + s.K, stream);
-    p.normal = Problem::make(t, s.M, s.N, s.K, Fill::Normal, 11 + s.M * 31 + s.N * 17 + s.K, stream);
+    p.exact = Problem::make(types, s.M, s.N, s.K, Fill::SmallInt, 7 + s.M * 31 + s.N * 17 + s.K, stream);
+    p.normal = Problem::make(types, s.M, s.N, s.K, Fill::Normal, 11 + s.M * 31 + s.N * 17 + s.K, stream);
     it = cache.emplace(key, std::move(p)).first;
   }
   return it->second;
+}
+Problems& problems(DType t, const TestShape& s, cudaStream_t stream) {
+  return problems(default_operands(t), s, stream);
 }
 
 }  // namespace
@@ -124,7 +128,7 @@ TEST_CASE("every variant matches the reference: exact on small integers, within 
     }
     for (const TestShape& s : shapes_for(v)) {
       INFO(v.name << " on " << s.M << "x" << s.N << "x" << s.K);
-      Problems& p = problems(v.types.a, s, stream);
+      Problems& p = problems(v.types, s, stream);
       // D with a guard band behind it, poisoned like D: a store past the last element of D must not happen.
       const size_t d_bytes = p.normal->d_bytes();
       DeviceBuffer d(d_bytes + kGuardBytes);
@@ -374,7 +378,7 @@ TEST_CASE("wgmma_sp s09: repeated launches give the same bits, and the same bits
     INFO("on " << s.M << "x" << s.N << "x" << s.K);
     REQUIRE(shape_error(v, s.M, s.N, s.K).empty());
     REQUIRE(shape_error(*twin, s.M, s.N, s.K).empty());
-    const Problem& P = *problems(v.types.a, s, stream).normal;
+    const Problem& P = *problems(v.types, s, stream).normal;
     const int64_t count = int64_t(s.M) * s.N;
     DeviceBuffer first(P.d_bytes()), again(P.d_bytes()), d08(P.d_bytes());
     // The first launch is correct (else equal bits would prove nothing).
