@@ -119,6 +119,14 @@ double Ceilings::tflops(DType t, bool sparse) const {
   return it == m.end() ? 0.0 : it->second;
 }
 
+double Ceilings::tflops(DType t, bool sparse, bool warpgroup) const {
+  if (warpgroup) {
+    const auto it = wgmma_tflops.find(std::string(sparse ? "wgmma_sp_ss_" : "wgmma_ss_") + name(t));
+    if (it != wgmma_tflops.end()) return it->second;
+  }
+  return tflops(t, sparse);
+}
+
 std::vector<std::pair<std::string, std::string>> Ceilings::context() const {
   std::vector<std::pair<std::string, std::string>> c;
   if (!measured) {
@@ -128,6 +136,7 @@ std::vector<std::pair<std::string, std::string>> Ceilings::context() const {
   for (const auto& [t, v] : mma_sp_tflops) c.emplace_back(std::string("ceiling_mma_sp_") + name(t) + "_tflops", fixed1(v));
   for (const auto& [t, v] : mma_sync_tflops)
     c.emplace_back(std::string("ceiling_mma_sync_") + name(t) + "_tflops", fixed1(v));
+  for (const auto& [k, v] : wgmma_tflops) c.emplace_back("ceiling_" + k + "_tflops", fixed1(v));
   c.emplace_back("copy_gbps", fixed1(copy_gbps));
   c.emplace_back("ceiling_sm_clock_mhz", std::to_string(sm_clock_mhz));
   return c;
@@ -150,6 +159,7 @@ Ceilings measure_ceilings(int device, cudaStream_t stream) {
   c.mma_sp_tflops[DType::bf16] = loop_tflops<DType::bf16, true>(sms, s, timer, stream);
   c.mma_sync_tflops[DType::fp16] = loop_tflops<DType::fp16, false>(sms, s, timer, stream);
   c.mma_sync_tflops[DType::bf16] = loop_tflops<DType::bf16, false>(sms, s, timer, stream);
+  measure_wgmma_ceilings(c, device, stream);
   c.sm_clock_mhz = sm_clock_mhz(device);
   c.copy_gbps = copy_gbps(device, timer, stream);
   c.measured = true;

@@ -88,6 +88,9 @@ struct Variant {
   bool sparse = false;         // reads (gemm) or writes (prune_compress) compressed A + metadata
   format::MetaLayout meta_layout = format::MetaLayout::Canonical;  // layout of that metadata (unused when !sparse)
   bool has_scales = false;     // takes scale_a / scale_b
+  // Correct only on problems whose every metadata nibble is 0x4 (each group keeps its first two elements): the
+  // ablations of kernels/ablations/, which read a constant metadata word instead of the metadata.
+  bool uniform_metadata = false;
   Params params;
   int threads = 0;             // threads per block (0: an operation of several launches of library kernels)
   ArchRule arch;
@@ -181,6 +184,7 @@ Variant describe(const std::string& family, const std::string& step_technique) {
   v.sparse = K::kSparse;
   v.meta_layout = K::kMetaLayout;
   v.has_scales = K::kHasScales;
+  v.uniform_metadata = K::kUniformMetadata;
   v.params = K::params();
   v.threads = K::kThreads;
   v.arch = K::kArch;

@@ -13,7 +13,7 @@ san=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer
 export SPARSE24_TEST_SMALL=1
 tests=("$build"/sparse24_test_instructions_gpu "$build"/sparse24_test_instructions_8bit_gpu
        "$build"/sparse24_test_format_gpu "$build"/sparse24_test_kernels_gpu "$build"/sparse24_test_skinny_gpu)
-for w in sparse24_test_wgmma_instructions_gpu sparse24_test_wgmma_8bit_gpu; do
+for w in sparse24_test_wgmma_instructions_gpu sparse24_test_wgmma_8bit_gpu sparse24_test_wgmma_tf32_gpu; do
   if [ -x "$build/$w" ]; then
     tests+=("$build/$w")
   else

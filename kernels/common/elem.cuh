@@ -52,7 +52,9 @@ struct Elem<DType::bf16> {
 template <>
 struct Elem<DType::f32> {
   using type = float;
+  using type2 = float2;
   __device__ static type from_float(float x) { return x; }
+  __device__ static type2 from_float2(float x, float y) { return make_float2(x, y); }
   __device__ static float to_float(type x) { return x; }
 };
 

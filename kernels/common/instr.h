@@ -139,11 +139,40 @@ struct WgmmaM64NK32 {
   }
 };
 
-// The warpgroup forms of an input type: k32 / k16 for 16-bit inputs, k64 / k32 for 8-bit ones (the same bytes of K
-// per k-step).
+// wgmma.mma_async.sp m64nNk16, tf32 inputs (1:2 sparse A), f32 accumulators (PTX ISA 9.7.15.6): 32 bytes of
+// compressed A and 64 bytes of B per row and k-step, as the 16-bit k32 form; metadata in the m16n8k16 tf32
+// per-warp layout (pair-nibbles, two selectors). sm_90a only.
+template <int N>
+struct WgmmaSpM64NK16Tf32 {
+  static_assert(N >= 8 && N <= 256 && N % 8 == 0, "wgmma N is 8..256 in steps of 8");
+  static constexpr int kM = 64, kN = N, kK = 16;
+  static constexpr int kCompressedK = kK / 2;  // compressed A tile is 64 x 8 values
+  static constexpr Form form() {
+    return {"wgmma.mma_async.sp.sync.aligned.m64nNk16.f32.tf32.tf32", kM, kN, kK, DType::tf32, DType::tf32,
+            DType::f32, true, 2, 90, true};
+  }
+};
+
+// wgmma.mma_async m64nNk8, tf32 inputs: the dense twin of the above (two of them cover one m64nNk16).
+template <int N>
+struct WgmmaM64NK8Tf32 {
+  static_assert(N >= 8 && N <= 256 && N % 8 == 0, "wgmma N is 8..256 in steps of 8");
+  static constexpr int kM = 64, kN = N, kK = 8;
+  static constexpr Form form() {
+    return {"wgmma.mma_async.sync.aligned.m64nNk8.f32.tf32.tf32", kM, kN, kK, DType::tf32, DType::tf32, DType::f32,
+            false, 0, 90, true};
+  }
+};
+
+// The warpgroup forms of an input type: k32 / k16 for 16-bit inputs, k64 / k32 for 8-bit ones, k16 / k8 for tf32
+// (the same bytes of K per k-step in all three).
 template <DType T, int N>
-using WgmmaSp = std::conditional_t<info(T).bits == 8, WgmmaSpM64NK64<T, N>, WgmmaSpM64NK32<T, N>>;
+using WgmmaSp = std::conditional_t<
+    T == DType::tf32, WgmmaSpM64NK16Tf32<N>,
+    std::conditional_t<info(T).bits == 8, WgmmaSpM64NK64<T, N>, WgmmaSpM64NK32<T, N>>>;
 template <DType T, int N>
-using WgmmaDense = std::conditional_t<info(T).bits == 8, WgmmaM64NK32<T, N>, WgmmaM64NK16<T, N>>;
+using WgmmaDense = std::conditional_t<
+    T == DType::tf32, WgmmaM64NK8Tf32<N>,
+    std::conditional_t<info(T).bits == 8, WgmmaM64NK32<T, N>, WgmmaM64NK16<T, N>>>;
 
 }  // namespace sparse24::instr

@@ -54,6 +54,9 @@ struct BlockTiled {
   // session (results/NOTES.md, "the open interface"). A step that wants a minimum declares its own.
   static constexpr int kMinBlocksPerSm = 0;
   static constexpr bool kHasScales = false;
+  // An ablation that is correct only when every metadata nibble is 0x4 (kernels/ablations/): the harness builds
+  // such a problem for it (registry.h, Variant::uniform_metadata).
+  static constexpr bool kUniformMetadata = false;
 
   // CUDA limits grid y to 65535 row blocks.
   static std::string refuse(const GemmArgs& a) {

@@ -679,4 +679,80 @@ __device__ __forceinline__ void wgmma8_ss(Acc8<T> (&d)[N / 2], uint64_t a_desc, 
 }
 
 
+// ---- wgmma.mma_async(.sp), tf32 inputs, f32 accumulators (PTX ISA 9.7.15.5.2, 9.7.15.6.3) ------------------------
+// Sparse m64nNk16 (A 1:2: the compressed row of a k-step is 8 values = 32 bytes, B's 16 values = 64 bytes, as in the
+// 16-bit k32 form) and dense m64nNk8 (32 bytes per row): the 16-bit shared-memory layouts and descriptors byte for
+// byte again, with 4-byte values. Both operands K-major (tf32 takes no transpose immediates; imm-scale-a/b 1).
+// The metadata is the per-warp layout of mma.sp m16n8k16 tf32: a lane pair per quad (sp-sel 0: q = 0, 1; 1: q = 2,
+// 3), q even rows g / g + 8 of dense k 0..7 in 4 pair-nibbles each (0x4 keeps the pair's first value, 0xE its
+// second), q odd k 8..15: in nibble terms the 16-bit k32 layout, so LaneBlocks16 serves it
+// (docs/sparse-tensor-cores.md §3 and §9; tests/gpu/test_wgmma_tf32_gpu.cu).
+template <int N, int kSelector>
+__device__ __forceinline__ void wgmma_tf32_sp_ss(float (&d)[N / 2], uint64_t a_desc, uint64_t b_desc, uint32_t e,
+                                                 bool accumulate) {
+  static_assert(kSelector == 0 || kSelector == 1, "wgmma.sp k16 tf32 has two sparsity selectors: 0 and 1");
+  static_assert(N == 8 || N == 64 || N == 128 || N == 256, "N not spelled out in ptx_sm90.cuh yet");
+#if SPARSE24_SM90A_DEVICE
+  const uint32_t acc = accumulate ? 1u : 0u;
+  if constexpr (N == 8)
+    SPARSE24_W8_ASM(8, "wgmma.mma_async.sp.sync.aligned.m64n8k16", "f32", "tf32", ACC, SPARSE24_W8_SP_SS_F8_TAIL_N8,
+                    "l"(a_desc), "l"(b_desc), "r"(e), "n"(kSelector), "r"(acc));
+  if constexpr (N == 64)
+    SPARSE24_W8_ASM(64, "wgmma.mma_async.sp.sync.aligned.m64n64k16", "f32", "tf32", ACC,
+                    SPARSE24_W8_SP_SS_F8_TAIL_N64, "l"(a_desc), "l"(b_desc), "r"(e), "n"(kSelector), "r"(acc));
+  if constexpr (N == 128)
+    SPARSE24_W8_ASM(128, "wgmma.mma_async.sp.sync.aligned.m64n128k16", "f32", "tf32", ACC,
+                    SPARSE24_W8_SP_SS_F8_TAIL_N128, "l"(a_desc), "l"(b_desc), "r"(e), "n"(kSelector), "r"(acc));
+  if constexpr (N == 256)
+    SPARSE24_W8_ASM(256, "wgmma.mma_async.sp.sync.aligned.m64n256k16", "f32", "tf32", ACC,
+                    SPARSE24_W8_SP_SS_F8_TAIL_N256, "l"(a_desc), "l"(b_desc), "r"(e), "n"(kSelector), "r"(acc));
+#endif
+}
+
+// Sparse tf32, A from registers (frag::a32_m16k8 of the warp's 16 rows), B from shared memory.
+template <int N, int kSelector>
+__device__ __forceinline__ void wgmma_tf32_sp_rs(float (&d)[N / 2], const uint32_t (&a)[4], uint64_t b_desc,
+                                                 uint32_t e, bool accumulate) {
+  static_assert(kSelector == 0 || kSelector == 1, "wgmma.sp k16 tf32 has two sparsity selectors: 0 and 1");
+  static_assert(N == 8 || N == 64 || N == 128 || N == 256, "N not spelled out in ptx_sm90.cuh yet");
+#if SPARSE24_SM90A_DEVICE
+  const uint32_t acc = accumulate ? 1u : 0u;
+#define SPARSE24_ARGS_ "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b_desc), "r"(e), "n"(kSelector), "r"(acc)
+  if constexpr (N == 8)
+    SPARSE24_W8_ASM(8, "wgmma.mma_async.sp.sync.aligned.m64n8k16", "f32", "tf32", ACC, SPARSE24_W8_SP_RS_F8_TAIL_N8,
+                    SPARSE24_ARGS_);
+  if constexpr (N == 64)
+    SPARSE24_W8_ASM(64, "wgmma.mma_async.sp.sync.aligned.m64n64k16", "f32", "tf32", ACC,
+                    SPARSE24_W8_SP_RS_F8_TAIL_N64, SPARSE24_ARGS_);
+  if constexpr (N == 128)
+    SPARSE24_W8_ASM(128, "wgmma.mma_async.sp.sync.aligned.m64n128k16", "f32", "tf32", ACC,
+                    SPARSE24_W8_SP_RS_F8_TAIL_N128, SPARSE24_ARGS_);
+  if constexpr (N == 256)
+    SPARSE24_W8_ASM(256, "wgmma.mma_async.sp.sync.aligned.m64n256k16", "f32", "tf32", ACC,
+                    SPARSE24_W8_SP_RS_F8_TAIL_N256, SPARSE24_ARGS_);
+#undef SPARSE24_ARGS_
+#endif
+}
+
+// Dense tf32, A and B from shared memory: D[64 x N] (+)= A[64 x 8] . B[8 x N] (the dense twins' form).
+template <int N>
+__device__ __forceinline__ void wgmma_tf32_ss(float (&d)[N / 2], uint64_t a_desc, uint64_t b_desc, bool accumulate) {
+  static_assert(N == 8 || N == 64 || N == 128 || N == 256, "N not spelled out in ptx_sm90.cuh yet");
+#if SPARSE24_SM90A_DEVICE
+  const uint32_t acc = accumulate ? 1u : 0u;
+  if constexpr (N == 8)
+    SPARSE24_W8_ASM(8, "wgmma.mma_async.sync.aligned.m64n8k8", "f32", "tf32", ACC, SPARSE24_W8_D_SS_F8_TAIL_N8,
+                    "l"(a_desc), "l"(b_desc), "r"(acc));
+  if constexpr (N == 64)
+    SPARSE24_W8_ASM(64, "wgmma.mma_async.sync.aligned.m64n64k8", "f32", "tf32", ACC, SPARSE24_W8_D_SS_F8_TAIL_N64,
+                    "l"(a_desc), "l"(b_desc), "r"(acc));
+  if constexpr (N == 128)
+    SPARSE24_W8_ASM(128, "wgmma.mma_async.sync.aligned.m64n128k8", "f32", "tf32", ACC, SPARSE24_W8_D_SS_F8_TAIL_N128,
+                    "l"(a_desc), "l"(b_desc), "r"(acc));
+  if constexpr (N == 256)
+    SPARSE24_W8_ASM(256, "wgmma.mma_async.sync.aligned.m64n256k8", "f32", "tf32", ACC, SPARSE24_W8_D_SS_F8_TAIL_N256,
+                    "l"(a_desc), "l"(b_desc), "r"(acc));
+#endif
+}
+
 }  // namespace sparse24::ptx

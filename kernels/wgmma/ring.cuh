@@ -70,6 +70,8 @@ struct NoMetadata {
                                              const uint32_t (&)[kRegs], int, bool accumulate) {
     if constexpr (bytes_of(Tile::T) == 1)
       ptx::wgmma8_ss<Tile::T, Tile::kBN>(acc, da, db, accumulate);
+    else if constexpr (Tile::T == DType::tf32)
+      ptx::wgmma_tf32_ss<Tile::kBN>(acc, da, db, accumulate);
     else
       ptx::wgmma_ss<Tile::T, Tile::kBN>(acc, da, db, accumulate);
   }

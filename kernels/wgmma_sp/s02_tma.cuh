@@ -86,7 +86,7 @@ using SparseTile = wgmma::Tile<wgmma::SparseOperands<T, Out>, BM, BN, BK, WM, WN
 template <class Tile>
 struct LaneBlocks16 {
   static_assert(Tile::Operands::kSparse, "metadata belongs to sparse operands");
-  static_assert(bytes_of(Tile::T) == 2, "LaneBlocks16 is the 16-bit k32 forms' layout (8-bit: LaneBlocks8)");
+  static_assert(bytes_of(Tile::T) != 1, "LaneBlocks16 is the 16-bit k32 and tf32 k16 forms' layout (8-bit: LaneBlocks8)");
   static constexpr format::MetaLayout kLayout = format::MetaLayout::LaneBlocks16;
   static constexpr int kRowGroup = format::kLaneBlockRows;  // rows of A one metadata row serves
   static constexpr const char* kRowRule = "one metadata lane block serves 32 rows";
@@ -124,7 +124,10 @@ struct LaneBlocks16 {
   // k-step ks: its own register, selector 0. `accumulate` false: D = A.B (s10's first k-step of a k-tile).
   static __device__ __forceinline__ void mma(float (&acc)[Tile::kAccRegs], uint64_t da, uint64_t db,
                                              const uint32_t (&e)[kRegs], int ks, bool accumulate) {
-    ptx::wgmma_sp_ss<Tile::T, Tile::kBN, 0>(acc, da, db, e[ks], accumulate);
+    if constexpr (Tile::T == DType::tf32)
+      ptx::wgmma_tf32_sp_ss<Tile::kBN, 0>(acc, da, db, e[ks], accumulate);
+    else
+      ptx::wgmma_sp_ss<Tile::T, Tile::kBN, 0>(acc, da, db, e[ks], accumulate);
   }
   // The metadata registers of a batch left in flight stay allocated until the wait that retires it (s03).
   static __device__ void keep(const uint32_t (&e)[kRegs]) {

@@ -30,6 +30,7 @@
 #include "kernels/common/ptx_sm90.cuh"
 #include "tests/catch.h"
 #include "tests/gpu/host_io.h"
+#include "tests/gpu/wgmma_layouts.h"
 
 using namespace sparse24;
 using namespace sparse24::gputest;
@@ -39,20 +40,12 @@ namespace {
 
 constexpr int kThreads = 128;                  // one warpgroup
 constexpr int kM = 64;                         // rows of A and of the accumulator tile
-constexpr int kRowBytes = 128;                 // bytes of each A and B row held in shared memory
+constexpr int kRowBytes = kWgmmaRowBytes;      // bytes of each A and B row held in shared memory
 constexpr int kAImageBytes = kM * kRowBytes;   // 8 KB
 constexpr int kBImageBytesMax = 256 * kRowBytes;  // 32 KB for N = 256
 constexpr int kStepBytes = 32;                 // A bytes one instruction reads per row (sparse: compressed)
 constexpr int kTrials = 4;
 constexpr uint32_t kValidNibbles[6] = {0x4, 0x8, 0xC, 0x9, 0xD, 0xE};
-
-enum class Layout { KFast, Sw128, Sw64 };
-const char* layout_name(Layout l) { return l == Layout::KFast ? "KFast" : l == Layout::Sw128 ? "Sw128" : "Sw64"; }
-
-struct DescFields {
-  uint32_t start, lbo, sbo;
-  ptx::SmemSwizzle swizzle;
-};
 
 // ---- The kernel: one warpgroup, one 8-bit wgmma -----------------------------------------------------------------
 enum class Form { SparseSS, SparseRS, DenseSS };
@@ -95,29 +88,6 @@ __global__ void one_wgmma8(const uint8_t* a_image, const uint8_t* b_image, int b
 }
 
 // ---- Host side ------------------------------------------------------------------------------------------------
-// Byte offset of byte column cb of row r in a K-major tile of `rows` rows of kRowBytes in layout l.
-uint32_t layout_offset(Layout l, int rows, int r, int cb) {
-  switch (l) {
-    case Layout::KFast: return (r / 8) * 128 * (kRowBytes / 16) + (cb / 16) * 128 + (r % 8) * 16 + cb % 16;
-    case Layout::Sw128: return (r / 8) * 1024 + (r % 8) * 128 + (((cb / 16) ^ (r % 8)) * 16) + cb % 16;
-    case Layout::Sw64: {
-      const int in_block = cb % 64;
-      return (cb / 64) * rows * 64 + (r / 8) * 512 + (r % 8) * 64 + (((in_block / 16) ^ ((r % 8) / 2)) * 16) +
-             in_block % 16;
-    }
-  }
-  return 0;
-}
-// Descriptor fields for the k-step starting at byte column c0 (a multiple of 16).
-DescFields layout_desc(Layout l, int rows, int c0) {
-  switch (l) {
-    case Layout::KFast: return {uint32_t(c0 / 16 * 128), 128u, uint32_t(128 * (kRowBytes / 16)), ptx::SmemSwizzle::None};
-    case Layout::Sw128: return {uint32_t(c0), 16u, 1024u, ptx::SmemSwizzle::B128};
-    case Layout::Sw64: return {uint32_t((c0 / 64) * rows * 64 + c0 % 64), 16u, 512u, ptx::SmemSwizzle::B64};
-  }
-  return {};
-}
-
 // The storage byte of value x in type T (checked representable: a conversion that rounds is a test bug).
 template <DType T>
 uint8_t byte_of(int x) {

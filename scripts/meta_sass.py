@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""The instructions a kernel spends on metadata, counted in its SASS main loop (issue 17: metadata overhead in
+instructions, beside its bytes and its time).
+
+    scripts/meta_sass.py BUILD_OR_OBJECT [--kernels REGEX] [--against REGEX=REGEX ...] [--json FILE]
+
+For every kernel (demangled name matching --kernels) the main loop is found as the smallest backward branch's
+region (from the branch target to the branch) that holds tensor-core instructions (HGMMA, QGMMA, IGMMA, HMMA, IMMA):
+the k-loop, not a persistent kernel's loop over tiles around it. In it the script counts:
+  lds      shared-memory loads other than ldmatrix (LDS*): in the wgmma kernels these are the metadata's only loads
+           (A and B reach the instruction through descriptors), in the mma_sp kernels the metadata's and nothing else
+           (A and B arrive by LDSM);
+  ldsm     ldmatrix loads (A and B fragments of the warp-level kernels);
+  shfl     shuffles (the skinny family's metadata is re-split with SHFL);
+  int_alu  integer ALU operations (LOP3, SHF, PRMT, IADD3, IMAD*, LEA, SEL, ISETP, VIADD, ...): addresses, loop
+           control, and the metadata's bit moves where a kernel has them;
+  sync     barrier and mbarrier operations (SYNCS*, BAR*, the ring's waits and arrivals).
+--against A=B prints, for each kernel matching A, the difference to the kernel matching B with the same text after
+the substitution (e.g. an ablation that loads no metadata: 'ablations::s05_wgmma_constmeta=wgmma_sp::s05_persistent'
+compares each ablation with its step): what the metadata costs in instructions per tensor instruction.
+The counts are static (instructions in the loop body), not dynamic (a predicated-off instruction counts); they
+are what a k-tile issues when the loop runs once per k-tile. cuobjdump as in scripts/check_sass.py.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from check_sass import find_cuobjdump  # noqa: E402
+from compare_sass import demangle, dump, inputs, opcode  # noqa: E402
+
+TENSOR = ("HGMMA", "QGMMA", "IGMMA", "HMMA", "IMMA")
+INT_ALU = ("LOP3", "SHF", "PRMT", "IADD3", "IMAD", "LEA", "SEL", "ISETP", "VIADD", "IADD", "LOP", "BFE", "BFI",
+           "FLO", "POPC", "UIADD3", "UIMAD", "ULOP3", "USHF", "ULEA", "USEL", "UISETP", "UPRMT")
+BRANCH = re.compile(r"\bBRA\b.*?0x([0-9a-f]+)")
+
+
+def classify(op: str) -> str | None:
+    base = op.split(".")[0]
+    if base in TENSOR:
+        return "tensor"
+    if base == "LDSM":
+        return "ldsm"
+    if base == "LDS":
+        return "lds"
+    if base == "SHFL":
+        return "shfl"
+    if base.startswith("SYNCS") or base.startswith("BAR"):
+        return "sync"
+    if base in INT_ALU:
+        return "int_alu"
+    return None
+
+
+def main_loop(addrs: list[int], text: list[str]) -> tuple[int, int] | None:
+    """(first, last) instruction index of the backward-branch region with the most tensor instructions."""
+    best = None
+    for i, t in enumerate(text):
+        m = BRANCH.search(t)
+        if not m:
+            continue
+        target = int(m.group(1), 16)
+        if target > addrs[i]:
+            continue
+        j = next((k for k, a in enumerate(addrs) if a >= target), None)
+        if j is None:
+            continue
+        tensor = sum(1 for k in range(j, i + 1) if classify(opcode(text[k])) == "tensor")
+        size = i - j
+        if tensor and (best is None or size < best[1]):
+            best = (tensor, size, j, i)
+    return (best[2], best[3]) if best else None
+
+
+def counts(func) -> dict[str, float] | None:
+    addrs = []
+    for e in func.enc:  # the address is not kept by compare_sass.dump; instructions are 16 bytes apart
+        addrs.append(16 * len(addrs))
+    loop = main_loop(addrs, func.text)
+    if loop is None:
+        return None
+    c = {"tensor": 0, "lds": 0, "ldsm": 0, "shfl": 0, "int_alu": 0, "sync": 0, "loop_instructions": 0}
+    for k in range(loop[0], loop[1] + 1):
+        cls = classify(opcode(func.text[k]))
+        c["loop_instructions"] += 1
+        if cls:
+            c[cls] += 1
+    return c
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("path", type=Path)
+    ap.add_argument("--kernels", default="gemm_entry", help="regex on demangled kernel names")
+    ap.add_argument("--only", default="", help="regex on object paths (a build folder)")
+    ap.add_argument("--against", action="append", default=[], metavar="A=B")
+    ap.add_argument("--json", type=Path)
+    ap.add_argument("--cuobjdump")
+    a = ap.parse_args()
+    tool = find_cuobjdump(a.cuobjdump)
+    if not tool:
+        print("meta_sass: cuobjdump not found (scripts/check_sass.py says where it looks)", file=sys.stderr)
+        return 2
+    funcs = dump(tool, inputs(a.path, a.only))
+    names = demangle(sorted({n for _, n in funcs}))
+    pat = re.compile(a.kernels)
+    table: dict[str, dict[str, float]] = {}
+    for (arch, mangled), fs in sorted(funcs.items()):
+        name = names.get(mangled, mangled)
+        if not pat.search(name):
+            continue
+        c = counts(fs[0])
+        if c:  # the default output description is left out of the name, so that a twin without it matches
+            table[f"{arch} {name.replace(', sparse24::wgmma::Unscaled', '')}"] = c
+    cols = ["tensor", "lds", "ldsm", "shfl", "int_alu", "sync", "loop_instructions"]
+    print("per loop iteration (static): " + "  ".join(cols) + "   kernel")
+    for k, c in table.items():
+        print("  ".join(f"{int(c[x]):>5d}" for x in cols) + "   " + k[:160])
+    for spec in a.against:
+        left, right = spec.split("=", 1)
+        print(f"\n{left} against {right}: difference per tensor instruction (lds, int_alu, sync)")
+        for k, c in table.items():
+            if not re.search(left, k):
+                continue
+            other = table.get(re.sub(left, right, k))
+            if not other:
+                print(f"  no counterpart for {k[:120]}")
+                continue
+            d = {x: c[x] / c["tensor"] - other[x] / other["tensor"] for x in ("lds", "int_alu", "sync")}
+            print(f"  {d['lds']:+.2f} {d['int_alu']:+.2f} {d['sync']:+.2f}   {k[:140]}")
+    if a.json:
+        a.json.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
