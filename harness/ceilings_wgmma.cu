@@ -23,6 +23,7 @@
 #include "harness/timing.h"
 #include "kernels/common/cuda_check.h"
 #include "kernels/common/elem.cuh"
+#include "kernels/common/ptx.cuh"
 #include "kernels/common/ptx_sm90.cuh"
 
 namespace sparse24::harness {
@@ -65,7 +66,7 @@ template <DType T, Form kForm>
 __global__ void __launch_bounds__(kThreads, 1) wgmma_loop(int iterations, float* sink) {
 #if SPARSE24_SM90A_DEVICE
   constexpr bool kSparse = kForm != Form::DenseSS;
-  constexpr int kElem = int(bytes_of(T));
+  constexpr int kElem = int(sizeof(typename Elem<T>::type));  // bytes_of is host-only in this library
   constexpr int kARow = kSparse ? kRowBytes / 2 : kRowBytes;  // A bytes per row and k-tile
   constexpr int kSteps = kSparse ? 2 : 4;                      // k-steps per k-tile (128 bytes of B)
   constexpr int kAStep = kARow / kSteps, kBStep = kRowBytes / kSteps;
