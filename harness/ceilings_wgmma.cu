@@ -12,7 +12,6 @@
 // fragment, four registers) and B from shared memory: with A off the shared-memory pipe (docs/sparse-tensor-cores.md
 // §5a), the difference between the two sparse loops is what that pipe costs the instruction by itself.
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -47,19 +46,21 @@ enum class Form { SparseSS, SparseRS, DenseSS };
 template <DType T>
 using Acc = std::conditional_t<T == DType::int8, int32_t, float>;
 
-// The shared-memory byte at offset i: a value of T near 1 (or a small integer), different from its neighbours.
+// The shared-memory byte at offset i: the bytes of a value of T between 1 and 2 (int8: 1..5), different from its
+// neighbours (the low mantissa bits step with the element index), never NaN or infinite.
 template <DType T>
 __device__ uint8_t operand_byte(int i) {
-  if constexpr (T == DType::int8) {
-    return uint8_t(int8_t(1 + i % 5));
-  } else {
-    using E = Elem<T>;
-    const int bytes = int(sizeof(typename E::type));
-    const typename E::type v = E::from_float(0.5f + 0.015625f * float((i / bytes) % 16));
-    uint8_t b[sizeof(typename E::type)];
-    memcpy(b, &v, sizeof b);
-    return b[i % bytes];
+  if constexpr (T == DType::int8) return uint8_t(1 + i % 5);
+  if constexpr (T == DType::e4m3) return uint8_t(0x38 + i % 8);  // 1.0 .. 1.875
+  if constexpr (T == DType::fp16 || T == DType::bf16) {
+    const uint32_t one = T == DType::fp16 ? 0x3C00u : 0x3F80u, v = one + uint32_t((i / 2) % 16);
+    return uint8_t(i % 2 ? v >> 8 : v);
   }
+  if constexpr (T == DType::tf32) {
+    const uint32_t v = 0x3F800000u + (uint32_t((i / 4) % 16) << 13);  // tf32: the low 13 mantissa bits zero
+    return uint8_t(v >> (8 * (i % 4)));
+  }
+  return 0;
 }
 
 template <DType T, Form kForm>
