@@ -31,7 +31,7 @@
 // Types: the input type's default combination (operands.h default_operands), the one our kernels write, so the
 // comparison is like for like. Support matrix implemented (cuSPARSELt documentation,
 // https://docs.nvidia.com/cuda/cusparselt/functions.html#cusparseltmatmuldescriptorinit, its table of supported
-// data types; the GPU host has 0.8.0; every row below is also in the type list of the 0.10 library's own messages):
+// data types; the GPU host has 0.8.0; PyTorch's _cslt_sparse_mm asks 0.8 for the same int8 and e4m3 rows):
 //
 //   input  A/B type         C = D type   compute               alpha/beta   notes
 //   fp16   CUDA_R_16F       CUDA_R_16F   CUSPARSE_COMPUTE_32F  float
@@ -307,8 +307,8 @@ void CusparseltPeer::Impl::setup(const void* a_pruned, const void* b_in) {
   has_handle = true;
 
   // A: the structured operand, M x K row-major (K-contiguous), 2:4 along K.
-  SPARSE24_LT(cusparseLtStructuredDescriptorInit(&handle, &mat_a, m, k, ldk, kAlignment, types.ab, CUSPARSE_ORDER_ROW,
-                                                 CUSPARSELT_SPARSITY_50_PERCENT));
+  SPARSE24_LT(cusparseLtStructuredDescriptorInit(&handle, &mat_a, m, k, ldk, kAlignment, types.ab,
+                                                 CUSPARSE_ORDER_ROW, CUSPARSELT_SPARSITY_50_PERCENT));
   has_a = true;
   // B: X as stored, N x K row-major (K-contiguous); opB = T makes it the K x N operand.
   SPARSE24_LT(cusparseLtDenseDescriptorInit(&handle, &mat_b, n, k, ldk, kAlignment, types.ab, CUSPARSE_ORDER_ROW));
