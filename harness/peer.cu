@@ -18,7 +18,9 @@ SearchResult search_fastest(Peer& peer, const Problem& p, void* d, L2Flusher& fl
   for (int i = 0; i < r.candidates; ++i) {
     try {
       peer.select(i);
-      poison(d, p.d_bytes(), stream);
+      // D's own poison and D's own check: an int8 problem's D is int32, whose all-ones bytes (the byte poison) are
+      // -1, a value a GEMM writes; the typed poison is a pattern no correct int8 GEMM of K < 2^17 writes (dtype.h).
+      poison(p.types.d, d, count, stream);
       peer.run();
       SPARSE24_CUDA_CHECK(cudaGetLastError());
       peer.finish();
@@ -28,7 +30,7 @@ SearchResult search_fastest(Peer& peer, const Problem& p, void* d, L2Flusher& fl
       cudaGetLastError();  // a refused candidate must not leave a sticky launch error for the next one
       continue;
     }
-    const CheckResult c = compare(p.dtype, Fill::Normal, d, p.reference(), count, stream);
+    const CheckResult c = compare(p.types.d, p.fill, d, p.reference(), count, stream);
     if (!c.passed) {
       ++r.failed_check;
       r.message = std::string(peer.library()) + " candidate " + std::to_string(i) + " failed the check: " + c.message;

@@ -54,7 +54,7 @@ class Peer {
 struct SearchResult {
   int candidates = 0;     // offered by the library
   int refused = 0;        // select() threw
-  int failed_check = 0;   // ran, but failed the random-normal check against the reference
+  int failed_check = 0;   // ran, but failed the check against the reference (the runner: random-normal mode)
   int chosen = -1;        // fastest passing candidate (-1: none)
   double chosen_ms = 0;   // its median time in the search
   double first_ms = 0;    // candidate 0's (the library's own first choice) median time, 0 if it did not pass
@@ -62,8 +62,9 @@ struct SearchResult {
   std::string message;    // when chosen < 0: why (the last refusal or check failure)
 };
 
-// For every candidate: select, poison `d`, run, finish, compare with p's reference (p must be the problem the peer
-// was built on, `d` the D it writes); if it passes, its median over `reps` L2-flushed launches. Leaves the fastest
+// For every candidate: select, poison `d` with D's poison, run, finish, compare with p's reference in D's type and
+// p's mode (p.types.d, p.fill: int32 for int8, bf16 for fp8, f32 for tf32; p must be the problem the peer was built
+// on, `d` the D it writes); if it passes, its median over `reps` L2-flushed launches. Leaves the fastest
 // passing candidate selected. Synchronizes `stream`.
 SearchResult search_fastest(Peer& peer, const Problem& p, void* d, L2Flusher& flusher, EventTimer& timer,
                             cudaStream_t stream, int reps);

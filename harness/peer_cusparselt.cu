@@ -28,6 +28,33 @@
 // the plan and builds the candidate's: algorithm selection with its attributes, plan, compressed A (compression
 // takes the plan, so it is redone for each plan), workspace. run() is cusparseLtMatmul alone.
 //
+// Types: the input type's default combination (operands.h default_operands), the one our kernels write, so the
+// comparison is like for like. Support matrix implemented (cuSPARSELt documentation,
+// https://docs.nvidia.com/cuda/cusparselt/functions.html#cusparseltmatmuldescriptorinit, its table of supported
+// data types; the GPU host has 0.8.0; PyTorch's _cslt_sparse_mm asks 0.8 for the same int8 and e4m3 rows):
+//
+//   input  A/B type         C = D type   compute               alpha/beta   notes
+//   fp16   CUDA_R_16F       CUDA_R_16F   CUSPARSE_COMPUTE_32F  float
+//   bf16   CUDA_R_16BF      CUDA_R_16BF  CUSPARSE_COMPUTE_32F  float
+//   int8   CUDA_R_8I        CUDA_R_32I   CUSPARSE_COMPUTE_32I  float        int32 D exists since 0.5 (int8 -> int32,
+//                                                                          as our kernels); exact, like IMMA
+//   e4m3   CUDA_R_8F_E4M3   CUDA_R_16BF  CUSPARSE_COMPUTE_32F  float        sm_89+; no scale pointers: the A/B/D
+//                                                                          scale modes are block scaling for
+//                                                                          sm_100+ (default NONE = scale 1)
+//   e5m2   CUDA_R_8F_E5M2   CUDA_R_16BF  CUSPARSE_COMPUTE_32F  float        asked as e4m3 is; 0.8's table lists
+//                                                                          e4m3 only, so on 0.8 the library refuses
+//                                                                          it (a PeerRefused with its status), and
+//                                                                          a later library that accepts it is checked
+//   tf32   CUDA_R_32F       CUDA_R_32F   CUSPARSE_COMPUTE_32F  float        the library's float path: TF32 tensor
+//                                                                          cores, 1:2 sparsity (CUSPARSELT_SPARSITY_
+//                                                                          50_PERCENT is 1:2 for float), the same
+//                                                                          pairs our tf32 pruning keeps
+//
+// alpha and beta are float for every compute type (cusparseLtMatmul takes them as float, also for
+// CUSPARSE_COMPUTE_32I). cuSPARSELt's 8-bit kernels need the K-contiguous B of this set-up (see above). A
+// combination the library refuses (a type, a shape, a GPU without fp8) is a PeerRefused with the library's status,
+// never another type's GEMM.
+//
 // NOTE: a_pruned, b and d must stay valid for the lifetime of the peer: b and d are read/written by every run(),
 // and a_pruned is registered as CUSPARSELT_MATMUL_SPARSE_MAT_POINTER, as NVIDIA's 0.8.0 sample does after
 // cusparseLtMatmulPlanInit.
@@ -41,6 +68,7 @@
 #include "harness/device_buffer.h"
 #include "harness/cuda_types.h"
 #include "kernels/common/cuda_check.h"
+#include "kernels/common/operands.h"
 
 #if defined(SPARSE24_HAVE_CUSPARSELT)
 #include <cusparseLt.h>
@@ -113,16 +141,38 @@ struct Config {
   }
 };
 
+// What cuSPARSELt is asked for, per input type (the matrix at the top of the file).
+struct LtTypes {
+  cudaDataType ab, d;  // A and B; C and D
+  cusparseComputeType compute;
+};
+
+LtTypes lt_types(const Operands& o) {
+  switch (o.a) {
+    case DType::fp16:
+    case DType::bf16: return {cuda_data_type(o.a), cuda_data_type(o.d), CUSPARSE_COMPUTE_32F};
+    case DType::int8: return {CUDA_R_8I, CUDA_R_32I, CUSPARSE_COMPUTE_32I};
+    case DType::e4m3: return {CUDA_R_8F_E4M3, cuda_data_type(o.d), CUSPARSE_COMPUTE_32F};
+    case DType::e5m2: return {CUDA_R_8F_E5M2, cuda_data_type(o.d), CUSPARSE_COMPUTE_32F};
+    case DType::tf32: return {CUDA_R_32F, CUDA_R_32F, CUSPARSE_COMPUTE_32F};
+    case DType::f32:
+    case DType::int32: break;
+  }
+  throw PeerRefused(std::string("the cuSPARSELt peer has no ") + name(o.a) + " input configuration");
+}
+
 // The short refusal text: the dimensions that are not multiples of 16 elements (every refusal seen so far, N = 1,
-// 3, 4097 and K = 8200, is one), else the whole shape.
-std::string refusal(int M, int N, int K, const LtError& e) {
+// 3, 4097 and K = 8200, is one), else the whole shape; then the type (a type the library or the GPU lacks is
+// refused by the same calls).
+std::string refusal(DType t, int M, int N, int K, const LtError& e) {
   std::string dims;
   auto add = [&](const char* n, int v) {
     if (v % 16 != 0) dims += std::string(dims.empty() ? "" : ", ") + n + "=" + std::to_string(v);
   };
   add("M", M), add("N", N), add("K", K);
   if (dims.empty()) dims = std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K);
-  return dims + " not supported by cuSPARSELt (" + e.call + ": " + cusparseLtGetErrorName(e.status) + ")";
+  return dims + " not supported by cuSPARSELt (" + name(t) + "; " + e.call + ": " + cusparseLtGetErrorName(e.status) +
+         ")";
 }
 
 }  // namespace
@@ -146,14 +196,15 @@ struct CusparseltPeer::Impl {
   DType t{};
   int M = 0, N = 0, K = 0;
   int64_t ldk = 0, ldn = 0;
-  int eb = 0;               // bytes per element
+  Operands ops{};           // the problem's default combination: D's type comes from here
+  int eb = 0, db = 0;       // bytes per element of A and B, of C and D
   bool padded = false;
   const void* a = nullptr;  // the pruned A the library reads (the caller's, or the padded copy)
   const void* b = nullptr;
   void* d = nullptr;        // what the call writes
   void* d_user = nullptr;
   cudaStream_t stream = nullptr;
-  float alpha = 1.0f, beta = 0.0f;  // CUSPARSE_COMPUTE_32F: alpha and beta are floats on the host
+  float alpha = 1.0f, beta = 0.0f;  // floats on the host for every compute type (CUSPARSE_COMPUTE_32I included)
 
   std::vector<Config> configs;
   int chosen = -1;
@@ -227,16 +278,18 @@ void CusparseltPeer::Impl::build_plan(const Config& c) {
 
 void CusparseltPeer::Impl::setup(const void* a_pruned, const void* b_in) {
   if (M <= 0 || N <= 0 || K <= 0) throw std::runtime_error("cuSPARSELt peer: M, N, K must be positive");
-  const cudaDataType type = cuda_data_type(t);
-  eb = info(t).bits / 8;
+  ops = default_operands(t);
+  const LtTypes types = lt_types(ops);
+  eb = bytes_of(ops.a), db = bytes_of(ops.d);
   ldk = padded_ld(K, eb);
-  ldn = padded_ld(N, eb);
+  // N: 16 bytes of D (its leading dimension) and of the input type (B's rows), as in CublasLtPeer.
+  ldn = std::max(padded_ld(N, db), padded_ld(N, eb));
   padded = ldk != K || ldn != N;
   if (padded) {
     // Zeros in the padding: zero groups of four are valid 2:4 groups, and zero columns add nothing.
     a_pad = DeviceBuffer(size_t(M) * ldk * eb);
     b_pad = DeviceBuffer(size_t(N) * ldk * eb);
-    d_pad = DeviceBuffer(size_t(M) * ldn * eb);
+    d_pad = DeviceBuffer(size_t(M) * ldn * db);
     SPARSE24_CUDA_CHECK(cudaMemsetAsync(a_pad.get(), 0, a_pad.bytes(), stream));
     SPARSE24_CUDA_CHECK(cudaMemsetAsync(b_pad.get(), 0, b_pad.bytes(), stream));
     SPARSE24_CUDA_CHECK(cudaMemcpy2DAsync(a_pad.get(), ldk * eb, a_pruned, size_t(K) * eb, size_t(K) * eb, M,
@@ -254,20 +307,20 @@ void CusparseltPeer::Impl::setup(const void* a_pruned, const void* b_in) {
   has_handle = true;
 
   // A: the structured operand, M x K row-major (K-contiguous), 2:4 along K.
-  SPARSE24_LT(cusparseLtStructuredDescriptorInit(&handle, &mat_a, m, k, ldk, kAlignment, type, CUSPARSE_ORDER_ROW,
-                                                 CUSPARSELT_SPARSITY_50_PERCENT));
+  SPARSE24_LT(cusparseLtStructuredDescriptorInit(&handle, &mat_a, m, k, ldk, kAlignment, types.ab,
+                                                 CUSPARSE_ORDER_ROW, CUSPARSELT_SPARSITY_50_PERCENT));
   has_a = true;
   // B: X as stored, N x K row-major (K-contiguous); opB = T makes it the K x N operand.
-  SPARSE24_LT(cusparseLtDenseDescriptorInit(&handle, &mat_b, n, k, ldk, kAlignment, type, CUSPARSE_ORDER_ROW));
+  SPARSE24_LT(cusparseLtDenseDescriptorInit(&handle, &mat_b, n, k, ldk, kAlignment, types.ab, CUSPARSE_ORDER_ROW));
   has_b = true;
-  // C = D: M x N row-major, in the input type.
-  SPARSE24_LT(cusparseLtDenseDescriptorInit(&handle, &mat_c, m, n, ldn, kAlignment, type, CUSPARSE_ORDER_ROW));
+  // C = D: M x N row-major, in D's type (the input type for 16-bit, int32 for int8, bf16 for fp8, f32 for tf32).
+  SPARSE24_LT(cusparseLtDenseDescriptorInit(&handle, &mat_c, m, n, ldn, kAlignment, types.d, CUSPARSE_ORDER_ROW));
   has_c = true;
 
   // The matmul descriptor holds no resources of its own (there is no destroy call for it).
   SPARSE24_LT(cusparseLtMatmulDescriptorInit(&handle, &matmul, CUSPARSE_OPERATION_NON_TRANSPOSE,
                                              CUSPARSE_OPERATION_TRANSPOSE, &mat_a, &mat_b, &mat_c, &mat_c,
-                                             CUSPARSE_COMPUTE_32F));
+                                             types.compute));
 
   // Is A 2:4 the way the library reads it (along K of op(A))? Our pruner and the library must agree, or the
   // library computes with a different matrix than the reference and our kernels. The result lands in device
@@ -323,8 +376,6 @@ std::string CusparseltPeer::version() {
 
 CusparseltPeer::CusparseltPeer(DType t, int M, int N, int K, const void* a_pruned, const void* b, void* d,
                                cudaStream_t stream) {
-  if (t != DType::fp16 && t != DType::bf16)  // int8, fp8 and tf32 configurations: issue 16
-    throw PeerRefused(std::string("the cuSPARSELt peer has no ") + name(t) + " configuration yet (fp16, bf16)");
   auto impl = std::make_unique<Impl>();
   impl->t = t, impl->M = M, impl->N = N, impl->K = K;
   impl->d_user = d;
@@ -332,8 +383,10 @@ CusparseltPeer::CusparseltPeer(DType t, int M, int N, int K, const void* a_prune
   try {
     impl->setup(a_pruned, b);  // throws; impl's destructor then frees what was made
   } catch (const LtError& e) {
-    if (e.status == CUSPARSE_STATUS_NOT_SUPPORTED || e.status == CUSPARSE_STATUS_INVALID_VALUE)
-      throw PeerRefused(refusal(M, N, K, e));
+    // A shape, layout or type the library refuses; ARCH_MISMATCH: a type this GPU lacks (fp8 before sm_89).
+    if (e.status == CUSPARSE_STATUS_NOT_SUPPORTED || e.status == CUSPARSE_STATUS_INVALID_VALUE ||
+        e.status == CUSPARSE_STATUS_MATRIX_TYPE_NOT_SUPPORTED || e.status == CUSPARSE_STATUS_ARCH_MISMATCH)
+      throw PeerRefused(refusal(t, M, N, K, e));
     throw;
   }
   impl_ = std::move(impl);
@@ -372,9 +425,9 @@ void CusparseltPeer::run() {
 void CusparseltPeer::finish() {
   Impl& p = *impl_;
   if (!p.padded) return;
-  const size_t eb = p.eb;
-  SPARSE24_CUDA_CHECK(cudaMemcpy2DAsync(p.d_user, size_t(p.N) * eb, p.d_pad.get(), size_t(p.ldn) * eb,
-                                        size_t(p.N) * eb, p.M, cudaMemcpyDeviceToDevice, p.stream));
+  const size_t db = p.db;  // D's element, not the input's
+  SPARSE24_CUDA_CHECK(cudaMemcpy2DAsync(p.d_user, size_t(p.N) * db, p.d_pad.get(), size_t(p.ldn) * db,
+                                        size_t(p.N) * db, p.M, cudaMemcpyDeviceToDevice, p.stream));
 }
 
 bool CusparseltPeer::padded() const { return impl_->padded; }

@@ -33,9 +33,12 @@ class CusparseltPeer final : public Peer {
   // Library version as "major.minor.patch", or "absent".
   static std::string version();
 
-  // a_pruned: the 2:4 pruned dense A (M x K row-major, device). b: X (N x K row-major, device). d: M x N row-major.
-  // All must outlive the peer. Leading dimensions that are not 16-byte multiples are padded as in CublasLtPeer.
-  // Throws PeerRefused with a short reason when the library refuses the problem (for example N = 1), and
+  // a_pruned: the pruned dense A (M x K row-major, device; 2:4, or 1:2 for tf32). b: X (N x K row-major, device).
+  // Both of type t. d: M x N row-major, of default_operands(t).d (int32 for int8, bf16 for fp8, f32 for tf32; the
+  // matrix at the top of peer_cusparselt.cu). All must outlive the peer. Leading dimensions that are not 16-byte
+  // multiples are padded as in CublasLtPeer.
+  // Throws PeerRefused with a short reason when the library refuses the problem (for example N = 1, or a type the
+  // library or the GPU lacks), and
   // std::runtime_error with cuSPARSELt's status for anything else. Selects candidate 0.
   CusparseltPeer(DType t, int M, int N, int K, const void* a_pruned, const void* b, void* d, cudaStream_t stream);
   ~CusparseltPeer() override;
@@ -44,7 +47,7 @@ class CusparseltPeer final : public Peer {
   int candidates() const override;
   void select(int i) override;
   int selected() const override;
-  // D = A . B with alpha = 1, beta = 0, enqueued on the stream given to the constructor.
+  // D = A . X^T with alpha = 1, beta = 0, enqueued on the stream given to the constructor.
   void run() override;
   void finish() override;
   bool padded() const override;
