@@ -272,7 +272,8 @@ CheckResult compare(DType t, Fill fill, const void* d, const Reference& ref, int
   SPARSE24_CUDA_CHECK(cudaMemsetAsync(sums.get(), 0, sizeof(RefSums), stream));
   const int threads = 256;
   const int blocks = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>((count + threads - 1) / threads, 2048)));
-  const bool scaled = ref.scales.any();
+  const ReferenceScales scales = ref.scales();
+  const bool scaled = scales.any();
   if (scaled && (ref.N <= 0 || count % ref.N != 0))
     throw std::logic_error("compare: a scaled reference needs its row length N (Reference::N), a divisor of count");
   if (scaled && t == DType::int32) {
@@ -294,7 +295,7 @@ CheckResult compare(DType t, Fill fill, const void* d, const Reference& ref, int
   with_output_type(t, "compare", [&](auto tag) {
     constexpr DType T = decltype(tag)::value;
     compare_ref_kernel<T><<<blocks, threads, 0, stream>>>(static_cast<const storage_t<T>*>(d), ref.value,
-                                                          ref.abs_sum, count, rule, scaled, ref.scales,
+                                                          ref.abs_sum, count, rule, scaled, scales,
                                                           int64_t{scaled ? ref.N : 1}, sums.as<RefSums>());
   });
   SPARSE24_CUDA_CHECK(cudaGetLastError());

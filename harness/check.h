@@ -89,7 +89,7 @@ void poison(void* d, size_t bytes, cudaStream_t stream);
 //     (max S < 2^24) and reported as a failure of the problem, not of the kernel, if it does not hold.
 //   Normal: every element within element_bound() AND the relative Frobenius error <= 2 * info(t).unit_roundoff.
 // Either way no NaN, and the reference must not be all zero. Synchronizes `stream`.
-// With scales (ref.scales.any()): the reference of element (m, n) is g * ref.value (formed in f64, exact: two
+// With scales (ref.scales().any()): the reference of element (m, n) is g * ref.value (formed in f64, exact: two
 // 24-bit significands), g = element_factor(tensor_factor(alpha, sa, sb), r[m], c[n]) as above; exact mode
 // compares the bits with RN_t(g * ref.value) (exact in f32 when g is a power of two, which it checks, as it
 // checks the 2^24 premise on the unscaled sum); normal mode's element bound uses |g| S (kScaledBoundMinK above).

@@ -45,12 +45,19 @@ struct ReferenceScales {
 // per-element scale S = sum_k |a_mk||x_nk| of the accumulation error; both M x N, device memory, unscaled. With
 // scales, compare() applies them itself, element by element (check.h): the reference of a scaled run is
 // g[m,n] * value[m,n] with g the factor of gemm_args.h, and its error scale |g[m,n]| S.
+// The scales are flat members (not a ReferenceScales member), so that the positional form {value, abs_sum, K}
+// leaves no class-type member uninitialized (GCC's -Wmissing-field-initializers, an error under -Werror).
 struct Reference {
   const float* value = nullptr;
   const float* abs_sum = nullptr;
   int K = 0;  // accumulation length
   int N = 0;  // row length of value and abs_sum (finds the column of an element for the per-column scale)
-  ReferenceScales scales;
+  float alpha = 1.0f;
+  const float* scale_a = nullptr;
+  const float* scale_b = nullptr;
+  const float* scale_row = nullptr;
+  const float* scale_col = nullptr;
+  ReferenceScales scales() const { return {alpha, scale_a, scale_b, scale_row, scale_col}; }
 };
 
 struct Problem {
@@ -102,12 +109,12 @@ struct Problem {
   // The buffer of layout l; throws std::out_of_range naming the layout when it does not fit.
   const DeviceBuffer& meta_buffer(format::MetaLayout l) const;
   // The f32 reference and its error scale, as compare() takes them: the plain product (alpha = 1, no scales).
-  Reference reference() const { return {d_ref_f32.as<const float>(), abs_sum.as<const float>(), K, N, {}}; }
+  Reference reference() const { return {d_ref_f32.as<const float>(), abs_sum.as<const float>(), K, N}; }
   // The reference of a run with these scales (alpha and any subset of this problem's scale pointers, or others
   // of the right sizes).
   Reference reference(const ReferenceScales& s) const {
     Reference r = reference();
-    r.scales = s;
+    r.alpha = s.alpha, r.scale_a = s.a, r.scale_b = s.b, r.scale_row = s.row, r.scale_col = s.col;
     return r;
   }
   // All four of this problem's scales, with alpha = 1: what a has_scales variant is run and checked with.
