@@ -87,6 +87,7 @@ __global__ void compare_kernel(const storage_t<T>* d, const storage_t<T>* ref, i
 struct RefSums {
   double diff_sq, ref_sq;
   unsigned long long mismatches, nans, ref_nans, ref_nonzero, over;
+  unsigned long long non_pow2_factors;  // scaled references: factors g that are not powers of two
   // Non-negative floats' bits order like the floats: atomicMax on them is a max (+inf included).
   unsigned int max_abs_bits, max_ratio_bits, max_abs_sum_bits;
 };
@@ -96,32 +97,51 @@ __device__ __forceinline__ storage_t<T> bits_of(typename Elem<T>::type v) {
   return *reinterpret_cast<const storage_t<T>*>(&v);
 }
 
+// `scaled`: apply sc (check.h, compare()); n_cols is the row length, to find element i's row and column.
 template <DType T>
 __global__ void compare_ref_kernel(const storage_t<T>* d, const float* ref, const float* abs_sum, int64_t count,
-                                   ElementRule rule, RefSums* out) {
+                                   ElementRule rule, bool scaled, ReferenceScales sc, int64_t n_cols,
+                                   RefSums* out) {
   double diff_sq = 0, ref_sq = 0;
-  unsigned long long mism = 0, nans = 0, ref_nans = 0, nz = 0, over = 0;
+  unsigned long long mism = 0, nans = 0, ref_nans = 0, nz = 0, over = 0, non_pow2 = 0;
   float max_abs = 0, max_ratio = 0, max_s = 0;
+  // The per-tensor part of the factor, once per thread (as EpilogueScales::load does once per kernel).
+  const float f = scaled ? tensor_factor(sc.alpha, sc.a ? *sc.a : 1.0f, sc.b ? *sc.b : 1.0f) : 1.0f;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < count; i += int64_t(gridDim.x) * blockDim.x) {
     const storage_t<T> db = d[i];
     const float dv = value_of<T>(db);
     const bool d_bad = bad_of<T>(db);
     const float rv = ref[i], sv = abs_sum[i];
-    mism += db != bits_of<T>(Elem<T>::from_float(rv));  // the reference rounded once (RN) to the output type
-    nz += rv != 0.0f;
+    // The reference of this element and its error scale: unscaled, or g ref and |g| S (g * rv is exact in double:
+    // two 24-bit significands). `expect` is the f32 value whose RN to T an exact kernel writes: the f32 product
+    // g * ref, as the kernel forms g * acc (exact in exact mode, where g is a power of two and ref an integer).
+    double rd = rv, sd = sv;
+    float expect = rv;
+    if (scaled) {
+      const int64_t m = i / n_cols, n = i - m * n_cols;
+      const float g = element_factor(f, sc.row ? sc.row[m] : 1.0f, sc.col ? sc.col[n] : 1.0f);
+      const uint32_t gb = __float_as_uint(g);
+      non_pow2 += (gb & 0x007FFFFFu) != 0 || (gb & 0x7F800000u) == 0x7F800000u;  // a significand, inf or NaN
+      rd = double(g) * double(rv);
+      sd = fabs(double(g)) * double(sv);
+      expect = g * rv;
+    }
+    mism += db != bits_of<T>(Elem<T>::from_float(expect));  // the reference rounded once (RN) to the output type
+    nz += expect != 0.0f;
     nans += d_bad;
-    ref_nans += isnan(rv) || isnan(sv);
-    if (d_bad || isnan(rv) || isnan(sv)) continue;  // reported by count; kept out of the norms
-    const double e = fabs(double(dv) - double(rv));
+    const bool r_bad = isnan(rd) || isnan(sd);
+    ref_nans += r_bad;
+    if (d_bad || r_bad) continue;  // reported by count; kept out of the norms
+    const double e = fabs(double(dv) - rd);
     diff_sq += e * e;
-    ref_sq += double(rv) * double(rv);
+    ref_sq += rd * rd;
     // The bound in double: its own rounding (2^-53 relative) cannot move a verdict that matters.
-    const double bound = element_bound(rule, rv, sv);
+    const double bound = element_bound(rule, rd, sd);
     over += e > bound;
     const double ratio = bound > 0 ? e / bound : (e > 0 ? INFINITY : 0.0);
     max_abs = fmaxf(max_abs, float(e));
     max_ratio = fmaxf(max_ratio, float(ratio));
-    max_s = fmaxf(max_s, sv);
+    max_s = fmaxf(max_s, sv);  // unscaled: the 2^24 premise is about the accumulator
   }
   for (int o = 16; o > 0; o /= 2) {
     diff_sq += __shfl_down_sync(0xffffffffu, diff_sq, o);
@@ -131,6 +151,7 @@ __global__ void compare_ref_kernel(const storage_t<T>* d, const float* ref, cons
     ref_nans += __shfl_down_sync(0xffffffffu, ref_nans, o);
     nz += __shfl_down_sync(0xffffffffu, nz, o);
     over += __shfl_down_sync(0xffffffffu, over, o);
+    non_pow2 += __shfl_down_sync(0xffffffffu, non_pow2, o);
     max_abs = fmaxf(max_abs, __shfl_down_sync(0xffffffffu, max_abs, o));
     max_ratio = fmaxf(max_ratio, __shfl_down_sync(0xffffffffu, max_ratio, o));
     max_s = fmaxf(max_s, __shfl_down_sync(0xffffffffu, max_s, o));
@@ -143,6 +164,7 @@ __global__ void compare_ref_kernel(const storage_t<T>* d, const float* ref, cons
     atomicAdd(&out->ref_nans, ref_nans);
     atomicAdd(&out->ref_nonzero, nz);
     atomicAdd(&out->over, over);
+    atomicAdd(&out->non_pow2_factors, non_pow2);
     atomicMax(&out->max_abs_bits, __float_as_uint(max_abs));
     atomicMax(&out->max_ratio_bits, __float_as_uint(max_ratio));
     atomicMax(&out->max_abs_sum_bits, __float_as_uint(max_s));
@@ -158,8 +180,8 @@ float float_of_bits(unsigned int bits) {
 
 // Exact mode holds only while every partial sum is an integer that f32 represents: |partial| <= S < 2^24.
 constexpr double kExactLimit = 16777216.0;  // 2^24: f32's 24-bit significand
-// c of the element rule's c K u32 S term: the NOTE at element_rule() derives it.
-constexpr double kBoundC = 6.0;
+// c of the element rule's c K u32 S term (check.h): the NOTE at element_rule() derives it.
+constexpr double kBoundC = kElementBoundC;
 
 }  // namespace
 
@@ -187,6 +209,27 @@ constexpr double kBoundC = 6.0;
 // instructions keep a full f32 running sum is issue 16's item 1: if they do not, the 8-bit kernels' bound must
 // grow, here, from that measurement. int32 outputs (int8 x int8) are exact: an exact kernel's int32 and the exact
 // reference round to the same f32 in the check, so the bound is zero (rel 0, c 0) and any error fails.
+// NOTE: scaled outputs (gemm_args.h: d = RN_out(g * acc) with the f32 factor g = (((alpha sa) sb) r) c). The
+// check compares d with v = g * ref (in f64, exact) and bounds |d - v| by the rule above with S replaced by |g| S.
+// Derivation, with the names above and the kernel's p = RN_f32(g * acc), d = RN_out(p) (beta = 0 in checks):
+//   |d - v| <= |d - p| + |p - g acc| + |g| |acc - s| + |g s - v|
+//   a. |d - p| <= u_out |p| + tiny                          (output rounding, as step 3)
+//   b. |p - g acc| <= u32 |g| |acc| <= u32 |g| S (1 + 4 K u32)   (the one extra f32 rounding of a scaled output;
+//      an int32 accumulator's conversion to f32 is exact below 2^24 and otherwise one more u32 |s| <= u32 S,
+//      inside step 1's term: the integer sum itself is exact)
+//   c. |g| |acc - s| <= 4 K u32 |g| S                     (step 1, scaled: the accumulation does not see g)
+//   d. |g s - v| = |g| |s - ref| <= 1.01 u32 |g| S        (step 2, scaled: the product g ref is exact in f64)
+//   e. the factor itself: the reference forms g with the kernels' f32 operations in the kernels' order, so a
+//      kernel that follows gemm_args.h has the same g bit for bit and this term is 0. A kernel that forms it in
+//      another order or with fewer roundings (alpha sa sb (r c), say) differs by at most four f32 roundings:
+//      |g' - g| <= ((1 + u32)^4 - 1) |g| <= 4.01 u32 |g|, so |g' - g| |acc| <= 4.01 u32 |g| S (1 + 4 K u32).
+//   With |p| <= |v| + |p - v|: |d - v| <= u_out |v| + (1 + u_out) T u32 |g| S + tiny, where
+//     T = 4 K + 1.01 + (1 + 4.01)(1 + 4 K u32)                     (check.h: scaled_error_coefficient)
+//   and (1 + u_out) T <= 6 K for every output type once K >= 4 (kScaledBoundMinK; at K = 3, bf16: 18.09 > 18).
+//   So the unscaled rule holds with |g| S, for K >= 4 (every kernel's K is a multiple of 16 or more), whatever
+//   the order of the factor's multiplications. Exact mode needs none of this: g is a power of two (the problem's
+//   scales, problem.h; compare() checks it), acc an integer below 2^24, so g acc is exact in f32 and d is the
+//   exact product rounded once, bit for bit.
 ElementRule element_rule(DType t, int K) {
   constexpr double kU32 = 1.0 / 16777216.0;  // 2^-24: f32 unit roundoff
   ElementRule r;
@@ -229,11 +272,31 @@ CheckResult compare(DType t, Fill fill, const void* d, const Reference& ref, int
   SPARSE24_CUDA_CHECK(cudaMemsetAsync(sums.get(), 0, sizeof(RefSums), stream));
   const int threads = 256;
   const int blocks = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>((count + threads - 1) / threads, 2048)));
+  const ReferenceScales scales = ref.scales();
+  const bool scaled = scales.any();
+  if (scaled && (ref.N <= 0 || count % ref.N != 0))
+    throw std::logic_error("compare: a scaled reference needs its row length N (Reference::N), a divisor of count");
+  if (scaled && t == DType::int32) {
+    CheckResult r;
+    r.fill = fill;
+    r.elements = count;
+    r.message = "an int32 D takes no scales (operands.h): a scaled product is not an integer";
+    return r;
+  }
+  if (scaled && fill == Fill::Normal && ref.K < kScaledBoundMinK) {
+    CheckResult r;
+    r.fill = fill;
+    r.elements = count;
+    r.message = "the scaled element bound is derived for K >= " + std::to_string(kScaledBoundMinK) + ", K = " +
+                std::to_string(ref.K) + " (check.cu, NOTE: scaled outputs)";
+    return r;
+  }
   const ElementRule rule = element_rule(t, ref.K);
   with_output_type(t, "compare", [&](auto tag) {
     constexpr DType T = decltype(tag)::value;
     compare_ref_kernel<T><<<blocks, threads, 0, stream>>>(static_cast<const storage_t<T>*>(d), ref.value,
-                                                          ref.abs_sum, count, rule, sums.as<RefSums>());
+                                                          ref.abs_sum, count, rule, scaled, scales,
+                                                          int64_t{scaled ? ref.N : 1}, sums.as<RefSums>());
   });
   SPARSE24_CUDA_CHECK(cudaGetLastError());
   RefSums s{};
@@ -264,11 +327,16 @@ CheckResult compare(DType t, Fill fill, const void* d, const Reference& ref, int
   } else if (fill == Fill::SmallInt && !(max_abs_sum < kExactLimit)) {
     why << "exact mode needs every partial sum below 2^24, but sum_k |a||x| reaches " << max_abs_sum
         << ": the problem, not the kernel, is wrong";
+  } else if (fill == Fill::SmallInt && s.non_pow2_factors > 0) {
+    why << "exact mode with scales needs every factor g a power of two (g * acc exact in f32), but "
+        << s.non_pow2_factors << " of " << count << " are not: the scales, not the kernel, are wrong";
   } else if (fill == Fill::SmallInt && r.mismatches > 0) {
     why << r.mismatches << " of " << count << " outputs differ from the exact result rounded to " << name(t)
-        << " (exact small-integer mode; max |err| " << r.max_abs_err << ")";
+        << (scaled ? " after the scales" : "") << " (exact small-integer mode; max |err| " << r.max_abs_err
+        << ")";
   } else if (fill == Fill::Normal && r.over_tolerance > 0) {
-    why << r.over_tolerance << " of " << count << " outputs outside u|ref| + " << kBoundC << " K u32 S (" << name(t)
+    why << r.over_tolerance << " of " << count << " outputs outside u|ref| + " << kBoundC << " K u32 "
+        << (scaled ? "|g| S (scaled" : "S (") << name(t)
         << ", K = " << ref.K << "; max |err|/bound " << r.max_err_over_bound << ", max |err| " << r.max_abs_err
         << ")";
   } else if (fill == Fill::Normal && !(r.rel_err <= r.bound)) {
@@ -359,11 +427,29 @@ GemmArgs args_for(const Variant& v, const Problem& p, void* d) {
   a.a_meta = v.sparse ? p.meta(v.meta_layout) : nullptr;
   a.b = p.b.get();
   a.d = d;
+  if (v.has_scales) {
+    const ReferenceScales s = p.scales();
+    a.scale_a = s.a, a.scale_b = s.b, a.scale_row = s.row, a.scale_col = s.col;
+  }
   return a;
 }
 
 CheckResult check_plan(const Plan& plan, const Problem& p, cudaStream_t stream) {
-  poison(p.types.d, plan.args.d, int64_t(p.M) * p.N, stream);
+  const Variant& v = plan.variant();
+  const GemmArgs& a = plan.args;
+  auto refused = [&](std::string why) {
+    CheckResult r;
+    r.fill = p.fill;
+    r.message = std::move(why);
+    return r;
+  };
+  if (v.types.a != p.types.a || v.types.b != p.types.b)
+    return refused(std::string("check_plan: the variant multiplies ") + name(v.types.a) + " x " + name(v.types.b) +
+                   ", the problem holds " + name(p.types.a) + " x " + name(p.types.b));
+  if (a.beta != 0.0f) return refused("check_plan: the reference has no C: runs with beta != 0 are not checked here");
+  // The variant's D: the problem's f32 reference serves every D type of the same inputs.
+  const DType td = v.types.d;
+  poison(td, a.d, int64_t(p.M) * p.N, stream);
   try {
     plan.run(stream);
     SPARSE24_CUDA_CHECK(cudaGetLastError());
@@ -374,7 +460,8 @@ CheckResult check_plan(const Plan& plan, const Problem& p, cudaStream_t stream) 
     r.message = e.what();
     return r;
   }
-  return compare(p.types.d, p.fill, plan.args.d, p.reference(), int64_t(p.M) * p.N, stream);
+  return compare(td, p.fill, a.d, p.reference({a.alpha, a.scale_a, a.scale_b, a.scale_row, a.scale_col}),
+                 int64_t(p.M) * p.N, stream);
 }
 
 CheckResult check_variant(const Variant& v, const Problem& p, void* d, cudaStream_t stream) {

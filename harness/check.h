@@ -37,6 +37,9 @@ struct CheckResult {
   std::string message;      // why it failed, empty when passed
 };
 
+// c of the element rule's c K u32 S term below: the NOTE at element_rule() in check.cu derives it.
+constexpr double kElementBoundC = 6.0;
+
 // The element rule of the random-normal check: |d - ref| <= rel |ref| + per_abs_sum S + tiny, S = sum_k |a||x|.
 // The derivation is the NOTE at element_rule() in check.cu.
 struct ElementRule {
@@ -47,6 +50,28 @@ struct ElementRule {
 ElementRule element_rule(DType t, int K);
 SPARSE24_HD inline double element_bound(const ElementRule& r, double ref, double abs_sum) {
   return r.rel * fabs(ref) + r.per_abs_sum * abs_sum + r.tiny;
+}
+
+// ---- Scales (gemm_args.h) -------------------------------------------------------------------------------------
+// The factor of output element (m, n) in f32, in exactly the order gemm_args.h defines and EpilogueScales
+// (kernels/common/epilogue.cuh) computes: f = (alpha * sa) * sb once, then g = (f * r[m]) * c[n]; the output is
+// RN_D(g * acc). A null scale is 1, and x * 1.0f == x exactly, so skipping a null factor (the kernels) and
+// multiplying by 1 (the check) give the same bits.
+SPARSE24_HD inline float tensor_factor(float alpha, float sa, float sb) { return (alpha * sa) * sb; }
+SPARSE24_HD inline float element_factor(float f, float r, float c) { return (f * r) * c; }
+
+// The normal-mode bound of a scaled run: element_bound(rule, g ref, |g| S), the unscaled rule with the reference
+// and its error scale multiplied by the factor. The NOTE "scaled outputs" at element_rule() in check.cu derives
+// it, for K >= kScaledBoundMinK; scaled_error_coefficient() is that derivation's sum of terms, in units of
+// u32 |g| S (before the output rounding's u_out |ref|), which must stay <= the rule's c K (tests/cpu check it).
+constexpr int kScaledBoundMinK = 4;
+inline double scaled_error_coefficient(DType t, int K) {
+  constexpr double kU32 = 1.0 / 16777216.0;  // 2^-24
+  const double k = K, acc_over_s = 1 + 4 * k * kU32;  // |acc| <= S (1 + 4 K u32)
+  // c. accumulation 4 K; d. reference 1.01; b. the f32 product g acc 1 and e. another factor order 4.01, both
+  // relative to |acc|.
+  const double terms = 4 * k + 1.01 + (1 + 4.01) * acc_over_s;
+  return (1 + info(t).unit_roundoff) * terms;
 }
 
 // The poison of an output of type t (dtype.h DTypeInfo::poison: a NaN for float types, the most negative value for
@@ -64,6 +89,11 @@ void poison(void* d, size_t bytes, cudaStream_t stream);
 //     (max S < 2^24) and reported as a failure of the problem, not of the kernel, if it does not hold.
 //   Normal: every element within element_bound() AND the relative Frobenius error <= 2 * info(t).unit_roundoff.
 // Either way no NaN, and the reference must not be all zero. Synchronizes `stream`.
+// With scales (ref.scales().any()): the reference of element (m, n) is g * ref.value (formed in f64, exact: two
+// 24-bit significands), g = element_factor(tensor_factor(alpha, sa, sb), r[m], c[n]) as above; exact mode
+// compares the bits with RN_t(g * ref.value) (exact in f32 when g is a power of two, which it checks, as it
+// checks the 2^24 premise on the unscaled sum); normal mode's element bound uses |g| S (kScaledBoundMinK above).
+// An int32 D takes no scales (operands.h): refused as a failed check.
 CheckResult compare(DType t, Fill fill, const void* d, const Reference& ref, int64_t count, cudaStream_t stream);
 
 // Bit-for-bit comparison of two outputs of type t, for tests that build their own 16-bit reference (with alpha
@@ -71,13 +101,19 @@ CheckResult compare(DType t, Fill fill, const void* d, const Reference& ref, int
 // reference. Every check of a kernel against its problem goes through compare(..., const Reference&, ...) above.
 CheckResult compare_bits(DType t, const void* d, const void* ref, int64_t count, cudaStream_t stream);
 
-// Poisons the plan's D, runs the plan (prepared for problem p with alpha = 1, beta = 0) and compares with the
-// problem's reference. A launch error is reported as a failed check with its message.
+// Poisons the plan's D, runs the plan (prepared for problem p with beta = 0) and compares with the problem's
+// reference, scaled by the plan's own alpha and scale pointers (any subset; args_for gives a has_scales variant
+// all four of the problem's), in the plan's variant's D type (the f32 reference serves every D of the same inputs:
+// an int8 -> bf16 variant is checked on the int8 problem whose default D is int32; the buffer must hold M x N
+// elements of the variant's D). A launch error, beta != 0, or a variant whose A or B type is not the problem's
+// is reported as a failed check with its message.
 CheckResult check_plan(const Plan& plan, const Problem& p, cudaStream_t stream);
 // prepare() + check_plan(): a ShapeError or ArchError is reported as a failed check with its message.
 CheckResult check_variant(const Variant& v, const Problem& p, void* d, cudaStream_t stream);
 
-// The GemmArgs of variant v on problem p writing to d.
+// The GemmArgs of variant v on problem p writing to d: alpha = 1, beta = 0, and for a variant with
+// Variant::has_scales all four of the problem's scales (Problem::scales: the full per-tensor x per-row x
+// per-column feature, so that every multiplication of the epilogue is checked).
 GemmArgs args_for(const Variant& v, const Problem& p, void* d);
 
 }  // namespace sparse24::harness

@@ -48,6 +48,54 @@ __global__ void fill_kernel(typename Elem<T>::type* dst, int64_t count, uint64_t
   }
 }
 
+// The scales' rule (problem.h, Problem::scale_a): element i of a vector depends only on seed and i.
+enum class ScaleKind { vector, per_tensor };
+__global__ void scale_kernel(float* dst, int64_t count, uint64_t seed, bool exact, ScaleKind kind,
+                             float normal_multiplier) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < count; i += int64_t(gridDim.x) * blockDim.x) {
+    const uint64_t h = mix(seed ^ mix(static_cast<uint64_t>(i)));
+    if (exact) {
+      // Vectors: k in {-3,-2,-1,1,2,3} (six values, never 0); per-tensor: k in {-3,-2,-1}. 2^k is exact.
+      const int pick = kind == ScaleKind::vector ? static_cast<int>(h % 6) : static_cast<int>(h % 3);
+      const int k = pick < 3 ? pick - 3 : pick - 2;
+      dst[i] = ldexpf(1.0f, k);
+    } else {
+      // A 24-bit uniform u in [0, 1): 0.5 + 1.5 u lies in [0.5, 2) (its largest value rounds to 2 - 2^-23).
+      const float u = static_cast<float>(h >> 40) * (1.0f / 16777216.0f);
+      dst[i] = (0.5f + 1.5f * u) * normal_multiplier;
+    }
+  }
+}
+
+void make_scales(Problem& p, cudaStream_t stream) {
+  const bool exact = p.fill == Fill::SmallInt;
+  // Integer inputs' per-tensor scales undo fill_random's quantization scale in the normal fill (problem.h).
+  const float per_tensor_multiplier = !exact && info(p.types.a).is_integer ? 1.0f / kIntegerNormalScale : 1.0f;
+  p.scale_a = DeviceBuffer(sizeof(float));
+  p.scale_b = DeviceBuffer(sizeof(float));
+  p.scale_row = DeviceBuffer(size_t(p.M) * sizeof(float));
+  p.scale_col = DeviceBuffer(size_t(p.N) * sizeof(float));
+  // Seeds of their own, apart from A's (p.seed) and B's (p.seed ^ 0x5bd1e995a3c1f00d).
+  const struct {
+    DeviceBuffer* dst;
+    int64_t count;
+    uint64_t salt;
+    ScaleKind kind;
+    float multiplier;
+  } jobs[] = {{&p.scale_a, 1, 0x243F6A8885A308D3ull, ScaleKind::per_tensor, per_tensor_multiplier},
+              {&p.scale_b, 1, 0x13198A2E03707344ull, ScaleKind::per_tensor, per_tensor_multiplier},
+              {&p.scale_row, p.M, 0xA4093822299F31D0ull, ScaleKind::vector, 1.0f},
+              {&p.scale_col, p.N, 0x082EFA98EC4E6C89ull, ScaleKind::vector, 1.0f}};
+  for (const auto& j : jobs) {
+    const int threads = 256;
+    const int blocks = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>((j.count + threads - 1) / threads,
+                                                                                  1024)));
+    scale_kernel<<<blocks, threads, 0, stream>>>(j.dst->as<float>(), j.count, p.seed ^ j.salt, exact, j.kind,
+                                                 j.multiplier);
+    SPARSE24_CUDA_CHECK(cudaGetLastError());
+  }
+}
+
 // Whether layout l serves type t and the shape fits its blocks (the rule format::meta_bytes checks, asked without
 // an exception).
 bool layout_fits(format::MetaLayout l, DType t, int M, int K) {
@@ -113,6 +161,8 @@ std::unique_ptr<Problem> Problem::make(const Operands& types, int M, int N, int 
 
   p->b = DeviceBuffer(int64_t(N) * K * bytes_of(types.b));
   fill_random(types.b, fill, seed ^ 0x5bd1e995a3c1f00dull, p->b.get(), int64_t(N) * K, stream);
+
+  make_scales(*p, stream);
 
   const size_t f32_bytes = size_t(M) * N * sizeof(float);
   p->d_ref = DeviceBuffer(p->d_bytes());

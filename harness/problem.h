@@ -30,12 +30,34 @@ namespace sparse24::harness {
 enum class Fill { SmallInt, Normal };
 const char* name(Fill f);
 
+// The scales of one run (gemm_args.h): alpha and the four optional device pointers (null = 1), as a check applies
+// them to the reference. any() is false for the plain product (alpha = 1, no scale): then nothing is applied.
+struct ReferenceScales {
+  float alpha = 1.0f;
+  const float* a = nullptr;    // per-tensor scale of A: one float
+  const float* b = nullptr;    // per-tensor scale of B: one float
+  const float* row = nullptr;  // per-row (output channel) vector: M floats
+  const float* col = nullptr;  // per-column (token) vector: N floats
+  bool any() const { return alpha != 1.0f || a || b || row || col; }
+};
+
 // The reference of one problem, for compare() (check.h): the exact product rounded once to f32, and the
-// per-element scale S = sum_k |a_mk||x_nk| of the accumulation error; both M x N, device memory.
+// per-element scale S = sum_k |a_mk||x_nk| of the accumulation error; both M x N, device memory, unscaled. With
+// scales, compare() applies them itself, element by element (check.h): the reference of a scaled run is
+// g[m,n] * value[m,n] with g the factor of gemm_args.h, and its error scale |g[m,n]| S.
+// The scales are flat members (not a ReferenceScales member), so that the positional form {value, abs_sum, K}
+// leaves no class-type member uninitialized (GCC's -Wmissing-field-initializers, an error under -Werror).
 struct Reference {
   const float* value = nullptr;
   const float* abs_sum = nullptr;
   int K = 0;  // accumulation length
+  int N = 0;  // row length of value and abs_sum (finds the column of an element for the per-column scale)
+  float alpha = 1.0f;
+  const float* scale_a = nullptr;
+  const float* scale_b = nullptr;
+  const float* scale_row = nullptr;
+  const float* scale_col = nullptr;
+  ReferenceScales scales() const { return {alpha, scale_a, scale_b, scale_row, scale_col}; }
 };
 
 struct Problem {
@@ -57,6 +79,22 @@ struct Problem {
   DeviceBuffer abs_sum;       // M x N f32: sum_k |a_mk||x_nk|, the scale of the element bound (check.h)
   DeviceBuffer d_ref;         // M x N in D's type: RN_D(A . X^T), rounded once (what an exact kernel writes);
                               // for code that needs the output itself (compare_bits, peers' tests)
+  // The scales a variant with Variant::has_scales is run and checked with (gemm_args.h), made once per problem
+  // with the inputs, outside timing, whatever the variant; device memory, f32. The rule (make_scales in
+  // problem.cu), seeded, each element from its own counter like fill_random:
+  //   SmallInt: powers of two, so that every factor g = (((alpha sa) sb) r) c is a power of two and g * acc is
+  //     exact in f32 (acc an integer below 2^24): the scaled output is still the exact product rounded once to
+  //     D, and the exact check stays bit for bit. scale_row, scale_col: 2^k, k uniform in {-3,-2,-1,1,2,3}
+  //     (never 1, so a kernel that ignores any single element of a vector changes that row's or column's
+  //     outputs); scale_a, scale_b: 2^k, k uniform in {-3,-2,-1} (never 1, and g <= 2^6 |alpha|: the largest
+  //     exact-mode output, about 500 at K = 28672, times 2^6 stays below fp16's 65504).
+  //   Normal: uniform in [0.5, 2) (any float, 24-bit uniforms), every one of the four; for integer inputs the
+  //     per-tensor scales are further divided by fill_random's 32 (dequantization: sa sb undoes the two
+  //     operands' quantization scale, so a float D holds values of the size of the float types' products and
+  //     an fp16 D does not overflow).
+  DeviceBuffer scale_a, scale_b;  // one float each
+  DeviceBuffer scale_row;         // M floats
+  DeviceBuffer scale_col;         // N floats
 
   // Generates A (then prunes it by magnitude), B, compresses and reorders on the GPU, validates the result, and
   // computes the reference. Synchronizes `stream`. The DType form is the type's default combination
@@ -70,8 +108,20 @@ struct Problem {
   const void* meta(format::MetaLayout l) const;
   // The buffer of layout l; throws std::out_of_range naming the layout when it does not fit.
   const DeviceBuffer& meta_buffer(format::MetaLayout l) const;
-  // The f32 reference and its error scale, as compare() takes them.
-  Reference reference() const { return {d_ref_f32.as<const float>(), abs_sum.as<const float>(), K}; }
+  // The f32 reference and its error scale, as compare() takes them: the plain product (alpha = 1, no scales).
+  Reference reference() const { return {d_ref_f32.as<const float>(), abs_sum.as<const float>(), K, N}; }
+  // The reference of a run with these scales (alpha and any subset of this problem's scale pointers, or others
+  // of the right sizes).
+  Reference reference(const ReferenceScales& s) const {
+    Reference r = reference();
+    r.alpha = s.alpha, r.scale_a = s.a, r.scale_b = s.b, r.scale_row = s.row, r.scale_col = s.col;
+    return r;
+  }
+  // All four of this problem's scales, with alpha = 1: what a has_scales variant is run and checked with.
+  ReferenceScales scales() const {
+    return {1.0f, scale_a.as<const float>(), scale_b.as<const float>(), scale_row.as<const float>(),
+            scale_col.as<const float>()};
+  }
   size_t elem_bytes() const { return size_t(bytes_of(dtype)); }       // one element of A or B
   size_t d_elem_bytes() const { return size_t(bytes_of(types.d)); }   // one element of D (and C)
   size_t d_bytes() const { return size_t(M) * N * d_elem_bytes(); }

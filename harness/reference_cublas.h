@@ -35,6 +35,9 @@ class CublasRef {
   //                                          scale of the accumulation error in the element bound
   // Any output may be null (then it is not computed). Temporary f64 buffers of (M + N) K + M N doubles live for
   // the call only. Synchronizes `stream`.
+  // Scales (gemm_args.h) are not applied here: one problem serves scaled and unscaled runs (variants, peers), so
+  // compare() scales d32 and abs_sum element by element (check.h): g * d32 is exact in f64, and d32's own error
+  // is the unscaled one times |g|, as the NOTE "scaled outputs" in check.cu counts it.
   void reference(DType t, int M, int N, int K, const void* a, const void* x, float* d32, void* d16, float* abs_sum,
                  cudaStream_t stream);
   // The same for any operand combination: A of type ta, X of type tb (every input type upcasts exactly to f64:

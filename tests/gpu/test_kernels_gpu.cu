@@ -201,6 +201,9 @@ TEST_CASE("alpha and beta: D = alpha * A.B + beta * C, exact on small integers",
     cublas().gemm(t, s.M, s.N, s.K, P.a_pruned.get(), P.b.get(), ref.get(), alpha, beta, stream);
     poison(d.get(), P.d_bytes(), stream);
     GemmArgs a = args_for(v, P, d.get());
+    // cuBLAS's reference has alpha and beta but no scales (args_for gives a has_scales variant all four; their
+    // path is checked by check_variant and tests/gpu/test_scales_gpu.cu).
+    a.scale_a = a.scale_b = a.scale_row = a.scale_col = nullptr;
     a.c = c.get(), a.alpha = alpha, a.beta = beta;
     prepare(v, a)->run(stream);
     SPARSE24_CUDA_CHECK(cudaGetLastError());
