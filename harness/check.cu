@@ -202,7 +202,7 @@ constexpr double kBoundC = kElementBoundC;
 //  order of summation or split-K (a split-K reduction in f32 is more of step 1's additions).
 //  What it catches: on random normal data a wrong element (a layout, index or metadata bug) is off by about
 //  rms(ref) ~ sqrt(K/2), while 6 K u32 S ~ 6 K u32 (K/pi) is 0.04 rms at K = 4096 and 0.4 rms at K = 16384; a
-//  bug moves many elements, and the relative Frobenius bound (2 u_out) catches what is spread thin.
+//  bug moves many elements, and the relative Frobenius bound (2 u_out + K u32) catches what is spread thin.
 //  NOTE: c K u32 S is a worst case; typical f32 errors grow like sqrt(K) u32 S, far inside it.
 // NOTE: per output type. The derivation above is for an f32 accumulator (every legal float combination,
 // operands.h); the fp8 inputs' products are exact in f32 too (4 x 4 significand bits), but whether the sparse fp8
@@ -313,7 +313,13 @@ CheckResult compare(DType t, Fill fill, const void* d, const Reference& ref, int
   r.max_abs_err = float_of_bits(s.max_abs_bits);
   r.max_err_over_bound = float_of_bits(s.max_ratio_bits);
   r.over_tolerance = static_cast<int64_t>(s.over);
-  r.bound = fill == Fill::Normal ? 2 * info(t).unit_roundoff : 0.0;
+  // The relative Frobenius bound: the output's own rounding twice over, plus the accumulation's K u32 (element_rule's
+  // NOTE: the tensor cores truncate, so the f32 sum's error grows with K, not sqrt(K)). For a 16-bit D the first
+  // term dominates (2^-7 against 2^-10 at K = 16384); for an f32 D (tf32 inputs) the second does: 2 u32 alone
+  // failed correct tf32 GEMMs from K = 256 on (a CPU model of the most accurate tf32 GEMM: 3.3 times 2 u32 at
+  // K = 4096, tests/gpu/test_peers_gpu.cu). A wrong 16x8 tile of a 4096 x 4096 D is about 3e-3, still far above
+  // K u32 = 2.4e-4 there.
+  r.bound = fill == Fill::Normal ? 2 * info(t).unit_roundoff + double(ref.K) * std::ldexp(1.0, -24) : 0.0;
   const double max_abs_sum = float_of_bits(s.max_abs_sum_bits);
 
   std::ostringstream why;

@@ -87,7 +87,8 @@ void poison(void* d, size_t bytes, cudaStream_t stream);
 //   SmallInt (exact mode): every output's bits equal RN_t(ref), the reference rounded once to the output type.
 //     Valid because every partial sum is an integer below 2^24, so any f32 summation order is exact: checked here
 //     (max S < 2^24) and reported as a failure of the problem, not of the kernel, if it does not hold.
-//   Normal: every element within element_bound() AND the relative Frobenius error <= 2 * info(t).unit_roundoff.
+//   Normal: every element within element_bound() AND the relative Frobenius error <= 2 * info(t).unit_roundoff
+//   + K * 2^-24 (the accumulation's share, which dominates for an f32 D: check.cu).
 // Either way no NaN, and the reference must not be all zero. Synchronizes `stream`.
 // With scales (ref.scales().any()): the reference of element (m, n) is g * ref.value (formed in f64, exact: two
 // 24-bit significands), g = element_factor(tensor_factor(alpha, sa, sb), r[m], c[n]) as above; exact mode

@@ -96,6 +96,16 @@ void make_scales(Problem& p, cudaStream_t stream) {
   }
 }
 
+// The uniform pattern (Pattern::FirstInGroup): every element at position >= keep of its group (2:4: columns 2 and 3
+// of every 4; tf32 1:2: the second of every pair) set to zero before the magnitude pruning, whose ties go to the
+// lower index (format.h), so the kept elements are the first `keep` of every group and every metadata nibble is
+// 0x4: the problem of the ablations that read a constant metadata word (kernels/ablations/).
+__global__ void zero_group_tails(uint8_t* a, int64_t count, int K, int elem_bytes, int group, int keep) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < count; i += int64_t(gridDim.x) * blockDim.x)
+    if (int(i % K) % group >= keep)
+      for (int b = 0; b < elem_bytes; ++b) a[i * elem_bytes + b] = 0;
+}
+
 // Whether layout l serves type t and the shape fits its blocks (the rule format::meta_bytes checks, asked without
 // an exception).
 bool layout_fits(format::MetaLayout l, DType t, int M, int K) {
@@ -123,7 +133,7 @@ std::unique_ptr<Problem> Problem::make(DType t, int M, int N, int K, Fill fill, 
 }
 
 std::unique_ptr<Problem> Problem::make(const Operands& types, int M, int N, int K, Fill fill, uint64_t seed,
-                                       cudaStream_t stream) {
+                                       cudaStream_t stream, Pattern pattern) {
   if (!operands_legal(types, false) && !operands_legal(types, true)) {
     const char* why = operands_rule(types, false);
     throw UnsupportedType(std::string("Problem: operands A ") + name(types.a) + ", B " + name(types.b) + ", D " +
@@ -139,6 +149,12 @@ std::unique_ptr<Problem> Problem::make(const Operands& types, int M, int N, int 
   {
     DeviceBuffer a_dense(mk * eb);
     fill_random(t, fill, seed, a_dense.get(), mk, stream);
+    if (pattern == Pattern::FirstInGroup) {
+      const int threads = 256, blocks = int(std::min<int64_t>((mk + threads - 1) / threads, 4096));
+      zero_group_tails<<<blocks, threads, 0, stream>>>(a_dense.as<uint8_t>(), mk, K, int(eb), info(t).group,
+                                                       info(t).keep);
+      SPARSE24_CUDA_CHECK(cudaGetLastError());
+    }
     p->a_pruned = DeviceBuffer(mk * eb);
     format::gpu::prune(t, a_dense.get(), M, K, p->a_pruned.get(), stream);
   }

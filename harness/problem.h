@@ -28,6 +28,11 @@ namespace sparse24::harness {
 //             and many outputs would sit where bf16 spacing is 2 or more, hiding single-product errors.
 //   Normal:   standard normal values; compared by relative Frobenius error and element by element (check.h).
 enum class Fill { SmallInt, Normal };
+// The 2:4 (tf32: 1:2) pattern of A. Magnitude: the format's magnitude pruning of the random fill (every metadata
+// code occurs). FirstInGroup: every element after the first `keep` of its group is zeroed before that pruning, so
+// (ties go to the lower index, format.h) every group keeps its first elements and every metadata nibble is 0x4:
+// the problem of the ablations that read a constant metadata word (Variant::uniform_metadata).
+enum class Pattern { Magnitude, FirstInGroup };
 const char* name(Fill f);
 
 // The scales of one run (gemm_args.h): alpha and the four optional device pointers (null = 1), as a check applies
@@ -102,7 +107,7 @@ struct Problem {
   // combination that operands_rule() refuses with and without scales is refused (UnsupportedType, with the rule).
   static std::unique_ptr<Problem> make(DType t, int M, int N, int K, Fill fill, uint64_t seed, cudaStream_t stream);
   static std::unique_ptr<Problem> make(const Operands& types, int M, int N, int K, Fill fill, uint64_t seed,
-                                       cudaStream_t stream);
+                                       cudaStream_t stream, Pattern pattern = Pattern::Magnitude);
 
   // The metadata in layout l, or null when the layout does not fit the problem (see meta_by_layout).
   const void* meta(format::MetaLayout l) const;

@@ -95,21 +95,27 @@ std::vector<TestShape> shapes_for(const Variant& v) { return shapes_for(v, small
 struct Problems {
   std::unique_ptr<Problem> exact, normal;
 };
-// Keyed by the variant's operand types (a scaled int8 variant writes a bf16 D where the plain one writes int32).
-Problems& problems(const Operands& types, const TestShape& s, cudaStream_t stream) {
-  static std::map<std::tuple<int, int, int, int, int, int, int>, Problems> cache;
-  auto key = std::make_tuple(int(types.a), int(types.b), int(types.d), int(types.acc), s.M, s.N, s.K);
+// Keyed by the operand types (a scaled int8 variant writes a bf16 D where the plain one writes int32) and the
+// pattern (the ablations read a constant metadata word: their problems keep the first two of every group).
+Problems& problems(const Operands& types, const TestShape& s, cudaStream_t stream,
+                   Pattern pattern = Pattern::Magnitude) {
+  static std::map<std::tuple<int, int, int, int, int, int, int, int>, Problems> cache;
+  auto key = std::make_tuple(int(types.a), int(types.b), int(types.d), int(types.acc), s.M, s.N, s.K, int(pattern));
   auto it = cache.find(key);
   if (it == cache.end()) {
     Problems p;
-    p.exact = Problem::make(types, s.M, s.N, s.K, Fill::SmallInt, 7 + s.M * 31 + s.N * 17 + s.K, stream);
-    p.normal = Problem::make(types, s.M, s.N, s.K, Fill::Normal, 11 + s.M * 31 + s.N * 17 + s.K, stream);
+    p.exact = Problem::make(types, s.M, s.N, s.K, Fill::SmallInt, 7 + s.M * 31 + s.N * 17 + s.K, stream, pattern);
+    p.normal = Problem::make(types, s.M, s.N, s.K, Fill::Normal, 11 + s.M * 31 + s.N * 17 + s.K, stream, pattern);
     it = cache.emplace(key, std::move(p)).first;
   }
   return it->second;
 }
 Problems& problems(DType t, const TestShape& s, cudaStream_t stream) {
   return problems(default_operands(t), s, stream);
+}
+// The problems a variant is correct on: its own operand types, and the uniform pattern for an ablation.
+Problems& problems_for(const Variant& v, const TestShape& s, cudaStream_t stream) {
+  return problems(v.types, s, stream, v.uniform_metadata ? Pattern::FirstInGroup : Pattern::Magnitude);
 }
 
 }  // namespace
@@ -128,7 +134,7 @@ TEST_CASE("every variant matches the reference: exact on small integers, within 
     }
     for (const TestShape& s : shapes_for(v)) {
       INFO(v.name << " on " << s.M << "x" << s.N << "x" << s.K);
-      Problems& p = problems(v.types, s, stream);
+      Problems& p = problems_for(v, s, stream);
       // D with a guard band behind it, poisoned like D: a store past the last element of D must not happen.
       const size_t d_bytes = p.normal->d_bytes();
       DeviceBuffer d(d_bytes + kGuardBytes);
@@ -193,7 +199,7 @@ TEST_CASE("alpha and beta: D = alpha * A.B + beta * C, exact on small integers",
     // This case's reference is cuBLAS with the same alpha and beta on the same types; D of another type than A
     // (fp8 -> bf16) has no such cuBLAS call here yet: its alpha/beta reference comes with issue 16's peers.
     if (v.types.d != t) continue;
-    Problems& p = problems(t, s, stream);
+    Problems& p = problems_for(v, s, stream);
     const Problem& P = *p.exact;
     DeviceBuffer c(P.d_bytes()), ref(P.d_bytes()), d(P.d_bytes());
     fill_random(t, Fill::SmallInt, 99, c.get(), int64_t(s.M) * s.N, stream);
@@ -238,7 +244,7 @@ TEST_CASE("leading dimensions: padded rows give the packed result and are not wr
     // Written for a D of A's 16-bit type (uint16_t compare, 0xFFFF poison); other D types: issue 16.
     if (v.types.d != t || bytes_of(t) != 2) continue;
     const int64_t eb = bytes_of(t), pad = 16 / eb;
-    const Problem& P = *problems(t, s, stream).exact;
+    const Problem& P = *problems_for(v, s, stream).exact;
     const int64_t a_cols = v.sparse ? s.K / 2 : s.K, lda = a_cols + pad, ldb = s.K + pad, ldd = s.N + 1;
     DeviceBuffer a(s.M * lda * eb), b(int64_t(s.N) * ldb * eb), d(s.M * ldd * eb), packed(P.d_bytes());
     poison(a.get(), a.bytes(), stream), poison(b.get(), b.bytes(), stream), poison(d.get(), d.bytes(), stream);
@@ -381,7 +387,7 @@ TEST_CASE("wgmma_sp s09: repeated launches give the same bits, and the same bits
     INFO("on " << s.M << "x" << s.N << "x" << s.K);
     REQUIRE(shape_error(v, s.M, s.N, s.K).empty());
     REQUIRE(shape_error(*twin, s.M, s.N, s.K).empty());
-    const Problem& P = *problems(v.types, s, stream).normal;
+    const Problem& P = *problems_for(v, s, stream).normal;
     const int64_t count = int64_t(s.M) * s.N;
     DeviceBuffer first(P.d_bytes()), again(P.d_bytes()), d08(P.d_bytes());
     // The first launch is correct (else equal bits would prove nothing).
