@@ -119,7 +119,7 @@ def plot_sparse_dense(plt, rows: list, dtype: str, out: Path) -> bool:
     ax.set_xticks(range(len(ratios)))
     ax.set_xticklabels([s for s, _ in ratios], rotation=70, fontsize=7)
     ax.set_ylabel("best sparse / best dense TFLOP/s")
-    ax.set_title(f"{dtype}: sparse over dense (cuBLAS or our dense twins), per shape")
+    ax.set_title(f"{dtype}: sparse over dense (cuBLAS or our dense twins), per shape", fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(out, dpi=90)
