@@ -171,7 +171,7 @@ TEST_CASE("the report writes each row's status once, its operation, and the rati
   CHECK(count("\"speedup_vs_cublas\": 1,") + count("\"speedup_vs_cublas\": 1}") == 3);  // the three cuBLAS rows
 }
 
-TEST_CASE("--resume reads back what row_json wrote, and refuses a line cut short", "[report][resume]") {
+TEST_CASE("the resume file: a row read back as row_json wrote it, a line cut short refused", "[report][resume]") {
   Row r = row("mma_sp.s05_raster.bf16.x", PeerLibrary::none, DType::bf16, 28672, 16, 8192, 123.5);
   r.counters["joules_per_gemm"] = std::nan("");  // null in the JSON
   r.notes["picked"] = "x";
