@@ -699,7 +699,11 @@ def best_tables(runs: list, gpu_dir: str) -> list:
 
 # The paper's claims (issue 17's seed paper), as text: the measurements beside them are computed from the rows.
 PAPER_BYTES_SAVED = {1: "37.5% (8-bit)", 2: "43.75% (16-bit)"}
+# Element bytes of each type (kernels/common/dtype.h's bytes_of): the dense weight's size.
 DTYPE_BYTES = {"fp16": 2, "bf16": 2, "int8": 1, "e4m3": 1, "e5m2": 1, "tf32": 4}
+# The instruction-loop ceilings of the run's context, sparse against dense: (sparse key, dense key, forms).
+CEILING_PAIRS = [("mma_sp", "mma_sync", "mma.sp / mma.sync"),
+                 ("wgmma_sp_ss", "wgmma_ss", "wgmma.sp / wgmma, A and B from shared memory,")]
 
 
 def claims_table(runs: list, gpu_dir: str) -> list:
@@ -712,32 +716,30 @@ def claims_table(runs: list, gpu_dir: str) -> list:
 
     dtypes = sorted({r.dtype for run in runs for r in run.rows if r.dtype in DTYPE_BYTES})
     for dt in dtypes:
-        # 2x math: the instruction loops (ceilings measured in the run, harness/ceilings.h).
+        # 2x math: the instruction loops (ceilings measured in the run's context, harness/ceilings.h): the
+        # warp-level forms, and the warpgroup forms where the run measured them (sm_90).
+        for sp_key, dense_key, forms in CEILING_PAIRS:
+            for run in runs:
+                sp = context_number(run.context, f"ceiling_{sp_key}_{dt}_tflops")
+                dense = context_number(run.context, f"ceiling_{dense_key}_{dt}_tflops")
+                if sp and dense:
+                    add("2x math: sparse / dense tensor-core instruction loops", dt,
+                        f"{sp / dense:.2f}x ({sp:.0f} / {dense:.0f} TFLOP/s, {forms} loops)", run)
+                    break
+        # Bytes: a sparse row's compulsory weight bytes (values + metadata, the row's counters) against the dense
+        # weight's M x K elements of the type.
         for run in runs:
-            sp, sync = ceiling_tflops(run.context, dt, True), ceiling_tflops(run.context, dt, False)
-            if sp and sync:
-                add("2x math: sparse / dense tensor-core instruction loops", dt,
-                    f"{sp / sync:.2f}x ({sp:.0f} / {sync:.0f} TFLOP/s, mma.sp / mma.sync loops)", run)
-                break
-        # Bytes: the sparse row's compulsory weight bytes (values + metadata) against the dense row's (cuBLAS's A).
-        for run in runs:
-            pair = None
-            for r in run.rows:
-                if r.peer is None and r.sparse and r.status() == "ok" and r.value("meta_bytes"):
-                    dense = next((d for d in run.rows if d.peer == "cublas" and d.shape == r.shape and d.dtype == dt
-                                  and d.status() == "ok" and d.value("value_bytes")), None)
-                    if dense is not None and r.dtype == dt:
-                        pair = (r, dense)
-                        break
-            if pair:
-                r, d = pair
-                v, m, full = r.value("value_bytes"), r.value("meta_bytes"), d.value("value_bytes")
-                claim = "weight bytes saved: " + PAPER_BYTES_SAVED.get(DTYPE_BYTES[dt], "?")
-                add(claim, dt, f"{100 * (1 - (v + m) / full):.2f}% ({v + m:.0f} of {full:.0f} B at "
-                               f"{shape_label(r.shape)})", run)
-                add("metadata: 12.5% of the values (16-bit)", dt,
-                    f"{100 * m / v:.2f}% of the values, {100 * m / (v + m):.2f}% of the compressed weight", run)
-                break
+            r = next((r for r in run.rows if r.dtype == dt and r.peer is None and r.sparse and r.status() == "ok"
+                      and r.value("meta_bytes") and r.value("value_bytes")), None)
+            if r is None:
+                continue
+            M, _, K = shape_sort_key(r.shape)
+            v, m, full = r.value("value_bytes"), r.value("meta_bytes"), M * K * DTYPE_BYTES[dt]
+            add("weight bytes saved: " + PAPER_BYTES_SAVED.get(DTYPE_BYTES[dt], "–"), dt,
+                f"{100 * (1 - (v + m) / full):.2f}% ({v + m:.0f} of {full:.0f} B at {shape_label(r.shape)})", run)
+            add("metadata: 12.5% of the values (16-bit)", dt,
+                f"{100 * m / v:.2f}% of the values, {100 * m / (v + m):.2f}% of the compressed weight", run)
+            break
         # GEMM speedups over cuBLAS at the largest and the smallest N measured (the best row's own run's cuBLAS).
         best = {k: v for k, v in best_rows(runs).items() if k[0] == dt and v[0].value("speedup_vs_cublas")}
         if best:
