@@ -47,12 +47,23 @@ DISPATCH_TABLE = SETS_FILE.parent.parent / "kernels" / "dispatch_table.inc"
 
 def quick_kernels(registry: list[dict], dtypes: list[str], table_text: str) -> list[str]:
     """make bench's variants, by rule: every variant the dispatch table (kernels/dispatch_table.inc, the fastest
-    measured variant per shape) names for the dtypes, which are what `auto` can pick, each family's fastest; plus,
+    measured variant per shape) names for the dtypes, which are what `auto` can pick, each family's fastest (for a
+    type the table lacks: each sparse family's latest step); plus,
     for each of those of a sparse family with a dense counterpart, its dense twin: the dense variant of the same
     step and technique sharing the most parameters with it (tile first). Only names the registry holds."""
     by_name = {v["name"]: v for v in registry}
     picked = sorted({n for n in re.findall(r'"([^"]+)"\}', table_text)
                      if n in by_name and by_name[n]["types"]["a"] in dtypes})
+    # A type the table does not cover yet (no sweep has measured it): each sparse GEMM family's latest step, all
+    # its variants of the type; ablations (a constant metadata pattern) are studies, not candidates.
+    for dt in dtypes:
+        if any(by_name[n]["types"]["a"] == dt for n in picked):
+            continue
+        mine = [v for v in registry if v["types"]["a"] == dt and v["operation"] == "gemm" and v["sparse"]
+                and not v.get("uniform_metadata") and v["family"] != "ablations"]
+        for fam in sorted({v["family"] for v in mine}):
+            last = max(v["step"] for v in mine if v["family"] == fam)
+            picked += sorted(v["name"] for v in mine if v["family"] == fam and v["step"] == last)
     out = list(picked)
     for n in picked:
         v = by_name[n]
