@@ -1,6 +1,12 @@
 # Short verbs over CMake (CMakeLists.txt is the build's source of truth).
 #   make test       install missing build dependencies, configure, build, run every test (GPU tests skip without a GPU)
-#   make bench      build, run the default sweep on the GPU, record it under results/, print the table
+#   make bench      build, a quick look on the GPU (~2 min: peers, auto, each family's fastest variants and their
+#                   dense twins on 4 shapes), recorded under results/, then a compact table
+#   make sweep SET=<name> [FILTER=<regex>] [DTYPES=fp16,bf16]
+#                   every variant (or FILTER's) over a named shape set (scripts/shape_sets.json: square, llama3-8b,
+#                   llama3-70b, mixtral-8x7b, qwen2.5-72b), resumable: the same command picks up where it stopped
+#   make plots [RUN=results/<gpu>/<run>]  PNG plots beside a run's JSON (default: the newest report per GPU);
+#                   needs matplotlib (pip install matplotlib); not part of `make test`
 #   make list       print every registered variant
 #   make sanitize   GPU tests on small shapes under compute-sanitizer (memcheck, racecheck, initcheck)
 #   make clean      remove the build folder
@@ -30,7 +36,12 @@ ifneq ($(DEPS_PREFIX),)
 endif
 GENERATOR := $(if $(shell command -v ninja 2>/dev/null),-G Ninja,)
 
-.PHONY: deps configure build test bench list sanitize clean
+SET    ?=
+FILTER ?=
+DTYPES ?=
+RUN    ?=
+
+.PHONY: deps configure build test bench sweep plots list sanitize clean
 
 deps:
 	@if [ -z "$(DEPS_PREFIX)" ]; then scripts/setup_deps.sh; fi
@@ -49,6 +60,13 @@ test: build
 
 bench: build
 	scripts/bench.sh $(BUILD_DIR) $(BENCH_ARGS)
+
+sweep: build
+	@if [ -z "$(SET)" ]; then echo "make sweep: give SET=<name> (one of: $$(python3 scripts/shape_sets.py --list | cut -d: -f1 | tr '\n' ' '))"; exit 1; fi
+	scripts/sweep.sh $(BUILD_DIR) "$(SET)" "$(FILTER)" "$(DTYPES)" $(BENCH_ARGS)
+
+plots:
+	python3 scripts/plots.py $(RUN)
 
 list: build
 	$(BUILD_DIR)/sparse24_bench --list

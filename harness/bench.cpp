@@ -35,6 +35,13 @@ const char* const kUsage = R"(usage: sparse24_bench [options]
   --search-reps N      timed launches per peer candidate in that search (default 5, median)
   --no-ceilings        do not measure the instruction-loop and copy ceilings (no pct_of_ceiling/pct_of_copy)
   --ceilings-only      measure and print the ceilings, then exit
+  --energy-time S      seconds of back-to-back launches per timed GEMM row whose energy NVML's total energy
+                       counter measures (power samples where the counter is absent): joules_per_gemm,
+                       tflops_per_watt, energy_watts, energy_loop_ms (default 0.2; > 0); null without NVML
+  --no-energy          no energy loop (the energy columns are left out)
+  --resume FILE        append each (dtype, shape)'s finished rows to FILE as JSON lines when the shape is done,
+                       and skip the rows FILE already holds (same kernel, dtype and shape; rows that ended in
+                       error run again); the peers' rows read from FILE give the ratios of the new rows
   --json FILE          write the report to FILE: {"context": {...}, "rows": [...]}, one row per (kernel, dtype,
                        shape) with status (passed, failed, refused, skipped, error), reason, the variant's fields
                        and the counters; the ratios (speedup_vs_cublas, speedup_vs_cusparselt) are computed from
@@ -44,12 +51,13 @@ const char* const kUsage = R"(usage: sparse24_bench [options]
                        "auto.<dtype>:<MxNxK>", and the peers' chosen configurations ("cublas.dense.<dtype>:<MxNxK>",
                        cuBLAS's GEMM through cuBLASLt, and "cusparselt.<dtype>:<MxNxK>"), for ncu --nvtx
                        --nvtx-include "<range>/" --clock-control none; scripts/profile.sh does this with chosen
-                       metrics. Takes no --min-time, --json or --no-ceilings (it times nothing)
+                       metrics. Takes no --min-time, --json, --no-ceilings, --energy-time, --no-energy or
+                       --resume (it times nothing)
   --help, -h           this text
 Every row is timed by Google Benchmark's loop (manual time: CUDA events around each launch, the L2 flushed before
 it; the row's time is the median); its own command-line flags are not taken.
 Options are checked before anything runs: a bad value, an unknown or repeated option, or options that conflict
-(two modes; --profile with --min-time, --json or --no-ceilings; --list, --list-json or --ceilings-only with any
+(two modes; --profile with a timing or report option; --energy-time with --no-energy; --list, --list-json or --ceilings-only with any
 other option) print the reason and exit 1.
 exit codes: 0 all checks passed, 1 a check failed, bad usage or the report could not be written, 2 no GPU)";
 
@@ -129,6 +137,25 @@ std::vector<Operation> parse_operations(const std::string& s) {
 std::vector<Shape> default_shapes() {
   return {{2048, 2048, 2048},  {4096, 4096, 4096}, {8192, 8192, 8192},  {28672, 16, 8192},
           {28672, 2048, 8192}, {8192, 16, 28672},  {8192, 2048, 28672}};
+}
+
+double row_budget_seconds(const Options& o) {
+  // Google Benchmark grows the iteration count until the timed (manual) time reaches min_time: its earlier calls
+  // add up to ~0.3 x min_time more. Outside the timed window, each iteration also pays the L2 flush (2 x L2 read,
+  // ~40 us on an H200) and the clock read: for a ~30 us kernel that doubles the wall time. 3 x min_time covers both;
+  // then the energy loop, and ~0.15 s of prepare, the two checks and the warm-up.
+  constexpr double kWallPerTimedSecond = 3.0, kPerRowFixedSeconds = 0.15;
+  return kWallPerTimedSecond * o.min_time + o.energy_time + kPerRowFixedSeconds;
+}
+
+double group_budget_seconds() {
+  // Both problems generated and pruned, the f64 reference (a 16384^3 f64 GEMM is ~0.15 s on an H100), and the
+  // peers' candidate searches (8 + ~20 candidates x 5 launches): ~1 s for the largest default shapes.
+  return 1.0;
+}
+
+double estimate_seconds(const Options& o, int groups, int timed_rows) {
+  return groups * group_budget_seconds() + timed_rows * row_budget_seconds(o);
 }
 
 bool Options::runs(Operation op) const {
@@ -218,6 +245,9 @@ Options parse_options(int argc, const char* const* argv) {
     else if (flag == "--peer-candidates") o.peer_candidates = parse_positive(flag, value());
     else if (flag == "--search-reps") o.search_reps = parse_positive(flag, value());
     else if (flag == "--no-ceilings") o.ceilings = false;
+    else if (flag == "--energy-time") o.energy_time = parse_seconds(flag, value());
+    else if (flag == "--no-energy") o.energy_time = 0;
+    else if (flag == "--resume") o.resume_path = value();
     else if (flag == "--json") {
       o.json_path = value();
     } else if (flag.rfind("--benchmark_", 0) == 0) {
@@ -233,11 +263,13 @@ Options parse_options(int argc, const char* const* argv) {
   if ((o.mode == Mode::list || o.mode == Mode::list_json || o.mode == Mode::ceilings_only) && !given.empty())
     throw UsageError(std::string(mode_flag(o.mode)) + " takes no other option (got " + *given.begin() + ")");
   if (o.mode == Mode::profile)
-    for (const char* f : {"--min-time", "--json", "--no-ceilings"})
+    for (const char* f : {"--min-time", "--json", "--no-ceilings", "--energy-time", "--no-energy", "--resume"})
       if (given.count(f))
         throw UsageError(std::string(f) + " conflicts with --profile: --profile times nothing, measures no ceiling "
                          "and writes no report");
 
+  if (given.count("--energy-time") && given.count("--no-energy"))
+    throw UsageError("--energy-time conflicts with --no-energy");
   if (given.count("--kernels")) {
     try {
       const std::regex check(kernels_given);  // a bad pattern is a usage error here, not a crash later

@@ -58,7 +58,12 @@ struct Options {
   int peer_candidates = 8;        // cuBLASLt heuristic candidates searched per shape (CublasLtPeer)
   int search_reps = 5;            // L2-flushed launches per peer candidate in the search (median)
   bool ceilings = true;           // measure the instruction-loop and copy ceilings first
+  // Seconds of back-to-back launches per timed GEMM row whose energy NVML's counter measures (0: --no-energy).
+  // NOTE: 0.2 s: the counter is read in mJ but advances in steps (tens of ms apart on Hopper boards), so a loop
+  // shorter than ~50 ms reads mostly the step; at 0.2 s one step is a few percent of the loop.
+  double energy_time = 0.2;
   std::string json_path;          // --json: where the report goes (empty: no report)
+  std::string resume_path;        // --resume: the JSON-lines file finished rows are appended to (and read from)
   std::string command;            // the command line as given, for the report's context
 
   bool runs(Operation op) const;  // whether `op` is among `operations`
@@ -70,6 +75,14 @@ struct Options {
 // options, and options that conflict with the mode (--profile times nothing, so --min-time and --json conflict
 // with it; --list, --list-json and --ceilings-only take no other option). Throws UsageError.
 Options parse_options(int argc, const char* const* argv);
+
+// What the run is expected to take, printed before it starts and as it goes (the "estimated left" of each progress
+// line): the measured-shape groups' fixed cost (problems, the f64 reference, the peers' candidate searches) plus,
+// per row that will be timed, its budget. An estimate, not a bound: rows of tiny kernels pay more per timed second
+// (the L2 flush and the clock read between launches are outside the timed window), large ones less.
+double row_budget_seconds(const Options& o);
+double group_budget_seconds();
+double estimate_seconds(const Options& o, int groups, int timed_rows);
 
 // The usage text (main prints it for --help and after a UsageError).
 extern const char* const kUsage;

@@ -21,6 +21,9 @@ struct Nvml {
   int (*clock)(Device, int, unsigned*) = nullptr;
   int (*max_clock)(Device, int, unsigned*) = nullptr;
   int (*driver)(char*, unsigned) = nullptr;
+  // Optional (energy, timing.h): absent on old drivers and on GPUs without the counter; the rest works without.
+  int (*total_energy)(Device, unsigned long long*) = nullptr;  // mJ since the driver loaded
+  int (*power)(Device, unsigned*) = nullptr;                    // mW, the board's current draw
   bool ok = false;
   static constexpr int kClockSm = 1;  // NVML_CLOCK_SM
 
@@ -32,6 +35,9 @@ struct Nvml {
     clock = reinterpret_cast<int (*)(Device, int, unsigned*)>(dlsym(h, "nvmlDeviceGetClockInfo"));
     max_clock = reinterpret_cast<int (*)(Device, int, unsigned*)>(dlsym(h, "nvmlDeviceGetMaxClockInfo"));
     driver = reinterpret_cast<int (*)(char*, unsigned)>(dlsym(h, "nvmlSystemGetDriverVersion"));
+    total_energy =
+        reinterpret_cast<int (*)(Device, unsigned long long*)>(dlsym(h, "nvmlDeviceGetTotalEnergyConsumption"));
+    power = reinterpret_cast<int (*)(Device, unsigned*)>(dlsym(h, "nvmlDeviceGetPowerUsage"));
     ok = init && by_pci && clock && max_clock && driver && init() == 0;
   }
   bool device(int cuda_device, Device* d) const {
@@ -75,6 +81,20 @@ int sm_clock_mhz(int device) {
   unsigned mhz = 0;
   if (!nvml().device(device, &d) || nvml().clock(d, Nvml::kClockSm, &mhz) != 0) return -1;
   return static_cast<int>(mhz);
+}
+
+double total_energy_mj(int device) {
+  Nvml::Device d;
+  unsigned long long mj = 0;
+  if (!nvml().total_energy || !nvml().device(device, &d) || nvml().total_energy(d, &mj) != 0) return -1;
+  return static_cast<double>(mj);
+}
+
+double power_mw(int device) {
+  Nvml::Device d;
+  unsigned mw = 0;
+  if (!nvml().power || !nvml().device(device, &d) || nvml().power(d, &mw) != 0) return -1;
+  return static_cast<double>(mw);
 }
 
 const char* commit() { return SPARSE24_COMMIT; }

@@ -18,6 +18,11 @@ std::vector<std::pair<std::string, std::string>> run_context(int device);
 // it cannot be read.
 int sm_clock_mhz(int device);
 
+// The board's energy counter (nvmlDeviceGetTotalEnergyConsumption: mJ since the driver loaded; Volta and later) and
+// its power draw (nvmlDeviceGetPowerUsage, mW); -1 if NVML, the device or the counter is absent.
+double total_energy_mj(int device);
+double power_mw(int device);
+
 // Compute capability as major*10+minor.
 int compute_capability(int device);
 

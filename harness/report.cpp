@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <tuple>
@@ -125,6 +126,56 @@ std::string registry_json() {
   return out + "]\n";
 }
 
+std::string row_json(const Row& r) {
+  std::ostringstream f;
+  f << "{\"kernel\": " << json_string(r.kernel) << ", \"kind\": " << json_string(r.kind)
+    << ", \"operation\": " << json_string(name(r.operation)) << ", \"dtype\": " << json_string(name(r.dtype))
+    << ", \"M\": " << r.M << ", \"N\": " << r.N << ", \"K\": " << r.K << ", \"status\": "
+    << json_string(name(r.status)) << ", \"reason\": " << json_string(r.reason);
+  f << ", \"variant\": " << (r.variant ? variant_json(*r.variant) : "null");
+  f << ", \"notes\": {";
+  size_t j = 0;
+  for (const auto& [k, v] : r.notes) f << (j++ ? ", " : "") << json_string(k) << ": " << json_string(v);
+  f << "}, \"counters\": {";
+  j = 0;
+  for (const auto& [k, v] : r.counters) f << (j++ ? ", " : "") << json_string(k) << ": " << json_number(v);
+  f << "}}";
+  return f.str();
+}
+
+std::optional<FinishedRow> parse_row_line(const std::string& line) {
+  // Only lines row_json wrote: their first fields in that order. The counters come last, so a line cut short by
+  // an interrupted write lacks the closing "}}" and is refused (the row runs again).
+  static const std::regex head(
+      R"re(^\{"kernel": "([^"]+)", "kind": "([a-z]+)", "operation": "[a-z_]+", "dtype": "([a-z0-9]+)", )re"
+      R"re("M": (\d+), "N": (\d+), "K": (\d+), "status": "([a-z]+)")re");
+  static const std::regex median(R"re("median_us": ([0-9.eE+-]+))re");
+  std::smatch m;
+  if (line.size() < 2 || line.compare(line.size() - 2, 2, "}}") != 0 || !std::regex_search(line, m, head))
+    return std::nullopt;
+  FinishedRow f;
+  f.kernel = m[1], f.kind = m[2];
+  if (!parse_dtype(m[3].str(), &f.dtype)) return std::nullopt;
+  f.M = std::stoi(m[4]), f.N = std::stoi(m[5]), f.K = std::stoi(m[6]);
+  const std::string st = m[7];
+  bool known = false;
+  for (Status s : {Status::passed, Status::failed, Status::refused, Status::skipped, Status::error})
+    if (st == name(s)) f.status = s, known = true;
+  if (!known) return std::nullopt;
+  std::smatch u;
+  if (std::regex_search(line, u, median)) f.median_us = std::stod(u[1]);
+  return f;
+}
+
+Row row_from_finished(const FinishedRow& f) {
+  Row r;
+  r.kernel = f.kernel, r.kind = f.kind, r.dtype = f.dtype, r.M = f.M, r.N = f.N, r.K = f.K, r.status = f.status;
+  if (f.median_us > 0) r.counters["median_us"] = f.median_us;
+  if (f.kind == "peer")
+    r.peer = f.kernel.rfind("cusparselt.", 0) == 0 ? PeerLibrary::cusparselt : PeerLibrary::cublas;
+  return r;
+}
+
 void write_report(const std::string& path, const std::vector<std::pair<std::string, std::string>>& context,
                   const std::vector<Row>& rows) {
   std::ofstream f(path);
@@ -133,22 +184,7 @@ void write_report(const std::string& path, const std::vector<std::pair<std::stri
   for (size_t i = 0; i < context.size(); ++i)
     f << (i ? ", " : "") << "\n    " << json_string(context[i].first) << ": " << json_string(context[i].second);
   f << "\n  },\n  \"rows\": [";
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const Row& r = rows[i];
-    f << (i ? "," : "") << "\n    {\"kernel\": " << json_string(r.kernel) << ", \"kind\": "
-      << json_string(r.kind) << ", \"operation\": " << json_string(name(r.operation))
-      << ", \"dtype\": " << json_string(name(r.dtype))
-      << ", \"M\": " << r.M << ", \"N\": " << r.N << ", \"K\": " << r.K << ", \"status\": "
-      << json_string(name(r.status)) << ", \"reason\": " << json_string(r.reason);
-    f << ", \"variant\": " << (r.variant ? variant_json(*r.variant) : "null");
-    f << ", \"notes\": {";
-    size_t j = 0;
-    for (const auto& [k, v] : r.notes) f << (j++ ? ", " : "") << json_string(k) << ": " << json_string(v);
-    f << "}, \"counters\": {";
-    j = 0;
-    for (const auto& [k, v] : r.counters) f << (j++ ? ", " : "") << json_string(k) << ": " << json_number(v);
-    f << "}}";
-  }
+  for (size_t i = 0; i < rows.size(); ++i) f << (i ? "," : "") << "\n    " << row_json(rows[i]);
   f << "\n  ]\n}\n";
   if (!f) throw std::runtime_error("error writing " + path);
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -57,6 +58,22 @@ std::string registry_json();
 // Writes {"context": {...}, "rows": [...]} to `path`; throws std::runtime_error if it cannot.
 void write_report(const std::string& path, const std::vector<std::pair<std::string, std::string>>& context,
                   const std::vector<Row>& rows);
+
+// One row as one JSON object on one line (the objects of write_report's "rows", and the lines of --resume's file).
+std::string row_json(const Row& r);
+
+// What --resume reads back from a line that row_json wrote: the row's identity, status and median (0 if none).
+// std::nullopt for a line that is not such a row (blank, truncated by an interrupted write).
+struct FinishedRow {
+  std::string kernel, kind;
+  DType dtype = DType::bf16;
+  int M = 0, N = 0, K = 0;
+  Status status = Status::error;
+  double median_us = 0;
+};
+std::optional<FinishedRow> parse_row_line(const std::string& line);
+// A peer row rebuilt from a finished line (status, median_us; peer from its kernel label), for compute_ratios.
+Row row_from_finished(const FinishedRow& f);
 
 // JSON string literal of s (quotes included).
 std::string json_string(const std::string& s);

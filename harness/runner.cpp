@@ -4,8 +4,10 @@
 #include <nvtx3/nvToolsExt.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <regex>
 #include <set>
@@ -163,17 +165,104 @@ Runner::~Runner() {
 }
 
 std::vector<Row> Runner::run() {
-  std::vector<Row> rows;
+  load_resume();
+  int groups = 0, timed = 0;
   for (DType t : o_.dtypes)
-    for (const Shape& s : o_.shapes) run_group(t, s, rows);
+    for (const Shape& s : o_.shapes) {
+      const int n = rows_to_time(t, s);
+      groups += n > 0, timed += n;
+    }
+  const bool profile = o_.mode == Mode::profile;
+  auto minsec = [](double sec) {
+    const long x = std::lround(sec);
+    return fmt::format("{}:{:02d}", x / 60, x % 60);
+  };
+  if (!profile)
+    fmt::print(stderr, "sparse24_bench: {} rows to time in {} (dtype, shape) groups{}: estimated {} ({} s per row, "
+               "{} s per group)\n", timed, groups, finished_.empty() ? "" : fmt::format(" ({} rows already in {})",
+               finished_.size(), o_.resume_path), minsec(estimate_seconds(o_, groups, timed)),
+               row_budget_seconds(o_), group_budget_seconds());
+  start_ = std::chrono::steady_clock::now();
+  std::vector<Row> rows;
+  const int total = static_cast<int>(o_.dtypes.size() * o_.shapes.size());
+  int done = 0;
+  for (DType t : o_.dtypes)
+    for (const Shape& s : o_.shapes) {
+      const int n = rows_to_time(t, s);
+      groups -= n > 0, timed -= n;
+      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+      // The estimate left: this group's rows and the ones after it, at the per-row budget (bench.h).
+      if (profile)
+        fmt::print(stderr, "sparse24_bench: [{}/{}] {} {}\n", ++done, total, name(t), s.str());
+      else
+        fmt::print(stderr, "sparse24_bench: [{}/{}] {} {}: {} rows to time; elapsed {}, estimated left {}\n", ++done,
+                   total, name(t), s.str(), n, minsec(elapsed),
+                   minsec(estimate_seconds(o_, groups + (n > 0), timed + n)));
+      run_group(t, s, rows);
+    }
+  if (!profile)
+    fmt::print(stderr, "sparse24_bench: done in {}\n",
+               minsec(std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count()));
   return rows;
+}
+
+void Runner::load_resume() {
+  if (o_.resume_path.empty()) return;
+  std::ifstream f(o_.resume_path);
+  std::string line;
+  while (std::getline(f, line)) {
+    const auto r = parse_row_line(line);
+    // Rows that ended in error (a transient failure: memory, a driver error) are not finished: they run again.
+    // A later line of the same key replaces an earlier one (the row that ran last).
+    if (r && r->status != Status::error) finished_[RowKey{r->kernel, r->dtype, r->M, r->N, r->K}] = *r;
+  }
+}
+
+const FinishedRow* Runner::finished(const std::string& kernel, DType t, const Shape& s) const {
+  const auto it = finished_.find(RowKey{kernel, t, s.M, s.N, s.K});
+  return it == finished_.end() ? nullptr : &it->second;
+}
+
+void Runner::append_resume(const std::vector<Row>& rows) const {
+  if (o_.resume_path.empty() || rows.empty()) return;
+  // One write per (dtype, shape), flushed: an interruption loses at most the group running, and a line cut short
+  // is refused on reading (parse_row_line).
+  std::string text;
+  for (const Row& r : rows) text += row_json(r) + "\n";
+  std::ofstream f(o_.resume_path, std::ios::app);
+  f << text << std::flush;
+  if (!f) throw std::runtime_error("cannot append to " + o_.resume_path);
+}
+
+int Runner::rows_to_time(DType t, const Shape& s) const {
+  const std::regex re(o_.kernels);
+  int n = 0;
+  auto pending = [&](const std::string& kernel) { return finished(kernel, t, s) == nullptr; };
+  auto accepted = [&](const Variant& v) {
+    return arch_error(v, sm_).empty() && shape_error(v, s.M, s.N, s.K).empty();
+  };
+  for (const Variant& v : registry())
+    if (v.types.a == t && o_.runs(v.operation) && std::regex_search(v.name, re) && pending(v.name) && accepted(v))
+      ++n;
+  if (o_.runs(Operation::gemm) && n > 0) {
+    n += pending(std::string("cublas.dense.") + name(t));
+    n += o_.cusparselt && CusparseltPeer::available() && pending(std::string("cusparselt.") + name(t));
+    const Variant* v = pick(t, s.M, s.N, s.K, sm_);
+    n += v && accepted(*v) && pending(std::string("auto.") + name(t));
+  }
+  return n;
 }
 
 void Runner::run_group(DType t, const Shape& s, std::vector<Row>& out) {
   Group g(t, s);
   std::vector<Row> rows;
   const bool profile = o_.mode == Mode::profile;
+  std::vector<Row> resumed_peers;  // peers' rows from the resume file: the new rows' ratios, not reported again
   auto run_row = [&](Row r, const std::function<void(Row&)>& body) {
+    if (const FinishedRow* f = finished(r.kernel, t, s)) {
+      if (r.kind == "peer") resumed_peers.push_back(row_from_finished(*f));
+      return;
+    }
     try {
       body(r);
     } catch (const std::exception& e) {
@@ -185,7 +274,6 @@ void Runner::run_group(DType t, const Shape& s, std::vector<Row>& out) {
   auto selected = [&](const Variant& v, Operation op) {
     return v.operation == op && v.types.a == t && std::regex_search(v.name, re);
   };
-  fmt::print(stderr, "sparse24_bench: {} {}\n", name(t), s.str());
   if (o_.runs(Operation::gemm)) {
     Row cublas = new_row(std::string("cublas.dense.") + name(t), "peer", nullptr, t, s);
     cublas.peer = PeerLibrary::cublas;
@@ -204,9 +292,14 @@ void Runner::run_group(DType t, const Shape& s, std::vector<Row>& out) {
     if (o_.runs(Operation::prune_compress) && selected(v, Operation::prune_compress))
       run_row(new_row(v.name, "variant", &v, t, s), [&](Row& r) { prune_compress_row(v, r); });
 
-  // Every row of the (dtype, shape) is finished: only now the ratios, from these rows alone.
+  // Every row of the (dtype, shape) is finished: only now the ratios, from these rows alone (and the peers' rows
+  // of an earlier, resumed session: they stay at the end and are removed again).
+  const size_t fresh = rows.size();
+  for (Row& r : resumed_peers) rows.push_back(std::move(r));
   compute_ratios(rows);
+  rows.resize(fresh);
   for (const Row& r : rows) print_row(r, profile);
+  if (!profile) append_resume(rows);
   for (Row& r : rows) out.push_back(std::move(r));
 }
 
@@ -226,7 +319,7 @@ bool Runner::ensure_problems(Group& g) {
   return g.setup_error.empty();
 }
 
-double Runner::measure(Row& r, const std::function<void()>& launch) {
+double Runner::measure(Row& r, const std::function<void()>& launch, double flop) {
   if (o_.mode == Mode::profile) {
     const std::string range = r.kernel + ":" + shape_str(r);  // ':' not '/': ncu reads '/' as range nesting
     nvtxRangePushA(range.c_str());
@@ -254,7 +347,47 @@ double Runner::measure(Row& r, const std::function<void()>& launch) {
     r.counters["sm_clock_min_mhz"] = s.clock_min_mhz;
     r.counters["sm_clock_max_mhz"] = s.clock_max_mhz;
   }
+  if (o_.energy_time > 0 && flop > 0) measure_energy(r, launch, ms, flop);
   return ms;
+}
+
+// NOTE: a loop of its own, not the timed loop's: that one flushes L2 between launches (a 2 x L2 read, as much
+// energy as a small GEMM's own traffic) and reads the clock, and both would be charged to the GEMM. Here the
+// launches run back to back, so an operand that fits in L2 (the small shapes) is read warm after the first launch:
+// the energy of those rows is that of a warm-L2 GEMM (the shapes whose weight exceeds L2 are unaffected).
+// NOTE: the loop lasts --energy-time (0.2 s by default), not the timed loop's length: NVML's counter advances in
+// steps tens of ms apart, so the timed loop of a fast kernel would be too short to read; energy_loop_ms is
+// recorded beside the figures so a reader can see how long each was.
+void Runner::measure_energy(Row& r, const std::function<void()>& launch, double median_ms, double flop) {
+  constexpr long kMaxLaunches = 1L << 20;  // a 1 us kernel at the default time: 200 000
+  constexpr double kSampleSeconds = 0.01;  // power samples (no counter): one per ~10 ms of launches
+  const double launch_s = std::max(median_ms * 1e-3, 1e-7);
+  const long launches = std::clamp(std::lround(std::ceil(o_.energy_time / launch_s)), 1L, kMaxLaunches);
+  const long chunk = std::clamp(std::lround(std::ceil(kSampleSeconds / launch_s)), 1L, launches);
+  const double before_mj = total_energy_mj(device_);
+  const bool counter = before_mj >= 0;
+  std::vector<double> power;
+  const double loop_ms = timer_->time_ms([&] {
+    for (long i = 0; i < launches; i += chunk) {
+      for (long j = i; j < std::min(i + chunk, launches); ++j) launch();
+      if (!counter) {
+        SPARSE24_CUDA_CHECK(cudaStreamSynchronize(stream_));
+        power.push_back(power_mw(device_));
+      }
+    }
+  }, stream_);
+  const double joules =
+      counter ? joules_from_counter(before_mj, total_energy_mj(device_)) : joules_from_power(power, loop_ms * 1e-3);
+  const EnergyFigures e = energy_figures(joules, loop_ms * 1e-3, launches, flop);
+  auto& k = r.counters;
+  k["joules_per_gemm"] = e.joules_per_gemm;  // NaN (null in the JSON) without a reading, never 0
+  k["tflops_per_watt"] = e.tflops_per_watt;
+  k["energy_watts"] = e.watts;
+  k["energy_loop_ms"] = loop_ms;
+  k["energy_launches"] = static_cast<double>(launches);
+  r.notes["energy_source"] = counter ? "nvml_total_energy_counter"
+                             : !power.empty() && power.front() >= 0 ? "nvml_power_samples"
+                                                                    : "unavailable (no NVML reading)";
 }
 
 // A library peer's row: built on the random-normal problem, every candidate checked and timed L2-flushed
@@ -288,7 +421,7 @@ void Runner::peer_row(Group& g, Row& r) {
   k["peer_padded"] = peer->padded() ? 1 : 0;
   k["search_us"] = search.chosen_ms * 1e3;
   if (search.first_ms > 0) k["first_candidate_us"] = search.first_ms * 1e3;
-  const double ms = measure(r, [&] { peer->run(); });
+  const double ms = measure(r, [&] { peer->run(); }, 2.0 * r.M * r.N * r.K);
   if (ms > 0) gemm_rates(r, r.peer == PeerLibrary::cusparselt, ms, ceilings_);
   finish(r, Status::passed);
 }
@@ -340,7 +473,7 @@ void Runner::gemm_row(Group& g, const Variant& v, Row& r) {
     check_counters(r, p.normal);
   }
   if (p.status != Status::passed) return finish(r, p.status, p.reason);
-  const double ms = measure(r, [&] { p.plan->run(stream_); });
+  const double ms = measure(r, [&] { p.plan->run(stream_); }, 2.0 * r.M * r.N * r.K);
   if (ms > 0) gemm_rates(r, v.sparse, ms, ceilings_);
   // A variant with scales runs and is checked with all four (args_for). Issue 16's target "per-row x per-column
   // scaling costs <= 3% against per-tensor alpha" needs the same variant without the vectors, in the same run:

@@ -7,8 +7,12 @@
 
 #include <cuda_runtime_api.h>
 
+#include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
+#include <string>
+#include <tuple>
 #include <vector>
 
 #include "harness/bench.h"
@@ -28,7 +32,9 @@ class Runner {
   Runner& operator=(const Runner&) = delete;
 
   // Runs every selected row (options.mode: run or profile) and returns them in the order run, with the ratios.
-  // Prints one line per row as it finishes.
+  // Prints one line per row (stdout) when its (dtype, shape) is finished, and to stderr the estimate before the
+  // start and a progress line per (dtype, shape) (elapsed, estimated left). With --resume, rows the file already
+  // holds are skipped (not returned) and each (dtype, shape)'s new rows are appended to it when it finishes.
   std::vector<Row> run();
 
  private:
@@ -38,6 +44,14 @@ class Runner {
   // Each *_row fills a row whose identity (kernel, kind, dtype, shape) is set, and finishes it: its status and
   // reason are written once, by finish() (or, for an exception, by run_group's catch).
   void run_group(DType t, const Shape& s, std::vector<Row>& out);
+  // The rows of (t, s) that would be timed: selected, not finished in the resume file, accepted by the GPU and the
+  // shape rule (refused and skipped rows cost nothing). For the estimate.
+  int rows_to_time(DType t, const Shape& s) const;
+  // The resume file's finished row for (kernel, t, s), or null.
+  using RowKey = std::tuple<std::string, DType, int, int, int>;
+  const FinishedRow* finished(const std::string& kernel, DType t, const Shape& s) const;
+  void load_resume();
+  void append_resume(const std::vector<Row>& rows) const;
   void peer_row(Group& g, Row& r);
   void auto_row(Group& g, Row& r);
   void gemm_row(Group& g, const Variant& v, Row& r);
@@ -47,7 +61,11 @@ class Runner {
   // The end of the per-row path for a row that passed its checks: the timed loop (the median and the clocks into
   // the row's counters), or with --profile one launch in the NVTX range "<kernel>:<MxNxK>". Returns the median in
   // ms (0 when profiling).
-  double measure(Row& r, const std::function<void()>& launch);
+  // flop: of one launch (2MNK for a GEMM; 0: no energy loop).
+  double measure(Row& r, const std::function<void()>& launch, double flop = 0);
+  // The energy loop (after the timed loop, --energy-time): back-to-back launches, NVML's energy counter read
+  // before and after; the energy columns, null without NVML.
+  void measure_energy(Row& r, const std::function<void()>& launch, double median_ms, double flop);
 
   const Options& o_;
   Ceilings ceilings_;
@@ -56,6 +74,8 @@ class Runner {
   cudaStream_t stream_ = nullptr;
   std::unique_ptr<L2Flusher> flusher_;
   std::unique_ptr<EventTimer> timer_;
+  std::map<RowKey, FinishedRow> finished_;  // from --resume's file
+  std::chrono::steady_clock::time_point start_;
 };
 
 // Rows that failed a correctness check, peers excluded (a peer that fails is reported, and is not our failure).

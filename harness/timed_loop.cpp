@@ -3,6 +3,8 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <cmath>
+#include <numeric>
 #include <stdexcept>
 
 #include "harness/timing.h"
@@ -58,6 +60,28 @@ LoopSamples gbench_loop(const std::string& name, double min_time,
   }
   if (out.ms.empty()) throw std::runtime_error("Google Benchmark reported no timed run of " + name);
   return out;
+}
+
+double joules_from_counter(double before_mj, double after_mj) {
+  if (!(before_mj >= 0) || !(after_mj >= before_mj)) return std::numeric_limits<double>::quiet_NaN();
+  return (after_mj - before_mj) * 1e-3;
+}
+
+double joules_from_power(const std::vector<double>& samples_mw, double loop_s) {
+  const bool all_read = std::all_of(samples_mw.begin(), samples_mw.end(), [](double x) { return x >= 0; });
+  if (samples_mw.empty() || !all_read || !(loop_s > 0)) return std::numeric_limits<double>::quiet_NaN();
+  const double mean_mw = std::accumulate(samples_mw.begin(), samples_mw.end(), 0.0) / samples_mw.size();
+  return mean_mw * 1e-3 * loop_s;
+}
+
+EnergyFigures energy_figures(double joules, double loop_s, long launches, double flop_per_launch) {
+  EnergyFigures f;
+  // A loop that drew no energy is a counter that did not tick, not a free GEMM: no figure rather than infinity.
+  if (!(joules > 0) || launches <= 0) return f;
+  f.joules_per_gemm = joules / launches;
+  if (flop_per_launch > 0) f.tflops_per_watt = flop_per_launch * launches / joules / 1e12;
+  if (loop_s > 0) f.watts = joules / loop_s;
+  return f;
 }
 
 }  // namespace sparse24::harness

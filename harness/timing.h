@@ -4,6 +4,8 @@
 #include <cuda_runtime_api.h>
 
 #include <climits>
+#include <cmath>
+#include <limits>
 #include <functional>
 #include <string>
 #include <utility>
@@ -55,6 +57,23 @@ struct LoopSamples {
 };
 LoopSamples gbench_loop(const std::string& name, double min_time,
                         const std::function<std::pair<double, int>()>& iteration);
+
+// ---- Energy (pure arithmetic, CPU-tested: tests/cpu/test_timed_loop.cpp) ----------------------------------------
+// What a row's energy loop (runner.cpp, Runner::measure_energy) turns into the row's columns. NaN (written as null,
+// never 0) when there is no reading: NVML absent, no counter, a counter that went backwards.
+struct EnergyFigures {
+  double joules_per_gemm = std::numeric_limits<double>::quiet_NaN();
+  double tflops_per_watt = std::numeric_limits<double>::quiet_NaN();  // = TFLOP per joule
+  double watts = std::numeric_limits<double>::quiet_NaN();            // mean board power over the loop
+};
+// Joules between two reads of NVML's total energy counter (mJ; -1 = no read): NaN without both reads or when the
+// counter went backwards (a driver reload resets it).
+double joules_from_counter(double before_mj, double after_mj);
+// Joules from power samples (mW; any -1 = no read) taken through a loop of `loop_s` seconds: mean power x duration.
+double joules_from_power(const std::vector<double>& samples_mw, double loop_s);
+// The row's figures from the loop's energy, its duration (event time, s), its launch count and the flop of one
+// launch (2MNK for a GEMM). joules_per_gemm = J / launches; tflops_per_watt = (flop x launches) / J / 1e12.
+EnergyFigures energy_figures(double joules, double loop_s, long launches, double flop_per_launch);
 
 // The median of `reps` launches, each with the L2 flushed before it: the rows' own conditions, for the peers'
 // candidate searches (peer.h). Synchronizes `stream`.

@@ -4,6 +4,7 @@
     python3 scripts/make_results_readme.py                 write results/README.md
     python3 scripts/make_results_readme.py --check         exit 1 if results/README.md is not up to date (CI)
     python3 scripts/make_results_readme.py --table F.json  print the tables of one run to stdout
+    python3 scripts/make_results_readme.py --compact RUN   the compact table (make bench) of a report or sweep folder
     options: --results DIR (default: the repository's results/)
 
 A run is a folder results/<gpu>/<date>_<commit>/ holding bench.json (the harness's report, format
@@ -32,6 +33,9 @@ SHAPE_RE = re.compile(r"^(\d+)x(\d+)x(\d+)$")
 # Element types as they appear as one dot-separated component of a kernel name.
 DTYPE_RE = re.compile(r"^(fp16|bf16|fp32|tf32|int8|s8|int4|e4m3|e5m2|fp8\w*|fp4\w*|e2m1)$")
 RUN_DIR_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})_(.+)$")
+# A sweep's folder (scripts/sweep.sh): sweep-<set>_<commit>, its rows in rows.jsonl (sparse24_bench --resume).
+SWEEP_DIR_RE = re.compile(r"^sweep-[^_]+_()(.+)$")
+ROWS_FILE = "rows.jsonl"
 
 
 # ---- Reading one run -------------------------------------------------------------------------------------------
@@ -194,6 +198,21 @@ def load_report_rows(rows: list) -> list:
     return out
 
 
+def read_jsonl_rows(path: Path) -> list:
+    """The rows of a --resume file: one JSON object per line; a line cut short is skipped (the harness runs that
+    row again), and a later line of the same (kernel, dtype, shape) replaces an earlier one (a row rerun after an
+    error)."""
+    rows: dict = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            r = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(r, dict) and "kernel" in r:
+            rows[(r["kernel"], r.get("dtype"), r.get("M"), r.get("N"), r.get("K"))] = r
+    return list(rows.values())
+
+
 class Run:
     def __init__(self, path: Path, gpu_dir: str = ""):
         self.path = path                 # the bench.json
@@ -202,16 +221,23 @@ class Run:
         self.rows: list = []
         self.error = None
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            self.context = data.get("context") or {}
-            if data.get("format") == "sparse24-report-1":
-                self.rows = load_report_rows(data.get("rows") or [])
+            if path.name == ROWS_FILE:
+                # A sweep (scripts/sweep.sh): every row in rows.jsonl, the context of its first session's report.
+                self.rows = load_report_rows(read_jsonl_rows(path))
+                sessions = sorted(path.parent.glob("session-*.json"), key=lambda p: p.stem)
+                if sessions:
+                    self.context = json.loads(sessions[0].read_text(encoding="utf-8")).get("context") or {}
             else:
-                self.rows = load_rows(data.get("benchmarks") or [])
+                data = json.loads(path.read_text(encoding="utf-8"))
+                self.context = data.get("context") or {}
+                if data.get("format") == "sparse24-report-1":
+                    self.rows = load_report_rows(data.get("rows") or [])
+                else:
+                    self.rows = load_rows(data.get("benchmarks") or [])
         except (OSError, ValueError, AttributeError) as e:
             self.error = f"{type(e).__name__}: {e}"
-        m = RUN_DIR_RE.match(path.parent.name)
-        self.date = m.group(1) if m else str(self.context.get("date", ""))[:10]
+        m = RUN_DIR_RE.match(path.parent.name) or SWEEP_DIR_RE.match(path.parent.name)
+        self.date = (m.group(1) if m else "") or str(self.context.get("date", ""))[:10]
         self.commit = str(self.context.get("commit") or (m.group(2) if m else "unknown"))
         # When the run started (scripts/bench.sh writes it to environment.txt; older folders have none).
         self.started = ""
@@ -221,6 +247,9 @@ class Run:
                     self.started = line.split(":", 1)[1].strip()
         except OSError:
             pass
+
+        if not self.date and self.started:  # a sweep's folder name has no date: its first session's
+            self.date = self.started[:10]
 
     @property
     def name(self) -> str:
@@ -503,7 +532,7 @@ def find_runs(results: Path) -> dict:
     if not results.is_dir():
         return runs
     for gpu_dir in sorted(p for p in results.iterdir() if p.is_dir()):
-        found = [Run(j, gpu_dir.name) for j in sorted(gpu_dir.glob("*/bench.json"))]
+        found = [Run(j, gpu_dir.name) for j in sorted(gpu_dir.glob("*/bench.json")) + sorted(gpu_dir.glob(f"*/{ROWS_FILE}"))]
         if found:
             runs[gpu_dir.name] = sorted(found, key=lambda r: r.sort_key(), reverse=True)
     return runs
@@ -540,6 +569,8 @@ def make_readme(results: Path) -> str:
     if not runs:
         out += ["No runs are committed yet."]
         return "\n".join(out) + "\n"
+    out += front_page(results)
+    out += ["## The newest run of each GPU", ""]
 
     for gpu_dir, gpu_runs in runs.items():
         newest = gpu_runs[0]
@@ -565,6 +596,209 @@ def make_readme(results: Path) -> str:
                 out.append(f"- [{r.name}]({gpu_dir}/{r.name}/bench.json): {desc}")
             out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+# ---- The front page: best measured rows, the paper's claims, plots ------------------------------------------------
+
+def report_runs(results: Path) -> dict:
+    """{gpu folder: [Run, ...] newest first}: every harness report under results/<gpu>/<run>/ (bench.json, a
+    sweep's rows.jsonl, and any other *.json in the report format, such as an A/B's two reports), each read on its
+    own. Runs in Google Benchmark's format (before the report format) are not among them: stale_runs lists them."""
+    out: dict = {}
+    if not results.is_dir():
+        return out
+    for gpu_dir in sorted(p for p in results.iterdir() if p.is_dir()):
+        found = []
+        for path in sorted(gpu_dir.glob("*/*.json")) + sorted(gpu_dir.glob(f"*/{ROWS_FILE}")):
+            if path.name.startswith("session-"):
+                continue  # a sweep's sessions: read through its rows.jsonl
+            run = Run(path, gpu_dir.name)
+            if run.error is None and run.rows and all(r.fields is not None for r in run.rows):
+                found.append(run)
+        if found:
+            out[gpu_dir.name] = sorted(found, key=lambda r: r.sort_key(), reverse=True)
+    return out
+
+
+def stale_runs(results: Path) -> dict:
+    """{gpu folder: [Run, ...]}: runs in Google Benchmark's format, made before the harness's report (their rows
+    lack the variant's fields and the checks of today's harness): listed apart, never among the best rows."""
+    out: dict = {}
+    for gpu_dir, runs in find_runs(results).items():
+        old = [r for r in runs if r.error is None and r.rows and any(x.fields is None for x in r.rows)]
+        if old:
+            out[gpu_dir] = old
+    return out
+
+
+def run_label(run: Run) -> str:
+    """The run's folder, and the file when it is not the folder's one report."""
+    p = run.path
+    return p.parent.name if p.name in ("bench.json", ROWS_FILE) else f"{p.parent.name}/{p.name}"
+
+
+def run_link(run: Run, gpu_dir: str) -> str:
+    return f"[{run_label(run)}]({gpu_dir}/{run.path.parent.name}/{run.path.name})"
+
+
+def best_rows(runs: list) -> dict:
+    """{(dtype, shape): (row, run)}: the fastest passed row of our kernels (kind variant; the auto row is the same
+    kernel again) over every run, with the run it came from (its own peers give its ratios)."""
+    best: dict = {}
+    for run in runs:
+        for r in run.rows:
+            if r.peer is not None or r.fields.get("kind") != "variant" or r.status() != "ok" or r.tflops() is None:
+                continue
+            k = (r.dtype, r.shape)
+            if k not in best or r.tflops() > best[k][0].tflops():
+                best[k] = (r, run)
+    return best
+
+
+def newest_auto(runs: list) -> dict:
+    """{(dtype, shape): (variant auto ran, its row, run)} from the newest run with an auto row at the shape."""
+    out: dict = {}
+    for run in runs:  # newest first
+        for r in run.rows:
+            if r.fields.get("kind") == "auto" and (r.dtype, r.shape) not in out:
+                picked = r.notes.get("picked") or (r.fields.get("variant") or {}).get("name") or "?"
+                out[(r.dtype, r.shape)] = (picked, r, run)
+    return out
+
+
+def shape_sort_key(shape: str):
+    m = SHAPE_RE.match(shape)
+    return tuple(int(x) for x in m.groups()) if m else (0, 0, 0)
+
+
+def best_tables(runs: list, gpu_dir: str) -> list:
+    out = []
+    best, autos = best_rows(runs), newest_auto(runs)
+    for dt in sorted({k[0] for k in best} | {k[0] for k in autos}):
+        shapes = sorted({k[1] for k in list(best) + list(autos) if k[0] == dt}, key=shape_sort_key)
+        out += [f"#### {dt}: the fastest measured kernel per shape", "",
+                "| M x N x K | best kernel | TFLOP/s | x cuBLAS | x cuSPARSELt | run (commit) | `auto` ran | "
+                "auto TFLOP/s |", "|---|---|---:|---:|---:|---|---|---:|"]
+        for shape in shapes:
+            line = [shape_label(shape)]
+            if (dt, shape) in best:
+                r, run = best[(dt, shape)]
+                line += [f"`{r.kernel}`", num(r.tflops()), ratio(r.value("speedup_vs_cublas")),
+                         ratio(r.value("speedup_vs_cusparselt")), f"{run_link(run, gpu_dir)} ({cell(run.commit)})"]
+            else:
+                line += ["none measured", "–", "–", "–", ""]
+            if (dt, shape) in autos:
+                picked, r, run = autos[(dt, shape)]
+                line += [f"`{picked}`", num(r.tflops()) if r.status() == "ok" else r.status()]
+            else:
+                line += ["", ""]
+            out.append("| " + " | ".join(cell(c) if i != 5 else c for i, c in enumerate(line)) + " |")
+        out.append("")
+    return out
+
+
+# The paper's claims (issue 17's seed paper), as text: the measurements beside them are computed from the rows.
+PAPER_BYTES_SAVED = {1: "37.5% (8-bit)", 2: "43.75% (16-bit)"}
+# Element bytes of each type (kernels/common/dtype.h's bytes_of): the dense weight's size.
+DTYPE_BYTES = {"fp16": 2, "bf16": 2, "int8": 1, "e4m3": 1, "e5m2": 1, "tf32": 4}
+# The instruction-loop ceilings of the run's context, sparse against dense: (sparse key, dense key, forms).
+CEILING_PAIRS = [("mma_sp", "mma_sync", "mma.sp / mma.sync"),
+                 ("wgmma_sp_ss", "wgmma_ss", "wgmma.sp / wgmma, A and B from shared memory,")]
+
+
+def claims_table(runs: list, gpu_dir: str) -> list:
+    """'The paper's claims against our measurements', every measured figure from the rows and contexts of `runs`
+    (newest first), each with the run it came from."""
+    lines = ["| claim (paper) | type | our measurement | from |", "|---|---|---|---|"]
+
+    def add(claim, dt, text, run):
+        lines.append(f"| {claim} | {dt} | {text} | {run_link(run, gpu_dir) if run else ''} |")
+
+    dtypes = sorted({r.dtype for run in runs for r in run.rows if r.dtype in DTYPE_BYTES})
+    for dt in dtypes:
+        # 2x math: the instruction loops (ceilings measured in the run's context, harness/ceilings.h): the
+        # warp-level forms, and the warpgroup forms where the run measured them (sm_90).
+        for sp_key, dense_key, forms in CEILING_PAIRS:
+            for run in runs:
+                sp = context_number(run.context, f"ceiling_{sp_key}_{dt}_tflops")
+                dense = context_number(run.context, f"ceiling_{dense_key}_{dt}_tflops")
+                if sp and dense:
+                    add("2x math: sparse / dense tensor-core instruction loops", dt,
+                        f"{sp / dense:.2f}x ({sp:.0f} / {dense:.0f} TFLOP/s, {forms} loops)", run)
+                    break
+        # Bytes: a sparse row's compulsory weight bytes (values + metadata, the row's counters) against the dense
+        # weight's M x K elements of the type.
+        for run in runs:
+            r = next((r for r in run.rows if r.dtype == dt and r.peer is None and r.sparse and r.status() == "ok"
+                      and r.value("meta_bytes") and r.value("value_bytes")), None)
+            if r is None:
+                continue
+            M, _, K = shape_sort_key(r.shape)
+            v, m, full = r.value("value_bytes"), r.value("meta_bytes"), M * K * DTYPE_BYTES[dt]
+            add("weight bytes saved: " + PAPER_BYTES_SAVED.get(DTYPE_BYTES[dt], "–"), dt,
+                f"{100 * (1 - (v + m) / full):.2f}% ({v + m:.0f} of {full:.0f} B at {shape_label(r.shape)})", run)
+            add("metadata: 12.5% of the values (16-bit)", dt,
+                f"{100 * m / v:.2f}% of the values, {100 * m / (v + m):.2f}% of the compressed weight", run)
+            break
+        # GEMM speedups over cuBLAS at the largest and the smallest N measured (the best row's own run's cuBLAS).
+        best = {k: v for k, v in best_rows(runs).items() if k[0] == dt and v[0].value("speedup_vs_cublas")}
+        if best:
+            by_n = sorted(best, key=lambda k: (shape_sort_key(k[1])[1], shape_sort_key(k[1])))
+            for label, key in (("GEMM speedup over dense, large N", by_n[-1]),
+                               ("GEMM speedup over dense, small N", by_n[0])):
+                r, run = best[key]
+                add(label, dt, f"{r.value('speedup_vs_cublas'):.2f}x cuBLAS at {shape_label(r.shape)} "
+                               f"(`{r.kernel}`, {r.tflops():.0f} TFLOP/s)", run)
+        # Performance per watt: the best-per-watt row of ours against cuBLAS's, same shape and run.
+        for run in runs:
+            pairs = []
+            for r in run.rows:
+                if r.dtype != dt or r.peer is not None or r.status() != "ok" or not r.value("tflops_per_watt"):
+                    continue
+                c = next((d for d in run.rows if d.peer == "cublas" and d.dtype == dt and d.shape == r.shape
+                          and d.value("tflops_per_watt")), None)
+                if c is not None:
+                    pairs.append((r.value("tflops_per_watt") / c.value("tflops_per_watt"), r, c))
+            if pairs:
+                ratio_w, r, c = max(pairs, key=lambda x: (shape_sort_key(x[1].shape), x[0]))
+                add("performance per watt: +30-36% end to end", dt,
+                    f"{100 * (ratio_w - 1):+.0f}% TFLOP/s per W against cuBLAS at {shape_label(r.shape)} "
+                    f"(`{r.kernel}`: {r.value('tflops_per_watt'):.2f} against {c.value('tflops_per_watt'):.2f})", run)
+                break
+    if len(lines) == 2:
+        lines.append("| – | – | no committed run measures these yet | |")
+    return lines
+
+
+PLOT_GLOB = "*.png"
+
+
+def front_page(results: Path) -> list:
+    out = []
+    runs, stale = report_runs(results), stale_runs(results)
+    for gpu_dir, gpu_runs in runs.items():
+        title = next((r.context.get("gpu") for r in gpu_runs if r.context.get("gpu")), gpu_dir)
+        out += [f"## {title}: at a glance", "",
+                f"Over every harness report committed under `{gpu_dir}/` (each row labelled with its run and commit: "
+                "a row measured before a later change to its kernel is still shown as measured). Ratios are against "
+                "the peers of the row's own run.", ""]
+        out += [f"### The paper's claims against our measurements ({title})", ""] + claims_table(gpu_runs, gpu_dir)
+        out.append("")
+        out += best_tables(gpu_runs, gpu_dir)
+        plots = sorted(p for run in gpu_runs for p in run.path.parent.glob(PLOT_GLOB))
+        plots = sorted(set(plots))
+        if plots:
+            out += [f"### Plots ({title})", ""]
+            for p in plots:
+                rel = f"{gpu_dir}/{p.parent.name}/{p.name}"
+                out += [f"**{p.parent.name}: {p.stem.replace('_', ' ')}**", "", f"![{p.stem}]({rel})", ""]
+        if stale.get(gpu_dir):
+            out += [f"### Stale runs on {title}", "",
+                    "In Google Benchmark's format, made before the harness's report (no variant fields, older "
+                    "checks): not used above.", ""]
+            out += [f"- [{r.name}]({gpu_dir}/{r.name}/bench.json): commit {cell(r.commit)}" for r in stale[gpu_dir]]
+            out.append("")
+    return out
 
 
 TOP_BEGIN = "<!-- results:begin (generated by scripts/make_results_readme.py) -->"
@@ -647,12 +881,76 @@ def kernel_headers(results: Path) -> dict:
     return out
 
 
+# ---- The compact table of make bench (<= 120 columns) -----------------------------------------------------------
+
+def short_kernel(kernel: str, dtype: str) -> str:
+    """A kernel name without its dtype component (the table's own column) and with its step's technique and the
+    parameter words abbreviated: 'wgmma_sp.s06.128x256x64.w8x1.s5.g16.cm2.p1'. The JSON keeps the full name."""
+    parts = [re.sub(r"^(s\d\d)_[a-z]+$", r"\1", p) for p in kernel.split(".") if p != dtype]
+    text = ".".join(parts)
+    for word, short in (("group", "g"), ("cluster_m", "cm"), ("persistent", "p"), ("split_k", "sk"),
+                        ("cublas.dense", "cuBLAS"), ("cusparselt", "cuSPARSELt")):
+        text = text.replace(word, short)
+    return text
+
+
+COMPACT_VARIANT_WIDTH = 48
+
+
+def compact_table(rows: list) -> list:
+    """Lines of the compact table: per dtype and shape, every measured row from fastest to slowest: TFLOP/s, x
+    cuBLAS, x cuSPARSELt, % of the instruction ceiling, % of the copy rate, TFLOP/s per watt. Rows that did not
+    pass are counted under their shape, not listed (their reasons are in bench.log and the JSON)."""
+    head = (f"{'type':<5}{'M x N x K':<18}{'variant':<{COMPACT_VARIANT_WIDTH + 1}}{'TFLOP/s':>8}{'xcuBLAS':>8}"
+            f"{'xcuSLt':>8}{'%ceil':>7}{'%copy':>7}{'TF/W':>7}")
+    out = [head, "-" * len(head)]
+    keys = []
+    for r in sorted(rows, key=lambda r: r.order):
+        if (r.dtype, r.shape) not in keys:
+            keys.append((r.dtype, r.shape))
+    for dt, shape in keys:
+        group = [r for r in rows if r.dtype == dt and r.shape == shape]
+        ok = sorted((r for r in group if r.status() == "ok" and r.tflops() is not None), key=lambda r: -r.tflops())
+        for i, r in enumerate(ok):
+            name = short_kernel(r.kernel, dt)
+            picked = getattr(r, "notes", {}).get("picked")
+            if picked:
+                name = "auto:" + short_kernel(picked, dt)
+            if len(name) > COMPACT_VARIANT_WIDTH:
+                name = name[:COMPACT_VARIANT_WIDTH - 1] + "~"
+            label = (f"{dt:<5}{shape:<18}") if i == 0 else " " * 23
+            out.append(f"{label}{name:<{COMPACT_VARIANT_WIDTH + 1}}{r.tflops():>8.1f}"
+                       f"{num(r.value('speedup_vs_cublas'), '{:.2f}'):>8}"
+                       f"{num(r.value('speedup_vs_cusparselt'), '{:.2f}'):>8}"
+                       f"{num(r.value('pct_of_ceiling'), '{:.0f}'):>7}{num(r.value('pct_of_copy'), '{:.0f}'):>7}"
+                       f"{num(r.value('tflops_per_watt'), '{:.2f}'):>7}")
+        others = {}
+        for r in group:
+            if r.status() != "ok":
+                others[r.status()] = others.get(r.status(), 0) + 1
+        if others or not ok:
+            label = f"{dt:<5}{shape:<18}" if not ok else " " * 23
+            out.append(label + "(" + ", ".join(f"{n} {st}" for st, n in sorted(others.items())) + " rows)")
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--results", type=Path, default=REPO / "results", help="results folder (default: results/)")
     ap.add_argument("--check", action="store_true", help="exit 1 if README.md is not up to date")
     ap.add_argument("--table", type=Path, metavar="FILE.json", help="print the tables of one run to stdout")
+    ap.add_argument("--compact", type=Path, metavar="RUN",
+                    help="print the compact table (<= 120 columns) of a report JSON or a sweep folder to stdout")
     args = ap.parse_args(argv)
+
+    if args.compact:
+        path = args.compact / ROWS_FILE if args.compact.is_dir() else args.compact
+        run = Run(path)
+        if run.error or not run.rows:
+            print(f"make_results_readme: no rows in {args.compact}: {run.error or 'empty'}", file=sys.stderr)
+            return 1
+        print("\n".join(compact_table(run.rows)))
+        return 0
 
     if args.table:
         run = Run(args.table)

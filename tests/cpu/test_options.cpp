@@ -104,3 +104,22 @@ TEST_CASE("missing values, repeats, unknown options and conflicts are refused", 
   refused({"--list", "--shapes", "64x8x128"}, "--list takes no other option");
   refused({"--ceilings-only", "--no-ceilings"}, "--ceilings-only takes no other option");
 }
+
+TEST_CASE("energy and resume options, and the run's estimate", "[options]") {
+  const Options d = parse({});
+  CHECK(d.energy_time > 0);
+  CHECK(d.resume_path.empty());
+  const Options o = parse({"--energy-time", "0.1", "--resume", "rows.jsonl", "--min-time", "0.1"});
+  CHECK(o.energy_time == 0.1);
+  CHECK(o.resume_path == "rows.jsonl");
+  CHECK(parse({"--no-energy"}).energy_time == 0);
+  refused({"--energy-time", "0"}, "--energy-time needs a positive number");
+  refused({"--energy-time", "0.1", "--no-energy"}, "conflicts with --no-energy");
+  refused({"--profile", "--resume", "x.jsonl"}, "--resume conflicts with --profile");
+  refused({"--profile", "--no-energy"}, "--no-energy conflicts with --profile");
+  // The estimate is groups x the group budget + rows x the row budget, and grows with --min-time and energy.
+  CHECK(estimate_seconds(o, 2, 10) == Approx(2 * group_budget_seconds() + 10 * row_budget_seconds(o)));
+  CHECK(row_budget_seconds(o) > o.min_time + o.energy_time);
+  CHECK(row_budget_seconds(parse({"--min-time", "0.5"})) > row_budget_seconds(o));
+  CHECK(row_budget_seconds(parse({"--no-energy", "--min-time", "0.1"})) < row_budget_seconds(o));
+}

@@ -5,6 +5,7 @@
 #include "tests/catch.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -168,4 +169,32 @@ TEST_CASE("the report writes each row's status once, its operation, and the rati
   CHECK(count("\"operation\": \"prune_compress\"") == 1);
   CHECK(count("\"operation\": \"gemm\"") == rows.size() - 1);
   CHECK(count("\"speedup_vs_cublas\": 1,") + count("\"speedup_vs_cublas\": 1}") == 3);  // the three cuBLAS rows
+}
+
+TEST_CASE("the resume file: a row read back as row_json wrote it, a line cut short refused", "[report][resume]") {
+  Row r = row("mma_sp.s05_raster.bf16.x", PeerLibrary::none, DType::bf16, 28672, 16, 8192, 123.5);
+  r.counters["joules_per_gemm"] = std::nan("");  // null in the JSON
+  r.notes["picked"] = "x";
+  const std::string line = row_json(r);
+  CHECK(line.find("\n") == std::string::npos);  // one line per row
+  CHECK(line.find("\"joules_per_gemm\": null") != std::string::npos);
+  const auto f = parse_row_line(line);
+  REQUIRE(f);
+  CHECK(f->kernel == r.kernel);
+  CHECK(f->kind == "variant");
+  CHECK(f->dtype == DType::bf16);
+  CHECK((f->M == 28672 && f->N == 16 && f->K == 8192));
+  CHECK(f->status == Status::passed);
+  CHECK(f->median_us == 123.5);
+  CHECK_FALSE(parse_row_line(line.substr(0, line.size() - 1)));  // an interrupted append
+  CHECK_FALSE(parse_row_line(""));
+
+  // A peer read back gives the new rows their ratios, as if it had run in this session.
+  const auto p = parse_row_line(row_json(row("cusparselt.bf16", PeerLibrary::cusparselt, DType::bf16, 28672, 16,
+                                             8192, 247.0)));
+  REQUIRE(p);
+  std::vector<Row> rows = {r, row_from_finished(*p)};
+  compute_ratios(rows);
+  CHECK(rows[0].counters.at("speedup_vs_cusparselt") == 2.0);
+  CHECK(rows[1].peer == PeerLibrary::cusparselt);
 }

@@ -3,6 +3,7 @@
 // not run it again), and an iteration that throws leaves nothing registered.
 #include "tests/catch.h"
 
+#include <cmath>
 #include <stdexcept>
 #include <utility>
 
@@ -50,4 +51,32 @@ TEST_CASE("an iteration that throws leaves nothing registered", "[timed_loop]") 
   });
   CHECK(!s.ms.empty());
   CHECK(calls >= static_cast<int>(s.ms.size()));
+}
+
+// The energy columns (Runner::measure_energy): the arithmetic from NVML's readings to J/GEMM and TFLOP/s per watt.
+TEST_CASE("energy: counter deltas and power samples to joules per GEMM and TFLOP/s per watt", "[energy]") {
+  // 2 J over 0.2 s (10 W) for 100 launches of 2e12 flop each.
+  const double j = joules_from_counter(1'000'000.0, 1'002'000.0);
+  CHECK(j == 2.0);
+  const EnergyFigures e = energy_figures(j, 0.2, 100, 2e12);
+  CHECK(e.joules_per_gemm == 0.02);
+  CHECK(e.tflops_per_watt == Approx(100.0));  // 2e14 flop / 2 J = 1e14 flop/J = 100 TFLOP/s per W
+  CHECK(e.watts == Approx(10.0));
+
+  // Power samples: mean 500 W over 0.1 s = 50 J.
+  CHECK(joules_from_power({400'000.0, 600'000.0}, 0.1) == Approx(50.0));
+
+  // No reading is no figure (null in the JSON), never zero or infinity.
+  CHECK(std::isnan(joules_from_counter(-1, 5)));
+  CHECK(std::isnan(joules_from_counter(5, -1)));
+  CHECK(std::isnan(joules_from_counter(10, 5)));  // the counter went backwards (driver reloaded)
+  CHECK(std::isnan(joules_from_power({}, 0.1)));
+  CHECK(std::isnan(joules_from_power({400'000.0, -1}, 0.1)));
+  for (const double none : {std::nan(""), 0.0}) {  // a counter that did not tick: no figure rather than infinity
+    const EnergyFigures n = energy_figures(none, 0.2, 100, 2e12);
+    CHECK(std::isnan(n.joules_per_gemm));
+    CHECK(std::isnan(n.tflops_per_watt));
+    CHECK(std::isnan(n.watts));
+  }
+  CHECK(std::isnan(energy_figures(2.0, 0.2, 100, 0).tflops_per_watt));  // no flop: no rate, still J per launch
 }

@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""The shapes of a named set in scripts/shape_sets.json, as sparse24_bench's --shapes list.
+
+    python3 scripts/shape_sets.py SET           MxNxK,MxNxK,...  (exit 1 naming the known sets if SET is unknown)
+    python3 scripts/shape_sets.py --list        every set with its shape count
+    python3 scripts/shape_sets.py --layers SET  one line per layer: name M K
+    sparse24_bench --list-json | python3 scripts/shape_sets.py --quick-kernels DTYPES
+                                                a --kernels regex for make bench (quick_kernels below)
+
+Python 3.9+, standard library only.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+SETS_FILE = Path(__file__).resolve().parent / "shape_sets.json"
+
+
+def load() -> dict:
+    return json.loads(SETS_FILE.read_text())
+
+
+def layers(model: dict) -> list[tuple[str, int, int]]:
+    """(layer, M, K) of a model's linear layers, from its config fields (shape_sets.json's _comment)."""
+    h, i = model["hidden_size"], model["intermediate_size"]
+    q, kv = model["num_attention_heads"], model["num_key_value_heads"]
+    d = model.get("head_dim") or h // q
+    return [("qkv", (q + 2 * kv) * d, h), ("o", h, q * d), ("gate_up", i, h), ("down", h, i)]
+
+
+def shapes(name: str, data: dict | None = None) -> list[tuple[int, int, int]]:
+    data = data or load()
+    s = data["sets"][name]
+    if "cubes" in s:
+        return [(c, c, c) for c in s["cubes"]]
+    if "shapes" in s:
+        return [tuple(int(x) for x in sh.split("x")) for sh in s["shapes"]]
+    return [(m, n, k) for _, m, k in layers(s) for n in data["model_n"]]
+
+
+TWIN_FAMILY = {"mma_sp": "dense", "wgmma_sp": "wgmma_dense"}  # a sparse family -> its dense counterpart
+DISPATCH_TABLE = SETS_FILE.parent.parent / "kernels" / "dispatch_table.inc"
+
+
+def quick_kernels(registry: list[dict], dtypes: list[str], table_text: str) -> list[str]:
+    """make bench's variants, by rule: every variant the dispatch table (kernels/dispatch_table.inc, the fastest
+    measured variant per shape) names for the dtypes, which are what `auto` can pick, each family's fastest (for a
+    type the table lacks: each sparse family's latest step); plus,
+    for each of those of a sparse family with a dense counterpart, its dense twin: the dense variant of the same
+    step and technique sharing the most parameters with it (tile first). Only names the registry holds."""
+    by_name = {v["name"]: v for v in registry}
+    picked = sorted({n for n in re.findall(r'"([^"]+)"\}', table_text)
+                     if n in by_name and by_name[n]["types"]["a"] in dtypes})
+    # A type the table does not cover yet (no sweep has measured it): each sparse GEMM family's latest step, all
+    # its variants of the type; ablations (a constant metadata pattern) are studies, not candidates.
+    for dt in dtypes:
+        if any(by_name[n]["types"]["a"] == dt for n in picked):
+            continue
+        mine = [v for v in registry if v["types"]["a"] == dt and v["operation"] == "gemm" and v["sparse"]
+                and not v.get("uniform_metadata") and v["family"] != "ablations"]
+        for fam in sorted({v["family"] for v in mine}):
+            last = max(v["step"] for v in mine if v["family"] == fam)
+            picked += sorted(v["name"] for v in mine if v["family"] == fam and v["step"] == last)
+    out = list(picked)
+    for n in picked:
+        v = by_name[n]
+        twin_family = TWIN_FAMILY.get(v["family"])
+        candidates = [d for d in registry if d["family"] == twin_family and d["step"] == v["step"]
+                      and d["technique"] == v["technique"] and d["types"]["a"] == v["types"]["a"]]
+        if not candidates:
+            continue
+        def shared(d):
+            p, q = v["params"], d["params"]
+            tile = all(p.get(k) == q.get(k) for k in ("bm", "bn", "bk"))
+            return (tile, sum(p.get(k) == x for k, x in q.items()))
+        best = max(candidates, key=shared)
+        if best["name"] not in out:
+            out.append(best["name"])
+    return out
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) == 2 and argv[0] == "--quick-kernels":
+        names = quick_kernels(json.load(sys.stdin), argv[1].split(","), DISPATCH_TABLE.read_text())
+        if not names:
+            print("shape_sets.py: the dispatch table names no registered variant of " + argv[1], file=sys.stderr)
+            return 1
+        print("^(" + "|".join(re.escape(n) for n in names) + ")$")
+        return 0
+    data = load()
+    names = sorted(data["sets"])
+    if argv[:1] == ["--list"]:
+        for n in names:
+            print(f"{n}: {len(shapes(n, data))} shapes")
+        return 0
+    if len(argv) == 2 and argv[0] == "--layers" and argv[1] in data["sets"] and "cubes" not in data["sets"][argv[1]]:
+        for layer, m, k in layers(data["sets"][argv[1]]):
+            print(layer, m, k)
+        return 0
+    if len(argv) != 1 or argv[0] not in data["sets"]:
+        print(f"shape_sets.py: unknown set {' '.join(argv)!r}; known: {', '.join(names)}", file=sys.stderr)
+        return 1
+    print(",".join(f"{m}x{n}x{k}" for m, n, k in shapes(argv[0], data)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

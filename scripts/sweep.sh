@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# make sweep SET=<name> [FILTER=<regex>] [DTYPES=fp16,bf16] [BUILD_DIR=build]: every registered variant (or those
+# matching FILTER) over a named shape set of scripts/shape_sets.json, resumable.
+#   scripts/sweep.sh BUILD_DIR SET [FILTER] [DTYPES] [sparse24_bench options...]
+# The folder is results/<gpu>/sweep-<SET>_<commit>/: the same command on the same commit finds it again and skips
+# the rows its rows.jsonl already holds (sparse24_bench --resume), so an interrupted sweep loses at most the
+# (dtype, shape) it was in. Each session adds its command (command.txt), its environment and its report
+# (session-<n>.json: the context, and the rows run in that session); rows.jsonl holds every row.
+set -euo pipefail
+build=${1:?usage: scripts/sweep.sh BUILD_DIR SET [FILTER] [DTYPES] [options]}
+set_name=${2:?usage: scripts/sweep.sh BUILD_DIR SET [FILTER] [DTYPES] [options]; sets: $(python3 "$(dirname "$0")/shape_sets.py" --list | cut -d: -f1 | tr '\n' ' ')}
+filter=${3:-}
+dtypes=${4:-}
+shift $(($# < 4 ? $# : 4))
+top=$(cd "$(dirname "$0")/.." && pwd)
+shapes=$(python3 "$top/scripts/shape_sets.py" "$set_name")  # exits 1 naming the known sets
+
+gpu=$( (nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null || true) | head -n 1 | tr 'A-Z ' 'a-z-' | tr -cd 'a-z0-9-')
+gpu=${gpu:-unknown-gpu}
+if commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null); then
+  git -C "$top" diff --quiet HEAD 2>/dev/null || commit="$commit-dirty"
+else
+  commit=${SPARSE24_COMMIT:-unknown}
+fi
+run="results/$gpu/sweep-${set_name}_$commit"
+args=(--shapes "$shapes" --resume "$run/rows.jsonl")
+[ -z "$filter" ] || args+=(--kernels "$filter")
+[ -z "$dtypes" ] || args+=(--dtypes "$dtypes")
+RUN_DIR="$run" QUICK=0 exec "$top/scripts/bench.sh" "$build" "${args[@]}" "$@"
