@@ -57,15 +57,20 @@ struct GemmTraffic {
   double total() const { return values + meta + b + d; }
 };
 
-GemmTraffic gemm_traffic(DType t, const Row& r, bool sparse) {
+GemmTraffic gemm_traffic(DType t, DType d_type, const Row& r, bool sparse) {
   const double eb = bytes_of(t), M = r.M, N = r.N, K = r.K;
-  return {sparse ? M * K / 2 * eb : M * K * eb, sparse ? M * K / 8 : 0.0, N * K * eb, M * N * eb};
+  // The metadata's bytes from the format (2:4: M K / 8; tf32's 1:2: M K / 4), D's from its own type (an int8
+  // GEMM writes 4-byte int32 or, scaled, 2-byte bf16).
+  const double meta = sparse ? double(format::meta_bytes(format::MetaLayout::Canonical, t, r.M, r.K)) : 0.0;
+  return {sparse ? M * K / 2 * eb : M * K * eb, meta, N * K * eb, M * N * bytes_of(d_type)};
 }
 
-// The rate counters of a timed GEMM row. Measured ceilings (ceilings.h): sparse rows against the mma.sp loop,
-// dense rows against mma.sync, every row's compulsory traffic against the copy rate. Percent.
-void gemm_rates(Row& r, bool sparse, double ms, const Ceilings& c) {
-  const GemmTraffic tr = gemm_traffic(r.dtype, r, sparse);
+// The rate counters of a timed GEMM row. Measured ceilings (ceilings.h): sparse rows against the sparse instruction
+// loop, dense rows against the dense one, each the row's own kind: the wgmma loops for rows that issue wgmma
+// (`warpgroup`: the wgmma families, which are sm_90a-only, and the libraries on sm_90, whose Hopper kernels are
+// wgmma kernels), the warp-level mma loops otherwise; every row's compulsory traffic against the copy rate. Percent.
+void gemm_rates(Row& r, bool sparse, double ms, const Ceilings& c, DType d_type, bool warpgroup) {
+  const GemmTraffic tr = gemm_traffic(r.dtype, d_type, r, sparse);
   const double s = ms * 1e-3;
   auto& k = r.counters;
   k["M"] = r.M, k["N"] = r.N, k["K"] = r.K;
@@ -76,7 +81,7 @@ void gemm_rates(Row& r, bool sparse, double ms, const Ceilings& c) {
   k["b_bytes"] = tr.b;
   k["d_bytes"] = tr.d;
   k["meta_share"] = tr.meta / tr.total();
-  const double ceiling = c.tflops(r.dtype, sparse);
+  const double ceiling = c.tflops(r.dtype, sparse, warpgroup);
   if (ceiling > 0) k["pct_of_ceiling"] = 100.0 * k["tflops"] / ceiling;
   if (c.copy_gbps > 0) k["pct_of_copy"] = 100.0 * k["gbps"] / c.copy_gbps;
 }
@@ -148,6 +153,9 @@ struct Runner::Group {
   bool built = false;
   std::string setup_error;                 // why the problems could not be built (then every GEMM row says so)
   std::unique_ptr<Problem> exact, normal;  // small-integer and random-normal data
+  // The same with every group keeping its first elements (Pattern::FirstInGroup), for the ablations that read a
+  // constant metadata word (Variant::uniform_metadata); built when the first such variant runs.
+  std::unique_ptr<Problem> exact_uniform, normal_uniform;
   DeviceBuffer d;                          // the output every variant and peer writes
   std::map<const Variant*, Prepared> variants;
 };
@@ -422,7 +430,8 @@ void Runner::peer_row(Group& g, Row& r) {
   k["search_us"] = search.chosen_ms * 1e3;
   if (search.first_ms > 0) k["first_candidate_us"] = search.first_ms * 1e3;
   const double ms = measure(r, [&] { peer->run(); }, 2.0 * r.M * r.N * r.K);
-  if (ms > 0) gemm_rates(r, r.peer == PeerLibrary::cusparselt, ms, ceilings_);
+  if (ms > 0)
+    gemm_rates(r, r.peer == PeerLibrary::cusparselt, ms, ceilings_, default_operands(g.dtype).d, sm_ == 90);
   finish(r, Status::passed);
 }
 
@@ -442,8 +451,17 @@ Runner::Prepared& Runner::prepared(Group& g, const Variant& v) {
   if (!fresh) return p;
   // Prepare once per (variant, shape), outside timing: what prepare refuses (strides, grid limits) is a refusal,
   // a GPU without code for the variant a skip.
+  if (v.uniform_metadata && !g.normal_uniform) {
+    const Operands ops = default_operands(g.dtype);
+    g.exact_uniform = Problem::make(ops, g.shape.M, g.shape.N, g.shape.K, Fill::SmallInt, o_.seed, stream_,
+                                    Pattern::FirstInGroup);
+    g.normal_uniform = Problem::make(ops, g.shape.M, g.shape.N, g.shape.K, Fill::Normal, o_.seed + 1, stream_,
+                                     Pattern::FirstInGroup);
+  }
+  const Problem& exact = v.uniform_metadata ? *g.exact_uniform : *g.exact;
+  const Problem& normal = v.uniform_metadata ? *g.normal_uniform : *g.normal;
   try {
-    p.plan = prepare(v, args_for(v, *g.normal, g.d.get()));
+    p.plan = prepare(v, args_for(v, normal, g.d.get()));
   } catch (const ShapeError& e) {
     p.status = Status::refused, p.reason = e.what();
     return p;
@@ -452,8 +470,8 @@ Runner::Prepared& Runner::prepared(Group& g, const Variant& v) {
     return p;
   }
   // Correct first: both checks, before any timing.
-  p.exact = check_variant(v, *g.exact, g.d.get(), stream_);
-  p.normal = check_plan(*p.plan, *g.normal, stream_);
+  p.exact = check_variant(v, exact, g.d.get(), stream_);
+  p.normal = check_plan(*p.plan, normal, stream_);
   p.checked = true;
   if (!p.exact.passed) p.status = Status::failed, p.reason = "exact small-integer check: " + p.exact.message;
   else if (!p.normal.passed) p.status = Status::failed, p.reason = "random-normal check: " + p.normal.message;
@@ -474,7 +492,7 @@ void Runner::gemm_row(Group& g, const Variant& v, Row& r) {
   }
   if (p.status != Status::passed) return finish(r, p.status, p.reason);
   const double ms = measure(r, [&] { p.plan->run(stream_); }, 2.0 * r.M * r.N * r.K);
-  if (ms > 0) gemm_rates(r, v.sparse, ms, ceilings_);
+  if (ms > 0) gemm_rates(r, v.sparse, ms, ceilings_, v.types.d, v.arch.arch_specific);
   // A variant with scales runs and is checked with all four (args_for). Issue 16's target "per-row x per-column
   // scaling costs <= 3% against per-tensor alpha" needs the same variant without the vectors, in the same run:
   // prepared again with scale_row = scale_col = null (alpha, sa, sb kept: one per-tensor factor, legal for every
