@@ -88,6 +88,8 @@ struct Variant {
   bool sparse = false;         // reads (gemm) or writes (prune_compress) compressed A + metadata
   format::MetaLayout meta_layout = format::MetaLayout::Canonical;  // layout of that metadata (unused when !sparse)
   bool has_scales = false;     // takes scale_a / scale_b
+  bool writes_pruned = true;   // prune_compress: also writes the pruned dense copy (false: values + metadata only,
+                               // PruneCompressArgs::pruned may be null and is neither checked nor counted)
   Params params;
   int threads = 0;             // threads per block (0: an operation of several launches of library kernels)
   ArchRule arch;
