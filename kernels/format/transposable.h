@@ -8,8 +8,9 @@
 // and "the smallest mask" are the same tie rule.
 //
 // Three selections, all on magnitudes |w| (a block's 16 magnitudes, row-major, as doubles):
-//   exact_pattern:  the pattern that keeps the largest sum of |w|, the sum taken in double over the kept elements
-//                   in row-major order; on equal sums the lowest pattern index wins. For fp16 the sums are exact
+//   exact_pattern:  the pattern that keeps the largest sum of |w|, the sum taken in double as (row 0 + row 1) +
+//                   (row 2 + row 3), each row's two kept elements added in column order (the GPU kernel's order);
+//                   on equal sums the lowest pattern index wins. For fp16 the sums are exact
 //                   (|w| is a multiple of 2^-24 below 2^16, so eight of them fit double's 53 bits); for bf16 they
 //                   are exact unless the block's magnitudes span more than about 2^44, where "optimum" means "of
 //                   these rounded sums". tests/cpu/test_transposable.cpp proves it against a brute force over all
@@ -62,7 +63,7 @@ inline constexpr std::array<uint16_t, kPatternCount> kPatterns = make_patterns()
 static_assert(kPatterns[kPatternCount - 1] != 0 && is_transposable_24(kPatterns[kPatternCount - 1]),
               "the scan must find at least 90 transposable masks");
 
-// Sum of |w| over the kept elements of `mask`, in row-major order (the order every selection here uses).
+// Sum of |w| over the kept elements of `mask`, in the order above (every selection here and the GPU use it).
 double kept_sum(const double (&mag)[16], uint16_t mask);
 
 int exact_pattern(const double (&mag)[16]);     // index into kPatterns
@@ -81,5 +82,41 @@ void block_masks(Method m, DType t, const uint16_t* dense, int64_t M, int64_t K,
 // The dense matrix with the mask applied (dropped elements become +0.0, kept ones keep their bits): then format's
 // compress gives W's values and metadata, and compress of the transposed result gives Wᵀ's.
 void apply_masks(const uint16_t* dense, const uint16_t* masks, int64_t M, int64_t K, uint16_t* pruned);
+
+// W and Wᵀ compressed with the exact transposable mask, the CPU reference of gpu::prune_compress_both: values of W
+// (M x K/2) and its metadata in layout l; values of Wᵀ (K x M/2: what a kernel reads as A when the GEMM multiplies
+// by Wᵀ) and its metadata in layout l of the K x M matrix. The nibbles are the mask's kept positions (a kept element
+// may be a zero: the mask decides, not compress's rule). fp16 and bf16; NaN refused (block_masks).
+void prune_compress_both(DType t, MetaLayout l, const uint16_t* dense, int64_t M, int64_t K, uint16_t* values,
+                         uint8_t* meta, uint16_t* values_t, uint8_t* meta_t);
+
+// The pattern table as row pairs, for the GPU kernel: row r of pattern p keeps the pair kRowPairs[pair index] with
+// pair index (kPatternRowPairs[p] >> (3 r)) & 7.
+inline constexpr uint8_t kRowPairs[6][2] = {{0, 1}, {0, 2}, {0, 3}, {1, 2}, {1, 3}, {2, 3}};
+constexpr int row_pair_index(uint32_t row_mask) {
+  for (int i = 0; i < 6; ++i)
+    if (row_mask == ((1u << kRowPairs[i][0]) | (1u << kRowPairs[i][1]))) return i;
+  return -1;
+}
+constexpr std::array<uint16_t, kPatternCount> make_pattern_row_pairs() {
+  std::array<uint16_t, kPatternCount> p{};
+  for (int i = 0; i < kPatternCount; ++i)
+    for (int r = 0; r < kBlock; ++r)
+      p[i] = static_cast<uint16_t>(p[i] | row_pair_index(row_bits(kPatterns[i], r)) << (3 * r));
+  return p;
+}
+inline constexpr std::array<uint16_t, kPatternCount> kPatternRowPairs = make_pattern_row_pairs();
+
+namespace gpu {
+// One pass on the GPU (transposable_gpu.cu): dense W read once; per 4x4 block the exact pattern (the CPU's
+// exact_pattern, the same double sums in the same order); W's values and metadata and Wᵀ's values and metadata
+// written once each, already in layout l (lane_blocks16 or wgmma16x64). Bit for bit prune_compress_both. Needs
+// M and K multiples of 64 (the kernel's 64 x 64 tile), 16-byte aligned pointers. A block holding a NaN (which the
+// CPU refuses) gets unspecified outputs and is counted into *nan_blocks (a device counter the caller zeroes and
+// reads; not optional: a NaN must never pass unseen).
+void prune_compress_both(DType t, MetaLayout l, const void* dense, int64_t M, int64_t K, void* values,
+                         uint8_t* meta, void* values_t, uint8_t* meta_t, unsigned long long* nan_blocks,
+                         void* stream = nullptr);
+}  // namespace gpu
 
 }  // namespace sparse24::format::transposable

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "kernels/format/rules.h"
 
@@ -14,10 +15,16 @@ using rules::cat;
 using rules::fail;
 
 double kept_sum(const double (&mag)[16], uint16_t mask) {
-  double s = 0.0;
-  for (int i = 0; i < 16; ++i)
-    if ((mask >> i) & 1u) s += mag[i];
-  return s;
+  // Per row, the kept elements in column order, summed as (row 0 + row 1) + (row 2 + row 3): the order the GPU
+  // kernel uses (transposable.h). A row of a valid pattern keeps two; other masks (the 1-D bound's, the brute
+  // force's candidates) are summed the same way over whatever each row keeps.
+  double row[4] = {0.0, 0.0, 0.0, 0.0};
+  for (int r = 0; r < 4; ++r) {
+    bool first = true;
+    for (int c = 0; c < 4; ++c)
+      if ((mask >> (4 * r + c)) & 1u) row[r] = first ? mag[4 * r + c] : row[r] + mag[4 * r + c], first = false;
+  }
+  return (row[0] + row[1]) + (row[2] + row[3]);
 }
 
 int exact_pattern(const double (&mag)[16]) {
@@ -122,6 +129,43 @@ void apply_masks(const uint16_t* dense, const uint16_t* masks, int64_t M, int64_
       const bool keep = (m >> (4 * (r % 4) + c % 4)) & 1u;
       pruned[r * K + c] = keep ? dense[r * K + c] : uint16_t{0};
     }
+}
+
+void prune_compress_both(DType t, MetaLayout l, const uint16_t* dense, int64_t M, int64_t K, uint16_t* values,
+                         uint8_t* meta, uint16_t* values_t, uint8_t* meta_t) {
+  const char* fn = "transposable::prune_compress_both";
+  rules::check_layout_shape(fn, l, M, K, 16, 4);
+  rules::check_layout_shape(fn, l, K, M, 16, 4);   // Wᵀ is K x M
+  rules::check_ptr(fn, values, "values");
+  rules::check_ptr(fn, meta, "meta");
+  rules::check_ptr(fn, values_t, "values_t");
+  rules::check_ptr(fn, meta_t, "meta_t");
+  std::vector<uint16_t> masks(static_cast<size_t>(M / 4 * (K / 4)));
+  block_masks(Method::exact, t, dense, M, K, masks.data());
+  // The canonical form of a matrix of R rows and C columns from its kept positions: keep(r, c) says whether
+  // element (r, c) is kept, at(r, c) gives its bits.
+  auto compress_by_mask = [&](int64_t R, int64_t C, auto keep, auto at, uint16_t* vals, uint8_t* out, int64_t rows_l,
+                              int64_t cols_l) {
+    std::vector<uint8_t> canonical(static_cast<size_t>(R * C / 8), 0);
+    for (int64_t r = 0; r < R; ++r)
+      for (int64_t g = 0; g < C / 4; ++g) {
+        int idx[2] = {0, 0}, n = 0;
+        for (int j = 0; j < 4; ++j)
+          if (keep(r, 4 * g + j) && n < 2) idx[n++] = j;
+        const uint32_t nibble = static_cast<uint32_t>(idx[0] | (idx[1] << 2));
+        vals[r * (C / 2) + 2 * g] = at(r, 4 * g + idx[0]);
+        vals[r * (C / 2) + 2 * g + 1] = at(r, 4 * g + idx[1]);
+        canonical[static_cast<size_t>(r * (C / 8) + g / 2)] |= static_cast<uint8_t>(nibble << (4 * (g % 2)));
+      }
+    reorder_meta(l, t, canonical.data(), rows_l, cols_l, out);
+  };
+  auto kept = [&](int64_t r, int64_t c) { return (masks[(r / 4) * (K / 4) + c / 4] >> (4 * (r % 4) + c % 4)) & 1u; };
+  compress_by_mask(
+      M, K, [&](int64_t r, int64_t c) { return kept(r, c) != 0; }, [&](int64_t r, int64_t c) { return dense[r * K + c]; },
+      values, meta, M, K);
+  compress_by_mask(
+      K, M, [&](int64_t r, int64_t c) { return kept(c, r) != 0; }, [&](int64_t r, int64_t c) { return dense[c * K + r]; },
+      values_t, meta_t, K, M);
 }
 
 }  // namespace sparse24::format::transposable

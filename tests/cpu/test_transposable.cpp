@@ -21,8 +21,8 @@ namespace tr = sparse24::format::transposable;
 using sparse24::DType;
 
 // The brute force, written without the library's helpers: every one of the 2^16 masks, kept when each row and
-// each column of the 4x4 block counts exactly two; the score summed in row-major order; the first (smallest) mask
-// among equal scores.
+// each column of the 4x4 block counts exactly two; the score summed in transposable.h's order; the first
+// (smallest) mask among equal scores.
 uint16_t brute_force(const double (&mag)[16]) {
   uint16_t best = 0;
   double best_sum = -1.0;
@@ -34,9 +34,14 @@ uint16_t brute_force(const double (&mag)[16]) {
       ok = row == 2 && col == 2;
     }
     if (!ok) continue;
-    double s = 0.0;
-    for (int i = 0; i < 16; ++i)
-      if ((m >> i) & 1u) s += mag[i];
+    // The documented order: each row's two in column order, then (row 0 + row 1) + (row 2 + row 3).
+    double row[4] = {};
+    for (int i = 0; i < 4; ++i) {
+      int seen = 0;
+      for (int j = 0; j < 4; ++j)
+        if ((m >> (4 * i + j)) & 1u) row[i] = seen++ ? row[i] + mag[4 * i + j] : mag[4 * i + j];
+    }
+    const double s = (row[0] + row[1]) + (row[2] + row[3]);
     if (s > best_sum) best = static_cast<uint16_t>(m), best_sum = s;
   }
   return best;
@@ -192,4 +197,34 @@ TEST_CASE("transposable: quality table on random normal weights (printed)", "[fo
   CHECK(one_d >= exact);
   CHECK(exact >= greedy);
   CHECK(exact / total > 0.5);   // any 2-of-4 mask keeps half the elements, the largest ones more than half of |W|
+}
+
+TEST_CASE("transposable: prune_compress_both decompresses to the masked W and its transpose", "[format][transposable]") {
+  const int64_t M = 64, K = 128;
+  auto dense = test::random_dense(M, K, 21);
+  for (auto& x : dense)
+    if ((x & 0x7C00) == 0x7C00) x = static_cast<uint16_t>(x & 0x83FF);
+  for (DType t : test::kBothTypes)
+    for (f::MetaLayout l : {f::MetaLayout::LaneBlocks16, f::MetaLayout::Wgmma16x64}) {
+      INFO(sparse24::name(t) << ", " << f::name(l));
+      std::vector<uint16_t> values(dense.size() / 2), values_t(dense.size() / 2), masks(static_cast<size_t>(M * K / 16));
+      std::vector<uint8_t> meta(dense.size() / 8), meta_t(dense.size() / 8), canonical(meta.size());
+      tr::prune_compress_both(t, l, dense.data(), M, K, values.data(), meta.data(), values_t.data(), meta_t.data());
+      std::vector<uint16_t> pruned(dense.size()), pruned_t(dense.size()), back(dense.size()), back_t(dense.size());
+      tr::block_masks(tr::Method::exact, t, dense.data(), M, K, masks.data());
+      tr::apply_masks(dense.data(), masks.data(), M, K, pruned.data());
+      for (int64_t r = 0; r < M; ++r)
+        for (int64_t c = 0; c < K; ++c) pruned_t[c * M + r] = pruned[r * K + c];
+      f::reorder_meta_to_canonical(l, t, meta.data(), M, K, canonical.data());
+      f::decompress(t, values.data(), canonical.data(), M, K, back.data());
+      CHECK(back == pruned);
+      f::reorder_meta_to_canonical(l, t, meta_t.data(), K, M, canonical.data());
+      f::decompress(t, values_t.data(), canonical.data(), K, M, back_t.data());
+      CHECK(back_t == pruned_t);
+    }
+  std::vector<uint16_t> v(64 * 64);
+  std::vector<uint8_t> m(64 * 8);
+  REQUIRE_FORMAT_ERROR(tr::prune_compress_both(DType::fp16, f::MetaLayout::LaneBlocks16, dense.data(), 64, 48,
+                                               v.data(), m.data(), v.data(), m.data()),
+                       "K = 48 is not a multiple of 32");
 }

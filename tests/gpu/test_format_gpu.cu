@@ -21,6 +21,7 @@
 #include "kernels/common/dtype.h"
 #include "kernels/format/format.h"
 #include "kernels/format/rules.h"
+#include "kernels/format/transposable.h"
 
 namespace {
 
@@ -564,6 +565,98 @@ TEST_CASE("format gpu: the one-pass prune_compress refuses bad input before laun
   e.upload(std::vector<uint8_t>(e.bytes(), 0x3C));
   CHECK_NOTHROW(run(DType::fp16, MetaLayout::LaneBlocks16, 32, 32, dense + 16, v.get() + 8, m.get() + 16));
   // Nothing was launched by the refused calls, and nothing went wrong on the device.
+  CHECK(cudaDeviceSynchronize() == cudaSuccess);
+  CHECK(cudaGetLastError() == cudaSuccess);
+}
+
+// =====================================================================================================================
+// Transposable 2:4 in one pass: transposable::gpu::prune_compress_both against the CPU's prune_compress_both (the
+// exact pattern per 4x4 block; W's and Wᵀ's values and metadata) bit for bit
+// =====================================================================================================================
+
+namespace {
+
+namespace tr = sparse24::format::transposable;
+
+// random_dense without NaNs (the CPU reference refuses them; the NaN case is below): exponent-all-ones patterns
+// become finite, inf stays possible through kInf's own pattern only where the mantissa is zero.
+std::vector<uint16_t> finite_dense(int64_t M, int64_t K, uint32_t seed) {
+  auto x = random_dense(M, K, seed);
+  for (auto& v : x)
+    if ((v & 0x7C00) == 0x7C00 && (v & 0x03FF) != 0) v = static_cast<uint16_t>(v & 0x83FF);
+  return x;
+}
+
+}  // namespace
+
+TEST_CASE("transposable gpu: W and its transpose compressed in one pass agree with the CPU bit for bit",
+          "[format][gpu][transposable]") {
+  Stream stream;
+  const std::pair<int64_t, int64_t> shapes[] = {{64, 64}, {128, 192}, {192, 128}, {64, 320}, {256, 256}};
+  for (DType t : kBothTypes)
+    for (MetaLayout l : {MetaLayout::LaneBlocks16, MetaLayout::Wgmma16x64})
+      for (const auto& [M, K] : shapes)
+        for (uint32_t seed : kSeeds) {
+          INFO(sparse24::name(t) << ", " << f::name(l) << ", " << M << " x " << K << ", seed " << seed);
+          auto dense = finite_dense(M, K, seed);
+          if (t == DType::bf16)   // bf16's NaNs are the exponent-all-ones patterns with a mantissa: clear them too
+            for (auto& v : dense)
+              if ((v & 0x7F80) == 0x7F80 && (v & 0x007F) != 0) v = static_cast<uint16_t>(v & 0x807F);
+          const size_t vals = dense.size() / 2, meta = dense.size() / 8;
+          std::vector<uint16_t> want_values(vals), want_values_t(vals);
+          std::vector<uint8_t> want_meta(meta), want_meta_t(meta);
+          tr::prune_compress_both(t, l, dense.data(), M, K, want_values.data(), want_meta.data(), want_values_t.data(),
+                                  want_meta_t.data());
+          DeviceBuffer<uint16_t> d_dense(dense), d_values(vals), d_values_t(vals);
+          DeviceBuffer<uint8_t> d_meta(meta), d_meta_t(meta);
+          DeviceBuffer<unsigned long long> d_nan(1);
+          d_values.poison(), d_values_t.poison(), d_meta.poison(), d_meta_t.poison();
+          d_nan.upload({0ull});
+          tr::gpu::prune_compress_both(t, l, d_dense.get(), M, K, d_values.get(), d_meta.get(), d_values_t.get(),
+                                       d_meta_t.get(), d_nan.get(), stream.get());
+          stream.sync();
+          CHECK(mismatches(d_values.download(), want_values) == 0);
+          CHECK(mismatches(d_meta.download(), want_meta) == 0);
+          CHECK(mismatches(d_values_t.download(), want_values_t) == 0);
+          CHECK(mismatches(d_meta_t.download(), want_meta_t) == 0);
+          CHECK(d_nan.download()[0] == 0);
+        }
+}
+
+TEST_CASE("transposable gpu: NaN blocks are counted, bad input refused before launch", "[format][gpu][transposable]") {
+  const int64_t M = 64, K = 128;
+  auto dense = finite_dense(M, K, 9);
+  dense[0] = kNaN;                  // block (0, 0)
+  dense[1] = kNaN;                  // the same block: counted once
+  dense[5 * K + 70] = neg(kNaN);    // block (1, 17)
+  dense[63 * K + 127] = 0x7C01;     // block (15, 31), a signalling-NaN pattern
+  DeviceBuffer<uint16_t> d_dense(dense), d_values(dense.size() / 2), d_values_t(dense.size() / 2);
+  DeviceBuffer<uint8_t> d_meta(dense.size() / 8), d_meta_t(dense.size() / 8);
+  DeviceBuffer<unsigned long long> d_nan(1);
+  d_nan.upload({0ull});
+  tr::gpu::prune_compress_both(DType::fp16, MetaLayout::LaneBlocks16, d_dense.get(), M, K, d_values.get(),
+                               d_meta.get(), d_values_t.get(), d_meta_t.get(), d_nan.get());
+  CHECK(d_nan.download()[0] == 3);
+
+  auto run = [&](DType t, MetaLayout l, int64_t m, int64_t k, const void* in, void* values, unsigned long long* nan) {
+    tr::gpu::prune_compress_both(t, l, in, m, k, values, d_meta.get(), d_values_t.get(), d_meta_t.get(), nan);
+  };
+  REQUIRE_FORMAT_ERROR(run(DType::int8, MetaLayout::LaneBlocks16, 64, 64, d_dense.get(), d_values.get(), d_nan.get()),
+                       "transposable masks are implemented for fp16 and bf16");
+  REQUIRE_FORMAT_ERROR(run(DType::fp16, MetaLayout::Canonical, 64, 64, d_dense.get(), d_values.get(), d_nan.get()),
+                       "the kernel writes lane_blocks16 or wgmma16x64");
+  REQUIRE_FORMAT_ERROR(run(DType::fp16, MetaLayout::LaneBlocks16, 32, 64, d_dense.get(), d_values.get(), d_nan.get()),
+                       "M = 32 is not a multiple of 64 (the kernel's tile)");
+  REQUIRE_FORMAT_ERROR(run(DType::bf16, MetaLayout::Wgmma16x64, 64, 96, d_dense.get(), d_values.get(), d_nan.get()),
+                       "is not a multiple of 64");
+  REQUIRE_FORMAT_ERROR(run(DType::fp16, MetaLayout::LaneBlocks16, 64, 64, d_dense.get() + 4, d_values.get(),
+                           d_nan.get()),
+                       "dense is not 16-byte aligned");
+  REQUIRE_FORMAT_ERROR(run(DType::fp16, MetaLayout::LaneBlocks16, 64, 64, d_dense.get(), d_values.get() + 2,
+                           d_nan.get()),
+                       "values is not 16-byte aligned");
+  REQUIRE_FORMAT_ERROR(run(DType::fp16, MetaLayout::LaneBlocks16, 64, 64, d_dense.get(), d_values.get(), nullptr),
+                       "nan_blocks is a null pointer");
   CHECK(cudaDeviceSynchronize() == cudaSuccess);
   CHECK(cudaGetLastError() == cudaSuccess);
 }
