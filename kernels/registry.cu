@@ -140,6 +140,45 @@ void add(std::vector<Variant>& out) {
   }
 }
 
+// format.s02_onepass (kernels/format/onepass_gpu.cu): one launch from dense W to the values and the metadata in
+// the variant's layout; no pruned copy, no workspace. One variant per (type, layout the type's kernels read):
+// lane_blocks16 for fp16 and bf16 (mma_sp, the dispatcher's variants), wgmma16x64 for fp16 and bf16 (wgmma_sp's
+// s07+), lane_blocks8 for int8 and e4m3 (the 8-bit mma_sp).
+void run_onepass(const Plan& p, cudaStream_t stream) {
+  const PruneCompressArgs& a = p.prune;
+  format::gpu::prune_compress(p.variant().types.a, p.variant().meta_layout, a.dense, a.M, a.K, a.values,
+                              static_cast<uint8_t*>(a.meta), stream);
+}
+
+void add_onepass(std::vector<Variant>& out) {
+  const std::pair<DType, format::MetaLayout> rows[] = {
+      {DType::fp16, format::MetaLayout::LaneBlocks16}, {DType::bf16, format::MetaLayout::LaneBlocks16},
+      {DType::fp16, format::MetaLayout::Wgmma16x64},   {DType::bf16, format::MetaLayout::Wgmma16x64},
+      {DType::int8, format::MetaLayout::LaneBlocks8},  {DType::e4m3, format::MetaLayout::LaneBlocks8}};
+  for (const auto& [t, layout] : rows) {
+    const format::MetaLayoutDesc& d = format::desc(layout);
+    Variant v;
+    v.operation = Operation::prune_compress;
+    v.family = "format";
+    v.step = 2;
+    v.technique = "onepass";  // W read once; values and the layout's metadata written once, by one kernel
+    v.types = {t, t, t, t};
+    v.sparse = true;
+    v.writes_pruned = false;
+    v.meta_layout = layout;
+    v.threads = 256;
+    v.arch = ArchRule{80};
+    v.rule.m_multiple = d.block_rows();
+    v.rule.m_reason = d.rows_reason;
+    v.rule.k_multiple = 4 * d.block_nibble_cols();   // 4 dense columns per nibble (2:4 types)
+    v.rule.k_reason = d.cols_reason;
+    v.run = &run_onepass;
+    v.prepare = [](Plan&) {};  // nothing to prepare: the launch geometry follows from M, K and the layout
+    v.name = variant_name(v);
+    out.push_back(std::move(v));
+  }
+}
+
 }  // namespace format_ops
 
 }  // namespace
@@ -151,6 +190,7 @@ const std::vector<Variant>& registry() {
 #include "sparse24_steps.inc"
 #undef SPARSE24_STEP
     format_ops::add(v);
+    format_ops::add_onepass(v);
     std::set<std::string> seen;
     for (const auto& x : v)
       if (!seen.insert(x.name).second) throw std::logic_error("registry: variant listed twice: " + x.name);
@@ -259,8 +299,8 @@ std::unique_ptr<Plan> prepare(const Variant& v, const PruneCompressArgs& a) {
                                                        : shape_error(v, static_cast<int>(a.M), 1,
                                                                      static_cast<int>(a.K));
   auto misaligned = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 != 0; };
-  if (err.empty() && (!a.dense || !a.pruned || !a.values || !a.meta))
-    err = "a null pointer (dense, pruned, values, meta)";
+  if (err.empty() && (!a.dense || (v.writes_pruned && !a.pruned) || !a.values || !a.meta))
+    err = v.writes_pruned ? "a null pointer (dense, pruned, values, meta)" : "a null pointer (dense, values, meta)";
   if (err.empty() && (misaligned(a.dense) || misaligned(a.pruned) || misaligned(a.values) || misaligned(a.meta)))
     err = "every pointer must be 16-byte aligned";
   if (!err.empty()) throw ShapeError(v.name + ": " + err);

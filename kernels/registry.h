@@ -91,6 +91,8 @@ struct Variant {
   // Correct only on problems whose every metadata nibble is 0x4 (each group keeps its first two elements): the
   // ablations of kernels/ablations/, which read a constant metadata word instead of the metadata.
   bool uniform_metadata = false;
+  bool writes_pruned = true;   // prune_compress: also writes the pruned dense copy (false: values + metadata only,
+                               // PruneCompressArgs::pruned may be null and is neither checked nor counted)
   Params params;
   int threads = 0;             // threads per block (0: an operation of several launches of library kernels)
   ArchRule arch;

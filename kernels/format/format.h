@@ -271,6 +271,11 @@ void prune(DType t, const void* dense, int64_t M, int64_t K, void* pruned);
 void compress(DType t, const void* pruned, int64_t M, int64_t K, void* values, uint8_t* meta);
 void decompress(DType t, const void* values, const uint8_t* meta, int64_t M, int64_t K, void* dense);
 
+// Prune, compress and reorder in one call: dense -> values (canonical, M x K/2) + metadata in layout l. The
+// composition of prune, compress and reorder_meta (so the same rules, shape checks and messages), and the reference
+// that the GPU's one-pass kernel (gpu::prune_compress) must match bit for bit.
+void prune_compress(DType t, MetaLayout l, const void* dense, int64_t M, int64_t K, void* values, uint8_t* meta);
+
 struct Violation {
   bool ok = true;
   int64_t row = -1, chunk = -1;   // first offending (row, group), row-major order (a pair for tf32)
@@ -304,6 +309,15 @@ void compress(DType t, const void* pruned, int64_t M, int64_t K, void* values, u
 // An invalid nibble decodes as if it were 0x4; run validate_meta first on untrusted metadata.
 void decompress(DType t, const void* values, const uint8_t* meta, int64_t M, int64_t K, void* dense,
                 void* stream = nullptr);
+// One pass (onepass_gpu.cu): dense W read once with 16-byte loads, the values and the metadata already in layout
+// l written once with coalesced stores; no pruned copy. Bit for bit format::prune_compress. Beyond the layout's
+// shape rules (check_layout_shape's messages): 2:4 types only (tf32's pairs: prune, compress, reorder_meta); a
+// dense row must be a whole number of 16-byte loads (K a multiple of 8 for 16-bit types, of 16 for 8-bit ones);
+// dense and meta 16-byte aligned, values 8-byte aligned (each thread stores 8 bytes of values; the metadata leaves
+// in 16-byte stores). NaN groups follow the selection rule above (fp16/bf16: a NaN is kept over any number; e4m3,
+// e5m2: never kept over a nonzero number), as on the CPU.
+void prune_compress(DType t, MetaLayout l, const void* dense, int64_t M, int64_t K, void* values, uint8_t* meta,
+                    void* stream = nullptr);
 Violation validate_dense(DType t, const void* dense, int64_t M, int64_t K, void* stream = nullptr);
 Violation validate_meta(const uint8_t* meta, int64_t M, int64_t K, void* stream = nullptr);
 Violation validate_meta(DType t, const uint8_t* meta, int64_t M, int64_t K, void* stream = nullptr);

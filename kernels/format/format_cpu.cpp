@@ -4,6 +4,7 @@
 // and chunk" is simply the first one the loop meets. The rules themselves (the magnitude keys, which elements are
 // kept, which nibbles are valid, where a nibble goes in a layout) live in rules.h, shared with format_gpu.cu.
 #include <cstring>
+#include <vector>
 
 #include "kernels/format/format.h"
 #include "kernels/format/rules.h"
@@ -204,6 +205,20 @@ void decompress(DType t, const void* values, const uint8_t* meta, int64_t M, int
     using S = decltype(tag);
     decompress_impl(rules::spec_of(d), static_cast<const S*>(values), meta, M, K, static_cast<S*>(dense));
   });
+}
+
+void prune_compress(DType t, MetaLayout l, const void* dense, int64_t M, int64_t K, void* values, uint8_t* meta) {
+  const char* fn = "prune_compress";
+  const DTypeInfo& d = check_dtype(fn, t);
+  check_layout_shape(fn, l, M, K, d.bits, d.group);
+  check_ptr(fn, dense, "dense");
+  check_ptr(fn, values, "values");
+  check_ptr(fn, meta, "meta");
+  const size_t dense_bytes = static_cast<size_t>(M) * static_cast<size_t>(K) * static_cast<size_t>(d.bits / 8);
+  std::vector<uint8_t> pruned(dense_bytes), canonical(meta_bytes(MetaLayout::Canonical, t, M, K));
+  prune(t, dense, M, K, pruned.data());
+  compress(t, pruned.data(), M, K, values, canonical.data());
+  reorder_meta(l, t, canonical.data(), M, K, meta);
 }
 
 // ---- Validate -------------------------------------------------------------------------------------------------

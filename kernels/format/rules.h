@@ -83,6 +83,66 @@ S24_HD inline uint32_t keep_nibble_of_keys(const uint32_t (&key)[4]) {
   return static_cast<uint32_t>(lo | (hi << 2));
 }
 
+// The same selection written as ranks, for kernels that want no data-dependent index (the one-pass kernel,
+// onepass_gpu.cu): element i beats element j when key_i > key_j, or the keys are equal and i < j. That order is
+// total, so exactly two elements beat at least two of the other three, and they are the two that the two scans
+// of keep_nibble_of_keys pick (the largest, then the largest of the rest, the lower index winning each tie).
+// tests/cpu/test_format.cpp checks the two against each other on every 4-tuple of keys 0..4 (every pattern of ties).
+// Returns the keep mask: bit i set for each kept element (two bits set).
+S24_HD inline uint32_t keep_mask_by_rank(const uint32_t (&key)[4]) {
+  const uint32_t b01 = key[0] >= key[1], b02 = key[0] >= key[2], b03 = key[0] >= key[3];   // i < j: ties go to i
+  const uint32_t b12 = key[1] >= key[2], b13 = key[1] >= key[3], b23 = key[2] >= key[3];
+  const uint32_t wins0 = b01 + b02 + b03, wins1 = (1u - b01) + b12 + b13, wins2 = (2u - b02 - b12) + b23,
+                 wins3 = 3u - b03 - b13 - b23;
+  return (wins0 >= 2u ? 1u : 0u) | (wins1 >= 2u ? 2u : 0u) | (wins2 >= 2u ? 4u : 0u) | (wins3 >= 2u ? 8u : 0u);
+}
+
+// The ordered nibble (idx0 | idx1 << 2) of a keep mask with two bits set: idx0 the lowest set bit, idx1 the highest.
+S24_HD inline uint32_t nibble_of_keep_mask(uint32_t mask) {
+  const uint32_t lo = (mask & 1u) ? 0u : ((mask & 2u) ? 1u : 2u);
+  const uint32_t hi = (mask & 8u) ? 3u : ((mask & 4u) ? 2u : 1u);
+  return lo | (hi << 2);
+}
+
+// ---- The same selection in packed arithmetic (the one-pass kernel's inner loop, onepass_gpu.cu) -----------------
+// Keys below 2^15 travel two per 32-bit word: A = (k0, k1), B = (k2, k3), element 0 and 2 in the low halves. With a
+// guard bit set in each half of the minuend, one 32-bit subtraction makes two comparisons and no borrow crosses
+// the halves: (0x8000 + ki) - kj lies in [1, 0xFFFF], and its bit 15 is set exactly when ki >= kj. Three
+// subtractions give the six comparisons "i beats j" (i < j: ki >= kj, the tie to the lower index), packed into a
+// 6-bit index: bit 0 c02, bit 1 c13, bit 2 c03, bit 3 c12, bit 4 c01, bit 5 c23.
+inline constexpr uint32_t kHalfGuard = 0x80008000u;
+S24_HD inline uint32_t compare_index(uint32_t A, uint32_t B) {
+  const uint32_t d1 = (A | kHalfGuard) - B;                                  // k0 - k2 | k1 - k3
+  const uint32_t d2 = (A | kHalfGuard) - ((B >> 16) | (B << 16));            // k0 - k3 | k1 - k2
+  const uint32_t x = (A & 0xFFFFu) | (B << 16), y = (A >> 16) | (B & 0xFFFF0000u);
+  const uint32_t d3 = (x | kHalfGuard) - y;                                  // k0 - k1 | k2 - k3
+  const uint32_t t = ((d1 >> 15) & 0x10001u) | ((d2 >> 13) & 0x40004u) | ((d3 >> 11) & 0x100010u);
+  return (t | (t >> 15)) & 0x3Fu;
+}
+
+// What the kernel needs of one group, per compare index: bits 15:0 the PRMT selector that gathers the two kept
+// 16-bit elements of (lo, hi) (bytes 2 idx0, 2 idx0 + 1, 2 idx1, 2 idx1 + 1), bits 19:16 the nibble, bits 27:20 the
+// byte selector of the two kept 8-bit elements of one word (idx0 | idx1 << 4). The keep set is keep_mask_by_rank's
+// (an element is kept when it beats two of the other three); an index no total order produces (a cycle of
+// comparisons) never occurs, and gets whatever the rank count gives.
+S24_HD inline uint32_t selection_entry(uint32_t index) {
+  const uint32_t c02 = index & 1u, c13 = (index >> 1) & 1u, c03 = (index >> 2) & 1u, c12 = (index >> 3) & 1u,
+                 c01 = (index >> 4) & 1u, c23 = (index >> 5) & 1u;
+  const uint32_t wins0 = c01 + c02 + c03, wins1 = (1u - c01) + c12 + c13, wins2 = (1u - c02) + (1u - c12) + c23,
+                 wins3 = (1u - c03) + (1u - c13) + (1u - c23);
+  const uint32_t mask = (wins0 >= 2u ? 1u : 0u) | (wins1 >= 2u ? 2u : 0u) | (wins2 >= 2u ? 4u : 0u) |
+                        (wins3 >= 2u ? 8u : 0u);
+  // A total order keeps exactly two; a cyclic index (never produced) may give another count: any valid code.
+  const bool two = mask == 3u || mask == 5u || mask == 9u || mask == 6u || mask == 10u || mask == 12u;
+  const uint32_t nibble = two ? nibble_of_keep_mask(mask) : 0x4u;
+  const uint32_t a = nibble & 3u, b = (nibble >> 2) & 3u;   // idx0, idx1
+  const uint32_t sel16 = (2 * a) | ((2 * a + 1) << 4) | ((2 * b) << 8) | ((2 * b + 1) << 12);
+  return sel16 | (nibble << 16) | ((a | (b << 4)) << 20);
+}
+inline constexpr int kSelectionEntries = 64;
+S24_HD inline uint32_t entry_nibble(uint32_t entry) { return (entry >> 16) & 0xFu; }
+S24_HD inline uint32_t entry_select8(uint32_t entry) { return (entry >> 20) & 0xFFu; }
+
 S24_HD inline uint32_t keep_nibble(uint16_t e0, uint16_t e1, uint16_t e2, uint16_t e3, int sign_bit) {
   const uint32_t key[4] = {magnitude_key(e0, sign_bit), magnitude_key(e1, sign_bit), magnitude_key(e2, sign_bit),
                            magnitude_key(e3, sign_bit)};

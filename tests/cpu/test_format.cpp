@@ -1360,3 +1360,70 @@ TEST_CASE("format: LaneBlocks8 serves 8-bit types only, and whole blocks", "[for
   REQUIRE_FORMAT_ERROR(f::meta_bytes(MetaLayout::LaneBlocks8, DType::int8, 8, 64), "serves 16 rows");
   REQUIRE_FORMAT_ERROR(f::meta_bytes(MetaLayout::LaneBlocks8, DType::int8, 16, 32), "one m16n8k64 k-step");
 }
+
+// ---- format.s02_onepass: the packed selection and the one-call reference ---------------------------------------
+
+TEST_CASE("format: the one-pass kernel's packed selection equals keep_nibble_of_keys on every tie pattern",
+          "[format][onepass]") {
+  namespace r = f::rules;
+  // Keys from a set with repeats, zero and the largest 16-bit key (0x7FFF: a NaN's), every 4-tuple: all tie
+  // patterns, and the guard-bit subtraction at both ends of its range.
+  const uint32_t keys[] = {0u, 1u, 2u, 0x100u, 0x7FFEu, 0x7FFFu};
+  int tuples = 0;
+  for (uint32_t a : keys)
+    for (uint32_t b : keys)
+      for (uint32_t c : keys)
+        for (uint32_t d : keys) {
+          const uint32_t key[4] = {a, b, c, d};
+          const uint32_t want = r::keep_nibble_of_keys(key);
+          INFO("keys " << a << " " << b << " " << c << " " << d);
+          // The rank count keeps the same two.
+          CHECK(r::nibble_of_keep_mask(r::keep_mask_by_rank(key)) == want);
+          // The packed comparisons and the table: the same nibble, and selectors that gather the kept elements.
+          const uint32_t entry = r::selection_entry(r::compare_index(a | (b << 16), c | (d << 16)));
+          REQUIRE(r::entry_nibble(entry) == want);
+          const int i0 = r::nibble_idx0(want), i1 = r::nibble_idx1(want);
+          CHECK((entry & 0xFFFFu) == (uint32_t(2 * i0) | uint32_t(2 * i0 + 1) << 4 | uint32_t(2 * i1) << 8 |
+                                      uint32_t(2 * i1 + 1) << 12));
+          CHECK(r::entry_select8(entry) == (uint32_t(i0) | uint32_t(i1) << 4));
+          ++tuples;
+        }
+  CHECK(tuples == 6 * 6 * 6 * 6);
+  // Every index a total order produces has exactly two winners; the table has an entry for each of the 64.
+  for (uint32_t i = 0; i < r::kSelectionEntries; ++i) CHECK(r::nibble_valid(r::entry_nibble(r::selection_entry(i))));
+}
+
+TEST_CASE("format: prune_compress is prune + compress + reorder_meta, and refuses what they refuse", "[format][onepass]") {
+  const int64_t M = 64, K = 128;
+  for (DType t : kBothTypes)
+    for (MetaLayout l : {MetaLayout::Canonical, MetaLayout::LaneBlocks16, MetaLayout::Wgmma16x64}) {
+      const auto dense = random_dense(M, K, 11);
+      std::vector<uint16_t> pruned(dense.size()), values(dense.size() / 2), got_values(dense.size() / 2);
+      std::vector<uint8_t> canonical(static_cast<size_t>(M * K / 8)), meta(canonical.size()), got_meta(meta.size());
+      f::prune(t, dense.data(), M, K, pruned.data());
+      f::compress(t, pruned.data(), M, K, values.data(), canonical.data());
+      f::reorder_meta(l, t, canonical.data(), M, K, meta.data());
+      f::prune_compress(t, l, dense.data(), M, K, got_values.data(), got_meta.data());
+      CHECK(got_values == values);
+      CHECK(got_meta == meta);
+    }
+  std::vector<uint8_t> buf(64 * 1024);
+  uint8_t* p = buf.data();
+  REQUIRE_FORMAT_ERROR(f::prune_compress(DType::fp16, MetaLayout::LaneBlocks16, p, 16, 32, p, p),
+                       "format::prune_compress: M = 16 is not a multiple of 32 (lane-block metadata serves 32 rows)");
+  REQUIRE_FORMAT_ERROR(f::prune_compress(DType::int8, MetaLayout::LaneBlocks8, p, 16, 96, p, p),
+                       "K = 96 is not a multiple of 64");
+  REQUIRE_FORMAT_ERROR(f::prune_compress(DType::e4m3, MetaLayout::Wgmma16x64, p, 16, 64, p, p),
+                       "metadata layout wgmma16x64 is read by no instruction of 8-bit types");
+  REQUIRE_FORMAT_ERROR(f::prune_compress(DType::int32, MetaLayout::Canonical, p, 16, 64, p, p), "has no sparse format");
+  REQUIRE_FORMAT_ERROR(f::prune_compress(DType::bf16, MetaLayout::Canonical, p, 1, 8, nullptr, p),
+                       "values is a null pointer");
+  // NaN groups are not refused: the selection rule handles them (fp16: a NaN is kept over any number).
+  const uint16_t nan_group[8] = {kNaN, kOne, kTwo, kNaN, kZ, kZ, kZ, kZ};
+  uint16_t v[4] = {};
+  uint8_t m = 0;
+  f::prune_compress(DType::fp16, MetaLayout::Canonical, nan_group, 1, 8, v, &m);
+  CHECK(m == 0x4C);   // chunk 0 keeps the NaNs (0, 3): 0xC; chunk 1, all zero: 0x4
+  CHECK(v[0] == kNaN);
+  CHECK(v[1] == kNaN);
+}

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "kernels/dispatch.h"
 #include "kernels/registry.h"
@@ -37,7 +38,8 @@ TEST_CASE("the format's GPU path is registered as a prune_compress operation for
   for (DType t : {DType::fp16, DType::bf16}) {
     const Variant* found = nullptr;
     for (const auto& v : registry())
-      if (v.operation == Operation::prune_compress && v.types.a == t && v.family == "format") found = &v;
+      if (v.operation == Operation::prune_compress && v.types.a == t && v.family == "format" && v.step == 1)
+        found = &v;
     INFO(name(t));
     REQUIRE(found != nullptr);
     CHECK(found->sparse);
@@ -53,7 +55,7 @@ TEST_CASE("the format's GPU path is registered as a prune_compress operation for
 TEST_CASE("prepare refuses a variant of another operation, and bad prune_compress arguments", "[registry]") {
   const Variant* prune = nullptr;
   for (const auto& v : registry())
-    if (v.operation == Operation::prune_compress) prune = &v;
+    if (v.operation == Operation::prune_compress && v.writes_pruned) prune = &v;   // s01: the rules below are its
   REQUIRE(prune != nullptr);
   const Variant& gemm = first_gemm();
 
@@ -81,6 +83,35 @@ TEST_CASE("prepare refuses a variant of another operation, and bad prune_compres
   refused(a, "null");
   a = ok, a.values = fake(0x30008);
   refused(a, "16-byte aligned");
+}
+
+TEST_CASE("format.s02_onepass is registered per (type, layout its kernels read), and needs no pruned buffer",
+          "[registry][onepass]") {
+  const std::pair<DType, format::MetaLayout> want[] = {
+      {DType::fp16, format::MetaLayout::LaneBlocks16}, {DType::bf16, format::MetaLayout::LaneBlocks16},
+      {DType::fp16, format::MetaLayout::Wgmma16x64},   {DType::bf16, format::MetaLayout::Wgmma16x64},
+      {DType::int8, format::MetaLayout::LaneBlocks8},  {DType::e4m3, format::MetaLayout::LaneBlocks8}};
+  for (const auto& [t, layout] : want) {
+    const std::string n = std::string("format.s02_onepass.") + name(t) + "." + format::name(layout);
+    INFO(n);
+    const Variant* v = find_variant(n);
+    REQUIRE(v != nullptr);
+    CHECK(v->operation == Operation::prune_compress);
+    CHECK_FALSE(v->writes_pruned);
+    const format::MetaLayoutDesc& d = format::desc(layout);
+    // Its shape rule is its layout's blocks (format.h), refused before any CUDA call.
+    CHECK(v->rule.m_multiple == d.block_rows());
+    CHECK(v->rule.k_multiple == 4 * d.block_nibble_cols());
+    CHECK(shape_error(*v, d.block_rows(), 1, 4 * d.block_nibble_cols()).empty());
+    CHECK_THAT(shape_error(*v, d.block_rows() + 8, 1, 4 * d.block_nibble_cols()), test::contains(d.rows_reason));
+    PruneCompressArgs a;
+    a.M = 48, a.K = 64 * 3;
+    a.dense = fake(0x10000), a.values = fake(0x30000), a.meta = fake(0x40000);   // no pruned: accepted past it
+    a.M = d.block_rows() + 8;
+    CHECK_THROWS_WITH(prepare(*v, a), test::contains(d.rows_reason));
+    a.M = d.block_rows(), a.meta = nullptr;
+    CHECK_THROWS_WITH(prepare(*v, a), test::contains("a null pointer (dense, values, meta)"));
+  }
 }
 
 TEST_CASE("pick never returns an operation that is not a GEMM", "[registry]") {

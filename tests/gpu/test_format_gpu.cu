@@ -21,6 +21,7 @@
 #include "kernels/common/dtype.h"
 #include "kernels/format/format.h"
 #include "kernels/format/rules.h"
+#include "kernels/format/transposable.h"
 
 namespace {
 
@@ -441,4 +442,221 @@ TEST_CASE("format gpu: the 8-bit kernels need 8-byte aligned dense pointers, tf3
                        "values is not 4-byte aligned");
   REQUIRE_FORMAT_ERROR(f::gpu::prune(DType::tf32, e.get() + 8, 1, 4, e.get()), "dense is not 16-byte aligned");
   REQUIRE_FORMAT_ERROR(f::gpu::prune(DType::f32, e.get(), 1, 8, e.get()), "has no sparse format");
+}
+
+// =====================================================================================================================
+// format.s02_onepass: gpu::prune_compress (kernels/format/onepass_gpu.cu), one pass from dense W to the values and the
+// metadata in a layout, against the CPU's prune + compress + reorder_meta bit for bit
+// =====================================================================================================================
+
+namespace {
+
+// Each (type, layout) the one-pass kernel serves, on shapes that make it cover: several row tiles, a last tile
+// narrower than the kernel's tile (its tiles are 256 columns for lane_blocks16, 512 for wgmma16x64 and 1024 for
+// lane_blocks8 and 8-bit canonical, 8192 for 16-bit canonical), one block column, and K below one tile.
+struct OnepassCase {
+  DType t;
+  MetaLayout layout;
+};
+constexpr OnepassCase kOnepassCases[] = {
+    {DType::fp16, MetaLayout::LaneBlocks16}, {DType::bf16, MetaLayout::LaneBlocks16},
+    {DType::fp16, MetaLayout::Wgmma16x64},   {DType::bf16, MetaLayout::Wgmma16x64},
+    {DType::fp16, MetaLayout::Canonical},    {DType::bf16, MetaLayout::Canonical},
+    {DType::int8, MetaLayout::LaneBlocks8},  {DType::e4m3, MetaLayout::LaneBlocks8},
+    {DType::e5m2, MetaLayout::LaneBlocks8},  {DType::int8, MetaLayout::Canonical},
+    {DType::e4m3, MetaLayout::Canonical}};
+const std::pair<int64_t, int64_t> kOnepassShapes[] = {{32, 32},   {64, 64},    {96, 320},   {32, 1088},
+                                                      {64, 4160}, {160, 8256}, {16, 1024}, {48, 192}};
+// Bytes past each output that must stay poisoned: a kernel that writes past the end of a range shows up here.
+constexpr size_t kGuard = 256;
+
+template <class S>
+std::vector<S> onepass_input(DType t, int64_t M, int64_t K, uint32_t seed) {
+  if constexpr (sizeof(S) == 2) {
+    (void)t;
+    return random_dense(M, K, seed);   // fp16 bit patterns: NaN, inf, -0.0, ties; bf16 reads the same bits
+  } else {
+    return random_dense_of<S>(t, M, K, seed);
+  }
+}
+
+template <class S>
+void check_onepass(DType t, MetaLayout layout, int64_t M, int64_t K, uint32_t seed, void* stream) {
+  const auto dense = onepass_input<S>(t, M, K, seed);
+  const size_t meta_bytes = f::meta_bytes(layout, t, M, K), value_bytes = dense.size() / 2 * sizeof(S);
+  std::vector<uint8_t> want_values(value_bytes), want_meta(meta_bytes);
+  f::prune_compress(t, layout, dense.data(), M, K, want_values.data(), want_meta.data());
+  DeviceBuffer<S> d_dense(dense);
+  DeviceBuffer<uint8_t> d_values(value_bytes + kGuard), d_meta(meta_bytes + kGuard);
+  d_values.poison(), d_meta.poison();
+  f::gpu::prune_compress(t, layout, d_dense.get(), M, K, d_values.get(), d_meta.get(), stream);
+  const auto got_values = d_values.download(), got_meta = d_meta.download();
+  const std::vector<uint8_t> values(got_values.begin(), got_values.begin() + static_cast<int64_t>(value_bytes));
+  const std::vector<uint8_t> meta(got_meta.begin(), got_meta.begin() + static_cast<int64_t>(meta_bytes));
+  CHECK(mismatches(values, want_values) == 0);
+  CHECK(mismatches(meta, want_meta) == 0);
+  CHECK(std::all_of(got_values.begin() + static_cast<int64_t>(value_bytes), got_values.end(),
+                    [](uint8_t b) { return b == 0xFF; }));
+  CHECK(std::all_of(got_meta.begin() + static_cast<int64_t>(meta_bytes), got_meta.end(),
+                    [](uint8_t b) { return b == 0xFF; }));
+}
+
+}  // namespace
+
+TEST_CASE("format gpu: the one-pass prune_compress agrees with the CPU bit for bit", "[format][gpu][onepass]") {
+  Stream stream;
+  int checked = 0;
+  for (const OnepassCase& c : kOnepassCases)
+    for (const auto& [M, K] : kOnepassShapes) {
+      const f::MetaLayoutDesc& d = f::desc(c.layout);
+      const int bits = sparse24::info(c.t).bits;
+      if (M % d.block_rows() != 0 || K % (4 * d.block_nibble_cols()) != 0 || (K * bits / 8) % 16 != 0) continue;
+      for (uint32_t seed : kSeeds) {
+        INFO(sparse24::name(c.t) << ", " << f::name(c.layout) << ", " << M << " x " << K << ", seed " << seed);
+        if (bits == 16)
+          check_onepass<uint16_t>(c.t, c.layout, M, K, seed, stream.get());
+        else
+          check_onepass<uint8_t>(c.t, c.layout, M, K, seed, stream.get());
+        ++checked;
+      }
+    }
+  CHECK(checked >= 100);   // the shape filter above must leave most cases in
+}
+
+TEST_CASE("format gpu: the one-pass prune_compress refuses bad input before launch, with the rule", "[format][gpu]") {
+  DeviceBuffer<uint8_t> e(64 * 1024), v(32 * 1024), m(8 * 1024);
+  uint8_t* dense = e.get();
+  auto run = [&](DType t, MetaLayout l, int64_t M, int64_t K, const void* in, void* values, uint8_t* meta) {
+    f::gpu::prune_compress(t, l, in, M, K, values, meta);
+  };
+  // Types: tf32's 1:2 pairs and the types without a format.
+  REQUIRE_FORMAT_ERROR(run(DType::tf32, MetaLayout::LaneBlocks16, 32, 32, dense, v.get(), m.get()),
+                       "the one-pass kernel handles 2:4 types");
+  REQUIRE_FORMAT_ERROR(run(DType::f32, MetaLayout::Canonical, 32, 32, dense, v.get(), m.get()),
+                       "has no sparse format");
+  // Shapes: the layout's blocks (check_layout_shape's messages, as every other format call).
+  REQUIRE_FORMAT_ERROR(run(DType::fp16, MetaLayout::LaneBlocks16, 16, 32, dense, v.get(), m.get()),
+                       "M = 16 is not a multiple of 32 (lane-block metadata serves 32 rows)");
+  REQUIRE_FORMAT_ERROR(run(DType::bf16, MetaLayout::LaneBlocks16, 32, 48, dense, v.get(), m.get()),
+                       "K = 48 is not a multiple of 32");
+  REQUIRE_FORMAT_ERROR(run(DType::int8, MetaLayout::LaneBlocks8, 16, 32, dense, v.get(), m.get()),
+                       "K = 32 is not a multiple of 64 (8-bit lane-block metadata covers one m16n8k64 k-step)");
+  REQUIRE_FORMAT_ERROR(run(DType::int8, MetaLayout::LaneBlocks16, 32, 64, dense, v.get(), m.get()),
+                       "metadata layout lane_blocks16 is read by no instruction of 8-bit types");
+  REQUIRE_FORMAT_ERROR(run(DType::e4m3, MetaLayout::Canonical, 2, 12, dense, v.get(), m.get()),
+                       "K = 12 is not a multiple of 8");
+  // The kernel's own rule: a dense row is whole 16-byte loads (8-bit canonical accepts K % 8 == 0 otherwise).
+  REQUIRE_FORMAT_ERROR(run(DType::int8, MetaLayout::Canonical, 2, 24, dense, v.get(), m.get()),
+                       "K = 24 is not a multiple of 16 (the kernel reads a int8 row in 16-byte loads)");
+  // Pointers: null, and misaligned for the kernel's 16-byte loads, 8-byte value stores and 16-byte metadata stores.
+  REQUIRE_FORMAT_ERROR(run(DType::fp16, MetaLayout::LaneBlocks16, 32, 32, nullptr, v.get(), m.get()),
+                       "dense is a null pointer");
+  REQUIRE_FORMAT_ERROR(run(DType::fp16, MetaLayout::LaneBlocks16, 32, 32, dense, nullptr, m.get()),
+                       "values is a null pointer");
+  REQUIRE_FORMAT_ERROR(run(DType::fp16, MetaLayout::LaneBlocks16, 32, 32, dense, v.get(), nullptr),
+                       "meta is a null pointer");
+  REQUIRE_FORMAT_ERROR(run(DType::fp16, MetaLayout::LaneBlocks16, 32, 32, dense + 8, v.get(), m.get()),
+                       "dense is not 16-byte aligned (the kernel reads 16 bytes per access)");
+  REQUIRE_FORMAT_ERROR(run(DType::bf16, MetaLayout::LaneBlocks16, 32, 32, dense, v.get() + 4, m.get()),
+                       "values is not 8-byte aligned (the kernel stores 8 bytes per access)");
+  REQUIRE_FORMAT_ERROR(run(DType::int8, MetaLayout::LaneBlocks8, 16, 64, dense, v.get(), m.get() + 4),
+                       "meta is not 16-byte aligned");
+  // Aligned neighbours of the refused pointers are accepted (the checks are not stricter than their rule).
+  e.upload(std::vector<uint8_t>(e.bytes(), 0x3C));
+  CHECK_NOTHROW(run(DType::fp16, MetaLayout::LaneBlocks16, 32, 32, dense + 16, v.get() + 8, m.get() + 16));
+  // Nothing was launched by the refused calls, and nothing went wrong on the device.
+  CHECK(cudaDeviceSynchronize() == cudaSuccess);
+  CHECK(cudaGetLastError() == cudaSuccess);
+}
+
+// =====================================================================================================================
+// Transposable 2:4 in one pass: transposable::gpu::prune_compress_both against the CPU's prune_compress_both (the
+// exact pattern per 4x4 block; W's and Wᵀ's values and metadata) bit for bit
+// =====================================================================================================================
+
+namespace {
+
+namespace tr = sparse24::format::transposable;
+
+// random_dense without NaNs (the CPU reference refuses them; the NaN case is below): exponent-all-ones patterns
+// become finite, inf stays possible through kInf's own pattern only where the mantissa is zero.
+std::vector<uint16_t> finite_dense(int64_t M, int64_t K, uint32_t seed) {
+  auto x = random_dense(M, K, seed);
+  for (auto& v : x)
+    if ((v & 0x7C00) == 0x7C00 && (v & 0x03FF) != 0) v = static_cast<uint16_t>(v & 0x83FF);
+  return x;
+}
+
+}  // namespace
+
+TEST_CASE("transposable gpu: W and its transpose compressed in one pass agree with the CPU bit for bit",
+          "[format][gpu][transposable]") {
+  Stream stream;
+  const std::pair<int64_t, int64_t> shapes[] = {{64, 64}, {128, 192}, {192, 128}, {64, 320}, {256, 256}};
+  for (DType t : kBothTypes)
+    for (MetaLayout l : {MetaLayout::LaneBlocks16, MetaLayout::Wgmma16x64})
+      for (const auto& [M, K] : shapes)
+        for (uint32_t seed : kSeeds) {
+          INFO(sparse24::name(t) << ", " << f::name(l) << ", " << M << " x " << K << ", seed " << seed);
+          auto dense = finite_dense(M, K, seed);
+          if (t == DType::bf16)   // bf16's NaNs are the exponent-all-ones patterns with a mantissa: clear them too
+            for (auto& v : dense)
+              if ((v & 0x7F80) == 0x7F80 && (v & 0x007F) != 0) v = static_cast<uint16_t>(v & 0x807F);
+          const size_t vals = dense.size() / 2, meta = dense.size() / 8;
+          std::vector<uint16_t> want_values(vals), want_values_t(vals);
+          std::vector<uint8_t> want_meta(meta), want_meta_t(meta);
+          tr::prune_compress_both(t, l, dense.data(), M, K, want_values.data(), want_meta.data(), want_values_t.data(),
+                                  want_meta_t.data());
+          DeviceBuffer<uint16_t> d_dense(dense), d_values(vals), d_values_t(vals);
+          DeviceBuffer<uint8_t> d_meta(meta), d_meta_t(meta);
+          DeviceBuffer<unsigned long long> d_nan(1);
+          d_values.poison(), d_values_t.poison(), d_meta.poison(), d_meta_t.poison();
+          d_nan.upload({0ull});
+          tr::gpu::prune_compress_both(t, l, d_dense.get(), M, K, d_values.get(), d_meta.get(), d_values_t.get(),
+                                       d_meta_t.get(), d_nan.get(), stream.get());
+          stream.sync();
+          CHECK(mismatches(d_values.download(), want_values) == 0);
+          CHECK(mismatches(d_meta.download(), want_meta) == 0);
+          CHECK(mismatches(d_values_t.download(), want_values_t) == 0);
+          CHECK(mismatches(d_meta_t.download(), want_meta_t) == 0);
+          CHECK(d_nan.download()[0] == 0);
+        }
+}
+
+TEST_CASE("transposable gpu: NaN blocks are counted, bad input refused before launch", "[format][gpu][transposable]") {
+  const int64_t M = 64, K = 128;
+  auto dense = finite_dense(M, K, 9);
+  dense[0] = kNaN;                  // block (0, 0)
+  dense[1] = kNaN;                  // the same block: counted once
+  dense[5 * K + 70] = neg(kNaN);    // block (1, 17)
+  dense[63 * K + 127] = 0x7C01;     // block (15, 31), a signalling-NaN pattern
+  DeviceBuffer<uint16_t> d_dense(dense), d_values(dense.size() / 2), d_values_t(dense.size() / 2);
+  DeviceBuffer<uint8_t> d_meta(dense.size() / 8), d_meta_t(dense.size() / 8);
+  DeviceBuffer<unsigned long long> d_nan(1);
+  d_nan.upload({0ull});
+  tr::gpu::prune_compress_both(DType::fp16, MetaLayout::LaneBlocks16, d_dense.get(), M, K, d_values.get(),
+                               d_meta.get(), d_values_t.get(), d_meta_t.get(), d_nan.get());
+  CHECK(d_nan.download()[0] == 3);
+
+  auto run = [&](DType t, MetaLayout l, int64_t m, int64_t k, const void* in, void* values, unsigned long long* nan) {
+    tr::gpu::prune_compress_both(t, l, in, m, k, values, d_meta.get(), d_values_t.get(), d_meta_t.get(), nan);
+  };
+  REQUIRE_FORMAT_ERROR(run(DType::int8, MetaLayout::LaneBlocks16, 64, 64, d_dense.get(), d_values.get(), d_nan.get()),
+                       "transposable masks are implemented for fp16 and bf16");
+  REQUIRE_FORMAT_ERROR(run(DType::fp16, MetaLayout::Canonical, 64, 64, d_dense.get(), d_values.get(), d_nan.get()),
+                       "the kernel writes lane_blocks16 or wgmma16x64");
+  REQUIRE_FORMAT_ERROR(run(DType::fp16, MetaLayout::LaneBlocks16, 32, 64, d_dense.get(), d_values.get(), d_nan.get()),
+                       "M = 32 is not a multiple of 64 (the kernel's tile)");
+  REQUIRE_FORMAT_ERROR(run(DType::bf16, MetaLayout::Wgmma16x64, 64, 96, d_dense.get(), d_values.get(), d_nan.get()),
+                       "is not a multiple of 64");
+  REQUIRE_FORMAT_ERROR(run(DType::fp16, MetaLayout::LaneBlocks16, 64, 64, d_dense.get() + 4, d_values.get(),
+                           d_nan.get()),
+                       "dense is not 16-byte aligned");
+  REQUIRE_FORMAT_ERROR(run(DType::fp16, MetaLayout::LaneBlocks16, 64, 64, d_dense.get(), d_values.get() + 2,
+                           d_nan.get()),
+                       "values is not 16-byte aligned");
+  REQUIRE_FORMAT_ERROR(run(DType::fp16, MetaLayout::LaneBlocks16, 64, 64, d_dense.get(), d_values.get(), nullptr),
+                       "nan_blocks is a null pointer");
+  CHECK(cudaDeviceSynchronize() == cudaSuccess);
+  CHECK(cudaGetLastError() == cudaSuccess);
 }

@@ -1,0 +1,171 @@
+// Transposable 2:4 masks on the CPU (transposable.h): the exact per-block optimum over the 90 patterns, the greedy
+// variant and the 1-D bound. Written for reading: one block at a time.
+#include "kernels/format/transposable.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "kernels/format/rules.h"
+
+namespace sparse24::format::transposable {
+
+using rules::cat;
+using rules::fail;
+
+double kept_sum(const double (&mag)[16], uint16_t mask) {
+  // Per row, the kept elements in column order, summed as (row 0 + row 1) + (row 2 + row 3): the order the GPU
+  // kernel uses (transposable.h). A row of a valid pattern keeps two; other masks (the 1-D bound's, the brute
+  // force's candidates) are summed the same way over whatever each row keeps.
+  double row[4] = {0.0, 0.0, 0.0, 0.0};
+  for (int r = 0; r < 4; ++r) {
+    bool first = true;
+    for (int c = 0; c < 4; ++c)
+      if ((mask >> (4 * r + c)) & 1u) row[r] = first ? mag[4 * r + c] : row[r] + mag[4 * r + c], first = false;
+  }
+  return (row[0] + row[1]) + (row[2] + row[3]);
+}
+
+int exact_pattern(const double (&mag)[16]) {
+  int best = 0;
+  double best_sum = kept_sum(mag, kPatterns[0]);
+  for (int p = 1; p < kPatternCount; ++p) {
+    const double s = kept_sum(mag, kPatterns[p]);
+    if (s > best_sum) best = p, best_sum = s;   // strict: the lowest index keeps a tie
+  }
+  return best;
+}
+
+int greedy_pattern(const double (&mag)[16]) {
+  int order[16];
+  for (int i = 0; i < 16; ++i) order[i] = i;
+  std::stable_sort(order, order + 16, [&](int a, int b) { return mag[a] > mag[b]; });   // ties: lower index first
+  int rows[4] = {}, cols[4] = {};
+  uint16_t picked = 0;
+  for (int i : order) {
+    const int r = i / 4, c = i % 4;
+    if (rows[r] < 2 && cols[c] < 2) {
+      ++rows[r], ++cols[c];
+      picked = static_cast<uint16_t>(picked | (1u << i));
+    }
+  }
+  // Completion: the pattern with the most greedy picks, then the larger sum, then the lower index.
+  int best = 0, best_common = -1;
+  double best_sum = 0.0;
+  for (int p = 0; p < kPatternCount; ++p) {
+    const int common = __builtin_popcount(static_cast<unsigned>(kPatterns[p] & picked));
+    const double s = kept_sum(mag, kPatterns[p]);
+    if (common > best_common || (common == best_common && s > best_sum)) best = p, best_common = common, best_sum = s;
+  }
+  return best;
+}
+
+uint16_t one_d_mask(const double (&mag)[16]) {
+  uint16_t mask = 0;
+  for (int r = 0; r < 4; ++r) {
+    // format.h's rule on magnitudes: the two largest, the lower index on ties.
+    int a = 0;
+    for (int c = 1; c < 4; ++c)
+      if (mag[4 * r + c] > mag[4 * r + a]) a = c;
+    int b = a == 0 ? 1 : 0;
+    for (int c = b + 1; c < 4; ++c)
+      if (c != a && mag[4 * r + c] > mag[4 * r + b]) b = c;
+    mask = static_cast<uint16_t>(mask | (1u << (4 * r + a)) | (1u << (4 * r + b)));
+  }
+  return mask;
+}
+
+double magnitude(DType t, uint16_t bits) {
+  const uint32_t abs = bits & 0x7FFFu;
+  if (t == DType::bf16) {
+    const uint32_t f = abs << 16;
+    float x;
+    std::memcpy(&x, &f, sizeof x);
+    return x;
+  }
+  if (t == DType::fp16) {
+    const int e = static_cast<int>(abs >> 10);
+    const uint32_t m = abs & 0x3FFu;
+    if (e == 31) return m ? std::nan("") : INFINITY;
+    return e == 0 ? std::ldexp(static_cast<double>(m), -24) : std::ldexp(static_cast<double>(m | 0x400u), e - 25);
+  }
+  fail("transposable::magnitude", cat("dtype ", name(t), ": transposable masks are implemented for fp16 and bf16"));
+}
+
+void block_masks(Method method, DType t, const uint16_t* dense, int64_t M, int64_t K, uint16_t* out) {
+  const char* fn = "transposable::block_masks";
+  if (t != DType::fp16 && t != DType::bf16)
+    fail(fn, cat("dtype ", name(t), ": transposable masks are implemented for fp16 and bf16"));
+  if (M < 4 || M % 4 != 0) fail(fn, cat("M = ", M, " is not a positive multiple of 4 (4 x 4 blocks)"));
+  if (K < 4 || K % 4 != 0) fail(fn, cat("K = ", K, " is not a positive multiple of 4 (4 x 4 blocks)"));
+  rules::check_ptr(fn, dense, "dense");
+  rules::check_ptr(fn, out, "out");
+  for (int64_t bi = 0; bi < M / 4; ++bi)
+    for (int64_t bj = 0; bj < K / 4; ++bj) {
+      double mag[16];
+      for (int r = 0; r < 4; ++r)
+        for (int c = 0; c < 4; ++c) {
+          mag[4 * r + c] = magnitude(t, dense[(4 * bi + r) * K + 4 * bj + c]);
+          if (std::isnan(mag[4 * r + c]))
+            fail(fn, cat("block (", bi, ", ", bj, ") (rows ", 4 * bi, "..", 4 * bi + 3, ", columns ", 4 * bj, "..",
+                         4 * bj + 3, ") holds a NaN at row ", 4 * bi + r, ", column ", 4 * bj + c,
+                         ": a transposable mask keeps the most magnitude, which a NaN leaves undefined"));
+        }
+      uint16_t m = 0;
+      switch (method) {
+        case Method::exact: m = kPatterns[exact_pattern(mag)]; break;
+        case Method::greedy: m = kPatterns[greedy_pattern(mag)]; break;
+        case Method::one_d: m = one_d_mask(mag); break;
+      }
+      out[bi * (K / 4) + bj] = m;
+    }
+}
+
+void apply_masks(const uint16_t* dense, const uint16_t* masks, int64_t M, int64_t K, uint16_t* pruned) {
+  for (int64_t r = 0; r < M; ++r)
+    for (int64_t c = 0; c < K; ++c) {
+      const uint16_t m = masks[(r / 4) * (K / 4) + c / 4];
+      const bool keep = (m >> (4 * (r % 4) + c % 4)) & 1u;
+      pruned[r * K + c] = keep ? dense[r * K + c] : uint16_t{0};
+    }
+}
+
+void prune_compress_both(DType t, MetaLayout l, const uint16_t* dense, int64_t M, int64_t K, uint16_t* values,
+                         uint8_t* meta, uint16_t* values_t, uint8_t* meta_t) {
+  const char* fn = "transposable::prune_compress_both";
+  rules::check_layout_shape(fn, l, M, K, 16, 4);
+  rules::check_layout_shape(fn, l, K, M, 16, 4);   // Wᵀ is K x M
+  rules::check_ptr(fn, values, "values");
+  rules::check_ptr(fn, meta, "meta");
+  rules::check_ptr(fn, values_t, "values_t");
+  rules::check_ptr(fn, meta_t, "meta_t");
+  std::vector<uint16_t> masks(static_cast<size_t>(M / 4 * (K / 4)));
+  block_masks(Method::exact, t, dense, M, K, masks.data());
+  // The canonical form of a matrix of R rows and C columns from its kept positions: keep(r, c) says whether
+  // element (r, c) is kept, at(r, c) gives its bits.
+  auto compress_by_mask = [&](int64_t R, int64_t C, auto keep, auto at, uint16_t* vals, uint8_t* out, int64_t rows_l,
+                              int64_t cols_l) {
+    std::vector<uint8_t> canonical(static_cast<size_t>(R * C / 8), 0);
+    for (int64_t r = 0; r < R; ++r)
+      for (int64_t g = 0; g < C / 4; ++g) {
+        int idx[2] = {0, 0}, n = 0;
+        for (int j = 0; j < 4; ++j)
+          if (keep(r, 4 * g + j) && n < 2) idx[n++] = j;
+        const uint32_t nibble = static_cast<uint32_t>(idx[0] | (idx[1] << 2));
+        vals[r * (C / 2) + 2 * g] = at(r, 4 * g + idx[0]);
+        vals[r * (C / 2) + 2 * g + 1] = at(r, 4 * g + idx[1]);
+        canonical[static_cast<size_t>(r * (C / 8) + g / 2)] |= static_cast<uint8_t>(nibble << (4 * (g % 2)));
+      }
+    reorder_meta(l, t, canonical.data(), rows_l, cols_l, out);
+  };
+  auto kept = [&](int64_t r, int64_t c) { return (masks[(r / 4) * (K / 4) + c / 4] >> (4 * (r % 4) + c % 4)) & 1u; };
+  compress_by_mask(
+      M, K, [&](int64_t r, int64_t c) { return kept(r, c) != 0; }, [&](int64_t r, int64_t c) { return dense[r * K + c]; },
+      values, meta, M, K);
+  compress_by_mask(
+      K, M, [&](int64_t r, int64_t c) { return kept(c, r) != 0; }, [&](int64_t r, int64_t c) { return dense[c * K + r]; },
+      values_t, meta_t, K, M);
+}
+
+}  // namespace sparse24::format::transposable

@@ -1,0 +1,280 @@
+// Transposable 2:4 on the GPU, in one pass (transposable.h, gpu::prune_compress_both): dense W -> per 4x4 block the
+// exact pattern among the 90 -> W's values and metadata AND Wᵀ's values and metadata, each written once, already in
+// the requested layout.
+//
+//   tile: 64 x 64 of W (8 KB), one block of 256 threads, thread t owns 4x4 block (t / 16, t % 16):
+//
+//     W rows 0..3   | t0  t1  ... t15 |    each thread: 4 rows x 8 bytes of W (one 8-byte load per row; a warp
+//     W rows 4..7   | t16 t17 ... t31 |    reads 128 contiguous bytes of each of 8 rows)
+//     ...           |                 |
+//     W rows 60..63 | t240 ...   t255 |
+//
+// The decision: the 24 row-pair sums (6 pairs of each row, in double), then the 90 patterns in ascending order, each
+// scored (row 0 + row 1) + (row 2 + row 3) and kept when strictly better: the CPU's exact_pattern, the same sums in
+// the same order, so the same pattern bit for bit (fp16's sums are exact in double anyway).
+// The outputs:
+//   W values:   each row of the block keeps 2 -> one 4-byte store per row (a warp: 64 contiguous bytes per row);
+//   Wᵀ values:  each column of the block keeps 2 -> a 4-byte word of Wᵀ row (4 bj + c); staged in shared memory
+//               (64 Wᵀ rows x 64 bytes) and written as one 16-byte store per thread, 64 contiguous bytes per row;
+//   metadata:   each kept pair of W's rows and of Wᵀ's rows is one nibble, staged as a byte per nibble; then thread
+//               t < 128 assembles word t of W's tile metadata and thread t >= 128 word t - 128 of Wᵀ's, reading the
+//               layout's description backwards (which 8 nibbles make this word), one 4-byte store each (a block's
+//               128 bytes are 32 consecutive words).
+// Expected bottleneck: the FP64 pipe (90 patterns x 3 additions + 24, in double, per 16 elements: about 18 per
+// element) rather than HBM; see results/NOTES.md for the prediction.
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+
+#include "kernels/common/cuda_check.h"
+#include "kernels/format/format.h"
+#include "kernels/format/rules.h"
+#include "kernels/format/transposable.h"
+
+namespace sparse24::format::transposable::gpu {
+namespace {
+
+using rules::cat;
+using rules::fail;
+
+constexpr int kThreads = 256;
+constexpr int kTile = 64;                        // W rows and columns per tile
+constexpr int kBlocksPerSide = kTile / kBlock;   // 16 4x4 blocks per tile side
+constexpr int kTileNibbleCols = kTile / 4;       // 16 metadata nibbles per tile row (W and Wᵀ alike)
+constexpr int kTileMetaWords = kTile * kTileNibbleCols / 8;   // 128 words of metadata per tile, per matrix
+static_assert(kBlocksPerSide * kBlocksPerSide == kThreads, "one thread per 4x4 block of the tile");
+static_assert(2 * kTileMetaWords == kThreads, "one thread per metadata word of W and of Wᵀ");
+static_assert(kTile * kTile / 2 * 2 / 16 == kThreads, "one 16-byte store per thread writes Wᵀ's tile values");
+
+// Where the bits of an in-block nibble index come from (the layout's description, packed 4 bits per entry as in
+// onepass_gpu.cu): the inverse map n -> (rb, jb).
+constexpr uint64_t packed_src(const MetaLayoutDesc& d) {
+  uint64_t s = 0;
+  for (int i = 0; i < d.row_bits + d.col_bits; ++i) s |= static_cast<uint64_t>(d.src[i] & 0xF) << (4 * i);
+  return s;
+}
+template <int kRowBits, int kColBits, uint64_t kSrc>
+__device__ __forceinline__ void nibble_coordinates(uint32_t n, uint32_t* rb, uint32_t* jb) {
+  uint32_t r = 0, j = 0;
+#pragma unroll
+  for (int i = 0; i < kRowBits + kColBits; ++i) {
+    const int src = static_cast<int>((kSrc >> (4 * i)) & 0xF);
+    const uint32_t bit = (n >> i) & 1u;
+    if (src < MetaLayoutDesc::kColBit)
+      r |= bit << src;
+    else
+      j |= bit << (src - MetaLayoutDesc::kColBit);
+  }
+  *rb = r, *jb = j;
+}
+
+// Word w (0..127) of a tile's metadata, for a matrix of `cols` nibble columns whose tile starts at row `row0`,
+// nibble column `col0`; `nib` holds the tile's nibbles, one byte each, [64 rows][16 columns]. Returns the word and
+// sets *index to its position (in words) in the layout's buffer.
+template <int kRowBits, int kColBits, uint64_t kSrc>
+__device__ __forceinline__ uint32_t assemble_word(int w, const uint8_t* nib, int64_t row0, int64_t col0, int64_t cols,
+                                                  int64_t* index) {
+  constexpr int kBlockRows = 1 << kRowBits, kBlockCols = 1 << kColBits;
+  constexpr int kWordsPerBlock = (1 << (kRowBits + kColBits)) / 8;
+  constexpr int kTileBlockCols = kTileNibbleCols / kBlockCols;
+  static_assert(kTile % kBlockRows == 0 && kTileNibbleCols % kBlockCols == 0 && kWordsPerBlock >= 1,
+                "a tile holds whole metadata blocks of at least one word");
+  const int tbr = w / (kTileBlockCols * kWordsPerBlock), tbc = (w / kWordsPerBlock) % kTileBlockCols;
+  const int ww = w % kWordsPerBlock;
+  uint32_t word = 0;
+#pragma unroll
+  for (int k = 0; k < 8; ++k) {
+    uint32_t rb = 0, jb = 0;
+    nibble_coordinates<kRowBits, kColBits, kSrc>(static_cast<uint32_t>(8 * ww + k), &rb, &jb);
+    word |= static_cast<uint32_t>(nib[(tbr * kBlockRows + rb) * kTileNibbleCols + tbc * kBlockCols + jb]) << (4 * k);
+  }
+  const int64_t block = (row0 / kBlockRows + tbr) * (cols / kBlockCols) + col0 / kBlockCols + tbc;
+  *index = block * kWordsPerBlock + ww;
+  return word;
+}
+
+// The pattern table as compile-time constants: PatternAt<P> reads transposable.h's constexpr arrays in the front
+// end, and the scan below is a fold over P = 1..89 in ascending order (the tie rule), so every row-pair index is a
+// constant and the 24 sums stay in registers.
+template <int P>
+struct PatternAt {
+  static constexpr uint32_t mask = kPatterns[P];
+  static constexpr uint32_t row_pairs = kPatternRowPairs[P];
+};
+template <int P>
+__device__ __forceinline__ double pattern_score(const double (&pair_sum)[4][6]) {
+  constexpr uint32_t rp = PatternAt<P>::row_pairs;
+  return (pair_sum[0][rp & 7] + pair_sum[1][(rp >> 3) & 7]) + (pair_sum[2][(rp >> 6) & 7] + pair_sum[3][rp >> 9]);
+}
+template <int P>
+__device__ __forceinline__ void consider(const double (&pair_sum)[4][6], double& best, uint32_t& mask) {
+  const double s = pattern_score<P>(pair_sum);
+  if (s > best) best = s, mask = PatternAt<P>::mask;   // strict: the lower index keeps a tie
+}
+template <std::size_t... P>
+__device__ __forceinline__ void consider_after_first(std::index_sequence<P...>, const double (&pair_sum)[4][6],
+                                                     double& best, uint32_t& mask) {
+  (consider<static_cast<int>(P) + 1>(pair_sum, best, mask), ...);   // left to right: ascending pattern index
+}
+// kRowPairs as arithmetic: pairs (0,1) (0,2) (0,3) (1,2) (1,3) (2,3).
+__host__ __device__ constexpr int pair_first(int p) { return p < 3 ? 0 : (p < 5 ? 1 : 2); }
+__host__ __device__ constexpr int pair_second(int p) { return p < 3 ? p + 1 : (p < 5 ? p - 1 : 3); }
+constexpr bool pairs_match() {
+  for (int p = 0; p < 6; ++p)
+    if (pair_first(p) != kRowPairs[p][0] || pair_second(p) != kRowPairs[p][1]) return false;
+  return true;
+}
+static_assert(pairs_match(), "pair_first/pair_second must list transposable.h's kRowPairs");
+
+// |x| of 16-bit float bits as a double, exactly as transposable::magnitude computes it on the CPU.
+template <bool kBf16>
+__device__ __forceinline__ double magnitude16(uint32_t bits) {
+  const uint32_t abs = bits & 0x7FFFu;
+  if constexpr (kBf16) {
+    return static_cast<double>(__uint_as_float(abs << 16));
+  } else {
+    // fp16 -> f32 by its fields (exact: every fp16 value is an f32 value).
+    const uint32_t e = abs >> 10, m = abs & 0x3FFu;
+    float f;
+    if (e == 0)
+      f = static_cast<float>(m) * 0x1p-24f;                                   // subnormal: m * 2^-24
+    else if (e == 31)
+      f = m ? __uint_as_float(0x7FC00000u) : __uint_as_float(0x7F800000u);    // NaN (counted), inf
+    else
+      f = __uint_as_float(((e + 112u) << 23) | (m << 13));                    // rebias 15 -> 127
+    return static_cast<double>(f);
+  }
+}
+
+template <bool kBf16, int kRowBits, int kColBits, uint64_t kSrc>
+__global__ void __launch_bounds__(kThreads)
+    transposable_kernel(const uint2* __restrict__ dense, uint32_t* __restrict__ values, uint32_t* __restrict__ meta,
+                        uint4* __restrict__ values_t, uint32_t* __restrict__ meta_t, int64_t M, int64_t K,
+                        unsigned long long* nan_blocks) {
+  __shared__ uint8_t w_nib[kTile * kTileNibbleCols];    // W: [row][nibble column]
+  __shared__ uint8_t t_nib[kTile * kTileNibbleCols];    // Wᵀ: [row = W column][nibble column = W row / 4]
+  __shared__ alignas(16) uint32_t t_vals[kTile * kTile / 4];   // Wᵀ values: [row][16 words = 32 values]
+
+  const int64_t tiles_k = K / kTile;
+  const int64_t r0 = (blockIdx.x / tiles_k) * kTile, c0 = (blockIdx.x % tiles_k) * kTile;
+  const int t = threadIdx.x, bi = t / kBlocksPerSide, bj = t % kBlocksPerSide;
+
+  // The 4x4 block: row r in (lo[r], hi[r]) = elements (r, 0..1), (r, 2..3).
+  uint32_t lo[4], hi[4];
+#pragma unroll
+  for (int r = 0; r < 4; ++r) {
+    const uint2 v = __ldcs(dense + ((r0 + 4 * bi + r) * K + c0 + 4 * bj) / 4);
+    lo[r] = v.x, hi[r] = v.y;
+  }
+  // Element (r, c); r and c may be run-time values: selected by comparison so the block stays in registers.
+  auto elem = [&](int r, int c) -> uint32_t {
+    uint32_t row_lo = lo[0], row_hi = hi[0];
+#pragma unroll
+    for (int k = 1; k < 4; ++k)
+      if (k == r) row_lo = lo[k], row_hi = hi[k];
+    return ((c < 2 ? row_lo : row_hi) >> (16 * (c & 1))) & 0xFFFFu;
+  };
+
+  // Row-pair sums, then the 90 patterns (transposable.h: kPatternRowPairs), strict '>' from pattern 0 upwards.
+  double pair_sum[4][6];
+  bool nan = false;
+#pragma unroll
+  for (int r = 0; r < 4; ++r) {
+    double mag[4];
+#pragma unroll
+    for (int c = 0; c < 4; ++c) {
+      mag[c] = magnitude16<kBf16>(elem(r, c));
+      nan |= mag[c] != mag[c];
+    }
+#pragma unroll
+    for (int p = 0; p < 6; ++p) pair_sum[r][p] = mag[pair_first(p)] + mag[pair_second(p)];
+  }
+  if (nan) atomicAdd(nan_blocks, 1ull);
+  double best = pattern_score<0>(pair_sum);
+  uint32_t mask = PatternAt<0>::mask;
+  consider_after_first(std::make_index_sequence<kPatternCount - 1>{}, pair_sum, best, mask);
+
+  // W: per row, the kept pair (ordered nibble) -> 4 bytes of values, a nibble.
+#pragma unroll
+  for (int r = 0; r < 4; ++r) {
+    const uint32_t nibble = rules::nibble_of_keep_mask((mask >> (4 * r)) & 0xFu);
+    const uint32_t a = rules::nibble_idx0(nibble), b = rules::nibble_idx1(nibble);
+    values[((r0 + 4 * bi + r) * K + c0 + 4 * bj) / 4] = elem(r, a) | (elem(r, b) << 16);
+    w_nib[(4 * bi + r) * kTileNibbleCols + bj] = static_cast<uint8_t>(nibble);
+  }
+  // Wᵀ: per column c of the block, the kept rows -> Wᵀ row 4 bj + c, values word bi (W rows 4 bi .. 4 bi + 3).
+#pragma unroll
+  for (int c = 0; c < 4; ++c) {
+    const uint32_t col = ((mask >> c) & 1u) | (((mask >> (4 + c)) & 1u) << 1) | (((mask >> (8 + c)) & 1u) << 2) |
+                         (((mask >> (12 + c)) & 1u) << 3);
+    const uint32_t nibble = rules::nibble_of_keep_mask(col);
+    const int a = rules::nibble_idx0(nibble), b = rules::nibble_idx1(nibble);
+    t_vals[(4 * bj + c) * (kTile / 4) + bi] = elem(a, c) | (elem(b, c) << 16);
+    t_nib[(4 * bj + c) * kTileNibbleCols + bi] = static_cast<uint8_t>(nibble);
+  }
+  __syncthreads();
+
+  // Wᵀ values: row c0 + R holds W rows r0 .. r0 + 63 compressed: 64 bytes from byte (c0 + R) * M + r0 of values_t.
+  {
+    const int R = t / 4, q = t % 4;
+    values_t[((c0 + R) * M + r0) / 16 + q] = reinterpret_cast<const uint4*>(t_vals)[R * 4 + q];
+  }
+  // Metadata: 128 words of W's tile, then 128 of Wᵀ's.
+  int64_t index = 0;
+  if (t < kTileMetaWords) {
+    const uint32_t word = assemble_word<kRowBits, kColBits, kSrc>(t, w_nib, r0, c0 / 4, K / 4, &index);
+    meta[index] = word;
+  } else {
+    const uint32_t word = assemble_word<kRowBits, kColBits, kSrc>(t - kTileMetaWords, t_nib, c0, r0 / 4, M / 4, &index);
+    meta_t[index] = word;
+  }
+}
+
+template <bool kBf16, MetaLayout kLayout>
+void launch(const void* dense, int64_t M, int64_t K, void* values, uint8_t* meta, void* values_t, uint8_t* meta_t,
+            unsigned long long* nan_blocks, cudaStream_t stream) {
+  constexpr int kRowBits = desc(kLayout).row_bits, kColBits = desc(kLayout).col_bits;
+  constexpr uint64_t kSrc = packed_src(desc(kLayout));
+  const int64_t tiles = (M / kTile) * (K / kTile);
+  transposable_kernel<kBf16, kRowBits, kColBits, kSrc><<<static_cast<unsigned>(tiles), kThreads, 0, stream>>>(
+      static_cast<const uint2*>(dense), static_cast<uint32_t*>(values), reinterpret_cast<uint32_t*>(meta),
+      static_cast<uint4*>(values_t), reinterpret_cast<uint32_t*>(meta_t), M, K, nan_blocks);
+  SPARSE24_CUDA_CHECK(cudaGetLastError());
+}
+
+}  // namespace
+
+void prune_compress_both(DType t, MetaLayout l, const void* dense, int64_t M, int64_t K, void* values,
+                         uint8_t* meta, void* values_t, uint8_t* meta_t, unsigned long long* nan_blocks,
+                         void* stream) {
+  const char* fn = "transposable::gpu::prune_compress_both";
+  if (t != DType::fp16 && t != DType::bf16)
+    fail(fn, cat("dtype ", rules::check_dtype(fn, t).name, ": transposable masks are implemented for fp16 and bf16"));
+  if (l != MetaLayout::LaneBlocks16 && l != MetaLayout::Wgmma16x64)
+    fail(fn, cat("metadata layout ", name(l), ": the kernel writes lane_blocks16 or wgmma16x64"));
+  rules::check_layout_shape(fn, l, M, K, 16, 4);
+  rules::check_layout_shape(fn, l, K, M, 16, 4);
+  if (M % kTile != 0) fail(fn, cat("M = ", M, " is not a multiple of ", kTile, " (the kernel's tile)"));
+  if (K % kTile != 0) fail(fn, cat("K = ", K, " is not a multiple of ", kTile, " (the kernel's tile)"));
+  if ((M / kTile) * (K / kTile) > 0x7FFFFFFF) fail(fn, cat(M, " x ", K, " needs more than 2^31 - 1 blocks"));
+  const void* ptrs[] = {dense, values, meta, values_t, meta_t};
+  const char* names[] = {"dense", "values", "meta", "values_t", "meta_t"};
+  for (int i = 0; i < 5; ++i) {
+    rules::check_ptr(fn, ptrs[i], names[i]);
+    if (reinterpret_cast<uintptr_t>(ptrs[i]) % 16 != 0)
+      fail(fn, cat(names[i], " is not 16-byte aligned (the kernel moves up to 16 bytes per access)"));
+  }
+  rules::check_ptr(fn, nan_blocks, "nan_blocks");
+  const cudaStream_t s = static_cast<cudaStream_t>(stream);
+  const bool bf16 = t == DType::bf16;
+  if (l == MetaLayout::LaneBlocks16) {
+    if (bf16) return launch<true, MetaLayout::LaneBlocks16>(dense, M, K, values, meta, values_t, meta_t, nan_blocks, s);
+    return launch<false, MetaLayout::LaneBlocks16>(dense, M, K, values, meta, values_t, meta_t, nan_blocks, s);
+  }
+  if (bf16) return launch<true, MetaLayout::Wgmma16x64>(dense, M, K, values, meta, values_t, meta_t, nan_blocks, s);
+  return launch<false, MetaLayout::Wgmma16x64>(dense, M, K, values, meta, values_t, meta_t, nan_blocks, s);
+}
+
+}  // namespace sparse24::format::transposable::gpu
