@@ -4,6 +4,7 @@
 // the bit-for-bit check against the CPU reference is the benchmark's prune_compress row (harness/runner.cpp).
 #include "tests/catch.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -120,5 +121,29 @@ TEST_CASE("pick never returns an operation that is not a GEMM", "[registry]") {
       const Variant* v = pick(t, 4096, N, 4096, 90);
       REQUIRE(v != nullptr);
       CHECK(v->operation == Operation::gemm);
+    }
+}
+
+// pick() returns what a caller who passes no scales and the magnitude-pruned metadata of the type can run: never an
+// ablation (correct only on uniform metadata), never a scaled variant, always the type's pick layout. For the types
+// without a table of their own (8-bit, tf32) on Hopper, the wgmma_sp ladder (kernels/dispatch.cpp's fallback), when
+// this build has it.
+TEST_CASE("pick: no ablation, no scales, the type's layout; 8-bit and tf32 take the wgmma_sp ladder on sm_90",
+          "[registry]") {
+  const bool have_wgmma = std::any_of(registry().begin(), registry().end(),
+                                      [](const Variant& v) { return v.family == "wgmma_sp"; });
+  for (DType t : {DType::fp16, DType::bf16, DType::int8, DType::e4m3, DType::tf32})
+    for (int N : {1, 16, 128, 2048, 8192}) {
+      INFO(name(t) << " N = " << N);
+      const Variant* v = pick(t, 8192, N, 8192, 90);
+      if (!v) {
+        CHECK(!have_wgmma);  // without the wgmma families, 8-bit and tf32 have only mma_sp's s01 (fp8, int8) or none
+        continue;
+      }
+      CHECK(!v->uniform_metadata);
+      CHECK(!v->has_scales);
+      CHECK(v->types == default_operands(t));
+      CHECK(v->meta_layout == (bytes_of(t) == 1 ? format::MetaLayout::LaneBlocks8 : format::MetaLayout::LaneBlocks16));
+      if (have_wgmma && (bytes_of(t) != 2)) CHECK(v->family == "wgmma_sp");
     }
 }
