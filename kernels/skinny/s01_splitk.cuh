@@ -83,6 +83,7 @@ struct s01_splitk {
   static constexpr ArchRule kArch = {Instr::form().min_sm};  // mma.sp, ldmatrix: sm_80+
   static constexpr bool kSparse = true;
   static constexpr bool kHasScales = false;
+  static constexpr bool kUniformMetadata = false;  // reads the real metadata (Variant::uniform_metadata)
   static constexpr format::MetaLayout kMetaLayout = format::MetaLayout::LaneBlocks16;
 
   static constexpr int kWarps = 4;
