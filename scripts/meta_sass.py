@@ -16,7 +16,7 @@ the k-loop, not a persistent kernel's loop over tiles around it. In it the scrip
            control, and the metadata's bit moves where a kernel has them;
   sync     barrier and mbarrier operations (SYNCS*, BAR*, the ring's waits and arrivals).
 --against A=B prints, for each kernel matching A, the difference to the kernel matching B with the same text after
-the substitution (e.g. an ablation that loads no metadata: 'ablations::s05_wgmma_constmeta=wgmma_sp::s05_persistent'
+the substitution (e.g. an ablation that loads no metadata: 'ablations::s05_constmeta=wgmma_sp::s05_persistent'
 compares each ablation with its step): what the metadata costs in instructions per tensor instruction.
 The counts are static (instructions in the loop body), not dynamic (a predicated-off instruction counts); they
 are what a k-tile issues when the loop runs once per k-tile. cuobjdump as in scripts/check_sass.py.

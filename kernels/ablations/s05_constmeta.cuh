@@ -51,9 +51,9 @@ struct WithConstantMetadata<M<Ring>> {
 };
 
 template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int CLUSTER>
-struct s05_wgmma_constmeta
+struct s05_constmeta
     : wgmma::Kernel<
-          s05_wgmma_constmeta<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>,
+          s05_constmeta<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>,
           typename WithConstantMetadata<LadderMainloop<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>>::type,
           typename Ladder<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>::Scheduler,
           typename Ladder<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER>::Epilogue> {
