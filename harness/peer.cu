@@ -15,6 +15,7 @@ SearchResult search_fastest(Peer& peer, const Problem& p, void* d, L2Flusher& fl
   SearchResult r;
   r.candidates = peer.candidates();
   const int64_t count = int64_t(p.M) * p.N;
+  std::string first_failure;  // the first candidate that ran and failed the check
   for (int i = 0; i < r.candidates; ++i) {
     try {
       peer.select(i);
@@ -33,7 +34,8 @@ SearchResult search_fastest(Peer& peer, const Problem& p, void* d, L2Flusher& fl
     const CheckResult c = compare(p.types.d, p.fill, d, p.reference(), count, stream);
     if (!c.passed) {
       ++r.failed_check;
-      r.message = std::string(peer.library()) + " candidate " + std::to_string(i) + " failed the check: " + c.message;
+      if (first_failure.empty())
+        first_failure = std::string(peer.library()) + " candidate " + std::to_string(i) + " failed the check: " + c.message;
       continue;
     }
     const double ms = median_cold_ms([&] { peer.run(); }, flusher, timer, stream, reps);
@@ -45,8 +47,14 @@ SearchResult search_fastest(Peer& peer, const Problem& p, void* d, L2Flusher& fl
   if (r.chosen >= 0) {
     peer.select(r.chosen);
     r.message.clear();
-  } else if (r.message.empty()) {
+  } else if (r.candidates == 0) {
     r.message = std::string(peer.library()) + " offered no candidate";
+  } else {
+    // No candidate passed: say how many were refused and how many failed the check, and the first failure (the
+    // reason that matters when some ran: a refusal of the last candidate said nothing about the others).
+    r.message = std::string(peer.library()) + ": none of " + std::to_string(r.candidates) + " candidates passed (" +
+                std::to_string(r.refused) + " refused, " + std::to_string(r.failed_check) + " failed the check)" +
+                (first_failure.empty() ? "; last refusal: " + r.message : "; first failure: " + first_failure);
   }
   return r;
 }
