@@ -3,8 +3,8 @@
 #   cmake -DSRC=<source dir> -DOUT=<header path> -P scripts/commit_header.cmake
 #
 # OUT then holds `#define SPARSE24_COMMIT "<short sha>"`, with "-dirty" appended when tracked files differ from
-# that commit, or, where there is no git or no repository (a source copy without .git, a repository with no
-# commit yet), the environment variable SPARSE24_COMMIT if set, else "unknown". The file is rewritten only when its content changes, so an unchanged commit triggers no rebuild
+# that commit, or "unknown" where there is no git or no repository; the environment variable SPARSE24_COMMIT, when
+# set, overrides both (a copied tree whose .git, if any, is not its own). The file is rewritten only when its content changes, so an unchanged commit triggers no rebuild
 # (the custom target declares OUT as a BYPRODUCT; Ninja re-checks its timestamp).
 
 if(NOT DEFINED SRC OR NOT DEFINED OUT)
@@ -34,8 +34,10 @@ if(_git)
   endif()
 endif()
 
-# A source copy without .git (a tree shipped to a GPU host, say) can be told its commit by whoever copied it.
-if(_commit STREQUAL "unknown" AND DEFINED ENV{SPARSE24_COMMIT} AND NOT "$ENV{SPARSE24_COMMIT}" STREQUAL "")
+# A source copy (a tree shipped to a GPU host, say) can be told its commit by whoever copied it, and that wins over
+# what git says there: the device machine's copy of the working tree carried a stale .git of an older commit, and
+# the runs of session 7 were stamped "e173470-dirty" while the tree was a16bdbd (results/NOTES.md).
+if(DEFINED ENV{SPARSE24_COMMIT} AND NOT "$ENV{SPARSE24_COMMIT}" STREQUAL "")
   set(_commit "$ENV{SPARSE24_COMMIT}")
 endif()
 

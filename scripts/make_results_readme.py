@@ -641,6 +641,12 @@ def run_link(run: Run, gpu_dir: str) -> str:
     return f"[{run_label(run)}]({gpu_dir}/{run.path.parent.name}/{run.path.name})"
 
 
+def is_ablation(r) -> bool:
+    """A row of kernels/ablations/ (a twin with one cost removed, correct only on the problem it declares)."""
+    v = r.fields.get("variant") or {}
+    return r.family == "ablations" or bool(v.get("uniform_metadata"))
+
+
 def best_rows(runs: list) -> dict:
     """{(dtype, shape): (row, run)}: the fastest passed row of our kernels (kind variant; the auto row is the same
     kernel again) over every run, with the run it came from (its own peers give its ratios)."""
@@ -648,6 +654,8 @@ def best_rows(runs: list) -> dict:
     for run in runs:
         for r in run.rows:
             if r.peer is not None or r.fields.get("kind") != "variant" or r.status() != "ok" or r.tflops() is None:
+                continue
+            if is_ablation(r):  # correct only on its own uniform problem: a measurement, never "our best kernel"
                 continue
             k = (r.dtype, r.shape)
             if k not in best or r.tflops() > best[k][0].tflops():
@@ -754,6 +762,8 @@ def claims_table(runs: list, gpu_dir: str) -> list:
             pairs = []
             for r in run.rows:
                 if r.dtype != dt or r.peer is not None or r.status() != "ok" or not r.value("tflops_per_watt"):
+                    continue
+                if is_ablation(r):
                     continue
                 c = next((d for d in run.rows if d.peer == "cublas" and d.dtype == dt and d.shape == r.shape
                           and d.value("tflops_per_watt")), None)
