@@ -87,10 +87,17 @@ struct EpilogueScales {
     return {f, a.scale_row, a.scale_col};
   }
 
+  // c[col], c[col + 1] of a lane's column pair (1 where the vector is absent or the column is past N), read-only
+  // loads (ld.global.nc) a caller issues for a whole tile before its first store (store_acc_m16n8_prescaled).
+  __device__ __forceinline__ float2 col_factors(int col, int N) const {
+    if (!col_scale || col >= N) return make_float2(1.0f, 1.0f);
+    if (col + 1 < N) return __ldg(reinterpret_cast<const float2*>(col_scale + col));  // col even: 8-byte aligned
+    return make_float2(__ldg(col_scale + col), 1.0f);
+  }
   // alpha sa sb r[row], the factor of a row before its column's (1 without a row vector, or for a row past M):
   // apply()'s first multiplications, once per row.
   __device__ __forceinline__ float row_factor(int row, int M) const {
-    return row_scale && row < M ? alpha_ab * row_scale[row] : alpha_ab;
+    return row_scale && row < M ? alpha_ab * __ldg(row_scale + row) : alpha_ab;
   }
   // `pair` false: only col is inside D (the last column of an odd N); the second value is then not scaled.
   __device__ __forceinline__ float2 apply(float acc0, float acc1, int row, int col, bool pair) const {
@@ -113,39 +120,29 @@ struct EpilogueScales {
 
 // One m16n8 accumulator tile (f32, or int8's s32) to a floating-point D with the scales: D = RN(f * acc + beta * C),
 // f = ((alpha sa sb) r[m]) c[n] in gemm_args.h's order. The row part is taken once per thread and tile
-// (`row_factor[h]`, EpilogueScales::row_factor of the lane's rows g and g + 8) and the column scales are read as one
-// 8-byte pair per m16n8 tile: each element's factor is the f32 value EpilogueScales::apply gives (a missing vector
-// multiplies by 1, which is exact), with 2 loads per thread and tile instead of 4 per 4 outputs (the per-row x
-// per-column cost of issue 16, results/NOTES.md). The layout and the pair stores are store_acc_m16n8's. An int32 D
+// (`row_factor[h]`, EpilogueScales::row_factor of the lane's rows g and g + 8) and the column pair's scales come in
+// `col_factor` (EpilogueScales::col_factors, loaded by the caller for the whole tile before any store: loads after
+// a store to D must otherwise wait for it, one L2 round trip per m16n8 tile). Each element's factor is the f32 value
+// EpilogueScales::apply gives (a missing vector multiplies by 1, which is exact). The layout and the pair stores are store_acc_m16n8's. An int32 D
 // takes no scales (operands.h), so TD is fp16, bf16 or f32.
 template <DType TD, class AccT>
 __device__ __forceinline__ void store_acc_m16n8_prescaled(const AccT (&acc)[4], int m0, int n0, int M, int N,
                                                           typename Elem<TD>::type* D, int64_t ldd,
                                                           const typename Elem<TD>::type* C, int64_t ldc,
-                                                          const float (&row_factor)[2], const float* col_scale,
+                                                          const float (&row_factor)[2], float2 col_factor,
                                                           float beta) {
   static_assert(TD == DType::fp16 || TD == DType::bf16 || TD == DType::f32, "a scaled D is a floating-point type");
   using E = Elem<TD>;
   const int lane = threadIdx.x % 32;
-  const frag::RowCol rc0 = frag::acc_m16n8(lane, 0);
-  const int col = n0 + rc0.col;
+  const int col = n0 + frag::acc_m16n8(lane, 0).col;
   if (col >= N) return;
   const bool pair = col + 1 < N;
-  float c0 = 1.0f, c1 = 1.0f;
-  if (col_scale) {
-    if (pair) {
-      const float2 c = *reinterpret_cast<const float2*>(col_scale + col);  // col even: 8-byte aligned
-      c0 = c.x, c1 = c.y;
-    } else {
-      c0 = col_scale[col];
-    }
-  }
 #pragma unroll
   for (int half = 0; half < 2; ++half) {
     const int row = m0 + frag::acc_m16n8(lane, 2 * half).row;
     if (row >= M) continue;
     const float a0 = static_cast<float>(acc[2 * half]), a1 = static_cast<float>(acc[2 * half + 1]);
-    float v0 = (row_factor[half] * c0) * a0, v1 = (row_factor[half] * c1) * a1;
+    float v0 = (row_factor[half] * col_factor.x) * a0, v1 = (row_factor[half] * col_factor.y) * a1;
     const int64_t at = static_cast<int64_t>(row) * ldd + col;
     const int64_t at_c = static_cast<int64_t>(row) * ldc + col;
     if (beta != 0.0f) {

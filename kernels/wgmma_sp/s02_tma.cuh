@@ -400,8 +400,7 @@ struct RegisterEpilogue {
   }
   // ScaledTo<D>: the factor of each element from EpilogueScales (per-tensor, per-row, per-column), then beta * C.
   // The row part of the factor once per thread (its rows g and g + 8 of the warp's 16), the column scales as one
-  // pair per m16n8 tile (store_acc_m16n8_prescaled: the same factor, bit for bit, with 2 loads per tile instead of
-  // 4 per 4 outputs).
+  // pair per m16n8 tile, all loaded before the first store (store_acc_m16n8_prescaled: the same factor, bit for bit).
   static __device__ __forceinline__ void store_scaled(const typename Tile::Acc (&acc)[Tile::kAccRegs],
                                                       const GemmArgs& args, int row0, int col0) {
     using E = Elem<Tile::kD>;
@@ -409,12 +408,24 @@ struct RegisterEpilogue {
     const int lane = threadIdx.x % 32;
     const float row_factor[2] = {scales.row_factor(row0 + frag::acc_m16n8(lane, 0).row, args.M),
                                  scales.row_factor(row0 + frag::acc_m16n8(lane, 2).row, args.M)};
+    // The column pairs' scales of kChunk tiles first, then their stores: a load after a store to D would wait for
+    // it (one L2 round trip per tile); all kBN / 8 at once would need kBN / 4 more registers (spills at BN = 256).
+    constexpr int kTiles = Tile::kBN / 8, kChunk = kTiles < 8 ? kTiles : 8;
+    static_assert(kTiles % kChunk == 0, "whole chunks of m16n8 tiles");
 #pragma unroll
-    for (int nt = 0; nt < Tile::kBN / 8; ++nt)
-      store_acc_m16n8_prescaled<Tile::kD>(*reinterpret_cast<const typename Tile::Acc(*)[4]>(&acc[4 * nt]), row0,
-                                          col0 + nt * 8, args.M, args.N, static_cast<typename E::type*>(args.d),
-                                          args.ldd, static_cast<const typename E::type*>(args.c), args.ldc,
-                                          row_factor, scales.col_scale, args.beta);
+    for (int c = 0; c < kTiles; c += kChunk) {
+      float2 col_factor[kChunk];
+#pragma unroll
+      for (int j = 0; j < kChunk; ++j)
+        col_factor[j] = scales.col_factors(col0 + (c + j) * 8 + frag::acc_m16n8(lane, 0).col, args.N);
+#pragma unroll
+      for (int j = 0; j < kChunk; ++j)
+        store_acc_m16n8_prescaled<Tile::kD>(*reinterpret_cast<const typename Tile::Acc(*)[4]>(&acc[4 * (c + j)]),
+                                            row0, col0 + (c + j) * 8, args.M, args.N,
+                                            static_cast<typename E::type*>(args.d), args.ldd,
+                                            static_cast<const typename E::type*>(args.c), args.ldc, row_factor,
+                                            col_factor[j], args.beta);
+    }
   }
   static __device__ __forceinline__ void finish() {}
 };
