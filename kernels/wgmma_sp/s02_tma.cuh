@@ -79,22 +79,21 @@ namespace sparse24::wgmma_sp {
 template <DType T, int BM, int BN, int BK, int WM, int WN, class Out = wgmma::Unscaled>
 using SparseTile = wgmma::Tile<wgmma::SparseOperands<T, Out>, BM, BN, BK, WM, WN>;
 
-// The metadata reader of LaneBlocks16 (the layout above). Per k-tile a row group of 32 rows has one lane block of
-// 32 words per k-step (BK / 32 of them, BK words): a warp of the m64 tile finds its 16 rows in lanes q = 0, 1 of
-// the block (odd warps: word lane ^ 2, rows 16..31 sit in lanes q = 2, 3) and issues every k-step with selector 0,
-// one register per k-step.
-template <class Tile>
-struct LaneBlocks16 {
+// What both lane-block metadata readers share: the metadata of one row group (kRowGroup rows of A) and one k-tile is
+// one block of kBlockBytes (32 lanes x one 32-bit `e` register) per k-step, contiguous, so the metadata is a 2-D
+// TMA tensor of M / kRowGroup rows x K / BK * kWords words and a stage's box is BM / kRowGroup x kWords words. A
+// warp reads its word of each of its group's blocks, one register per k-step; a row group past M arrives as zeros,
+// which is not valid metadata, so its warps substitute the padding word.
+template <class Tile, int kRowGroupRows, int kBlockBytes>
+struct LaneBlockRows {
   static_assert(Tile::Operands::kSparse, "metadata belongs to sparse operands");
-  static_assert(bytes_of(Tile::T) != 1, "LaneBlocks16 is the 16-bit k32 and tf32 k16 forms' layout (8-bit: LaneBlocks8)");
-  static constexpr format::MetaLayout kLayout = format::MetaLayout::LaneBlocks16;
-  static constexpr int kRowGroup = format::kLaneBlockRows;  // rows of A one metadata row serves
-  static constexpr const char* kRowRule = "one metadata lane block serves 32 rows";
-  static constexpr int kWords = Tile::kKSteps * format::kLaneBlockBytes / 4;  // per row group and k-tile: BK
-  static constexpr int kRegs = Tile::kKSteps;                                  // per consumer thread and k-tile
-  static constexpr int kBytes = Tile::kBM / kRowGroup * kWords * 4;            // per stage: 1 KB at BM = 128
+  static constexpr int kRowGroup = kRowGroupRows;                      // rows of A one metadata row serves
+  static constexpr int kWords = Tile::kKSteps * kBlockBytes / 4;       // per row group and k-tile
+  static constexpr int kRegs = Tile::kKSteps;                          // per consumer thread and k-tile
+  static constexpr int kBytes = Tile::kBM / kRowGroup * kWords * 4;    // per stage
+  static constexpr int kGroupsPerConsumer = Tile::Instr::kM / kRowGroup;
+  static constexpr int kWarpsPerGroup = kRowGroup / Tile::kWarpRows;
 
-  // The metadata as a 2-D tensor of M / 32 rows of K words (K / 32 lane blocks of 32), one box of BM / 32 x BK.
   static void encode(CUtensorMap& map, const GemmArgs& a) {
     const int64_t row_words = int64_t(a.K) / Tile::kBK * kWords;
     map = tma::encode_2d(a.a_meta, 4, a.M / kRowGroup, row_words, row_words * 4, Tile::kBM / kRowGroup, kWords,
@@ -104,30 +103,13 @@ struct LaneBlocks16 {
   static __device__ __forceinline__ void load(uint32_t dst, const CUtensorMap* map, uint32_t full, int kt, int m0) {
     ptx::tma_load_2d(dst, map, full, kt * kWords, m0 / kRowGroup);
   }
-
-  // A warp's row group is 2 * consumer + warp / 2 of the block (two warps of 16 rows per 32-row group); the word
-  // its lane reads is lane ^ 2 for odd warps (rows 16..31 of the group sit in lanes q = 2, 3, and sp-sel 0 reads
-  // q = 0, 1).
-  static constexpr int kGroupsPerConsumer = Tile::Instr::kM / kRowGroup;  // 2
-  static constexpr int kWarpsPerGroup = kRowGroup / Tile::kWarpRows;      // 2
-  static constexpr int kOddWarpLaneXor = 2;
-  // A row group past M arrives as zeros: not valid metadata, so its warps substitute the padding word.
   static __device__ __forceinline__ bool valid(const wgmma::MetaLane& l, int m0, int M) {
     return m0 / kRowGroup + l.group < M / kRowGroup;
   }
   static __device__ __forceinline__ void read(uint32_t (&e)[kRegs], const uint32_t* meta, const wgmma::MetaLane& l,
                                               bool valid) {
 #pragma unroll
-    for (int r = 0; r < kRegs; ++r)
-      e[r] = valid ? meta[l.word + r * format::kLaneBlockBytes / 4] : format::kPaddingMetaWord;
-  }
-  // k-step ks: its own register, selector 0. `accumulate` false: D = A.B (s10's first k-step of a k-tile).
-  static __device__ __forceinline__ void mma(float (&acc)[Tile::kAccRegs], uint64_t da, uint64_t db,
-                                             const uint32_t (&e)[kRegs], int ks, bool accumulate) {
-    if constexpr (Tile::T == DType::tf32)
-      ptx::wgmma_tf32_sp_ss<Tile::kBN, 0>(acc, da, db, e[ks], accumulate);
-    else
-      ptx::wgmma_sp_ss<Tile::T, Tile::kBN, 0>(acc, da, db, e[ks], accumulate);
+    for (int r = 0; r < kRegs; ++r) e[r] = valid ? meta[l.word + r * kBlockBytes / 4] : format::kPaddingMetaWord;
   }
   // The metadata registers of a batch left in flight stay allocated until the wait that retires it (s03).
   static __device__ void keep(const uint32_t (&e)[kRegs]) {
@@ -136,55 +118,47 @@ struct LaneBlocks16 {
   }
 };
 
+// The metadata reader of LaneBlocks16 (the layout above), for the 16-bit k32 forms and tf32's k16 (the same layout
+// in pair-nibbles). Per k-tile a row group of 32 rows has one lane block of 32 words per k-step (BK words at 16
+// bits, 1 KB a stage at BM = 128): a warp of the m64 tile finds its 16 rows in lanes q = 0, 1 of the block (odd
+// warps: word lane ^ 2, rows 16..31 sit in lanes q = 2, 3) and issues every k-step with selector 0. A warp's row
+// group is 2 * consumer + warp / 2 (two warps of 16 rows per group).
+template <class Tile>
+struct LaneBlocks16 : LaneBlockRows<Tile, format::kLaneBlockRows, format::kLaneBlockBytes> {
+  using Rows = LaneBlockRows<Tile, format::kLaneBlockRows, format::kLaneBlockBytes>;
+  using Rows::kRegs;
+  static_assert(bytes_of(Tile::T) != 1, "LaneBlocks16 is the 16-bit k32 and tf32 k16 forms' layout (8-bit: LaneBlocks8)");
+  static constexpr format::MetaLayout kLayout = format::MetaLayout::LaneBlocks16;
+  static constexpr const char* kRowRule = "one metadata lane block serves 32 rows";
+  static constexpr int kOddWarpLaneXor = 2;
+  // k-step ks: its own register, selector 0. `accumulate` false: D = A.B (s10's first k-step of a k-tile).
+  static __device__ __forceinline__ void mma(float (&acc)[Tile::kAccRegs], uint64_t da, uint64_t db,
+                                             const uint32_t (&e)[kRegs], int ks, bool accumulate) {
+    if constexpr (Tile::T == DType::tf32)
+      ptx::wgmma_tf32_sp_ss<Tile::kBN, 0>(acc, da, db, e[ks], accumulate);
+    else
+      ptx::wgmma_sp_ss<Tile::T, Tile::kBN, 0>(acc, da, db, e[ks], accumulate);
+  }
+};
+
 // The metadata reader of LaneBlocks8, the layout of the 8-bit k64 forms (format.h): one block of 32 words per 16
 // rows and 64 dense k, which is one warp's share of one m64nNk64 k-step: every lane of the warp reads its own word
-// and the instruction takes selector 0 (the k64 forms have no other). A k-tile (BK = 128 values, the same 128
-// bytes of B per row as BK = 64 at 16 bits) of a 16-row group is BK / 64 blocks = 64 contiguous words, so the
-// metadata is a 2-D tensor of M / 16 rows x K / 2 words and one TMA box of BM / 16 x 64 words (2 KB at BM = 128,
-// twice the 16-bit stage's: 8-bit metadata is 4 bits per 4 values of one byte, a larger share of the traffic).
-// Each warp reads 32 consecutive words: no bank conflict.
+// (warp w of consumer c: row group 4 c + w) and the instruction takes selector 0 (the k64 forms have no other). A
+// k-tile (BK = 128 values, the same 128 bytes of B per row as BK = 64 at 16 bits) of a 16-row group is 64 words, 2
+// KB a stage at BM = 128, twice the 16-bit stage's (8-bit metadata is 4 bits per 4 values of one byte). Each warp
+// reads 32 consecutive words: no bank conflict.
 template <class Tile>
-struct LaneBlocks8 {
-  static_assert(Tile::Operands::kSparse, "metadata belongs to sparse operands");
+struct LaneBlocks8 : LaneBlockRows<Tile, format::kLaneBlock8Rows, format::kLaneBlock8Bytes> {
+  using Rows = LaneBlockRows<Tile, format::kLaneBlock8Rows, format::kLaneBlock8Bytes>;
+  using Rows::kRegs;
   static_assert(bytes_of(Tile::T) == 1, "LaneBlocks8 is the 8-bit k64 forms' layout (16-bit: LaneBlocks16)");
-  static constexpr format::MetaLayout kLayout = format::MetaLayout::LaneBlocks8;
-  static constexpr int kRowGroup = format::kLaneBlock8Rows;  // 16: one warp's rows
-  static constexpr const char* kRowRule = "one 8-bit metadata lane block serves 16 rows";
-  static constexpr int kWords = Tile::kKSteps * format::kLaneBlock8Bytes / 4;  // per row group and k-tile: 64
-  static constexpr int kRegs = Tile::kKSteps;                                   // per consumer thread and k-tile
-  static constexpr int kBytes = Tile::kBM / kRowGroup * kWords * 4;             // per stage: 2 KB at BM = 128
   static_assert(Tile::Instr::kK == format::kLaneBlock8Cols, "one block per warp and k-step");
-
-  static void encode(CUtensorMap& map, const GemmArgs& a) {
-    const int64_t row_words = int64_t(a.K) / Tile::kBK * kWords;
-    map = tma::encode_2d(a.a_meta, 4, a.M / kRowGroup, row_words, row_words * 4, Tile::kBM / kRowGroup, kWords,
-                         tma::Swizzle::None);
-  }
-  static __device__ __forceinline__ void prefetch(const CUtensorMap* map) { ptx::tma_prefetch_descriptor(map); }
-  static __device__ __forceinline__ void load(uint32_t dst, const CUtensorMap* map, uint32_t full, int kt, int m0) {
-    ptx::tma_load_2d(dst, map, full, kt * kWords, m0 / kRowGroup);
-  }
-
-  // Warp w of consumer c reads row group 4 c + w, word `lane` of each of its blocks.
-  static constexpr int kGroupsPerConsumer = Tile::Instr::kM / kRowGroup;  // 4
-  static constexpr int kWarpsPerGroup = kRowGroup / Tile::kWarpRows;      // 1
+  static constexpr format::MetaLayout kLayout = format::MetaLayout::LaneBlocks8;
+  static constexpr const char* kRowRule = "one 8-bit metadata lane block serves 16 rows";
   static constexpr int kOddWarpLaneXor = 0;
-  static __device__ __forceinline__ bool valid(const wgmma::MetaLane& l, int m0, int M) {
-    return m0 / kRowGroup + l.group < M / kRowGroup;
-  }
-  static __device__ __forceinline__ void read(uint32_t (&e)[kRegs], const uint32_t* meta, const wgmma::MetaLane& l,
-                                              bool valid) {
-#pragma unroll
-    for (int r = 0; r < kRegs; ++r)
-      e[r] = valid ? meta[l.word + r * format::kLaneBlock8Bytes / 4] : format::kPaddingMetaWord;
-  }
   static __device__ __forceinline__ void mma(typename Tile::Acc (&acc)[Tile::kAccRegs], uint64_t da, uint64_t db,
                                              const uint32_t (&e)[kRegs], int ks, bool accumulate) {
     ptx::wgmma8_sp_ss<Tile::T, Tile::kBN>(acc, da, db, e[ks], accumulate);
-  }
-  static __device__ void keep(const uint32_t (&e)[kRegs]) {
-#pragma unroll
-    for (int r = 0; r < kRegs; ++r) ptx::keep_register(e[r]);
   }
 };
 
