@@ -172,5 +172,17 @@ __device__ __forceinline__ void store_warp_tile(const float (&acc)[kMTiles][kNTi
                          static_cast<typename E::type*>(args.d), args.ldd,
                          static_cast<const typename E::type*>(args.c), args.ldc, args.alpha, args.beta);
 }
+// The same for int8's int32 accumulators, to an int32 D (exact; the int32 store_acc_m16n8 above).
+template <DType T, int kMTiles, int kNTiles>
+__device__ __forceinline__ void store_warp_tile(const int32_t (&acc)[kMTiles][kNTiles][4], int m0, int n0,
+                                                const GemmArgs& args) {
+  static_assert(T == DType::int32, "int32 accumulators go to an int32 D (operands.h)");
+#pragma unroll
+  for (int mt = 0; mt < kMTiles; ++mt)
+#pragma unroll
+    for (int nt = 0; nt < kNTiles; ++nt)
+      store_acc_m16n8(acc[mt][nt], m0 + mt * 16, n0 + nt * 8, args.M, args.N, static_cast<int32_t*>(args.d),
+                      args.ldd, static_cast<const int32_t*>(args.c), args.ldc, args.alpha, args.beta);
+}
 
 }  // namespace sparse24

@@ -47,17 +47,33 @@ __device__ __forceinline__ void store_sum(const GemmArgs& args, int64_t m, int64
   static_cast<typename E::type*>(args.d)[m * args.ldd + n] = E::from_float(v);
 }
 
-// D[m][n] = alpha * sum_z partials[z][m][n] + beta * C[m][n], z in increasing order.
+// int8's exact path (an int32 D, operands.h): the int32 partials' sum, plus C when beta = 1, as the int32
+// store_acc_m16n8 writes it (epilogue.cuh; the registry refuses any other alpha or beta for an int32 D). No sum can
+// wrap: |D| < 2^31 for K < 2^17 (dtype.h), and the partial sums are sums of fewer products.
+__device__ __forceinline__ void store_sum_int32(const GemmArgs& args, int64_t m, int64_t n, int32_t sum) {
+  if (args.beta != 0.0f) sum += static_cast<const int32_t*>(args.c)[m * args.ldc + n];
+  static_cast<int32_t*>(args.d)[m * args.ldd + n] = sum;
+}
+
+// D[m][n] = alpha * sum_z partials[z][m][n] + beta * C[m][n], z in increasing order. T is D's type; the partials
+// are f32, or int32 for an int32 D (int8 accumulates in s32).
 template <DType T>
 __global__ void __launch_bounds__(kReduceThreads) reduce(GemmArgs args, int split) {
   const int64_t total = static_cast<int64_t>(args.M) * args.N;
   const int64_t i = static_cast<int64_t>(blockIdx.x) * kReduceThreads + threadIdx.x;
   if (i >= total) return;
   const int64_t m = i / args.N, n = i % args.N;
-  const float* ws = static_cast<const float*>(args.workspace);
-  float sum = 0.0f;
-  for (int z = 0; z < split; ++z) sum += ws[z * total + i];
-  store_sum<T>(args, m, n, sum);
+  if constexpr (T == DType::int32) {
+    const int32_t* ws = static_cast<const int32_t*>(args.workspace);
+    int32_t sum = 0;
+    for (int z = 0; z < split; ++z) sum += ws[z * total + i];
+    store_sum_int32(args, m, n, sum);
+  } else {
+    const float* ws = static_cast<const float*>(args.workspace);
+    float sum = 0.0f;
+    for (int z = 0; z < split; ++z) sum += ws[z * total + i];
+    store_sum<T>(args, m, n, sum);
+  }
 }
 
 template <DType T>

@@ -72,58 +72,83 @@
 
 namespace sparse24::skinny {
 
-// T: fp16/bf16. BN: the N tile (the largest N accepted). KC: dense k per chunk (the unit of B staging, of the
-// register prefetch of A and of the split). SPLIT: the split-K factor; 0 = chosen in prepare() from the SM count,
-// the occupancy and the shape (splitk::choose_split), deterministic for a (GPU, shape).
+// T: the input type (fp16, bf16, or the 8-bit int8, e4m3, e5m2). BN: the N tile (the largest N accepted). KC: dense
+// k per chunk (the unit of B staging, of the register prefetch of A and of the split). SPLIT: the split-K factor;
+// 0 = chosen in prepare() from the SM count, the occupancy and the shape (splitk::choose_split), deterministic for a
+// (GPU, shape).
+//
+// 8-bit inputs (mma.sp m16n8k64) run the same code, because every sparse warp-level form reads 32 bytes of
+// compressed A per row and 64 bytes of B per column per k-step in the same registers (instr.h MmaSp, fragments.h
+// a8_m16k32): the k permutation above, the 16-byte A loads, the B staging and the ldmatrix addresses are the same
+// bytes; a 4-byte chunk is 8 dense k instead of 4, a group 128 dense k instead of 64. Two things differ: the
+// metadata (LaneBlocks8: a block per 16 rows, selector 0 only, each lane one row's 32 dense columns; see
+// meta_8bit below) and the accumulators (int32 for int8, which writes an exact int32 D; f32 for fp8, a bf16 D:
+// operands.h default_operands). On sm_90a the fp8 form is emulated with 16-bit HMMA (docs/sparse-tensor-cores.md
+// §9): an fp8 skinny kernel saves the weight's bytes, which is what decode is bound by, not math.
 template <DType T, int BN, int KC, int SPLIT>
 struct s01_splitk {
-  using Instr = instr::MmaSpM16N8K32<T>;
-  using E = Elem<T>;
-  static constexpr Operands kTypes = {T, T, T, DType::f32};
-  static constexpr ArchRule kArch = {Instr::form().min_sm};  // mma.sp, ldmatrix: sm_80+
+  using Instr = instr::MmaSp<T>;
+  static constexpr bool k8Bit = info(T).bits == 8;
+  static constexpr Operands kTypes = default_operands(T);  // 16-bit: T in, T out; int8: int32 D; fp8: bf16 D
+  static constexpr DType kD = kTypes.d;
+  using Acc = std::conditional_t<T == DType::int8, int32_t, float>;  // the instruction's accumulator
+  static constexpr ArchRule kArch = {Instr::form().min_sm};  // mma.sp, ldmatrix: sm_80+ (fp8: sm_89+)
   static constexpr bool kSparse = true;
   static constexpr bool kHasScales = false;
   static constexpr bool kUniformMetadata = false;  // reads the real metadata (Variant::uniform_metadata)
-  static constexpr format::MetaLayout kMetaLayout = format::MetaLayout::LaneBlocks16;
+  static constexpr format::MetaLayout kMetaLayout =
+      k8Bit ? format::MetaLayout::LaneBlocks8 : format::MetaLayout::LaneBlocks16;
 
   static constexpr int kWarps = 4;
   static constexpr int kThreads = kWarps * 32;
   static constexpr int kMinBlocksPerSm = 1;
-  static constexpr int kRowGroup = format::kLaneBlockRows;        // 32 rows: one lane block, tiles F = 0 and 1
-  // m16 tiles per warp: 2 (a whole lane block, F = 0 and 1 from one metadata word) up to BN = 64; at BN = 128 one,
-  // since 2 x 16 n8 tiles would be 128 accumulators per lane (ptxas: 255 registers and spills). A warp of one tile
-  // loads the full metadata word set of its row group, as its neighbour does (L1 serves the second).
+  // m16 tiles per warp: 2 (16-bit: a whole lane block, F = 0 and 1 from one metadata word) up to BN = 64; at BN =
+  // 128 one, since 2 x 16 n8 tiles would be 128 accumulators per lane (ptxas: 255 registers and spills). A 16-bit
+  // warp of one tile loads the full metadata word set of its row group, as its neighbour does (L1 serves the second).
   static constexpr int kMT = BN >= 128 ? 1 : 2;
   static constexpr int kWarpRows = 16 * kMT;
+  // Rows a warp needs whole (all valid or none, so that `active` is per warp): 16-bit, one 32-row lane block (its
+  // metadata word serves both tiles); 8-bit, the warp's own rows (a LaneBlocks8 block is 16 rows).
+  static constexpr int kRowGroup = k8Bit ? kWarpRows : format::kLaneBlockRows;
   static constexpr int kBM = kWarps * kWarpRows;                  // 128 rows per block (64 at BN = 128)
-  static constexpr int kInstrK = Instr::kK;                        // 32 dense k per mma.sp
-  static constexpr int kGroupK = 2 * kInstrK;                      // 64: one 16-byte load per lane and row
+  static constexpr int kMetaBlockRows = format::desc(kMetaLayout).block_rows();  // 32 (16-bit), 16 (8-bit)
+  static constexpr int kInstrK = Instr::kK;                        // dense k per mma.sp: 32 (16-bit), 64 (8-bit)
+  static constexpr int kGroupK = 2 * kInstrK;                      // one 16-byte load per lane and row
   static constexpr int kGroups = KC / kGroupK;                     // groups per chunk
   static constexpr int kSteps = KC / kInstrK;                      // mma k-steps (and metadata words) per chunk
   static constexpr int kNTiles = BN / Instr::kN;                   // n8 tiles
-  static constexpr int kElemBytes = sizeof(typename E::type);
+  static constexpr int kElemBytes = sizeof(typename Elem<T>::type);
+  static constexpr int kStepBBytes = kInstrK * kElemBytes;         // 64: B bytes per column and k-step
   static constexpr int kGroupRowBytes = kGroupK / 2 * kElemBytes;  // 64 bytes of compressed row per group
   static constexpr int kLaneBytes = 16;                            // one load
   static constexpr int kBlockWords = format::kLaneBlockBytes / 4;  // 32: one metadata word per lane
-  // B in shared memory: [2 buffers][BN rows][KC logical k + 8 pad]; the pad makes the row stride an odd number of
-  // 16-byte chunks, so the 8 rows an ldmatrix reads fall in 8 different bank groups.
-  static constexpr int kBStride = KC + 8;
-  static constexpr int kBBufBytes = BN * kBStride * kElemBytes;
+  // Metadata words per lane and k-step: 16-bit, one (both tiles: selectors 0 and 1); 8-bit, one per m16 tile.
+  static constexpr int kMetaWords = k8Bit ? kMT : 1;
+  // B in shared memory: [2 buffers][BN rows][KC k + 16 bytes of pad]; the pad makes the row stride an odd number
+  // of 16-byte chunks, so the 8 rows an ldmatrix reads fall in 8 different bank groups.
+  static constexpr int kBStrideBytes = KC * kElemBytes + 16;
+  static constexpr int kBBufBytes = BN * kBStrideBytes;
   static constexpr int kSmemBytes = 2 * kBBufBytes;
-  // Staging B: 16-byte pieces (8 dense k = 2 chunks) per thread per chunk.
-  static constexpr int kBPieces = BN * KC / 8;
+  // Staging B: 16-byte pieces (two 8-byte chunks: 8 dense k at 16 bits, 16 at 8 bits) per thread per chunk.
+  static constexpr int kPieceK = 16 / kElemBytes;
+  static constexpr int kBPieces = BN * KC / kPieceK;
   static constexpr int kBPiecesPerThread = (kBPieces + kThreads - 1) / kThreads;
 
-  static_assert(T == DType::fp16 || T == DType::bf16, "16-bit inputs");
+  static_assert(T == DType::fp16 || T == DType::bf16 || k8Bit, "16-bit or 8-bit inputs (tf32: no skinny step)");
+  static_assert(kStepBBytes == 64 && kGroupRowBytes == 64,
+                "every sparse warp-level form: 32 bytes of compressed A per row and 64 bytes of B per k-step");
   static_assert(kLaneBytes * 4 == kGroupRowBytes, "a quad's four 16-byte loads cover one row of a group");
-  static_assert(kInstrK == format::kLaneBlockCols, "one lane block per k-step of the instruction");
-  static_assert(KC % kGroupK == 0, "KC must be whole groups of two k-steps (64)");
+  static_assert(kInstrK == 4 * format::desc(kMetaLayout).block_nibble_cols(), "one lane block per k-step");
+  static_assert(KC % kGroupK == 0, "KC must be whole groups of two k-steps (64 dense k at 16 bits, 128 at 8)");
   static_assert(BN % Instr::kN == 0 && BN >= Instr::kN && BN <= 128, "BN: whole n8 tiles, at most 128");
-  static_assert((kBStride * kElemBytes / 16) % 2 == 1, "B row stride must be an odd number of 16-byte chunks");
+  static_assert((kBStrideBytes / 16) % 2 == 1, "B row stride must be an odd number of 16-byte chunks");
   static_assert(kBPieces % kThreads == 0 || kBPieces < kThreads, "B pieces spread evenly or in one partial step");
   static_assert(SPLIT >= 0 && SPLIT <= 65535, "split goes on grid y");
 
-  static constexpr ShapeRule kRule = {kRowGroup, 1, KC, 1, BN, "a warp owns one 32-row metadata lane block",
+  static constexpr ShapeRule kRule = {kRowGroup, 1, KC, 1, BN,
+                                      k8Bit ? (kMT == 2 ? "a warp owns 32 rows (two 16-row metadata lane blocks)"
+                                                        : "a warp owns one 16-row metadata lane block")
+                                            : "a warp owns one 32-row metadata lane block",
                                       "whole k chunks of the variant (bk)"};
 
   static Params params() {
@@ -178,18 +203,19 @@ struct s01_splitk {
 
   static void run(const Plan& p, cudaStream_t stream) {
     gemm_entry<s01_splitk><<<p.grid, p.block, p.smem_bytes, stream>>>(p.args);
-    if (p.grid.y > 1) splitk::launch_reduce<T>(p.args, static_cast<int>(p.grid.y), stream);
+    if (p.grid.y > 1) splitk::launch_reduce<kD>(p.args, static_cast<int>(p.grid.y), stream);
   }
 
   // One chunk of A for one lane: per group, rows g, g+8 (tile 0) and 16+g, 24+g (tile 1), 16 bytes each, and the
-  // lane's metadata word of each k-step.
+  // lane's metadata words of each k-step (8-bit: one per tile).
   struct AChunk {
     uint4 v[kGroups][2 * kMT];
-    uint32_t w[kSteps];
+    uint32_t w[kSteps][kMetaWords];
   };
 
+  // meta_tile_words: the distance between the metadata blocks of a warp's two 16-row tiles (8-bit only).
   static __device__ __forceinline__ void load_a(AChunk& c, const uint8_t* a_lane, int64_t a_row_bytes,
-                                                const uint32_t* meta_lane, int chunk) {
+                                                const uint32_t* meta_lane, int64_t meta_tile_words, int chunk) {
 #pragma unroll
     for (int gr = 0; gr < kGroups; ++gr)
 #pragma unroll
@@ -197,38 +223,67 @@ struct s01_splitk {
         c.v[gr][r] = __ldg(reinterpret_cast<const uint4*>(a_lane + r * 8 * a_row_bytes +
                                                           (int64_t(chunk) * kGroups + gr) * kGroupRowBytes));
 #pragma unroll
-    for (int t = 0; t < kSteps; ++t) c.w[t] = __ldg(meta_lane + (int64_t(chunk) * kSteps + t) * kBlockWords);
+    for (int t = 0; t < kSteps; ++t)
+#pragma unroll
+      for (int mt = 0; mt < kMetaWords; ++mt)
+        c.w[t][mt] = __ldg(meta_lane + mt * meta_tile_words + (int64_t(chunk) * kSteps + t) * kBlockWords);
   }
 
-  // B pieces of one chunk: piece i of this thread is (row n, 8-wide k piece h); rows >= N read as zero.
+  // B pieces of one chunk: piece i of this thread is (row n, 16-byte k piece h); rows >= N read as zero.
   static __device__ __forceinline__ void load_b(uint4 (&bp)[kBPiecesPerThread], const uint8_t* x, int64_t x_row_bytes,
                                                 int N, int chunk) {
 #pragma unroll
     for (int i = 0; i < kBPiecesPerThread; ++i) {
       const int piece = i * kThreads + static_cast<int>(threadIdx.x);
-      const int n = piece / (KC / 8), h = piece % (KC / 8);
+      const int n = piece / (KC / kPieceK), h = piece % (KC / kPieceK);
       bp[i] = make_uint4(0, 0, 0, 0);
       if ((kBPieces % kThreads == 0 || piece < kBPieces) && n < N)
-        bp[i] = __ldg(reinterpret_cast<const uint4*>(x + n * x_row_bytes + (int64_t(chunk) * KC + h * 8) * kElemBytes));
+        bp[i] = __ldg(
+            reinterpret_cast<const uint4*>(x + n * x_row_bytes + (int64_t(chunk) * KC + h * kPieceK) * kElemBytes));
     }
   }
 
   // Writes the pieces in logical k order: piece h of group G holds actual chunks c = 2h' and 2h'+1 (h' = h % 8),
-  // i.e. q' = h'/2 and jj = 2(h'%2) + {0,1}: logical step s = h'%2, positions q' and q'+4.
+  // i.e. q' = h'/2 and jj = 2(h'%2) + {0,1}: logical step s = h'%2, positions q' and q'+4. In bytes: position p
+  // of step s of group G starts at byte 128 G + 64 s + 8 p of the row (8 bytes of B per 4-byte A chunk, any type).
   static __device__ __forceinline__ void store_b(const uint4 (&bp)[kBPiecesPerThread], uint8_t* buf) {
 #pragma unroll
     for (int i = 0; i < kBPiecesPerThread; ++i) {
       const int piece = i * kThreads + static_cast<int>(threadIdx.x);
       if (kBPieces % kThreads != 0 && piece >= kBPieces) break;
-      const int n = piece / (KC / 8), h = piece % (KC / 8);
+      const int n = piece / (KC / kPieceK), h = piece % (KC / kPieceK);
       const int group = h / 8, hh = h % 8;
       const int s = hh % 2, qq = hh / 2;
-      const int logical0 = group * kGroupK + s * kInstrK + qq * 4;  // dense k of logical position qq of step s
-      uint8_t* row = buf + n * (kBStride * kElemBytes);
-      *reinterpret_cast<uint2*>(row + logical0 * kElemBytes) = make_uint2(bp[i].x, bp[i].y);
-      *reinterpret_cast<uint2*>(row + (logical0 + 16) * kElemBytes) = make_uint2(bp[i].z, bp[i].w);
+      const int logical0 = group * 2 * kStepBBytes + s * kStepBBytes + qq * 8;  // byte of position qq of step s
+      uint8_t* row = buf + n * kBStrideBytes;
+      *reinterpret_cast<uint2*>(row + logical0) = make_uint2(bp[i].x, bp[i].y);
+      *reinterpret_cast<uint2*>(row + logical0 + 32) = make_uint2(bp[i].z, bp[i].w);  // position qq + 4
     }
   }
+
+  // The 8-bit metadata of one m16 tile for the two logical k-steps of a group (the k permutation above, applied to
+  // LaneBlocks8). A lane (g, q) of the instruction wants, for its row (g or g + 8: q % 2) and its half of the
+  // logical step (half = q / 2), the nibbles of logical positions 4 half + i, i = 0..3: one byte per 4-byte chunk
+  // (8 dense k = two groups). Logical (s, 4 half + i) is actual chunk 4i + 2s + half, which sits in actual k-step
+  // i / 2, at byte 2s + half of the word of lane q' = 2 (i % 2) + q % 2 (LaneBlocks8: lane q' holds row q' % 2 and
+  // chunks 4 (q' / 2) .. + 3 of its step). So byte i of the logical `e` is byte 2s + half of the i-th of (lo0,
+  // hi0, lo1, hi1): the words of lanes q' = q % 2 (lo) and 2 + q % 2 (hi) for actual steps 0 and 1, the lane's
+  // own word and its partner's across __shfl_xor 2. Nibble values are unchanged (a chunk's two nibbles move with
+  // its four values), so the ordered-metadata rule still holds.
+  struct Meta8 {
+    uint32_t lo0, hi0, lo1, hi1;
+    static __device__ __forceinline__ Meta8 gather(uint32_t w0, uint32_t w1, int half) {
+      const uint32_t p0 = __shfl_xor_sync(0xffffffffu, w0, 2), p1 = __shfl_xor_sync(0xffffffffu, w1, 2);
+      // Shifted by the lane's half, so that step s reads byte 2s whatever the half.
+      const int sh = 8 * half;
+      return {(half ? p0 : w0) >> sh, (half ? w0 : p0) >> sh, (half ? p1 : w1) >> sh, (half ? w1 : p1) >> sh};
+    }
+    // Logical step s (0, 1) of the group: bytes 2s of lo0, hi0, lo1, hi1.
+    __device__ __forceinline__ uint32_t e(int s) const {
+      const uint32_t sel = 2 * s | (2 * s + 4) << 4;  // byte 2s of x, byte 2s of y: the two low bytes
+      return __byte_perm(__byte_perm(lo0, hi0, sel), __byte_perm(lo1, hi1, sel), 0x5410);
+    }
+  };
 
   // Where a thread's warp is, for the epilogues: the values the main loop computed once, passed on as they are.
   struct Where {
@@ -256,27 +311,31 @@ struct s01_splitk {
     const int c_begin = static_cast<int>(int64_t(z) * chunks / split);
     const int c_end = static_cast<int>(int64_t(z + 1) * chunks / split);
     const int m0 = blockIdx.x * kBM + warp * kWarpRows;
-    const int row_group = m0 / kRowGroup;
-    const int tile = (m0 / 16) % 2;  // kMT == 1: which m16 tile of the row group (the selector F)
-    const bool active = m0 < M;      // M % 32 == 0: a warp's rows are all valid or all not
+    const int meta_row = m0 / kMetaBlockRows;  // the metadata block row of the warp's (first) tile
+    const int tile = (m0 / 16) % 2;  // 16-bit, kMT == 1: which m16 tile of the row group (the selector F)
+    const bool active = m0 < M;      // M % kRowGroup == 0: a warp's rows are all valid or all not
 
     const int64_t a_row_bytes = args.lda * kElemBytes, x_row_bytes = args.ldb * kElemBytes;
     const uint8_t* a_lane = static_cast<const uint8_t*>(args.a) + int64_t(active ? m0 + g : 0) * a_row_bytes +
                             q * kLaneBytes;
     const uint32_t* meta_lane = static_cast<const uint32_t*>(args.a_meta) +
-                                int64_t(active ? row_group : 0) * (K / kInstrK) * kBlockWords + lane;
+                                int64_t(active ? meta_row : 0) * (K / kInstrK) * kBlockWords + lane;
+    const int64_t meta_row_words = int64_t(K / kInstrK) * kBlockWords;  // one block row: a block per k-step
     const uint8_t* x = static_cast<const uint8_t*>(args.b);
 
-    // ldmatrix row address of this lane inside a B buffer (matrix i = 8 n rows x logical k 8i..8i+7).
+    // ldmatrix row address of this lane inside a B buffer (matrix i = 8 n rows x bytes 16i..16i+15 of a k-step:
+    // the fragment's columns are 16-bit units, whatever T is).
     const frag::RowCol lb = frag::ldmatrix_x4_b_8x32(lane);
-    const uint32_t b_lane = ptx::smem_addr(smem + (lb.row * kBStride + lb.col) * kElemBytes);
-    const int odd = q & 1;  // lane parity: logical positions 0..3 (even) or 4..7 (odd) of its tile
+    constexpr int kColBytes = 2;  // one ldmatrix column: a 16-bit unit
+    const uint32_t b_lane = ptx::smem_addr(smem + (lb.row * (kBStrideBytes / kColBytes) + lb.col) * kColBytes);
+    const int odd = q & 1;  // 16-bit: lane parity, logical positions 0..3 (even) or 4..7 (odd) of its tile
+    const int half = q >> 1;  // 8-bit: the lane's half of a k-step (dense k 0..31 or 32..63), meta_8bit
 
-    float acc[kMT][kNTiles][4] = {};
+    Acc acc[kMT][kNTiles][4] = {};
     AChunk cur;
     uint4 bp[kBPiecesPerThread];
     if (c_begin < c_end) {
-      if (active) load_a(cur, a_lane, a_row_bytes, meta_lane, c_begin);
+      if (active) load_a(cur, a_lane, a_row_bytes, meta_lane, meta_row_words, c_begin);
       load_b(bp, x, x_row_bytes, N, c_begin);
       store_b(bp, smem);
     }
@@ -287,7 +346,7 @@ struct s01_splitk {
       const bool has_next = c + 1 < c_end;
       AChunk nxt;
       if (has_next) {
-        if (active) load_a(nxt, a_lane, a_row_bytes, meta_lane, c + 1);
+        if (active) load_a(nxt, a_lane, a_row_bytes, meta_lane, meta_row_words, c + 1);
         // B of the next chunk goes global -> registers -> the other buffer right away, so that its registers are
         // not held across the mma loop: the L2 latency it waits for overlaps the A loads just issued.
         // PERF: holding them across the loop cost 32 registers at BN = 64 (254 in all) and spilled at BN = 128.
@@ -298,17 +357,25 @@ struct s01_splitk {
         const uint32_t b_buf = b_lane + buf * kBBufBytes;
 #pragma unroll
         for (int gr = 0; gr < kGroups; ++gr) {
-          // Metadata of the group's two actual k-steps, own word and the parity partner's (lanes 4g+2t, 4g+2t+1).
-          const uint32_t w0 = cur.w[2 * gr], w1 = cur.w[2 * gr + 1];
-          const uint32_t p0 = __shfl_xor_sync(0xffffffffu, w0, 1), p1 = __shfl_xor_sync(0xffffffffu, w1, 1);
-          const int sh = 4 * odd;
-          const uint32_t lo0 = (odd ? p0 : w0) >> sh, hi0 = (odd ? w0 : p0) >> sh;
-          const uint32_t lo1 = (odd ? p1 : w1) >> sh, hi1 = (odd ? w1 : p1) >> sh;
+          // 16-bit: metadata of the group's two actual k-steps, own word and the parity partner's (lanes 4g+2t,
+          // 4g+2t+1). 8-bit: meta_8bit's partner words, per tile.
+          [[maybe_unused]] uint32_t lo0 = 0, hi0 = 0, lo1 = 0, hi1 = 0;
+          [[maybe_unused]] Meta8 m8[kMT];
+          if constexpr (k8Bit) {
+#pragma unroll
+            for (int mt = 0; mt < kMT; ++mt) m8[mt] = Meta8::gather(cur.w[2 * gr][mt], cur.w[2 * gr + 1][mt], half);
+          } else {
+            const uint32_t w0 = cur.w[2 * gr][0], w1 = cur.w[2 * gr + 1][0];
+            const uint32_t p0 = __shfl_xor_sync(0xffffffffu, w0, 1), p1 = __shfl_xor_sync(0xffffffffu, w1, 1);
+            const int sh = 4 * odd;
+            lo0 = (odd ? p0 : w0) >> sh, hi0 = (odd ? w0 : p0) >> sh;
+            lo1 = (odd ? p1 : w1) >> sh, hi1 = (odd ? w1 : p1) >> sh;
+          }
 #pragma unroll
           for (int s = 0; s < 2; ++s) {
             constexpr uint32_t kNib = 0x000F000Fu;  // nibble 0 of each 16-bit half (rows g and g+8)
-            const uint32_t e = ((lo0 >> (8 * s)) & kNib) | (((hi0 >> (8 * s)) & kNib) << 4) |
-                               (((lo1 >> (8 * s)) & kNib) << 8) | (((hi1 >> (8 * s)) & kNib) << 12);
+            [[maybe_unused]] const uint32_t e = ((lo0 >> (8 * s)) & kNib) | (((hi0 >> (8 * s)) & kNib) << 4) |
+                                                (((lo1 >> (8 * s)) & kNib) << 8) | (((hi1 >> (8 * s)) & kNib) << 12);
             const uint4* v = cur.v[gr];
             uint32_t a[kMT][4];
 #pragma unroll
@@ -320,9 +387,13 @@ struct s01_splitk {
 #pragma unroll
             for (int nt = 0; nt < kNTiles; ++nt) {
               uint32_t b[4];
-              ptx::ldmatrix_x4(b, b_buf + (nt * 8 * kBStride + gr * kGroupK + s * kInstrK) * kElemBytes);
-              // The selector is an immediate: tile 0 of a row group is F = 0, tile 1 is F = 1.
-              if constexpr (kMT == 2) {
+              ptx::ldmatrix_x4(b, b_buf + nt * 8 * kBStrideBytes + (2 * gr + s) * kStepBBytes);
+              // The selector is an immediate: tile 0 of a row group is F = 0, tile 1 is F = 1 (16-bit); 8-bit has
+              // selector 0 only and a word per tile.
+              if constexpr (k8Bit) {
+#pragma unroll
+                for (int mt = 0; mt < kMT; ++mt) ptx::mma_sp<T, 0>(acc[mt][nt], a[mt], b, m8[mt].e(s));
+              } else if constexpr (kMT == 2) {
                 ptx::mma_sp_m16n8k32<T, 0>(acc[0][nt], a[0], b, e);
                 ptx::mma_sp_m16n8k32<T, 1>(acc[1][nt], a[1], b, e);
               } else if (tile == 0) {
@@ -342,10 +413,11 @@ struct s01_splitk {
 
   // The warp's partial tile, into slice z of the workspace: every column < N of its rows, zeros included (a slice
   // may own no chunk). Warps with rows only.
-  static __device__ __forceinline__ void store_partials(const GemmArgs& args, const float (&acc)[kMT][kNTiles][4],
+  // int8's partials are int32 (exact; splitk::reduce sums them in int32), every other type's f32.
+  static __device__ __forceinline__ void store_partials(const GemmArgs& args, const Acc (&acc)[kMT][kNTiles][4],
                                                         const Where& w) {
     const int lane = w.lane, m0 = w.m0, N = w.N;
-    float* ws = static_cast<float*>(args.workspace) + int64_t(w.z) * w.M * N;
+    Acc* ws = static_cast<Acc*>(args.workspace) + int64_t(w.z) * w.M * N;
 #pragma unroll
     for (int mt = 0; mt < kMT; ++mt)
 #pragma unroll
@@ -359,9 +431,9 @@ struct s01_splitk {
   }
 
   static __device__ void run_block(const GemmArgs& args) {
-    mainloop(args, [&](const float (&acc)[kMT][kNTiles][4], const Where& w) {
+    mainloop(args, [&](const Acc (&acc)[kMT][kNTiles][4], const Where& w) {
       if (!w.active) return;
-      if (w.split == 1) store_warp_tile<T>(acc, w.m0, 0, args);
+      if (w.split == 1) store_warp_tile<kD>(acc, w.m0, 0, args);
       else store_partials(args, acc, w);
     });
   }

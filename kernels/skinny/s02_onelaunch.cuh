@@ -48,7 +48,8 @@
 
 namespace sparse24::skinny {
 
-// Template arguments as s01_splitk's: T fp16/bf16, BN the N tile, KC dense k per chunk, SPLIT the split factor
+// Template arguments as s01_splitk's: T fp16, bf16, e4m3 or e5m2 (int8's int32 partials have no in-launch
+// reduction: splitk::reduce_rows sums f32), BN the N tile, KC dense k per chunk, SPLIT the split factor
 // (0 = chosen in prepare() by splitk::choose_split with the fixed cost kArrivalBytes).
 template <DType T, int BN, int KC, int SPLIT>
 struct s02_onelaunch : s01_splitk<T, BN, KC, SPLIT> {
@@ -58,6 +59,9 @@ struct s02_onelaunch : s01_splitk<T, BN, KC, SPLIT> {
   using Base::kMT;
   using Base::kNTiles;
   using Base::kThreads;
+  using typename Base::Acc;
+  static constexpr DType kD = Base::kD;
+  static_assert(T != DType::int8, "int8: s01_splitk (its int32 partials are summed by splitk::reduce)");
 
   static const void* entry() { return reinterpret_cast<const void*>(&gemm_entry<s02_onelaunch>); }
 
@@ -72,9 +76,9 @@ struct s02_onelaunch : s01_splitk<T, BN, KC, SPLIT> {
   }
 
   static __device__ void run_block(const GemmArgs& args) {
-    Base::mainloop(args, [&](const float (&acc)[kMT][kNTiles][4], const Where& w) {
+    Base::mainloop(args, [&](const Acc (&acc)[kMT][kNTiles][4], const Where& w) {
       if (w.split == 1) {  // the whole K in this block: D directly, no workspace (as s01)
-        if (w.active) store_warp_tile<T>(acc, w.m0, 0, args);
+        if (w.active) store_warp_tile<kD>(acc, w.m0, 0, args);
         return;
       }
       if (w.active) Base::store_partials(args, acc, w);
@@ -83,7 +87,7 @@ struct s02_onelaunch : s01_splitk<T, BN, KC, SPLIT> {
                                                        splitk::counters_offset(w.split, w.M, w.N));
       if (!splitk::arrive_last(counters + blockIdx.x, w.split)) return;
       const int row0 = static_cast<int>(blockIdx.x) * kBM;
-      splitk::reduce_rows<T, kThreads>(args, w.split, row0, min(kBM, w.M - row0));
+      splitk::reduce_rows<kD, kThreads>(args, w.split, row0, min(kBM, w.M - row0));
     });
   }
 };
