@@ -57,7 +57,8 @@ def pick_layout(dtype):
     return "lane_blocks8" if dtype in ("int8", "e4m3", "e5m2") else "lane_blocks16"
 
 
-DEFAULT_D = {"fp16": "fp16", "bf16": "bf16", "int8": "int32", "e4m3": "f32", "e5m2": "f32", "tf32": "f32"}
+# D of the type's default operands (kernels/common/operands.h default_operands): what pick() serves.
+DEFAULT_D = {"fp16": "fp16", "bf16": "bf16", "int8": "int32", "e4m3": "bf16", "e5m2": "bf16", "tf32": "f32"}
 
 
 def load_registry(arg):
@@ -80,7 +81,7 @@ def pickable(v, dtype):
 
 
 def default_operands_ok(v, dtype, default_d):
-    """The type's default operands (kernels/common/operands.h): e4m3 x e4m3 -> f32, int8 -> int32, others -> A."""
+    """The type's default operands (kernels/common/operands.h): D as DEFAULT_D says."""
     return v["types"]["d"] == default_d
 
 
