@@ -176,19 +176,10 @@ void load_file_cache_locked() {
   if (!path) return;
   std::ifstream f(path);
   std::string line;
-  while (std::getline(f, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream in(line);
-    std::string gpu, dtype, shape;
-    CacheEntry e;
-    if (!(in >> gpu >> dtype >> shape >> e.variant >> e.median_us >> e.candidates)) continue;
-    DType t;
-    int M = 0, N = 0, K = 0;
-    char x1 = 0, x2 = 0;
-    std::istringstream s(shape);
-    if (!parse_dtype(dtype, &t) || !(s >> M >> x1 >> N >> x2 >> K) || x1 != 'x' || x2 != 'x') continue;
-    g_file_cache[CacheKey{gpu, t, M, N, K}] = e;
-  }
+  AutotuneLine l;
+  while (std::getline(f, line))
+    if (parse_autotune_line(line, &l))
+      g_file_cache[CacheKey{l.gpu, l.dtype, l.M, l.N, l.K}] = CacheEntry{l.variant, l.median_us, l.candidates};
 }
 
 void append_file_cache(const CacheKey& k, const CacheEntry& e) {
@@ -199,8 +190,7 @@ void append_file_cache(const CacheKey& k, const CacheEntry& e) {
   if (fresh)
     f << "# sparse24 autotune cache (kernels/dispatch.h): gpu dtype MxNxK variant median_us candidates_timed;\n"
          "# the last line of a key wins\n";
-  f << k.gpu << ' ' << name(k.dtype) << ' ' << shape_text(k.M, k.N, k.K) << ' ' << e.variant << ' ' << e.median_us
-    << ' ' << e.candidates << '\n';
+  f << autotune_line(AutotuneLine{k.gpu, k.dtype, k.M, k.N, k.K, e.variant, e.median_us, e.candidates}) << '\n';
   // NOTE: a file that cannot be written costs only the next process a measurement: not an error.
 }
 
@@ -212,6 +202,31 @@ size_t l2_bytes() {
 }
 
 }  // namespace
+
+// ---- The cache file's lines -------------------------------------------------------------------------------------------
+std::string autotune_line(const AutotuneLine& l) {
+  std::ostringstream s;
+  s.precision(6);
+  s << l.gpu << ' ' << name(l.dtype) << ' ' << shape_text(l.M, l.N, l.K) << ' ' << l.variant << ' ' << std::fixed
+    << l.median_us << ' ' << l.candidates;
+  return s.str();
+}
+
+bool parse_autotune_line(const std::string& line, AutotuneLine* out) {
+  const size_t first = line.find_first_not_of(" \t");
+  if (first == std::string::npos || line[first] == '#') return false;
+  std::istringstream in(line);
+  AutotuneLine l;
+  std::string dtype, shape, extra;
+  if (!(in >> l.gpu >> dtype >> shape >> l.variant >> l.median_us >> l.candidates) || (in >> extra)) return false;
+  if (!parse_dtype(dtype, &l.dtype)) return false;
+  char x1 = 0, x2 = 0;
+  std::istringstream sh(shape);
+  if (!(sh >> l.M >> x1 >> l.N >> x2 >> l.K) || x1 != 'x' || x2 != 'x' || (sh >> extra)) return false;
+  if (l.M <= 0 || l.N <= 0 || l.K <= 0) return false;
+  *out = l;
+  return true;
+}
 
 // ---- The GPU ----------------------------------------------------------------------------------------------------------
 std::string gpu_model_key(const std::string& device_name) {

@@ -227,6 +227,19 @@ std::unique_ptr<AutoPlan> prepare_auto(DType t, const AutoArgs& args, const Gpu&
 std::unique_ptr<AutoPlan> prepare_auto(const Variant& v, DType t, const AutoArgs& args, const Gpu& gpu,
                                        cudaStream_t stream);
 
+// One line of the SPARSE24_AUTOTUNE_CACHE file (the format above), written and read by these two alone.
+struct AutotuneLine {
+  std::string gpu;
+  DType dtype = DType::f32;
+  int M = 0, N = 0, K = 0;
+  std::string variant;
+  double median_us = 0;
+  int candidates = 0;
+};
+std::string autotune_line(const AutotuneLine& l);  // without the newline
+// False for a comment, an empty line or a malformed one (a field missing, an unknown dtype, a shape not MxNxK).
+bool parse_autotune_line(const std::string& line, AutotuneLine* out);
+
 // Forgets the process cache (tests). The file is not touched.
 void clear_autotune_cache();
 // The number of timed runs per candidate after its warm-up.

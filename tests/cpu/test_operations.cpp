@@ -287,3 +287,27 @@ TEST_CASE("dispatch: padded_shape pads M and K off every rule, and refuses K off
   if (pick(DType::tf32, 4096, 4096, 4096, kH100))
     CHECK_NOTHROW(padded_shape(DType::tf32, 4096, 4096, 8196, kH100));
 }
+
+// The autotune cache file (SPARSE24_AUTOTUNE_CACHE): one human-readable line per choice, read back exactly; comments,
+// blank and malformed lines are not choices.
+TEST_CASE("dispatch: the autotune cache line round-trips and refuses malformed lines", "[dispatch]") {
+  const AutotuneLine l{"nvidia-h200", DType::bf16, 10240, 4096, 8192, "wgmma_sp.s06_tmastore.bf16.128x256x64.w8x1.s5",
+                       612.25, 9};
+  const std::string text = autotune_line(l);
+  CHECK(text == "nvidia-h200 bf16 10240x4096x8192 wgmma_sp.s06_tmastore.bf16.128x256x64.w8x1.s5 612.250000 9");
+  AutotuneLine back;
+  REQUIRE(parse_autotune_line(text, &back));
+  CHECK(back.gpu == l.gpu);
+  CHECK(back.dtype == l.dtype);
+  CHECK((back.M == l.M && back.N == l.N && back.K == l.K));
+  CHECK(back.variant == l.variant);
+  CHECK(back.median_us == l.median_us);
+  CHECK(back.candidates == l.candidates);
+  for (const char* bad : {"", "   ", "# nvidia-h200 bf16 1x1x1 v 1 1", "nvidia-h200 bf16 1x1x1 v 1",
+                          "nvidia-h200 bf17 1x1x1 v 1 1", "nvidia-h200 bf16 1x1 v 1 1", "nvidia-h200 bf16 0x1x1 v 1 1",
+                          "nvidia-h200 bf16 1x1x1x1 v 1 1", "nvidia-h200 bf16 1x1x1 v 1 1 extra",
+                          "nvidia-h200 bf16 1x1x1 v fast 1"}) {
+    INFO("'" << bad << "'");
+    CHECK_FALSE(parse_autotune_line(bad, &back));
+  }
+}
