@@ -13,6 +13,7 @@
 #include <mutex>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <tuple>
 
 #include "kernels/common/cuda_check.h"
@@ -526,19 +527,26 @@ std::unique_ptr<AutoPlan> prepare_auto(DType t, const AutoArgs& a, const Gpu& gp
       timings.push_back({v, -1.0, e.what()});
       continue;
     }
-    c->run(stream);  // warm-up: module load, first touch
-    SPARSE24_CUDA_CHECK(cudaGetLastError());
     std::vector<double> us;
-    for (int i = 0; i < kAutotuneRuns; ++i) {
-      SPARSE24_CUDA_CHECK(cudaMemsetAsync(flush.ptr, i, flush_bytes, stream));
-      SPARSE24_CUDA_CHECK(cudaEventRecord(start, stream));
-      c->run(stream);
-      SPARSE24_CUDA_CHECK(cudaEventRecord(stop, stream));
-      SPARSE24_CUDA_CHECK(cudaEventSynchronize(stop));
+    try {
+      c->run(stream);  // warm-up: module load, first touch
       SPARSE24_CUDA_CHECK(cudaGetLastError());
-      float ms = 0;
-      SPARSE24_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-      us.push_back(1e3 * double(ms));
+      for (int i = 0; i < kAutotuneRuns; ++i) {
+        SPARSE24_CUDA_CHECK(cudaMemsetAsync(flush.ptr, i, flush_bytes, stream));
+        SPARSE24_CUDA_CHECK(cudaEventRecord(start, stream));
+        c->run(stream);
+        SPARSE24_CUDA_CHECK(cudaEventRecord(stop, stream));
+        SPARSE24_CUDA_CHECK(cudaEventSynchronize(stop));
+        SPARSE24_CUDA_CHECK(cudaGetLastError());
+        float ms = 0;
+        SPARSE24_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
+        us.push_back(1e3 * double(ms));
+      }
+    } catch (const std::runtime_error& e) {
+      // A launch the GPU refuses (resources, configuration) drops this candidate, not the choice. NOTE: a sticky
+      // error (an illegal address) would fail every later call too, and the caller's check reports it.
+      timings.push_back({v, -1.0, e.what()});
+      continue;
     }
     std::sort(us.begin(), us.end());
     const double median = us[us.size() / 2];
