@@ -2,7 +2,12 @@
 """Regenerates kernels/dispatch_table.inc (the table kernels/dispatch.cpp's pick() reads), one set of rows per GPU.
 
     make_dispatch_table.py [--registry build/sparse24_bench] [--out kernels/dispatch_table.inc] [--family REGEX]
-                           [--no-results] [REPORT.json | DIR ...]
+                           [--no-results] [--check] [REPORT.json | DIR ...]
+
+--check writes nothing: exit 0 when --out already holds what this run would write, 1 (with the differing rows)
+when it does not (a stale table: runs committed or variants changed since it was made; CTest "dispatch: table up
+to date"), 77 (skipped) when this build's registry lacks a family that the table names (the sm_90a families under
+CMake < 3.24): the table cannot be judged there.
 
 Reads every committed run under results/ (unless --no-results) and the reports or folders given (a sweep not yet
 committed, say); a file given twice counts once. --registry is `sparse24_bench --list-json`'s output, or the
@@ -118,6 +123,29 @@ def reports_of(paths):
                 yield f
 
 
+def check(out, text, reg):
+    old = out.read_text() if out.exists() else ""
+    if old == text:
+        print(f"{out} is up to date")
+        return 0
+    families = {v["family"] for v in reg.values()}
+    named = set(re.findall(r'^\{"[^"]*", \d+, DType::\w+, \d+, \d+, \d+, "([^".]+)\.', old, re.M))
+    if named - families:
+        print(f"this build has no {', '.join(sorted(named - families))} variants: {out} not judged")
+        return 77
+    rows = lambda t: {ln.split("  //")[0] for ln in t.splitlines() if ln.startswith("{")}
+    gone, new = sorted(rows(old) - rows(text)), sorted(rows(text) - rows(old))
+    print(f"{out} is stale: {len(gone)} rows to drop, {len(new)} to add "
+          f"(python3 scripts/make_dispatch_table.py --registry BUILD/sparse24_bench)")
+    for ln in gone:
+        print("  - " + ln)
+    for ln in new:
+        print("  + " + ln)
+    if not gone and not new:
+        print("  (the same rows; the header's list of runs or a row's comment differs)")
+    return 1
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("reports", nargs="*", default=[])
@@ -125,6 +153,7 @@ def main():
     ap.add_argument("--registry", default=str(ROOT / "build" / "sparse24_bench"),
                     help="sparse24_bench --list-json output, or the binary (default: build/sparse24_bench)")
     ap.add_argument("--out", default=str(ROOT / "kernels" / "dispatch_table.inc"))
+    ap.add_argument("--check", action="store_true", help="compare with --out instead of writing it (see above)")
     ap.add_argument("--family", default=".*",
                     help="only variants whose family matches this regex (default: every family competes)")
     a = ap.parse_args()
@@ -197,7 +226,10 @@ def main():
         us, kernel, src, sm, timed = best[key]
         lines.append(f'{{"{gpu}", {sm}, DType::{dt}, {M}, {N}, {K}, "{kernel}"}},  '
                      f'// {us:.1f} us of {len(timed)}, {src}')
-    Path(a.out).write_text("\n".join(lines) + "\n")
+    text = "\n".join(lines) + "\n"
+    if a.check:
+        return check(Path(a.out), text, reg)
+    Path(a.out).write_text(text)
     per_gpu = {g: sum(1 for k in best if k[0] == g) for g in sorted(used)}
     print(f"{len(best)} rows -> {a.out}: " + ", ".join(f"{g} {n}" for g, n in per_gpu.items()))
     for path, why in skipped:
@@ -207,4 +239,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
