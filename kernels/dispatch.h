@@ -43,10 +43,10 @@
 // key (gpu model, dtype, M, N, K) up in the process cache, then in the file named by SPARSE24_AUTOTUNE_CACHE (if
 // set), and otherwise times the candidates() on the caller's buffers: each candidate prepared, run once (warm-up),
 // then kAutotuneRuns times, each launch timed alone with CUDA events after the L2 was flushed (a buffer of twice
-// the L2 cleared, as the harness's timed loop does), the median kept; the fastest median wins. The caller's D is
+// the L2 written, as the harness's timed loop reads one), the median kept; the fastest median wins. The caller's D is
 // overwritten by every candidate (the caller re-runs the returned plan, and a harness poisons D before checking).
 // The choice is cached for the process and, if the variable is set, appended to that file: one line per choice,
-//   nvidia-h200 bf16 10240x4096x8192 wgmma_sp.s06_tmastore.bf16.128x256x64.w8x1.s5.group16.cluster_m2 612.3 9
+//   nvidia-h200 bf16 10240x4096x8192 wgmma_sp.s06_tmastore.bf16.128x256x64.w8x1.s5.group16.cluster_m2 612.300000 9
 //   (gpu, dtype, MxNxK, variant, its median us, how many candidates were timed; '#' starts a comment; the last
 // line of a key wins; a line whose variant this build lacks or cannot run there is ignored, and measured again).
 // All of this happens in prepare(), never in the timed run().

@@ -134,7 +134,7 @@ TEST_CASE("pick never returns an operation that is not a GEMM", "[registry]") {
 // ablation (correct only on uniform metadata), never a scaled variant, always the type's pick layout. For the types
 // without a table of their own (8-bit, tf32) on Hopper, the wgmma_sp ladder (kernels/dispatch.cpp's fallback), when
 // this build has it.
-TEST_CASE("pick: no ablation, no scales, the type's layout; 8-bit and tf32 take the wgmma_sp ladder on sm_90",
+TEST_CASE("pick: no ablation, no scales, the type's layout, and 8-bit and tf32 take the wgmma_sp ladder on sm_90",
           "[registry]") {
   const bool have_wgmma = std::any_of(registry().begin(), registry().end(),
                                       [](const Variant& v) { return v.family == "wgmma_sp"; });
@@ -167,7 +167,7 @@ TEST_CASE("dispatch: gpu_model_key spells the device as the results folders do",
 
 // A row of one GPU is never used on another: on a GPU without rows every lookup is the rule (no row), and a row's
 // own GPU finds it as "table" (measured) at its exact shape.
-TEST_CASE("dispatch: the table is keyed by GPU model; another GPU's rows are never picked", "[dispatch]") {
+TEST_CASE("dispatch: the table is keyed by GPU model, and another GPU's rows are never picked", "[dispatch]") {
   int count = 0;
   const DispatchRow* rows = dispatch_table(&count);
   std::set<std::string> gpus;
