@@ -107,7 +107,8 @@ std::string variant_json(const Variant& v) {
     << ", \"b\": " << json_string(name(v.types.b)) << ", \"d\": " << json_string(name(v.types.d))
     << ", \"acc\": " << json_string(name(v.types.acc)) << "}, \"sparse\": " << (v.sparse ? "true" : "false")
     << ", \"meta_layout\": " << (v.sparse ? json_string(format::name(v.meta_layout)) : "null")
-    << ", \"has_scales\": " << (v.has_scales ? "true" : "false") << ", \"params\": {";
+    << ", \"has_scales\": " << (v.has_scales ? "true" : "false")
+    << ", \"uniform_metadata\": " << (v.uniform_metadata ? "true" : "false") << ", \"params\": {";
   for (size_t i = 0; i < v.params.size(); ++i)
     s << (i ? ", " : "") << json_string(v.params[i].first) << ": " << v.params[i].second;
   const ShapeRule& r = v.rule;

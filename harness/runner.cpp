@@ -132,6 +132,24 @@ void print_row(const Row& r, bool profile) {
   std::fflush(stdout);
 }
 
+// The check of `auto` (kernels/dispatch.h AutoPlan, which may pad): D poisoned, one run, the caller's M x N output
+// compared with the unpadded problem's reference, as check_plan does for a variant's plan.
+CheckResult check_auto(const AutoPlan& plan, const Problem& p, void* d, cudaStream_t stream) {
+  const DType td = plan.variant().types.d;
+  poison(td, d, int64_t(p.M) * p.N, stream);
+  try {
+    plan.run(stream);
+    SPARSE24_CUDA_CHECK(cudaGetLastError());
+    SPARSE24_CUDA_CHECK(cudaStreamSynchronize(stream));
+  } catch (const std::exception& e) {
+    CheckResult r;
+    r.fill = p.fill;
+    r.message = e.what();
+    return r;
+  }
+  return compare(td, p.fill, d, p.reference(), int64_t(p.M) * p.N, stream);
+}
+
 }  // namespace
 
 // A variant prepared on a group's random-normal problem and checked on both problems, once: its own row and the
@@ -255,8 +273,7 @@ int Runner::rows_to_time(DType t, const Shape& s) const {
   if (o_.runs(Operation::gemm) && n > 0) {
     n += pending(std::string("cublas.dense.") + name(t));
     n += o_.cusparselt && CusparseltPeer::available() && pending(std::string("cusparselt.") + name(t));
-    const Variant* v = pick(t, s.M, s.N, s.K, sm_);
-    n += v && accepted(*v) && pending(std::string("auto.") + name(t));
+    n += pending(std::string("auto.") + name(t));  // auto: a row whatever the shape (kernels/dispatch.h)
   }
   return n;
 }
@@ -435,14 +452,55 @@ void Runner::peer_row(Group& g, Row& r) {
   finish(r, Status::passed);
 }
 
-// The dispatcher's choice for the shape (kernels/dispatch.h), checked and timed like any variant: what a user who
-// calls one function gets. The row names the variant it picked (notes.picked, and its fields).
+// The dispatcher's choice for the shape (kernels/dispatch.h: prepare_auto), checked on both problems and timed like
+// any variant: what a user who calls one function gets. The choice (a table row of this GPU, the cache, or the
+// candidates measured now) and any padding are made in prepare_auto on the random-normal problem, outside the timed
+// loop; the exact problem gets a plan of the same variant. Both checks compare the caller's M x N output with the
+// UNPADDED problem's reference. The row names the variant (notes.picked, and its fields), where the choice came
+// from (notes.auto_source: table, cache, cache_file or measured; notes.auto_detail) and the padded shape.
 void Runner::auto_row(Group& g, Row& r) {
-  const Variant* v = pick(g.dtype, g.shape.M, g.shape.N, g.shape.K, sm_);
-  if (!v) return finish(r, Status::refused, "no registered variant accepts this shape");
-  r.variant = v;
-  r.notes["picked"] = v->name;
-  gemm_row(g, *v, r);
+  if (!ensure_problems(g)) return finish(r, Status::error, "set-up failed: " + g.setup_error);
+  const Gpu gpu = gpu_of(device_);
+  auto args = [&](const Problem& p) {
+    AutoArgs a;
+    a.M = p.M, a.N = p.N, a.K = p.K;
+    a.a_values = p.a_values.get();
+    a.a_meta_canonical = p.meta(format::MetaLayout::Canonical);
+    a.a_meta_layout = p.meta(pick_layout(g.dtype));  // null when the shape does not fit it (then padded)
+    a.b = p.b.get();
+    a.d = g.d.get();
+    return a;
+  };
+  std::unique_ptr<AutoPlan> normal, exact;
+  try {
+    normal = prepare_auto(g.dtype, args(*g.normal), gpu, stream_);
+    exact = prepare_auto(normal->variant(), g.dtype, args(*g.exact), gpu, stream_);
+  } catch (const ShapeError& e) {
+    return finish(r, Status::refused, e.what());
+  } catch (const ArchError& e) {
+    return finish(r, Status::skipped, e.what());
+  }
+  const Variant& v = normal->variant();
+  r.variant = &v;
+  r.notes["picked"] = v.name;
+  r.notes["auto_source"] = name(normal->source);
+  r.notes["auto_detail"] = normal->detail;
+  std::string timings;
+  for (const AutoTiming& c : normal->timings)
+    timings += (timings.empty() ? "" : "; ") + c.variant->name + " " +
+               (c.median_us >= 0 ? fmt::format("{:.1f} us", c.median_us) : "refused: " + c.refused);
+  if (!timings.empty()) r.notes["auto_timings"] = timings;
+  r.counters["auto_padded_M"] = normal->padded_M;
+  r.counters["auto_padded_K"] = normal->padded_K;
+  const CheckResult ce = check_auto(*exact, *g.exact, g.d.get(), stream_);
+  const CheckResult cn = check_auto(*normal, *g.normal, g.d.get(), stream_);
+  r.counters["exact_mismatches"] = static_cast<double>(ce.mismatches);
+  check_counters(r, cn);
+  if (!ce.passed) return finish(r, Status::failed, "exact small-integer check: " + ce.message);
+  if (!cn.passed) return finish(r, Status::failed, "random-normal check: " + cn.message);
+  const double ms = measure(r, [&] { normal->run(stream_); }, 2.0 * r.M * r.N * r.K);
+  if (ms > 0) gemm_rates(r, v.sparse, ms, ceilings_, v.types.d, v.arch.arch_specific);
+  finish(r, Status::passed);
 }
 
 Runner::Prepared& Runner::prepared(Group& g, const Variant& v) {

@@ -1,87 +1,242 @@
 #!/usr/bin/env python3
-"""Regenerates kernels/dispatch_table.inc (the table kernels/dispatch.cpp's pick() reads) from bench reports.
+"""Regenerates kernels/dispatch_table.inc (the table kernels/dispatch.cpp's pick() reads), one set of rows per GPU.
 
-    make_dispatch_table.py [--sm SM] [--out kernels/dispatch_table.inc] [--family REGEX] BENCH.json [...]
+    make_dispatch_table.py [--registry build/sparse24_bench] [--out kernels/dispatch_table.inc] [--family REGEX]
+                           [--no-results] [--check] [REPORT.json | DIR ...]
 
-Each BENCH.json is a report of `sparse24_bench --json` (format sparse24-report-1: {"context": {...}, "rows": [...]},
-rows with kernel, kind, dtype, M, N, K, status, counters.median_us and the variant's fields). For every (sm, dtype,
-M, N, K) the passed variant row (kind "variant"; peers such as cuBLAS and cuSPARSELt, and the "auto" rows, are
-never picked) with the lowest median_us becomes one table row, whatever its family: every family competes. Only
-variants that pick() may return are candidates (kernels/dispatch.h): sparse A with its metadata in the
-lane_blocks16 layout, read from the row's variant fields (the dense family takes dense A: never in the table).
-sm is read from the report's context (compute_capability "9.0" -> 90) unless --sm is given. Reports of several
-GPUs, or several runs on one GPU (the decode sweep records one run per dtype: scripts/decode_sweep.sh), can be
-merged: rows are kept per sm, the fastest over all reports wins, and pick() uses the highest sm <= the device's.
+--check writes nothing: exit 0 when --out already holds what this run would write, 1 (with the differing rows)
+when it does not (a stale table: runs committed or variants changed since it was made; CTest "dispatch: table up
+to date"), 77 (skipped) when this build's registry lacks a family that the table names (the sm_90a families under
+CMake < 3.24): the table cannot be judged there.
+
+Reads every committed run under results/ (unless --no-results) and the reports or folders given (a sweep not yet
+committed, say); a file given twice counts once. --registry is `sparse24_bench --list-json`'s output, or the
+binary itself (then it is run; default build/sparse24_bench): the variants of this tree and their fields. Nothing
+is read from a variant's name.
+
+Each REPORT.json is a report of `sparse24_bench --json` (format sparse24-report-1: {"context": {...}, "rows": [...]},
+rows with kernel, kind, dtype, M, N, K, status, counters.median_us). A directory stands for every report below it.
+Files that are not such reports (Google Benchmark's own JSON of the first runs, which has no per-row check verdict
+and no status; A/B tables; ncu exports) are skipped and listed. For every (GPU model, dtype, M, N, K) the passed
+variant row (kind "variant"; peers such as cuBLAS and cuSPARSELt, and the "auto" rows, are never picked) with the
+lowest median_us over all reports of that GPU becomes one table row, whatever its family: every family competes.
+Only rows whose variant still exists in the registry and that pick() may return are candidates (kernels/dispatch.h:
+a sparse GEMM on the type's default operands, metadata in the type's pick layout (lane_blocks16 for 16-bit and
+tf32, lane_blocks8 for 8-bit), no scales, not an ablation), judged from the registry's fields of today, and whose
+shape the variant's rule still accepts on the report's architecture.
+
+The GPU model is the report's context.gpu spelled as scripts/bench.sh names the results folder (lower case, spaces
+to '-', anything but [a-z0-9-] dropped): "NVIDIA H100 80GB HBM3" -> nvidia-h100-80gb-hbm3. pick() uses only the
+rows of the device's own model (kernels/dispatch.h), so a GPU without rows gets measured choices, never another
+GPU's table.
+
+A row is the fastest of the variants that the reports timed at that shape, not of every variant. So that a row
+is a decision and not one family's best, a (GPU, dtype, shape) becomes a row only when the variants timed there
+(over all reports of that GPU) are at least MIN_TIMED = 2 and include one of every LADDER family of the shape: a
+family with a pickable variant past its first step (s01 is a ladder's correctness baseline, e.g. mma_sp's only
+8-bit variant s01_global, not a contender) that accepts the shape in today's registry (skinny, mma_sp, wgmma_sp for
+a 16-bit decode shape). A shape timed by one family alone (an A/B of the wgmma steps; a decode run of one 8-bit
+variant) is left out and listed on stderr, and prepare_auto() measures it on the GPU instead (kernels/dispatch.h).
+The comment of each row says how many variants were timed there.
 """
 import argparse
 import json
 import re
+import subprocess
 import sys
 from pathlib import Path
 
-DTYPES = {"fp16": "DType::fp16", "bf16": "DType::bf16", "f32": "DType::f32"}
-# The metadata layout pick() serves (kernels/dispatch.cpp, kPickLayout), as format::name() spells it in the JSON.
-PICK_LAYOUT = "lane_blocks16"
+ROOT = Path(__file__).resolve().parent.parent
+# A dtype as the C++ enumerator names it (kernels/common/dtype.h): the JSON spells DType's name().
+DTYPES = {"fp16", "bf16", "int8", "e4m3", "e5m2", "tf32"}
 
 
-def pickable(row):
-    """Whether pick() may return this row's variant: sparse A, metadata in PICK_LAYOUT (from the row's fields)."""
-    v = row.get("variant")
-    if not isinstance(v, dict):
-        sys.exit(f"row {row.get('kernel')!r} has no variant fields: regenerate the report with a newer sparse24_bench")
-    return v.get("operation", "gemm") == "gemm" and bool(v.get("sparse")) and v.get("meta_layout") == PICK_LAYOUT
+def gpu_model_key(name):
+    """scripts/bench.sh's folder name of a device name (kernels/dispatch.cpp gpu_model_key is the same rule)."""
+    s = "".join("-" if c == " " else c for c in name.lower())
+    return re.sub(r"[^a-z0-9-]", "", s)
 
 
-def report_sm(report, override):
-    if override is not None:
-        return override
+def pick_layout(dtype):
+    """The metadata layout pick() serves for an input type (kernels/dispatch.cpp pick_layout)."""
+    return "lane_blocks8" if dtype in ("int8", "e4m3", "e5m2") else "lane_blocks16"
+
+
+# D of the type's default operands (kernels/common/operands.h default_operands): what pick() serves.
+DEFAULT_D = {"fp16": "fp16", "bf16": "bf16", "int8": "int32", "e4m3": "bf16", "e5m2": "bf16", "tf32": "f32"}
+
+
+def load_registry(arg):
+    p = Path(arg)
+    if p.is_file() and p.suffix != ".json":
+        text = subprocess.run([str(p), "--list-json"], check=True, capture_output=True, text=True).stdout
+    else:
+        text = p.read_text()
+    reg = {v["name"]: v for v in json.loads(text)}
+    if reg and "uniform_metadata" not in next(iter(reg.values())):
+        sys.exit("the registry has no uniform_metadata field: list it with a sparse24_bench of this tree")
+    return reg
+
+
+def pickable(v, dtype):
+    """Whether pick() may return variant v (registry fields) for dtype, whatever the shape."""
+    return (v["operation"] == "gemm" and v["sparse"] and v["meta_layout"] == pick_layout(dtype)
+            and v["types"]["a"] == dtype and v["types"]["b"] == dtype and not v["has_scales"]
+            and not v["uniform_metadata"])
+
+
+def default_operands_ok(v, dtype, default_d):
+    """The type's default operands (kernels/common/operands.h): D as DEFAULT_D says."""
+    return v["types"]["d"] == default_d
+
+
+def accepts(v, M, N, K, sm):
+    r, a = v["shape_rule"], v["arch"]
+    return (M % r["m_multiple"] == 0 and N % r["n_multiple"] == 0 and K % r["k_multiple"] == 0
+            and N >= r["n_min"] and (r["n_max"] == 0 or N <= r["n_max"])
+            and sm >= a["min_sm"] and (a["max_sm"] == 0 or sm <= a["max_sm"]))
+
+
+MIN_TIMED = 2
+
+
+def ladder_families(reg, dtype, M, N, K, sm, family_re):
+    """The families with a variant past step 1 that pick() may return for the shape: a complete row timed each."""
+    return {v["family"] for v in reg.values()
+            if re.search(family_re, v["family"]) and pickable(v, dtype) and v["step"] > 1
+            and default_operands_ok(v, dtype, DEFAULT_D[dtype]) and accepts(v, M, N, K, sm)}
+
+
+def report_sm(report):
     cc = str(report.get("context", {}).get("compute_capability", ""))
-    m = re.match(r"^(\d+)\.(\d+)$", cc) or re.match(r"^sm_(\d)(\d+)", cc)
-    if m:
-        return int(m.group(1)) * 10 + int(m.group(2))
-    if cc.isdigit():
-        return int(cc)
-    sys.exit(f"no compute_capability in the report's context ({cc!r}): pass --sm")
+    m = re.match(r"^(\d+)\.(\d+)$", cc)
+    return int(m.group(1)) * 10 + int(m.group(2)) if m else None
+
+
+def reports_of(paths):
+    seen = set()
+    for p in paths:
+        p = Path(p)
+        for f in sorted(p.rglob("*.json")) if p.is_dir() else [p]:
+            if f.resolve() not in seen:
+                seen.add(f.resolve())
+                yield f
+
+
+def check(out, text, reg):
+    old = out.read_text() if out.exists() else ""
+    if old == text:
+        print(f"{out} is up to date")
+        return 0
+    families = {v["family"] for v in reg.values()}
+    named = set(re.findall(r'^\{"[^"]*", \d+, DType::\w+, \d+, \d+, \d+, "([^".]+)\.', old, re.M))
+    if named - families:
+        print(f"this build has no {', '.join(sorted(named - families))} variants: {out} not judged")
+        return 77
+    rows = lambda t: {ln.split("  //")[0] for ln in t.splitlines() if ln.startswith("{")}
+    gone, new = sorted(rows(old) - rows(text)), sorted(rows(text) - rows(old))
+    print(f"{out} is stale: {len(gone)} rows to drop, {len(new)} to add "
+          f"(python3 scripts/make_dispatch_table.py --registry BUILD/sparse24_bench)")
+    for ln in gone:
+        print("  - " + ln)
+    for ln in new:
+        print("  + " + ln)
+    if not gone and not new:
+        print("  (the same rows; the header's list of runs or a row's comment differs)")
+    return 1
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("reports", nargs="+")
-    ap.add_argument("--sm", type=int, default=None)
-    ap.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "kernels" / "dispatch_table.inc"))
+    ap.add_argument("reports", nargs="*", default=[])
+    ap.add_argument("--no-results", action="store_true", help="do not read the committed runs under results/")
+    ap.add_argument("--registry", default=str(ROOT / "build" / "sparse24_bench"),
+                    help="sparse24_bench --list-json output, or the binary (default: build/sparse24_bench)")
+    ap.add_argument("--out", default=str(ROOT / "kernels" / "dispatch_table.inc"))
+    ap.add_argument("--check", action="store_true", help="compare with --out instead of writing it (see above)")
     ap.add_argument("--family", default=".*",
-                    help="only variants whose name matches this regex (default: every family competes)")
+                    help="only variants whose family matches this regex (default: every family competes)")
     a = ap.parse_args()
+    if not Path(a.registry).exists():
+        sys.exit(f"no registry at {a.registry}: build sparse24_bench, or pass --registry")
+    reg = load_registry(a.registry)
+    sources = ([] if a.no_results else [str(ROOT / "results")]) + a.reports
 
-    best = {}  # (sm, dtype, M, N, K) -> (median_us, kernel, source)
-    for path in a.reports:
-        report = json.loads(Path(path).read_text())
-        sm = report_sm(report, a.sm)
-        gpu = report.get("context", {}).get("gpu", "?")
-        commit = report.get("context", {}).get("commit", "?")
-        for r in report.get("rows", []):
+    best = {}     # (gpu, dtype, M, N, K) -> [median_us, kernel, source, sm, timed]
+    used = {}     # gpu -> set of run names (folder/file) that gave at least one candidate row
+    skipped = []  # (path, why)
+    for path in reports_of(sources):
+        try:
+            report = json.loads(path.read_text())
+        except (ValueError, UnicodeDecodeError):
+            skipped.append((path, "not JSON"))
+            continue
+        if not isinstance(report, dict) or not isinstance(report.get("rows"), list):
+            skipped.append((path, "not a sparse24 report (no rows: an older Google Benchmark JSON, or another file)"))
+            continue
+        ctx = report.get("context", {})
+        sm = report_sm(report)
+        gpu = gpu_model_key(str(ctx.get("gpu", "")))
+        if not gpu or sm is None:
+            skipped.append((path, "no gpu or compute_capability in its context"))
+            continue
+        commit = ctx.get("commit", "?")
+        run = f"{path.parent.name}/{path.name}"
+        for r in report["rows"]:
             if r.get("status") != "passed" or r.get("kind", "variant") != "variant":
                 continue
-            if r.get("dtype") not in DTYPES or not re.search(a.family, r["kernel"]) or not pickable(r):
+            v, dt = reg.get(r.get("kernel")), r.get("dtype")
+            if v is None or dt not in DTYPES or not re.search(a.family, v["family"]):
+                continue  # a variant this tree no longer has, or another family
+            M, N, K = int(r["M"]), int(r["N"]), int(r["K"])
+            if not pickable(v, dt) or not default_operands_ok(v, dt, DEFAULT_D[dt]) or not accepts(v, M, N, K, sm):
                 continue
             us = (r.get("counters") or {}).get("median_us")
             if us is None:
                 continue
-            key = (sm, r["dtype"], int(r["M"]), int(r["N"]), int(r["K"]))
-            if key not in best or us < best[key][0]:
-                best[key] = (us, r["kernel"], f"{gpu} @ {commit}")
+            key = (gpu, dt, M, N, K)
+            used.setdefault(gpu, set()).add(run)
+            entry = best.setdefault(key, [float("inf"), None, None, sm, set()])
+            entry[4].add(r["kernel"])
+            if us < entry[0]:
+                entry[:4] = [us, r["kernel"], f"{ctx.get('gpu', '?')} @ {commit}, {run}", sm]
 
-    # The runs by folder (results/<gpu>/<date>_<commit>/bench.json -> <date>_<commit>): which measurements these are.
-    lines = ["// Generated by scripts/make_dispatch_table.py from " + ", ".join(Path(p).parent.name for p in a.reports) +
-             "; do not edit by hand.",
-             "// {dtype, sm, M, N, K, fastest passed variant}  // median us, GPU @ commit of the measurement"]
+    # Complete rows only (the docstring): at least MIN_TIMED variants, and every ladder family of the shape.
+    incomplete = []
     for key in sorted(best):
-        sm, dt, M, N, K = key
-        us, kernel, src = best[key]
-        lines.append(f'{{{DTYPES[dt]}, {sm}, {M}, {N}, {K}, "{kernel}"}},  // {us:.1f} us, {src}')
-    Path(a.out).write_text("\n".join(lines) + "\n")
-    print(f"{len(best)} rows -> {a.out}")
+        gpu, dt, M, N, K = key
+        timed_families = {reg[k]["family"] for k in best[key][4]}
+        missing = [f"no {f} variant timed" for f in
+                   sorted(ladder_families(reg, dt, M, N, K, best[key][3], a.family) - timed_families)]
+        if len(best[key][4]) < MIN_TIMED:
+            missing.append(f"{len(best[key][4])} variant timed, fewer than {MIN_TIMED}")
+        if missing:
+            incomplete.append((key, missing))
+            del best[key]
+    used = {g: runs for g, runs in used.items() if any(k[0] == g for k in best)}
+
+    lines = ["// Generated by scripts/make_dispatch_table.py; do not edit by hand. One block of rows per GPU model,",
+             "// from these runs (results/<gpu>/<folder>/<file>):"]
+    for gpu in sorted(used):
+        lines.append(f"//   {gpu}: " + ", ".join(sorted(used[gpu])))
+    lines.append("// {gpu, sm, dtype, M, N, K, fastest passed variant}  // median us, variants timed there, GPU @ "
+                 "commit, run")
+    for key in sorted(best):
+        gpu, dt, M, N, K = key
+        us, kernel, src, sm, timed = best[key]
+        lines.append(f'{{"{gpu}", {sm}, DType::{dt}, {M}, {N}, {K}, "{kernel}"}},  '
+                     f'// {us:.1f} us of {len(timed)}, {src}')
+    text = "\n".join(lines) + "\n"
+    if a.check:
+        return check(Path(a.out), text, reg)
+    Path(a.out).write_text(text)
+    per_gpu = {g: sum(1 for k in best if k[0] == g) for g in sorted(used)}
+    print(f"{len(best)} rows -> {a.out}: " + ", ".join(f"{g} {n}" for g, n in per_gpu.items()))
+    for path, why in skipped:
+        print(f"skipped {path}: {why}", file=sys.stderr)
+    for (gpu, dt, M, N, K), missing in incomplete:
+        print(f"left out {gpu} {dt} {M}x{N}x{K}: {'; '.join(missing)}", file=sys.stderr)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

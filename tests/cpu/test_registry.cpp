@@ -161,8 +161,8 @@ TEST_CASE("architecture rules", "[registry]") {
 // The dispatch table (kernels/dispatch_table.inc, generated from sweeps by scripts/make_dispatch_table.py) names
 // variants by string. pick() skips a row whose variant is gone or cannot run the row's own shape, silently, so a
 // stale table would fall back to the rule without anyone seeing it: every row must name a registered variant of
-// the row's type that pick() may return (sparse, lane_blocks16 metadata: kernels/dispatch.h), accepts the row's
-// shape and runs on the row's architecture, and pick() at exactly that row returns it. A row of a family this build
+// the row's type that pick() may return (sparse, the type's pick layout: kernels/dispatch.h), accepts the row's
+// shape and runs on the row's architecture, and pick() at exactly that row, on the row's GPU, returns it. A row of a family this build
 // left out (the sm_90a families under CMake 3.24) is counted, not checked.
 TEST_CASE("every dispatch-table row names a registered variant that pick() returns for its shape", "[dispatch]") {
   int count = 0, checked = 0;
@@ -173,16 +173,16 @@ TEST_CASE("every dispatch-table row names a registered variant that pick() retur
   for (int i = 0; i < count; ++i) {
     const DispatchRow& r = rows[i];
     const std::string name = r.variant;
-    INFO(name << " at " << r.M << "x" << r.N << "x" << r.K << ", sm " << r.sm);
+    INFO(name << " at " << r.M << "x" << r.N << "x" << r.K << " on " << r.gpu << ", sm " << r.sm);
     const Variant* v = find_variant(name);
     if (!v && !built_families.count(name.substr(0, name.find('.')))) continue;  // family not in this build
     REQUIRE(v != nullptr);
     CHECK(v->types.a == r.dtype);
     CHECK(v->sparse);
-    CHECK(v->meta_layout == format::MetaLayout::LaneBlocks16);
+    CHECK(v->meta_layout == pick_layout(r.dtype));
     CHECK(shape_error(*v, r.M, r.N, r.K).empty());
     CHECK(arch_error(*v, r.sm).empty());
-    CHECK(pick(r.dtype, r.M, r.N, r.K, r.sm) == v);
+    CHECK(pick(r.dtype, r.M, r.N, r.K, Gpu{r.gpu, r.sm, 0}) == v);
     ++checked;
   }
   CHECK(checked > 0);

@@ -216,7 +216,7 @@ TEST_CASE("dispatch: pick() returns a variant that accepts the shape", "[skinny]
   const int sm = compute_capability(0);
   for (DType t : {DType::fp16, DType::bf16})
     for (int N : {1, 3, 16, 17, 64, 100, 128, 129, 4096}) {
-      const Variant* v = pick(t, 28672, N, 8192, sm);
+      const Variant* v = pick(t, 28672, N, 8192, gpu_of(0));
       INFO(name(t) << " N = " << N);
       REQUIRE(v != nullptr);
       CHECK(v->types.a == t);
