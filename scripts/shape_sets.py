@@ -6,6 +6,11 @@
     python3 scripts/shape_sets.py --layers SET  one line per layer: name M K
     sparse24_bench --list-json | python3 scripts/shape_sets.py --quick-kernels DTYPES
                                                 a --kernels regex for make bench (quick_kernels below)
+    sparse24_bench --list-json | python3 scripts/shape_sets.py --filter NAME[,NAME...] DTYPES
+                                                a --kernels regex of the named filters (shape_sets.json's
+                                                "filters"; make sweep FILTER=best); exit 1 naming the known
+                                                filters if one is unknown
+    python3 scripts/shape_sets.py --filters     the named filters, one a line
 
 Python 3.9+, standard library only.
 """
@@ -38,7 +43,36 @@ def shapes(name: str, data: dict | None = None) -> list[tuple[int, int, int]]:
         return [(c, c, c) for c in s["cubes"]]
     if "shapes" in s:
         return [tuple(int(x) for x in sh.split("x")) for sh in s["shapes"]]
+    if "union" in s:  # several sets, each shape once, in the order first met
+        return list(dict.fromkeys(sh for part in s["union"] for sh in shapes(part, data)))
     return [(m, n, k) for _, m, k in layers(s) for n in data["model_n"]]
+
+
+def named_filter(names: list, registry: list, dtypes: list, data: dict | None = None) -> tuple:
+    """(variant names, warnings) of the named filters (shape_sets.json's "filters") for the A types `dtypes`.
+    A selector keeps the GEMM variants of its family and step whose parameters include its own; "twins" keeps every
+    constant-metadata twin and its real variant (scripts/overhead.py's rule). Raises KeyError on an unknown name."""
+    filters = (data or load())["filters"]
+    picked, warnings = [], []
+    for name in names:
+        f = filters[name]
+        for sel in f.get("select", []):
+            for dt in dtypes:
+                hits = [v["name"] for v in registry if v.get("operation", "gemm") == "gemm"
+                        and v["types"]["a"] == dt and v["family"] == sel["family"] and v["step"] == sel["step"]
+                        and not v.get("uniform_metadata") and not v.get("has_scales")
+                        and all(v["params"].get(k) == x for k, x in sel.get("params", {}).items())]
+                if not hits:
+                    warnings.append(f"filter {name}: no {dt} variant of {sel['family']} step {sel['step']} with "
+                                    f"{sel.get('params', {})}")
+                picked += hits
+        if f.get("twins"):
+            import overhead  # the twins' rule (scripts/overhead.py), loaded only when asked for
+            pairs = overhead.registry_pairs(registry, dtypes)
+            if not pairs:
+                warnings.append(f"filter {name}: no twin of type {','.join(dtypes)} in the registry")
+            picked += [n for pair in pairs for n in pair]
+    return list(dict.fromkeys(picked)), warnings
 
 
 TWIN_FAMILY = {"mma_sp": "dense", "wgmma_sp": "wgmma_dense"}  # a sparse family -> its dense counterpart
@@ -91,6 +125,26 @@ def main(argv: list[str]) -> int:
         print("^(" + "|".join(re.escape(n) for n in names) + ")$")
         return 0
     data = load()
+    if len(argv) == 3 and argv[0] == "--filter":
+        wanted = argv[1].split(",")
+        unknown = [n for n in wanted if n not in data["filters"] or n.startswith("_")]
+        if unknown:
+            known = ", ".join(n for n in sorted(data["filters"]) if not n.startswith("_"))
+            print(f"shape_sets.py: unknown filter {', '.join(unknown)}; known: {known}", file=sys.stderr)
+            return 1
+        names, warnings = named_filter(wanted, json.load(sys.stdin), argv[2].split(","), data)
+        for w in warnings:
+            print(f"shape_sets.py: {w}", file=sys.stderr)
+        if not names:
+            print(f"shape_sets.py: filter {argv[1]} keeps no registered variant of {argv[2]}", file=sys.stderr)
+            return 1
+        print("^(" + "|".join(re.escape(n) for n in names) + ")$")
+        return 0
+    if argv[:1] == ["--filters"]:
+        for n in sorted(data["filters"]):
+            if not n.startswith("_"):
+                print(f"{n}: {data['filters'][n].get('_comment', '')}")
+        return 0
     names = sorted(data["sets"])
     if argv[:1] == ["--list"]:
         for n in names:
