@@ -48,10 +48,10 @@ SASS_COLS = ("tensor", "lds", "ldgsts", "shfl", "int_alu", "sync", "loop_instruc
 
 def dtype_enum(header: Path = DTYPE_HEADER) -> dict:
     """{dtype name: its DType enumerator's value} from kernels/common/dtype.h (the SASS names hold the number)."""
-    text = header.read_text(encoding="utf-8")
-    body = re.search(r"enum class DType\s*:\s*\w+\s*\{(.*?)\};", text, re.S).group(1)
-    names = [re.match(r"\s*(\w+)", line).group(1) for line in body.split("\n")
-             if re.match(r"\s*\w+\s*,", line)]
+    text = re.sub(r"//[^\n]*", "", header.read_text(encoding="utf-8"))  # comments may hold braces
+    body = re.search(r"enum class DType\s*:\s*\w+\s*\{(.*?)\}", text, re.S).group(1)
+    names = [w.strip() for w in body.split(",") if w.strip()]
+    assert all(re.fullmatch(r"[a-z]\w*", n) for n in names), f"unexpected DType enumerators: {names}"
     return {n: i for i, n in enumerate(names)}
 
 
