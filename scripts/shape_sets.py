@@ -11,6 +11,10 @@
                                                 "filters"; make sweep FILTER=best); exit 1 naming the known
                                                 filters if one is unknown
     python3 scripts/shape_sets.py --filters     the named filters, one a line
+    sparse24_bench --list-json | python3 scripts/shape_sets.py --estimate SET FILTER DTYPES SM [MIN_TIME ENERGY_TIME]
+                                                the rows a sweep would time (FILTER: a named filter, a regex or
+                                                ''; SM: the GPU's compute capability, e.g. 90) and the harness's
+                                                own estimate of its duration (estimate below)
 
 Python 3.9+, standard library only.
 """
@@ -116,6 +120,39 @@ def quick_kernels(registry: list[dict], dtypes: list[str], table_text: str) -> l
     return out
 
 
+# The harness's budget (harness/bench.cpp, row_budget_seconds and group_budget_seconds): per timed row 3 x min_time
+# + energy_time + 0.15 s, per (dtype, shape) 1 s. Against the committed H200 logs (results/nvidia-h200/issue16-*/
+# *.log, "estimated" against "done in") a GEMM run took 0.64x (decode shapes) to 1.26x (large shapes) of it.
+ROW_WALL_PER_TIMED_SECOND, ROW_FIXED_SECONDS, GROUP_SECONDS = 3.0, 0.15, 1.0
+
+
+def accepts(v: dict, shape: tuple, sm: int) -> bool:
+    """Whether the variant's shape rule and architecture take M x N x K on compute capability sm (registry.h)."""
+    M, N, K = shape
+    r, a = v.get("shape_rule", {}), v.get("arch", {})
+    if sm < a.get("min_sm", 0) or (a.get("max_sm") and sm > a["max_sm"]):
+        return False
+    return (M % r.get("m_multiple", 1) == 0 and N % r.get("n_multiple", 1) == 0 and K % r.get("k_multiple", 1) == 0
+            and N >= r.get("n_min", 1) and (not r.get("n_max") or N <= r["n_max"]))
+
+
+def estimate(registry: list, set_name: str, kernels: list | None, dtypes: list, sm: int, min_time: float,
+             energy_time: float) -> tuple:
+    """(timed rows, groups, seconds by the harness's budget) of a sweep: per (dtype, shape) with a variant to
+    time, the accepted variants (all GEMM variants, or those named in `kernels`) plus cuBLAS, cuSPARSELt and auto."""
+    rows = groups = 0
+    for dt in dtypes:
+        mine = [v for v in registry if v.get("operation", "gemm") == "gemm" and v["types"]["a"] == dt
+                and (kernels is None or v["name"] in kernels)]
+        for shape in shapes(set_name):
+            n = sum(accepts(v, shape, sm) for v in mine)
+            if n:
+                rows += n + 3
+                groups += 1
+    seconds = rows * (ROW_WALL_PER_TIMED_SECOND * min_time + energy_time + ROW_FIXED_SECONDS) + groups * GROUP_SECONDS
+    return rows, groups, seconds
+
+
 def main(argv: list[str]) -> int:
     if len(argv) == 2 and argv[0] == "--quick-kernels":
         names = quick_kernels(json.load(sys.stdin), argv[1].split(","), DISPATCH_TABLE.read_text())
@@ -139,6 +176,21 @@ def main(argv: list[str]) -> int:
             print(f"shape_sets.py: filter {argv[1]} keeps no registered variant of {argv[2]}", file=sys.stderr)
             return 1
         print("^(" + "|".join(re.escape(n) for n in names) + ")$")
+        return 0
+    if argv[:1] == ["--estimate"] and len(argv) in (5, 7):
+        registry = json.load(sys.stdin)
+        set_name, flt, dts, sm = argv[1], argv[2], argv[3].split(","), int(argv[4])
+        min_time, energy_time = (float(argv[5]), float(argv[6])) if len(argv) == 7 else (0.1, 0.1)
+        if flt and all(w in data["filters"] for w in flt.split(",")):
+            kernels, _ = named_filter(flt.split(","), registry, dts, data)
+        elif flt:
+            kernels = [v["name"] for v in registry if re.search(flt, v["name"])]
+        else:
+            kernels = None
+        rows, groups, seconds = estimate(registry, set_name, kernels, dts, sm, min_time, energy_time)
+        print(f"{set_name} {flt or '(all)'} {','.join(dts)} on sm_{sm}: {rows} rows in {groups} (dtype, shape) "
+              f"groups; the harness's estimate {seconds / 60:.1f} min at --min-time {min_time} --energy-time "
+              f"{energy_time} (committed GEMM runs took 0.64x-1.26x of its estimate)")
         return 0
     if argv[:1] == ["--filters"]:
         for n in sorted(data["filters"]):

@@ -206,6 +206,52 @@ class NcuRecords(unittest.TestCase):
             self.assertEqual(json.loads(out.read_text())["status"], "failed")
 
 
+class NcuDriver(unittest.TestCase):
+    """scripts/overhead_ncu.sh with a stub benchmark (its --list-json) and a stub ncu on PATH: one record per
+    (variant, shape), the pairs from the registry, the time budget honoured."""
+
+    def run_driver(self, budget: str) -> tuple:
+        import os
+        import subprocess
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        d = Path(tmp.name)
+        (d / "build").mkdir()
+        (d / "bin").mkdir()
+        registry = json.dumps([REAL, TWIN, SKINNY])
+        bench = d / "build" / "sparse24_bench"
+        bench.write_text(f"#!/bin/sh\ncat <<'EOF'\n{registry}\nEOF\n")
+        ncu = d / "bin" / "ncu"
+        # --import prints a one-kernel CSV; a profiling run writes its report file.
+        ncu.write_text("#!/bin/sh\ncase \"$*\" in *--import*) printf '%s\\n' "
+                       "'\"ID\",\"Kernel Name\",\"l1tex__data_pipe_lsu_wavefronts_mem_shared.sum\"' "
+                       "'\"\",\"\",\"\"' '\"0\",\"k\",\"42\"';; *) while [ $# -gt 0 ]; do "
+                       "[ \"$1\" = -o ] && touch \"$2.ncu-rep\"; shift; done;; esac\n")
+        for f in (bench, ncu):
+            f.chmod(0o755)
+        env = dict(os.environ, PATH=f"{d / 'bin'}:{os.environ['PATH']}", DTYPES="bf16",
+                   SHAPES="4096x16x4096,4096x2048x4096", BUDGET=budget)
+        out = d / "out"
+        proc = subprocess.run([str(REPO / "scripts" / "overhead_ncu.sh"), str(d / "build"), str(out)], env=env,
+                              capture_output=True, text=True)
+        records = {p.name: json.loads(p.read_text()) for p in out.glob("*.json")}
+        return proc, records
+
+    def test_one_record_per_variant_and_shape(self):
+        proc, records = self.run_driver("600")
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertEqual(len(records), 4)  # the real variant and its twin at two shapes; skinny has no twin
+        rec = records[f"{TWIN['name']}@4096x16x4096.json"]
+        self.assertEqual(rec["status"], "ok")
+        self.assertEqual(rec["metrics"][overhead.WAVEFRONTS_TOTAL], 42.0)
+
+    def test_a_spent_budget_records_skipped_runs(self):
+        proc, records = self.run_driver("0")
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertEqual(len(records), 4)
+        self.assertTrue(all(r["status"] == "skipped" for r in records.values()))
+
+
 class ShapeSetsAndFilters(unittest.TestCase):
     def test_models_is_the_four_model_sets_each_shape_once(self):
         models = shape_sets.shapes("models")
