@@ -11,6 +11,10 @@
                                                 "filters"; make sweep FILTER=best); exit 1 naming the known
                                                 filters if one is unknown
     python3 scripts/shape_sets.py --filters     the named filters, one a line
+    sparse24_bench --list-json | python3 scripts/shape_sets.py --pairs FILTER DTYPES SHAPES [SM]
+                                                'variant shape' per line: the named filters' variants at each
+                                                shape their rules accept (on compute capability SM, when given),
+                                                shape by shape (scripts/overhead_ncu.sh profiles these)
     sparse24_bench --list-json | python3 scripts/shape_sets.py --estimate SET FILTER DTYPES SM [MIN_TIME ENERGY_TIME]
                                                 the rows a sweep would time (FILTER: a named filter, a regex or
                                                 ''; SM: the GPU's compute capability, e.g. 90) and the harness's
@@ -192,6 +196,19 @@ def main(argv: list[str]) -> int:
               f"groups; the harness's estimate {seconds / 60:.1f} min at --min-time {min_time} --energy-time "
               f"{energy_time} (committed GEMM runs took 0.64x-1.26x of its estimate)")
         return 0
+    if argv[:1] == ["--pairs"] and len(argv) in (4, 5):
+        registry = json.load(sys.stdin)
+        dts = argv[2].split(",")
+        names, warnings = named_filter(argv[1].split(","), registry, dts, data)
+        for w in warnings:
+            print(f"shape_sets.py: {w}", file=sys.stderr)
+        by_name = {v["name"]: v for v in registry}
+        sm = int(argv[4]) if len(argv) == 5 else None
+        lines = [f"{n} {sh}" for sh in argv[3].split(",") for n in names
+                 if accepts(by_name[n], tuple(int(x) for x in sh.split("x")),
+                            sm if sm is not None else by_name[n].get("arch", {}).get("min_sm", 0))]
+        print("\n".join(lines))
+        return 0 if lines else 1
     if argv[:1] == ["--filters"]:
         for n in sorted(data["filters"]):
             if not n.startswith("_"):

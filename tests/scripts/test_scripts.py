@@ -229,7 +229,7 @@ class NcuDriver(unittest.TestCase):
                        "[ \"$1\" = -o ] && touch \"$2.ncu-rep\"; shift; done;; esac\n")
         for f in (bench, ncu):
             f.chmod(0o755)
-        env = dict(os.environ, PATH=f"{d / 'bin'}:{os.environ['PATH']}", DTYPES="bf16",
+        env = dict(os.environ, PATH=f"{d / 'bin'}:{os.environ['PATH']}", DTYPES="bf16", FILTER="overhead",
                    SHAPES="4096x16x4096,4096x2048x4096", BUDGET=budget)
         out = d / "out"
         proc = subprocess.run([str(REPO / "scripts" / "overhead_ncu.sh"), str(d / "build"), str(out)], env=env,
