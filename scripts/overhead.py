@@ -379,6 +379,7 @@ def gpu_report(gpu_dir: str, runs: list, sass: dict, sass_path, ncu: dict, ncu_d
         lines += ["## Families without a twin yet: bytes only", "",
                   "The fastest passed row of each family per shape (" + ", ".join(fams) + "): its metadata's "
                   "share of the traffic and of the compressed weight. Time and wavefronts need a twin.", "",
+                  f"<details><summary>{len(untwinned)} rows</summary>", "",
                   "| family | kernel | dtype | M x N x K | bytes | share of the weight | report |",
                   "|---|---|---|---|---:|---:|---|"]
         for r, run in untwinned:
@@ -387,7 +388,7 @@ def gpu_report(gpu_dir: str, runs: list, sass: dict, sass_path, ncu: dict, ncu_d
                          f"{report_link(run)} |")
         for fam in fams:
             missing.append(f"family {fam}: no constant-metadata twin measured (time and wavefronts missing)")
-        lines.append("")
+        lines += ["", "</details>", ""]
     if not sass:
         missing.append("SASS counts: no results/sass-meta/*.json (scripts/meta_sass.py --json)")
     if not ncu_dirs:
