@@ -64,16 +64,20 @@ def named_filter(names: list, registry: list, dtypes: list, data: dict | None = 
     picked, warnings = [], []
     for name in names:
         f = filters[name]
+        kept = {dt: 0 for dt in dtypes}
         for sel in f.get("select", []):
-            for dt in dtypes:
-                hits = [v["name"] for v in registry if v.get("operation", "gemm") == "gemm"
-                        and v["types"]["a"] == dt and v["family"] == sel["family"] and v["step"] == sel["step"]
-                        and not v.get("uniform_metadata") and not v.get("has_scales")
-                        and all(v["params"].get(k) == x for k, x in sel.get("params", {}).items())]
-                if not hits:
-                    warnings.append(f"filter {name}: no {dt} variant of {sel['family']} step {sel['step']} with "
-                                    f"{sel.get('params', {})}")
-                picked += hits
+            hits = [v for v in registry if v.get("operation", "gemm") == "gemm" and v["types"]["a"] in dtypes
+                    and v["family"] == sel["family"] and v["step"] == sel["step"]
+                    and not v.get("uniform_metadata") and not v.get("has_scales")
+                    and all(v["params"].get(k) == x for k, x in sel.get("params", {}).items())]
+            if not hits:  # a selector the registry no longer matches: the filter has drifted
+                warnings.append(f"filter {name}: no variant of {sel['family']} step {sel['step']} with "
+                                f"{sel.get('params', {})} in {','.join(dtypes)}")
+            for v in hits:
+                kept[v["types"]["a"]] += 1
+            picked += [v["name"] for v in hits]
+        if f.get("select"):
+            warnings += [f"filter {name} keeps no {dt} variant" for dt, n in kept.items() if n == 0]
         if f.get("twins"):
             import overhead  # the twins' rule (scripts/overhead.py), loaded only when asked for
             pairs = overhead.registry_pairs(registry, dtypes)

@@ -282,6 +282,32 @@ class ShapeSetsAndFilters(unittest.TestCase):
         self.assertIn("unknown filter fastest", err)
 
 
+class TheBuiltRegistry(unittest.TestCase):
+    """With SPARSE24_BENCH (the CTest entry sets it): the named filters and the twins against this build's
+    registry, so that a renamed or removed variant shows here, not as an empty sweep on the GPU."""
+
+    def registry(self):
+        import os
+        import subprocess
+        bench = os.environ.get("SPARSE24_BENCH")
+        if not bench:
+            self.skipTest("SPARSE24_BENCH (a sparse24_bench to read --list-json from) is not set")
+        return json.loads(subprocess.run([bench, "--list-json"], capture_output=True, text=True, check=True).stdout)
+
+    def test_every_best_selector_matches_a_16_bit_variant(self):
+        _, warnings = shape_sets.named_filter(["best"], self.registry(), ["fp16", "bf16"])
+        self.assertEqual(warnings, [])
+
+    def test_every_twin_has_its_real_variant(self):
+        registry = self.registry()
+        twins = [v for v in registry if v["family"] == "ablations"]
+        dtypes = sorted({v["types"]["a"] for v in twins})
+        pairs = overhead.registry_pairs(registry, dtypes)
+        self.assertEqual(sorted(t for _, t in pairs), sorted(v["name"] for v in twins))
+        family = {v["name"]: v["family"] for v in registry}
+        self.assertTrue(all(family[real] != "ablations" for real, _ in pairs))
+
+
 class SweepFolderOnTheFrontPage(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
