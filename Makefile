@@ -2,11 +2,19 @@
 #   make test       install missing build dependencies, configure, build, run every test (GPU tests skip without a GPU)
 #   make bench      build, a quick look on the GPU (~2 min: peers, auto, each family's fastest variants and their
 #                   dense twins on 4 shapes), recorded under results/, then a compact table
-#   make sweep SET=<name> [FILTER=<regex>] [DTYPES=fp16,bf16]
+#   make sweep SET=<name> [FILTER=<regex or named filter>] [DTYPES=fp16,bf16]
 #                   every variant (or FILTER's) over a named shape set (scripts/shape_sets.json: square, llama3-8b,
-#                   llama3-70b, mixtral-8x7b, qwen2.5-72b), resumable: the same command picks up where it stopped
-#   make plots [RUN=results/<gpu>/<run>]  PNG plots beside a run's JSON (default: the newest report per GPU);
-#                   needs matplotlib (pip install matplotlib); not part of `make test`
+#                   llama3-70b, mixtral-8x7b, qwen2.5-72b, models = the four together, overhead), resumable: the same
+#                   command picks up where it stopped. Named filters: best (each sparse family's fastest variants),
+#                   overhead (the constant-metadata twins and their real variants); peers and auto always run.
+#                   E.g. make sweep SET=models FILTER=best DTYPES=bf16 BENCH_ARGS="--min-time 0.05": 810 rows, the
+#                   harness's estimate 7.2 min (9.3 at the sweep's default 0.1 s); shape_sets.py --estimate says
+#   make plots [RUN=results/<gpu>/<run>]  PNG plots beside a run's JSON (default: the newest report per GPU), then
+#                   make overhead; needs matplotlib (pip install matplotlib); not part of `make test`
+#   make overhead   the metadata-overhead table and plot per GPU (results/<gpu>/overhead.md, overhead.png) from the
+#                   committed reports, SASS counts (results/sass-meta/) and ncu records (make overhead-ncu)
+#   make overhead-ncu  ncu's shared-memory wavefronts of every constant-metadata twin and its real variant (GPU;
+#                   scripts/overhead_ncu.sh, a few minutes), into results/<gpu>/overhead-ncu_<date>_<commit>/
 #   make list       print every registered variant
 #   make sanitize   GPU tests on small shapes under compute-sanitizer (memcheck, racecheck, initcheck)
 #   make clean      remove the build folder
@@ -41,7 +49,7 @@ FILTER ?=
 DTYPES ?=
 RUN    ?=
 
-.PHONY: deps configure build test bench sweep plots list sanitize clean
+.PHONY: deps configure build test bench sweep plots overhead overhead-ncu list sanitize clean
 
 deps:
 	@if [ -z "$(DEPS_PREFIX)" ]; then scripts/setup_deps.sh; fi
@@ -67,6 +75,13 @@ sweep: build
 
 plots:
 	python3 scripts/plots.py $(RUN)
+	python3 scripts/overhead.py
+
+overhead:
+	python3 scripts/overhead.py
+
+overhead-ncu: build
+	scripts/overhead_ncu.sh $(BUILD_DIR)
 
 list: build
 	$(BUILD_DIR)/sparse24_bench --list

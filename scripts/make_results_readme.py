@@ -781,6 +781,21 @@ def claims_table(runs: list, gpu_dir: str) -> list:
 
 
 PLOT_GLOB = "*.png"
+# scripts/overhead.py's table and plot, one each per GPU folder.
+OVERHEAD_TABLE, OVERHEAD_PLOT = "overhead.md", "overhead.png"
+
+
+def overhead_section(results: Path, gpu_dir: str, title: str) -> list:
+    """A link to the GPU's metadata-overhead table (scripts/overhead.py) and its plot, where they exist."""
+    if not (results / gpu_dir / OVERHEAD_TABLE).is_file():
+        return []
+    out = [f"### What the metadata costs ({title})", "",
+           f"Bytes, time (constant-metadata twins against their real variants, same run), SASS instructions per "
+           f"k-tile and ncu's shared-memory wavefronts: [{gpu_dir}/{OVERHEAD_TABLE}]({gpu_dir}/{OVERHEAD_TABLE}) "
+           "(scripts/overhead.py, `make overhead`).", ""]
+    if (results / gpu_dir / OVERHEAD_PLOT).is_file():
+        out += [f"![metadata overhead]({gpu_dir}/{OVERHEAD_PLOT})", ""]
+    return out
 
 
 def front_page(results: Path) -> list:
@@ -795,6 +810,7 @@ def front_page(results: Path) -> list:
         out += [f"### The paper's claims against our measurements ({title})", ""] + claims_table(gpu_runs, gpu_dir)
         out.append("")
         out += best_tables(gpu_runs, gpu_dir)
+        out += overhead_section(results, gpu_dir, title)
         plots = sorted(p for run in gpu_runs for p in run.path.parent.glob(PLOT_GLOB))
         plots = sorted(set(plots))
         if plots:

@@ -6,11 +6,17 @@ instructions, beside its bytes and its time).
 
 For every kernel (demangled name matching --kernels) the main loop is found as the smallest backward branch's
 region (from the branch target to the branch) that holds tensor-core instructions (HGMMA, QGMMA, IGMMA, HMMA, IMMA):
-the k-loop, not a persistent kernel's loop over tiles around it. In it the script counts:
+the k-loop, not a persistent kernel's loop over tiles around it; with it, every out-of-line block that a branch in
+the region jumps to and that jumps back into it (ptxas moves a conditional part of the body, such as mma_sp's
+cp.async of the next stage, below the function and branches there and back: it is loop code all the same; the
+same source may be laid out inline in a twin and out of line in its step). Instructions that never execute
+(guarded by @!PT or @!UPT: ptxas's padding) are not counted. In the loop the script counts:
   lds      shared-memory loads other than ldmatrix (LDS*): in the wgmma kernels these are the metadata's only loads
            (A and B reach the instruction through descriptors), in the mma_sp kernels the metadata's and nothing else
            (A and B arrive by LDSM);
   ldsm     ldmatrix loads (A and B fragments of the warp-level kernels);
+  ldgsts   cp.async copies global -> shared (LDGSTS: the mma_sp kernels' A, B and metadata copies; the wgmma kernels
+           copy with TMA, UTMALDG, outside this count);
   shfl     shuffles (the skinny family's metadata is re-split with SHFL);
   int_alu  integer ALU operations (LOP3, SHF, PRMT, IADD3, IMAD*, LEA, SEL, ISETP, VIADD, ...): addresses, loop
            control, and the metadata's bit moves where a kernel has them;
@@ -47,6 +53,8 @@ def classify(op: str) -> str | None:
         return "ldsm"
     if base == "LDS":
         return "lds"
+    if base == "LDGSTS":
+        return "ldgsts"
     if base == "SHFL":
         return "shfl"
     if base.startswith("SYNCS") or base.startswith("BAR"):
@@ -76,6 +84,35 @@ def main_loop(addrs: list[int], text: list[str]) -> tuple[int, int] | None:
     return (best[2], best[3]) if best else None
 
 
+NEVER = re.compile(r"^\s*@!U?PT\b")  # a guard that is never true: the instruction does not execute
+# An out-of-line block longer than this is not a part of the loop body (a safety bound on the walk).
+MAX_OUT_OF_LINE = 4096
+
+
+def loop_body(addrs: list[int], text: list[str], first: int, last: int) -> list[int]:
+    """The instruction indices of the loop [first, last] and of every out-of-line block it branches to that ends
+    in an unconditional branch back into [first, last]."""
+    lo, hi = addrs[first], addrs[last]
+    body = set(range(first, last + 1))
+    for i in range(first, last + 1):
+        m = BRANCH.search(text[i])
+        if not m or lo <= int(m.group(1), 16) <= hi:
+            continue
+        j = next((k for k, a in enumerate(addrs) if a == int(m.group(1), 16)), None)
+        if j is None:
+            continue
+        for k in range(j, min(len(text), j + MAX_OUT_OF_LINE)):
+            op = opcode(text[k]).split(".")[0]
+            if op in ("EXIT", "RET"):
+                break
+            back = BRANCH.search(text[k])
+            if back and not text[k].lstrip().startswith("@"):  # unconditional: the block ends here
+                if lo <= int(back.group(1), 16) <= hi:
+                    body.update(range(j, k + 1))
+                break
+    return sorted(body)
+
+
 def counts(func) -> dict[str, float] | None:
     addrs = []
     for e in func.enc:  # the address is not kept by compare_sass.dump; instructions are 16 bytes apart
@@ -83,8 +120,10 @@ def counts(func) -> dict[str, float] | None:
     loop = main_loop(addrs, func.text)
     if loop is None:
         return None
-    c = {"tensor": 0, "lds": 0, "ldsm": 0, "shfl": 0, "int_alu": 0, "sync": 0, "loop_instructions": 0}
-    for k in range(loop[0], loop[1] + 1):
+    c = {"tensor": 0, "lds": 0, "ldsm": 0, "ldgsts": 0, "shfl": 0, "int_alu": 0, "sync": 0, "loop_instructions": 0}
+    for k in loop_body(addrs, func.text, *loop):
+        if NEVER.match(func.text[k]):
+            continue
         cls = classify(opcode(func.text[k]))
         c["loop_instructions"] += 1
         if cls:
@@ -116,13 +155,15 @@ def main() -> int:
         c = counts(fs[0])
         if c:  # the default output description is left out of the name, so that a twin without it matches
             table[f"{arch} {name.replace(', sparse24::wgmma::Unscaled', '')}"] = c
-    cols = ["tensor", "lds", "ldsm", "shfl", "int_alu", "sync", "loop_instructions"]
+    cols = ["tensor", "lds", "ldsm", "ldgsts", "shfl", "int_alu", "sync", "loop_instructions"]
     print("per loop iteration (static): " + "  ".join(cols) + "   kernel")
     for k, c in table.items():
         print("  ".join(f"{int(c[x]):>5d}" for x in cols) + "   " + k[:160])
     for spec in a.against:
         left, right = spec.split("=", 1)
-        print(f"\n{left} against {right}: difference per tensor instruction (lds, int_alu, sync)")
+        diff_cols = ("lds", "ldgsts", "int_alu", "sync", "loop_instructions")
+        print(f"\n{left} against {right}: difference per loop iteration (" + ", ".join(diff_cols)
+              + "), then loop instructions per tensor instruction")
         for k, c in table.items():
             if not re.search(left, k):
                 continue
@@ -130,8 +171,9 @@ def main() -> int:
             if not other:
                 print(f"  no counterpart for {k[:120]}")
                 continue
-            d = {x: c[x] / c["tensor"] - other[x] / other["tensor"] for x in ("lds", "int_alu", "sync")}
-            print(f"  {d['lds']:+.2f} {d['int_alu']:+.2f} {d['sync']:+.2f}   {k[:140]}")
+            d = [int(c[x] - other[x]) for x in diff_cols]
+            per = c["loop_instructions"] / c["tensor"] - other["loop_instructions"] / other["tensor"]
+            print("  " + " ".join(f"{x:+4d}" for x in d) + f"  {per:+.2f}   {k[:140]}")
     if a.json:
         a.json.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
     return 0

@@ -15,7 +15,9 @@ folder's two builds are never mixed) and per type, written beside it as <report>
   clock           TFLOP/s against the SM clock the row ran at (the mean of the clock read after each launch's
                   min and max), at the shape with the most rows
   per_watt        TFLOP/s per watt (energy rows only): per shape, our best row against the peers
-A plot without data (no energy rows, one N per weight) is not written. Reads only the JSON (the same loader as
+Ablation rows (correct only on their uniform problem) are left out here: the metadata-overhead plot, each twin beside
+its real variant, is scripts/overhead.py's (make plots runs it after this). A plot without data (no energy rows,
+one N per weight) is not written. Reads only the JSON (the same loader as
 scripts/make_results_readme.py). Needs matplotlib (pip install matplotlib); not part of the CI's tests.
 """
 from __future__ import annotations
@@ -47,9 +49,10 @@ def color(fam: str) -> str:
 
 
 def measured(rows: list, dtype: str) -> list:
-    """Passed, timed rows of our variants and the peers (the auto row repeats a variant: left out)."""
+    """Passed, timed rows of our variants and the peers (the auto row repeats a variant: left out; an ablation is
+    correct only on its own uniform problem: scripts/overhead.py plots it, beside its real variant)."""
     return [r for r in rows if r.dtype == dtype and r.status() == "ok" and r.tflops() is not None
-            and (r.peer is not None or (r.fields or {}).get("kind") == "variant")]
+            and (r.peer is not None or ((r.fields or {}).get("kind") == "variant" and not mr.is_ablation(r)))]
 
 
 def best_by(rows: list, key) -> dict:

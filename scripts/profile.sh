@@ -2,11 +2,19 @@
 # Nsight Compute on one variant at one shape, beside cuBLAS and cuSPARSELt (the configurations their rows time) on
 # the same problem, with the metrics that matter for a sparse GEMM already chosen. Clocks are left as the card has
 # them (--clock-control none), always.
-#   scripts/profile.sh BUILD_DIR VARIANT SHAPE [OUT_PREFIX]
+#   scripts/profile.sh [--wavefronts] BUILD_DIR VARIANT SHAPE [OUT_PREFIX]
 #   scripts/profile.sh build mma_sp.s02_smem.bf16.128x128x64.w2x2.s1 8192x8192x8192 prof/s02
 # Writes OUT_PREFIX.ncu-rep (open it in ncu-ui) and OUT_PREFIX.csv (raw metrics, one row per kernel).
+# --wavefronts: the variant alone (no peers, no sections), only the type-independent metrics below (shared-memory
+# wavefronts by operation, tensor instructions, DRAM bytes, time), the CSV in base units: a few replay passes, for
+# scripts/overhead_ncu.sh (the metadata's wavefronts, a real kernel against its constant-metadata twin).
 set -euo pipefail
-build=${1:?usage: scripts/profile.sh BUILD_DIR VARIANT SHAPE [OUT_PREFIX]}
+wavefronts=0
+if [ "${1:-}" = --wavefronts ]; then
+  wavefronts=1
+  shift
+fi
+build=${1:?usage: scripts/profile.sh [--wavefronts] BUILD_DIR VARIANT SHAPE [OUT_PREFIX]}
 variant=${2:?variant name, as printed by make list}
 shape=${3:?shape MxNxK}
 out=${4:-profile-$variant-$shape}
@@ -31,16 +39,10 @@ mkdir -p "$(dirname "$out")"
 # and the shared-memory data pipe's wavefronts by operation: gmma (the operands an SS wgmma reads from shared
 # memory), ld, st, misc, reads and writes. On Hopper that pipe, not the tensor pipe, limits a sparse SS wgmma
 # (results/NOTES.md, session 5): compare the gmma wavefronts per wgmma with the operand bytes / 128.
-metrics=(
-  "sm__ops_path_tensor_op_hmma_src_${dtype}_dst_fp32_sparsity_on.sum"
-  "sm__ops_path_tensor_op_hmma_src_${dtype}_dst_fp32_sparsity_off.sum"
-  "sm__ops_path_tensor_op_hgmma_src_${dtype}_dst_fp32_sparsity_on.sum"
-  "sm__ops_path_tensor_op_hgmma_src_${dtype}_dst_fp32_sparsity_off.sum"
-  sm__pipe_tensor_op_hmma_cycles_active.avg.pct_of_peak_sustained_active
-  sm__pipe_tensor_op_gmma_cycles_active.avg.pct_of_peak_sustained_active
+# The type-independent ones (the --wavefronts set) first.
+wavefront_metrics=(
   sm__cycles_elapsed.avg.per_second
   l1tex__data_pipe_lsu_wavefronts_mem_shared.sum.pct_of_peak_sustained_elapsed
-  l1tex__throughput.avg.pct_of_peak_sustained_active
   sm__inst_executed_pipe_tensor_op_gmma.sum
   sm__inst_executed_pipe_tensor_op_hmma.sum
   l1tex__data_bank_conflicts_pipe_lsu_mem_shared_op_ld.sum
@@ -57,6 +59,26 @@ metrics=(
   dram__bytes_write.sum
   gpu__time_duration.sum
 )
+metrics=(
+  "${wavefront_metrics[@]}"
+  "sm__ops_path_tensor_op_hmma_src_${dtype}_dst_fp32_sparsity_on.sum"
+  "sm__ops_path_tensor_op_hmma_src_${dtype}_dst_fp32_sparsity_off.sum"
+  "sm__ops_path_tensor_op_hgmma_src_${dtype}_dst_fp32_sparsity_on.sum"
+  "sm__ops_path_tensor_op_hgmma_src_${dtype}_dst_fp32_sparsity_off.sum"
+  sm__pipe_tensor_op_hmma_cycles_active.avg.pct_of_peak_sustained_active
+  sm__pipe_tensor_op_gmma_cycles_active.avg.pct_of_peak_sustained_active
+  l1tex__throughput.avg.pct_of_peak_sustained_active
+)
+bench_args=(--profile --kernels "^${variant//./\\.}\$" --shapes "$shape" --dtypes "$dtype" --operations "$operation")
+
+if [ "$wavefronts" = 1 ]; then
+  metric_list=$(IFS=,; echo "${wavefront_metrics[*]}")
+  "$ncu" --clock-control none --nvtx --nvtx-include "$variant:$shape/" --metrics "$metric_list" -f -o "$out" \
+    "$build/sparse24_bench" "${bench_args[@]}"
+  "$ncu" --import "$out.ncu-rep" --csv --page raw --print-units base >"$out.csv"
+  echo "profile: $out.ncu-rep, $out.csv"
+  exit 0
+fi
 metric_list=$(IFS=,; echo "${metrics[*]}")
 
 "$ncu" --clock-control none --nvtx \
@@ -65,8 +87,7 @@ metric_list=$(IFS=,; echo "${metrics[*]}")
   --section SpeedOfLight --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis \
   --section MemoryWorkloadAnalysis_Tables --section Occupancy --section LaunchStats --section WarpStateStats --metrics "$metric_list" \
   -f -o "$out" \
-  "$build/sparse24_bench" --profile --kernels "^${variant//./\\.}\$" --shapes "$shape" --dtypes "$dtype" \
-  --operations "$operation"
+  "$build/sparse24_bench" "${bench_args[@]}"
 "$ncu" --import "$out.ncu-rep" --csv --page raw >"$out.csv"
 "$ncu" --import "$out.ncu-rep" --page details --section SpeedOfLight
 echo "profile: $out.ncu-rep, $out.csv"

@@ -59,6 +59,19 @@
 
 namespace sparse24::mma_sp {
 
+// How the k-loop's metadata gets to the instruction: the step's own reader (below), or a substitute passed to
+// s04_swizzle::tile (kernels/ablations/s05_mmaconstmeta.cuh: a constant word, no copies, no loads, the difference in
+// time being the metadata's cost). A reader says whether the metadata travels through the stages (kStaged: the
+// 4-byte cp.async per lane word in load_tile and the padding of row groups past M) and gives a lane its words of
+// one row group and one k-tile (read: `p` is their place in the stage).
+struct StagedLaneMetadata {
+  static constexpr bool kStaged = true;
+  template <class Vec>
+  static __device__ __forceinline__ Vec read(const uint8_t* p) {
+    return *reinterpret_cast<const Vec*>(p);  // one ld.shared.v2 (BK = 64) or .v4 (BK = 128)
+  }
+};
+
 template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES>
 struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM, BN, BK, WM, WN, STAGES> {
   using Base = WarpTiled<s04_swizzle, T, BM, BN, BK, WM, WN, STAGES>;
@@ -113,17 +126,19 @@ struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM
 
   static __device__ void run_block(const GemmArgs& args) { tile(args, blockIdx.y * BM, blockIdx.x * BN); }
 
-  // The block's whole job for the BM x BN tile of D at (block_m, block_n); s05 calls it with its own block order.
+  // The block's whole job for the BM x BN tile of D at (block_m, block_n); s05 calls it with its own block order
+  // (and its constant-metadata twin with another MetaReader).
+  template <class MetaReader = StagedLaneMetadata>
   static __device__ void tile(const GemmArgs& args, int block_m, int block_n) {
-    tile(args, block_m, block_n, 0, args.K / BK,
-         [&](const auto& acc, int m0, int n0) { store_warp_tile<T>(acc, m0, n0, args); });
+    tile<MetaReader>(args, block_m, block_n, 0, args.K / BK,
+                     [&](const auto& acc, int m0, int n0) { store_warp_tile<T>(acc, m0, n0, args); });
   }
 
   // The k-loop over BK tiles [kt_begin, kt_end) of the tile at (block_m, block_n), then epilogue(acc, m0, n0) with
   // the warp's accumulators and the element of D at their top left. tile() above passes the whole of K and
   // store_warp_tile; s06_splitk passes a K slice and an epilogue that writes f32 partials. An empty range leaves
-  // acc zero.
-  template <class Epilogue>
+  // acc zero. MetaReader: how the metadata reaches the e registers (StagedLaneMetadata above).
+  template <class MetaReader = StagedLaneMetadata, class Epilogue>
   static __device__ void tile(const GemmArgs& args, int block_m, int block_n, int kt_begin, int kt_end,
                               Epilogue&& epilogue) {
     extern __shared__ __align__(16) uint8_t smem[];
@@ -144,7 +159,7 @@ struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM
     const int meta_groups_valid = min(kMetaGroups, (M - block_m) / kRowGroup);
 
     // Metadata row groups past M: valid codes in every stage, once; the pipeline never writes them.
-    if (meta_groups_valid < kMetaGroups) {
+    if (MetaReader::kStaged && meta_groups_valid < kMetaGroups) {
       const int pad_words = (kMetaGroups - meta_groups_valid) * kMetaGroupWords;
       for (int s = 0; s < STAGES; ++s) {
         auto* m = reinterpret_cast<uint32_t*>(smem + s * kStageBytes + kAStageBytes + kBStageBytes) +
@@ -172,16 +187,18 @@ struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM
                                                                 N - block_n);
       // Metadata word (group g, k-step ks, lane l) of global lane block (g, k0/32 + ks) -> shared word
       // (g * 32 + l) * kKSteps + ks. Consecutive threads take consecutive shared words (ks fastest).
-      constexpr int kWords = kMetaGroups * kMetaGroupWords;
-      const uint32_t sm = s + kAStageBytes + kBStageBytes;
+      if constexpr (MetaReader::kStaged) {
+        constexpr int kWords = kMetaGroups * kMetaGroupWords;
+        const uint32_t sm = s + kAStageBytes + kBStageBytes;
 #pragma unroll
-      for (int i = 0; i < (kWords + kThreads - 1) / kThreads; ++i) {
-        const int w = i * kThreads + threadIdx.x;
-        if (kWords % kThreads != 0 && w >= kWords) break;
-        const int ks = w % kKSteps, l = (w / kKSteps) % kBlockWords, g = w / kMetaGroupWords;
-        if (g < meta_groups_valid)
-          ptx::cp_async_ca_4(sm + w * 4, meta_block + g * meta_group_bytes +
-                                             (k0 / kInstrK + ks) * format::kLaneBlockBytes + l * 4);
+        for (int i = 0; i < (kWords + kThreads - 1) / kThreads; ++i) {
+          const int w = i * kThreads + threadIdx.x;
+          if (kWords % kThreads != 0 && w >= kWords) break;
+          const int ks = w % kKSteps, l = (w / kKSteps) % kBlockWords, g = w / kMetaGroupWords;
+          if (g < meta_groups_valid)
+            ptx::cp_async_ca_4(sm + w * 4, meta_block + g * meta_group_bytes +
+                                               (k0 / kInstrK + ks) * format::kLaneBlockBytes + l * 4);
+        }
       }
     };
 
@@ -210,7 +227,7 @@ struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM
       const uint8_t* p = smem + stage * kStageBytes + meta_off;
 #pragma unroll
       for (int j = 0; j < kWarpGroups; ++j)
-        dst[j] = *reinterpret_cast<const MetaVec*>(p + j * kBlockWords * kKSteps * 4);
+        dst[j] = MetaReader::template read<MetaVec>(p + j * kBlockWords * kKSteps * 4);
     };
 
     // Prologue: STAGES-1 tiles in flight; tile 0 landed; step 0's fragments and tile 0's metadata in registers.

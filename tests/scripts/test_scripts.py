@@ -1,0 +1,353 @@
+#!/usr/bin/env python3
+"""CPU tests of the results scripts (issue 17): the overhead table, its ncu records, the shape sets and named
+filters, and a sweep folder read by the front page and the plots.
+
+    python3 tests/scripts/test_scripts.py [-v]
+
+Every test builds its inputs in a temporary folder (a synthetic sweep: rows.jsonl, session-1.json) and checks
+figures the inputs determine; nothing under results/ is read or written. The plot test is skipped without
+matplotlib. Python 3.9+, standard library only (unittest).
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "scripts"))
+import make_results_readme as mr  # noqa: E402
+import overhead  # noqa: E402
+import overhead_ncu  # noqa: E402
+import shape_sets  # noqa: E402
+
+GPU_DIR = "test-gpu"
+CONTEXT = {"gpu": "Test GPU", "compute_capability": "9.0", "commit": "abc1234", "sm_count": "132"}
+
+
+def variant(family, step, technique, dtype, params, **extra):
+    v = {"family": family, "step": step, "technique": technique, "operation": "gemm", "sparse": family != "dense",
+         "types": {"a": dtype, "b": dtype, "d": dtype, "acc": "f32"}, "has_scales": False, "params": params}
+    v.update(extra)
+    p = params
+    v["name"] = (f"{family}.s{step:02d}_{technique}.{dtype}.{p['bm']}x{p['bn']}x{p['bk']}.w{p['wm']}x{p['wn']}"
+                 f".s{p['stages']}" + "".join(f".{k}{x}" for k, x in list(p.items())[6:]))
+    return v
+
+
+TILE = {"bm": 128, "bn": 128, "bk": 64, "wm": 2, "wn": 2, "stages": 4, "group": 16}
+REAL = variant("mma_sp", 5, "raster", "bf16", TILE)
+TWIN = variant("ablations", 5, "mmaconstmeta", "bf16", TILE, uniform_metadata=True)
+SKINNY = variant("skinny", 2, "onelaunch", "bf16", {"bm": 128, "bn": 8, "bk": 128, "wm": 4, "wn": 1, "stages": 2,
+                                                     "split_k": 0})
+
+
+def row(kernel, M, N, K, median_us, v=None, kind="variant", meta_share=0.05, status="passed", **counters):
+    c = {"median_us": median_us, "tflops": 2.0 * M * N * K / (median_us * 1e-6) / 1e12, "meta_share": meta_share,
+         "meta_bytes": M * K // 16, "value_bytes": M * K, "speedup_vs_cublas": 1.5}
+    c.update(counters)
+    return {"kernel": kernel, "kind": kind, "operation": "gemm", "dtype": "bf16", "M": M, "N": N, "K": K,
+            "status": status, "reason": "" if status == "passed" else "a reason", "variant": v, "notes": {},
+            "counters": c}
+
+
+def sweep_rows():
+    """Peers, auto, the real mma_sp variant and its twin, and a skinny variant, at two N of one weight."""
+    out = []
+    for N, real_us, twin_us in ((16, 40.0, 36.0), (2048, 1000.0, 900.0)):
+        out += [row("cublas.dense.bf16", 4096, N, 4096, real_us * 1.5, kind="peer", meta_share=0),
+                row("cusparselt.bf16", 4096, N, 4096, real_us * 1.1, kind="peer"),
+                row("auto.bf16", 4096, N, 4096, real_us, REAL, kind="auto"),
+                row(REAL["name"], 4096, N, 4096, real_us, REAL),
+                row(TWIN["name"], 4096, N, 4096, twin_us, TWIN)]
+    out.append(row(SKINNY["name"], 4096, 16, 4096, 30.0, SKINNY, meta_share=0.1))
+    out[-1]["notes"] = {}
+    out[2]["notes"] = {"picked": REAL["name"]}
+    return out
+
+
+def make_sweep(results: Path) -> Path:
+    run = results / GPU_DIR / "sweep-models_abc1234"
+    run.mkdir(parents=True)
+    (run / mr.ROWS_FILE).write_text("\n".join(json.dumps(r) for r in sweep_rows()) + "\n{\"kernel\": \"cut", "utf-8")
+    (run / "session-1.json").write_text(json.dumps({"format": "sparse24-report-1", "context": CONTEXT, "rows": []}))
+    (run / "command.txt").write_text("sparse24_bench --shapes ...\n")
+    (run / "environment.txt").write_text("date_utc: 2026-12-03T01:00:00Z\n")
+    return run
+
+
+def quiet(fn, *args):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = fn(*args)
+    return rc, out.getvalue(), err.getvalue()
+
+
+class OverheadTable(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.results = Path(self.tmp.name) / "results"
+        self.run = make_sweep(self.results)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def test_time_share_is_one_minus_twin_over_real(self):
+        run = mr.Run(self.run / mr.ROWS_FILE, GPU_DIR)
+        pairs, notes = overhead.pairs_of([run])
+        self.assertEqual(notes, [])
+        shares = {p.real.shape: p.time_share() for p in pairs}
+        self.assertAlmostEqual(shares["4096x16x4096"], 1 - 36.0 / 40.0)
+        self.assertAlmostEqual(shares["4096x2048x4096"], 1 - 900.0 / 1000.0)
+        self.assertTrue(all(p.real.kernel == REAL["name"] for p in pairs))  # never the auto row
+
+    def test_a_failed_twin_gives_no_time(self):
+        rows = [r for r in sweep_rows() if r["N"] == 16]
+        rows[4]["status"] = "failed"
+        (self.run / mr.ROWS_FILE).write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+        pairs, _ = overhead.pairs_of([mr.Run(self.run / mr.ROWS_FILE, GPU_DIR)])
+        self.assertEqual([p.time_share() for p in pairs], [None])
+
+    def test_table_reports_missing_inputs_and_no_invented_figures(self):
+        rc, out, _ = quiet(overhead.main, ["--results", str(self.results), "--stdout",
+                                           "--sass", str(self.write_sass())])
+        self.assertEqual(rc, 0)
+        self.assertIn("10.0%", out)  # 1 - 900/1000 and 1 - 36/40
+        self.assertIn("## Missing", out)
+        self.assertIn("ncu wavefronts: no results/test-gpu/overhead-ncu*/ folder", out)
+        self.assertIn("family skinny: no constant-metadata twin measured", out)
+        self.assertNotIn("nan", out.lower())
+        # SASS: the real kernel's counts and what it issues beyond its twin (231 - 196 loop instructions).
+        self.assertIn("+35 (+2 LDS, +2 LDGSTS, +23 int)", out)
+
+    def test_ncu_records_give_the_wavefront_share(self):
+        ncu_dir = self.results / GPU_DIR / "overhead-ncu_2026-12-03_abc1234"
+        ncu_dir.mkdir()
+        for name, total in ((REAL["name"], 1000.0), (TWIN["name"], 800.0)):
+            rec = {"format": overhead_ncu.FORMAT, "variant": name, "shape": "4096x2048x4096", "status": "ok",
+                   "metrics": {overhead.WAVEFRONTS_TOTAL: total, overhead.WAVEFRONTS_OP.format("ld"): 10.0}}
+            (ncu_dir / f"{name}@4096x2048x4096.json").write_text(json.dumps(rec))
+        rc, out, _ = quiet(overhead.main, ["--results", str(self.results), "--stdout"])
+        self.assertEqual(rc, 0)
+        line = next(l for l in out.splitlines() if "4096 x 2048 x 4096" in l and REAL["name"] in l)
+        self.assertIn("| 20.0% |", line)
+        self.assertIn("ncu wavefronts of `" + REAL["name"] + "` and its twin at 4096x16x4096: neither record", out)
+
+    def write_sass(self) -> Path:
+        name = "void sparse24::gemm_entry<sparse24::{}<(sparse24::DType)1, 128, 128, 64, 2, 2, 4, 16> >(sparse24::GemmArgs)"
+        real = {"tensor": 64, "lds": 2, "ldsm": 24, "ldgsts": 14, "shfl": 0, "int_alu": 115, "sync": 1,
+                "loop_instructions": 231}
+        twin = dict(real, lds=0, ldgsts=12, int_alu=92, loop_instructions=196)
+        path = Path(self.tmp.name) / "sass.json"
+        path.write_text(json.dumps({"sm_90a " + name.format("mma_sp::s05_raster"): real,
+                                    "sm_90a " + name.format("ablations::s05_mmaconstmeta"): twin,
+                                    "sm_80 " + name.format("mma_sp::s05_raster"): real}))
+        return path
+
+
+class KernelNames(unittest.TestCase):
+    ENUM = overhead.dtype_enum()
+
+    def test_dtype_enum_is_read_from_the_header(self):
+        self.assertEqual(self.ENUM["fp16"], 0)
+        self.assertEqual(self.ENUM["bf16"], 1)
+        self.assertLess(self.ENUM["int8"], self.ENUM["int32"])
+
+    def test_a_variant_finds_its_kernel_and_no_other(self):
+        names = ["void sparse24::gemm_entry<sparse24::mma_sp::s05_raster<(sparse24::DType)1, 128, 128, 64, 2, 2, 4, 16> >(x)",
+                 "void sparse24::gemm_entry<sparse24::mma_sp::s05_raster<(sparse24::DType)1, 128, 256, 64, 2, 4, 3, 16> >(x)",
+                 "void sparse24::gemm_entry<sparse24::mma_sp::s05_raster<(sparse24::DType)0, 128, 128, 64, 2, 2, 4, 16> >(x)"]
+        self.assertEqual(overhead.kernel_of(REAL, names, self.ENUM), names[0])
+        self.assertIsNone(overhead.kernel_of(TWIN, names, self.ENUM))
+
+    def test_parameters_the_name_leaves_out_or_adds(self):
+        p = {"bm": 128, "bn": 256, "bk": 64, "wm": 8, "wn": 1, "stages": 5, "group": 16, "cluster_m": 2}
+        persistent = variant("wgmma_sp", 6, "tmastore", "bf16", dict(p, persistent=1))
+        plain = variant("wgmma_sp", 6, "tmastore", "bf16", dict(p, group=8))
+        names = ["gemm_entry_params<sparse24::wgmma_sp::s06_tmastore<(sparse24::DType)1, 128, 256, 64, 8, 1, 5, 16, 2, true> >",
+                 "gemm_entry_params<sparse24::wgmma_sp::s06_tmastore<(sparse24::DType)1, 128, 256, 64, 8, 1, 5, 8, 2, false> >",
+                 "gemm_entry_params<sparse24::wgmma_sp::s06_tmastore<(sparse24::DType)1, 128, 256, 64, 8, 1, 5, 16, 2, "
+                 "sparse24::wgmma::ScaledTo<(sparse24::DType)1> > >"]
+        self.assertEqual(overhead.kernel_of(persistent, names, self.ENUM), names[0])
+        self.assertEqual(overhead.kernel_of(plain, names, self.ENUM), names[1])
+        self.assertEqual(overhead.kernel_of(dict(persistent, has_scales=True), names, self.ENUM), names[2])
+
+
+class NcuRecords(unittest.TestCase):
+    CSV = "\n".join([
+        '==PROF== Disconnected from process 1',
+        '"ID","Process ID","Kernel Name","Device Name","gpu__time_duration.sum",'
+        '"l1tex__data_pipe_lsu_wavefronts_mem_shared.sum","sm__cycles_elapsed.avg.per_second"',
+        '"","","","","nsecond","","cycle/second"',
+        '"0","7","gemm_entry<main>","NVIDIA H200","1,000","5000","1500000000"',
+        '"1","7","splitk::reduce","NVIDIA H200","10","n/a","1900000000"'])
+
+    def test_sums_add_over_kernels_and_missing_values_stay_missing(self):
+        device, kernels = overhead_ncu.parse(self.CSV)
+        self.assertEqual(device, "NVIDIA H200")
+        self.assertEqual(len(kernels), 2)
+        self.assertNotIn("l1tex__data_pipe_lsu_wavefronts_mem_shared.sum", kernels[1]["metrics"])
+        m = overhead_ncu.combine(kernels)
+        self.assertEqual(m["gpu__time_duration.sum"], 1010.0)
+        self.assertEqual(m["l1tex__data_pipe_lsu_wavefronts_mem_shared.sum"], 5000.0)
+        self.assertEqual(m["sm__cycles_elapsed.avg.per_second"], 1.5e9)  # the longest kernel's
+
+    def test_an_empty_profile_is_a_failed_record(self):
+        with tempfile.TemporaryDirectory() as d:
+            csv_path, out = Path(d) / "x.csv", Path(d) / "x.json"
+            csv_path.write_text(self.CSV.split("\n")[1] + "\n")
+            rc, _, _ = quiet(overhead_ncu.main, [str(csv_path), "--variant", "v", "--shape", "1x1x1",
+                                                 "--out", str(out)])
+            self.assertEqual(rc, 1)
+            self.assertEqual(json.loads(out.read_text())["status"], "failed")
+
+
+class NcuDriver(unittest.TestCase):
+    """scripts/overhead_ncu.sh with a stub benchmark (its --list-json) and a stub ncu on PATH: one record per
+    (variant, shape), the pairs from the registry, the time budget honoured."""
+
+    def run_driver(self, budget: str) -> tuple:
+        import os
+        import subprocess
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        d = Path(tmp.name)
+        (d / "build").mkdir()
+        (d / "bin").mkdir()
+        registry = json.dumps([REAL, TWIN, SKINNY])
+        bench = d / "build" / "sparse24_bench"
+        bench.write_text(f"#!/bin/sh\ncat <<'EOF'\n{registry}\nEOF\n")
+        ncu = d / "bin" / "ncu"
+        # --import prints a one-kernel CSV; a profiling run writes its report file.
+        ncu.write_text("#!/bin/sh\ncase \"$*\" in *--import*) printf '%s\\n' "
+                       "'\"ID\",\"Kernel Name\",\"l1tex__data_pipe_lsu_wavefronts_mem_shared.sum\"' "
+                       "'\"\",\"\",\"\"' '\"0\",\"k\",\"42\"';; *) while [ $# -gt 0 ]; do "
+                       "[ \"$1\" = -o ] && touch \"$2.ncu-rep\"; shift; done;; esac\n")
+        for f in (bench, ncu):
+            f.chmod(0o755)
+        env = dict(os.environ, PATH=f"{d / 'bin'}:{os.environ['PATH']}", DTYPES="bf16", FILTER="overhead",
+                   SHAPES="4096x16x4096,4096x2048x4096", BUDGET=budget)
+        out = d / "out"
+        proc = subprocess.run([str(REPO / "scripts" / "overhead_ncu.sh"), str(d / "build"), str(out)], env=env,
+                              capture_output=True, text=True)
+        records = {p.name: json.loads(p.read_text()) for p in out.glob("*.json")}
+        return proc, records
+
+    def test_one_record_per_variant_and_shape(self):
+        proc, records = self.run_driver("600")
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertEqual(len(records), 4)  # the real variant and its twin at two shapes; skinny has no twin
+        rec = records[f"{TWIN['name']}@4096x16x4096.json"]
+        self.assertEqual(rec["status"], "ok")
+        self.assertEqual(rec["metrics"][overhead.WAVEFRONTS_TOTAL], 42.0)
+
+    def test_a_spent_budget_records_skipped_runs(self):
+        proc, records = self.run_driver("0")
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertEqual(len(records), 4)
+        self.assertTrue(all(r["status"] == "skipped" for r in records.values()))
+
+
+class ShapeSetsAndFilters(unittest.TestCase):
+    def test_models_is_the_four_model_sets_each_shape_once(self):
+        models = shape_sets.shapes("models")
+        parts = [s for n in ("llama3-8b", "llama3-70b", "mixtral-8x7b", "qwen2.5-72b") for s in shape_sets.shapes(n)]
+        self.assertEqual(len(models), len(set(models)))
+        self.assertEqual(set(models), set(parts))
+
+    def registry(self):
+        dense = dict(variant("dense", 5, "raster", "bf16", TILE), sparse=False)
+        return [REAL, TWIN, SKINNY, dense, variant("mma_sp", 5, "raster", "fp16", TILE),
+                variant("ablations", 5, "mmaconstmeta", "fp16", TILE, uniform_metadata=True)]
+
+    def test_overhead_filter_keeps_each_twin_and_its_real_variant(self):
+        names, warnings = shape_sets.named_filter(["overhead"], self.registry(), ["bf16"])
+        self.assertEqual(sorted(names), sorted([REAL["name"], TWIN["name"]]))
+        self.assertEqual(warnings, [])
+
+    def test_best_filter_selects_by_fields_and_reports_unmatched_selectors(self):
+        names, warnings = shape_sets.named_filter(["best"], self.registry(), ["bf16"])
+        self.assertIn(REAL["name"], names)
+        self.assertIn(SKINNY["name"], names)
+        self.assertNotIn(TWIN["name"], names)
+        self.assertTrue(any("wgmma_sp" in w for w in warnings))  # this registry has no wgmma_sp variant
+
+    def test_unknown_filter_is_refused(self):
+        rc, _, err = quiet(shape_sets.main, ["--filter", "fastest", "bf16"])
+        self.assertEqual(rc, 1)
+        self.assertIn("unknown filter fastest", err)
+
+
+class TheBuiltRegistry(unittest.TestCase):
+    """With SPARSE24_BENCH (the CTest entry sets it): the named filters and the twins against this build's
+    registry, so that a renamed or removed variant shows here, not as an empty sweep on the GPU."""
+
+    def registry(self):
+        import os
+        import subprocess
+        bench = os.environ.get("SPARSE24_BENCH")
+        if not bench:
+            self.skipTest("SPARSE24_BENCH (a sparse24_bench to read --list-json from) is not set")
+        return json.loads(subprocess.run([bench, "--list-json"], capture_output=True, text=True, check=True).stdout)
+
+    def test_every_best_selector_matches_a_16_bit_variant(self):
+        _, warnings = shape_sets.named_filter(["best"], self.registry(), ["fp16", "bf16"])
+        self.assertEqual(warnings, [])
+
+    def test_every_twin_has_its_real_variant(self):
+        registry = self.registry()
+        twins = [v for v in registry if v["family"] == "ablations"]
+        dtypes = sorted({v["types"]["a"] for v in twins})
+        pairs = overhead.registry_pairs(registry, dtypes)
+        self.assertEqual(sorted(t for _, t in pairs), sorted(v["name"] for v in twins))
+        family = {v["name"]: v["family"] for v in registry}
+        self.assertTrue(all(family[real] != "ablations" for real, _ in pairs))
+
+
+class SweepFolderOnTheFrontPage(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.results = Path(self.tmp.name) / "results"
+        self.run = make_sweep(self.results)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def test_readme_reads_the_sweep_and_links_the_overhead_table(self):
+        (self.results / GPU_DIR / "overhead.md").write_text("# table\n")
+        rc, _, _ = quiet(mr.main, ["--results", str(self.results)])
+        self.assertEqual(rc, 0)
+        text = (self.results / "README.md").read_text()
+        self.assertIn("sweep-models_abc1234", text)
+        self.assertIn(f"({GPU_DIR}/overhead.md)", text)
+        best = next(l for l in text.splitlines() if l.startswith("| 4096 x 2048 x 4096 |"))
+        self.assertIn(REAL["name"], best)  # the twin is faster but is an ablation: never "best"
+        self.assertNotIn(TWIN["name"], best)
+
+    def test_compact_table_of_the_sweep_folder(self):
+        rc, out, _ = quiet(mr.main, ["--compact", str(self.run)])
+        self.assertEqual(rc, 0)
+        self.assertIn("auto:", out)
+
+    def test_plots_of_the_sweep_folder(self):
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            self.skipTest("matplotlib is not installed")
+        import plots
+        rc, out, _ = quiet(plots.main, [str(self.run)])
+        self.assertEqual(rc, 0)
+        written = sorted(p.name for p in self.run.glob("*.png"))
+        self.assertIn("rows_tflops_vs_n_bf16.png", written)
+        rc, _, _ = quiet(overhead.main, ["--results", str(self.results)])
+        self.assertEqual(rc, 0)
+        self.assertTrue((self.results / GPU_DIR / "overhead.png").is_file())
+        self.assertIn("![metadata overhead](overhead.png)", (self.results / GPU_DIR / "overhead.md").read_text())
+
+
+if __name__ == "__main__":
+    unittest.main()
