@@ -108,6 +108,9 @@ constexpr std::array<uint16_t, kPatternCount> make_pattern_row_pairs() {
 inline constexpr std::array<uint16_t, kPatternCount> kPatternRowPairs = make_pattern_row_pairs();
 
 namespace gpu {
+inline constexpr int kTile = 64;      // W rows and columns per thread block of the kernel (16 x 16 4x4 blocks)
+inline constexpr int kThreads = 256;  // one thread per 4x4 block of the tile
+static_assert((kTile / kBlock) * (kTile / kBlock) == kThreads, "one thread per 4x4 block of the tile");
 // One pass on the GPU (transposable_gpu.cu): dense W read once; per 4x4 block the exact pattern (the CPU's
 // exact_pattern, the same double sums in the same order); W's values and metadata and Wᵀ's values and metadata
 // written once each, already in layout l (lane_blocks16 or wgmma16x64). Bit for bit prune_compress_both. Needs

@@ -39,8 +39,7 @@ namespace {
 using rules::cat;
 using rules::fail;
 
-constexpr int kThreads = 256;
-constexpr int kTile = 64;                        // W rows and columns per tile
+// kThreads and kTile: transposable.h (the registry's shape rule reads them too).
 constexpr int kBlocksPerSide = kTile / kBlock;   // 16 4x4 blocks per tile side
 constexpr int kTileNibbleCols = kTile / 4;       // 16 metadata nibbles per tile row (W and Wᵀ alike)
 constexpr int kTileMetaWords = kTile * kTileNibbleCols / 8;   // 128 words of metadata per tile, per matrix

@@ -1,5 +1,6 @@
 // Transposable 2:4 masks (kernels/format/transposable.h): the table of the 90 patterns, the exact optimum against a
-// brute force over all 2^16 masks, the greedy variant, the refusals, and the quality table of issue 18 (printed).
+// brute force over all 2^16 masks, the greedy variant, the refusals, the quality table of issue 18 (printed), and
+// the one pass's registration as the operation prune_compress_both (kernels/registry.h).
 #include "tests/catch.h"
 #include "tests/format_inputs.h"
 
@@ -13,6 +14,7 @@
 
 #include "kernels/format/format.h"
 #include "kernels/format/transposable.h"
+#include "kernels/registry.h"
 
 namespace {
 
@@ -227,4 +229,96 @@ TEST_CASE("transposable: prune_compress_both decompresses to the masked W and it
   REQUIRE_FORMAT_ERROR(tr::prune_compress_both(DType::fp16, f::MetaLayout::LaneBlocks16, dense.data(), 64, 48,
                                                v.data(), m.data(), v.data(), m.data()),
                        "K = 48 is not a multiple of 32");
+}
+
+TEST_CASE("transposable: block_masks split over threads gives each block's own pattern and the first NaN",
+          "[format][transposable]") {
+  // 1024 rows = 256 block rows: several threads' ranges wherever there are at least two cores (the split needs 64
+  // block rows per range, transposable_cpu.cpp parallel_ranges).
+  const int64_t M = 1024, K = 64;
+  auto dense = test::random_dense(M, K, 33);
+  for (auto& x : dense)
+    if ((x & 0x7C00) == 0x7C00) x = static_cast<uint16_t>(x & 0x83FF);   // no NaN (and no inf) in fp16
+  std::vector<uint16_t> masks(static_cast<size_t>(M / 4 * (K / 4)));
+  tr::block_masks(tr::Method::exact, DType::fp16, dense.data(), M, K, masks.data());
+  int64_t differ = 0;
+  for (int64_t bi = 0; bi < M / 4; ++bi)
+    for (int64_t bj = 0; bj < K / 4; ++bj) {
+      double mag[16];
+      for (int r = 0; r < 4; ++r)
+        for (int c = 0; c < 4; ++c) mag[4 * r + c] = tr::magnitude(DType::fp16, dense[(4 * bi + r) * K + 4 * bj + c]);
+      differ += masks[static_cast<size_t>(bi * (K / 4) + bj)] != tr::kPatterns[tr::exact_pattern(mag)];
+    }
+  CHECK(differ == 0);
+  // Two NaNs, in the last block row and in block row 100: the message names the first in row order, whichever
+  // thread finds its own first.
+  dense[(M - 1) * K + 5] = test::kNaN;
+  dense[400 * K + 9] = test::kNaN;
+  REQUIRE_FORMAT_ERROR(tr::block_masks(tr::Method::exact, DType::fp16, dense.data(), M, K, masks.data()),
+                       "block (100, 2) (rows 400..403, columns 8..11) holds a NaN at row 400, column 9");
+}
+
+// ---- The registered operation (kernels/registry.h, Operation::prune_compress_both) -------------------------------
+
+TEST_CASE("transposable: the one pass is registered as prune_compress_both, per 16-bit type and GEMM layout",
+          "[format][transposable][registry]") {
+  using sparse24::Operation;
+  int found = 0;
+  for (const auto& v : sparse24::registry()) {
+    if (v.operation != Operation::prune_compress_both) continue;
+    ++found;
+    INFO(v.name);
+    CHECK(v.family == "format");
+    CHECK(v.technique == "transposable");
+    CHECK((v.types.a == DType::fp16 || v.types.a == DType::bf16));
+    CHECK((v.meta_layout == f::MetaLayout::LaneBlocks16 || v.meta_layout == f::MetaLayout::Wgmma16x64));
+    CHECK_FALSE(v.writes_pruned);
+    CHECK(v.name == std::string("format.s03_transposable.") + sparse24::name(v.types.a) + "." + f::name(v.meta_layout));
+    // The kernel's tile: M and K multiples of 64, refused before any CUDA call with the reason.
+    CHECK(sparse24::shape_error(v, 64, 1, 64).empty());
+    CHECK_THAT(sparse24::shape_error(v, 32, 1, 64), test::contains("M = 32 is not a multiple of 64"));
+    CHECK_THAT(sparse24::shape_error(v, 64, 1, 96), test::contains("K = 96 is not a multiple of 64"));
+  }
+  CHECK(found == 4);
+  // Operation names round-trip through the command line's spelling.
+  for (Operation op : sparse24::kOperations) {
+    Operation back = Operation::gemm;
+    CHECK(sparse24::parse_operation(sparse24::name(op), &back));
+    CHECK(back == op);
+  }
+}
+
+TEST_CASE("transposable: prepare refuses a prune_compress_both without Wᵀ's outputs, the NaN counter, or aligned "
+          "pointers", "[format][transposable][registry]") {
+  const sparse24::Variant* v = sparse24::find_variant("format.s03_transposable.bf16.lane_blocks16");
+  REQUIRE(v != nullptr);
+  auto fake = [](uintptr_t p) { return reinterpret_cast<void*>(p); };   // never dereferenced: every case is refused
+  sparse24::PruneCompressArgs ok;
+  ok.M = 64, ok.K = 64;
+  ok.dense = fake(0x10000), ok.values = fake(0x20000), ok.meta = fake(0x30000);
+  ok.values_t = fake(0x40000), ok.meta_t = fake(0x50000);
+  ok.nan_blocks = static_cast<unsigned long long*>(fake(0x60000));
+  auto refused = [&](sparse24::PruneCompressArgs a, const std::string& why) {
+    INFO("expected refusal: " << why);
+    CHECK_THROWS_AS(sparse24::prepare(*v, a), sparse24::ShapeError);
+    CHECK_THROWS_WITH(sparse24::prepare(*v, a), test::contains(v->name) && test::contains(why));
+  };
+  auto a = ok;
+  a.M = 96;
+  refused(a, "M = 96 is not a multiple of 64");
+  a = ok, a.values_t = nullptr;
+  refused(a, "a null pointer (values_t, meta_t, nan_blocks");
+  a = ok, a.meta_t = nullptr;
+  refused(a, "a null pointer (values_t, meta_t, nan_blocks");
+  a = ok, a.nan_blocks = nullptr;
+  refused(a, "a null pointer (values_t, meta_t, nan_blocks");
+  a = ok, a.meta_t = fake(0x50008);
+  refused(a, "16-byte aligned");
+  a = ok, a.nan_blocks = static_cast<unsigned long long*>(fake(0x60004));
+  refused(a, "nan_blocks must be 8-byte aligned");
+  // A 1-D prune_compress variant does not need them (its arguments are unchanged).
+  const sparse24::Variant* one_d = sparse24::find_variant("format.s02_onepass.bf16.lane_blocks16");
+  REQUIRE(one_d != nullptr);
+  a = ok, a.M = 48;
+  CHECK_THROWS_WITH(sparse24::prepare(*one_d, a), test::contains("M = 48"));
 }
