@@ -313,7 +313,7 @@ void print_registry(bool json) {
     fmt::print("{}", registry_json());
     return;
   }
-  fmt::print("{:<46} {:<14} {:<7} {:>4} {:<5} {:<26} {:>7} {:<8} {:<13} {}\n", "variant", "operation", "family",
+  fmt::print("{:<46} {:<19} {:<7} {:>4} {:<5} {:<26} {:>7} {:<8} {:<13} {}\n", "variant", "operation", "family",
              "step", "types", "parameters", "threads", "arch", "metadata", "shape rule");
   for (const Variant& v : registry()) {
     std::string params;
@@ -321,7 +321,7 @@ void print_registry(bool json) {
     std::string rule = fmt::format("M%{} K%{} N%{} N>={}", v.rule.m_multiple, v.rule.k_multiple, v.rule.n_multiple,
                                    v.rule.n_min);
     if (v.rule.n_max) rule += fmt::format(" N<={}", v.rule.n_max);
-    fmt::print("{:<46} {:<14} {:<7} {:>4} {:<5} {:<26} {:>7} {:<8} {:<13} {}\n", v.name, name(v.operation),
+    fmt::print("{:<46} {:<19} {:<7} {:>4} {:<5} {:<26} {:>7} {:<8} {:<13} {}\n", v.name, name(v.operation),
                v.family, v.step, name(v.types.a), params, v.threads, v.arch.str(),
                v.sparse ? format::name(v.meta_layout) : "-", rule);
   }
