@@ -18,14 +18,16 @@ using rules::fail;
 
 namespace {
 
-// Runs body(begin, end) over [0, n) split into one contiguous range per hardware thread (one range when n is
-// small), and rethrows the exception of the lowest range that threw: a range stops at its first error, so the
+// Rows (or block rows) a thread takes at least: below this a thread costs more than it saves.
+constexpr int64_t kMinRowsPerThread = 64;
+
+// Runs body(begin, end) over [0, n) split into one contiguous range per hardware thread (none shorter than
+// min_per_thread, so one range when n is small), and rethrows the exception of the lowest range that threw: a range stops at its first error, so the
 // lowest failing range holds the first error in row order, the one a single-threaded loop would have reported.
 template <class Body>
-void parallel_ranges(int64_t n, Body body) {
-  constexpr int64_t kMinPerThread = 64;   // rows (or block rows): below this a thread costs more than it saves
+void parallel_ranges(int64_t n, int64_t min_per_thread, Body body) {
   const int64_t hw = std::max<int64_t>(1, std::thread::hardware_concurrency());
-  const int64_t parts = std::clamp<int64_t>(n / kMinPerThread, 1, hw);
+  const int64_t parts = std::clamp<int64_t>(n / min_per_thread, 1, hw);
   if (parts == 1) return body(int64_t{0}, n);
   std::vector<std::exception_ptr> errors(static_cast<size_t>(parts));
   std::vector<std::thread> threads;
@@ -127,10 +129,15 @@ double magnitude(DType t, uint16_t bits) {
     return x;
   }
   if (t == DType::fp16) {
-    const int e = static_cast<int>(abs >> 10);
-    const uint32_t m = abs & 0x3FFu;
+    // Exact, by fields (every fp16 value is an f32 value), as the GPU kernel's magnitude16 does; no ldexp, which
+    // took most of block_masks' time at 28672 x 8192.
+    const uint32_t e = abs >> 10, m = abs & 0x3FFu;
     if (e == 31) return m ? std::nan("") : INFINITY;
-    return e == 0 ? std::ldexp(static_cast<double>(m), -24) : std::ldexp(static_cast<double>(m | 0x400u), e - 25);
+    if (e == 0) return static_cast<double>(m) * 0x1p-24;                 // subnormal: m * 2^-24
+    const uint32_t f = ((e + 112u) << 23) | (m << 13);                      // rebias 15 -> 127
+    float x;
+    std::memcpy(&x, &f, sizeof x);
+    return x;
   }
   fail("transposable::magnitude", cat("dtype ", name(t), ": transposable masks are implemented for fp16 and bf16"));
 }
@@ -143,7 +150,7 @@ void block_masks(Method method, DType t, const uint16_t* dense, int64_t M, int64
   if (K < 4 || K % 4 != 0) fail(fn, cat("K = ", K, " is not a positive multiple of 4 (4 x 4 blocks)"));
   rules::check_ptr(fn, dense, "dense");
   rules::check_ptr(fn, out, "out");
-  parallel_ranges(M / 4, [&](int64_t bi_begin, int64_t bi_end) {
+  parallel_ranges(M / 4, kMinRowsPerThread, [&](int64_t bi_begin, int64_t bi_end) {
     for (int64_t bi = bi_begin; bi < bi_end; ++bi)
       for (int64_t bj = 0; bj < K / 4; ++bj) {
         double mag[16];
@@ -186,32 +193,36 @@ void prune_compress_both(DType t, MetaLayout l, const uint16_t* dense, int64_t M
   rules::check_ptr(fn, meta_t, "meta_t");
   std::vector<uint16_t> masks(static_cast<size_t>(M / 4 * (K / 4)));
   block_masks(Method::exact, t, dense, M, K, masks.data());
-  // The canonical form of a matrix of R rows and C columns from its kept positions: keep(r, c) says whether
-  // element (r, c) is kept, at(r, c) gives its bits.
-  auto compress_by_mask = [&](int64_t R, int64_t C, auto keep, auto at, uint16_t* vals, uint8_t* out, int64_t rows_l,
-                              int64_t cols_l) {
-    std::vector<uint8_t> canonical(static_cast<size_t>(R * C / 8), 0);
-    parallel_ranges(R, [&](int64_t r_begin, int64_t r_end) {   // rows write disjoint values and metadata bytes
-      for (int64_t r = r_begin; r < r_end; ++r)
-        for (int64_t g = 0; g < C / 4; ++g) {
-          int idx[2] = {0, 0}, n = 0;
-          for (int j = 0; j < 4; ++j)
-            if (keep(r, 4 * g + j) && n < 2) idx[n++] = j;
-          const uint32_t nibble = static_cast<uint32_t>(idx[0] | (idx[1] << 2));
-          vals[r * (C / 2) + 2 * g] = at(r, 4 * g + idx[0]);
-          vals[r * (C / 2) + 2 * g + 1] = at(r, 4 * g + idx[1]);
-          canonical[static_cast<size_t>(r * (C / 8) + g / 2)] |= static_cast<uint8_t>(nibble << (4 * (g % 2)));
+  // The canonical forms from the masks: a group's nibble is the ordered pair of its kept positions (a valid pattern
+  // keeps exactly two per row and per column), its values the two kept elements in that order.
+  std::vector<uint8_t> canonical(static_cast<size_t>(M * K / 8), 0), canonical_t(canonical.size(), 0);
+  // W: row r, group g is block (r / 4, g), row r % 4 of the mask; rows write disjoint values and metadata bytes.
+  parallel_ranges(M, kMinRowsPerThread, [&](int64_t r_begin, int64_t r_end) {
+    for (int64_t r = r_begin; r < r_end; ++r)
+      for (int64_t g = 0; g < K / 4; ++g) {
+        const uint32_t nibble = rules::nibble_of_keep_mask(row_bits(masks[(r / 4) * (K / 4) + g], int(r % 4)));
+        values[r * (K / 2) + 2 * g] = dense[r * K + 4 * g + rules::nibble_idx0(nibble)];
+        values[r * (K / 2) + 2 * g + 1] = dense[r * K + 4 * g + rules::nibble_idx1(nibble)];
+        canonical[static_cast<size_t>(r * (K / 8) + g / 2)] |= static_cast<uint8_t>(nibble << (4 * (g % 2)));
+      }
+  });
+  // Wᵀ (K x M): row c is W's column c, its group g is W's rows 4g..4g+3 = block (g, c / 4), column c % 4 of the
+  // mask. A thread takes tiles of kTileCols Wᵀ rows and walks W's rows down them, so it reads W in row pieces of
+  // kTileCols elements rather than one element per row (a column walk would miss the cache on every read).
+  constexpr int64_t kTileCols = 64;
+  const int64_t tiles = (K + kTileCols - 1) / kTileCols;
+  parallel_ranges(tiles, 1, [&](int64_t tile_begin, int64_t tile_end) {
+    for (int64_t tile = tile_begin; tile < tile_end; ++tile)
+      for (int64_t g = 0; g < M / 4; ++g)
+        for (int64_t c = tile * kTileCols; c < std::min(K, (tile + 1) * kTileCols); ++c) {
+          const uint32_t nibble = rules::nibble_of_keep_mask(col_bits(masks[g * (K / 4) + c / 4], int(c % 4)));
+          values_t[c * (M / 2) + 2 * g] = dense[(4 * g + rules::nibble_idx0(nibble)) * K + c];
+          values_t[c * (M / 2) + 2 * g + 1] = dense[(4 * g + rules::nibble_idx1(nibble)) * K + c];
+          canonical_t[static_cast<size_t>(c * (M / 8) + g / 2)] |= static_cast<uint8_t>(nibble << (4 * (g % 2)));
         }
-    });
-    reorder_meta(l, t, canonical.data(), rows_l, cols_l, out);
-  };
-  auto kept = [&](int64_t r, int64_t c) { return (masks[(r / 4) * (K / 4) + c / 4] >> (4 * (r % 4) + c % 4)) & 1u; };
-  compress_by_mask(
-      M, K, [&](int64_t r, int64_t c) { return kept(r, c) != 0; }, [&](int64_t r, int64_t c) { return dense[r * K + c]; },
-      values, meta, M, K);
-  compress_by_mask(
-      K, M, [&](int64_t r, int64_t c) { return kept(c, r) != 0; }, [&](int64_t r, int64_t c) { return dense[c * K + r]; },
-      values_t, meta_t, K, M);
+  });
+  reorder_meta(l, t, canonical.data(), M, K, meta);
+  reorder_meta(l, t, canonical_t.data(), K, M, meta_t);
 }
 
 }  // namespace sparse24::format::transposable
