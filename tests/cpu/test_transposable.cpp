@@ -202,28 +202,39 @@ TEST_CASE("transposable: quality table on random normal weights (printed)", "[fo
 }
 
 TEST_CASE("transposable: prune_compress_both decompresses to the masked W and its transpose", "[format][transposable]") {
-  const int64_t M = 64, K = 128;
-  auto dense = test::random_dense(M, K, 21);
-  for (auto& x : dense)
-    if ((x & 0x7C00) == 0x7C00) x = static_cast<uint16_t>(x & 0x83FF);
-  for (DType t : test::kBothTypes)
+  // 96 x 160 and 32 x 96: a last tile of Wᵀ rows shorter than the 64 the reference walks W in (transposable_cpu.cpp)
+  // and, for lane_blocks16, shapes that are not multiples of 64.
+  const std::pair<int64_t, int64_t> shapes[] = {{64, 128}, {96, 160}, {32, 96}, {128, 64}};
+  for (const auto& [M, K] : shapes) {
     for (f::MetaLayout l : {f::MetaLayout::LaneBlocks16, f::MetaLayout::Wgmma16x64}) {
-      INFO(sparse24::name(t) << ", " << f::name(l));
-      std::vector<uint16_t> values(dense.size() / 2), values_t(dense.size() / 2), masks(static_cast<size_t>(M * K / 16));
-      std::vector<uint8_t> meta(dense.size() / 8), meta_t(dense.size() / 8), canonical(meta.size());
-      tr::prune_compress_both(t, l, dense.data(), M, K, values.data(), meta.data(), values_t.data(), meta_t.data());
-      std::vector<uint16_t> pruned(dense.size()), pruned_t(dense.size()), back(dense.size()), back_t(dense.size());
-      tr::block_masks(tr::Method::exact, t, dense.data(), M, K, masks.data());
-      tr::apply_masks(dense.data(), masks.data(), M, K, pruned.data());
-      for (int64_t r = 0; r < M; ++r)
-        for (int64_t c = 0; c < K; ++c) pruned_t[c * M + r] = pruned[r * K + c];
-      f::reorder_meta_to_canonical(l, t, meta.data(), M, K, canonical.data());
-      f::decompress(t, values.data(), canonical.data(), M, K, back.data());
-      CHECK(back == pruned);
-      f::reorder_meta_to_canonical(l, t, meta_t.data(), K, M, canonical.data());
-      f::decompress(t, values_t.data(), canonical.data(), K, M, back_t.data());
-      CHECK(back_t == pruned_t);
+      const f::MetaLayoutDesc& d = f::desc(l);
+      const auto fits = [&](int64_t rows, int64_t cols) {
+        return rows % d.block_rows() == 0 && cols % (4 * d.block_nibble_cols()) == 0;
+      };
+      if (!fits(M, K) || !fits(K, M)) continue;
+      auto dense = test::random_dense(M, K, 21);
+      for (auto& x : dense)
+        if ((x & 0x7C00) == 0x7C00) x = static_cast<uint16_t>(x & 0x83FF);
+      for (DType t : test::kBothTypes) {
+        INFO(sparse24::name(t) << ", " << f::name(l) << ", " << M << " x " << K);
+        std::vector<uint16_t> values(dense.size() / 2), values_t(dense.size() / 2), masks(static_cast<size_t>(M * K / 16));
+        std::vector<uint8_t> meta(dense.size() / 8), meta_t(dense.size() / 8), canonical(meta.size());
+        tr::prune_compress_both(t, l, dense.data(), M, K, values.data(), meta.data(), values_t.data(), meta_t.data());
+        std::vector<uint16_t> pruned(dense.size()), pruned_t(dense.size()), back(dense.size()), back_t(dense.size());
+        tr::block_masks(tr::Method::exact, t, dense.data(), M, K, masks.data());
+        tr::apply_masks(dense.data(), masks.data(), M, K, pruned.data());
+        for (int64_t r = 0; r < M; ++r)
+          for (int64_t c = 0; c < K; ++c) pruned_t[c * M + r] = pruned[r * K + c];
+        f::reorder_meta_to_canonical(l, t, meta.data(), M, K, canonical.data());
+        f::decompress(t, values.data(), canonical.data(), M, K, back.data());
+        CHECK(back == pruned);
+        f::reorder_meta_to_canonical(l, t, meta_t.data(), K, M, canonical.data());
+        f::decompress(t, values_t.data(), canonical.data(), K, M, back_t.data());
+        CHECK(back_t == pruned_t);
+      }
     }
+  }
+  auto dense = test::random_dense(64, 48, 21);
   std::vector<uint16_t> v(64 * 64);
   std::vector<uint8_t> m(64 * 8);
   REQUIRE_FORMAT_ERROR(tr::prune_compress_both(DType::fp16, f::MetaLayout::LaneBlocks16, dense.data(), 64, 48,
