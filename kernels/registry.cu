@@ -186,41 +186,47 @@ void add_onepass(std::vector<Variant>& out) {
 // the exact transposable mask of every 4x4 block (the best of the 90 patterns), writing W's values and metadata and
 // Wᵀ's values and metadata, both in the variant's layout. One variant per (16-bit type, layout a GEMM family reads):
 // lane_blocks16 (mma_sp) and wgmma16x64 (wgmma_sp s07+), for fp16 and bf16 (the types transposable.h implements).
+// format.s04_halves: s03 scoring the two halves of each block where its sums are exact (transposable.h, "The exact
+// pattern in two halves"), the full scan elsewhere: the same outputs with about half the FP64 work.
+template <format::transposable::gpu::Scoring kScoring>
 void run_transposable(const Plan& p, cudaStream_t stream) {
   const PruneCompressArgs& a = p.prune;
   format::transposable::gpu::prune_compress_both(p.variant().types.a, p.variant().meta_layout, a.dense, a.M, a.K,
                                                  a.values, static_cast<uint8_t*>(a.meta), a.values_t,
-                                                 static_cast<uint8_t*>(a.meta_t), a.nan_blocks, stream);
+                                                 static_cast<uint8_t*>(a.meta_t), a.nan_blocks, stream, kScoring);
 }
 
 void add_transposable(std::vector<Variant>& out) {
   namespace tr = format::transposable;
-  for (format::MetaLayout layout : {format::MetaLayout::LaneBlocks16, format::MetaLayout::Wgmma16x64})
-    for (DType t : {DType::fp16, DType::bf16}) {
-      // The kernel's tile covers whole metadata blocks of W (M x K) and of Wᵀ (K x M) in both layouts.
-      static_assert(tr::gpu::kTile % format::kLaneBlockRows == 0 && tr::gpu::kTile % format::kLaneBlockCols == 0 &&
-                        tr::gpu::kTile % format::kWgmmaBlockRows == 0 && tr::gpu::kTile % format::kWgmmaBlockCols == 0,
-                    "the transposable kernel's tile must hold whole metadata blocks of W and Wᵀ in both layouts");
-      Variant v;
-      v.operation = Operation::prune_compress_both;
-      v.family = "format";
-      v.step = 3;
-      v.technique = "transposable";  // s02's one pass, the exact 4x4 transposable mask, W and Wᵀ written at once
-      v.types = {t, t, t, t};
-      v.sparse = true;
-      v.writes_pruned = false;
-      v.meta_layout = layout;
-      v.threads = tr::gpu::kThreads;
-      v.arch = ArchRule{80};
-      v.rule.m_multiple = tr::gpu::kTile;
-      v.rule.m_reason = "the transposable kernel's 64 x 64 tile (whole 4x4 blocks and metadata blocks of W and Wᵀ)";
-      v.rule.k_multiple = tr::gpu::kTile;
-      v.rule.k_reason = v.rule.m_reason;
-      v.run = &run_transposable;
-      v.prepare = [](Plan&) {};  // nothing to prepare: the grid follows from M and K
-      v.name = variant_name(v);
-      out.push_back(std::move(v));
-    }
+  using Scoring = tr::gpu::Scoring;
+  // The kernel's tile covers whole metadata blocks of W (M x K) and of Wᵀ (K x M) in both layouts.
+  static_assert(tr::gpu::kTile % format::kLaneBlockRows == 0 && tr::gpu::kTile % format::kLaneBlockCols == 0 &&
+                    tr::gpu::kTile % format::kWgmmaBlockRows == 0 && tr::gpu::kTile % format::kWgmmaBlockCols == 0,
+                "the transposable kernel's tile must hold whole metadata blocks of W and Wᵀ in both layouts");
+  for (Scoring scoring : {Scoring::full, Scoring::halves})
+    for (format::MetaLayout layout : {format::MetaLayout::LaneBlocks16, format::MetaLayout::Wgmma16x64})
+      for (DType t : {DType::fp16, DType::bf16}) {
+        Variant v;
+        v.operation = Operation::prune_compress_both;
+        v.family = "format";
+        // s03: s02's one pass, the exact 4x4 transposable mask, W and Wᵀ written at once; s04: scored in two halves
+        v.step = scoring == Scoring::full ? 3 : 4;
+        v.technique = scoring == Scoring::full ? "transposable" : "halves";
+        v.types = {t, t, t, t};
+        v.sparse = true;
+        v.writes_pruned = false;
+        v.meta_layout = layout;
+        v.threads = tr::gpu::kThreads;
+        v.arch = ArchRule{80};
+        v.rule.m_multiple = tr::gpu::kTile;
+        v.rule.m_reason = "the transposable kernel's 64 x 64 tile (whole 4x4 blocks and metadata blocks of W and Wᵀ)";
+        v.rule.k_multiple = tr::gpu::kTile;
+        v.rule.k_reason = v.rule.m_reason;
+        v.run = scoring == Scoring::full ? &run_transposable<Scoring::full> : &run_transposable<Scoring::halves>;
+        v.prepare = [](Plan&) {};  // nothing to prepare: the grid follows from M and K
+        v.name = variant_name(v);
+        out.push_back(std::move(v));
+      }
 }
 
 }  // namespace format_ops

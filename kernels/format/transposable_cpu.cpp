@@ -81,6 +81,47 @@ int exact_pattern(const double (&mag)[16]) {
   return best;
 }
 
+bool halves_applies(DType t, const uint16_t (&bits)[16]) {
+  // fp16: multiples of 2^-24 below 2^16, so every sum of eight is exact in double; only inf (and NaN) break it.
+  // bf16 (8-bit significands): a value of exponent field e >= 1 is a multiple of 2^(e - 134) below 2^(e - 126), a
+  // subnormal a multiple of 2^-133 (field 1's grid); eight of them sum below 2^(emax - 123), exact in 53 bits when
+  // (emax - 123) - (emin - 134) <= 53: emax - emin <= 42 = kHalvesMaxExponentSpan.
+  constexpr uint32_t kFp16ExpShift = 10, kFp16ExpAllOnes = 0x1F, kBf16ExpShift = 7, kBf16ExpAllOnes = 0xFF;
+  if (t != DType::fp16 && t != DType::bf16) return false;
+  int emax = -1, emin = 1 << 30;
+  for (uint16_t b : bits) {
+    const uint32_t abs = b & 0x7FFFu;
+    if (t == DType::fp16) {
+      if ((abs >> kFp16ExpShift) == kFp16ExpAllOnes) return false;
+      continue;
+    }
+    const uint32_t e = abs >> kBf16ExpShift;
+    if (e == kBf16ExpAllOnes) return false;
+    if (abs == 0) continue;
+    const int field = std::max(static_cast<int>(e), 1);
+    emax = std::max(emax, field), emin = std::min(emin, field);
+  }
+  return emax < 0 || emax - emin <= kHalvesMaxExponentSpan;
+}
+
+uint16_t halves_mask(const double (&mag)[16]) {
+  double pair[kBlock][6];
+  for (int r = 0; r < kBlock; ++r)
+    for (int q = 0; q < 6; ++q) pair[r][q] = mag[kBlock * r + kRowPairs[q][0]] + mag[kBlock * r + kRowPairs[q][1]];
+  double a_best[kHalvesClasses] = {}, best = -1.0;   // every score is >= 0: the first bottom always takes over
+  uint32_t t_best[kHalvesClasses] = {}, u_chosen = 0, t_chosen = 0;
+  for (const HalvesStep& x : kHalvesSchedule) {
+    if (x.top) {
+      const double a = pair[0][x.qa] + pair[1][x.qb];
+      if (x.first || a > a_best[x.cls]) a_best[x.cls] = a, t_best[x.cls] = x.bits;
+    } else {
+      const double score = a_best[x.cls] + (pair[2][x.qa] + pair[3][x.qb]);
+      if (score > best) best = score, u_chosen = x.bits, t_chosen = t_best[x.cls];
+    }
+  }
+  return static_cast<uint16_t>(t_chosen | u_chosen << 8);
+}
+
 int greedy_pattern(const double (&mag)[16]) {
   int order[16];
   for (int i = 0; i < 16; ++i) order[i] = i;

@@ -271,7 +271,7 @@ TEST_CASE("transposable: block_masks split over threads gives each block's own p
 
 // ---- The registered operation (kernels/registry.h, Operation::prune_compress_both) -------------------------------
 
-TEST_CASE("transposable: the one pass is registered as prune_compress_both, per 16-bit type and GEMM layout",
+TEST_CASE("transposable: the one pass is registered as prune_compress_both, per scoring, 16-bit type and GEMM layout",
           "[format][transposable][registry]") {
   using sparse24::Operation;
   int found = 0;
@@ -280,17 +280,19 @@ TEST_CASE("transposable: the one pass is registered as prune_compress_both, per 
     ++found;
     INFO(v.name);
     CHECK(v.family == "format");
-    CHECK(v.technique == "transposable");
+    // s03 scores the 90 patterns, s04 the two halves (the same outputs; transposable.h)
+    CHECK(((v.step == 3 && v.technique == "transposable") || (v.step == 4 && v.technique == "halves")));
     CHECK((v.types.a == DType::fp16 || v.types.a == DType::bf16));
     CHECK((v.meta_layout == f::MetaLayout::LaneBlocks16 || v.meta_layout == f::MetaLayout::Wgmma16x64));
     CHECK_FALSE(v.writes_pruned);
-    CHECK(v.name == std::string("format.s03_transposable.") + sparse24::name(v.types.a) + "." + f::name(v.meta_layout));
+    CHECK(v.name == "format.s0" + std::to_string(v.step) + "_" + v.technique + "." + sparse24::name(v.types.a) + "." +
+                        f::name(v.meta_layout));
     // The kernel's tile: M and K multiples of 64, refused before any CUDA call with the reason.
     CHECK(sparse24::shape_error(v, 64, 1, 64).empty());
     CHECK_THAT(sparse24::shape_error(v, 32, 1, 64), test::contains("M = 32 is not a multiple of 64"));
     CHECK_THAT(sparse24::shape_error(v, 64, 1, 96), test::contains("K = 96 is not a multiple of 64"));
   }
-  CHECK(found == 4);
+  CHECK(found == 8);
   // Operation names round-trip through the command line's spelling.
   for (Operation op : sparse24::kOperations) {
     Operation back = Operation::gemm;
@@ -332,4 +334,55 @@ TEST_CASE("transposable: prepare refuses a prune_compress_both without Wᵀ's ou
   REQUIRE(one_d != nullptr);
   a = ok, a.M = 48;
   CHECK_THROWS_WITH(sparse24::prepare(*one_d, a), test::contains("M = 48"));
+}
+
+TEST_CASE("transposable: the two halves give the exact pattern wherever halves_applies, and it applies to fp16 and "
+          "ordinary bf16", "[format][transposable][halves]") {
+  // Random blocks of both types: bit patterns (every binade, ties through repeated values, zeros, inf, subnormals)
+  // and small integers (ties everywhere). Where halves_applies, halves_mask must be exact_pattern's mask; where it
+  // does not (inf; bf16 spans over 42 binades) the kernel runs the full scan, so there is nothing to compare.
+  std::mt19937 rng(2026);
+  int64_t compared = 0, applied_fp16 = 0, blocks_fp16 = 0;
+  for (DType t : {DType::fp16, DType::bf16})
+    for (int block = 0; block < 200000; ++block) {
+      uint16_t bits[16];
+      const int kind = block % 4;
+      for (auto& b : bits) {
+        const uint32_t x = rng();
+        if (kind == 0) b = static_cast<uint16_t>(x);                                   // any pattern
+        else if (kind == 1) b = static_cast<uint16_t>((x % 3) * (t == DType::fp16 ? 0x3C00 : 0x3F80));   // 0, 1, 2^1
+        else if (kind == 2) b = static_cast<uint16_t>(t == DType::fp16 ? 0x3800 + (x & 0x3FF) : 0x3F00 + (x & 0xFF));
+        else b = static_cast<uint16_t>(x % 4 == 0 ? 0 : (t == DType::fp16 ? 0x2000 : 0x3000) + (x & 0x1FFF));
+      }
+      double mag[16];
+      bool nan = false;
+      for (int i = 0; i < 16; ++i) mag[i] = tr::magnitude(t, bits[i]), nan = nan || std::isnan(mag[i]);
+      if (nan) continue;   // refused by the CPU; counted and unspecified on the GPU
+      if (t == DType::fp16) ++blocks_fp16;
+      if (!tr::halves_applies(t, bits)) continue;
+      if (t == DType::fp16) ++applied_fp16;
+      ++compared;
+      const uint16_t want = tr::kPatterns[tr::exact_pattern(mag)], got = tr::halves_mask(mag);
+      if (got != want) {
+        INFO(sparse24::name(t) << " block " << block << ": exact " << want << ", halves " << got);
+        CHECK(got == want);
+      }
+    }
+  CHECK(compared > 200000);   // of 400000 blocks: kind 0 draws NaN (skipped) and, in bf16, spans over 42 binades
+  // fp16 falls back only for inf (one pattern in 32 of kind 0 has exponent 31, so some blocks do).
+  CHECK(applied_fp16 > blocks_fp16 * 3 / 5);
+  // The rule's edges: an inf never applies; bf16 at a span of 42 binades applies, at 43 not.
+  const uint16_t zeros[16] = {};
+  CHECK(tr::halves_applies(DType::bf16, zeros));
+  uint16_t b[16] = {};
+  b[0] = 0x7F80;   // bf16 inf
+  CHECK_FALSE(tr::halves_applies(DType::bf16, b));
+  b[0] = 0x7C00;   // fp16 inf
+  CHECK_FALSE(tr::halves_applies(DType::fp16, b));
+  b[0] = static_cast<uint16_t>(43 << 7), b[1] = static_cast<uint16_t>(1 << 7);    // fields 43 and 1: span 42
+  CHECK(tr::halves_applies(DType::bf16, b));
+  b[0] = static_cast<uint16_t>(44 << 7);                                         // span 43
+  CHECK_FALSE(tr::halves_applies(DType::bf16, b));
+  b[1] = 0x0001;                                                                 // a subnormal counts as field 1
+  CHECK_FALSE(tr::halves_applies(DType::bf16, b));
 }
