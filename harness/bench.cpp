@@ -24,9 +24,16 @@ const char* const kUsage = R"(usage: sparse24_bench [options]
   --kernels REGEX      only variants whose name matches (at least one must; cuBLAS, cuSPARSELt and the
                        dispatcher's choice "auto.<dtype>", kernels/dispatch.h, always run with the GEMMs)
   --dtypes LIST        comma-separated: fp16,bf16 (default both)
-  --operations LIST    comma-separated: gemm,prune_compress (default gemm). prune_compress rows run the 2:4
-                       format's GPU path (prune, compress, reorder) on the M x K operand of each shape, check it
-                       bit for bit against the CPU reference, and report GB/s and pct_of_copy
+  --operations LIST    comma-separated: gemm,prune_compress,prune_compress_both,linear_train (default gemm).
+                       prune_compress rows run the 2:4 format's GPU path (prune, compress, reorder) on the M x K
+                       operand of each shape, check it bit for bit against the CPU reference, and report GB/s
+                       and pct_of_copy (beside cuSPARSELt's prune + compress, "cusparselt.prune_compress.<dtype>");
+                       prune_compress_both rows do the same for the transposable one pass (W and W^T at once).
+                       linear_train rows read MxNxK as a linear layer (M outputs, N tokens, K inputs) and time its
+                       forward (M x N x K) plus data gradient (K x N x M) with W pruned once by the transposable
+                       mask: "linear_train.auto.<dtype>" (each GEMM through the dispatcher's pick) beside
+                       "linear_train.cublas.<dtype>" and "linear_train.cusparselt.<dtype>"; --kernels does not
+                       select them
   --min-time SECONDS   timed launches per row, in seconds of kernel time (default 0.25; > 0)
   --seed N             input seed, a non-negative integer (default 2024)
   --no-cusparselt      do not run the cuSPARSELt peer
@@ -127,7 +134,11 @@ std::vector<Operation> parse_operations(const std::string& s) {
   for (const std::string& item : items) {
     Operation op;
     if (!parse_operation(item, &op))
-      throw UsageError("unknown operation '" + item + "' (known: gemm, prune_compress)");
+    {
+      std::string known;
+      for (Operation k : kOperations) known += (known.empty() ? "" : ", ") + std::string(name(k));
+      throw UsageError("unknown operation '" + item + "' (known: " + known + ")");
+    }
     out.push_back(op);
   }
   refuse_repeats(out, items, "operation");
@@ -282,7 +293,8 @@ Options parse_options(int argc, const char* const* argv) {
     // The regex must select something among the chosen operations and dtypes: a typo that matches nothing would
     // otherwise run the peers alone and look like a result.
     const std::regex re(o.kernels);
-    bool any = false;
+    // linear_train has no variants of its own (its rows compose the dispatcher's picks): it selects itself.
+    bool any = o.runs(Operation::linear_train);
     for (const Variant& v : registry())
       any = any || (o.runs(v.operation) &&
                     std::find(o.dtypes.begin(), o.dtypes.end(), v.types.a) != o.dtypes.end() &&
@@ -301,7 +313,7 @@ void print_registry(bool json) {
     fmt::print("{}", registry_json());
     return;
   }
-  fmt::print("{:<46} {:<14} {:<7} {:>4} {:<5} {:<26} {:>7} {:<8} {:<13} {}\n", "variant", "operation", "family",
+  fmt::print("{:<46} {:<19} {:<7} {:>4} {:<5} {:<26} {:>7} {:<8} {:<13} {}\n", "variant", "operation", "family",
              "step", "types", "parameters", "threads", "arch", "metadata", "shape rule");
   for (const Variant& v : registry()) {
     std::string params;
@@ -309,7 +321,7 @@ void print_registry(bool json) {
     std::string rule = fmt::format("M%{} K%{} N%{} N>={}", v.rule.m_multiple, v.rule.k_multiple, v.rule.n_multiple,
                                    v.rule.n_min);
     if (v.rule.n_max) rule += fmt::format(" N<={}", v.rule.n_max);
-    fmt::print("{:<46} {:<14} {:<7} {:>4} {:<5} {:<26} {:>7} {:<8} {:<13} {}\n", v.name, name(v.operation),
+    fmt::print("{:<46} {:<19} {:<7} {:>4} {:<5} {:<26} {:>7} {:<8} {:<13} {}\n", v.name, name(v.operation),
                v.family, v.step, name(v.types.a), params, v.threads, v.arch.str(),
                v.sparse ? format::name(v.meta_layout) : "-", rule);
   }

@@ -61,9 +61,11 @@
 #include "harness/peer_cusparselt.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "harness/device_buffer.h"
 #include "harness/cuda_types.h"
@@ -97,6 +99,18 @@ bool CusparseltPeer::padded() const { return false; }
 std::vector<std::pair<std::string, double>> CusparseltPeer::fields() const { return {}; }
 std::string CusparseltPeer::describe() const { return "cuSPARSELt not built in"; }
 int CusparseltPeer::algorithm() const { return -1; }
+
+struct CusparseltPrunePeer::Impl {};
+CusparseltPrunePeer::CusparseltPrunePeer(DType, int, int, const void*, cudaStream_t) {
+  throw std::runtime_error("cuSPARSELt not built in");
+}
+CusparseltPrunePeer::~CusparseltPrunePeer() = default;
+void CusparseltPrunePeer::prune() { throw std::runtime_error("cuSPARSELt not built in"); }
+void CusparseltPrunePeer::compress() { throw std::runtime_error("cuSPARSELt not built in"); }
+void* CusparseltPrunePeer::pruned() const { return nullptr; }
+size_t CusparseltPrunePeer::compressed_bytes() const { return 0; }
+void CusparseltPrunePeer::multiply_identity(void*) { throw std::runtime_error("cuSPARSELt not built in"); }
+bool CusparseltPrunePeer::prune_check() { return false; }
 
 #else  // SPARSE24_HAVE_CUSPARSELT
 
@@ -452,6 +466,131 @@ std::string CusparseltPeer::describe() const {
 }
 
 int CusparseltPeer::algorithm() const { return impl_->actual.alg_id; }
+
+// ---- CusparseltPrunePeer ---------------------------------------------------------------------------------------
+struct CusparseltPrunePeer::Impl {
+  cusparseLtHandle_t handle{};
+  cusparseLtMatDescriptor_t mat_a{}, mat_b{}, mat_c{};
+  cusparseLtMatmulDescriptor_t matmul{};
+  cusparseLtMatmulAlgSelection_t alg_sel{};
+  cusparseLtMatmulPlan_t plan{};
+  bool has_handle = false, has_a = false, has_b = false, has_c = false, has_alg_sel = false, has_plan = false;
+  DType t{};
+  int M = 0, K = 0;
+  const void* dense = nullptr;
+  DeviceBuffer pruned, compressed, compress_buffer, identity, workspace;
+  size_t compressed_size = 0;
+  cudaStream_t stream = nullptr;
+  float alpha = 1.0f, beta = 0.0f;
+  cudaStream_t* streams() { return stream ? &stream : nullptr; }
+  int32_t num_streams() const { return stream ? 1 : 0; }
+  ~Impl() {
+    if (has_plan) cusparseLtMatmulPlanDestroy(&plan);
+    if (has_alg_sel) cusparseLtMatmulAlgSelectionDestroy(&alg_sel);
+    if (has_c) cusparseLtMatDescriptorDestroy(&mat_c);
+    if (has_b) cusparseLtMatDescriptorDestroy(&mat_b);
+    if (has_a) cusparseLtMatDescriptorDestroy(&mat_a);
+    if (has_handle) cusparseLtDestroy(&handle);
+  }
+};
+
+CusparseltPrunePeer::CusparseltPrunePeer(DType t, int M, int K, const void* dense, cudaStream_t stream) {
+  if (t != DType::fp16 && t != DType::bf16)
+    throw PeerRefused(std::string("the cuSPARSELt prune peer is set up for fp16 and bf16, not ") + name(t));
+  if (M <= 0 || K <= 0) throw std::runtime_error("cuSPARSELt prune peer: M and K must be positive");
+  auto p = std::make_unique<Impl>();
+  p->t = t, p->M = M, p->K = K, p->dense = dense, p->stream = stream;
+  const cudaDataType ab = cuda_data_type(t);
+  const int64_t m = M, k = K, eb = bytes_of(t);
+  try {
+    SPARSE24_LT(cusparseLtInit(&p->handle));
+    p->has_handle = true;
+    // The matmul of CusparseltPeer with N = K: A = W (M x K, structured), B = X = I (K x K, opB = T), C = D (M x K).
+    SPARSE24_LT(cusparseLtStructuredDescriptorInit(&p->handle, &p->mat_a, m, k, k, kAlignment, ab, CUSPARSE_ORDER_ROW,
+                                                   CUSPARSELT_SPARSITY_50_PERCENT));
+    p->has_a = true;
+    SPARSE24_LT(cusparseLtDenseDescriptorInit(&p->handle, &p->mat_b, k, k, k, kAlignment, ab, CUSPARSE_ORDER_ROW));
+    p->has_b = true;
+    SPARSE24_LT(cusparseLtDenseDescriptorInit(&p->handle, &p->mat_c, m, k, k, kAlignment, ab, CUSPARSE_ORDER_ROW));
+    p->has_c = true;
+    SPARSE24_LT(cusparseLtMatmulDescriptorInit(&p->handle, &p->matmul, CUSPARSE_OPERATION_NON_TRANSPOSE,
+                                               CUSPARSE_OPERATION_TRANSPOSE, &p->mat_a, &p->mat_b, &p->mat_c,
+                                               &p->mat_c, CUSPARSE_COMPUTE_32F));
+    SPARSE24_LT(cusparseLtMatmulAlgSelectionInit(&p->handle, &p->alg_sel, &p->matmul, CUSPARSELT_MATMUL_ALG_DEFAULT));
+    p->has_alg_sel = true;
+    SPARSE24_LT(cusparseLtMatmulPlanInit(&p->handle, &p->plan, &p->matmul, &p->alg_sel));
+    p->has_plan = true;
+  } catch (const LtError& e) {
+    if (e.status == CUSPARSE_STATUS_NOT_SUPPORTED || e.status == CUSPARSE_STATUS_INVALID_VALUE ||
+        e.status == CUSPARSE_STATUS_MATRIX_TYPE_NOT_SUPPORTED || e.status == CUSPARSE_STATUS_ARCH_MISMATCH)
+      throw PeerRefused(refusal(t, M, K, K, e));
+    throw;
+  }
+  p->pruned = DeviceBuffer(size_t(m * k * eb));
+  // As CusparseltPeer (and NVIDIA's sample) does after the plan: where the pruned A lives.
+  const void* a = p->pruned.get();
+  SPARSE24_LT(cusparseLtMatmulDescSetAttribute(&p->handle, &p->matmul, CUSPARSELT_MATMUL_SPARSE_MAT_POINTER, &a,
+                                               sizeof(a)));
+  size_t buffer_size = 0;
+  SPARSE24_LT(cusparseLtSpMMACompressedSize(&p->handle, &p->plan, &p->compressed_size, &buffer_size));
+  p->compressed = DeviceBuffer(p->compressed_size);
+  p->compress_buffer = DeviceBuffer(std::max<size_t>(buffer_size, 1));
+  impl_ = std::move(p);
+}
+
+CusparseltPrunePeer::~CusparseltPrunePeer() = default;
+
+void CusparseltPrunePeer::prune() {
+  Impl& p = *impl_;
+  SPARSE24_LT(cusparseLtSpMMAPrune(&p.handle, &p.matmul, p.dense, p.pruned.get(), CUSPARSELT_PRUNE_SPMMA_STRIP,
+                                   p.stream));
+}
+
+void CusparseltPrunePeer::compress() {
+  Impl& p = *impl_;
+  SPARSE24_LT(cusparseLtSpMMACompress(&p.handle, &p.plan, p.pruned.get(), p.compressed.get(), p.compress_buffer.get(),
+                                      p.stream));
+}
+
+void* CusparseltPrunePeer::pruned() const { return impl_->pruned.get(); }
+size_t CusparseltPrunePeer::compressed_bytes() const { return impl_->compressed_size; }
+
+bool CusparseltPrunePeer::prune_check() {
+  Impl& p = *impl_;
+  DeviceBuffer d_valid(sizeof(int));
+  SPARSE24_CUDA_CHECK(cudaMemsetAsync(d_valid.get(), 0, sizeof(int), p.stream));   // the check only raises it
+  int valid = 1;
+  SPARSE24_LT(cusparseLtSpMMAPruneCheck(&p.handle, &p.matmul, p.pruned.get(), d_valid.as<int>(), p.stream));
+  SPARSE24_CUDA_CHECK(cudaMemcpyAsync(&valid, d_valid.get(), sizeof(int), cudaMemcpyDeviceToHost, p.stream));
+  SPARSE24_CUDA_CHECK(cudaStreamSynchronize(p.stream));
+  return valid == 0;
+}
+
+void CusparseltPrunePeer::multiply_identity(void* d) {
+  Impl& p = *impl_;
+  const size_t eb = bytes_of(p.t);
+  if (!p.identity.get()) {
+    // I (K x K): zeros, then a 1 on the diagonal, copied from a device vector of K ones with a destination pitch of
+    // K + 1 elements (one element per row, on the diagonal).
+    p.identity = DeviceBuffer(size_t(p.K) * p.K * eb);
+    SPARSE24_CUDA_CHECK(cudaMemsetAsync(p.identity.get(), 0, p.identity.bytes(), p.stream));
+    // 1.0: the exponent field at its bias, mantissa zero (bf16: 8 exponent bits above 7 mantissa bits, bias 127;
+    // fp16: 5 above 10, bias 15).
+    const uint16_t one = p.t == DType::bf16 ? uint16_t{127u << 7} : uint16_t{15u << 10};
+    const std::vector<uint16_t> ones(size_t(p.K), one);
+    DeviceBuffer d_ones(ones.size() * sizeof(uint16_t));
+    SPARSE24_CUDA_CHECK(cudaMemcpyAsync(d_ones.get(), ones.data(), d_ones.bytes(), cudaMemcpyHostToDevice, p.stream));
+    SPARSE24_CUDA_CHECK(cudaMemcpy2DAsync(p.identity.get(), (size_t(p.K) + 1) * eb, d_ones.get(), eb, eb, p.K,
+                                          cudaMemcpyDeviceToDevice, p.stream));
+    SPARSE24_CUDA_CHECK(cudaStreamSynchronize(p.stream));
+    size_t ws = 0;
+    SPARSE24_LT(cusparseLtMatmulGetWorkspace(&p.handle, &p.plan, &ws));
+    p.workspace = DeviceBuffer(std::max<size_t>(ws, 1));
+  }
+  SPARSE24_LT(cusparseLtMatmul(&p.handle, &p.plan, &p.alpha, p.compressed.get(), p.identity.get(), &p.beta, d, d,
+                               p.workspace.get(), p.streams(), p.num_streams()));
+  SPARSE24_CUDA_CHECK(cudaStreamSynchronize(p.stream));
+}
 
 #undef SPARSE24_LT
 

@@ -63,4 +63,42 @@ class CusparseltPeer final : public Peer {
   std::unique_ptr<Impl> impl_;
 };
 
+// cuSPARSELt's own prune and compress, the peer of the prune_compress rows (issue 18): the same dense W (M x K,
+// row-major, 2:4 along K), cusparseLtSpMMAPrune with CUSPARSELT_PRUNE_SPMMA_STRIP (two of every four along K, by
+// magnitude: the 1-D rule our format implements) into a pruned copy, then cusparseLtSpMMACompress of that copy
+// into the library's compressed form (its values and its own metadata). What a cuSPARSELt user runs to get a
+// weight ready, and what torch's _cslt_compress calls (on a W already pruned); torch itself is not on the GPU
+// machines (no network there, and a torch wheel is far over the 64 MiB that can be carried), so its peers
+// (_cslt_compress, _sparse_semi_structured_tile) are not timed: the cuSPARSELt row stands for _cslt_compress.
+//
+// The compressed layout belongs to a matmul plan, so the constructor builds the descriptors and a plan for
+// D (M x K) = W . X^T with X an identity of K x K (the matmul set-up of CusparseltPeer with N = K): compress() is
+// then exactly what it is for any N, and multiply_identity() reads the compressed W back through the library's own
+// GEMM (D = W, exact: one product by 1 per output), which is how the harness checks the compressed copy without a
+// decompress call (cuSPARSELt has none). Everything is made once, outside timing; prune() and compress() are the
+// two calls alone. Throws PeerRefused for what the library refuses (a shape, a type), std::runtime_error else.
+class CusparseltPrunePeer {
+ public:
+  static bool available() { return CusparseltPeer::available(); }
+  // dense: M x K row-major, device, type t (fp16 or bf16), outliving the peer.
+  CusparseltPrunePeer(DType t, int M, int K, const void* dense, cudaStream_t stream);
+  ~CusparseltPrunePeer();
+  CusparseltPrunePeer(const CusparseltPrunePeer&) = delete;
+  CusparseltPrunePeer& operator=(const CusparseltPrunePeer&) = delete;
+
+  void prune();     // dense -> pruned(): cusparseLtSpMMAPrune (STRIP), enqueued on the stream
+  void compress();  // pruned() -> the library's compressed copy: cusparseLtSpMMACompress, enqueued on the stream
+  void run() { prune(), compress(); }
+  void* pruned() const;              // M x K, device (the harness poisons it before the check)
+  size_t compressed_bytes() const;   // the library's compressed size for this plan (values and metadata)
+  // D = compressed W . I^T = W pruned, M x K in type t (device, caller's buffer); synchronizes the stream.
+  void multiply_identity(void* d);
+  // cusparseLtSpMMAPruneCheck on pruned(): true when the library reads it as 2:4; synchronizes the stream.
+  bool prune_check();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 }  // namespace sparse24::harness

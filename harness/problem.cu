@@ -1,13 +1,16 @@
 #include "harness/problem.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "harness/check.h"
 #include "harness/reference_cublas.h"
 #include "kernels/common/cuda_check.h"
 #include "kernels/common/elem.cuh"
+#include "kernels/format/transposable.h"
 
 namespace sparse24::harness {
 
@@ -106,6 +109,36 @@ __global__ void zero_group_tails(uint8_t* a, int64_t count, int K, int elem_byte
       for (int b = 0; b < elem_bytes; ++b) a[i * elem_bytes + b] = 0;
 }
 
+// Pattern::Transposable (problem.h): the fill of A, `dense` (M x K device elements; read as a K x M matrix when
+// `transposed`), masked with the exact transposable pattern of every 4x4 block on the CPU, written to `pruned` as
+// M x K (the transpose of the masked K x M matrix when `transposed`). Synchronizes the stream.
+void prune_transposable(DType t, const void* dense, int M, int K, bool transposed, void* pruned, cudaStream_t stream) {
+  namespace tr = format::transposable;
+  if (t != DType::fp16 && t != DType::bf16)
+    throw UnsupportedType(std::string("Problem: transposable masks are implemented for fp16 and bf16, not ") +
+                          name(t));
+  static_assert(sizeof(uint16_t) == 2, "the transposable masks read 16-bit elements");
+  const int64_t rows = transposed ? K : M, cols = transposed ? M : K;   // the matrix the mask is computed on
+  std::vector<uint16_t> w(static_cast<size_t>(rows * cols)), masked(w.size());
+  SPARSE24_CUDA_CHECK(cudaMemcpyAsync(w.data(), dense, w.size() * sizeof(uint16_t), cudaMemcpyDeviceToHost, stream));
+  SPARSE24_CUDA_CHECK(cudaStreamSynchronize(stream));
+  std::vector<uint16_t> masks(static_cast<size_t>(rows / tr::kBlock * (cols / tr::kBlock)));
+  tr::block_masks(tr::Method::exact, t, w.data(), rows, cols, masks.data());   // FormatError for shape or NaN
+  tr::apply_masks(w.data(), masks.data(), rows, cols, masked.data());
+  if (transposed) {
+    // masked (rows x cols) -> w (cols x rows), in tiles so that both sides stay in cache.
+    constexpr int64_t kTile = 64;
+    for (int64_t r0 = 0; r0 < rows; r0 += kTile)
+      for (int64_t c0 = 0; c0 < cols; c0 += kTile)
+        for (int64_t r = r0; r < std::min(rows, r0 + kTile); ++r)
+          for (int64_t c = c0; c < std::min(cols, c0 + kTile); ++c) w[c * rows + r] = masked[r * cols + c];
+  } else {
+    w.swap(masked);
+  }
+  SPARSE24_CUDA_CHECK(cudaMemcpyAsync(pruned, w.data(), w.size() * sizeof(uint16_t), cudaMemcpyHostToDevice, stream));
+  SPARSE24_CUDA_CHECK(cudaStreamSynchronize(stream));
+}
+
 // Whether layout l serves type t and the shape fits its blocks (the rule format::meta_bytes checks, asked without
 // an exception).
 bool layout_fits(format::MetaLayout l, DType t, int M, int K) {
@@ -156,7 +189,11 @@ std::unique_ptr<Problem> Problem::make(const Operands& types, int M, int N, int 
       SPARSE24_CUDA_CHECK(cudaGetLastError());
     }
     p->a_pruned = DeviceBuffer(mk * eb);
-    format::gpu::prune(t, a_dense.get(), M, K, p->a_pruned.get(), stream);
+    if (pattern == Pattern::Transposable || pattern == Pattern::TransposableTransposed)
+      prune_transposable(t, a_dense.get(), M, K, pattern == Pattern::TransposableTransposed, p->a_pruned.get(),
+                         stream);
+    else
+      format::gpu::prune(t, a_dense.get(), M, K, p->a_pruned.get(), stream);
   }
   const format::Violation v = format::gpu::validate_dense(t, p->a_pruned.get(), M, K, stream);
   if (!v.ok) throw std::logic_error("problem set-up: pruned A is not sparse: " + v.message);

@@ -32,7 +32,17 @@ enum class Fill { SmallInt, Normal };
 // code occurs). FirstInGroup: every element after the first `keep` of its group is zeroed before that pruning, so
 // (ties go to the lower index, format.h) every group keeps its first elements and every metadata nibble is 0x4:
 // the problem of the ablations that read a constant metadata word (Variant::uniform_metadata).
-enum class Pattern { Magnitude, FirstInGroup };
+// Transposable: A is pruned with the exact transposable mask of every 4x4 block (kernels/format/transposable.h:
+// the most magnitude among the 90 patterns whose rows AND columns keep two), so A and its transpose are both 2:4
+// along their rows: the weight W of a sparse linear layer's forward y = x Wᵀ (fp16 and bf16, M and K multiples of
+// 4). TransposableTransposed: A (M x K) is the transpose of the K x M matrix that Transposable makes from the same
+// seed: the operand Wᵀ of the data gradient dx = dy W, so that Problem::make(t, out, N, in, f, seed, Transposable)
+// and Problem::make(t, in, N, out, f, seed, TransposableTransposed) hold the same W, pruned once.
+// NOTE: the masks are computed on the CPU (transposable::block_masks, the reference the GPU one pass is checked
+// against bit for bit) and applied there; compress then makes A's canonical form with format's rule, which keeps
+// every nonzero of a 2:4 matrix, so the compressed A decompresses to exactly the masked W (the metadata of a group
+// that keeps a zero may name another zero than the mask did: the same matrix).
+enum class Pattern { Magnitude, FirstInGroup, Transposable, TransposableTransposed };
 const char* name(Fill f);
 
 // The scales of one run (gemm_args.h): alpha and the four optional device pointers (null = 1), as a check applies

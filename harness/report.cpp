@@ -148,7 +148,7 @@ std::optional<FinishedRow> parse_row_line(const std::string& line) {
   // Only lines row_json wrote: their first fields in that order. The counters come last, so a line cut short by
   // an interrupted write lacks the closing "}}" and is refused (the row runs again).
   static const std::regex head(
-      R"re(^\{"kernel": "([^"]+)", "kind": "([a-z]+)", "operation": "[a-z_]+", "dtype": "([a-z0-9]+)", )re"
+      R"re(^\{"kernel": "([^"]+)", "kind": "([a-z]+)", "operation": "([a-z_]+)", "dtype": "([a-z0-9]+)", )re"
       R"re("M": (\d+), "N": (\d+), "K": (\d+), "status": "([a-z]+)")re");
   static const std::regex median(R"re("median_us": ([0-9.eE+-]+))re");
   std::smatch m;
@@ -156,9 +156,10 @@ std::optional<FinishedRow> parse_row_line(const std::string& line) {
     return std::nullopt;
   FinishedRow f;
   f.kernel = m[1], f.kind = m[2];
-  if (!parse_dtype(m[3].str(), &f.dtype)) return std::nullopt;
-  f.M = std::stoi(m[4]), f.N = std::stoi(m[5]), f.K = std::stoi(m[6]);
-  const std::string st = m[7];
+  if (!parse_operation(m[3].str(), &f.operation)) return std::nullopt;
+  if (!parse_dtype(m[4].str(), &f.dtype)) return std::nullopt;
+  f.M = std::stoi(m[5]), f.N = std::stoi(m[6]), f.K = std::stoi(m[7]);
+  const std::string st = m[8];
   bool known = false;
   for (Status s : {Status::passed, Status::failed, Status::refused, Status::skipped, Status::error})
     if (st == name(s)) f.status = s, known = true;
@@ -171,9 +172,12 @@ std::optional<FinishedRow> parse_row_line(const std::string& line) {
 Row row_from_finished(const FinishedRow& f) {
   Row r;
   r.kernel = f.kernel, r.kind = f.kind, r.dtype = f.dtype, r.M = f.M, r.N = f.N, r.K = f.K, r.status = f.status;
+  r.operation = f.operation;  // the ratios are per operation: a resumed prune or training peer must keep its own
   if (f.median_us > 0) r.counters["median_us"] = f.median_us;
+  // Peer labels: cublas.dense.<t>, cusparselt.<t> (gemm); cusparselt.prune_compress.<t>; linear_train.cublas.<t>,
+  // linear_train.cusparselt.<t> (harness/runner.cpp).
   if (f.kind == "peer")
-    r.peer = f.kernel.rfind("cusparselt.", 0) == 0 ? PeerLibrary::cusparselt : PeerLibrary::cublas;
+    r.peer = f.kernel.find("cusparselt.") != std::string::npos ? PeerLibrary::cusparselt : PeerLibrary::cublas;
   return r;
 }
 

@@ -66,6 +66,7 @@ std::string row_json(const Row& r);
 // std::nullopt for a line that is not such a row (blank, truncated by an interrupted write).
 struct FinishedRow {
   std::string kernel, kind;
+  Operation operation = Operation::gemm;
   DType dtype = DType::bf16;
   int M = 0, N = 0, K = 0;
   Status status = Status::error;

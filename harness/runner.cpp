@@ -25,6 +25,7 @@
 #include "kernels/common/cuda_check.h"
 #include "kernels/dispatch.h"
 #include "kernels/format/format.h"
+#include "kernels/format/transposable.h"
 #include "kernels/registry.h"
 
 namespace sparse24::harness {
@@ -178,6 +179,24 @@ struct Runner::Group {
   std::map<const Variant*, Prepared> variants;
 };
 
+// The linear_train rows of one (dtype, shape): the shape is a linear layer, M outputs, N tokens, K inputs, and the
+// rows time its forward and its data gradient as two GEMMs in our convention (D[M,N] = A[M,K] . X[N,K]ᵀ):
+//   forward  yᵀ[M,N]  = W [M,K] . x [N,K]ᵀ     A = W,  2:4 along K (the inputs)
+//   dgrad    dxᵀ[K,N] = Wᵀ[K,M] . dy[N,M]ᵀ     A = Wᵀ, 2:4 along M (the outputs): the transposable mask's promise
+// W is pruned once with the exact transposable mask (Pattern::Transposable); the dgrad problem holds its transpose
+// (Pattern::TransposableTransposed, the same seed), so both GEMMs multiply by the same pruned W. Each problem comes
+// in both fills (the exact small-integer check and the random-normal one), as a GEMM row's.
+// NOTE: the layouts. Both GEMMs read their B K-contiguous and write D row-major, as every GEMM row does: the
+// forward writes yᵀ (feature-major) and the dgrad reads dy token-major. In a real layer one of the two would need
+// the activations transposed (or a kernel that reads an N-contiguous B); cuBLAS absorbs a transpose in its op
+// flags at no cost. Not counted here, for either side: the rows time the two GEMMs on the operands they read.
+struct Runner::TrainGroup {
+  bool built = false;
+  std::string setup_error;
+  std::unique_ptr<Problem> fwd_exact, fwd_normal, dgrad_exact, dgrad_normal;
+  DeviceBuffer d_fwd, d_dgrad;  // M x N and K x N, 4 bytes per element (the widest D, as Group::d)
+};
+
 Runner::Runner(const Options& options, const Ceilings& ceilings, int device)
     : o_(options), ceilings_(ceilings), device_(device), sm_(compute_capability(device)) {
   SPARSE24_CUDA_CHECK(cudaSetDevice(device_));
@@ -275,6 +294,13 @@ int Runner::rows_to_time(DType t, const Shape& s) const {
     n += o_.cusparselt && CusparseltPeer::available() && pending(std::string("cusparselt.") + name(t));
     n += pending(std::string("auto.") + name(t));  // auto: a row whatever the shape (kernels/dispatch.h)
   }
+  if (o_.runs(Operation::prune_compress) && (t == DType::fp16 || t == DType::bf16) && o_.cusparselt &&
+      CusparseltPrunePeer::available())
+    n += pending(std::string("cusparselt.prune_compress.") + name(t));
+  if (o_.runs(Operation::linear_train) && (t == DType::fp16 || t == DType::bf16)) {
+    n += pending(std::string("linear_train.cublas.") + name(t)) + pending(std::string("linear_train.auto.") + name(t));
+    n += o_.cusparselt && CusparseltPeer::available() && pending(std::string("linear_train.cusparselt.") + name(t));
+  }
   return n;
 }
 
@@ -313,9 +339,38 @@ void Runner::run_group(DType t, const Shape& s, std::vector<Row>& out) {
       if (selected(v, Operation::gemm))
         run_row(new_row(v.name, "variant", &v, t, s), [&](Row& r) { gemm_row(g, v, r); });
   }
+  // cuSPARSELt's prune + compress beside the prune_compress rows (16-bit types: the peer's set-up). An optional
+  // peer: a build without cuSPARSELt reports the row as refused with the reason (--no-cusparselt leaves it out).
+  if (o_.runs(Operation::prune_compress) && (t == DType::fp16 || t == DType::bf16) && o_.cusparselt) {
+    Row peer = new_row(std::string("cusparselt.prune_compress.") + name(t), "peer", nullptr, t, s);
+    peer.peer = PeerLibrary::cusparselt;
+    peer.operation = Operation::prune_compress;
+    run_row(std::move(peer), [&](Row& r) {
+      if (!CusparseltPrunePeer::available())
+        return finish(r, Status::refused, "cuSPARSELt is not built in (scripts/setup_deps.sh --cusparselt, or "
+                                          "SPARSE24_CUSPARSELT_ROOT)");
+      prune_peer_row(r);
+    });
+  }
   for (const Variant& v : registry())
     if (o_.runs(Operation::prune_compress) && selected(v, Operation::prune_compress))
       run_row(new_row(v.name, "variant", &v, t, s), [&](Row& r) { prune_compress_row(v, r); });
+  for (const Variant& v : registry())
+    if (o_.runs(Operation::prune_compress_both) && selected(v, Operation::prune_compress_both))
+      run_row(new_row(v.name, "variant", &v, t, s), [&](Row& r) { prune_compress_both_row(v, r); });
+  if (o_.runs(Operation::linear_train)) {
+    TrainGroup tg;
+    auto train_row_of = [&](const std::string& label, const char* kind, PeerLibrary peer) {
+      Row r = new_row("linear_train." + label + "." + name(t), kind, nullptr, t, s);
+      r.operation = Operation::linear_train;
+      r.peer = peer;
+      return r;
+    };
+    run_row(train_row_of("cublas", "peer", PeerLibrary::cublas), [&](Row& r) { train_peer_row(tg, r); });
+    if (o_.cusparselt && CusparseltPeer::available())
+      run_row(train_row_of("cusparselt", "peer", PeerLibrary::cusparselt), [&](Row& r) { train_peer_row(tg, r); });
+    run_row(train_row_of("auto", "auto", PeerLibrary::none), [&](Row& r) { train_auto_row(tg, r); });
+  }
 
   // Every row of the (dtype, shape) is finished: only now the ratios, from these rows alone (and the peers' rows
   // of an earlier, resumed session: they stay at the end and are removed again).
@@ -632,6 +687,333 @@ void Runner::prune_compress_row(const Variant& v, Row& r) {
     k["meta_bytes"] = static_cast<double>(meta.bytes());
     k["gbps"] = (dense_bytes + pruned_bytes + values.bytes() + meta.bytes()) / (ms * 1e-3) / 1e9;
     if (ceilings_.copy_gbps > 0) k["pct_of_copy"] = 100.0 * k["gbps"] / ceilings_.copy_gbps;
+  }
+  finish(r, Status::passed);
+}
+
+// cuSPARSELt's prune + compress (CusparseltPrunePeer, peer_cusparselt.h) on the same W as the prune_compress rows
+// (the same seed), the peer those rows' speedup_vs_cusparselt is taken against. Checked before it is timed:
+//   - cusparseLtSpMMAPruneCheck says the pruned copy is 2:4;
+//   - every group of the pruned copy keeps input elements unchanged and drops to zero, and keeps the same two
+//     magnitudes as format::prune (the library's tie rule may pick the other of two equal magnitudes: such groups
+//     are counted, pruned_tie_choices, not failed; a group that keeps less magnitude is a failure);
+//   - the compressed copy read back through the library's own GEMM with an identity (multiply_identity: D = W
+//     pruned, exact) equals the pruned copy (zeros of either sign equal).
+// Timed as one launch of prune + compress (the row's median), and each call alone (prune_us, compress_us).
+// Its gbps counts the same compulsory bytes as format.s02_onepass (W read once; canonical values and metadata
+// written once: 3.125 bytes per 16-bit element), so the two rates compare as the times do; what the two calls move
+// at least (W read, the pruned copy written and read again, the library's compressed form written) is
+// library_moved_bytes, and the compressed form's own size library_compressed_bytes.
+void Runner::prune_peer_row(Row& r) {
+  const DType t = r.dtype;
+  const int64_t M = r.M, K = r.K;
+  const size_t eb = bytes_of(t), dense_bytes = size_t(M) * size_t(K) * eb;
+  DeviceBuffer dense(dense_bytes);
+  fill_random(t, Fill::Normal, o_.seed + 2, dense.get(), M * K, stream_);
+  std::unique_ptr<CusparseltPrunePeer> peer;
+  try {
+    peer = std::make_unique<CusparseltPrunePeer>(t, r.M, r.K, dense.get(), stream_);
+  } catch (const PeerRefused& e) {
+    return finish(r, Status::refused, e.what());
+  }
+  SPARSE24_CUDA_CHECK(cudaMemsetAsync(peer->pruned(), 0xFF, dense_bytes, stream_));
+  peer->run();
+  SPARSE24_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  const bool library_says_24 = peer->prune_check();
+  DeviceBuffer back(dense_bytes);
+  SPARSE24_CUDA_CHECK(cudaMemsetAsync(back.get(), 0xFF, dense_bytes, stream_));
+  peer->multiply_identity(back.get());
+  std::vector<uint8_t> in = to_host(dense, stream_), ref(dense_bytes);
+  std::vector<uint8_t> got(dense_bytes), got_back = to_host(back, stream_);
+  SPARSE24_CUDA_CHECK(cudaMemcpyAsync(got.data(), peer->pruned(), dense_bytes, cudaMemcpyDeviceToHost, stream_));
+  SPARSE24_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  format::prune(t, in.data(), M, K, ref.data());
+  // Group by group (16-bit elements, fp16 or bf16: CusparseltPrunePeer refuses the others): the magnitude key is
+  // the bits with the sign cleared (format.h), zero for +0 and -0.
+  constexpr uint16_t kMagnitude = 0x7FFF;
+  auto elem = [](const std::vector<uint8_t>& b, int64_t i) {
+    uint16_t x;
+    std::memcpy(&x, b.data() + 2 * i, sizeof x);
+    return x;
+  };
+  int64_t tie_choices = 0, violations = 0, back_mismatches = 0;
+  const DTypeInfo& ti = info(t);
+  for (int64_t g = 0; g < M * K / ti.group; ++g) {
+    uint16_t kept_got[4] = {}, kept_ref[4] = {};
+    int n_got = 0, n_ref = 0;
+    bool same = true, altered = false;
+    for (int j = 0; j < ti.group; ++j) {
+      const int64_t i = g * ti.group + j;
+      const uint16_t x = elem(in, i), a = elem(got, i), b = elem(ref, i);
+      same = same && a == b;
+      if (a & kMagnitude) {
+        altered = altered || a != x;   // a nonzero that is not the input's element
+        kept_got[n_got++] = static_cast<uint16_t>(a & kMagnitude);
+      }
+      if (b & kMagnitude) kept_ref[n_ref++] = static_cast<uint16_t>(b & kMagnitude);
+    }
+    if (same) continue;
+    std::sort(kept_got, kept_got + 4), std::sort(kept_ref, kept_ref + 4);
+    const bool same_magnitudes = std::equal(kept_got, kept_got + 4, kept_ref);
+    if (altered || n_got > ti.keep || !same_magnitudes) ++violations;
+    else ++tie_choices;
+  }
+  for (int64_t i = 0; i < M * K; ++i) {
+    const uint16_t a = elem(got, i), b = elem(got_back, i);
+    back_mismatches += a != b && ((a | b) & kMagnitude) != 0;   // -0 and +0 are the same product
+  }
+  auto& k = r.counters;
+  k["pruned_tie_choices"] = static_cast<double>(tie_choices);
+  k["prune_rule_violations"] = static_cast<double>(violations);
+  k["compressed_mismatches"] = static_cast<double>(back_mismatches);
+  k["library_compressed_bytes"] = static_cast<double>(peer->compressed_bytes());
+  if (!library_says_24 || violations || back_mismatches)
+    return finish(r, Status::failed, fmt::format("cuSPARSELt prune + compress: prune check {}, {} groups that are "
+                                                 "not the 1-D magnitude rule, {} elements of the compressed copy "
+                                                 "(read back through an identity GEMM) that differ from the pruned "
+                                                 "one", library_says_24 ? "passed" : "FAILED", violations,
+                                                 back_mismatches));
+  const double ms = measure(r, [&] { peer->run(); });
+  if (ms > 0) {
+    Row scratch = r;  // measure() writes its counters here
+    scratch.kernel = r.kernel + ".prune";
+    k["prune_us"] = measure(scratch, [&] { peer->prune(); }) * 1e3;
+    scratch.kernel = r.kernel + ".compress";
+    k["compress_us"] = measure(scratch, [&] { peer->compress(); }) * 1e3;
+    const double values = static_cast<double>(dense_bytes) / 2;
+    const double meta = static_cast<double>(format::meta_bytes(format::MetaLayout::Canonical, t, M, K));
+    k["M"] = r.M, k["K"] = r.K;
+    k["dense_bytes"] = static_cast<double>(dense_bytes);
+    k["pruned_bytes"] = 0.0;   // not counted: the compulsory bytes, as format.s02_onepass's
+    k["value_bytes"] = values;
+    k["meta_bytes"] = meta;
+    k["library_moved_bytes"] = 3.0 * static_cast<double>(dense_bytes) + static_cast<double>(peer->compressed_bytes());
+    k["gbps"] = (static_cast<double>(dense_bytes) + values + meta) / (ms * 1e-3) / 1e9;
+    if (ceilings_.copy_gbps > 0) k["pct_of_copy"] = 100.0 * k["gbps"] / ceilings_.copy_gbps;
+  }
+  finish(r, Status::passed);
+}
+
+// A prune_compress_both variant (the transposable one pass) on the M x K operand of the row's shape, as
+// prune_compress_row: a random-normal W (never zeros; no NaN, which the CPU reference refuses), the four outputs
+// poisoned, one run checked bit for bit against transposable::prune_compress_both on the CPU (W's values and
+// metadata, Wᵀ's values and metadata) with the NaN counter at zero, then timed. Its rate: the compulsory bytes (W
+// read once; W's and Wᵀ's values and metadata written once: 4.25 bytes per 16-bit element) per second.
+void Runner::prune_compress_both_row(const Variant& v, Row& r) {
+  namespace tr = format::transposable;
+  const std::string arch = arch_error(v, sm_);
+  if (!arch.empty()) return finish(r, Status::skipped, arch);
+  const std::string rule = shape_error(v, r.M, r.N, r.K);
+  if (!rule.empty()) return finish(r, Status::refused, rule);
+  const DType t = v.types.a;
+  const int64_t M = r.M, K = r.K;
+  const size_t eb = bytes_of(t), dense_bytes = size_t(M) * size_t(K) * eb;
+  DeviceBuffer dense(dense_bytes), values(dense_bytes / 2), meta(format::meta_bytes(v.meta_layout, t, M, K)),
+      values_t(dense_bytes / 2), meta_t(format::meta_bytes(v.meta_layout, t, K, M)),
+      nan_blocks(sizeof(unsigned long long));
+  fill_random(t, Fill::Normal, o_.seed + 2, dense.get(), M * K, stream_);
+  PruneCompressArgs a{M, K, dense.get(), nullptr, values.get(), meta.get()};
+  a.values_t = values_t.get(), a.meta_t = meta_t.get(), a.nan_blocks = nan_blocks.as<unsigned long long>();
+  std::unique_ptr<Plan> plan;
+  try {
+    plan = prepare(v, a);
+  } catch (const ShapeError& e) {
+    return finish(r, Status::refused, e.what());
+  } catch (const ArchError& e) {
+    return finish(r, Status::skipped, e.what());
+  }
+
+  for (const DeviceBuffer* b : {&values, &meta, &values_t, &meta_t})
+    SPARSE24_CUDA_CHECK(cudaMemsetAsync(b->get(), 0xFF, b->bytes(), stream_));
+  SPARSE24_CUDA_CHECK(cudaMemsetAsync(nan_blocks.get(), 0, nan_blocks.bytes(), stream_));
+  plan->run(stream_);
+  SPARSE24_CUDA_CHECK(cudaGetLastError());
+  const std::vector<uint8_t> in = to_host(dense, stream_), got_values = to_host(values, stream_),
+                             got_meta = to_host(meta, stream_), got_values_t = to_host(values_t, stream_),
+                             got_meta_t = to_host(meta_t, stream_), got_nan = to_host(nan_blocks, stream_);
+  unsigned long long nans = 0;
+  std::memcpy(&nans, got_nan.data(), sizeof nans);
+  std::vector<uint8_t> ref_values(values.bytes()), ref_meta(meta.bytes()), ref_values_t(values_t.bytes()),
+      ref_meta_t(meta_t.bytes());
+  static_assert(sizeof(uint16_t) == 2, "the transposable reference reads 16-bit elements");
+  tr::prune_compress_both(t, v.meta_layout, reinterpret_cast<const uint16_t*>(in.data()), M, K,
+                          reinterpret_cast<uint16_t*>(ref_values.data()), ref_meta.data(),
+                          reinterpret_cast<uint16_t*>(ref_values_t.data()), ref_meta_t.data());
+  const int64_t bad_values = mismatches(got_values, ref_values, eb), bad_meta = mismatches(got_meta, ref_meta, 1);
+  const int64_t bad_values_t = mismatches(got_values_t, ref_values_t, eb);
+  const int64_t bad_meta_t = mismatches(got_meta_t, ref_meta_t, 1);
+  auto& k = r.counters;
+  k["value_mismatches"] = static_cast<double>(bad_values);
+  k["meta_mismatches"] = static_cast<double>(bad_meta);
+  k["value_t_mismatches"] = static_cast<double>(bad_values_t);
+  k["meta_t_mismatches"] = static_cast<double>(bad_meta_t);
+  k["nan_blocks"] = static_cast<double>(nans);
+  k["exact_mismatches"] = static_cast<double>(bad_values + bad_meta + bad_values_t + bad_meta_t);
+  if (bad_values || bad_meta || bad_values_t || bad_meta_t || nans)
+    return finish(r, Status::failed, fmt::format("differs from the CPU reference (transposable::prune_compress_both): "
+                                                 "{} values, {} metadata bytes of W; {} values, {} metadata bytes of "
+                                                 "Wᵀ; {} NaN blocks counted on a NaN-free input", bad_values, bad_meta,
+                                                 bad_values_t, bad_meta_t, nans));
+
+  const double ms = measure(r, [&] { plan->run(stream_); });
+  if (ms > 0) {
+    k["M"] = r.M, k["K"] = r.K;
+    k["dense_bytes"] = static_cast<double>(dense_bytes);  // read
+    k["pruned_bytes"] = 0.0;                              // no pruned copy
+    k["value_bytes"] = static_cast<double>(values.bytes() + values_t.bytes());  // W's and Wᵀ's, written
+    k["meta_bytes"] = static_cast<double>(meta.bytes() + meta_t.bytes());
+    k["gbps"] = (dense_bytes + values.bytes() + meta.bytes() + values_t.bytes() + meta_t.bytes()) / (ms * 1e-3) / 1e9;
+    if (ceilings_.copy_gbps > 0) k["pct_of_copy"] = 100.0 * k["gbps"] / ceilings_.copy_gbps;
+  }
+  finish(r, Status::passed);
+}
+
+// ---- linear_train (see TrainGroup) -------------------------------------------------------------------------------
+bool Runner::ensure_train_problems(TrainGroup& tg, DType t, const Shape& s) {
+  if (!tg.built) {
+    tg.built = true;
+    try {
+      const Operands ops = default_operands(t);
+      // The same seed for both GEMMs' A (the same W), the GEMM rows' seeds otherwise.
+      tg.fwd_exact = Problem::make(ops, s.M, s.N, s.K, Fill::SmallInt, o_.seed, stream_, Pattern::Transposable);
+      tg.fwd_normal = Problem::make(ops, s.M, s.N, s.K, Fill::Normal, o_.seed + 1, stream_, Pattern::Transposable);
+      tg.dgrad_exact = Problem::make(ops, s.K, s.N, s.M, Fill::SmallInt, o_.seed, stream_,
+                                     Pattern::TransposableTransposed);
+      tg.dgrad_normal = Problem::make(ops, s.K, s.N, s.M, Fill::Normal, o_.seed + 1, stream_,
+                                      Pattern::TransposableTransposed);
+      tg.d_fwd = DeviceBuffer(size_t(s.M) * s.N * sizeof(float));
+      tg.d_dgrad = DeviceBuffer(size_t(s.K) * s.N * sizeof(float));
+    } catch (const std::exception& e) {
+      tg.setup_error = e.what();
+    }
+  }
+  return tg.setup_error.empty();
+}
+
+namespace {
+
+// The counters of a timed linear_train row: both GEMMs' dense-equivalent work (2MNK each) over the pair's time, and
+// their compulsory traffic (each operand once per GEMM: W's values and metadata twice, x, dy, y, dx).
+void train_rates(Row& r, bool sparse, double ms, DType d_type) {
+  Row dgrad = r;  // the dgrad GEMM's shape: K x N x M
+  dgrad.M = r.K, dgrad.K = r.M;
+  const double bytes =
+      gemm_traffic(r.dtype, d_type, r, sparse).total() + gemm_traffic(r.dtype, d_type, dgrad, sparse).total();
+  auto& k = r.counters;
+  k["M"] = r.M, k["N"] = r.N, k["K"] = r.K;
+  k["tflops"] = 2.0 * 2.0 * r.M * r.N * r.K / (ms * 1e-3) / 1e12;
+  k["gbps"] = bytes / (ms * 1e-3) / 1e9;
+}
+
+// Why a linear_train row cannot run this (dtype, shape) at all ("" when it can): the transposable mask's rules
+// (transposable.h: fp16 and bf16, whole 4x4 blocks). The GEMMs' own rules come after, from the picks and peers.
+std::string train_refusal(const Row& r) {
+  if (r.dtype != DType::fp16 && r.dtype != DType::bf16)
+    return std::string("transposable masks are implemented for fp16 and bf16, not ") + name(r.dtype);
+  if (r.M % format::transposable::kBlock != 0 || r.K % format::transposable::kBlock != 0)
+    return fmt::format("M = {} and K = {} must be multiples of 4 (the transposable mask's 4x4 blocks)", r.M, r.K);
+  return "";
+}
+
+}  // namespace
+
+// cuBLAS (through cuBLASLt) or cuSPARSELt on both GEMMs, each at its strongest (search_fastest: every candidate
+// checked against the problem's reference, then timed L2-flushed), then the pair timed as one launch: the forward
+// then the dgrad, the L2 flushed before the pair. forward_us and dgrad_us: each GEMM timed alone the same way.
+void Runner::train_peer_row(TrainGroup& tg, Row& r) {
+  if (const std::string why = train_refusal(r); !why.empty()) return finish(r, Status::refused, why);
+  const Shape s{r.M, r.N, r.K};
+  if (!ensure_train_problems(tg, r.dtype, s)) return finish(r, Status::error, "set-up failed: " + tg.setup_error);
+  auto make = [&](const Problem& p, void* d) -> std::unique_ptr<Peer> {
+    if (r.peer == PeerLibrary::cublas)
+      return std::make_unique<CublasLtPeer>(r.dtype, p.M, p.N, p.K, p.a_pruned.get(), p.b.get(), d, stream_,
+                                            o_.peer_candidates);
+    return std::make_unique<CusparseltPeer>(r.dtype, p.M, p.N, p.K, p.a_pruned.get(), p.b.get(), d, stream_);
+  };
+  std::unique_ptr<Peer> fwd, dgrad;
+  SearchResult sf, sd;
+  try {
+    fwd = make(*tg.fwd_normal, tg.d_fwd.get());
+    sf = search_fastest(*fwd, *tg.fwd_normal, tg.d_fwd.get(), *flusher_, *timer_, stream_, o_.search_reps);
+    dgrad = make(*tg.dgrad_normal, tg.d_dgrad.get());
+    sd = search_fastest(*dgrad, *tg.dgrad_normal, tg.d_dgrad.get(), *flusher_, *timer_, stream_, o_.search_reps);
+  } catch (const PeerRefused& e) {
+    return finish(r, Status::refused, e.what());
+  }
+  if (sf.chosen < 0)
+    return finish(r, sf.failed_check > 0 ? Status::failed : Status::error, "forward: " + sf.message);
+  if (sd.chosen < 0)
+    return finish(r, sd.failed_check > 0 ? Status::failed : Status::error, "dgrad: " + sd.message);
+  auto& k = r.counters;
+  k["forward_rel_err"] = sf.check.rel_err, k["dgrad_rel_err"] = sd.check.rel_err;
+  k["peer_padded"] = fwd->padded() || dgrad->padded() ? 1 : 0;
+  r.notes["forward_config"] = fwd->describe();
+  r.notes["dgrad_config"] = dgrad->describe();
+  const double ms = measure(r, [&] { fwd->run(), dgrad->run(); }, 4.0 * r.M * r.N * r.K);
+  if (ms > 0) {
+    Row scratch = r;
+    scratch.kernel = r.kernel + ".forward";
+    k["forward_us"] = measure(scratch, [&] { fwd->run(); }) * 1e3;
+    scratch.kernel = r.kernel + ".dgrad";
+    k["dgrad_us"] = measure(scratch, [&] { dgrad->run(); }) * 1e3;
+    train_rates(r, r.peer == PeerLibrary::cusparselt, ms, default_operands(r.dtype).d);
+  }
+  finish(r, Status::passed);
+}
+
+// Ours: each GEMM through the dispatcher's pick for its own shape (forward M x N x K, dgrad K x N x M), prepared on
+// the random-normal problem and checked on both fills (exact bit for bit, normal within the bound) before anything
+// is timed; then the pair timed as the peers' is.
+void Runner::train_auto_row(TrainGroup& tg, Row& r) {
+  if (const std::string why = train_refusal(r); !why.empty()) return finish(r, Status::refused, why);
+  const Variant* vf = pick(r.dtype, r.M, r.N, r.K, sm_);
+  const Variant* vd = pick(r.dtype, r.K, r.N, r.M, sm_);
+  if (!vf || !vd)
+    return finish(r, Status::refused, fmt::format("no registered variant accepts the {}", vf ? "dgrad" : "forward"));
+  r.notes["forward_variant"] = vf->name;
+  r.notes["dgrad_variant"] = vd->name;
+  const Shape s{r.M, r.N, r.K};
+  if (!ensure_train_problems(tg, r.dtype, s)) return finish(r, Status::error, "set-up failed: " + tg.setup_error);
+  struct Gemm {
+    const char* what;
+    const Variant* v;
+    const Problem* exact;
+    const Problem* normal;
+    void* d;
+    std::unique_ptr<Plan> plan;
+  };
+  Gemm gemms[] = {{"forward", vf, tg.fwd_exact.get(), tg.fwd_normal.get(), tg.d_fwd.get(), nullptr},
+                  {"dgrad", vd, tg.dgrad_exact.get(), tg.dgrad_normal.get(), tg.d_dgrad.get(), nullptr}};
+  auto& k = r.counters;
+  for (Gemm& g : gemms) {
+    try {
+      g.plan = prepare(*g.v, args_for(*g.v, *g.normal, g.d));
+    } catch (const ShapeError& e) {
+      return finish(r, Status::refused, std::string(g.what) + ": " + e.what());
+    } catch (const ArchError& e) {
+      return finish(r, Status::skipped, std::string(g.what) + ": " + e.what());
+    }
+    const CheckResult exact = check_variant(*g.v, *g.exact, g.d, stream_);
+    const CheckResult normal = check_plan(*g.plan, *g.normal, stream_);
+    k[std::string(g.what) + "_exact_mismatches"] = static_cast<double>(exact.mismatches);
+    k[std::string(g.what) + "_rel_err"] = normal.rel_err;
+    k[std::string(g.what) + "_max_err_over_bound"] = normal.max_err_over_bound;
+    if (!exact.passed)
+      return finish(r, Status::failed, std::string(g.what) + " (" + g.v->name + "): exact small-integer check: " +
+                                           exact.message);
+    if (!normal.passed)
+      return finish(r, Status::failed, std::string(g.what) + " (" + g.v->name + "): random-normal check: " +
+                                           normal.message);
+  }
+  const double ms = measure(r, [&] { gemms[0].plan->run(stream_), gemms[1].plan->run(stream_); },
+                            4.0 * r.M * r.N * r.K);
+  if (ms > 0) {
+    Row scratch = r;
+    scratch.kernel = r.kernel + ".forward";
+    k["forward_us"] = measure(scratch, [&] { gemms[0].plan->run(stream_); }) * 1e3;
+    scratch.kernel = r.kernel + ".dgrad";
+    k["dgrad_us"] = measure(scratch, [&] { gemms[1].plan->run(stream_); }) * 1e3;
+    train_rates(r, true, ms, vf->types.d);
   }
   finish(r, Status::passed);
 }

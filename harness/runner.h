@@ -40,6 +40,7 @@ class Runner {
  private:
   struct Group;
   struct Prepared;
+  struct TrainGroup;  // the linear_train rows' problems (runner.cpp)
 
   // Each *_row fills a row whose identity (kernel, kind, dtype, shape) is set, and finishes it: its status and
   // reason are written once, by finish() (or, for an exception, by run_group's catch).
@@ -56,6 +57,13 @@ class Runner {
   void auto_row(Group& g, Row& r);
   void gemm_row(Group& g, const Variant& v, Row& r);
   void prune_compress_row(const Variant& v, Row& r);
+  void prune_compress_both_row(const Variant& v, Row& r);
+  void prune_peer_row(Row& r);  // cuSPARSELt's prune + compress beside the prune_compress rows
+  // linear_train: a layer's forward + dgrad through cuBLAS / cuSPARSELt (train_peer_row) or the dispatcher's picks
+  // (train_auto_row), on problems built once per (dtype, shape).
+  bool ensure_train_problems(TrainGroup& tg, DType t, const Shape& s);
+  void train_peer_row(TrainGroup& tg, Row& r);
+  void train_auto_row(TrainGroup& tg, Row& r);
   Prepared& prepared(Group& g, const Variant& v);
   bool ensure_problems(Group& g);
   // The end of the per-row path for a row that passed its checks: the timed loop (the median and the clocks into

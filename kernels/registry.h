@@ -35,18 +35,40 @@ enum class Operation {
   prune_compress,  // dense A (M x K) -> 2:4 pruned A, compressed values, metadata in the variant's meta_layout:
                    // PruneCompressArgs, prepare(v, PruneCompressArgs); checked bit for bit against kernels/format's
                    // CPU reference and timed as bytes per second
+  prune_compress_both,  // dense W (M x K) -> the exact transposable 2:4 mask of every 4x4 block
+                        // (kernels/format/transposable.h) -> W's values and metadata AND Wᵀ's (K x M) values and
+                        // metadata, both in the variant's meta_layout: PruneCompressArgs with values_t, meta_t and
+                        // nan_blocks; checked bit for bit against transposable::prune_compress_both on the CPU and
+                        // timed as bytes per second, like prune_compress. A separate operation (not a flag on
+                        // prune_compress) because it is other work with other outputs: its rows must not be ranked
+                        // against the 1-D rows or their peers (compute_ratios keys on the operation).
+  linear_train,    // no registered variant: a sparse linear layer's forward y = x Wᵀ plus data gradient dx = dy W,
+                   // W pruned once with the transposable mask, each GEMM through the dispatcher's pick (kernels/
+                   // dispatch.h) beside cuBLAS (and cuSPARSELt) on the same operands; the benchmark's rows of this
+                   // operation are compositions of GEMM variants (harness/runner.cpp, linear_train rows)
 };
-const char* name(Operation op);  // "gemm", "prune_compress": the spelling on the command line and in JSON
+const char* name(Operation op);  // "gemm", "prune_compress", ...: the spelling on the command line and in JSON
 bool parse_operation(const std::string& s, Operation* out);
+// Every operation, in enum order (for the usage text, the parser and the tests).
+inline constexpr Operation kOperations[] = {Operation::gemm, Operation::prune_compress, Operation::prune_compress_both,
+                                            Operation::linear_train};
 
 // The arguments of a prune_compress variant: device pointers, every one 16-byte aligned (as for the GEMMs; the
 // format kernels move whole chunks per access), buffers packed row-major.
+// prune_compress_both uses the same arguments plus the three of Wᵀ and the NaN counter (null for prune_compress).
 struct PruneCompressArgs {
   int64_t M = 0, K = 0;
   const void* dense = nullptr;  // M x K elements of types.a, raw bits: the input
   void* pruned = nullptr;       // M x K: the input with two of every four elements along K zeroed (format.h's rule)
   void* values = nullptr;       // M x K/2: the canonical compressed values
   void* meta = nullptr;         // format::meta_bytes(meta_layout, M, K) bytes: the metadata in the variant's layout
+  // prune_compress_both only:
+  void* values_t = nullptr;     // K x M/2: Wᵀ's compressed values (what a GEMM by Wᵀ reads as A)
+  void* meta_t = nullptr;       // format::meta_bytes(meta_layout, K, M) bytes: Wᵀ's metadata in the variant's layout
+  // A device counter the kernel adds the number of 4x4 blocks holding a NaN to (their outputs are unspecified: "the
+  // most magnitude" has no meaning with a NaN, and the CPU reference refuses them). Required, 8-byte aligned; the
+  // caller zeroes it and reads it after the run: a NaN must never pass unseen (transposable.h, gpu::).
+  unsigned long long* nan_blocks = nullptr;
 };
 
 // The types of one operation (kernels/common/operands.h: A, B, D, accumulator, and their rules); for a
@@ -132,7 +154,7 @@ class Plan {
   int smem_bytes = 0;          // dynamic shared memory per block
   size_t workspace_bytes = 0;  // allocated and zeroed by prepare() after the hook, into args.workspace
   GemmArgs args;
-  PruneCompressArgs prune;     // operation == prune_compress only
+  PruneCompressArgs prune;     // operation == prune_compress or prune_compress_both only
   // Kernel parameters beyond GemmArgs that prepare() builds once and run() passes by value, opaque to everyone
   // else: today the TMA tensor maps (128 bytes each, 64-byte aligned) of the wgmma steps: up to four of them (A, B,
   // metadata, D) and a flag, well under the 4 KB of kernel parameters.
@@ -159,9 +181,10 @@ std::string arch_error(const Variant& v, int sm);
 // zeroes it once (a kernel may keep counters there that it returns to zero itself). The returned plan's run() is
 // the GEMM. A variant whose operation is not gemm is refused (ShapeError).
 std::unique_ptr<Plan> prepare(const Variant& v, const GemmArgs& args);
-// The same for a prune_compress variant: the shape rule (M and K; N has no meaning here), null and misaligned
-// pointers (ShapeError), the device (ArchError), then the workspace (the canonical metadata between compress and
-// reorder). A variant of another operation is refused (ShapeError).
+// The same for a prune_compress or prune_compress_both variant: the shape rule (M and K; N has no meaning here),
+// null and misaligned pointers (ShapeError; prune_compress_both also needs values_t, meta_t and nan_blocks), the
+// device (ArchError), then the workspace (the canonical metadata between compress and reorder). A variant of
+// another operation is refused (ShapeError).
 std::unique_ptr<Plan> prepare(const Variant& v, const PruneCompressArgs& args);
 
 // ---- For the generated step units (kernels/common/instantiate.h) -----------------------------------------------

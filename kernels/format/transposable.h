@@ -107,16 +107,103 @@ constexpr std::array<uint16_t, kPatternCount> make_pattern_row_pairs() {
 }
 inline constexpr std::array<uint16_t, kPatternCount> kPatternRowPairs = make_pattern_row_pairs();
 
+// ---- The exact pattern in two halves (the GPU kernel's Scoring::halves, the same answer as exact_pattern) ---------
+// A pattern is a top half t (the kept pairs of rows 0 and 1) and a bottom half u (rows 2 and 3) whose column counts
+// add up to two in every column; its score is A_t + B_u with A_t = pair(row 0) + pair(row 1) and B_u = pair(row 2)
+// + pair(row 3) (kept_sum's order). Its mask is t | u << 8, so "the lowest mask" is the lowest u, then the lowest t.
+// For a fixed u every valid t has the same column counts (2 - counts(u): the top's class, one of 19), and when the
+// sums are exact A_t + B_u orders the tops as A_t does, so the best pattern with bottom u is (the best top of its
+// class, u):
+//   per class, the largest A_t (the lowest t on ties: tops visited in ascending t, strict '>'); then the bottoms in
+//   ascending u, each scored A*_class + B_u, the largest kept (strict '>': the lowest u keeps a tie).
+// 24 pair sums, 36 + 36 half sums, 36 final sums and 17 + 36 comparisons, where the full scan (after the compiler
+// shares the half sums) does 24 + 36 + 36 + 90 additions and 89 comparisons. Exact sums are the condition: fp16's
+// always are (multiples of 2^-24 below 2^19, see above); bf16's are when the block's nonzero magnitudes span at most
+// kHalvesMaxExponentSpan binades; an inf breaks it (B_u = inf absorbs every A_t, and then the lowest t wins, not the
+// largest A_t). halves_applies() says when; elsewhere the full scan of exact_pattern runs.
+// The schedule lists the 72 steps in the order the kernel unrolls them: the 36 tops class by class (ascending t in
+// each), then the 36 bottoms in ascending u, each naming the class it needs.
+struct HalvesStep {
+  bool top;        // a top (rows 0, 1) or a bottom (rows 2, 3)
+  bool first;      // the first top of its class (starts the class's running maximum)
+  uint8_t cls;     // the class: of the top's column counts, or of the counts the bottom needs (0..18)
+  uint8_t qa, qb;  // the kRowPairs index of the half's first and second row
+  uint8_t bits;    // the half's 8 mask bits: row a | row b << 4
+};
+inline constexpr int kHalvesSteps = 72;
+inline constexpr int kHalvesClasses = 19;           // column-count vectors of two 2-subsets of 4 columns
+inline constexpr int kHalvesMaxExponentSpan = 42;   // bf16: see halves_applies in transposable_cpu.cpp
+constexpr uint32_t pair_bits(int q) { return (1u << kRowPairs[q][0]) | (1u << kRowPairs[q][1]); }
+// Column counts of two rows' pairs as a base-3 number (each count 0..2); `complement`: of 2 - count.
+constexpr int counts_key(int qa, int qb, bool complement) {
+  int key = 0;
+  for (int c = 3; c >= 0; --c) {
+    const int n = static_cast<int>(((pair_bits(qa) >> c) & 1u) + ((pair_bits(qb) >> c) & 1u));
+    key = 3 * key + (complement ? 2 - n : n);
+  }
+  return key;
+}
+constexpr std::array<HalvesStep, kHalvesSteps> make_halves_schedule() {
+  // kRowPairs indices in ascending pair_bits (3, 5, 6, 9, 10, 12), so that (row b, row a) loops ascend in bits.
+  constexpr int kByBits[6] = {0, 1, 3, 2, 4, 5};
+  constexpr int kKeys = 81;   // 3^4 base-3 keys, of which 19 occur
+  std::array<HalvesStep, kHalvesSteps> s{};
+  int cls_of_key[kKeys] = {};
+  for (int& c : cls_of_key) c = -1;
+  int n = 0, classes = 0;
+  for (int key = 0; key < kKeys; ++key)
+    for (int ib : kByBits)
+      for (int ia : kByBits)
+        if (counts_key(ia, ib, false) == key && n < kHalvesSteps) {
+          const bool first = cls_of_key[key] < 0;
+          if (first) cls_of_key[key] = classes++;
+          s[n++] = {true, first, static_cast<uint8_t>(cls_of_key[key]), static_cast<uint8_t>(ia),
+                    static_cast<uint8_t>(ib), static_cast<uint8_t>(pair_bits(ia) | pair_bits(ib) << 4)};
+        }
+  for (int ib : kByBits)
+    for (int ia : kByBits)
+      if (n < kHalvesSteps)
+        s[n++] = {false, false, static_cast<uint8_t>(cls_of_key[counts_key(ia, ib, true)]), static_cast<uint8_t>(ia),
+                  static_cast<uint8_t>(ib), static_cast<uint8_t>(pair_bits(ia) | pair_bits(ib) << 4)};
+  return s;
+}
+inline constexpr std::array<HalvesStep, kHalvesSteps> kHalvesSchedule = make_halves_schedule();
+// 36 tops in 19 classes, then 36 bottoms in ascending u, each needing a class that has a top.
+constexpr bool halves_schedule_sound() {
+  int firsts = 0;
+  for (int i = 0; i < 36; ++i) {
+    if (!kHalvesSchedule[i].top || kHalvesSchedule[i].cls >= kHalvesClasses) return false;
+    firsts += kHalvesSchedule[i].first;
+  }
+  for (int i = 36; i < kHalvesSteps; ++i) {
+    const HalvesStep& x = kHalvesSchedule[i];
+    if (x.top || x.cls >= kHalvesClasses || (i > 36 && x.bits <= kHalvesSchedule[i - 1].bits)) return false;
+  }
+  return firsts == kHalvesClasses;
+}
+static_assert(halves_schedule_sound(), "the halves schedule: 36 tops in 19 classes, then 36 bottoms in ascending u");
+// Whether the halves give exact_pattern's answer for this block (see above): no inf or NaN, and for bf16 the
+// nonzero magnitudes' exponent fields (subnormals counted as 1) within kHalvesMaxExponentSpan.
+bool halves_applies(DType t, const uint16_t (&bits)[16]);
+// The pattern's mask by the halves (host version of the kernel's; tests compare it with exact_pattern).
+uint16_t halves_mask(const double (&mag)[16]);
+
 namespace gpu {
+inline constexpr int kTile = 64;      // W rows and columns per thread block of the kernel (16 x 16 4x4 blocks)
+inline constexpr int kThreads = 256;  // one thread per 4x4 block of the tile
+static_assert((kTile / kBlock) * (kTile / kBlock) == kThreads, "one thread per 4x4 block of the tile");
 // One pass on the GPU (transposable_gpu.cu): dense W read once; per 4x4 block the exact pattern (the CPU's
 // exact_pattern, the same double sums in the same order); W's values and metadata and Wᵀ's values and metadata
 // written once each, already in layout l (lane_blocks16 or wgmma16x64). Bit for bit prune_compress_both. Needs
 // M and K multiples of 64 (the kernel's 64 x 64 tile), 16-byte aligned pointers. A block holding a NaN (which the
 // CPU refuses) gets unspecified outputs and is counted into *nan_blocks (a device counter the caller zeroes and
 // reads; not optional: a NaN must never pass unseen).
+// Scoring::full scores all 90 patterns (format.s03_transposable); Scoring::halves scores the two halves where
+// halves_applies() and falls back to the full scan elsewhere (format.s04_halves): the same outputs bit for bit.
+enum class Scoring { full, halves };
 void prune_compress_both(DType t, MetaLayout l, const void* dense, int64_t M, int64_t K, void* values,
                          uint8_t* meta, void* values_t, uint8_t* meta_t, unsigned long long* nan_blocks,
-                         void* stream = nullptr);
+                         void* stream = nullptr, Scoring scoring = Scoring::full);
 }  // namespace gpu
 
 }  // namespace sparse24::format::transposable

@@ -20,12 +20,18 @@
 //               t < 128 assembles word t of W's tile metadata and thread t >= 128 word t - 128 of Wᵀ's, reading the
 //               layout's description backwards (which 8 nibbles make this word), one 4-byte store each (a block's
 //               128 bytes are 32 consecutive words).
+// Scoring::halves (format.s04_halves): the same pattern from the two halves of the block (transposable.h, "The exact
+// pattern in two halves"): 24 + 36 + 36 + 36 additions and 17 + 36 compare-selects where the full scan runs 186
+// DADD and 89 DSETP (SASS, sm_90a: the compiler already shares the half sums between patterns, so the saving is the
+// 54 final sums and 36 comparisons), where the block's sums are exact (fp16 always but for inf; bf16 within 42
+// binades); other blocks run the full scan.
 // Expected bottleneck: the FP64 pipe (90 patterns x 3 additions + 24, in double, per 16 elements: about 18 per
 // element) rather than HBM; see results/NOTES.md for the prediction.
 #include <cuda_runtime.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 
 #include "kernels/common/cuda_check.h"
@@ -39,8 +45,7 @@ namespace {
 using rules::cat;
 using rules::fail;
 
-constexpr int kThreads = 256;
-constexpr int kTile = 64;                        // W rows and columns per tile
+// kThreads and kTile: transposable.h (the registry's shape rule reads them too).
 constexpr int kBlocksPerSide = kTile / kBlock;   // 16 4x4 blocks per tile side
 constexpr int kTileNibbleCols = kTile / 4;       // 16 metadata nibbles per tile row (W and Wᵀ alike)
 constexpr int kTileMetaWords = kTile * kTileNibbleCols / 8;   // 128 words of metadata per tile, per matrix
@@ -118,6 +123,44 @@ __device__ __forceinline__ void consider_after_first(std::index_sequence<P...>, 
                                                      double& best, uint32_t& mask) {
   (consider<static_cast<int>(P) + 1>(pair_sum, best, mask), ...);   // left to right: ascending pattern index
 }
+// Scoring::halves (transposable.h): the schedule's 72 steps as compile-time constants, as PatternAt does for the
+// patterns, folded in schedule order; every pair-sum index is a constant, so the sums stay in registers.
+template <int S>
+struct HalvesAt {
+  static constexpr bool top = kHalvesSchedule[S].top, first = kHalvesSchedule[S].first;
+  static constexpr int cls = kHalvesSchedule[S].cls, qa = kHalvesSchedule[S].qa, qb = kHalvesSchedule[S].qb;
+  static constexpr uint32_t bits = kHalvesSchedule[S].bits;
+};
+struct HalvesState {
+  double a_best[kHalvesClasses];     // per class, the largest top sum so far (every index a constant: registers)
+  uint32_t t_best[kHalvesClasses];
+  double best = -1.0;                // every score is >= 0: the first bottom always takes over
+  uint32_t u_chosen = 0, t_chosen = 0;
+};
+template <int S>
+__device__ __forceinline__ void halves_step(const double (&pair_sum)[4][6], HalvesState& h) {
+  using X = HalvesAt<S>;
+  if constexpr (X::top) {
+    const double a = pair_sum[0][X::qa] + pair_sum[1][X::qb];
+    if constexpr (X::first) {
+      h.a_best[X::cls] = a, h.t_best[X::cls] = X::bits;
+    } else if (a > h.a_best[X::cls]) {   // tops of a class in ascending t, strict: the lowest t keeps a tie
+      h.a_best[X::cls] = a, h.t_best[X::cls] = X::bits;
+    }
+  } else {
+    static_assert(!X::first, "a bottom never starts a class (make_halves_schedule)");
+    const double score = h.a_best[X::cls] + (pair_sum[2][X::qa] + pair_sum[3][X::qb]);
+    if (score > h.best)   // bottoms in ascending u, strict: the lowest u keeps a tie
+      h.best = score, h.u_chosen = X::bits, h.t_chosen = h.t_best[X::cls];
+  }
+}
+template <std::size_t... S>
+__device__ __forceinline__ uint32_t halves_mask(std::index_sequence<S...>, const double (&pair_sum)[4][6]) {
+  HalvesState h;
+  (halves_step<static_cast<int>(S)>(pair_sum, h), ...);
+  return h.t_chosen | h.u_chosen << 8;
+}
+
 // kRowPairs as arithmetic: pairs (0,1) (0,2) (0,3) (1,2) (1,3) (2,3).
 __host__ __device__ constexpr int pair_first(int p) { return p < 3 ? 0 : (p < 5 ? 1 : 2); }
 __host__ __device__ constexpr int pair_second(int p) { return p < 3 ? p + 1 : (p < 5 ? p - 1 : 3); }
@@ -148,7 +191,7 @@ __device__ __forceinline__ double magnitude16(uint32_t bits) {
   }
 }
 
-template <bool kBf16, int kRowBits, int kColBits, uint64_t kSrc>
+template <bool kBf16, bool kHalves, int kRowBits, int kColBits, uint64_t kSrc>
 __global__ void __launch_bounds__(kThreads)
     transposable_kernel(const uint2* __restrict__ dense, uint32_t* __restrict__ values, uint32_t* __restrict__ meta,
                         uint4* __restrict__ values_t, uint32_t* __restrict__ meta_t, int64_t M, int64_t K,
@@ -180,21 +223,40 @@ __global__ void __launch_bounds__(kThreads)
   // Row-pair sums, then the 90 patterns (transposable.h: kPatternRowPairs), strict '>' from pattern 0 upwards.
   double pair_sum[4][6];
   bool nan = false;
+  // For Scoring::halves: whether the block's sums are exact (transposable.h halves_applies; the same rule, on the
+  // exponent fields): no inf or NaN, and for bf16 the nonzero magnitudes within kHalvesMaxExponentSpan binades.
+  constexpr uint32_t kExpShift = kBf16 ? 7 : 10, kExpAllOnes = kBf16 ? 0xFF : 0x1F;
+  bool special = false;
+  int emax = -1, emin = 1 << 30;
 #pragma unroll
   for (int r = 0; r < 4; ++r) {
     double mag[4];
 #pragma unroll
     for (int c = 0; c < 4; ++c) {
-      mag[c] = magnitude16<kBf16>(elem(r, c));
+      const uint32_t bits = elem(r, c);
+      mag[c] = magnitude16<kBf16>(bits);
       nan |= mag[c] != mag[c];
+      if constexpr (kHalves) {
+        const uint32_t abs = bits & 0x7FFFu, e = abs >> kExpShift;
+        special |= e == kExpAllOnes;
+        if (kBf16 && abs != 0) {
+          const int field = e > 1 ? static_cast<int>(e) : 1;   // a subnormal counts as field 1
+          emax = max(emax, field), emin = min(emin, field);
+        }
+      }
     }
 #pragma unroll
     for (int p = 0; p < 6; ++p) pair_sum[r][p] = mag[pair_first(p)] + mag[pair_second(p)];
   }
   if (nan) atomicAdd(nan_blocks, 1ull);
-  double best = pattern_score<0>(pair_sum);
-  uint32_t mask = PatternAt<0>::mask;
-  consider_after_first(std::make_index_sequence<kPatternCount - 1>{}, pair_sum, best, mask);
+  uint32_t mask;
+  if (kHalves && !special && (emax < 0 || emax - emin <= kHalvesMaxExponentSpan)) {
+    mask = halves_mask(std::make_index_sequence<kHalvesSteps>{}, pair_sum);
+  } else {
+    double best = pattern_score<0>(pair_sum);
+    mask = PatternAt<0>::mask;
+    consider_after_first(std::make_index_sequence<kPatternCount - 1>{}, pair_sum, best, mask);
+  }
 
   // W: per row, the kept pair (ordered nibble) -> 4 bytes of values, a nibble.
 #pragma unroll
@@ -232,13 +294,13 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-template <bool kBf16, MetaLayout kLayout>
+template <bool kBf16, bool kHalves, MetaLayout kLayout>
 void launch(const void* dense, int64_t M, int64_t K, void* values, uint8_t* meta, void* values_t, uint8_t* meta_t,
             unsigned long long* nan_blocks, cudaStream_t stream) {
   constexpr int kRowBits = desc(kLayout).row_bits, kColBits = desc(kLayout).col_bits;
   constexpr uint64_t kSrc = packed_src(desc(kLayout));
   const int64_t tiles = (M / kTile) * (K / kTile);
-  transposable_kernel<kBf16, kRowBits, kColBits, kSrc><<<static_cast<unsigned>(tiles), kThreads, 0, stream>>>(
+  transposable_kernel<kBf16, kHalves, kRowBits, kColBits, kSrc><<<static_cast<unsigned>(tiles), kThreads, 0, stream>>>(
       static_cast<const uint2*>(dense), static_cast<uint32_t*>(values), reinterpret_cast<uint32_t*>(meta),
       static_cast<uint4*>(values_t), reinterpret_cast<uint32_t*>(meta_t), M, K, nan_blocks);
   SPARSE24_CUDA_CHECK(cudaGetLastError());
@@ -248,7 +310,7 @@ void launch(const void* dense, int64_t M, int64_t K, void* values, uint8_t* meta
 
 void prune_compress_both(DType t, MetaLayout l, const void* dense, int64_t M, int64_t K, void* values,
                          uint8_t* meta, void* values_t, uint8_t* meta_t, unsigned long long* nan_blocks,
-                         void* stream) {
+                         void* stream, Scoring scoring) {
   const char* fn = "transposable::gpu::prune_compress_both";
   if (t != DType::fp16 && t != DType::bf16)
     fail(fn, cat("dtype ", rules::check_dtype(fn, t).name, ": transposable masks are implemented for fp16 and bf16"));
@@ -268,13 +330,17 @@ void prune_compress_both(DType t, MetaLayout l, const void* dense, int64_t M, in
   }
   rules::check_ptr(fn, nan_blocks, "nan_blocks");
   const cudaStream_t s = static_cast<cudaStream_t>(stream);
-  const bool bf16 = t == DType::bf16;
-  if (l == MetaLayout::LaneBlocks16) {
-    if (bf16) return launch<true, MetaLayout::LaneBlocks16>(dense, M, K, values, meta, values_t, meta_t, nan_blocks, s);
-    return launch<false, MetaLayout::LaneBlocks16>(dense, M, K, values, meta, values_t, meta_t, nan_blocks, s);
-  }
-  if (bf16) return launch<true, MetaLayout::Wgmma16x64>(dense, M, K, values, meta, values_t, meta_t, nan_blocks, s);
-  return launch<false, MetaLayout::Wgmma16x64>(dense, M, K, values, meta, values_t, meta_t, nan_blocks, s);
+  const bool bf16 = t == DType::bf16, halves = scoring == Scoring::halves;
+  auto go = [&](auto bf16_tag, auto halves_tag) {
+    constexpr bool kB = decltype(bf16_tag)::value, kH = decltype(halves_tag)::value;
+    if (l == MetaLayout::LaneBlocks16)
+      return launch<kB, kH, MetaLayout::LaneBlocks16>(dense, M, K, values, meta, values_t, meta_t, nan_blocks, s);
+    return launch<kB, kH, MetaLayout::Wgmma16x64>(dense, M, K, values, meta, values_t, meta_t, nan_blocks, s);
+  };
+  using Yes = std::true_type;
+  using No = std::false_type;
+  if (bf16) return halves ? go(Yes{}, Yes{}) : go(Yes{}, No{});
+  return halves ? go(No{}, Yes{}) : go(No{}, No{});
 }
 
 }  // namespace sparse24::format::transposable::gpu

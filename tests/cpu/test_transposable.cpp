@@ -1,5 +1,6 @@
 // Transposable 2:4 masks (kernels/format/transposable.h): the table of the 90 patterns, the exact optimum against a
-// brute force over all 2^16 masks, the greedy variant, the refusals, and the quality table of issue 18 (printed).
+// brute force over all 2^16 masks, the greedy variant, the refusals, the quality table of issue 18 (printed), and
+// the one pass's registration as the operation prune_compress_both (kernels/registry.h).
 #include "tests/catch.h"
 #include "tests/format_inputs.h"
 
@@ -13,6 +14,7 @@
 
 #include "kernels/format/format.h"
 #include "kernels/format/transposable.h"
+#include "kernels/registry.h"
 
 namespace {
 
@@ -200,31 +202,187 @@ TEST_CASE("transposable: quality table on random normal weights (printed)", "[fo
 }
 
 TEST_CASE("transposable: prune_compress_both decompresses to the masked W and its transpose", "[format][transposable]") {
-  const int64_t M = 64, K = 128;
-  auto dense = test::random_dense(M, K, 21);
-  for (auto& x : dense)
-    if ((x & 0x7C00) == 0x7C00) x = static_cast<uint16_t>(x & 0x83FF);
-  for (DType t : test::kBothTypes)
+  // 96 x 160 and 32 x 96: a last tile of Wᵀ rows shorter than the 64 the reference walks W in (transposable_cpu.cpp)
+  // and, for lane_blocks16, shapes that are not multiples of 64.
+  const std::pair<int64_t, int64_t> shapes[] = {{64, 128}, {96, 160}, {32, 96}, {128, 64}};
+  for (const auto& [M, K] : shapes) {
     for (f::MetaLayout l : {f::MetaLayout::LaneBlocks16, f::MetaLayout::Wgmma16x64}) {
-      INFO(sparse24::name(t) << ", " << f::name(l));
-      std::vector<uint16_t> values(dense.size() / 2), values_t(dense.size() / 2), masks(static_cast<size_t>(M * K / 16));
-      std::vector<uint8_t> meta(dense.size() / 8), meta_t(dense.size() / 8), canonical(meta.size());
-      tr::prune_compress_both(t, l, dense.data(), M, K, values.data(), meta.data(), values_t.data(), meta_t.data());
-      std::vector<uint16_t> pruned(dense.size()), pruned_t(dense.size()), back(dense.size()), back_t(dense.size());
-      tr::block_masks(tr::Method::exact, t, dense.data(), M, K, masks.data());
-      tr::apply_masks(dense.data(), masks.data(), M, K, pruned.data());
-      for (int64_t r = 0; r < M; ++r)
-        for (int64_t c = 0; c < K; ++c) pruned_t[c * M + r] = pruned[r * K + c];
-      f::reorder_meta_to_canonical(l, t, meta.data(), M, K, canonical.data());
-      f::decompress(t, values.data(), canonical.data(), M, K, back.data());
-      CHECK(back == pruned);
-      f::reorder_meta_to_canonical(l, t, meta_t.data(), K, M, canonical.data());
-      f::decompress(t, values_t.data(), canonical.data(), K, M, back_t.data());
-      CHECK(back_t == pruned_t);
+      const f::MetaLayoutDesc& d = f::desc(l);
+      const auto fits = [&](int64_t rows, int64_t cols) {
+        return rows % d.block_rows() == 0 && cols % (4 * d.block_nibble_cols()) == 0;
+      };
+      if (!fits(M, K) || !fits(K, M)) continue;
+      auto dense = test::random_dense(M, K, 21);
+      for (auto& x : dense)
+        if ((x & 0x7C00) == 0x7C00) x = static_cast<uint16_t>(x & 0x83FF);
+      for (DType t : test::kBothTypes) {
+        INFO(sparse24::name(t) << ", " << f::name(l) << ", " << M << " x " << K);
+        std::vector<uint16_t> values(dense.size() / 2), values_t(dense.size() / 2), masks(static_cast<size_t>(M * K / 16));
+        std::vector<uint8_t> meta(dense.size() / 8), meta_t(dense.size() / 8), canonical(meta.size());
+        tr::prune_compress_both(t, l, dense.data(), M, K, values.data(), meta.data(), values_t.data(), meta_t.data());
+        std::vector<uint16_t> pruned(dense.size()), pruned_t(dense.size()), back(dense.size()), back_t(dense.size());
+        tr::block_masks(tr::Method::exact, t, dense.data(), M, K, masks.data());
+        tr::apply_masks(dense.data(), masks.data(), M, K, pruned.data());
+        for (int64_t r = 0; r < M; ++r)
+          for (int64_t c = 0; c < K; ++c) pruned_t[c * M + r] = pruned[r * K + c];
+        f::reorder_meta_to_canonical(l, t, meta.data(), M, K, canonical.data());
+        f::decompress(t, values.data(), canonical.data(), M, K, back.data());
+        CHECK(back == pruned);
+        f::reorder_meta_to_canonical(l, t, meta_t.data(), K, M, canonical.data());
+        f::decompress(t, values_t.data(), canonical.data(), K, M, back_t.data());
+        CHECK(back_t == pruned_t);
+      }
     }
+  }
+  auto dense = test::random_dense(64, 48, 21);
   std::vector<uint16_t> v(64 * 64);
   std::vector<uint8_t> m(64 * 8);
   REQUIRE_FORMAT_ERROR(tr::prune_compress_both(DType::fp16, f::MetaLayout::LaneBlocks16, dense.data(), 64, 48,
                                                v.data(), m.data(), v.data(), m.data()),
                        "K = 48 is not a multiple of 32");
+}
+
+TEST_CASE("transposable: block_masks split over threads gives each block's own pattern and the first NaN",
+          "[format][transposable]") {
+  // 1024 rows = 256 block rows: several threads' ranges wherever there are at least two cores (the split needs 64
+  // block rows per range, transposable_cpu.cpp parallel_ranges).
+  const int64_t M = 1024, K = 64;
+  auto dense = test::random_dense(M, K, 33);
+  for (auto& x : dense)
+    if ((x & 0x7C00) == 0x7C00) x = static_cast<uint16_t>(x & 0x83FF);   // no NaN (and no inf) in fp16
+  std::vector<uint16_t> masks(static_cast<size_t>(M / 4 * (K / 4)));
+  tr::block_masks(tr::Method::exact, DType::fp16, dense.data(), M, K, masks.data());
+  int64_t differ = 0;
+  for (int64_t bi = 0; bi < M / 4; ++bi)
+    for (int64_t bj = 0; bj < K / 4; ++bj) {
+      double mag[16];
+      for (int r = 0; r < 4; ++r)
+        for (int c = 0; c < 4; ++c) mag[4 * r + c] = tr::magnitude(DType::fp16, dense[(4 * bi + r) * K + 4 * bj + c]);
+      differ += masks[static_cast<size_t>(bi * (K / 4) + bj)] != tr::kPatterns[tr::exact_pattern(mag)];
+    }
+  CHECK(differ == 0);
+  // Two NaNs, in the last block row and in block row 100: the message names the first in row order, whichever
+  // thread finds its own first.
+  dense[(M - 1) * K + 5] = test::kNaN;
+  dense[400 * K + 9] = test::kNaN;
+  REQUIRE_FORMAT_ERROR(tr::block_masks(tr::Method::exact, DType::fp16, dense.data(), M, K, masks.data()),
+                       "block (100, 2) (rows 400..403, columns 8..11) holds a NaN at row 400, column 9");
+}
+
+// ---- The registered operation (kernels/registry.h, Operation::prune_compress_both) -------------------------------
+
+TEST_CASE("transposable: the one pass is registered as prune_compress_both, per scoring, 16-bit type and GEMM layout",
+          "[format][transposable][registry]") {
+  using sparse24::Operation;
+  int found = 0;
+  for (const auto& v : sparse24::registry()) {
+    if (v.operation != Operation::prune_compress_both) continue;
+    ++found;
+    INFO(v.name);
+    CHECK(v.family == "format");
+    // s03 scores the 90 patterns, s04 the two halves (the same outputs; transposable.h)
+    CHECK(((v.step == 3 && v.technique == "transposable") || (v.step == 4 && v.technique == "halves")));
+    CHECK((v.types.a == DType::fp16 || v.types.a == DType::bf16));
+    CHECK((v.meta_layout == f::MetaLayout::LaneBlocks16 || v.meta_layout == f::MetaLayout::Wgmma16x64));
+    CHECK_FALSE(v.writes_pruned);
+    CHECK(v.name == "format.s0" + std::to_string(v.step) + "_" + v.technique + "." + sparse24::name(v.types.a) + "." +
+                        f::name(v.meta_layout));
+    // The kernel's tile: M and K multiples of 64, refused before any CUDA call with the reason.
+    CHECK(sparse24::shape_error(v, 64, 1, 64).empty());
+    CHECK_THAT(sparse24::shape_error(v, 32, 1, 64), test::contains("M = 32 is not a multiple of 64"));
+    CHECK_THAT(sparse24::shape_error(v, 64, 1, 96), test::contains("K = 96 is not a multiple of 64"));
+  }
+  CHECK(found == 8);
+  // Operation names round-trip through the command line's spelling.
+  for (Operation op : sparse24::kOperations) {
+    Operation back = Operation::gemm;
+    CHECK(sparse24::parse_operation(sparse24::name(op), &back));
+    CHECK(back == op);
+  }
+}
+
+TEST_CASE("transposable: prepare refuses a prune_compress_both without Wᵀ's outputs, the NaN counter, or aligned "
+          "pointers", "[format][transposable][registry]") {
+  const sparse24::Variant* v = sparse24::find_variant("format.s03_transposable.bf16.lane_blocks16");
+  REQUIRE(v != nullptr);
+  auto fake = [](uintptr_t p) { return reinterpret_cast<void*>(p); };   // never dereferenced: every case is refused
+  sparse24::PruneCompressArgs ok;
+  ok.M = 64, ok.K = 64;
+  ok.dense = fake(0x10000), ok.values = fake(0x20000), ok.meta = fake(0x30000);
+  ok.values_t = fake(0x40000), ok.meta_t = fake(0x50000);
+  ok.nan_blocks = static_cast<unsigned long long*>(fake(0x60000));
+  auto refused = [&](sparse24::PruneCompressArgs a, const std::string& why) {
+    INFO("expected refusal: " << why);
+    CHECK_THROWS_AS(sparse24::prepare(*v, a), sparse24::ShapeError);
+    CHECK_THROWS_WITH(sparse24::prepare(*v, a), test::contains(v->name) && test::contains(why));
+  };
+  auto a = ok;
+  a.M = 96;
+  refused(a, "M = 96 is not a multiple of 64");
+  a = ok, a.values_t = nullptr;
+  refused(a, "a null pointer (values_t, meta_t, nan_blocks");
+  a = ok, a.meta_t = nullptr;
+  refused(a, "a null pointer (values_t, meta_t, nan_blocks");
+  a = ok, a.nan_blocks = nullptr;
+  refused(a, "a null pointer (values_t, meta_t, nan_blocks");
+  a = ok, a.meta_t = fake(0x50008);
+  refused(a, "16-byte aligned");
+  a = ok, a.nan_blocks = static_cast<unsigned long long*>(fake(0x60004));
+  refused(a, "nan_blocks must be 8-byte aligned");
+  // A 1-D prune_compress variant does not need them (its arguments are unchanged).
+  const sparse24::Variant* one_d = sparse24::find_variant("format.s02_onepass.bf16.lane_blocks16");
+  REQUIRE(one_d != nullptr);
+  a = ok, a.M = 48;
+  CHECK_THROWS_WITH(sparse24::prepare(*one_d, a), test::contains("M = 48"));
+}
+
+TEST_CASE("transposable: the two halves give the exact pattern wherever halves_applies, and it applies to fp16 and "
+          "ordinary bf16", "[format][transposable][halves]") {
+  // Random blocks of both types: bit patterns (every binade, ties through repeated values, zeros, inf, subnormals)
+  // and small integers (ties everywhere). Where halves_applies, halves_mask must be exact_pattern's mask; where it
+  // does not (inf; bf16 spans over 42 binades) the kernel runs the full scan, so there is nothing to compare.
+  std::mt19937 rng(2026);
+  int64_t compared = 0, applied_fp16 = 0, blocks_fp16 = 0;
+  for (DType t : {DType::fp16, DType::bf16})
+    for (int block = 0; block < 200000; ++block) {
+      uint16_t bits[16];
+      const int kind = block % 4;
+      for (auto& b : bits) {
+        const uint32_t x = rng();
+        if (kind == 0) b = static_cast<uint16_t>(x);                                   // any pattern
+        else if (kind == 1) b = static_cast<uint16_t>((x % 3) * (t == DType::fp16 ? 0x3C00 : 0x3F80));   // 0, 1, 2^1
+        else if (kind == 2) b = static_cast<uint16_t>(t == DType::fp16 ? 0x3800 + (x & 0x3FF) : 0x3F00 + (x & 0xFF));
+        else b = static_cast<uint16_t>(x % 4 == 0 ? 0 : (t == DType::fp16 ? 0x2000 : 0x3000) + (x & 0x1FFF));
+      }
+      double mag[16];
+      bool nan = false;
+      for (int i = 0; i < 16; ++i) mag[i] = tr::magnitude(t, bits[i]), nan = nan || std::isnan(mag[i]);
+      if (nan) continue;   // refused by the CPU; counted and unspecified on the GPU
+      if (t == DType::fp16) ++blocks_fp16;
+      if (!tr::halves_applies(t, bits)) continue;
+      if (t == DType::fp16) ++applied_fp16;
+      ++compared;
+      const uint16_t want = tr::kPatterns[tr::exact_pattern(mag)], got = tr::halves_mask(mag);
+      if (got != want) {
+        INFO(sparse24::name(t) << " block " << block << ": exact " << want << ", halves " << got);
+        CHECK(got == want);
+      }
+    }
+  CHECK(compared > 200000);   // of 400000 blocks: kind 0 draws NaN (skipped) and, in bf16, spans over 42 binades
+  // fp16 falls back only for inf (one pattern in 32 of kind 0 has exponent 31, so some blocks do).
+  CHECK(applied_fp16 > blocks_fp16 * 3 / 5);
+  // The rule's edges: an inf never applies; bf16 at a span of 42 binades applies, at 43 not.
+  const uint16_t zeros[16] = {};
+  CHECK(tr::halves_applies(DType::bf16, zeros));
+  uint16_t b[16] = {};
+  b[0] = 0x7F80;   // bf16 inf
+  CHECK_FALSE(tr::halves_applies(DType::bf16, b));
+  b[0] = 0x7C00;   // fp16 inf
+  CHECK_FALSE(tr::halves_applies(DType::fp16, b));
+  b[0] = static_cast<uint16_t>(43 << 7), b[1] = static_cast<uint16_t>(1 << 7);    // fields 43 and 1: span 42
+  CHECK(tr::halves_applies(DType::bf16, b));
+  b[0] = static_cast<uint16_t>(44 << 7);                                         // span 43
+  CHECK_FALSE(tr::halves_applies(DType::bf16, b));
+  b[1] = 0x0001;                                                                 // a subnormal counts as field 1
+  CHECK_FALSE(tr::halves_applies(DType::bf16, b));
 }

@@ -22,6 +22,7 @@
 #include "kernels/format/format.h"
 #include "kernels/format/rules.h"
 #include "kernels/format/transposable.h"
+#include "kernels/registry.h"
 
 namespace {
 
@@ -610,16 +611,21 @@ TEST_CASE("transposable gpu: W and its transpose compressed in one pass agree wi
           DeviceBuffer<uint16_t> d_dense(dense), d_values(vals), d_values_t(vals);
           DeviceBuffer<uint8_t> d_meta(meta), d_meta_t(meta);
           DeviceBuffer<unsigned long long> d_nan(1);
-          d_values.poison(), d_values_t.poison(), d_meta.poison(), d_meta_t.poison();
-          d_nan.upload({0ull});
-          tr::gpu::prune_compress_both(t, l, d_dense.get(), M, K, d_values.get(), d_meta.get(), d_values_t.get(),
-                                       d_meta_t.get(), d_nan.get(), stream.get());
-          stream.sync();
-          CHECK(mismatches(d_values.download(), want_values) == 0);
-          CHECK(mismatches(d_meta.download(), want_meta) == 0);
-          CHECK(mismatches(d_values_t.download(), want_values_t) == 0);
-          CHECK(mismatches(d_meta_t.download(), want_meta_t) == 0);
-          CHECK(d_nan.download()[0] == 0);
+          // Both scorings (s03's 90 patterns, s04's two halves with the full scan where a block's sums are not
+          // exact: this data's inf and wide bf16 spans take that path), one reference.
+          for (tr::gpu::Scoring scoring : {tr::gpu::Scoring::full, tr::gpu::Scoring::halves}) {
+            INFO((scoring == tr::gpu::Scoring::full ? "full scan" : "halves"));
+            d_values.poison(), d_values_t.poison(), d_meta.poison(), d_meta_t.poison();
+            d_nan.upload({0ull});
+            tr::gpu::prune_compress_both(t, l, d_dense.get(), M, K, d_values.get(), d_meta.get(), d_values_t.get(),
+                                         d_meta_t.get(), d_nan.get(), stream.get(), scoring);
+            stream.sync();
+            CHECK(mismatches(d_values.download(), want_values) == 0);
+            CHECK(mismatches(d_meta.download(), want_meta) == 0);
+            CHECK(mismatches(d_values_t.download(), want_values_t) == 0);
+            CHECK(mismatches(d_meta_t.download(), want_meta_t) == 0);
+            CHECK(d_nan.download()[0] == 0);
+          }
         }
 }
 
@@ -659,4 +665,50 @@ TEST_CASE("transposable gpu: NaN blocks are counted, bad input refused before la
                        "nan_blocks is a null pointer");
   CHECK(cudaDeviceSynchronize() == cudaSuccess);
   CHECK(cudaGetLastError() == cudaSuccess);
+}
+
+TEST_CASE("transposable gpu: the registered prune_compress_both runs through a plan, bit for bit, NaNs counted",
+          "[format][gpu][transposable][registry]") {
+  // The operation as the benchmark runs it (kernels/registry.h: prepare, then Plan::run on a stream), against the
+  // CPU reference, for every registered (type, layout); then a NaN counted through the plan's arguments.
+  Stream stream;
+  const int64_t M = 128, K = 192;
+  int variants = 0;
+  for (const auto& v : sparse24::registry()) {
+    if (v.operation != sparse24::Operation::prune_compress_both) continue;
+    ++variants;
+    INFO(v.name);
+    auto dense = finite_dense(M, K, 17);
+    if (v.types.a == DType::bf16)
+      for (auto& x : dense)
+        if ((x & 0x7F80) == 0x7F80 && (x & 0x007F) != 0) x = static_cast<uint16_t>(x & 0x807F);
+    const size_t vals = dense.size() / 2, meta = dense.size() / 8;
+    std::vector<uint16_t> want_values(vals), want_values_t(vals);
+    std::vector<uint8_t> want_meta(meta), want_meta_t(meta);
+    tr::prune_compress_both(v.types.a, v.meta_layout, dense.data(), M, K, want_values.data(), want_meta.data(),
+                            want_values_t.data(), want_meta_t.data());
+    DeviceBuffer<uint16_t> d_dense(dense), d_values(vals), d_values_t(vals);
+    DeviceBuffer<uint8_t> d_meta(meta), d_meta_t(meta);
+    DeviceBuffer<unsigned long long> d_nan(1);
+    d_values.poison(), d_values_t.poison(), d_meta.poison(), d_meta_t.poison();
+    d_nan.upload({0ull});
+    sparse24::PruneCompressArgs a;
+    a.M = M, a.K = K, a.dense = d_dense.get(), a.values = d_values.get(), a.meta = d_meta.get();
+    a.values_t = d_values_t.get(), a.meta_t = d_meta_t.get(), a.nan_blocks = d_nan.get();
+    const auto plan = sparse24::prepare(v, a);
+    plan->run(static_cast<cudaStream_t>(stream.get()));
+    stream.sync();
+    CHECK(mismatches(d_values.download(), want_values) == 0);
+    CHECK(mismatches(d_meta.download(), want_meta) == 0);
+    CHECK(mismatches(d_values_t.download(), want_values_t) == 0);
+    CHECK(mismatches(d_meta_t.download(), want_meta_t) == 0);
+    CHECK(d_nan.download()[0] == 0);
+    // One NaN (fp16's and bf16's quiet NaN patterns both): counted once, through the plan's own counter.
+    dense[5 * K + 7] = v.types.a == DType::bf16 ? uint16_t{0x7FC0} : kNaN;
+    d_dense.upload(dense);
+    plan->run(static_cast<cudaStream_t>(stream.get()));
+    stream.sync();
+    CHECK(d_nan.download()[0] == 1);
+  }
+  CHECK(variants == 8);   // s03 (the 90 patterns) and s04 (two halves), 2 types x 2 layouts each
 }
