@@ -966,8 +966,9 @@ void Runner::train_peer_row(TrainGroup& tg, Row& r) {
 // is timed; then the pair timed as the peers' is.
 void Runner::train_auto_row(TrainGroup& tg, Row& r) {
   if (const std::string why = train_refusal(r); !why.empty()) return finish(r, Status::refused, why);
-  const Variant* vf = pick(r.dtype, r.M, r.N, r.K, sm_);
-  const Variant* vd = pick(r.dtype, r.K, r.N, r.M, sm_);
+  const Gpu gpu = gpu_of(device_);
+  const Variant* vf = pick(r.dtype, r.M, r.N, r.K, gpu);
+  const Variant* vd = pick(r.dtype, r.K, r.N, r.M, gpu);
   if (!vf || !vd)
     return finish(r, Status::refused, fmt::format("no registered variant accepts the {}", vf ? "dgrad" : "forward"));
   r.notes["forward_variant"] = vf->name;

@@ -39,13 +39,6 @@ std::vector<uint16_t> download16(const void* d, size_t count) {
   return h;
 }
 
-int device_sm() {
-  int dev = 0, major = 0, minor = 0;
-  SPARSE24_CUDA_CHECK(cudaGetDevice(&dev));
-  SPARSE24_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
-  SPARSE24_CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev));
-  return major * 10 + minor;
-}
 
 constexpr uint16_t kMagnitude = 0x7FFF;   // the bits of a 16-bit float with the sign cleared (format.h's key)
 
@@ -98,7 +91,6 @@ TEST_CASE("train: forward and dgrad through the dispatcher's picks pass both che
   // One layer shape every pick accepts on sm_80 and sm_90: 256 outputs, 128 tokens, 512 inputs.
   constexpr int M = 256, N = 128, K = 512;
   constexpr uint64_t kSeed = 5;
-  const int sm = device_sm();
   for (DType t : {DType::fp16, DType::bf16}) {
     const Operands ops = default_operands(t);
     struct Gemm {
@@ -107,7 +99,7 @@ TEST_CASE("train: forward and dgrad through the dispatcher's picks pass both che
       Pattern pattern;
     } gemms[] = {{"forward", M, N, K, Pattern::Transposable}, {"dgrad", K, N, M, Pattern::TransposableTransposed}};
     for (const Gemm& g : gemms) {
-      const Variant* v = pick(t, g.m, g.n, g.k, sm);
+      const Variant* v = pick(t, g.m, g.n, g.k, gpu_of(0));
       INFO(name(t) << " " << g.what << " " << g.m << "x" << g.n << "x" << g.k << ": " << (v ? v->name : "no pick"));
       REQUIRE(v != nullptr);
       DeviceBuffer d(size_t(g.m) * g.n * sizeof(float));
