@@ -91,7 +91,7 @@ bool split_from_sms(const Variant& v) { return is_split(v) && v.param("split_k")
 const Variant* fallback(DType t, int M, int N, int K, int sm) {
   const Variant* best = nullptr;
   // 8-bit: only up to N = 16, where skinny beat the large-tile wgmma_sp steps on the H200 (int8 1.03-1.46x cuBLASLt
-  // at N = 1 and 16; at N = 64 and 128 it ran 0.24-0.65x, below the wgmma ladder: results/NOTES.md, session 8).
+  // at N = 1 and 16; at N = 64 and 128 it ran 0.34-0.75x, below the wgmma ladder: results/NOTES.md, session 8).
   if (N <= (bytes_of(t) == 1 ? 16 : 128)) {
     // The skinny variant with the smallest N tile that holds N, split chosen in prepare(), of the family's latest
     // step among those (as for mma_sp below).

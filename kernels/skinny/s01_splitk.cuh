@@ -19,8 +19,8 @@
 // plain cublasGemmEx call, not today's searched cuBLASLt): 28672x16x8192 with bn 16, split_k 0: 111.8 us, 1.53x
 // cuBLAS; 28672x1x8192: 100.2 us, 1.62x; N = 64: 1.0x; N = 128: 473 us, 0.37x (results/NOTES.md says why N >= 64
 // is slow).
-// Measured, 8-bit (NVIDIA H200, run nvidia-h200/session8_2026-12-03_3fb3c5b): int8 at N <= 16 1.03-1.52x cuBLASLt
-// int8, 41-80% of the copy rate; at N = 64/128 0.24-0.65x (registers); e4m3 0.55-0.76x cuBLASLt (the emulated form
+// Measured, 8-bit (NVIDIA H200, run nvidia-h200/session8_2026-12-03_3fb3c5b): int8 at N <= 16 1.00-1.52x cuBLASLt
+// int8, 41-80% of the copy rate; at N = 64/128 0.34-0.75x (registers); e4m3 0.52-0.79x cuBLASLt (the emulated form
 // makes it issue-bound). results/NOTES.md, session 8.
 // PERF: ptxas sm_90a registers: 123 (bn 8), 144 (16), 174 (32), 179 (64, bk 64), 228 (128, bk 64, one m16 tile per warp).
 //
