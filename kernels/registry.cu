@@ -188,12 +188,15 @@ void add_onepass(std::vector<Variant>& out) {
 // lane_blocks16 (mma_sp) and wgmma16x64 (wgmma_sp s07+), for fp16 and bf16 (the types transposable.h implements).
 // format.s04_halves: s03 scoring the two halves of each block where its sums are exact (transposable.h, "The exact
 // pattern in two halves"), the full scan elsewhere: the same outputs with about half the FP64 work.
-template <format::transposable::gpu::Scoring kScoring>
+// format.s05_pipelined: s04 on a persistent grid, each block loading its next tile while it works on the current
+// one (transposable_gpu.cu, transposable_pipelined).
+template <format::transposable::gpu::Scoring kScoring, format::transposable::gpu::Grid kGrid>
 void run_transposable(const Plan& p, cudaStream_t stream) {
   const PruneCompressArgs& a = p.prune;
   format::transposable::gpu::prune_compress_both(p.variant().types.a, p.variant().meta_layout, a.dense, a.M, a.K,
                                                  a.values, static_cast<uint8_t*>(a.meta), a.values_t,
-                                                 static_cast<uint8_t*>(a.meta_t), a.nan_blocks, stream, kScoring);
+                                                 static_cast<uint8_t*>(a.meta_t), a.nan_blocks, stream, kScoring,
+                                                 kGrid);
 }
 
 void add_transposable(std::vector<Variant>& out) {
@@ -203,15 +206,26 @@ void add_transposable(std::vector<Variant>& out) {
   static_assert(tr::gpu::kTile % format::kLaneBlockRows == 0 && tr::gpu::kTile % format::kLaneBlockCols == 0 &&
                     tr::gpu::kTile % format::kWgmmaBlockRows == 0 && tr::gpu::kTile % format::kWgmmaBlockCols == 0,
                 "the transposable kernel's tile must hold whole metadata blocks of W and Wᵀ in both layouts");
-  for (Scoring scoring : {Scoring::full, Scoring::halves})
+  using Grid = tr::gpu::Grid;
+  struct Step {
+    int step;
+    const char* technique;
+    void (*run)(const Plan&, cudaStream_t);
+  };
+  // s03: s02's one pass, the exact 4x4 transposable mask, W and Wᵀ written at once; s04: scored in two halves;
+  // s05: s04 with the next tile's loads in flight (a persistent grid).
+  const Step steps[] = {
+      {3, "transposable", &run_transposable<Scoring::full, Grid::tile_per_block>},
+      {4, "halves", &run_transposable<Scoring::halves, Grid::tile_per_block>},
+      {5, "pipelined", &run_transposable<Scoring::halves, Grid::persistent>}};
+  for (const Step& st : steps)
     for (format::MetaLayout layout : {format::MetaLayout::LaneBlocks16, format::MetaLayout::Wgmma16x64})
       for (DType t : {DType::fp16, DType::bf16}) {
         Variant v;
         v.operation = Operation::prune_compress_both;
         v.family = "format";
-        // s03: s02's one pass, the exact 4x4 transposable mask, W and Wᵀ written at once; s04: scored in two halves
-        v.step = scoring == Scoring::full ? 3 : 4;
-        v.technique = scoring == Scoring::full ? "transposable" : "halves";
+        v.step = st.step;
+        v.technique = st.technique;
         v.types = {t, t, t, t};
         v.sparse = true;
         v.writes_pruned = false;
@@ -222,7 +236,7 @@ void add_transposable(std::vector<Variant>& out) {
         v.rule.m_reason = "the transposable kernel's 64 x 64 tile (whole 4x4 blocks and metadata blocks of W and Wᵀ)";
         v.rule.k_multiple = tr::gpu::kTile;
         v.rule.k_reason = v.rule.m_reason;
-        v.run = scoring == Scoring::full ? &run_transposable<Scoring::full> : &run_transposable<Scoring::halves>;
+        v.run = st.run;
         v.prepare = [](Plan&) {};  // nothing to prepare: the grid follows from M and K
         v.name = variant_name(v);
         out.push_back(std::move(v));

@@ -200,10 +200,15 @@ static_assert((kTile / kBlock) * (kTile / kBlock) == kThreads, "one thread per 4
 // reads; not optional: a NaN must never pass unseen).
 // Scoring::full scores all 90 patterns (format.s03_transposable); Scoring::halves scores the two halves where
 // halves_applies() and falls back to the full scan elsewhere (format.s04_halves): the same outputs bit for bit.
+// Grid::tile_per_block launches a block per 64 x 64 tile (s03, s04); Grid::persistent launches as many blocks as
+// are resident (max_blocks > 0: at most that many, which the tests use to make every block take several tiles),
+// each loading its next tile while it works on the current one (format.s05_pipelined): the same outputs again.
 enum class Scoring { full, halves };
+enum class Grid { tile_per_block, persistent };
 void prune_compress_both(DType t, MetaLayout l, const void* dense, int64_t M, int64_t K, void* values,
                          uint8_t* meta, void* values_t, uint8_t* meta_t, unsigned long long* nan_blocks,
-                         void* stream = nullptr, Scoring scoring = Scoring::full);
+                         void* stream = nullptr, Scoring scoring = Scoring::full, Grid grid = Grid::tile_per_block,
+                         int max_blocks = 0);
 }  // namespace gpu
 
 }  // namespace sparse24::format::transposable

@@ -25,8 +25,14 @@
 // DADD and 89 DSETP (SASS, sm_90a: the compiler already shares the half sums between patterns, so the saving is the
 // 54 final sums and 36 comparisons), where the block's sums are exact (fp16 always but for inf; bf16 within 42
 // binades); other blocks run the full scan.
-// Expected bottleneck: the FP64 pipe (90 patterns x 3 additions + 24, in double, per 16 elements: about 18 per
-// element) rather than HBM; see results/NOTES.md for the prediction.
+// Expected bottleneck (s03): the FP64 pipe (90 patterns x 3 additions + 24, in double, per 16 elements: about 18
+// per element) rather than HBM. Measured (H200, session 8): 25-33% of the copy rate for s03 and s04 alike, so the
+// FP64 work was not the wall: with 97-123 registers two blocks of 256 threads fit an SM, and each block loads, then
+// scores, then stores, in sequence.
+// format.s05_pipelined (transposable_pipelined below): s04's per-tile work on a persistent grid, the next tile's
+// loads in flight during the current tile's work, the staging in two shared-memory stages; at most 128 registers
+// (two blocks per SM), which the halves scoring fits without spills and the full scan does not. NOTES.md, session 9,
+// has the prediction.
 #include <cuda_runtime.h>
 
 #include <cstddef>
@@ -191,26 +197,52 @@ __device__ __forceinline__ double magnitude16(uint32_t bits) {
   }
 }
 
-template <bool kBf16, bool kHalves, int kRowBits, int kColBits, uint64_t kSrc>
-__global__ void __launch_bounds__(kThreads)
-    transposable_kernel(const uint2* __restrict__ dense, uint32_t* __restrict__ values, uint32_t* __restrict__ meta,
-                        uint4* __restrict__ values_t, uint32_t* __restrict__ meta_t, int64_t M, int64_t K,
-                        unsigned long long* nan_blocks) {
-  __shared__ uint8_t w_nib[kTile * kTileNibbleCols];    // W: [row][nibble column]
-  __shared__ uint8_t t_nib[kTile * kTileNibbleCols];    // Wᵀ: [row = W column][nibble column = W row / 4]
-  __shared__ alignas(16) uint32_t t_vals[kTile * kTile / 4];   // Wᵀ values: [row][16 words = 32 values]
+// The shared-memory staging of one tile: the nibbles of W and Wᵀ and Wᵀ's values (6 KB).
+struct TileStage {
+  uint8_t w_nib[kTile * kTileNibbleCols];    // W: [row][nibble column]
+  uint8_t t_nib[kTile * kTileNibbleCols];    // Wᵀ: [row = W column][nibble column = W row / 4]
+  alignas(16) uint32_t t_vals[kTile * kTile / 4];   // Wᵀ values: [row][16 words = 32 values]
+};
 
+// Tile `tile` (row-major over the (M / 64) x (K / 64) tiles): the origin of its rows and columns in W.
+struct TileOrigin {
+  int64_t r0, c0;
+};
+__device__ __forceinline__ TileOrigin tile_origin(int64_t tile, int64_t K) {
   const int64_t tiles_k = K / kTile;
-  const int64_t r0 = (blockIdx.x / tiles_k) * kTile, c0 = (blockIdx.x % tiles_k) * kTile;
-  const int t = threadIdx.x, bi = t / kBlocksPerSide, bj = t % kBlocksPerSide;
+  return TileOrigin{(tile / tiles_k) * kTile, (tile % tiles_k) * kTile};
+}
 
-  // The 4x4 block: row r in (lo[r], hi[r]) = elements (r, 0..1), (r, 2..3).
+// Thread t's 4x4 block of a tile: row r in (lo[r], hi[r]) = elements (r, 0..1), (r, 2..3); 4 streaming 8-byte loads.
+struct Block4x4 {
   uint32_t lo[4], hi[4];
+};
+__device__ __forceinline__ Block4x4 load_block(const uint2* __restrict__ dense, TileOrigin o, int64_t K) {
+  const int t = threadIdx.x, bi = t / kBlocksPerSide, bj = t % kBlocksPerSide;
+  Block4x4 b;
 #pragma unroll
   for (int r = 0; r < 4; ++r) {
-    const uint2 v = __ldcs(dense + ((r0 + 4 * bi + r) * K + c0 + 4 * bj) / 4);
-    lo[r] = v.x, hi[r] = v.y;
+    const uint2 v = __ldcs(dense + ((o.r0 + 4 * bi + r) * K + o.c0 + 4 * bj) / 4);
+    b.lo[r] = v.x, b.hi[r] = v.y;
   }
+  return b;
+}
+
+// Everything after the load, for one tile: the pattern, W's values, the staging, one barrier, Wᵀ's values and both
+// metadata tiles. The caller must not write `st` again until every thread has passed this call's barrier and read
+// it (s03/s04: one tile per block; s05: a second stage, see transposable_pipelined).
+template <bool kBf16, bool kHalves, int kRowBits, int kColBits, uint64_t kSrc>
+__device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, TileStage& st,
+                                             uint32_t* __restrict__ values, uint32_t* __restrict__ meta,
+                                             uint4* __restrict__ values_t, uint32_t* __restrict__ meta_t, int64_t M,
+                                             int64_t K, unsigned long long* nan_blocks) {
+  const int64_t r0 = o.r0, c0 = o.c0;
+  const int t = threadIdx.x, bi = t / kBlocksPerSide, bj = t % kBlocksPerSide;
+  const uint32_t(&lo)[4] = blk.lo;
+  const uint32_t(&hi)[4] = blk.hi;
+  uint8_t* w_nib = st.w_nib;
+  uint8_t* t_nib = st.t_nib;
+  uint32_t* t_vals = st.t_vals;
   // Element (r, c); r and c may be run-time values: selected by comparison so the block stays in registers.
   auto elem = [&](int r, int c) -> uint32_t {
     uint32_t row_lo = lo[0], row_hi = hi[0];
@@ -294,15 +326,76 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
+
+// format.s03/s04: one tile per block, grid = the tiles.
+template <bool kBf16, bool kHalves, int kRowBits, int kColBits, uint64_t kSrc>
+__global__ void __launch_bounds__(kThreads)
+    transposable_kernel(const uint2* __restrict__ dense, uint32_t* __restrict__ values, uint32_t* __restrict__ meta,
+                        uint4* __restrict__ values_t, uint32_t* __restrict__ meta_t, int64_t M, int64_t K,
+                        unsigned long long* nan_blocks) {
+  __shared__ TileStage st;
+  const TileOrigin o = tile_origin(blockIdx.x, K);
+  process_tile<kBf16, kHalves, kRowBits, kColBits, kSrc>(load_block(dense, o, K), o, st, values, meta, values_t,
+                                                         meta_t, M, K, nan_blocks);
+}
+
+// format.s05_pipelined: s04's work per tile on a persistent grid (block b takes tiles b, b + grid, ...), the next
+// tile's 32 bytes per thread loaded into registers before the current tile is scored and stored, so that the DRAM
+// round trip of a load overlaps the previous tile's FP64 scan, stores and barrier instead of following them
+// (s03/s04 run one tile per block: load, then work, in sequence). The staging alternates between two TileStages:
+// tile i writes stage i % 2 before its barrier and reads it after; tile i + 1 writes the other stage, and tile i + 2
+// writes stage i % 2 again only after every thread has passed tile i + 1's barrier, hence finished reading tile i's.
+// Two blocks per SM (at most 128 registers a thread): the loads in flight per SM are what the step is for.
+constexpr int kPipelinedBlocksPerSm = 2;
+template <bool kBf16, bool kHalves, int kRowBits, int kColBits, uint64_t kSrc>
+__global__ void __launch_bounds__(kThreads, kPipelinedBlocksPerSm)
+    transposable_pipelined(const uint2* __restrict__ dense, uint32_t* __restrict__ values,
+                           uint32_t* __restrict__ meta, uint4* __restrict__ values_t, uint32_t* __restrict__ meta_t,
+                           int64_t M, int64_t K, unsigned long long* nan_blocks) {
+  __shared__ TileStage st[2];
+  const int64_t tiles = (M / kTile) * (K / kTile);
+  int64_t tile = blockIdx.x;
+  if (tile >= tiles) return;   // whole blocks only: the barrier inside process_tile is reached by all or none
+  TileOrigin o = tile_origin(tile, K);
+  Block4x4 cur = load_block(dense, o, K);
+  for (int stage = 0;; stage ^= 1) {
+    const int64_t next = tile + gridDim.x;
+    const TileOrigin no = tile_origin(next < tiles ? next : tile, K);
+    Block4x4 nxt = {};
+    if (next < tiles) nxt = load_block(dense, no, K);   // in flight while this tile is worked on
+    process_tile<kBf16, kHalves, kRowBits, kColBits, kSrc>(cur, o, st[stage], values, meta, values_t, meta_t, M, K,
+                                                           nan_blocks);
+    if (next >= tiles) break;
+    tile = next, o = no, cur = nxt;
+  }
+}
+
 template <bool kBf16, bool kHalves, MetaLayout kLayout>
 void launch(const void* dense, int64_t M, int64_t K, void* values, uint8_t* meta, void* values_t, uint8_t* meta_t,
-            unsigned long long* nan_blocks, cudaStream_t stream) {
+            unsigned long long* nan_blocks, cudaStream_t stream, Grid grid, int max_blocks) {
   constexpr int kRowBits = desc(kLayout).row_bits, kColBits = desc(kLayout).col_bits;
   constexpr uint64_t kSrc = packed_src(desc(kLayout));
   const int64_t tiles = (M / kTile) * (K / kTile);
-  transposable_kernel<kBf16, kHalves, kRowBits, kColBits, kSrc><<<static_cast<unsigned>(tiles), kThreads, 0, stream>>>(
-      static_cast<const uint2*>(dense), static_cast<uint32_t*>(values), reinterpret_cast<uint32_t*>(meta),
-      static_cast<uint4*>(values_t), reinterpret_cast<uint32_t*>(meta_t), M, K, nan_blocks);
+  const auto* in = static_cast<const uint2*>(dense);
+  auto* v = static_cast<uint32_t*>(values);
+  auto* m = reinterpret_cast<uint32_t*>(meta);
+  auto* vt = static_cast<uint4*>(values_t);
+  auto* mt = reinterpret_cast<uint32_t*>(meta_t);
+  if (grid == Grid::tile_per_block) {
+    transposable_kernel<kBf16, kHalves, kRowBits, kColBits, kSrc>
+        <<<static_cast<unsigned>(tiles), kThreads, 0, stream>>>(in, v, m, vt, mt, M, K, nan_blocks);
+  } else if constexpr (kHalves) {
+    // As many blocks as are resident at once (the occupancy the compiler's registers allow), or max_blocks.
+    const auto kernel = transposable_pipelined<kBf16, kHalves, kRowBits, kColBits, kSrc>;
+    int device = 0, sms = 0, per_sm = 0;
+    SPARSE24_CUDA_CHECK(cudaGetDevice(&device));
+    SPARSE24_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+    SPARSE24_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kThreads, 0));
+    int64_t blocks = int64_t(sms) * (per_sm > 0 ? per_sm : 1);
+    if (max_blocks > 0 && blocks > max_blocks) blocks = max_blocks;
+    if (blocks > tiles) blocks = tiles;
+    kernel<<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(in, v, m, vt, mt, M, K, nan_blocks);
+  }   // Grid::persistent with Scoring::full: refused by prune_compress_both before the launch
   SPARSE24_CUDA_CHECK(cudaGetLastError());
 }
 
@@ -310,7 +403,7 @@ void launch(const void* dense, int64_t M, int64_t K, void* values, uint8_t* meta
 
 void prune_compress_both(DType t, MetaLayout l, const void* dense, int64_t M, int64_t K, void* values,
                          uint8_t* meta, void* values_t, uint8_t* meta_t, unsigned long long* nan_blocks,
-                         void* stream, Scoring scoring) {
+                         void* stream, Scoring scoring, Grid grid, int max_blocks) {
   const char* fn = "transposable::gpu::prune_compress_both";
   if (t != DType::fp16 && t != DType::bf16)
     fail(fn, cat("dtype ", rules::check_dtype(fn, t).name, ": transposable masks are implemented for fp16 and bf16"));
@@ -330,12 +423,19 @@ void prune_compress_both(DType t, MetaLayout l, const void* dense, int64_t M, in
   }
   rules::check_ptr(fn, nan_blocks, "nan_blocks");
   const cudaStream_t s = static_cast<cudaStream_t>(stream);
+  // The full scan's sums and the next tile's registers need more than the 128 registers of two blocks per SM
+  // (ptxas, sm_90a: 24-60 bytes of spills), so the persistent grid is built with the halves scoring only.
+  if (grid == Grid::persistent && scoring == Scoring::full)
+    fail(fn, "the persistent grid (format.s05_pipelined) runs the halves scoring only: the full scan spills there");
+  if (max_blocks < 0) fail(fn, cat("max_blocks = ", max_blocks, ": 0 (as many as are resident) or a positive count"));
   const bool bf16 = t == DType::bf16, halves = scoring == Scoring::halves;
   auto go = [&](auto bf16_tag, auto halves_tag) {
     constexpr bool kB = decltype(bf16_tag)::value, kH = decltype(halves_tag)::value;
     if (l == MetaLayout::LaneBlocks16)
-      return launch<kB, kH, MetaLayout::LaneBlocks16>(dense, M, K, values, meta, values_t, meta_t, nan_blocks, s);
-    return launch<kB, kH, MetaLayout::Wgmma16x64>(dense, M, K, values, meta, values_t, meta_t, nan_blocks, s);
+      return launch<kB, kH, MetaLayout::LaneBlocks16>(dense, M, K, values, meta, values_t, meta_t, nan_blocks, s,
+                                                       grid, max_blocks);
+    return launch<kB, kH, MetaLayout::Wgmma16x64>(dense, M, K, values, meta, values_t, meta_t, nan_blocks, s, grid,
+                                                  max_blocks);
   };
   using Yes = std::true_type;
   using No = std::false_type;

@@ -612,13 +612,25 @@ TEST_CASE("transposable gpu: W and its transpose compressed in one pass agree wi
           DeviceBuffer<uint8_t> d_meta(meta), d_meta_t(meta);
           DeviceBuffer<unsigned long long> d_nan(1);
           // Both scorings (s03's 90 patterns, s04's two halves with the full scan where a block's sums are not
-          // exact: this data's inf and wide bf16 spans take that path), one reference.
-          for (tr::gpu::Scoring scoring : {tr::gpu::Scoring::full, tr::gpu::Scoring::halves}) {
-            INFO((scoring == tr::gpu::Scoring::full ? "full scan" : "halves"));
+          // exact: this data's inf and wide bf16 spans take that path) and both grids, one reference.
+          // s05's persistent grid with at most 3 blocks: every block takes several tiles (up to 6 at 256 x 256, an
+          // odd count for some), so both shared-memory stages and the last-tile exit run.
+          struct Run {
+            const char* what;
+            tr::gpu::Scoring scoring;
+            tr::gpu::Grid grid;
+            int max_blocks;
+          };
+          const Run runs[] = {{"full scan", tr::gpu::Scoring::full, tr::gpu::Grid::tile_per_block, 0},
+                              {"halves", tr::gpu::Scoring::halves, tr::gpu::Grid::tile_per_block, 0},
+                              {"halves, persistent, 3 blocks", tr::gpu::Scoring::halves, tr::gpu::Grid::persistent, 3},
+                              {"halves, persistent", tr::gpu::Scoring::halves, tr::gpu::Grid::persistent, 0}};
+          for (const Run& r : runs) {
+            INFO(r.what);
             d_values.poison(), d_values_t.poison(), d_meta.poison(), d_meta_t.poison();
             d_nan.upload({0ull});
             tr::gpu::prune_compress_both(t, l, d_dense.get(), M, K, d_values.get(), d_meta.get(), d_values_t.get(),
-                                         d_meta_t.get(), d_nan.get(), stream.get(), scoring);
+                                         d_meta_t.get(), d_nan.get(), stream.get(), r.scoring, r.grid, r.max_blocks);
             stream.sync();
             CHECK(mismatches(d_values.download(), want_values) == 0);
             CHECK(mismatches(d_meta.download(), want_meta) == 0);
@@ -663,6 +675,16 @@ TEST_CASE("transposable gpu: NaN blocks are counted, bad input refused before la
                        "values is not 16-byte aligned");
   REQUIRE_FORMAT_ERROR(run(DType::fp16, MetaLayout::LaneBlocks16, 64, 64, d_dense.get(), d_values.get(), nullptr),
                        "nan_blocks is a null pointer");
+  REQUIRE_FORMAT_ERROR(tr::gpu::prune_compress_both(DType::fp16, MetaLayout::LaneBlocks16, d_dense.get(), 64, 64,
+                                                    d_values.get(), d_meta.get(), d_values_t.get(), d_meta_t.get(),
+                                                    d_nan.get(), nullptr, tr::gpu::Scoring::full,
+                                                    tr::gpu::Grid::persistent),
+                       "runs the halves scoring only");
+  REQUIRE_FORMAT_ERROR(tr::gpu::prune_compress_both(DType::fp16, MetaLayout::LaneBlocks16, d_dense.get(), 64, 64,
+                                                    d_values.get(), d_meta.get(), d_values_t.get(), d_meta_t.get(),
+                                                    d_nan.get(), nullptr, tr::gpu::Scoring::halves,
+                                                    tr::gpu::Grid::persistent, -1),
+                       "max_blocks = -1");
   CHECK(cudaDeviceSynchronize() == cudaSuccess);
   CHECK(cudaGetLastError() == cudaSuccess);
 }
@@ -710,5 +732,5 @@ TEST_CASE("transposable gpu: the registered prune_compress_both runs through a p
     stream.sync();
     CHECK(d_nan.download()[0] == 1);
   }
-  CHECK(variants == 8);   // s03 (the 90 patterns) and s04 (two halves), 2 types x 2 layouts each
+  CHECK(variants == 12);   // s03 (the 90 patterns), s04 (two halves), s05 (s04, persistent): 2 types x 2 layouts each
 }
