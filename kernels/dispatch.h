@@ -66,11 +66,11 @@
 //      (under a wave, or a little over whole waves) and K is long enough to cut into slices of splitk::kMinSliceTiles.
 //      A family with no variant without split-K for the shape (skinny) keeps each such step whatever the shape.
 // The rule reads fields (family, step, the split_k, bm, bn, bk parameters, the shape rule), never names, so a new
-// split-K step (wgmma_sp.s11's narrow tiles, say) is tried where its tile fits without a change here. Counts on the
-// H200 (132 SMs), bf16: 10240x4096x8192 2 from the rule (tiles of 9.7 waves: no split step; the best measured there,
-// s06 group 16, is the rule's wgmma_sp step), 8192x200x29568 4 (s08 at 128x256: 64 tiles, the split halves the
-// rounds; s09 has only 128x128: 128 tiles, a full wave, not kept), 28672x48x8192 7 (every split step: 224 tiles,
-// 1.7 waves, split 4 cuts the rounds 1.14x); with the table's rows 8, 10 and 12 candidates.
+// split-K step (wgmma_sp's step 11 over narrow tiles, say) is tried where its tile fits without a change here.
+// Counts on the H200 (132 SMs), bf16: 10240x4096x8192 2 from the rule (tiles of 9.7 waves: no split step; the best
+// measured there, s06 group 16, is the rule's wgmma_sp step), 8192x200x29568 4 (s08 at 128x256: 64 tiles, the split
+// halves the rounds; s09 has only 128x128: 128 tiles, a full wave, not kept), 28672x48x8192 7 (every split step:
+// 224 tiles, 1.7 waves, split 4 cuts the rounds 1.14x); with the table's rows 8, 10 and 12 candidates.
 // NOTE: issue 19's session-8 run timed s09 128x128 at 8192x200x29568 (the family's latest split step at its largest
 // tile, 187.5 us) and never s08 at 128x256 (138.4 us, the best variant there): auto ran 37% off the best.
 //
