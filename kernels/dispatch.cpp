@@ -94,17 +94,22 @@ bool is_split(const Variant& v) { return v.has_param("split_k"); }
 // split_k 0: the split is chosen in prepare() from the SM count (kernels/common/splitk.h).
 bool split_from_sms(const Variant& v) { return is_split(v) && v.param("split_k") == 0; }
 
-// The tile a split-K step is tried at for N (dispatch.h, "The candidates"): a preferred over b when its N tile holds
-// N and b's does not, then the smaller such N tile (one column of tiles: A is read once, and the split spreads K
-// over the SMs instead of more columns), or, when neither holds N, the larger N tile (fewer columns); then the larger
-// block. NOTE: at 8192x200x29568 on the H200, s08 ran 138.4 us at 128x256 (one column of tiles) and 183.7 us at
-// 128x128 (two columns, the second 72 wide: A read twice, and 128 tiles, so the split model keeps one slice),
+// Whether an N tile of bn_a columns fits N better than one of bn_b: it holds N and bn_b does not, or both hold N and
+// bn_a is smaller (fewer columns computed and B rows loaded for nothing), or neither does and bn_a is larger (fewer
+// columns of tiles: A is read once per column). False for equal tiles.
+bool fits_n_better(int bn_a, int bn_b, int N) {
+  const bool holds_a = bn_a >= N, holds_b = bn_b >= N;
+  if (holds_a != holds_b) return holds_a;
+  return holds_a ? bn_a < bn_b : bn_a > bn_b;
+}
+
+// The tile a split-K step is tried at for N (dispatch.h, "The candidates"): the N tile that fits N best, then the
+// larger block. NOTE: at 8192x200x29568 on the H200, s08 ran 138.4 us at 128x256 (one column of tiles) and 183.7 us
+// at 128x128 (two columns, the second 72 wide: A read twice, and 128 tiles, so the split model keeps one slice),
 // results/nvidia-h200/session8_2026-12-03_3fb3c5b/auto.json.
 bool better_split_tile(const Variant& a, const Variant& b, int N) {
   const int bn_a = param_or(a, "bn", 0), bn_b = param_or(b, "bn", 0);
-  const bool holds_a = bn_a >= N, holds_b = bn_b >= N;
-  if (holds_a != holds_b) return holds_a;
-  if (bn_a != bn_b) return holds_a ? bn_a < bn_b : bn_a > bn_b;
+  if (bn_a != bn_b) return fits_n_better(bn_a, bn_b, N);
   return block_area(a) > block_area(b);
 }
 
@@ -347,11 +352,11 @@ std::vector<const Variant*> rule_candidates(DType t, int M, int N, int K, const 
   for (const std::string& f : families)
     add(latest_of(pool, f, t, M, N, K, gpu.sm, [](const Variant& v) { return !is_split(v); }));
   // 3. Each family's split-K steps (split chosen in prepare from the SM count), latest step first, each at the tile
-  // better_split_tile prefers, where the split can pay there; every one of them when the family has no variant
-  // without split-K for the shape (skinny: split-K is all it has).
+  // better_split_tile prefers, where the split can pay there or that tile fits N better than the family's step 2
+  // candidate's; every one of them when the family has no variant without split-K for the shape (skinny: split-K is
+  // all it has).
   for (const std::string& f : families) {
-    const bool split_only =
-        latest_of(pool, f, t, M, N, K, gpu.sm, [](const Variant& v) { return !is_split(v); }) == nullptr;
+    const Variant* unsplit = latest_of(pool, f, t, M, N, K, gpu.sm, [](const Variant& v) { return !is_split(v); });
     std::set<int, std::greater<int>> steps;
     for (const Variant& v : pool)
       if (v.family == f && split_from_sms(v) && pickable(v, t, M, N, K, gpu.sm)) steps.insert(v.step);
@@ -361,7 +366,9 @@ std::vector<const Variant*> rule_candidates(DType t, int M, int N, int K, const 
         if (v.family == f && v.step == step && split_from_sms(v) && pickable(v, t, M, N, K, gpu.sm) &&
             (!best || better_split_tile(v, *best, N)))
           best = &v;
-      if (split_only || split_can_pay(*best, M, N, K, gpu.sm_count)) add(best);
+      if (!unsplit || fits_n_better(param_or(*best, "bn", 0), param_or(*unsplit, "bn", 0), N) ||
+          split_can_pay(*best, M, N, K, gpu.sm_count))
+        add(best);
     }
   }
   return out;

@@ -60,11 +60,15 @@
 //   2. per family, the latest step without split-K that accepts the shape, at its largest block tile (for a family
 //      bounded in N, skinny: the smallest N tile that holds N);
 //   3. per family, each step with split-K chosen in prepare() (split_k 0), latest first, at its N tile for this N:
-//      the smallest N tile that holds N (one column of tiles, so A is read once), else the largest; kept where the
-//      split can pay at that tile: splitk::choose_split_compute's main term (rounds of BK tiles, one block per SM,
-//      the partials left out) falls by at least kMinSplitGain at the best split, i.e. the tiles fill the SMs badly
-//      (under a wave, or a little over whole waves) and K is long enough to cut into slices of splitk::kMinSliceTiles.
-//      A family with no variant without split-K for the shape (skinny) keeps each such step whatever the shape.
+//      the smallest N tile that holds N (one column of tiles, so A is read once), else the largest; kept where
+//      (a) the split can pay at that tile: splitk::choose_split_compute's main term (rounds of BK tiles, one block
+//      per SM, the partials left out) falls by at least kMinSplitGain at the best split, i.e. the tiles fill the
+//      SMs badly (under a wave, or a little over whole waves) and K is long enough to cut into slices of
+//      splitk::kMinSliceTiles; or (b) that tile fits N better than the family's candidate of 2. (holds N where it
+//      does not, or with fewer columns to spare): at decode-sized N the narrow tile is what such a step offers,
+//      whatever its split (a streaming step that splits only to fill the SMs runs unsplit at 32768x16x8192, and
+//      is still the family's N = 16 tile). A family with no variant without split-K for the shape (skinny) keeps
+//      each such step whatever the shape.
 // The rule reads fields (family, step, the split_k, bm, bn, bk parameters, the shape rule), never names, so a new
 // split-K step (wgmma_sp's step 11 over narrow tiles, say) is tried where its tile fits without a change here.
 // Counts on the H200 (132 SMs), bf16: 10240x4096x8192 2 from the rule (tiles of 9.7 waves: no split step; the best

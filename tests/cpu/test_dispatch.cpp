@@ -117,7 +117,8 @@ TEST_CASE("dispatch rule: a split-K step is tried at the N tile that holds N, wh
 }
 
 // Decode-sized N: every split step at its smallest tile that holds N, the narrow step (registered nowhere, named
-// nowhere in the dispatcher) included; the skinny family (split-K is all it has) with each of its steps.
+// nowhere in the dispatcher) included, where the split pays or the tile fits N better than the family's unsplit
+// step; the skinny family (split-K is all it has) with each of its steps.
 TEST_CASE("dispatch rule: a new split-K step with narrow tiles is tried where its tile fits", "[dispatch]") {
   const std::vector<Variant> pool = synthetic_ladder();
   // 28672x16x8192: 224 row blocks on 132 SMs (1.7 waves): split 4 cuts the rounds from 2 x 128 to 7 x 32 (1.14x).
@@ -127,6 +128,14 @@ TEST_CASE("dispatch rule: a new split-K step with narrow tiles is tried where it
   CHECK(n16.count(kS09) == 1);
   CHECK(n16.count("skinny.s01_splitk.bf16.128x16x128.w2x1.s4.split_k0") == 1);
   CHECK(n16.count("skinny.s02_onelaunch.bf16.128x16x128.w2x1.s4.split_k0") == 1);
+  // 32768x16x8192: 256 row blocks, 1.94 waves: no split cuts the rounds by 10% (2 x 128 at best), but a tile that
+  // fits N better than the family's unsplit candidate (BN 256) is still that family's N = 16 tile: the narrow step
+  // and s08/s09 at 128x128 stay; mma_sp's split step (the same 128x256 tile as its s05) does not.
+  const std::set<std::string> wide_m = names_of(rule_candidates(DType::bf16, 32768, 16, 8192, kH200, pool));
+  CHECK(wide_m.count(kNarrow16) == 1);
+  CHECK(wide_m.count(kS08) == 1);
+  CHECK(wide_m.count(kS09) == 1);
+  CHECK(wide_m.count(kMmaSplit) == 0);
   // 10240x48x8192: 80 row blocks, under a wave: the narrow step at BN 64 (the smallest that holds 48).
   const std::set<std::string> n48 = names_of(rule_candidates(DType::bf16, 10240, 48, 8192, kH200, pool));
   CHECK(n48.count(kNarrow64) == 1);
