@@ -440,6 +440,22 @@ GemmArgs args_for(const Variant& v, const Problem& p, void* d) {
   return a;
 }
 
+CheckResult run_and_compare(DType td, Fill fill, void* d, int64_t count, const Reference& ref,
+                            const std::function<void(cudaStream_t)>& run, cudaStream_t stream) {
+  poison(td, d, count, stream);
+  try {
+    run(stream);
+    SPARSE24_CUDA_CHECK(cudaGetLastError());
+    SPARSE24_CUDA_CHECK(cudaStreamSynchronize(stream));
+  } catch (const std::exception& e) {
+    CheckResult r;
+    r.fill = fill;
+    r.message = e.what();
+    return r;
+  }
+  return compare(td, fill, d, ref, count, stream);
+}
+
 CheckResult check_plan(const Plan& plan, const Problem& p, cudaStream_t stream) {
   const Variant& v = plan.variant();
   const GemmArgs& a = plan.args;
@@ -454,20 +470,9 @@ CheckResult check_plan(const Plan& plan, const Problem& p, cudaStream_t stream) 
                    ", the problem holds " + name(p.types.a) + " x " + name(p.types.b));
   if (a.beta != 0.0f) return refused("check_plan: the reference has no C: runs with beta != 0 are not checked here");
   // The variant's D: the problem's f32 reference serves every D type of the same inputs.
-  const DType td = v.types.d;
-  poison(td, a.d, int64_t(p.M) * p.N, stream);
-  try {
-    plan.run(stream);
-    SPARSE24_CUDA_CHECK(cudaGetLastError());
-    SPARSE24_CUDA_CHECK(cudaStreamSynchronize(stream));
-  } catch (const std::exception& e) {
-    CheckResult r;
-    r.fill = p.fill;
-    r.message = e.what();
-    return r;
-  }
-  return compare(td, p.fill, a.d, p.reference({a.alpha, a.scale_a, a.scale_b, a.scale_row, a.scale_col}),
-                 int64_t(p.M) * p.N, stream);
+  return run_and_compare(v.types.d, p.fill, a.d, int64_t(p.M) * p.N,
+                         p.reference({a.alpha, a.scale_a, a.scale_b, a.scale_row, a.scale_col}),
+                         [&](cudaStream_t s) { plan.run(s); }, stream);
 }
 
 CheckResult check_variant(const Variant& v, const Problem& p, void* d, cudaStream_t stream) {

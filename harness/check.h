@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "harness/problem.h"
@@ -101,6 +102,13 @@ CheckResult compare(DType t, Fill fill, const void* d, const Reference& ref, int
 // and beta, say) from exact small-integer inputs. Fails on any differing element, any NaN, a NaN or all-zero
 // reference. Every check of a kernel against its problem goes through compare(..., const Reference&, ...) above.
 CheckResult compare_bits(DType t, const void* d, const void* ref, int64_t count, cudaStream_t stream);
+
+// The run-and-compare of every plan check: poisons the `count` outputs of type td at d, runs `run` on `stream`
+// (whatever enqueues the GEMM: a Plan's run, or an AutoPlan's with its padding copies), waits for it, and compares
+// with `ref` as compare() does. A run that throws (a launch the GPU refuses, a CUDA error) is a failed check with
+// the exception's message and the given fill. check_plan below and the benchmark's check of `auto` both use it.
+CheckResult run_and_compare(DType td, Fill fill, void* d, int64_t count, const Reference& ref,
+                            const std::function<void(cudaStream_t)>& run, cudaStream_t stream);
 
 // Poisons the plan's D, runs the plan (prepared for problem p with beta = 0) and compares with the problem's
 // reference, scaled by the plan's own alpha and scale pointers (any subset; args_for gives a has_scales variant

@@ -189,18 +189,98 @@ std::string refusal(DType t, int M, int N, int K, const LtError& e) {
          ")";
 }
 
-}  // namespace
+// The statuses that mean the library refuses the problem (a shape, layout or type it does not take; ARCH_MISMATCH:
+// a type this GPU lacks, fp8 before sm_89) rather than failed: the peers turn these into PeerRefused.
+bool refused_by_library(const LtError& e) {
+  return e.status == CUSPARSE_STATUS_NOT_SUPPORTED || e.status == CUSPARSE_STATUS_INVALID_VALUE ||
+         e.status == CUSPARSE_STATUS_MATRIX_TYPE_NOT_SUPPORTED || e.status == CUSPARSE_STATUS_ARCH_MISMATCH;
+}
 
-struct CusparseltPeer::Impl {
-  // The opaque cuSPARSELt objects, and which of them were initialised (so that a constructor that throws half
-  // way frees exactly what it made).
+// The cuSPARSELt objects of one matmul as the top of this file lays it out (matA structured M x K, matB N x K with
+// opB = T, matC = matD M x N, all row-major), which of them were initialised (so that a constructor that throws half
+// way frees exactly what it made), and the stream the calls go to. Both peers' Impls are one of these.
+struct LtMatmul {
   cusparseLtHandle_t handle{};
   cusparseLtMatDescriptor_t mat_a{}, mat_b{}, mat_c{};
   cusparseLtMatmulDescriptor_t matmul{};
   cusparseLtMatmulAlgSelection_t alg_sel{};
   cusparseLtMatmulPlan_t plan{};
   bool has_handle = false, has_a = false, has_b = false, has_c = false, has_alg_sel = false, has_plan = false;
+  cudaStream_t stream = nullptr;
 
+  LtMatmul() = default;
+  LtMatmul(const LtMatmul&) = delete;
+  LtMatmul& operator=(const LtMatmul&) = delete;
+  ~LtMatmul() { release(); }
+
+  // cusparseLtMatmul takes an array of streams; (nullptr, 0) means the default stream.
+  cudaStream_t* streams() { return stream ? &stream : nullptr; }
+  int32_t num_streams() const { return stream ? 1 : 0; }
+
+  // The handle, the three descriptors (A and B with leading dimension ldk, C = D with ldn) and the matmul
+  // descriptor (which holds no resources of its own: there is no destroy call for it).
+  void init(int64_t m, int64_t n, int64_t k, int64_t ldk, int64_t ldn, const LtTypes& types) {
+    SPARSE24_LT(cusparseLtInit(&handle));
+    has_handle = true;
+    // A: the structured operand, M x K row-major (K-contiguous), 2:4 along K.
+    SPARSE24_LT(cusparseLtStructuredDescriptorInit(&handle, &mat_a, m, k, ldk, kAlignment, types.ab,
+                                                   CUSPARSE_ORDER_ROW, CUSPARSELT_SPARSITY_50_PERCENT));
+    has_a = true;
+    // B: X as stored, N x K row-major (K-contiguous); opB = T makes it the K x N operand.
+    SPARSE24_LT(cusparseLtDenseDescriptorInit(&handle, &mat_b, n, k, ldk, kAlignment, types.ab, CUSPARSE_ORDER_ROW));
+    has_b = true;
+    // C = D: M x N row-major, in D's type.
+    SPARSE24_LT(cusparseLtDenseDescriptorInit(&handle, &mat_c, m, n, ldn, kAlignment, types.d, CUSPARSE_ORDER_ROW));
+    has_c = true;
+    SPARSE24_LT(cusparseLtMatmulDescriptorInit(&handle, &matmul, CUSPARSE_OPERATION_NON_TRANSPOSE,
+                                               CUSPARSE_OPERATION_TRANSPOSE, &mat_a, &mat_b, &mat_c, &mat_c,
+                                               types.compute));
+  }
+  // An algorithm selection at the library's default (the caller may set its attributes), then the plan on it.
+  void init_alg_sel() {
+    SPARSE24_LT(cusparseLtMatmulAlgSelectionInit(&handle, &alg_sel, &matmul, CUSPARSELT_MATMUL_ALG_DEFAULT));
+    has_alg_sel = true;
+  }
+  void init_plan() {
+    SPARSE24_LT(cusparseLtMatmulPlanInit(&handle, &plan, &matmul, &alg_sel));
+    has_plan = true;
+  }
+  void destroy_plan() {
+    if (has_plan) cusparseLtMatmulPlanDestroy(&plan);
+    if (has_alg_sel) cusparseLtMatmulAlgSelectionDestroy(&alg_sel);
+    has_plan = has_alg_sel = false;
+  }
+  // Destruction order: plan, then what the plan was built from, then the handle. Statuses are ignored here: a
+  // destructor must not throw, and there is nothing left to do about a failure. Idempotent: an Impl calls it first
+  // in its destructor, so that the library objects go before its buffers, as they always did.
+  void release() {
+    destroy_plan();
+    if (has_c) cusparseLtMatDescriptorDestroy(&mat_c);
+    if (has_b) cusparseLtMatDescriptorDestroy(&mat_b);
+    if (has_a) cusparseLtMatDescriptorDestroy(&mat_a);
+    if (has_handle) cusparseLtDestroy(&handle);
+    has_c = has_b = has_a = has_handle = false;
+  }
+
+  // cusparseLtSpMMAPruneCheck of `a` (M x K as matA): the library's flag, 0 when A is 2:4 along K of op(A) the way
+  // the library reads it. Synchronizes the stream.
+  int prune_check(const void* a) {
+    DeviceBuffer d_valid(sizeof(int));
+    // NOTE: the check only raises the flag (seen on an H200 with cuSPARSELt 0.8.0: a recycled allocation read back
+    // as stale data), so it must start at zero.
+    SPARSE24_CUDA_CHECK(cudaMemsetAsync(d_valid.get(), 0, sizeof(int), stream));
+    int valid = 1;
+    SPARSE24_LT(cusparseLtSpMMAPruneCheck(&handle, &matmul, a, d_valid.as<int>(), stream));
+    SPARSE24_CUDA_CHECK(cudaMemcpyAsync(&valid, d_valid.get(), sizeof(int), cudaMemcpyDeviceToHost, stream));
+    SPARSE24_CUDA_CHECK(cudaStreamSynchronize(stream));
+    return valid;
+  }
+};
+
+}  // namespace
+
+// The library's objects (LtMatmul), then the peer's own.
+struct CusparseltPeer::Impl : LtMatmul {
   // Device memory owned by the peer.
   DeviceBuffer a_compressed;   // cuSPARSELt's compressed copy of A (values + its own metadata layout)
   DeviceBuffer workspace;
@@ -217,45 +297,26 @@ struct CusparseltPeer::Impl {
   const void* b = nullptr;
   void* d = nullptr;        // what the call writes
   void* d_user = nullptr;
-  cudaStream_t stream = nullptr;
   float alpha = 1.0f, beta = 0.0f;  // floats on the host for every compute type (CUSPARSE_COMPUTE_32I included)
 
   std::vector<Config> configs;
   int chosen = -1;
   Config actual;  // the selected plan's attributes as the library reports them
 
-  // cusparseLtMatmul takes an array of streams; (nullptr, 0) means the default stream.
-  cudaStream_t* streams() { return stream ? &stream : nullptr; }
-  int32_t num_streams() const { return stream ? 1 : 0; }
-
   void setup(const void* a_pruned, const void* b_in);
   void build_plan(const Config& c);  // alg_sel + plan + compressed A + workspace for c
-  void destroy_plan() {
-    if (has_plan) cusparseLtMatmulPlanDestroy(&plan);
-    if (has_alg_sel) cusparseLtMatmulAlgSelectionDestroy(&alg_sel);
-    has_plan = has_alg_sel = false;
-  }
   int alg_attr(cusparseLtMatmulAlgAttribute_t attr) const {
     int v = -1;
     SPARSE24_LT(cusparseLtMatmulAlgGetAttribute(&handle, &alg_sel, attr, &v, sizeof(v)));
     return v;
   }
 
-  ~Impl() {
-    // Destruction order: plan, then what the plan was built from, then the handle. Statuses are ignored here: a
-    // destructor must not throw, and there is nothing left to do about a failure.
-    destroy_plan();
-    if (has_c) cusparseLtMatDescriptorDestroy(&mat_c);
-    if (has_b) cusparseLtMatDescriptorDestroy(&mat_b);
-    if (has_a) cusparseLtMatDescriptorDestroy(&mat_a);
-    if (has_handle) cusparseLtDestroy(&handle);
-  }
+  ~Impl() { release(); }  // the library's objects before the buffers (LtMatmul::release)
 };
 
 void CusparseltPeer::Impl::build_plan(const Config& c) {
   destroy_plan();
-  SPARSE24_LT(cusparseLtMatmulAlgSelectionInit(&handle, &alg_sel, &matmul, CUSPARSELT_MATMUL_ALG_DEFAULT));
-  has_alg_sel = true;
+  init_alg_sel();
   // Only what the candidate sets; split-K values read back from a plan without split-K (mode 0 =
   // CUSPARSELT_INVALID_MODE, 0 buffers) are left at the default rather than set.
   auto set = [&](cusparseLtMatmulAlgAttribute_t attr, int v, int min_value) {
@@ -265,8 +326,7 @@ void CusparseltPeer::Impl::build_plan(const Config& c) {
   set(CUSPARSELT_MATMUL_SPLIT_K, c.split_k, 1);
   set(CUSPARSELT_MATMUL_SPLIT_K_MODE, c.split_k_mode, 1);
   set(CUSPARSELT_MATMUL_SPLIT_K_BUFFERS, c.split_k_buffers, 1);
-  SPARSE24_LT(cusparseLtMatmulPlanInit(&handle, &plan, &matmul, &alg_sel));
-  has_plan = true;
+  init_plan();
   // As NVIDIA's 0.8.0 sample does, right after the plan: tell the descriptor where the pruned A lives.
   SPARSE24_LT(cusparseLtMatmulDescSetAttribute(&handle, &matmul, CUSPARSELT_MATMUL_SPARSE_MAT_POINTER, &a, sizeof(a)));
 
@@ -315,43 +375,14 @@ void CusparseltPeer::Impl::setup(const void* a_pruned, const void* b_in) {
   } else {
     a = a_pruned, b = b_in, d = d_user;
   }
-  const int64_t m = M, n = N, k = K;
-
-  SPARSE24_LT(cusparseLtInit(&handle));
-  has_handle = true;
-
-  // A: the structured operand, M x K row-major (K-contiguous), 2:4 along K.
-  SPARSE24_LT(cusparseLtStructuredDescriptorInit(&handle, &mat_a, m, k, ldk, kAlignment, types.ab,
-                                                 CUSPARSE_ORDER_ROW, CUSPARSELT_SPARSITY_50_PERCENT));
-  has_a = true;
-  // B: X as stored, N x K row-major (K-contiguous); opB = T makes it the K x N operand.
-  SPARSE24_LT(cusparseLtDenseDescriptorInit(&handle, &mat_b, n, k, ldk, kAlignment, types.ab, CUSPARSE_ORDER_ROW));
-  has_b = true;
-  // C = D: M x N row-major, in D's type (the input type for 16-bit, int32 for int8, bf16 for fp8, f32 for tf32).
-  SPARSE24_LT(cusparseLtDenseDescriptorInit(&handle, &mat_c, m, n, ldn, kAlignment, types.d, CUSPARSE_ORDER_ROW));
-  has_c = true;
-
-  // The matmul descriptor holds no resources of its own (there is no destroy call for it).
-  SPARSE24_LT(cusparseLtMatmulDescriptorInit(&handle, &matmul, CUSPARSE_OPERATION_NON_TRANSPOSE,
-                                             CUSPARSE_OPERATION_TRANSPOSE, &mat_a, &mat_b, &mat_c, &mat_c,
-                                             types.compute));
+  // C = D in D's type: the input type for 16-bit, int32 for int8, bf16 for fp8, f32 for tf32.
+  init(M, N, K, ldk, ldn, types);
 
   // Is A 2:4 the way the library reads it (along K of op(A))? Our pruner and the library must agree, or the
-  // library computes with a different matrix than the reference and our kernels. The result lands in device
-  // memory.
-  {
-    DeviceBuffer d_valid(sizeof(int));
-    // NOTE: the check only raises the flag (seen on an H200 with cuSPARSELt 0.8.0: a recycled allocation read back
-    // as stale data), so it must start at zero.
-    SPARSE24_CUDA_CHECK(cudaMemsetAsync(d_valid.get(), 0, sizeof(int), stream));
-    int valid = 1;
-    SPARSE24_LT(cusparseLtSpMMAPruneCheck(&handle, &matmul, a, d_valid.as<int>(), stream));
-    SPARSE24_CUDA_CHECK(cudaMemcpyAsync(&valid, d_valid.get(), sizeof(int), cudaMemcpyDeviceToHost, stream));
-    SPARSE24_CUDA_CHECK(cudaStreamSynchronize(stream));
-    if (valid != 0)
-      throw std::runtime_error("cuSPARSELt peer: cusparseLtSpMMAPruneCheck says A is not 2:4 along K (valid = " +
-                               std::to_string(valid) + ")");
-  }
+  // library computes with a different matrix than the reference and our kernels.
+  if (const int valid = prune_check(a); valid != 0)
+    throw std::runtime_error("cuSPARSELt peer: cusparseLtSpMMAPruneCheck says A is not 2:4 along K (valid = " +
+                             std::to_string(valid) + ")");
 
   // Candidate 0: the library's own search (it runs every configuration it considers on these very buffers,
   // overwriting D, and leaves its pick in the plan and alg_sel).
@@ -397,10 +428,7 @@ CusparseltPeer::CusparseltPeer(DType t, int M, int N, int K, const void* a_prune
   try {
     impl->setup(a_pruned, b);  // throws; impl's destructor then frees what was made
   } catch (const LtError& e) {
-    // A shape, layout or type the library refuses; ARCH_MISMATCH: a type this GPU lacks (fp8 before sm_89).
-    if (e.status == CUSPARSE_STATUS_NOT_SUPPORTED || e.status == CUSPARSE_STATUS_INVALID_VALUE ||
-        e.status == CUSPARSE_STATUS_MATRIX_TYPE_NOT_SUPPORTED || e.status == CUSPARSE_STATUS_ARCH_MISMATCH)
-      throw PeerRefused(refusal(t, M, N, K, e));
+    if (refused_by_library(e)) throw PeerRefused(refusal(t, M, N, K, e));
     throw;
   }
   impl_ = std::move(impl);
@@ -468,30 +496,14 @@ std::string CusparseltPeer::describe() const {
 int CusparseltPeer::algorithm() const { return impl_->actual.alg_id; }
 
 // ---- CusparseltPrunePeer ---------------------------------------------------------------------------------------
-struct CusparseltPrunePeer::Impl {
-  cusparseLtHandle_t handle{};
-  cusparseLtMatDescriptor_t mat_a{}, mat_b{}, mat_c{};
-  cusparseLtMatmulDescriptor_t matmul{};
-  cusparseLtMatmulAlgSelection_t alg_sel{};
-  cusparseLtMatmulPlan_t plan{};
-  bool has_handle = false, has_a = false, has_b = false, has_c = false, has_alg_sel = false, has_plan = false;
+struct CusparseltPrunePeer::Impl : LtMatmul {
   DType t{};
   int M = 0, K = 0;
   const void* dense = nullptr;
   DeviceBuffer pruned, compressed, compress_buffer, identity, workspace;
   size_t compressed_size = 0;
-  cudaStream_t stream = nullptr;
   float alpha = 1.0f, beta = 0.0f;
-  cudaStream_t* streams() { return stream ? &stream : nullptr; }
-  int32_t num_streams() const { return stream ? 1 : 0; }
-  ~Impl() {
-    if (has_plan) cusparseLtMatmulPlanDestroy(&plan);
-    if (has_alg_sel) cusparseLtMatmulAlgSelectionDestroy(&alg_sel);
-    if (has_c) cusparseLtMatDescriptorDestroy(&mat_c);
-    if (has_b) cusparseLtMatDescriptorDestroy(&mat_b);
-    if (has_a) cusparseLtMatDescriptorDestroy(&mat_a);
-    if (has_handle) cusparseLtDestroy(&handle);
-  }
+  ~Impl() { release(); }  // the library's objects before the buffers (LtMatmul::release)
 };
 
 CusparseltPrunePeer::CusparseltPrunePeer(DType t, int M, int K, const void* dense, cudaStream_t stream) {
@@ -503,27 +515,12 @@ CusparseltPrunePeer::CusparseltPrunePeer(DType t, int M, int K, const void* dens
   const cudaDataType ab = cuda_data_type(t);
   const int64_t m = M, k = K, eb = bytes_of(t);
   try {
-    SPARSE24_LT(cusparseLtInit(&p->handle));
-    p->has_handle = true;
     // The matmul of CusparseltPeer with N = K: A = W (M x K, structured), B = X = I (K x K, opB = T), C = D (M x K).
-    SPARSE24_LT(cusparseLtStructuredDescriptorInit(&p->handle, &p->mat_a, m, k, k, kAlignment, ab, CUSPARSE_ORDER_ROW,
-                                                   CUSPARSELT_SPARSITY_50_PERCENT));
-    p->has_a = true;
-    SPARSE24_LT(cusparseLtDenseDescriptorInit(&p->handle, &p->mat_b, k, k, k, kAlignment, ab, CUSPARSE_ORDER_ROW));
-    p->has_b = true;
-    SPARSE24_LT(cusparseLtDenseDescriptorInit(&p->handle, &p->mat_c, m, k, k, kAlignment, ab, CUSPARSE_ORDER_ROW));
-    p->has_c = true;
-    SPARSE24_LT(cusparseLtMatmulDescriptorInit(&p->handle, &p->matmul, CUSPARSE_OPERATION_NON_TRANSPOSE,
-                                               CUSPARSE_OPERATION_TRANSPOSE, &p->mat_a, &p->mat_b, &p->mat_c,
-                                               &p->mat_c, CUSPARSE_COMPUTE_32F));
-    SPARSE24_LT(cusparseLtMatmulAlgSelectionInit(&p->handle, &p->alg_sel, &p->matmul, CUSPARSELT_MATMUL_ALG_DEFAULT));
-    p->has_alg_sel = true;
-    SPARSE24_LT(cusparseLtMatmulPlanInit(&p->handle, &p->plan, &p->matmul, &p->alg_sel));
-    p->has_plan = true;
+    p->init(m, k, k, k, k, LtTypes{ab, ab, CUSPARSE_COMPUTE_32F});
+    p->init_alg_sel();
+    p->init_plan();
   } catch (const LtError& e) {
-    if (e.status == CUSPARSE_STATUS_NOT_SUPPORTED || e.status == CUSPARSE_STATUS_INVALID_VALUE ||
-        e.status == CUSPARSE_STATUS_MATRIX_TYPE_NOT_SUPPORTED || e.status == CUSPARSE_STATUS_ARCH_MISMATCH)
-      throw PeerRefused(refusal(t, M, K, K, e));
+    if (refused_by_library(e)) throw PeerRefused(refusal(t, M, K, K, e));
     throw;
   }
   p->pruned = DeviceBuffer(size_t(m * k * eb));
@@ -555,16 +552,7 @@ void CusparseltPrunePeer::compress() {
 void* CusparseltPrunePeer::pruned() const { return impl_->pruned.get(); }
 size_t CusparseltPrunePeer::compressed_bytes() const { return impl_->compressed_size; }
 
-bool CusparseltPrunePeer::prune_check() {
-  Impl& p = *impl_;
-  DeviceBuffer d_valid(sizeof(int));
-  SPARSE24_CUDA_CHECK(cudaMemsetAsync(d_valid.get(), 0, sizeof(int), p.stream));   // the check only raises it
-  int valid = 1;
-  SPARSE24_LT(cusparseLtSpMMAPruneCheck(&p.handle, &p.matmul, p.pruned.get(), d_valid.as<int>(), p.stream));
-  SPARSE24_CUDA_CHECK(cudaMemcpyAsync(&valid, d_valid.get(), sizeof(int), cudaMemcpyDeviceToHost, p.stream));
-  SPARSE24_CUDA_CHECK(cudaStreamSynchronize(p.stream));
-  return valid == 0;
-}
+bool CusparseltPrunePeer::prune_check() { return impl_->prune_check(impl_->pruned.get()) == 0; }
 
 void CusparseltPrunePeer::multiply_identity(void* d) {
   Impl& p = *impl_;

@@ -52,6 +52,16 @@ void finish(Row& r, Status status, std::string reason = "") {
   r.reason = std::move(reason);
 }
 
+// A variant's architecture and shape rules for its row, checked before anything is built: false, with the row
+// finished as skipped (not this GPU) or refused (the shape, with the rule), when one fails.
+bool runs_here(const Variant& v, int sm, Row& r) {
+  const std::string arch = arch_error(v, sm);
+  const std::string rule = arch.empty() ? shape_error(v, r.M, r.N, r.K) : "";
+  if (!arch.empty()) finish(r, Status::skipped, arch);
+  else if (!rule.empty()) finish(r, Status::refused, rule);
+  return arch.empty() && rule.empty();
+}
+
 // A GEMM's compulsory traffic, each operand once: A's values (compressed for sparse rows), metadata, B, D.
 struct GemmTraffic {
   double values, meta, b, d;
@@ -134,21 +144,10 @@ void print_row(const Row& r, bool profile) {
 }
 
 // The check of `auto` (kernels/dispatch.h AutoPlan, which may pad): D poisoned, one run, the caller's M x N output
-// compared with the unpadded problem's reference, as check_plan does for a variant's plan.
+// compared with the unpadded problem's reference, as check_plan does for a variant's plan (run_and_compare, both).
 CheckResult check_auto(const AutoPlan& plan, const Problem& p, void* d, cudaStream_t stream) {
-  const DType td = plan.variant().types.d;
-  poison(td, d, int64_t(p.M) * p.N, stream);
-  try {
-    plan.run(stream);
-    SPARSE24_CUDA_CHECK(cudaGetLastError());
-    SPARSE24_CUDA_CHECK(cudaStreamSynchronize(stream));
-  } catch (const std::exception& e) {
-    CheckResult r;
-    r.fill = p.fill;
-    r.message = e.what();
-    return r;
-  }
-  return compare(td, p.fill, d, p.reference(), int64_t(p.M) * p.N, stream);
+  return run_and_compare(plan.variant().types.d, p.fill, d, int64_t(p.M) * p.N, p.reference(),
+                         [&](cudaStream_t s) { plan.run(s); }, stream);
 }
 
 }  // namespace
@@ -593,10 +592,7 @@ Runner::Prepared& Runner::prepared(Group& g, const Variant& v) {
 }
 
 void Runner::gemm_row(Group& g, const Variant& v, Row& r) {
-  const std::string arch = arch_error(v, sm_);
-  if (!arch.empty()) return finish(r, Status::skipped, arch);
-  const std::string rule = shape_error(v, g.shape.M, g.shape.N, g.shape.K);
-  if (!rule.empty()) return finish(r, Status::refused, rule);
+  if (!runs_here(v, sm_, r)) return;  // the row's shape is the group's
   if (!ensure_problems(g)) return finish(r, Status::error, "set-up failed: " + g.setup_error);
   const Prepared& p = prepared(g, v);
   if (p.checked) {
@@ -631,10 +627,7 @@ void Runner::gemm_row(Group& g, const Variant& v, Row& r) {
 // the same input), then timed. Its rate: the compulsory bytes (the dense input read once; pruned, values and the
 // layout's metadata written once) per second, and that rate as a share of the measured copy rate.
 void Runner::prune_compress_row(const Variant& v, Row& r) {
-  const std::string arch = arch_error(v, sm_);
-  if (!arch.empty()) return finish(r, Status::skipped, arch);
-  const std::string rule = shape_error(v, r.M, r.N, r.K);
-  if (!rule.empty()) return finish(r, Status::refused, rule);
+  if (!runs_here(v, sm_, r)) return;
   const DType t = v.types.a;
   const int64_t M = r.M, K = r.K;
   const size_t eb = bytes_of(t), dense_bytes = size_t(M) * size_t(K) * eb;
@@ -801,10 +794,7 @@ void Runner::prune_peer_row(Row& r) {
 // read once; W's and Wᵀ's values and metadata written once: 4.25 bytes per 16-bit element) per second.
 void Runner::prune_compress_both_row(const Variant& v, Row& r) {
   namespace tr = format::transposable;
-  const std::string arch = arch_error(v, sm_);
-  if (!arch.empty()) return finish(r, Status::skipped, arch);
-  const std::string rule = shape_error(v, r.M, r.N, r.K);
-  if (!rule.empty()) return finish(r, Status::refused, rule);
+  if (!runs_here(v, sm_, r)) return;
   const DType t = v.types.a;
   const int64_t M = r.M, K = r.K;
   const size_t eb = bytes_of(t), dense_bytes = size_t(M) * size_t(K) * eb;

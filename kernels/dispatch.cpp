@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -17,6 +18,7 @@
 #include <tuple>
 
 #include "kernels/common/cuda_check.h"
+#include "kernels/common/splitk.h"
 #include "kernels/format/format.h"
 
 namespace sparse24 {
@@ -68,34 +70,78 @@ std::vector<std::pair<const DispatchRow*, const Variant*>> usable_rows(DType t, 
   return out;
 }
 
-// Among `family`'s variants that pick() may return for the shape and satisfy `keep`: the latest step, then the
-// preferred tile: for a family bounded in N (rule.n_max > 0: the skinny kernels) the smallest N tile that holds N,
-// else the largest block tile (bm x bn).
+// A parameter of v, or `missing` when v has none (the rule reads tiles of every family; a family may lack one).
+int param_or(const Variant& v, const char* key, int missing) { return v.has_param(key) ? v.param(key) : missing; }
+int block_area(const Variant& v) { return param_or(v, "bm", 0) * param_or(v, "bn", 0); }
+
+// Among the variants of `pool` of `family` that pick() may return for the shape and satisfy `keep`: the latest step,
+// then the preferred tile: for a family bounded in N (rule.n_max > 0: the skinny kernels) the smallest N tile that
+// holds N, else the largest block tile (bm x bn).
 template <class Keep>
-const Variant* latest_of(const std::string& family, DType t, int M, int N, int K, int sm, Keep keep) {
+const Variant* latest_of(const std::vector<Variant>& pool, const std::string& family, DType t, int M, int N, int K,
+                         int sm, Keep keep) {
   const Variant* best = nullptr;
   auto tile = [&](const Variant& x) {
-    const int area = x.has_param("bm") && x.has_param("bn") ? x.param("bm") * x.param("bn") : 0;
-    return x.rule.n_max > 0 ? -(x.has_param("bn") ? x.param("bn") : 0) : area;  // larger is preferred
+    return x.rule.n_max > 0 ? -param_or(x, "bn", 0) : block_area(x);  // larger is preferred
   };
-  for (const Variant& v : registry()) {
+  for (const Variant& v : pool) {
     if (v.family != family || !keep(v) || !pickable(v, t, M, N, K, sm)) continue;
     if (!best || v.step > best->step || (v.step == best->step && tile(v) > tile(*best))) best = &v;
   }
   return best;
 }
 bool is_split(const Variant& v) { return v.has_param("split_k"); }
-// split_k 0: the split is chosen in prepare() from the SM count (kernels/common/splitk.cuh).
+// split_k 0: the split is chosen in prepare() from the SM count (kernels/common/splitk.h).
 bool split_from_sms(const Variant& v) { return is_split(v) && v.param("split_k") == 0; }
 
-const Variant* fallback(DType t, int M, int N, int K, int sm) {
+// Whether an N tile of bn_a columns fits N better than one of bn_b: it holds N and bn_b does not, or both hold N and
+// bn_a is smaller (fewer columns computed and B rows loaded for nothing), or neither does and bn_a is larger (fewer
+// columns of tiles: A is read once per column). False for equal tiles.
+bool fits_n_better(int bn_a, int bn_b, int N) {
+  const bool holds_a = bn_a >= N, holds_b = bn_b >= N;
+  if (holds_a != holds_b) return holds_a;
+  return holds_a ? bn_a < bn_b : bn_a > bn_b;
+}
+
+// The tile a split-K step is tried at for N (dispatch.h, "The candidates"): the N tile that fits N best, then the
+// larger block. NOTE: at 8192x200x29568 on the H200, s08 ran 138.4 us at 128x256 (one column of tiles) and 183.7 us
+// at 128x128 (two columns, the second 72 wide: A read twice, and 128 tiles, so the split model keeps one slice),
+// results/nvidia-h200/session8_2026-12-03_3fb3c5b/auto.json.
+bool better_split_tile(const Variant& a, const Variant& b, int N) {
+  const int bn_a = param_or(a, "bn", 0), bn_b = param_or(b, "bn", 0);
+  if (bn_a != bn_b) return fits_n_better(bn_a, bn_b, N);
+  return block_area(a) > block_area(b);
+}
+
+// Whether splitting K can pay at v's tile for the shape (dispatch.h, "The candidates"): the main term of
+// splitk::choose_split_compute, rounds(s) = ceil(tiles s / slots) ceil(k_tiles / s) with one block per SM (the wgmma
+// steps and mma_sp's 128x256 tiles run one), at its best split s <= min(kMaxSplit, k_tiles / kMinSliceTiles), must
+// be at most 1 / kMinSplitGain of the one-slice rounds. The partials' traffic is left out, so this says where the
+// split choice may split, not where it will (for one block per SM: a step that runs more counts its own slots).
+// True when the SM count is unknown (0), or the variant names no tile.
+bool split_can_pay(const Variant& v, int M, int N, int K, int sm_count) {
+  const int bm = param_or(v, "bm", 0), bn = param_or(v, "bn", 0), bk = param_or(v, "bk", 0);
+  if (sm_count <= 0 || bm <= 0 || bn <= 0 || bk <= 0) return true;
+  const int64_t tiles = int64_t((M + bm - 1) / bm) * ((N + bn - 1) / bn);
+  const int64_t k_tiles = K / bk;
+  const int64_t max_split = std::min<int64_t>(splitk::kMaxSplit, k_tiles / splitk::kMinSliceTiles);
+  auto rounds = [&](int64_t s) {
+    return double((tiles * s + sm_count - 1) / sm_count) * double((k_tiles + s - 1) / s);
+  };
+  double best = rounds(1);
+  for (int64_t s = 2; s <= max_split; ++s) best = std::min(best, rounds(s));
+  return rounds(1) >= kMinSplitGain * best;
+}
+
+// pick()'s rule (dispatch.h) over the variants of `pool`.
+const Variant* fallback(const std::vector<Variant>& pool, DType t, int M, int N, int K, int sm) {
   const Variant* best = nullptr;
   // 8-bit: only up to N = 16, where skinny beat the large-tile wgmma_sp steps on the H200 (int8 1.03-1.46x cuBLASLt
   // at N = 1 and 16; at N = 64 and 128 it ran 0.34-0.75x, below the wgmma ladder: results/NOTES.md, session 8).
   if (N <= (bytes_of(t) == 1 ? 16 : 128)) {
     // The skinny variant with the smallest N tile that holds N, split chosen in prepare(), of the family's latest
     // step among those (as for mma_sp below).
-    for (const Variant& v : registry()) {
+    for (const Variant& v : pool) {
       if (v.family != "skinny" || !split_from_sms(v) || !pickable(v, t, M, N, K, sm)) continue;
       if (!best || v.param("bn") < best->param("bn") || (v.param("bn") == best->param("bn") && v.step > best->step))
         best = &v;
@@ -105,20 +151,19 @@ const Variant* fallback(DType t, int M, int N, int K, int sm) {
   // Hopper: the wgmma_sp ladder's largest block tile, then its latest step, without split-K (the types without a
   // table of their own, 8-bit and tf32, land here: their best measured steps are s04/s05/s10 at the largest tile,
   // results/NOTES.md, session 7).
-  for (const Variant& v : registry()) {
+  for (const Variant& v : pool) {
     if (v.family != "wgmma_sp" || is_split(v) || !pickable(v, t, M, N, K, sm)) continue;
-    auto area = [](const Variant& x) { return x.param("bm") * x.param("bn"); };
-    if (!best || area(v) > area(*best) || (area(v) == area(*best) && v.step > best->step)) best = &v;
+    if (!best || block_area(v) > block_area(*best) || (block_area(v) == block_area(*best) && v.step > best->step))
+      best = &v;
   }
   if (best) return best;
   // The largest block tile of the mma_sp ladder's latest step that accepts the shape.
-  for (const Variant& v : registry()) {
+  for (const Variant& v : pool) {
     if (v.family != "mma_sp" || !pickable(v, t, M, N, K, sm)) continue;
-    auto area = [](const Variant& x) { return x.param("bm") * x.param("bn"); };
-    if (!best || v.step > best->step || (v.step == best->step && area(v) > area(*best))) best = &v;
+    if (!best || v.step > best->step || (v.step == best->step && block_area(v) > block_area(*best))) best = &v;
   }
   if (best) return best;
-  for (const Variant& v : registry())
+  for (const Variant& v : pool)
     if (pickable(v, t, M, N, K, sm)) return &v;
   return nullptr;
 }
@@ -284,38 +329,74 @@ Lookup lookup(DType t, int M, int N, int K, const Gpu& gpu) {
     const auto& [row, v] = rows.front();
     return {v, within_ratio(*row, M, N, K) ? PickSource::table : PickSource::nearest, row};
   }
-  return {fallback(t, M, N, K, gpu.sm), PickSource::rule, nullptr};
+  return {fallback(registry(), t, M, N, K, gpu.sm), PickSource::rule, nullptr};
 }
 
 const Variant* pick(DType t, int M, int N, int K, const Gpu& gpu) { return lookup(t, M, N, K, gpu).variant; }
 
-std::vector<const Variant*> candidates(DType t, int M, int N, int K, const Gpu& gpu) {
+std::vector<const Variant*> rule_candidates(DType t, int M, int N, int K, const Gpu& gpu,
+                                           const std::vector<Variant>& pool) {
   std::vector<const Variant*> out;
+  // One slot is left for the table's nearest row (candidates() below).
   auto add = [&](const Variant* v) {
-    if (v && int(out.size()) < kMaxCandidates && std::find(out.begin(), out.end(), v) == out.end() &&
+    if (v && int(out.size()) < kMaxCandidates - 1 && std::find(out.begin(), out.end(), v) == out.end() &&
         pickable(*v, t, M, N, K, gpu.sm))
       out.push_back(v);
   };
+  // 1. pick()'s rule.
+  add(fallback(pool, t, M, N, K, gpu.sm));
+  // 2. Each family's latest step without split-K, at its preferred tile, in family order.
+  std::set<std::string> families;
+  for (const Variant& v : pool)
+    if (pickable(v, t, M, N, K, gpu.sm)) families.insert(v.family);
+  for (const std::string& f : families)
+    add(latest_of(pool, f, t, M, N, K, gpu.sm, [](const Variant& v) { return !is_split(v); }));
+  // 3. Each family's split-K steps (split chosen in prepare from the SM count), latest step first, each at the tile
+  // better_split_tile prefers, where the split can pay there or that tile fits N better than the family's step 2
+  // candidate's; every one of them when the family has no variant without split-K for the shape (skinny: split-K is
+  // all it has).
+  for (const std::string& f : families) {
+    const Variant* unsplit = latest_of(pool, f, t, M, N, K, gpu.sm, [](const Variant& v) { return !is_split(v); });
+    std::set<int, std::greater<int>> steps;
+    for (const Variant& v : pool)
+      if (v.family == f && split_from_sms(v) && pickable(v, t, M, N, K, gpu.sm)) steps.insert(v.step);
+    for (int step : steps) {
+      const Variant* best = nullptr;
+      for (const Variant& v : pool)
+        if (v.family == f && v.step == step && split_from_sms(v) && pickable(v, t, M, N, K, gpu.sm) &&
+            (!best || better_split_tile(v, *best, N)))
+          best = &v;
+      if (!unsplit || fits_n_better(param_or(*best, "bn", 0), param_or(*unsplit, "bn", 0), N) ||
+          split_can_pay(*best, M, N, K, gpu.sm_count))
+        add(best);
+    }
+  }
+  return out;
+}
+
+std::vector<const Variant*> candidates(DType t, int M, int N, int K, const Gpu& gpu) {
+  const std::vector<const Variant*> rule = rule_candidates(t, M, N, K, gpu, registry());
+  std::vector<const Variant*> out;
+  auto listed = [](const std::vector<const Variant*>& list, const Variant* v) {
+    return std::find(list.begin(), list.end(), v) != list.end();
+  };
   // 1. What the sweeps chose for the nearest shapes: this GPU's rows first, then the other GPUs' (a GPU without
-  // rows of its own still starts from decisions measured elsewhere).
+  // rows of its own still starts from decisions measured elsewhere), in the slots the rule leaves (at least one). A
+  // row whose variant the rule lists anyway takes no slot.
+  const int table_slots = std::min(kMaxTableCandidates, kMaxCandidates - int(rule.size()));
   int from_table = 0;
   for (bool other_gpus : {false, true})
     for (const auto& [row, v] : usable_rows(t, M, N, K, gpu, other_gpus)) {
-      if (from_table >= kMaxTableCandidates) break;
-      const size_t before = out.size();
-      add(v);
-      from_table += out.size() > before;
+      if (listed(out, v)) continue;
+      if (!listed(rule, v)) {
+        if (from_table >= table_slots) continue;
+        ++from_table;
+      }
+      out.push_back(v);
     }
-  // 2. The rule's choice.
-  add(fallback(t, M, N, K, gpu.sm));
-  // 3. Each family's latest step (and its latest split-K step, split from the SM count), in family order.
-  std::set<std::string> families;
-  for (const Variant& v : registry())
-    if (pickable(v, t, M, N, K, gpu.sm)) families.insert(v.family);
-  for (const std::string& f : families) {
-    add(latest_of(f, t, M, N, K, gpu.sm, [](const Variant& v) { return !is_split(v); }));
-    add(latest_of(f, t, M, N, K, gpu.sm, split_from_sms));
-  }
+  // 2. The rule's candidates.
+  for (const Variant* v : rule)
+    if (!listed(out, v)) out.push_back(v);
   return out;
 }
 

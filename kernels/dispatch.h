@@ -51,13 +51,32 @@
 // line of a key wins; a line whose variant this build lacks or cannot run there is ignored, and measured again).
 // All of this happens in prepare(), never in the timed run().
 //
-// The candidates (at most kMaxCandidates = 12, in this order, duplicates dropped): the variants of the table rows
-// of the dtype that accept the shape, this GPU's rows nearest first, then the other GPUs' rows nearest first (at
-// most kMaxTableCandidates = 6 in all: the decisions the sweeps made for neighbouring shapes); the rule's choice
-// above (pick()'s fallback); then, per family, the latest step that accepts the shape, at its largest block tile
-// (for a family bounded in N, skinny: the smallest N tile that holds N) and, for a family with split-K steps, also
-// its latest split-K variant whose split is chosen in prepare from the SM count. Today that is 6 + 1 + at most 5
-// (mma_sp; wgmma_sp and its split-K step; skinny's split step): within 12, so nothing is cut.
+// The candidates (at most kMaxCandidates = 12, duplicates dropped) are the rule's (rule_candidates, at most 11)
+// and, in the slots they leave (at most kMaxTableCandidates = 6, at least one), the variants of the table rows of
+// the dtype that accept the shape: this GPU's rows nearest first, then the other GPUs' (the decisions the sweeps
+// made for neighbouring shapes; a row whose variant the rule lists anyway takes no slot). Timed in that order: the
+// table's first. The rule's, in this order:
+//   1. pick()'s rule above (its fallback);
+//   2. per family, the latest step without split-K that accepts the shape, at its largest block tile (for a family
+//      bounded in N, skinny: the smallest N tile that holds N);
+//   3. per family, each step with split-K chosen in prepare() (split_k 0), latest first, at its N tile for this N:
+//      the smallest N tile that holds N (one column of tiles, so A is read once), else the largest; kept where
+//      (a) the split can pay at that tile: splitk::choose_split_compute's main term (rounds of BK tiles, one block
+//      per SM, the partials left out) falls by at least kMinSplitGain at the best split, i.e. the tiles fill the
+//      SMs badly (under a wave, or a little over whole waves) and K is long enough to cut into slices of
+//      splitk::kMinSliceTiles; or (b) that tile fits N better than the family's candidate of 2. (holds N where it
+//      does not, or with fewer columns to spare): at decode-sized N the narrow tile is what such a step offers,
+//      whatever its split (a streaming step that splits only to fill the SMs runs unsplit at 32768x16x8192, and
+//      is still the family's N = 16 tile). A family with no variant without split-K for the shape (skinny) keeps
+//      each such step whatever the shape.
+// The rule reads fields (family, step, the split_k, bm, bn, bk parameters, the shape rule), never names, so a new
+// split-K step (wgmma_sp's step 11 over narrow tiles, say) is tried where its tile fits without a change here.
+// Counts on the H200 (132 SMs), bf16: 10240x4096x8192 2 from the rule (tiles of 9.7 waves: no split step; the best
+// measured there, s06 group 16, is the rule's wgmma_sp step), 8192x200x29568 4 (s08 at 128x256: 64 tiles, the split
+// halves the rounds; s09 has only 128x128: 128 tiles, a full wave, not kept), 28672x48x8192 7 (every split step:
+// 224 tiles, 1.7 waves, split 4 cuts the rounds 1.14x); with the table's rows 8, 10 and 12 candidates.
+// NOTE: issue 19's session-8 run timed s09 128x128 at 8192x200x29568 (the family's latest split step at its largest
+// tile, 187.5 us) and never s08 at 128x256 (138.4 us, the best variant there): auto ran 37% off the best.
 //
 // ---- Off-tile shapes: padding, and what is refused -------------------------------------------------------------
 // M or K that no variant's rule accepts (M = 4004: the pick layouts serve blocks of 32 rows, 16 for 8-bit;
@@ -155,7 +174,17 @@ bool pickable(const Variant& v, DType t, int M, int N, int K, int sm);
 // What prepare_auto() would time for a shape not measured (see above), on the shape as given (the caller pads).
 inline constexpr int kMaxCandidates = 12;
 inline constexpr int kMaxTableCandidates = 6;
+// A split-K step is a candidate where splitting can cut the main loop's rounds by this factor (see above). NOTE:
+// 1.10 is issue 19's margin for `auto` off the table: a split that cannot gain 10% of the main loop before paying
+// for its partials cannot bring auto within that margin, and below it the model's gains are wave-edge effects (2.5%
+// at 10240x4096x8192 with split 16, which the partials would cost many times over).
+inline constexpr double kMinSplitGain = 1.10;
 std::vector<const Variant*> candidates(DType t, int M, int N, int K, const Gpu& gpu);
+// The rule's part of candidates() (no table rows), over the variants of `pool`: registry() for candidates(), a list
+// of the test's own for the CPU tests (the rule reads the variants' fields only; pickable() and shape_error() need no
+// hooks).
+std::vector<const Variant*> rule_candidates(DType t, int M, int N, int K, const Gpu& gpu,
+                                            const std::vector<Variant>& pool);
 
 // The padded shape every pickable variant of the type accepts (see "Off-tile shapes"); M and K unchanged when
 // already accepted by some candidate. Throws ShapeError when K cannot be padded (not whole canonical bytes) or the
