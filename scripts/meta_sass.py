@@ -17,13 +17,17 @@ same source may be laid out inline in a twin and out of line in its step). Instr
   ldsm     ldmatrix loads (A and B fragments of the warp-level kernels);
   ldgsts   cp.async copies global -> shared (LDGSTS: the mma_sp kernels' A, B and metadata copies; the wgmma kernels
            copy with TMA, UTMALDG, outside this count);
-  shfl     shuffles (the skinny family's metadata is re-split with SHFL);
+  ldg      global loads into registers (LDG*: the skinny family's A values, 16 bytes each, its B pieces and its
+           metadata words, 4 bytes each, all in the loop: a chunk's loads are issued one iteration ahead);
+  shfl     shuffles (the skinny family's metadata is re-split with SHFL; a shuffle's out-of-line path for a
+           divergent warp, BRA.DIV's target, is loop code too and is counted);
   int_alu  integer ALU operations (LOP3, SHF, PRMT, IADD3, IMAD*, LEA, SEL, ISETP, VIADD, ...): addresses, loop
            control, and the metadata's bit moves where a kernel has them;
   sync     barrier and mbarrier operations (SYNCS*, BAR*, the ring's waits and arrivals).
 --against A=B prints, for each kernel matching A, the difference to the kernel matching B with the same text after
 the substitution (e.g. an ablation that loads no metadata: 'ablations::s05_constmeta=wgmma_sp::s05_persistent'
-compares each ablation with its step): what the metadata costs in instructions per tensor instruction.
+compares each ablation with its step; 'ablations::s01_skinnyconstmeta=skinny::s01_splitk' the skinny twin): what the
+metadata costs in instructions per tensor instruction.
 The counts are static (instructions in the loop body), not dynamic (a predicated-off instruction counts); they
 are what a k-tile issues when the loop runs once per k-tile. cuobjdump as in scripts/check_sass.py.
 """
@@ -55,6 +59,8 @@ def classify(op: str) -> str | None:
         return "lds"
     if base == "LDGSTS":
         return "ldgsts"
+    if base == "LDG":
+        return "ldg"
     if base == "SHFL":
         return "shfl"
     if base.startswith("SYNCS") or base.startswith("BAR"):
@@ -120,7 +126,8 @@ def counts(func) -> dict[str, float] | None:
     loop = main_loop(addrs, func.text)
     if loop is None:
         return None
-    c = {"tensor": 0, "lds": 0, "ldsm": 0, "ldgsts": 0, "shfl": 0, "int_alu": 0, "sync": 0, "loop_instructions": 0}
+    c = {"tensor": 0, "lds": 0, "ldsm": 0, "ldgsts": 0, "ldg": 0, "shfl": 0, "int_alu": 0, "sync": 0,
+         "loop_instructions": 0}
     for k in loop_body(addrs, func.text, *loop):
         if NEVER.match(func.text[k]):
             continue
@@ -155,13 +162,13 @@ def main() -> int:
         c = counts(fs[0])
         if c:  # the default output description is left out of the name, so that a twin without it matches
             table[f"{arch} {name.replace(', sparse24::wgmma::Unscaled', '')}"] = c
-    cols = ["tensor", "lds", "ldsm", "ldgsts", "shfl", "int_alu", "sync", "loop_instructions"]
+    cols = ["tensor", "lds", "ldsm", "ldgsts", "ldg", "shfl", "int_alu", "sync", "loop_instructions"]
     print("per loop iteration (static): " + "  ".join(cols) + "   kernel")
     for k, c in table.items():
         print("  ".join(f"{int(c[x]):>5d}" for x in cols) + "   " + k[:160])
     for spec in a.against:
         left, right = spec.split("=", 1)
-        diff_cols = ("lds", "ldgsts", "int_alu", "sync", "loop_instructions")
+        diff_cols = ("lds", "ldgsts", "ldg", "shfl", "int_alu", "sync", "loop_instructions")
         print(f"\n{left} against {right}: difference per loop iteration (" + ", ".join(diff_cols)
               + "), then loop instructions per tensor instruction")
         for k, c in table.items():

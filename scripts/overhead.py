@@ -10,14 +10,17 @@ time          a constant-metadata twin (kernels/ablations/: the same instruction
               metadata loaded) against its real variant, same report, same dtype and shape: the share of the real
               kernel's time that getting the metadata to the instruction costs, 1 - t_twin / t_real;
 instructions  from the SASS (scripts/meta_sass.py --json, committed under results/sass-meta/): per iteration of
-              the k-loop (one k-tile) the real kernel's shared loads, shuffles, integer ops and loop instructions,
-              and what it issues beyond its twin (static counts);
+              the k-loop (one k-tile; the skinny family's: one k chunk) the real kernel's shared and global loads,
+              shuffles, integer ops and loop instructions, and what it issues beyond its twin (static counts);
 wavefronts    from Nsight Compute (scripts/overhead_ncu.sh: one JSON per (variant, shape)): shared-memory
-              wavefronts by operation, the real kernel's against its twin's; share = 1 - twin / real.
-A twin's real variant is the row of the same report with the same dtype, operand types, scales and parameters,
-sparse and not an ablation, of the twin's step where there is one, else of the highest step (the fp8 twin's real
-kernel is wgmma_sp s10). Families with no twin are listed with their bytes and SASS counts. Every figure comes
-from a committed file; an input that is missing is reported as missing, never estimated.
+              wavefronts by operation, the real kernel's against its twin's; share = 1 - twin / real; and the
+              same share of the DRAM bytes read (the skinny family's metadata goes from DRAM to registers and never
+              through shared memory: its wavefront share is expected near 0, its DRAM share near the bytes').
+A twin's real variant is the row of the same report with the same dtype, operand types, scales, metadata layout
+and parameters, sparse and not an ablation, of the twin's step where there is one, else of the highest step (the
+fp8 twin's real kernel is wgmma_sp s10; the skinny twin, step 1, is skinny s01's, not s02's, which has the same
+parameters). Families with no twin are listed with their bytes and SASS counts. Every figure comes from a committed
+file; an input that is missing is reported as missing, never estimated.
 
 Defaults: every GPU folder under results/ with ablation rows; its reports (make_results_readme's reader); the
 newest results/sass-meta/*.json; the newest results/<gpu>/overhead-ncu*/ folder. Writes results/<gpu>/overhead.md
@@ -41,7 +44,19 @@ DTYPE_HEADER = REPO / "kernels" / "common" / "dtype.h"
 WAVEFRONT_OPS = ("ld", "st", "gmma", "misc")
 WAVEFRONTS_TOTAL = "l1tex__data_pipe_lsu_wavefronts_mem_shared.sum"
 WAVEFRONTS_OP = "l1tex__data_pipe_lsu_wavefronts_mem_shared_op_{}.sum"
-SASS_COLS = ("tensor", "lds", "ldgsts", "shfl", "int_alu", "sync", "loop_instructions")
+# DRAM bytes read (in the same records): where the metadata never reaches shared memory (the skinny family streams
+# it into registers), this is where it shows.
+DRAM_READ = "dram__bytes_read.sum"
+SASS_COLS = ("tensor", "lds", "ldgsts", "ldg", "shfl", "int_alu", "sync", "loop_instructions")
+# Steps whose template takes some of their parameters only (the rest derived), by the struct's qualified name in
+# the kernel's name: the parameters that its integer template arguments are, in order. skinny's s01_splitk<T, BN,
+# KC, SPLIT> derives bm, wm, wn and stages; s02 and the skinny twin derive from s01 with the same arguments
+# (tests/scripts/test_scripts.py reads the headers' template lines and params() to check this table).
+TEMPLATE_PARAMS = {
+    "skinny::s01_splitk": ("bn", "bk", "split_k"),
+    "skinny::s02_onelaunch": ("bn", "bk", "split_k"),
+    "ablations::s01_skinnyconstmeta": ("bn", "bk", "split_k"),
+}
 
 
 # ---- Inputs --------------------------------------------------------------------------------------------------
@@ -80,10 +95,14 @@ def kernel_of(variant: dict, names: list, enum: dict):
     None: family::step_technique<(DType)a, ints...> where the integer (and bool) template arguments and the
     variant's parameter values, in order, agree as far as both go (a step may take a parameter the name leaves out,
     persistent = 1, or the reverse), a scaled variant's name holds ScaledTo and no other's does. An exact-length
-    match wins over a prefix match; two equally good matches are ambiguous: None."""
-    step = f"{variant['family']}::s{int(variant['step']):02d}_{variant['technique']}<"
+    match wins over a prefix match; two equally good matches are ambiguous: None. A step of TEMPLATE_PARAMS matches
+    on exactly the parameters its template takes."""
+    struct = f"{variant['family']}::s{int(variant['step']):02d}_{variant['technique']}"
+    step = struct + "<"
     dt = enum.get(variant["types"]["a"])
-    values = list((variant.get("params") or {}).values())
+    params = variant.get("params") or {}
+    taken = TEMPLATE_PARAMS.get(struct)
+    values = [params.get(k) for k in taken] if taken else list(params.values())
     found = []
     for name in names:
         i = name.find("::" + step)
@@ -100,6 +119,10 @@ def kernel_of(variant: dict, names: list, enum: dict):
                 ints.append(int(a == "true"))
             else:
                 break
+        if taken:
+            if ints == values:
+                found.append((True, name))
+            continue
         n = min(len(ints), len(values))
         if n >= 6 and ints[:n] == values[:n]:  # at least the tile, warps and stages
             found.append((len(ints) == len(values), name))
@@ -160,12 +183,19 @@ def is_twin_variant(v: dict) -> bool:
     return v.get("family") == "ablations" or bool(v.get("uniform_metadata"))
 
 
+def same_where_known(a, b) -> bool:
+    """Equal, or one of them not given (a report row from before the field existed)."""
+    return a is None or b is None or a == b
+
+
 def pick_real(twin_v: dict, candidates: list, fields=lambda c: c):
     """Of `candidates` (variant field dicts, or objects whose fields() are), the twin's real variant: sparse, not
-    an ablation, the same operand types, scales and parameters; of the twin's step if one is, else the highest."""
+    an ablation, the same operand types, scales, metadata layout (where both say) and parameters; of the twin's
+    step if one is, else the highest."""
     cands = [c for c in candidates if fields(c).get("sparse") and not is_twin_variant(fields(c))
              and fields(c).get("types") == twin_v.get("types")
              and bool(fields(c).get("has_scales")) == bool(twin_v.get("has_scales"))
+             and same_where_known(fields(c).get("meta_layout"), twin_v.get("meta_layout"))
              and fields(c).get("params") == twin_v.get("params")]
     same = [c for c in cands if fields(c).get("step") == twin_v.get("step")]
     pool = same or sorted(cands, key=lambda c: -int(fields(c).get("step", 0)))[:1]
@@ -268,6 +298,13 @@ def wavefront_cells(rec_real, rec_twin) -> tuple:
     return fmt(real), fmt(twin), share, ops or "–"
 
 
+def dram_share(rec_real, rec_twin):
+    """1 - twin / real of the DRAM bytes read, None where either record lacks them."""
+    real, twin = ((rec or {}).get("metrics", {}).get(DRAM_READ) for rec in (rec_real, rec_twin))
+    ok = all(isinstance(v, (int, float)) for v in (real, twin))
+    return 1 - twin / real if ok and real else None
+
+
 def sass_row(sass: dict, arch, real_v: dict, twin_v: dict, enum: dict):
     """(real counts, twin counts, real kernel name) from the SASS table, None where the kernel is not there."""
     if arch is None:
@@ -295,14 +332,15 @@ def gpu_report(gpu_dir: str, runs: list, sass: dict, sass_path, ncu: dict, ncu_d
              "**bytes** is the metadata's share of the row's compulsory traffic (A values + metadata + B + D); "
              "**time** is 1 - t(twin) / t(real), the twin being the same kernel with a constant metadata register "
              "and no metadata loads (kernels/ablations/), same report, same shape; **wavefronts** is "
-             "1 - twin / real of the shared-memory wavefronts ncu counts (all operations). A dash is a measurement "
+             "1 - twin / real of the shared-memory wavefronts ncu counts (all operations), **DRAM read** the same of "
+             "the DRAM bytes read. A dash is a measurement "
              "that is not committed (listed under *Missing* below), never an estimate.", ""]
     plot = []
     if pairs:
         lines += ["## Per variant and shape", "",
                   "| variant (real) | twin | dtype | M x N x K | bytes | time: real us | twin us | **time** | "
-                  "wavefronts: real | twin | **wavefronts** | real's wavefronts by op | report |",
-                  "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+                  "wavefronts: real | twin | **wavefronts** | **DRAM read** | real's wavefronts by op | report |",
+                  "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
         for p in sorted(pairs, key=lambda p: (p.real.family, p.real.dtype, p.real.kernel,
                                               mr.shape_sort_key(p.real.shape))):
             t = p.time_share()
@@ -319,7 +357,7 @@ def gpu_report(gpu_dir: str, runs: list, sass: dict, sass_path, ncu: dict, ncu_d
             lines.append("| " + " | ".join([
                 f"`{p.real.kernel}`", f"`{p.twin.kernel.split('.')[1]}`", p.real.dtype, mr.shape_label(p.real.shape),
                 pct(b), us(p.real.value("median_us")), us(p.twin.value("median_us")), pct(t), w_real, w_twin,
-                pct(w_share), ops, report_link(p.run)]) + " |")
+                pct(w_share), pct(dram_share(rr, rt)), ops, report_link(p.run)]) + " |")
             plot.append({"label": f"{p.real.family} {p.real.dtype}\n{p.real.shape}", "family": p.real.family,
                          "bytes": b, "time": t, "wavefronts": w_share})
         lines.append("")
@@ -348,7 +386,10 @@ def gpu_report(gpu_dir: str, runs: list, sass: dict, sass_path, ncu: dict, ncu_d
             d = real_c["loop_instructions"] - twin_c["loop_instructions"]
             extra = (f"{d:+d} ({real_c['lds'] - twin_c['lds']:+d} LDS, "
                      f"{real_c.get('ldgsts', 0) - twin_c.get('ldgsts', 0):+d} LDGSTS, "
-                     f"{real_c['int_alu'] - twin_c['int_alu']:+d} int)")
+                     + (f"{real_c.get('ldg', 0) - twin_c.get('ldg', 0):+d} LDG, "
+                        f"{real_c.get('shfl', 0) - twin_c.get('shfl', 0):+d} SHFL, "
+                        if "ldg" in real_c and "ldg" in twin_c else "")
+                     + f"{real_c['int_alu'] - twin_c['int_alu']:+d} int)")
             per_tensor = f"{d / real_c['tensor']:+.2f}" if real_c["tensor"] else "–"
         else:
             missing.append(f"SASS counts of the twin of `{key}` ({arch})")
@@ -365,12 +406,16 @@ def gpu_report(gpu_dir: str, runs: list, sass: dict, sass_path, ncu: dict, ncu_d
                                             + ["–", "–"]) + " |")
     if sass_lines:
         lines += [f"## Instructions per k-loop iteration (SASS, {arch}, static counts)", "",
-                  "One iteration is one k-tile. `lds`: shared loads other than ldmatrix (in these kernels, the "
-                  "metadata's); `int`: integer ALU (addresses, loop control, the metadata's bit moves); "
+                  "One iteration is one k-tile (skinny: one k chunk). `lds`: shared loads other than ldmatrix (in "
+                  "the mma_sp and wgmma kernels, the metadata's); `ldg`: global loads to registers (the skinny "
+                  "family's values, B pieces and metadata words; a count of SASS without the column: 0); `shfl`: "
+                  "shuffles (the skinny family's metadata re-split, with the divergent-warp path); `int`: integer "
+                  "ALU (addresses, loop control, the metadata's bit moves); "
                   "**beyond the twin**: the loop instructions the real kernel issues that its twin does not, i.e. "
                   "what getting the metadata to the instruction costs in issue slots.", "",
-                  "| kernel | tensor | lds | ldgsts | shfl | int | sync | loop | **beyond the twin** | per tensor instr |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|"] + sass_lines + [""]
+                  "| kernel | tensor | lds | ldgsts | ldg | shfl | int | sync | loop | **beyond the twin** | "
+                  "per tensor instr |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"] + sass_lines + [""]
 
     # Families without a twin: their bytes (the other two measures need a twin).
     untwinned = untwinned_best(runs, pairs)

@@ -8,12 +8,15 @@
 #            and each family's fastest variants)
 #   DTYPES   A types (default bf16,int8,e4m3: fp16's kernels are bf16's instruction for instruction, so its
 #            wavefronts add nothing)
-#   SHAPES   comma-separated MxNxK (default 8192x8192x8192,28672x16x8192: a large square and a decode shape)
+#   SHAPES   comma-separated MxNxK (default 8192x8192x8192,28672x16x8192: a large square and a decode shape, the
+#            latter the one where every twin runs: the skinny twin, ablations.s01_skinnyconstmeta, takes N <= 16)
 #   BUDGET   seconds; a (variant, shape) not started by then is recorded as skipped, never left out (default 420)
 #   PER_RUN  seconds one ncu run may take before it is stopped and recorded as failed (default 120)
 #   KEEP_REP 1 keeps the .ncu-rep files (default: deleted, the CSV and JSON hold the figures)
 # The variants come from the registry by rule (scripts/shape_sets.py --pairs: the filters' variants at the shapes
-# their rules accept on this GPU), never typed here. Each run is
+# their rules accept on this GPU), never typed here: the wgmma_sp, mma_sp and skinny twins with their real
+# variants. The skinny family's metadata never reaches shared memory (16-byte loads into registers), so its pair
+# shows in the records' DRAM bytes (scripts/overhead.py's DRAM read column), not in the wavefronts. Each run is
 # scripts/profile.sh --wavefronts: the variant's own NVTX range only, the type-independent metrics, clocks as the
 # card has them. OUT_DIR defaults to results/<gpu>/overhead-ncu_<date>_<commit>/; it gets <variant>@<shape>.json
 # (scripts/overhead_ncu.py), <variant>@<shape>.csv, ncu.log (every run's output) and command.txt.

@@ -2,5 +2,6 @@
 # 17's metadata overhead measured as time). They are correct kernels on the problems they declare (the registry's
 # uniform_metadata field: the harness gives them a problem whose 2:4 pattern is the one they assume), listed apart
 # from the ladders, never picked by the dispatcher. sm_90a only (the wgmma twins need it; the mma_sp twin is built
-# there too, where it is measured). SASS: every tensor-core MMA sparse, HGMMA (wgmma twins) or HMMA (mma_sp twin).
+# there too, where it is measured; so is the skinny twin). SASS: every tensor-core MMA sparse, HGMMA (wgmma twins) or
+# HMMA (mma_sp and skinny twins).
 sparse24_add_family(ablations MIN_ARCH 90 ARCH_SPECIFIC SASS "any_sparse")

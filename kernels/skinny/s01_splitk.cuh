@@ -75,6 +75,16 @@
 
 namespace sparse24::skinny {
 
+// Where the main loop's `e` registers come from (a policy of s01_splitk::mainloop, as s04_swizzle's MetaReader is of
+// its tile). LoadedLaneMetadata, the step's own: each lane's LaneBlocks16/8 words, loaded with the chunk's values
+// (load_a: one 4-byte __ldg per k-step and metadata word) and re-split for the k permutation (the shuffles and bit
+// moves of the header, and Meta8). A policy with kLoaded = false loads no metadata and gives every mma.sp its
+// constant word kWord instead (kernels/ablations/s01_skinnyconstmeta.cuh: the difference in time is the metadata's
+// cost).
+struct LoadedLaneMetadata {
+  static constexpr bool kLoaded = true;
+};
+
 // T: the input type (fp16, bf16, or the 8-bit int8, e4m3, e5m2). BN: the N tile (the largest N accepted). KC: dense
 // k per chunk (the unit of B staging, of the register prefetch of A and of the split). SPLIT: the split-K factor;
 // 0 = chosen in prepare() from the SM count, the occupancy and the shape (splitk::choose_split), deterministic for a
@@ -217,6 +227,8 @@ struct s01_splitk {
   };
 
   // meta_tile_words: the distance between the metadata blocks of a warp's two 16-row tiles (8-bit only).
+  // MetaSource: LoadedLaneMetadata loads the words; a constant source leaves c.w unwritten (never read).
+  template <class MetaSource>
   static __device__ __forceinline__ void load_a(AChunk& c, const uint8_t* a_lane, int64_t a_row_bytes,
                                                 const uint32_t* meta_lane, int64_t meta_tile_words, int chunk) {
 #pragma unroll
@@ -225,11 +237,13 @@ struct s01_splitk {
       for (int r = 0; r < 2 * kMT; ++r)
         c.v[gr][r] = __ldg(reinterpret_cast<const uint4*>(a_lane + r * 8 * a_row_bytes +
                                                           (int64_t(chunk) * kGroups + gr) * kGroupRowBytes));
+    if constexpr (MetaSource::kLoaded) {
 #pragma unroll
-    for (int t = 0; t < kSteps; ++t)
+      for (int t = 0; t < kSteps; ++t)
 #pragma unroll
-      for (int mt = 0; mt < kMetaWords; ++mt)
-        c.w[t][mt] = __ldg(meta_lane + mt * meta_tile_words + (int64_t(chunk) * kSteps + t) * kBlockWords);
+        for (int mt = 0; mt < kMetaWords; ++mt)
+          c.w[t][mt] = __ldg(meta_lane + mt * meta_tile_words + (int64_t(chunk) * kSteps + t) * kBlockWords);
+    }
   }
 
   // B pieces of one chunk: piece i of this thread is (row n, 16-byte k piece h); rows >= N read as zero.
@@ -297,12 +311,13 @@ struct s01_splitk {
 
   // The main loop: the block's k slice (grid y) of each warp's 32 rows (16 at BN = 128) and all BN columns, then
   // finish(acc, where) with the warp's accumulators. Every thread of the block runs it (it has barriers).
+  // MetaSource: where the `e` registers come from (LoadedLaneMetadata above, or a constant-word ablation).
   // NOTE: the epilogue is a callable handed the loop's own values, not code after a call that returns acc, so that
   // later steps reuse the loop while s01's kernels stay as they were: with the epilogue reading M, N and the slice
   // from the arguments again, ptxas scheduled every s01 kernel differently (1-2 registers fewer, nvcc 13.0,
   // sm_90a). The same code is what this refactor promises; whether fewer registers would be faster is a separate,
   // measured change.
-  template <class Finish>
+  template <class MetaSource = LoadedLaneMetadata, class Finish>
   static __device__ __forceinline__ void mainloop(const GemmArgs& args, Finish&& finish) {
     extern __shared__ uint4 smem_dyn[];
     uint8_t* smem = reinterpret_cast<uint8_t*>(smem_dyn);
@@ -338,7 +353,7 @@ struct s01_splitk {
     AChunk cur;
     uint4 bp[kBPiecesPerThread];
     if (c_begin < c_end) {
-      if (active) load_a(cur, a_lane, a_row_bytes, meta_lane, meta_row_words, c_begin);
+      if (active) load_a<MetaSource>(cur, a_lane, a_row_bytes, meta_lane, meta_row_words, c_begin);
       load_b(bp, x, x_row_bytes, N, c_begin);
       store_b(bp, smem);
     }
@@ -349,7 +364,7 @@ struct s01_splitk {
       const bool has_next = c + 1 < c_end;
       AChunk nxt;
       if (has_next) {
-        if (active) load_a(nxt, a_lane, a_row_bytes, meta_lane, meta_row_words, c + 1);
+        if (active) load_a<MetaSource>(nxt, a_lane, a_row_bytes, meta_lane, meta_row_words, c + 1);
         // B of the next chunk goes global -> registers -> the other buffer right away, so that its registers are
         // not held across the mma loop: the L2 latency it waits for overlaps the A loads just issued.
         // PERF: holding them across the loop cost 32 registers at BN = 64 (254 in all) and spilled at BN = 128.
@@ -364,7 +379,9 @@ struct s01_splitk {
           // 4g+2t+1). 8-bit: meta_8bit's partner words, per tile.
           [[maybe_unused]] uint32_t lo0 = 0, hi0 = 0, lo1 = 0, hi1 = 0;
           [[maybe_unused]] Meta8 m8[kMT];
-          if constexpr (k8Bit) {
+          if constexpr (!MetaSource::kLoaded) {
+            // nothing to gather: every mma.sp below takes MetaSource::kWord
+          } else if constexpr (k8Bit) {
 #pragma unroll
             for (int mt = 0; mt < kMT; ++mt) m8[mt] = Meta8::gather(cur.w[2 * gr][mt], cur.w[2 * gr + 1][mt], half);
           } else {
@@ -377,8 +394,13 @@ struct s01_splitk {
 #pragma unroll
           for (int s = 0; s < 2; ++s) {
             constexpr uint32_t kNib = 0x000F000Fu;  // nibble 0 of each 16-bit half (rows g and g+8)
-            [[maybe_unused]] const uint32_t e = ((lo0 >> (8 * s)) & kNib) | (((hi0 >> (8 * s)) & kNib) << 4) |
-                                                (((lo1 >> (8 * s)) & kNib) << 8) | (((hi1 >> (8 * s)) & kNib) << 12);
+            // 16-bit: the logical `e` of step s (the header's bit moves); a constant source: its word, any width.
+            [[maybe_unused]] uint32_t e = 0;
+            if constexpr (MetaSource::kLoaded)
+              e = ((lo0 >> (8 * s)) & kNib) | (((hi0 >> (8 * s)) & kNib) << 4) | (((lo1 >> (8 * s)) & kNib) << 8) |
+                  (((hi1 >> (8 * s)) & kNib) << 12);
+            else
+              e = MetaSource::kWord;
             const uint4* v = cur.v[gr];
             uint32_t a[kMT][4];
 #pragma unroll
@@ -395,7 +417,8 @@ struct s01_splitk {
               // selector 0 only and a word per tile.
               if constexpr (k8Bit) {
 #pragma unroll
-                for (int mt = 0; mt < kMT; ++mt) ptx::mma_sp<T, 0>(acc[mt][nt], a[mt], b, m8[mt].e(s));
+                for (int mt = 0; mt < kMT; ++mt)
+                  ptx::mma_sp<T, 0>(acc[mt][nt], a[mt], b, MetaSource::kLoaded ? m8[mt].e(s) : e);
               } else if constexpr (kMT == 2) {
                 ptx::mma_sp_m16n8k32<T, 0>(acc[0][nt], a[0], b, e);
                 ptx::mma_sp_m16n8k32<T, 1>(acc[1][nt], a[1], b, e);
@@ -433,8 +456,9 @@ struct s01_splitk {
         }
   }
 
+  template <class MetaSource = LoadedLaneMetadata>
   static __device__ void run_block(const GemmArgs& args) {
-    mainloop(args, [&](const Acc (&acc)[kMT][kNTiles][4], const Where& w) {
+    mainloop<MetaSource>(args, [&](const Acc (&acc)[kMT][kNTiles][4], const Where& w) {
       if (!w.active) return;
       if (w.split == 1) store_warp_tile<kD>(acc, w.m0, 0, args);
       else store_partials(args, acc, w);

@@ -46,6 +46,17 @@ SKINNY = variant("skinny", 2, "onelaunch", "bf16", {"bm": 128, "bn": 8, "bk": 12
                                                      "split_k": 0})
 
 
+def skinny(step, technique, dtype, bn, bk, split, family="skinny", **extra):
+    """A skinny variant (or its twin: family ablations) as the registry describes it: <T, BN, KC, SPLIT>."""
+    layout = "lane_blocks8" if dtype in ("int8", "e4m3", "e5m2") else "lane_blocks16"
+    return variant(family, step, technique, dtype, {"bm": 128 if bn < 128 else 64, "bn": bn, "bk": bk, "wm": 4,
+                                                    "wn": 1, "stages": 2, "split_k": split},
+                   meta_layout=layout, **extra)
+
+
+SKINNY_TWIN = skinny(1, "skinnyconstmeta", "bf16", 16, 128, 0, family="ablations", uniform_metadata=True)
+
+
 def row(kernel, M, N, K, median_us, v=None, kind="variant", meta_share=0.05, status="passed", **counters):
     c = {"median_us": median_us, "tflops": 2.0 * M * N * K / (median_us * 1e-6) / 1e12, "meta_share": meta_share,
          "meta_bytes": M * K // 16, "value_bytes": M * K, "speedup_vs_cublas": 1.5}
@@ -137,6 +148,18 @@ class OverheadTable(unittest.TestCase):
         self.assertIn("| 20.0% |", line)
         self.assertIn("ncu wavefronts of `" + REAL["name"] + "` and its twin at 4096x16x4096: neither record", out)
 
+    def test_ncu_records_give_the_dram_share(self):
+        ncu_dir = self.results / GPU_DIR / "overhead-ncu_2026-12-03_abc1234"
+        ncu_dir.mkdir()
+        for name, wavefronts, dram in ((REAL["name"], 1000.0, 9e6), (TWIN["name"], 1000.0, 8e6)):
+            rec = {"format": overhead_ncu.FORMAT, "variant": name, "shape": "4096x16x4096", "status": "ok",
+                   "metrics": {overhead.WAVEFRONTS_TOTAL: wavefronts, overhead.DRAM_READ: dram}}
+            (ncu_dir / f"{name}@4096x16x4096.json").write_text(json.dumps(rec))
+        rc, out, _ = quiet(overhead.main, ["--results", str(self.results), "--stdout"])
+        self.assertEqual(rc, 0)
+        line = next(l for l in out.splitlines() if "4096 x 16 x 4096" in l and REAL["name"] in l)
+        self.assertIn("| 0.0% | 11.1% |", line)  # no shared-memory difference, a ninth of the DRAM bytes
+
     def write_sass(self) -> Path:
         name = "void sparse24::gemm_entry<sparse24::{}<(sparse24::DType)1, 128, 128, 64, 2, 2, 4, 16> >(sparse24::GemmArgs)"
         real = {"tensor": 64, "lds": 2, "ldsm": 24, "ldgsts": 14, "shfl": 0, "int_alu": 115, "sync": 1,
@@ -175,6 +198,39 @@ class KernelNames(unittest.TestCase):
         self.assertEqual(overhead.kernel_of(persistent, names, self.ENUM), names[0])
         self.assertEqual(overhead.kernel_of(plain, names, self.ENUM), names[1])
         self.assertEqual(overhead.kernel_of(dict(persistent, has_scales=True), names, self.ENUM), names[2])
+
+
+    def test_skinny_names_match_on_the_parameters_their_template_takes(self):
+        # skinny::s01_splitk<T, BN, KC, SPLIT>: bm, wm, wn and stages are derived, so a prefix rule cannot tell
+        # split 0 from split 4 (wm = 4); the table of template parameters does.
+        names = [f"void sparse24::gemm_entry<sparse24::{s}<(sparse24::DType){d}, {bn}, {kc}, {sp}> >(sparse24::GemmArgs)"
+                 for s in ("skinny::s01_splitk", "skinny::s02_onelaunch", "ablations::s01_skinnyconstmeta")
+                 for d, bn, kc, sp in ((1, 16, 128, 0), (1, 16, 128, 4), (1, 8, 128, 0), (3, 16, 256, 0))]
+        real = skinny(1, "splitk", "bf16", 16, 128, 0)
+        self.assertEqual(overhead.kernel_of(real, names, self.ENUM), names[0])
+        self.assertEqual(overhead.kernel_of(skinny(1, "splitk", "bf16", 16, 128, 4), names, self.ENUM), names[1])
+        self.assertEqual(overhead.kernel_of(skinny(2, "onelaunch", "bf16", 8, 128, 0), names, self.ENUM), names[6])
+        self.assertEqual(overhead.kernel_of(SKINNY_TWIN, names, self.ENUM), names[8])
+        self.assertEqual(overhead.kernel_of(skinny(1, "skinnyconstmeta", "int8", 16, 256, 0, family="ablations"),
+                                            names, self.ENUM), names[11])
+        self.assertIsNone(overhead.kernel_of(skinny(1, "splitk", "bf16", 32, 128, 0), names, self.ENUM))
+
+    def test_the_template_parameter_table_follows_the_headers(self):
+        # Each struct's integer template parameters, mapped through its params() ({"key", NAME}) or, for a struct
+        # without params() of its own, its base's: the keys of overhead.TEMPLATE_PARAMS, in order.
+        import re
+        base_keys = None
+        for struct, keys in overhead.TEMPLATE_PARAMS.items():
+            family, step = struct.split("::")
+            text = (REPO / "kernels" / family / f"{step}.cuh").read_text()
+            m = re.search(r"template <([^>]*)>\s*struct " + step + r"\b", text)
+            self.assertIsNotNone(m, f"no template line for {struct}")
+            ints = [a.split()[-1] for a in m.group(1).split(",") if a.split()[0] == "int"]
+            named = dict(re.findall(r'\{"(\w+)", (\w+)\}', text))  # params(): {"bn", BN}, ...
+            if named:
+                base_keys = [k for k, v in named.items() if v in ints]
+                self.assertEqual(ints, [named[k] for k in base_keys], struct)
+            self.assertEqual(tuple(base_keys), keys, struct)
 
 
 class NcuRecords(unittest.TestCase):
@@ -269,6 +325,30 @@ class ShapeSetsAndFilters(unittest.TestCase):
         self.assertEqual(sorted(names), sorted([REAL["name"], TWIN["name"]]))
         self.assertEqual(warnings, [])
 
+    def test_the_skinny_twin_pairs_with_its_step_not_the_next_one(self):
+        # s02_onelaunch has s01's parameters; the twin (step 1) is s01 with another metadata source.
+        s01, s02 = skinny(1, "splitk", "bf16", 16, 128, 0), skinny(2, "onelaunch", "bf16", 16, 128, 0)
+        i01 = skinny(1, "splitk", "int8", 16, 256, 0)
+        i_twin = skinny(1, "skinnyconstmeta", "int8", 16, 256, 0, family="ablations", uniform_metadata=True)
+        registry = [s02, s01, SKINNY_TWIN, skinny(1, "splitk", "bf16", 16, 128, 4), i01, i_twin]
+        self.assertEqual(overhead.registry_pairs(registry, ["bf16", "int8"]),
+                         [(s01["name"], SKINNY_TWIN["name"]), (i01["name"], i_twin["name"])])
+        names, _ = shape_sets.named_filter(["overhead"], registry, ["bf16"])
+        self.assertEqual(sorted(names), sorted([s01["name"], SKINNY_TWIN["name"]]))
+        # Without s01 the rule falls back to the highest step; a twin of another metadata layout has no real one.
+        self.assertEqual(overhead.registry_pairs([s02, SKINNY_TWIN], ["bf16"]), [(s02["name"], SKINNY_TWIN["name"])])
+        other_layout = dict(SKINNY_TWIN, meta_layout="lane_blocks8")
+        self.assertEqual(overhead.registry_pairs([s01, other_layout], ["bf16"]), [])
+
+    def test_the_overhead_set_holds_the_skinny_twins_decode_shapes(self):
+        shapes = shape_sets.shapes("overhead")
+        for dtype, bk in (("bf16", 128), ("int8", 256)):
+            twin = skinny(1, "skinnyconstmeta", dtype, 16, bk, 0, family="ablations",
+                          shape_rule={"m_multiple": 32, "n_multiple": 1, "k_multiple": bk, "n_min": 1, "n_max": 16},
+                          arch={"min_sm": 90, "max_sm": 90})
+            accepted = [s for s in shapes if shape_sets.accepts(twin, s, 90)]
+            self.assertEqual(accepted, [(28672, 16, 8192), (8192, 16, 28672), (4096, 16, 14336)], dtype)
+
     def test_best_filter_selects_by_fields_and_reports_unmatched_selectors(self):
         names, warnings = shape_sets.named_filter(["best"], self.registry(), ["bf16"])
         self.assertIn(REAL["name"], names)
@@ -306,6 +386,13 @@ class TheBuiltRegistry(unittest.TestCase):
         self.assertEqual(sorted(t for _, t in pairs), sorted(v["name"] for v in twins))
         family = {v["name"]: v["family"] for v in registry}
         self.assertTrue(all(family[real] != "ablations" for real, _ in pairs))
+
+    def test_every_twin_runs_on_a_shape_of_the_overhead_set(self):
+        shapes = shape_sets.shapes("overhead")
+        for v in self.registry():
+            if v["family"] == "ablations":
+                sm = v["arch"]["min_sm"]
+                self.assertTrue(any(shape_sets.accepts(v, s, sm) for s in shapes), v["name"])
 
 
 class SweepFolderOnTheFrontPage(unittest.TestCase):
