@@ -223,6 +223,35 @@ __device__ __forceinline__ void store_warp_partials(const float (&acc)[kMTiles][
       }
 }
 
+// The same for int8's int32 accumulators (s32 accumulation), into int32 partials of the same layout and size
+// (splitk.h: 4 bytes an element either way), which reduce<DType::int32> sums exactly. An int2 pair when N is even.
+template <int kMTiles, int kNTiles>
+__device__ __forceinline__ void store_warp_partials(const int32_t (&acc)[kMTiles][kNTiles][4], int m0, int n0,
+                                                    const GemmArgs& args, int z) {
+  static_assert(sizeof(int32_t) == sizeof(float), "int32 partials take the f32 workspace layout (splitk.h)");
+  const int lane = threadIdx.x % 32;
+  const int M = args.M, N = args.N;
+  int32_t* ws = static_cast<int32_t*>(args.workspace) + int64_t(z) * M * N;
+#pragma unroll
+  for (int mt = 0; mt < kMTiles; ++mt)
+#pragma unroll
+    for (int nt = 0; nt < kNTiles; ++nt)
+#pragma unroll
+      for (int half = 0; half < 2; ++half) {
+        const frag::RowCol rc = frag::acc_m16n8(lane, 2 * half);
+        const int row = m0 + mt * 16 + rc.row, col = n0 + nt * 8 + rc.col;
+        if (row >= M || col >= N) continue;
+        int32_t* p = ws + int64_t(row) * N + col;
+        const int32_t v0 = acc[mt][nt][2 * half], v1 = acc[mt][nt][2 * half + 1];
+        if (N % 2 == 0) {
+          *reinterpret_cast<int2*>(p) = make_int2(v0, v1);
+        } else {
+          p[0] = v0;
+          if (col + 1 < N) p[1] = v1;
+        }
+      }
+}
+
 // The hooks of a split-K step over a warp-tiled step Prev (mma_sp and dense s05_raster): Prev's grid (x: column
 // blocks, y: row blocks) with grid z = the split slices of K; Prev's tile, shared memory and launch bounds; the
 // block (run_block): the K slice of blockIdx.z, then f32 partials into the workspace when gridDim.z > 1, or Prev's
