@@ -14,9 +14,8 @@
 //                 int32 D (s08's PartialsEpilogue, generalised to int32 partials here);
 //      e4m3/e5m2  s10's PromotingMainloop (each k-tile's sum promoted into f32 registers: with BN <= 64 the doubled
 //                 accumulators are 8-32 registers), f32 partials, bf16 D.
-//    ScaledTo<bf16> (per-row x per-column scales) is left out: the second launch's reduction applies alpha and
-//    beta only (PartialsEpilogue refuses scaled operands at compile time), and a scaled reduction is a
-//    splitk.cuh addition of its own.
+//    Out = ScaledTo<bf16> (int8 and fp8 with the per-tensor x per-row x per-column scales): s02's RegisterEpilogue
+//    applies them at split 1, splitk::reduce_scaled (s08's SecondLaunchReduction) to the slices' sum otherwise.
 // 3. Persistent CTAs (s05's grid and walk over s08's (tile, slice) units): a CTA is resident for the whole launch,
 //    its ring position runs on across units, so the producer streams the next unit's first k-tiles while the
 //    consumers store the last one's: no CTA starts with an empty ring after the first (at N = 16 a unit is a few
@@ -140,15 +139,17 @@ struct NarrowSplitKUnits : SplitKUnits<TileT, GROUP, wgmma::SingleCta, SPLIT> {
 };
 
 // T, BM x BN x BK, WM x WN warps (WM = 4 per consumer warpgroup), STAGES, GROUP (rasterization), SPLIT (0: chosen
-// in prepare()). BK is the 128-byte k-tile of the type (64 at 16 bits, 128 at 8: operands.cuh asserts it).
-template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int SPLIT>
+// in prepare()), Out (what the epilogue writes: operands.cuh). BK is the 128-byte k-tile of the type (64 at 16
+// bits, 128 at 8: operands.cuh asserts it).
+template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int SPLIT,
+          class Out = wgmma::Unscaled>
 struct s11_narrow
-    : wgmma::Kernel<s11_narrow<T, BM, BN, BK, WM, WN, STAGES, GROUP, SPLIT>,
-                    NarrowMainloop<wgmma::StageRing<SparseTile<T, BM, BN, BK, WM, WN>,
-                                                    LaneBlocks<SparseTile<T, BM, BN, BK, WM, WN>>, STAGES>>,
-                    NarrowSplitKUnits<SparseTile<T, BM, BN, BK, WM, WN>, GROUP, SPLIT>,
-                    PartialsEpilogue<RegisterEpilogue<SparseTile<T, BM, BN, BK, WM, WN>>,
-                                     SecondLaunchReduction<SparseTile<T, BM, BN, BK, WM, WN>>>> {
+    : wgmma::Kernel<s11_narrow<T, BM, BN, BK, WM, WN, STAGES, GROUP, SPLIT, Out>,
+                    NarrowMainloop<wgmma::StageRing<SparseTile<T, BM, BN, BK, WM, WN, Out>,
+                                                    LaneBlocks<SparseTile<T, BM, BN, BK, WM, WN, Out>>, STAGES>>,
+                    NarrowSplitKUnits<SparseTile<T, BM, BN, BK, WM, WN, Out>, GROUP, SPLIT>,
+                    PartialsEpilogue<RegisterEpilogue<SparseTile<T, BM, BN, BK, WM, WN, Out>>,
+                                     SecondLaunchReduction<SparseTile<T, BM, BN, BK, WM, WN, Out>>>> {
   static_assert(BN == 16 || BN == 32 || BN == 64, "narrow tiles: BN = 16, 32 or 64 (s08 has 128 and 256)");
   static_assert(BM == 128, "two consumer warpgroups share each B tile, as in s08");
 };
