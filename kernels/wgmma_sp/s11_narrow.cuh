@@ -12,8 +12,8 @@
 //      fp16/bf16  s03's InFlightMainloop, f32 partials (s08's path);
 //      int8       s03's InFlightMainloop on s32 accumulators, int32 partials summed exactly (splitk::reduce<int32>),
 //                 int32 D (s08's PartialsEpilogue, generalised to int32 partials here);
-//      e4m3/e5m2  s10's PromotingMainloop (each k-tile's sum promoted into f32 registers: with BN <= 64 the doubled
-//                 accumulators are 8-32 registers), f32 partials, bf16 D.
+//      e4m3/e5m2  s10's PromotingMainloop (each k-tile's sum promoted into f32 registers: at BN <= 64 the two
+//                 accumulator sets are 2 x 8-32 registers), f32 partials, bf16 D.
 //    Out = ScaledTo<bf16> (int8 and fp8 with the per-tensor x per-row x per-column scales): s02's RegisterEpilogue
 //    applies them at split 1, splitk::reduce_scaled (s08's SecondLaunchReduction) to the slices' sum otherwise.
 // 3. Persistent CTAs (s05's grid and walk over s08's (tile, slice) units): a CTA is resident for the whole launch,
@@ -21,13 +21,14 @@
 //    consumers store the last one's: no CTA starts with an empty ring after the first (at N = 16 a unit is a few
 //    microseconds of streaming; s08's one-CTA-per-unit grid would pay the ~1 us first-load latency per unit).
 // 4. The split factor for a stream, not for compute (NarrowSplitKUnits::split_for): split only until every
-//    resident CTA has a unit (ceil(slots / tiles)). Why not s08's choose_split_compute: at BN = 16 its "round" (one
-//    k-tile's tensor time, 32 clocks at 8 bits) is worth ~200 bytes of DRAM, so it charges the partials as
-//    ruinous and never splits, leaving 64 of 132 SMs idle on an 8192-row weight. Why not the skinny family's
-//    choose_split: it assumes a block keeps a fixed number of bytes in flight, so that a partly filled last wave
-//    wastes its idle slots; here a CTA keeps 130-200 KB in flight (below), 4-6x what one SM's share of Little's
-//    law needs, so the CTAs of a partly filled round share the DRAM bandwidth and still saturate it: what costs is
-//    an SM with no unit at all (its share of the ring never filled), and the partials (8 s M N bytes).
+//    resident CTA has a unit (ceil(slots / tiles)). Why not s08's choose_split_compute: its "round" is one k-tile's
+//    tensor time (32 clocks at 8 bits, BN = 16), worth ~155 KB of DRAM traffic GPU-wide (splitk::round_bytes at
+//    the H200's peaks), while the SMs really move 132 x 12 KB = 1.6 MB per k-tile: it charges the partials ~10x
+//    too dear and keeps split 1 on an 8192-row weight (64 row blocks: 68 of 132 SMs idle). Why not the skinny
+//    family's choose_split: it assumes a block keeps a fixed number of bytes in flight, so that a partly filled
+//    last wave wastes its idle slots; here a CTA keeps 176-224 KB in flight (below), 5-7x what one SM's share of
+//    Little's law needs, so the CTAs of a partly filled round share the DRAM bandwidth and still saturate it:
+//    what costs is an SM with no unit at all (its ring never filled), and the partials (8 s M N bytes).
 //
 // Bytes in flight (Little's law): ~4.3 TB/s (the H200's measured copy rate, 4270 GB/s) x ~1 us (loaded DRAM
 // latency) = ~4.3 MB over 132 SMs = ~33 KB per SM. The ring holds STAGES k-tiles:
@@ -35,7 +36,7 @@
 //      8-bit, BN = 32: 16 stages x 14 KB = 224 KB;  BN = 64: 12 stages x 18 KB = 216 KB
 //     16-bit, BN = 16: 16 stages x 11 KB = 176 KB;  BN = 32: 16 x 13 KB = 208 KB;  BN = 64: 12 x 17 KB = 204 KB
 // so one CTA per SM is enough (>= 64 KB of A in flight in every row). NOTE: two CTAs per SM were considered and
-// not taken: the ring already holds 4-6x the bytes one SM needs, and two 384-thread CTAs need the skeleton's
+// not taken: the ring already holds 5-7x the bytes one SM needs, and two 384-thread CTAs need the skeleton's
 // register split (setmaxnreg 40 / 232, one CTA per SM: kernels/wgmma/kernel.cuh) changed for every step.
 // Tensor time per k-tile (BM = 128, BK = 128 at 8 bits): 2 x 128 x 16 x 128 dense-equivalent flops at 16384 per
 // SM and clock (sparse 8-bit wgmma) = 32 clocks, against ~700 clocks for the SM's 12 KB share of the DRAM
@@ -48,9 +49,9 @@
 // 132 SMs: split 1 (no partials), 92 CTAs take two units, and the second round's 92 CTAs still hold ~17 MB in
 // flight (4x Little's law), so the round imbalance costs nothing while DRAM stays saturated. Left: the launch, the
 // first loads' latency and the last units' drain and epilogue, ~2-4 us. Predicted 85-92% of the copy rate for
-// int8, e4m3 and fp16/bf16 at BN = 16 (int8 ~38-40 us, fp16 ~68-72 us: ~1.0x cuSPARSELt fp16's 68 us), against
+// int8, e4m3 and fp16/bf16 at BN = 16 (int8 38-41 us, fp16 68-73 us: ~1.0x cuSPARSELt fp16's 68 us), against
 // the skinny family's 62-64% (int8), 25-46% (e4m3) and 75% (fp16). Small weights (8192x8192, 4096x14336 / 14336x
-// 4096): the same fixed 2-4 us on a 10-20 us stream, predicted 70-80%. Risks: per-SM TMA throughput below 33-47
+// 4096): the same fixed 2-4 us on a 10-20 us stream, predicted 65-80%. Risks: per-SM TMA throughput below 33-47
 // GB/s (not expected: the same ring feeds s05 at 8192^3), and the fp8 consumer's wait per k-tile.
 //
 // Smallest legal tile details (found and asserted here or by the components):
