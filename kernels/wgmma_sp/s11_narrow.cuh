@@ -56,8 +56,8 @@
 //
 // Smallest legal tile details (found and asserted here or by the components):
 // - BN: a multiple of 8 from 8 to 256 is a legal wgmma N (instr.h); this step takes 16, 32 and 64 (ptx_sm90.cuh
-//   spells N = 16 and 32 for the sparse SS forms for it). BN = 8 would halve the B bytes again (1 KB of a 12 KB
-//   stage: nothing to win) and leave m16n8 fragments of one n tile.
+//   spells N = 16 and 32 for the sparse SS forms for it). BN = 8 (legal, one swizzle atom of B) would save 1 KB of
+//   a 12 KB stage: nothing to win, not registered.
 // - B tile in shared memory: BN rows of one 128-byte swizzle row each (BK = 64 at 16 bits, 128 at 8), i.e. BN / 8
 //   swizzle atoms of 8 rows x 128 bytes; the wgmma descriptor's stride (8 rows x 128 bytes = 1024) steps between
 //   them, so BN = 16 is two atoms, BN = 8 one. The TMA box is BN rows x 128 bytes, swizzle 128B (inner box bytes
