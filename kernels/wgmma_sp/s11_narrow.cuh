@@ -110,12 +110,20 @@ struct NarrowSplitKUnits : SplitKUnits<TileT, GROUP, wgmma::SingleCta, SPLIT> {
   }
 
   // Host side, plain arithmetic: the split for `tiles` tiles of D and `k_tiles` k-tiles on `slots` resident CTAs.
-  static int streaming_split(int64_t tiles, int k_tiles, int slots) {
+  static constexpr int streaming_split(int64_t tiles, int k_tiles, int slots) {
     if (tiles < 1 || k_tiles < 1 || slots < 1) return 1;
     const int64_t fill = (slots + tiles - 1) / tiles;  // every resident CTA gets a unit
     const int longest = std::max(1, std::min(splitk::kMaxSplit, k_tiles / splitk::kMinSliceTiles));
     return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(fill, longest)));
   }
+
+  // The decode shapes on an H200 (132 SMs; 8-bit k-tiles of 128, BM = 128): 28672 rows (224 row blocks) need no
+  // split, 8192 rows (64) take 3, 4096 rows (32) take 5; a single tile with a long K is capped at kMaxSplit, a short
+  // K at slices of kMinSliceTiles.
+  static_assert(streaming_split(224, 64, 132) == 1 && streaming_split(64, 224, 132) == 3 &&
+                    streaming_split(32, 112, 132) == 5 && streaming_split(1, 544, 132) == splitk::kMaxSplit &&
+                    streaming_split(1, 16, 132) == 16 / splitk::kMinSliceTiles && streaming_split(64, 4, 132) == 1,
+                "the streaming split: every resident CTA a unit, slices of at least kMinSliceTiles k-tiles");
 
   template <class Kernel>
   static int split_for(const GemmArgs& a) {
