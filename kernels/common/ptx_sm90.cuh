@@ -310,10 +310,13 @@ __device__ __forceinline__ void keep_register(uint32_t r) { asm volatile("" ::"r
 // mma.sp m16n8k32, warp w serving rows 16w..16w+15). `accumulate` false computes D = A.B (scale-d = 0).
 // d holds N/2 accumulators per thread, in the order of the dense wgmma D fragment (fragments.h, acc_m64).
 // imm-scale-a = imm-scale-b = 1 (no negation), imm-trans = 0 (K-major).
-// The operand lists are spelled out per N (PTX needs literal register lists); N = 8, 64, 128, 256 so far.
+// The operand lists are spelled out per N (PTX needs literal register lists); N = 8, 64, 128, 256 so far, and
+// N = 16, 32 for the sparse SS forms (the narrow tiles of wgmma_sp/s11_narrow.cuh).
 #define SPARSE24_WGMMA_ACC4(i) "+f"(d[i]), "+f"(d[i + 1]), "+f"(d[i + 2]), "+f"(d[i + 3])
 
 #define SPARSE24_WGMMA_D_N8 "{%0, %1, %2, %3}"
+#define SPARSE24_WGMMA_D_N16 "{%0, %1, %2, %3, %4, %5, %6, %7}"
+#define SPARSE24_WGMMA_D_N32 "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15}"
 #define SPARSE24_WGMMA_D_N64                                                                                    \
   "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, " \
   "%23, %24, %25, %26, %27, %28, %29, %30, %31}"
@@ -331,6 +334,9 @@ __device__ __forceinline__ void keep_register(uint32_t r) { asm volatile("" ::"r
   "%123, %124, %125, %126, %127}"
 
 #define SPARSE24_WGMMA_ACC_N8 SPARSE24_WGMMA_ACC4(0)
+#define SPARSE24_WGMMA_ACC_N16 SPARSE24_WGMMA_ACC4(0), SPARSE24_WGMMA_ACC4(4)
+#define SPARSE24_WGMMA_ACC_N32 \
+  SPARSE24_WGMMA_ACC4(0), SPARSE24_WGMMA_ACC4(4), SPARSE24_WGMMA_ACC4(8), SPARSE24_WGMMA_ACC4(12)
 #define SPARSE24_WGMMA_ACC_N64                                                                                  \
   SPARSE24_WGMMA_ACC4(0), SPARSE24_WGMMA_ACC4(4), SPARSE24_WGMMA_ACC4(8), SPARSE24_WGMMA_ACC4(12),             \
       SPARSE24_WGMMA_ACC4(16), SPARSE24_WGMMA_ACC4(20), SPARSE24_WGMMA_ACC4(24), SPARSE24_WGMMA_ACC4(28)
@@ -348,6 +354,8 @@ __device__ __forceinline__ void keep_register(uint32_t r) { asm volatile("" ::"r
 // The operands after D: (SS) a-desc, b-desc, sp-meta, sp-sel, then the scale-d predicate from a register;
 // (RS) {a0..a3}, b-desc, sp-meta, sp-sel, predicate. Numbered after the N/2 accumulators.
 #define SPARSE24_WGMMA_SP_SS_TAIL_N8 "setp.ne.b32 p, %8, 0;\n", ", %4, %5, %6, %7, p, 1, 1, 0, 0;\n"
+#define SPARSE24_WGMMA_SP_SS_TAIL_N16 "setp.ne.b32 p, %12, 0;\n", ", %8, %9, %10, %11, p, 1, 1, 0, 0;\n"
+#define SPARSE24_WGMMA_SP_SS_TAIL_N32 "setp.ne.b32 p, %20, 0;\n", ", %16, %17, %18, %19, p, 1, 1, 0, 0;\n"
 #define SPARSE24_WGMMA_SP_SS_TAIL_N64 "setp.ne.b32 p, %36, 0;\n", ", %32, %33, %34, %35, p, 1, 1, 0, 0;\n"
 #define SPARSE24_WGMMA_SP_SS_TAIL_N128 "setp.ne.b32 p, %68, 0;\n", ", %64, %65, %66, %67, p, 1, 1, 0, 0;\n"
 #define SPARSE24_WGMMA_SP_SS_TAIL_N256 "setp.ne.b32 p, %132, 0;\n", ", %128, %129, %130, %131, p, 1, 1, 0, 0;\n"
@@ -372,17 +380,22 @@ __device__ __forceinline__ void wgmma_sp_ss(float (&d)[N / 2], uint64_t a_desc, 
                                             bool accumulate) {
   static_assert(T == DType::bf16 || T == DType::fp16, "wgmma.sp m64nNk32: 16-bit inputs only");
   static_assert(kSelector == 0 || kSelector == 1, "wgmma.sp k32 has two sparsity selectors: 0 and 1");
-  static_assert(N == 8 || N == 64 || N == 128 || N == 256, "N not spelled out in ptx_sm90.cuh yet");
+  static_assert(N == 8 || N == 16 || N == 32 || N == 64 || N == 128 || N == 256,
+                "N not spelled out in ptx_sm90.cuh yet");
 #if SPARSE24_SM90A_DEVICE
   const uint32_t acc = accumulate ? 1u : 0u;
 #define SPARSE24_ARGS_ "l"(a_desc), "l"(b_desc), "r"(e), "n"(kSelector), "r"(acc)
   if constexpr (T == DType::bf16) {
     if constexpr (N == 8) SPARSE24_WGMMA_SP_ASM(8, "bf16", SPARSE24_WGMMA_SP_SS_TAIL_N8, SPARSE24_ARGS_);
+    if constexpr (N == 16) SPARSE24_WGMMA_SP_ASM(16, "bf16", SPARSE24_WGMMA_SP_SS_TAIL_N16, SPARSE24_ARGS_);
+    if constexpr (N == 32) SPARSE24_WGMMA_SP_ASM(32, "bf16", SPARSE24_WGMMA_SP_SS_TAIL_N32, SPARSE24_ARGS_);
     if constexpr (N == 64) SPARSE24_WGMMA_SP_ASM(64, "bf16", SPARSE24_WGMMA_SP_SS_TAIL_N64, SPARSE24_ARGS_);
     if constexpr (N == 128) SPARSE24_WGMMA_SP_ASM(128, "bf16", SPARSE24_WGMMA_SP_SS_TAIL_N128, SPARSE24_ARGS_);
     if constexpr (N == 256) SPARSE24_WGMMA_SP_ASM(256, "bf16", SPARSE24_WGMMA_SP_SS_TAIL_N256, SPARSE24_ARGS_);
   } else {
     if constexpr (N == 8) SPARSE24_WGMMA_SP_ASM(8, "f16", SPARSE24_WGMMA_SP_SS_TAIL_N8, SPARSE24_ARGS_);
+    if constexpr (N == 16) SPARSE24_WGMMA_SP_ASM(16, "f16", SPARSE24_WGMMA_SP_SS_TAIL_N16, SPARSE24_ARGS_);
+    if constexpr (N == 32) SPARSE24_WGMMA_SP_ASM(32, "f16", SPARSE24_WGMMA_SP_SS_TAIL_N32, SPARSE24_ARGS_);
     if constexpr (N == 64) SPARSE24_WGMMA_SP_ASM(64, "f16", SPARSE24_WGMMA_SP_SS_TAIL_N64, SPARSE24_ARGS_);
     if constexpr (N == 128) SPARSE24_WGMMA_SP_ASM(128, "f16", SPARSE24_WGMMA_SP_SS_TAIL_N128, SPARSE24_ARGS_);
     if constexpr (N == 256) SPARSE24_WGMMA_SP_ASM(256, "f16", SPARSE24_WGMMA_SP_SS_TAIL_N256, SPARSE24_ARGS_);
@@ -474,6 +487,9 @@ inline constexpr bool kIsWgmma8 = T == DType::e4m3 || T == DType::e5m2 || T == D
 
 #define SPARSE24_WGMMA_IACC4(i) "+r"(d[i]), "+r"(d[i + 1]), "+r"(d[i + 2]), "+r"(d[i + 3])
 #define SPARSE24_WGMMA_IACC_N8 SPARSE24_WGMMA_IACC4(0)
+#define SPARSE24_WGMMA_IACC_N16 SPARSE24_WGMMA_IACC4(0), SPARSE24_WGMMA_IACC4(4)
+#define SPARSE24_WGMMA_IACC_N32 \
+  SPARSE24_WGMMA_IACC4(0), SPARSE24_WGMMA_IACC4(4), SPARSE24_WGMMA_IACC4(8), SPARSE24_WGMMA_IACC4(12)
 #define SPARSE24_WGMMA_IACC_N64                                                                                 \
   SPARSE24_WGMMA_IACC4(0), SPARSE24_WGMMA_IACC4(4), SPARSE24_WGMMA_IACC4(8), SPARSE24_WGMMA_IACC4(12),         \
       SPARSE24_WGMMA_IACC4(16), SPARSE24_WGMMA_IACC4(20), SPARSE24_WGMMA_IACC4(24), SPARSE24_WGMMA_IACC4(28)
@@ -489,10 +505,14 @@ inline constexpr bool kIsWgmma8 = T == DType::e4m3 || T == DType::e5m2 || T == D
       SPARSE24_WGMMA_IACC4(124)
 
 #define SPARSE24_W8_SP_SS_F8_TAIL_N8 "setp.ne.b32 p, %8, 0;\n", ", %4, %5, %6, %7, p, 1, 1;\n"
+#define SPARSE24_W8_SP_SS_F8_TAIL_N16 "setp.ne.b32 p, %12, 0;\n", ", %8, %9, %10, %11, p, 1, 1;\n"
+#define SPARSE24_W8_SP_SS_F8_TAIL_N32 "setp.ne.b32 p, %20, 0;\n", ", %16, %17, %18, %19, p, 1, 1;\n"
 #define SPARSE24_W8_SP_SS_F8_TAIL_N64 "setp.ne.b32 p, %36, 0;\n", ", %32, %33, %34, %35, p, 1, 1;\n"
 #define SPARSE24_W8_SP_SS_F8_TAIL_N128 "setp.ne.b32 p, %68, 0;\n", ", %64, %65, %66, %67, p, 1, 1;\n"
 #define SPARSE24_W8_SP_SS_F8_TAIL_N256 "setp.ne.b32 p, %132, 0;\n", ", %128, %129, %130, %131, p, 1, 1;\n"
 #define SPARSE24_W8_SP_SS_S8_TAIL_N8 "setp.ne.b32 p, %8, 0;\n", ", %4, %5, %6, %7, p;\n"
+#define SPARSE24_W8_SP_SS_S8_TAIL_N16 "setp.ne.b32 p, %12, 0;\n", ", %8, %9, %10, %11, p;\n"
+#define SPARSE24_W8_SP_SS_S8_TAIL_N32 "setp.ne.b32 p, %20, 0;\n", ", %16, %17, %18, %19, p;\n"
 #define SPARSE24_W8_SP_SS_S8_TAIL_N64 "setp.ne.b32 p, %36, 0;\n", ", %32, %33, %34, %35, p;\n"
 #define SPARSE24_W8_SP_SS_S8_TAIL_N128 "setp.ne.b32 p, %68, 0;\n", ", %64, %65, %66, %67, p;\n"
 #define SPARSE24_W8_SP_SS_S8_TAIL_N256 "setp.ne.b32 p, %132, 0;\n", ", %128, %129, %130, %131, p;\n"
@@ -526,13 +546,20 @@ inline constexpr bool kIsWgmma8 = T == DType::e4m3 || T == DType::e5m2 || T == D
 template <DType T, int N>
 __device__ __forceinline__ void wgmma8_sp_ss(Acc8<T> (&d)[N / 2], uint64_t a_desc, uint64_t b_desc, uint32_t e, bool accumulate) {
   static_assert(kIsWgmma8<T>, "wgmma8_sp_ss: e4m3, e5m2 or int8 inputs");
-  static_assert(N == 8 || N == 64 || N == 128 || N == 256, "N not spelled out in ptx_sm90.cuh yet");
+  static_assert(N == 8 || N == 16 || N == 32 || N == 64 || N == 128 || N == 256,
+                "N not spelled out in ptx_sm90.cuh yet");
 #if SPARSE24_SM90A_DEVICE
   const uint32_t acc = accumulate ? 1u : 0u;
   if constexpr (T == DType::e4m3) {
     if constexpr (N == 8)
       SPARSE24_W8_ASM(8, "wgmma.mma_async.sp.sync.aligned.m64n8k64", "f32", "e4m3", ACC,
                       SPARSE24_W8_SP_SS_F8_TAIL_N8, "l"(a_desc), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
+    if constexpr (N == 16)
+      SPARSE24_W8_ASM(16, "wgmma.mma_async.sp.sync.aligned.m64n16k64", "f32", "e4m3", ACC,
+                      SPARSE24_W8_SP_SS_F8_TAIL_N16, "l"(a_desc), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
+    if constexpr (N == 32)
+      SPARSE24_W8_ASM(32, "wgmma.mma_async.sp.sync.aligned.m64n32k64", "f32", "e4m3", ACC,
+                      SPARSE24_W8_SP_SS_F8_TAIL_N32, "l"(a_desc), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
     if constexpr (N == 64)
       SPARSE24_W8_ASM(64, "wgmma.mma_async.sp.sync.aligned.m64n64k64", "f32", "e4m3", ACC,
                       SPARSE24_W8_SP_SS_F8_TAIL_N64, "l"(a_desc), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
@@ -547,6 +574,12 @@ __device__ __forceinline__ void wgmma8_sp_ss(Acc8<T> (&d)[N / 2], uint64_t a_des
     if constexpr (N == 8)
       SPARSE24_W8_ASM(8, "wgmma.mma_async.sp.sync.aligned.m64n8k64", "f32", "e5m2", ACC,
                       SPARSE24_W8_SP_SS_F8_TAIL_N8, "l"(a_desc), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
+    if constexpr (N == 16)
+      SPARSE24_W8_ASM(16, "wgmma.mma_async.sp.sync.aligned.m64n16k64", "f32", "e5m2", ACC,
+                      SPARSE24_W8_SP_SS_F8_TAIL_N16, "l"(a_desc), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
+    if constexpr (N == 32)
+      SPARSE24_W8_ASM(32, "wgmma.mma_async.sp.sync.aligned.m64n32k64", "f32", "e5m2", ACC,
+                      SPARSE24_W8_SP_SS_F8_TAIL_N32, "l"(a_desc), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
     if constexpr (N == 64)
       SPARSE24_W8_ASM(64, "wgmma.mma_async.sp.sync.aligned.m64n64k64", "f32", "e5m2", ACC,
                       SPARSE24_W8_SP_SS_F8_TAIL_N64, "l"(a_desc), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
@@ -561,6 +594,12 @@ __device__ __forceinline__ void wgmma8_sp_ss(Acc8<T> (&d)[N / 2], uint64_t a_des
     if constexpr (N == 8)
       SPARSE24_W8_ASM(8, "wgmma.mma_async.sp.sync.aligned.m64n8k64", "s32", "s8", IACC,
                       SPARSE24_W8_SP_SS_S8_TAIL_N8, "l"(a_desc), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
+    if constexpr (N == 16)
+      SPARSE24_W8_ASM(16, "wgmma.mma_async.sp.sync.aligned.m64n16k64", "s32", "s8", IACC,
+                      SPARSE24_W8_SP_SS_S8_TAIL_N16, "l"(a_desc), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
+    if constexpr (N == 32)
+      SPARSE24_W8_ASM(32, "wgmma.mma_async.sp.sync.aligned.m64n32k64", "s32", "s8", IACC,
+                      SPARSE24_W8_SP_SS_S8_TAIL_N32, "l"(a_desc), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
     if constexpr (N == 64)
       SPARSE24_W8_ASM(64, "wgmma.mma_async.sp.sync.aligned.m64n64k64", "s32", "s8", IACC,
                       SPARSE24_W8_SP_SS_S8_TAIL_N64, "l"(a_desc), "l"(b_desc), "r"(e), "n"(0), "r"(acc));

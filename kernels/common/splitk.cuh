@@ -83,6 +83,37 @@ inline void launch_reduce(const GemmArgs& args, int split, cudaStream_t stream) 
   reduce<T><<<blocks, kReduceThreads, 0, stream>>>(args, split);
 }
 
+// The reduction of a scaled product (wgmma::ScaledTo<D>: int8 or fp8 inputs, a floating-point D): the slices' sum
+// in slice order (V: int32 partials, summed exactly; or f32), then EpilogueScales' factor of the element,
+// ((alpha sa sb) r[m]) c[n] in gemm_args.h's order, plus beta * C, rounded once to D. This is
+// store_acc_m16n8_prescaled's expression element by element (an int32 sum converted RN first, as the accumulator
+// is there), so an int8 product split into slices gives the unsplit kernel's bits.
+template <DType TD, class V>
+__global__ void __launch_bounds__(kReduceThreads) reduce_scaled(GemmArgs args, int split) {
+  static_assert(TD == DType::fp16 || TD == DType::bf16 || TD == DType::f32, "a scaled D is a floating-point type");
+  using E = Elem<TD>;
+  const int64_t total = static_cast<int64_t>(args.M) * args.N;
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * kReduceThreads + threadIdx.x;
+  if (i >= total) return;
+  const int64_t m = i / args.N, n = i % args.N;
+  const V* ws = static_cast<const V*>(args.workspace);
+  V sum = 0;
+  for (int z = 0; z < split; ++z) sum += ws[z * total + i];
+  const EpilogueScales scales = EpilogueScales::load(args);
+  const float col_factor = scales.col_scale ? __ldg(scales.col_scale + n) : 1.0f;
+  float v = (scales.row_factor(static_cast<int>(m), args.M) * col_factor) * static_cast<float>(sum);
+  if (args.beta != 0.0f)
+    v += args.beta * E::to_float(static_cast<const typename E::type*>(args.c)[m * args.ldc + n]);
+  static_cast<typename E::type*>(args.d)[m * args.ldd + n] = E::from_float(v);
+}
+
+template <DType TD, class V>
+inline void launch_reduce_scaled(const GemmArgs& args, int split, cudaStream_t stream) {
+  const int64_t total = static_cast<int64_t>(args.M) * args.N;
+  const unsigned blocks = static_cast<unsigned>((total + kReduceThreads - 1) / kReduceThreads);
+  reduce_scaled<TD, V><<<blocks, kReduceThreads, 0, stream>>>(args, split);
+}
+
 // ---- The reduction inside the GEMM's launch ---------------------------------------------------------------------
 //
 // The `split` blocks of one row block (grid y = slice) each write their partial tile, then arrive at the row
@@ -216,6 +247,35 @@ __device__ __forceinline__ void store_warp_partials(const float (&acc)[kMTiles][
         const float v0 = acc[mt][nt][2 * half], v1 = acc[mt][nt][2 * half + 1];
         if (N % 2 == 0) {
           *reinterpret_cast<float2*>(p) = make_float2(v0, v1);
+        } else {
+          p[0] = v0;
+          if (col + 1 < N) p[1] = v1;
+        }
+      }
+}
+
+// The same for int8's int32 accumulators (s32 accumulation), into int32 partials of the same layout and size
+// (splitk.h: 4 bytes an element either way), which reduce<DType::int32> sums exactly. An int2 pair when N is even.
+template <int kMTiles, int kNTiles>
+__device__ __forceinline__ void store_warp_partials(const int32_t (&acc)[kMTiles][kNTiles][4], int m0, int n0,
+                                                    const GemmArgs& args, int z) {
+  static_assert(sizeof(int32_t) == sizeof(float), "int32 partials take the f32 workspace layout (splitk.h)");
+  const int lane = threadIdx.x % 32;
+  const int M = args.M, N = args.N;
+  int32_t* ws = static_cast<int32_t*>(args.workspace) + int64_t(z) * M * N;
+#pragma unroll
+  for (int mt = 0; mt < kMTiles; ++mt)
+#pragma unroll
+    for (int nt = 0; nt < kNTiles; ++nt)
+#pragma unroll
+      for (int half = 0; half < 2; ++half) {
+        const frag::RowCol rc = frag::acc_m16n8(lane, 2 * half);
+        const int row = m0 + mt * 16 + rc.row, col = n0 + nt * 8 + rc.col;
+        if (row >= M || col >= N) continue;
+        int32_t* p = ws + int64_t(row) * N + col;
+        const int32_t v0 = acc[mt][nt][2 * half], v1 = acc[mt][nt][2 * half + 1];
+        if (N % 2 == 0) {
+          *reinterpret_cast<int2*>(p) = make_int2(v0, v1);
         } else {
           p[0] = v0;
           if (col + 1 < N) p[1] = v1;

@@ -105,14 +105,23 @@ struct SplitKUnits : OneTilePerCta<TileT, GROUP, Cluster> {
   }
 };
 
-// With more than one slice, each consumer warp writes its accumulators unscaled to partials[slice] (f32, the
-// plan's workspace; zeros for an empty slice) and Reduction sums the slices; with one, Next (the epilogue it
-// wraps) writes D.
+// With more than one slice, each consumer warp writes its accumulators unscaled to partials[slice] (the plan's
+// workspace; zeros for an empty slice) and Reduction sums the slices; with one, Next (the epilogue it wraps) writes
+// D. The partials have the accumulators' type: f32 (16-bit inputs; fp8, whose f32 registers are the promoted sums
+// of s10's mainloop) or int32 (int8's s32 accumulation, summed exactly: splitk::reduce<DType::int32>). The partials
+// are unscaled; a scaled product (ScaledTo<D>) needs a Reduction that applies the scales (kAppliesScales).
+template <class R, class = void>
+struct reduction_applies_scales : std::false_type {};
+template <class R>
+struct reduction_applies_scales<R, std::void_t<decltype(R::kAppliesScales)>> : std::bool_constant<R::kAppliesScales> {};
+
 template <class Next, class Reduction>
 struct PartialsEpilogue {
   using Tile = typename Next::Tile;
-  static_assert(std::is_same_v<typename Tile::Acc, float> && !Tile::Operands::kHasScales,
-                "f32 partials of an unscaled product: 16-bit operands only so far");
+  using Acc = typename Tile::Acc;
+  static_assert(std::is_same_v<Acc, float> || std::is_same_v<Acc, int32_t>, "f32 or int32 partials");
+  static_assert(!Tile::Operands::kHasScales || reduction_applies_scales<Reduction>::value,
+                "the partials are unscaled: a scaled product needs a reduction that applies the scales");
   using Wrapped = Next;
   static constexpr int kSmemBytes = Next::kSmemBytes;
   template <class Base>
@@ -130,10 +139,10 @@ struct PartialsEpilogue {
   }
 
   template <class P>
-  static __device__ __forceinline__ void store(const float (&acc)[Tile::kAccRegs], const GemmArgs& args, const P& maps,
+  static __device__ __forceinline__ void store(const Acc (&acc)[Tile::kAccRegs], const GemmArgs& args, const P& maps,
                                const wgmma::Work& w, const wgmma::ConsumerThread& me, const wgmma::SharedBuffer& epi) {
     if (w.split > 1) {
-      splitk::store_warp_partials(*reinterpret_cast<const float(*)[1][Tile::kBN / 8][4]>(acc),
+      splitk::store_warp_partials(*reinterpret_cast<const Acc(*)[1][Tile::kBN / 8][4]>(acc),
                                   w.o.m + me.consumer * Tile::Instr::kM + me.warp * Tile::kWarpRows, w.o.n, args,
                                   w.slice);
       Reduction::after_partials(args, w, epi);
@@ -145,13 +154,21 @@ struct PartialsEpilogue {
 };
 
 // The reduction as a second launch: splitk::reduce sums the slices in the fixed order 0, 1, ... and applies
-// alpha, beta and C (kernels/common/splitk.cuh, shared with the mma_sp and skinny split-K steps).
+// alpha, beta and C (kernels/common/splitk.cuh, shared with the mma_sp and skinny split-K steps). It is
+// instantiated for D's type (the input type at 16 bits; int32 for int8, whose int32 partials it sums exactly;
+// bf16 for fp8, from f32 partials). With ScaledTo<D> operands it is splitk::reduce_scaled (the epilogue's scales
+// applied to the sum).
 template <class Tile>
 struct SecondLaunchReduction {
+  static constexpr bool kAppliesScales = true;
   static size_t workspace_bytes(const GemmArgs& a, int split, int) { return splitk::workspace_bytes(split, a.M, a.N); }
   template <class P>
   static void after_launch(const GemmArgs& args, const P& lp, cudaStream_t stream) {
-    if (lp.split > 1) splitk::launch_reduce<Tile::T>(args, lp.split, stream);
+    if (lp.split <= 1) return;
+    if constexpr (Tile::Operands::kHasScales)
+      splitk::launch_reduce_scaled<Tile::kD, typename Tile::Acc>(args, lp.split, stream);
+    else
+      splitk::launch_reduce<Tile::kD>(args, lp.split, stream);
   }
   static __device__ __forceinline__ void after_partials(const GemmArgs&, const wgmma::Work&,
                                                         const wgmma::SharedBuffer&) {}
