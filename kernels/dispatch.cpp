@@ -136,6 +136,18 @@ bool split_can_pay(const Variant& v, int M, int N, int K, int sm_count) {
 // pick()'s rule (dispatch.h) over the variants of `pool`.
 const Variant* fallback(const std::vector<Variant>& pool, DType t, int M, int N, int K, int sm) {
   const Variant* best = nullptr;
+  // fp8 decode (N <= 16) on Hopper: the wgmma_sp split-K variant with the smallest N tile that holds N (the narrow
+  // step, QGMMA.SP at N = 16/32): on the H200 0.96-1.44x cuBLASLt e4m3 at N = 1 and 16 on the five decode weights,
+  // where skinny's warp-level fp8 (emulated on sm_90a) ran 0.50-0.66x (results/NOTES.md, session 9). int8 stays on
+  // skinny below: there the two split the five weights between them.
+  if ((t == DType::e4m3 || t == DType::e5m2) && N <= 16) {
+    for (const Variant& v : pool) {
+      if (v.family != "wgmma_sp" || !split_from_sms(v) || v.param("bn") < N || !pickable(v, t, M, N, K, sm)) continue;
+      if (!best || v.param("bn") < best->param("bn") || (v.param("bn") == best->param("bn") && v.step > best->step))
+        best = &v;
+    }
+    if (best) return best;
+  }
   // 8-bit: only up to N = 16, where skinny beat the large-tile wgmma_sp steps on the H200 (int8 1.03-1.46x cuBLASLt
   // at N = 1 and 16; at N = 64 and 128 it ran 0.34-0.75x, below the wgmma ladder: results/NOTES.md, session 8).
   if (N <= (bytes_of(t) == 1 ? 16 : 128)) {

@@ -134,7 +134,7 @@ TEST_CASE("pick never returns an operation that is not a GEMM", "[registry]") {
 // ablation (correct only on uniform metadata), never a scaled variant, always the type's pick layout. For the types
 // without a table of their own (8-bit, tf32) on Hopper, the wgmma_sp ladder (kernels/dispatch.cpp's fallback), when
 // this build has it.
-TEST_CASE("pick: no ablation, no scales, the type's layout, and 8-bit and tf32 take the wgmma_sp ladder on sm_90 (8-bit decode: skinny)",
+TEST_CASE("pick: no ablation, no scales, the type's layout, and 8-bit and tf32 take the wgmma_sp ladder on sm_90 (int8 decode: skinny)",
           "[registry]") {
   const bool have_wgmma = std::any_of(registry().begin(), registry().end(),
                                       [](const Variant& v) { return v.family == "wgmma_sp"; });
@@ -150,9 +150,16 @@ TEST_CASE("pick: no ablation, no scales, the type's layout, and 8-bit and tf32 t
       CHECK(!v->has_scales);
       CHECK(v->types == default_operands(t));
       CHECK(v->meta_layout == (bytes_of(t) == 1 ? format::MetaLayout::LaneBlocks8 : format::MetaLayout::LaneBlocks16));
-      // 8-bit decode (N <= 16) takes the skinny family (dispatch.cpp's fallback, measured), the rest the ladder.
-      if (have_wgmma && (bytes_of(t) != 2))
-        CHECK(v->family == std::string(bytes_of(t) == 1 && N <= 16 ? "skinny" : "wgmma_sp"));
+      // 8-bit decode (N <= 16): int8 takes the skinny family, fp8 the wgmma_sp split-K variant with the smallest N
+      // tile (dispatch.cpp's fallback, measured); the rest the ladder.
+      if (have_wgmma && (bytes_of(t) != 2)) {
+        const bool decode = bytes_of(t) == 1 && N <= 16;
+        CHECK(v->family == std::string(decode && t == DType::int8 ? "skinny" : "wgmma_sp"));
+        if (decode && t == DType::e4m3) {
+          CHECK(v->param("split_k") == 0);
+          CHECK(v->param("bn") == 16);
+        }
+      }
     }
 }
 
