@@ -137,8 +137,8 @@ bool split_can_pay(const Variant& v, int M, int N, int K, int sm_count) {
 const Variant* fallback(const std::vector<Variant>& pool, DType t, int M, int N, int K, int sm) {
   const Variant* best = nullptr;
   // fp8 decode (N <= 16) on Hopper: the wgmma_sp split-K variant with the smallest N tile that holds N (the narrow
-  // step, QGMMA.SP at N = 16/32): on the H200 0.96-1.44x cuBLASLt e4m3 at N = 1 and 16 on the five decode weights,
-  // where skinny's warp-level fp8 (emulated on sm_90a) ran 0.50-0.66x (results/NOTES.md, session 9). int8 stays on
+  // step, QGMMA.SP at N = 16/32): on the H200 0.96-1.47x cuBLASLt e4m3 at N = 1 and 16 on the five decode weights,
+  // where skinny's warp-level fp8 (emulated on sm_90a) ran 0.52-0.66x (results/NOTES.md, session 9). int8 stays on
   // skinny below: there the two split the five weights between them.
   if ((t == DType::e4m3 || t == DType::e5m2) && N <= 16) {
     for (const Variant& v : pool) {
