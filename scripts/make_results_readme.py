@@ -867,12 +867,14 @@ MEASURED_PREFIX = "// Measured: "
 # The shape a family's kernel headers quote: the square headline, or for a family that refuses it (the decode
 # family takes N <= 128) the decode shape of the default sweep.
 FAMILY_HEADLINE = {"skinny": "28672x16x8192"}
+# A step whose purpose is another shape than its family's headline: the decode shape (wgmma_sp's narrow tiles).
+STEP_HEADLINE = {("wgmma_sp", "s11_narrow"): "28672x16x8192"}
 
 
 def measured_line(runs: dict, family: str, step: str) -> str:
     """The one measured line of a kernel file's header: the best variant of this step at the family's headline shape
     in the newest run that has it (the first GPU, alphabetically, that does). Read from the rows' fields."""
-    headline = FAMILY_HEADLINE.get(family, HEADLINE_SHAPE)
+    headline = STEP_HEADLINE.get((family, step), FAMILY_HEADLINE.get(family, HEADLINE_SHAPE))
     for gpu_dir, gpu_runs in runs.items():
         for run in gpu_runs:
             rows = [r for r in run.rows if r.peer is None and r.is_step(family, step)
@@ -894,8 +896,9 @@ def measured_line(runs: dict, family: str, step: str) -> str:
 
 
 def kernel_headers(results: Path) -> dict:
-    """{kernel file: its text with the measured line regenerated} for every kernels/<family>/sNN_*.cuh."""
-    runs = find_runs(results)
+    """{kernel file: its text with the measured line regenerated} for every kernels/<family>/sNN_*.cuh, from every
+    report in the harness's format (report_runs: a session's several reports too, not only bench.json)."""
+    runs = report_runs(results)
     out = {}
     for path in sorted((results.resolve().parent / "kernels").glob("*/s[0-9][0-9]_*.cuh")):
         family, step = path.parent.name, path.stem

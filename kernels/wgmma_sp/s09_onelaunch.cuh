@@ -23,7 +23,7 @@
 // scheduler and the wrapped epilogue are s08's, by name.
 // Preconditions: s08's. The arrival counters must be zero before the first launch (the registry zeroes a
 // workspace when it allocates it) and a plan's runs must not overlap.
-// Measured: not yet measured (no committed run has this step at 8192x8192x8192).
+// Measured: NVIDIA H200, 8192x8192x8192 bf16, best tile 128x128x64: 702.0 TFLOP/s, 0.95x cuBLAS (run nvidia-h200/issue15-checks_2026-12-02_f7c6cb2).
 #pragma once
 
 #include <cstdint>

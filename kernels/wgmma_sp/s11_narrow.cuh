@@ -72,7 +72,7 @@
 //   28672x64x8192 and 8192x200x29568 all pass it (29568 = 231 x 128).
 // Preconditions: as s08 (SPLIT in 0..32; a slice is empty when SPLIT exceeds the k-tiles: its units load nothing
 // and write zero partials). sm_90a only.
-// Measured: not yet measured (no committed run has this step at 8192x8192x8192).
+// Measured: NVIDIA H200, 28672x16x8192 bf16, best tile 128x16x64: 105.9 TFLOP/s = 11% of the mma.sp m16n8k32 loop (952), 1.56x cuBLAS (run nvidia-h200/session9_2026-12-03_c2e440e).
 #pragma once
 
 #include <algorithm>
