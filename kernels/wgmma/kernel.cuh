@@ -27,7 +27,11 @@
 //           ├ s07_ownmeta     Wgmma16x64 (a metadata reader)
 //           └ s08_splitk      SplitKUnits, PartialsEpilogue, SecondLaunchReduction: on s06 with PERSISTENT = false,
 //             │               s02's LaneBlocks16 (not s07's layout)
-//             └ s09_onelaunch InLaunchReduction
+//             ├ s09_onelaunch InLaunchReduction
+//             └ s11_narrow    NarrowSplitKUnits (s08's units on s05's persistent grid, one CTA per SM) over BN = 16,
+//                             32, 64; s03's mainloop (s10's PromotingMainloop for fp8), s08's partials, s02's
+//                             RegisterEpilogue at split 1
+//   s05_persistent └ s10_promote  PromotingMainloop (fp8)
 // wgmma_dense's s02..s06 and s08 are the same compositions with DenseOperands and NoMetadata.
 //
 // Block (BM = 128: two consumer warpgroups), 384 threads:
