@@ -193,6 +193,31 @@ __device__ __forceinline__ double magnitude16(uint32_t bits) {
   }
 }
 
+// |x| of 16-bit float bits as an f32 (exact: every fp16 and bf16 value is an f32 value), for the integer keys.
+template <bool kBf16>
+__device__ __forceinline__ float magnitude32(uint32_t bits) {
+  const uint32_t abs = bits & 0x7FFFu;
+  if constexpr (kBf16) return __uint_as_float(abs << 16);
+  return __half2float(__ushort_as_half(static_cast<unsigned short>(abs)));
+}
+
+// kTopOfClassRank in shared memory (the threads of a warp index it with different slots: a __constant__ read would
+// be serialised), filled once per block before its first tile from a device copy made at compile time.
+struct TopTable {
+  uint8_t bits[kTopSlots];
+};
+constexpr TopTable make_top_table() {
+  TopTable t{};
+  for (int i = 0; i < kTopSlots; ++i) t.bits[i] = kTopOfClassRank[i];
+  return t;
+}
+__device__ const TopTable kTopTableDevice = make_top_table();
+__device__ __forceinline__ void fill_top_table(uint8_t* table) {
+  static_assert(kTopSlots <= kThreads, "one thread per slot of the top table");
+  if (threadIdx.x < kTopSlots) table[threadIdx.x] = kTopTableDevice.bits[threadIdx.x];
+  __syncthreads();
+}
+
 // The shared-memory staging of one tile: the nibbles of W and Wᵀ and Wᵀ's values (6 KB).
 struct TileStage {
   uint8_t w_nib[kTile * kTileNibbleCols];    // W: [row][nibble column]
@@ -230,8 +255,8 @@ __device__ __forceinline__ Block4x4 load_block(const uint2* __restrict__ dense, 
 // Everything after the load, for one tile: the pattern, W's values, the staging, one barrier, Wᵀ's values and both
 // metadata tiles. The caller must not write `st` again until every thread has passed this call's barrier and read
 // it (s03/s04: one tile per block; s05: a second stage, see transposable_pipelined).
-template <bool kBf16, bool kHalves, int kRowBits, int kColBits, uint64_t kSrc>
-__device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, TileStage& st,
+template <bool kBf16, bool kHalves, bool kIntKeys, int kRowBits, int kColBits, uint64_t kSrc>
+__device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, TileStage& st, const uint8_t* top_table,
                                              uint32_t* __restrict__ values, uint32_t* __restrict__ meta,
                                              uint4* __restrict__ values_t, uint32_t* __restrict__ meta_t, int64_t M,
                                              int64_t K, unsigned long long* nan_blocks) {
@@ -251,6 +276,21 @@ __device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, 
     return ((c < 2 ? row_lo : row_hi) >> (16 * (c & 1))) & 0xFFFFu;
   };
 
+  // Scoring::int_keys (format.s06_intkeys): the halves on 32-bit keys where they are exact (transposable.h,
+  // int_keys_choice); the blocks it leaves (inf, NaN, wide spans, bf16 subnormals) take the double path below.
+  uint32_t mask = 0;
+  bool decided = false;
+  if constexpr (kIntKeys) {
+    float mag32[16];
+#pragma unroll
+    for (int r = 0; r < 4; ++r)
+#pragma unroll
+      for (int c = 0; c < 4; ++c) mag32[4 * r + c] = magnitude32<kBf16>(elem(r, c));
+    uint32_t slot = 0, u_bits = 0;
+    decided = int_keys_choice<kBf16>(mag32, &slot, &u_bits);
+    if (decided) mask = top_table[slot] | u_bits << 8;
+  }
+  if (!decided) {
   // Row-pair sums, then the 90 patterns (transposable.h: kPatternRowPairs), strict '>' from pattern 0 upwards.
   double pair_sum[4][6];
   bool nan = false;
@@ -280,7 +320,6 @@ __device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, 
     for (int p = 0; p < 6; ++p) pair_sum[r][p] = mag[pair_first(p)] + mag[pair_second(p)];
   }
   if (nan) atomicAdd(nan_blocks, 1ull);
-  uint32_t mask;
   if (kHalves && !special && (emax < 0 || emax - emin <= kHalvesMaxExponentSpan)) {
     mask = halves_mask(std::make_index_sequence<kHalvesSteps>{}, pair_sum);
   } else {
@@ -288,6 +327,7 @@ __device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, 
     mask = PatternAt<0>::mask;
     consider_after_first(std::make_index_sequence<kPatternCount - 1>{}, pair_sum, best, mask);
   }
+  }   // !decided
 
   // W: per row, the kept pair (ordered nibble) -> 4 bytes of values, a nibble.
   uint32_t* w_row0 = values + ((r0 + 4 * bi) * K + c0 + 4 * bj) / 4;
@@ -328,15 +368,17 @@ __device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, 
 
 
 // format.s03/s04: one tile per block, grid = the tiles.
-template <bool kBf16, bool kHalves, int kRowBits, int kColBits, uint64_t kSrc>
+template <bool kBf16, bool kHalves, bool kIntKeys, int kRowBits, int kColBits, uint64_t kSrc>
 __global__ void __launch_bounds__(kThreads)
     transposable_kernel(const uint2* __restrict__ dense, uint32_t* __restrict__ values, uint32_t* __restrict__ meta,
                         uint4* __restrict__ values_t, uint32_t* __restrict__ meta_t, int64_t M, int64_t K,
                         unsigned long long* nan_blocks) {
   __shared__ TileStage st;
+  __shared__ uint8_t top_table[kIntKeys ? kTopSlots : 1];
+  if constexpr (kIntKeys) fill_top_table(top_table);
   const TileOrigin o = tile_origin(blockIdx.x, K);
-  process_tile<kBf16, kHalves, kRowBits, kColBits, kSrc>(load_block(dense, o, K), o, st, values, meta, values_t,
-                                                         meta_t, M, K, nan_blocks);
+  process_tile<kBf16, kHalves, kIntKeys, kRowBits, kColBits, kSrc>(load_block(dense, o, K), o, st, top_table, values,
+                                                                   meta, values_t, meta_t, M, K, nan_blocks);
 }
 
 // format.s05_pipelined: s04's work per tile on a persistent grid (block b takes tiles b, b + grid, ...), the next
@@ -347,7 +389,7 @@ __global__ void __launch_bounds__(kThreads)
 // writes stage i % 2 again only after every thread has passed tile i + 1's barrier, hence finished reading tile i's.
 // Two blocks per SM (at most 128 registers a thread): the loads in flight per SM are what the step is for.
 constexpr int kPipelinedBlocksPerSm = 2;
-template <bool kBf16, bool kHalves, int kRowBits, int kColBits, uint64_t kSrc>
+template <bool kBf16, bool kHalves, bool kIntKeys, int kRowBits, int kColBits, uint64_t kSrc>
 __global__ void __launch_bounds__(kThreads, kPipelinedBlocksPerSm)
     transposable_pipelined(const uint2* __restrict__ dense, uint32_t* __restrict__ values,
                            uint32_t* __restrict__ meta, uint4* __restrict__ values_t, uint32_t* __restrict__ meta_t,
@@ -356,6 +398,8 @@ __global__ void __launch_bounds__(kThreads, kPipelinedBlocksPerSm)
   const int64_t tiles = (M / kTile) * (K / kTile);
   int64_t tile = blockIdx.x;
   if (tile >= tiles) return;   // whole blocks only: the barrier inside process_tile is reached by all or none
+  __shared__ uint8_t top_table[kIntKeys ? kTopSlots : 1];
+  if constexpr (kIntKeys) fill_top_table(top_table);
   TileOrigin o = tile_origin(tile, K);
   Block4x4 cur = load_block(dense, o, K);
   for (int stage = 0;; stage ^= 1) {
@@ -363,14 +407,14 @@ __global__ void __launch_bounds__(kThreads, kPipelinedBlocksPerSm)
     const TileOrigin no = tile_origin(next < tiles ? next : tile, K);
     Block4x4 nxt = {};
     if (next < tiles) nxt = load_block(dense, no, K);   // in flight while this tile is worked on
-    process_tile<kBf16, kHalves, kRowBits, kColBits, kSrc>(cur, o, st[stage], values, meta, values_t, meta_t, M, K,
-                                                           nan_blocks);
+    process_tile<kBf16, kHalves, kIntKeys, kRowBits, kColBits, kSrc>(cur, o, st[stage], top_table, values, meta,
+                                                                     values_t, meta_t, M, K, nan_blocks);
     if (next >= tiles) break;
     tile = next, o = no, cur = nxt;
   }
 }
 
-template <bool kBf16, bool kHalves, MetaLayout kLayout>
+template <bool kBf16, bool kHalves, bool kIntKeys, MetaLayout kLayout>
 void launch(const void* dense, int64_t M, int64_t K, void* values, uint8_t* meta, void* values_t, uint8_t* meta_t,
             unsigned long long* nan_blocks, cudaStream_t stream, Grid grid, int max_blocks) {
   constexpr int kRowBits = desc(kLayout).row_bits, kColBits = desc(kLayout).col_bits;
@@ -382,11 +426,11 @@ void launch(const void* dense, int64_t M, int64_t K, void* values, uint8_t* meta
   auto* vt = static_cast<uint4*>(values_t);
   auto* mt = reinterpret_cast<uint32_t*>(meta_t);
   if (grid == Grid::tile_per_block) {
-    transposable_kernel<kBf16, kHalves, kRowBits, kColBits, kSrc>
+    transposable_kernel<kBf16, kHalves, kIntKeys, kRowBits, kColBits, kSrc>
         <<<static_cast<unsigned>(tiles), kThreads, 0, stream>>>(in, v, m, vt, mt, M, K, nan_blocks);
   } else if constexpr (kHalves) {
     // As many blocks as are resident at once (the occupancy the compiler's registers allow), or max_blocks.
-    const auto kernel = transposable_pipelined<kBf16, kHalves, kRowBits, kColBits, kSrc>;
+    const auto kernel = transposable_pipelined<kBf16, kHalves, kIntKeys, kRowBits, kColBits, kSrc>;
     int device = 0, sms = 0, per_sm = 0;
     SPARSE24_CUDA_CHECK(cudaGetDevice(&device));
     SPARSE24_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
@@ -428,19 +472,24 @@ void prune_compress_both(DType t, MetaLayout l, const void* dense, int64_t M, in
   if (grid == Grid::persistent && scoring == Scoring::full)
     fail(fn, "the persistent grid (format.s05_pipelined) runs the halves scoring only: the full scan spills there");
   if (max_blocks < 0) fail(fn, cat("max_blocks = ", max_blocks, ": 0 (as many as are resident) or a positive count"));
-  const bool bf16 = t == DType::bf16, halves = scoring == Scoring::halves;
-  auto go = [&](auto bf16_tag, auto halves_tag) {
-    constexpr bool kB = decltype(bf16_tag)::value, kH = decltype(halves_tag)::value;
+  // Scoring::int_keys falls back to the halves in double (and they to the full scan), so it implies kHalves.
+  const bool bf16 = t == DType::bf16;
+  auto go = [&](auto bf16_tag, auto halves_tag, auto keys_tag) {
+    constexpr bool kB = decltype(bf16_tag)::value, kH = decltype(halves_tag)::value, kI = decltype(keys_tag)::value;
     if (l == MetaLayout::LaneBlocks16)
-      return launch<kB, kH, MetaLayout::LaneBlocks16>(dense, M, K, values, meta, values_t, meta_t, nan_blocks, s,
-                                                       grid, max_blocks);
-    return launch<kB, kH, MetaLayout::Wgmma16x64>(dense, M, K, values, meta, values_t, meta_t, nan_blocks, s, grid,
-                                                  max_blocks);
+      return launch<kB, kH, kI, MetaLayout::LaneBlocks16>(dense, M, K, values, meta, values_t, meta_t, nan_blocks, s,
+                                                           grid, max_blocks);
+    return launch<kB, kH, kI, MetaLayout::Wgmma16x64>(dense, M, K, values, meta, values_t, meta_t, nan_blocks, s,
+                                                      grid, max_blocks);
   };
   using Yes = std::true_type;
   using No = std::false_type;
-  if (bf16) return halves ? go(Yes{}, Yes{}) : go(Yes{}, No{});
-  return halves ? go(No{}, Yes{}) : go(No{}, No{});
+  switch (scoring) {
+    case Scoring::full: return bf16 ? go(Yes{}, No{}, No{}) : go(No{}, No{}, No{});
+    case Scoring::halves: return bf16 ? go(Yes{}, Yes{}, No{}) : go(No{}, Yes{}, No{});
+    case Scoring::int_keys: return bf16 ? go(Yes{}, Yes{}, Yes{}) : go(No{}, Yes{}, Yes{});
+  }
+  fail(fn, "unknown scoring");
 }
 
 }  // namespace sparse24::format::transposable::gpu
