@@ -193,28 +193,48 @@ __device__ __forceinline__ double magnitude16(uint32_t bits) {
   }
 }
 
-// |x| of 16-bit float bits as an f32 (exact: every fp16 and bf16 value is an f32 value), for the integer keys.
+// |x| of the two 16-bit floats of a word (element 0 in the low half) as f32s (exact: every fp16 and bf16 value is
+// an f32 value), for the integer keys. fp16: one |.| on the pair and two HADD2.F32 that read a half each, where
+// extracting each element first cost ~8 integer instructions per element (SASS, session 9); bf16: the f32 is the
+// element's bits in the upper half, one LOP3 each.
 template <bool kBf16>
-__device__ __forceinline__ float magnitude32(uint32_t bits) {
-  const uint32_t abs = bits & 0x7FFFu;
-  if constexpr (kBf16) return __uint_as_float(abs << 16);
-  return __half2float(__ushort_as_half(static_cast<unsigned short>(abs)));
+__device__ __forceinline__ float2 magnitudes32(uint32_t two) {
+  constexpr uint32_t kAbsHigh = 0x7FFF0000u;   // the upper element's magnitude bits
+  if constexpr (kBf16) return make_float2(__uint_as_float((two << 16) & kAbsHigh), __uint_as_float(two & kAbsHigh));
+  __half2 h;
+  static_assert(sizeof h == sizeof two, "two fp16 in one word");
+  memcpy(&h, &two, sizeof h);
+  return __half22float2(__habs2(h));
 }
 
 // kTopOfClassRank in shared memory (the threads of a warp index it with different slots: a __constant__ read would
 // be serialised), filled once per block before its first tile from a device copy made at compile time.
-struct TopTable {
-  uint8_t bits[kTopSlots];
+// With it, s06's outputs by byte permutes: per 4-bit keep mask of a row (or a column) of the block, the PRMT
+// selector that gathers its two kept 16-bit elements from (elements 0, 1 | elements 2, 3) (bits 15:0: bytes 2 a,
+// 2 a + 1, 2 b, 2 b + 1 for the kept indices a < b) and its nibble (bits 19:16); masks that do not keep two: 0.
+constexpr int kKeepMasks = 16;
+struct KeyTables {
+  uint8_t top[kTopSlots];
+  uint32_t keep[kKeepMasks];
 };
-constexpr TopTable make_top_table() {
-  TopTable t{};
-  for (int i = 0; i < kTopSlots; ++i) t.bits[i] = kTopOfClassRank[i];
+constexpr KeyTables make_key_tables() {
+  KeyTables t{};
+  for (int i = 0; i < kTopSlots; ++i) t.top[i] = kTopOfClassRank[i];
+  for (uint32_t m = 0; m < kKeepMasks; ++m) {
+    if (popcount4(m) != 2) continue;
+    uint32_t a = 0, b = 0;   // the kept indices, a < b (rules::nibble_of_keep_mask's code: a | b << 2)
+    for (uint32_t i = 0, seen = 0; i < 4; ++i)
+      if ((m >> i) & 1u) (seen++ ? b : a) = i;
+    const uint32_t nibble = a | b << 2;
+    t.keep[m] = (2 * a) | (2 * a + 1) << 4 | (2 * b) << 8 | (2 * b + 1) << 12 | nibble << 16;
+  }
   return t;
 }
-__device__ const TopTable kTopTableDevice = make_top_table();
-__device__ __forceinline__ void fill_top_table(uint8_t* table) {
-  static_assert(kTopSlots <= kThreads, "one thread per slot of the top table");
-  if (threadIdx.x < kTopSlots) table[threadIdx.x] = kTopTableDevice.bits[threadIdx.x];
+__device__ const KeyTables kKeyTablesDevice = make_key_tables();
+__device__ __forceinline__ void fill_key_tables(KeyTables* tables) {
+  static_assert(kTopSlots <= kThreads && kKeepMasks <= kThreads, "one thread per entry of the tables");
+  if (threadIdx.x < kTopSlots) tables->top[threadIdx.x] = kKeyTablesDevice.top[threadIdx.x];
+  if (threadIdx.x < kKeepMasks) tables->keep[threadIdx.x] = kKeyTablesDevice.keep[threadIdx.x];
   __syncthreads();
 }
 
@@ -256,7 +276,7 @@ __device__ __forceinline__ Block4x4 load_block(const uint2* __restrict__ dense, 
 // metadata tiles. The caller must not write `st` again until every thread has passed this call's barrier and read
 // it (s03/s04: one tile per block; s05: a second stage, see transposable_pipelined).
 template <bool kBf16, bool kHalves, bool kIntKeys, int kRowBits, int kColBits, uint64_t kSrc>
-__device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, TileStage& st, const uint8_t* top_table,
+__device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, TileStage& st, const KeyTables* tables,
                                              uint32_t* __restrict__ values, uint32_t* __restrict__ meta,
                                              uint4* __restrict__ values_t, uint32_t* __restrict__ meta_t, int64_t M,
                                              int64_t K, unsigned long long* nan_blocks) {
@@ -283,12 +303,13 @@ __device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, 
   if constexpr (kIntKeys) {
     float mag32[16];
 #pragma unroll
-    for (int r = 0; r < 4; ++r)
-#pragma unroll
-      for (int c = 0; c < 4; ++c) mag32[4 * r + c] = magnitude32<kBf16>(elem(r, c));
+    for (int r = 0; r < 4; ++r) {
+      const float2 m01 = magnitudes32<kBf16>(lo[r]), m23 = magnitudes32<kBf16>(hi[r]);
+      mag32[4 * r] = m01.x, mag32[4 * r + 1] = m01.y, mag32[4 * r + 2] = m23.x, mag32[4 * r + 3] = m23.y;
+    }
     uint32_t slot = 0, u_bits = 0;
     decided = int_keys_choice<kBf16>(mag32, &slot, &u_bits);
-    if (decided) mask = top_table[slot] | u_bits << 8;
+    if (decided) mask = tables->top[slot] | u_bits << 8;
   }
   if (!decided) {
   // Row-pair sums, then the 90 patterns (transposable.h: kPatternRowPairs), strict '>' from pattern 0 upwards.
@@ -331,6 +352,33 @@ __device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, 
 
   // W: per row, the kept pair (ordered nibble) -> 4 bytes of values, a nibble.
   uint32_t* w_row0 = values + ((r0 + 4 * bi) * K + c0 + 4 * bj) / 4;
+  if constexpr (kIntKeys) {
+    // s06: the same outputs by byte permutes (KeyTables::keep) instead of selects with run-time indices. Row r's
+    // elements 0..3 are (lo[r], hi[r]); column c's rows 0..3 are (rows01[c], rows23[c]), the block's 4x4 transpose
+    // of 16-bit values, eight PRMTs: 0x5410 takes the low halves of both words, 0x7632 the high halves.
+    constexpr uint32_t kLowHalves = 0x5410, kHighHalves = 0x7632, kRowBitsOfColumn = 0x1111;
+    constexpr uint32_t kGatherColumn = 0x1248;   // bit 4 i -> bit 12 + i (i = 0..3): no two terms meet, no carry
+    uint32_t rows01[4], rows23[4];
+#pragma unroll
+    for (int c = 0; c < 4; ++c) {
+      const uint32_t(&src)[4] = c < 2 ? lo : hi;
+      const uint32_t sel = c % 2 == 0 ? kLowHalves : kHighHalves;
+      rows01[c] = __byte_perm(src[0], src[1], sel), rows23[c] = __byte_perm(src[2], src[3], sel);
+    }
+#pragma unroll
+    for (int r = 0; r < 4; ++r) {
+      const uint32_t e = tables->keep[(mask >> (4 * r)) & 0xFu];
+      w_row0[r * (K / 4)] = __byte_perm(lo[r], hi[r], e);
+      w_nib[(4 * bi + r) * kTileNibbleCols + bj] = static_cast<uint8_t>(e >> 16);
+    }
+#pragma unroll
+    for (int c = 0; c < 4; ++c) {
+      const uint32_t col = ((((mask >> c) & kRowBitsOfColumn) * kGatherColumn) >> 12) & 0xFu;
+      const uint32_t e = tables->keep[col];
+      t_vals[(4 * bj + c) * (kTile / 4) + bi] = __byte_perm(rows01[c], rows23[c], e);
+      t_nib[(4 * bj + c) * kTileNibbleCols + bi] = static_cast<uint8_t>(e >> 16);
+    }
+  } else {
 #pragma unroll
   for (int r = 0; r < 4; ++r) {
     const uint32_t nibble = rules::nibble_of_keep_mask((mask >> (4 * r)) & 0xFu);
@@ -348,6 +396,7 @@ __device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, 
     t_vals[(4 * bj + c) * (kTile / 4) + bi] = elem(a, c) | (elem(b, c) << 16);
     t_nib[(4 * bj + c) * kTileNibbleCols + bi] = static_cast<uint8_t>(nibble);
   }
+  }   // kIntKeys
   __syncthreads();
 
   // Wᵀ values: row c0 + R holds W rows r0 .. r0 + 63 compressed: 64 bytes from byte (c0 + R) * M + r0 of values_t.
@@ -374,10 +423,10 @@ __global__ void __launch_bounds__(kThreads)
                         uint4* __restrict__ values_t, uint32_t* __restrict__ meta_t, int64_t M, int64_t K,
                         unsigned long long* nan_blocks) {
   __shared__ TileStage st;
-  __shared__ uint8_t top_table[kIntKeys ? kTopSlots : 1];
-  if constexpr (kIntKeys) fill_top_table(top_table);
+  __shared__ KeyTables tables;
+  if constexpr (kIntKeys) fill_key_tables(&tables);
   const TileOrigin o = tile_origin(blockIdx.x, K);
-  process_tile<kBf16, kHalves, kIntKeys, kRowBits, kColBits, kSrc>(load_block(dense, o, K), o, st, top_table, values,
+  process_tile<kBf16, kHalves, kIntKeys, kRowBits, kColBits, kSrc>(load_block(dense, o, K), o, st, &tables, values,
                                                                    meta, values_t, meta_t, M, K, nan_blocks);
 }
 
@@ -398,8 +447,8 @@ __global__ void __launch_bounds__(kThreads, kPipelinedBlocksPerSm)
   const int64_t tiles = (M / kTile) * (K / kTile);
   int64_t tile = blockIdx.x;
   if (tile >= tiles) return;   // whole blocks only: the barrier inside process_tile is reached by all or none
-  __shared__ uint8_t top_table[kIntKeys ? kTopSlots : 1];
-  if constexpr (kIntKeys) fill_top_table(top_table);
+  __shared__ KeyTables tables;
+  if constexpr (kIntKeys) fill_key_tables(&tables);
   TileOrigin o = tile_origin(tile, K);
   Block4x4 cur = load_block(dense, o, K);
   for (int stage = 0;; stage ^= 1) {
@@ -407,7 +456,7 @@ __global__ void __launch_bounds__(kThreads, kPipelinedBlocksPerSm)
     const TileOrigin no = tile_origin(next < tiles ? next : tile, K);
     Block4x4 nxt = {};
     if (next < tiles) nxt = load_block(dense, no, K);   // in flight while this tile is worked on
-    process_tile<kBf16, kHalves, kIntKeys, kRowBits, kColBits, kSrc>(cur, o, st[stage], top_table, values, meta,
+    process_tile<kBf16, kHalves, kIntKeys, kRowBits, kColBits, kSrc>(cur, o, st[stage], &tables, values, meta,
                                                                      values_t, meta_t, M, K, nan_blocks);
     if (next >= tiles) break;
     tile = next, o = no, cur = nxt;
