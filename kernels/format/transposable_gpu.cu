@@ -33,6 +33,26 @@
 // loads in flight during the current tile's work, the staging in two shared-memory stages; at most 128 registers
 // (two blocks per SM), which the halves scoring fits without spills and the full scan does not. NOTES.md, session 9,
 // has the prediction.
+// format.s06_intkeys (Scoring::int_keys on the persistent grid): s05 with fewer instructions per tile, the same
+// outputs bit for bit. s05 is issue-bound (NOTES.md, session 9), so the step cuts instructions:
+//   1. the halves on 32-bit integer keys where they are exact (transposable.h, "The halves in 32-bit integer keys":
+//      magnitudes scaled to the block's smallest exponent, spans up to 15 binades fp16 / 18 bf16; a class's running
+//      maximum is IADD3 + IMNMX with its rank in the key's low bits), the double path of s05 for the other blocks
+//      (inf, NaN, wider spans, bf16 subnormals; random normal weights: ~1e-6 of fp16 blocks, ~7e-5 of bf16);
+//   2. W's and Wᵀ's values by byte permutes: a 16-entry shared table maps a row's or column's 4-bit keep mask to
+//      the PRMT selector and the nibble; Wᵀ's columns from the block's 4x4 transpose of 16-bit values (8 PRMT);
+//   3. both magnitudes of a word at once (|.| on the fp16 pair, one HADD2.F32 per half; bf16: one LOP3 each).
+// Instructions per thread and tile (SASS sm_90a, nvcc -O3 -lineinfo, fp16 lane_blocks16; nvdisasm -g: the
+// persistent loop's body, less the lines of the path a block does not run; the ~200-instruction prologue of the
+// metadata words' nibble coordinates is hoisted out of the loop and not counted):
+//                         static   loop body   per tile on the path taken
+//   s05 at 005df69 (run)   2080      1642      1047 (halves; full scan 595 left out)   measured 32.1-32.9% of copy
+//   s05 now (fc4e26c)      1688      1378       783 (halves)
+//   s06                    1984      1649       697 (integer keys; the double path, 952, left out)
+// (bf16: s05 863, s06 723; wgmma16x64 fp16: s05 789, s06 701.) 128 registers, no spills (two blocks per SM).
+// Expected (28672x8192 fp16, H200): still issue-bound; time in proportion to the count, calibrated on the run at
+// 1047: ~504 us, ~48% of the copy rate (s05 now: ~566 us, ~43%), short of the 60% target; NOTES.md, session 9,
+// "format.s06 (prediction)".
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
