@@ -222,7 +222,8 @@ constexpr std::array<uint8_t, kHalvesSteps> make_halves_rank() {
 inline constexpr std::array<uint8_t, kHalvesSteps> kHalvesRank = make_halves_rank();
 constexpr bool halves_ranks_fit() {
   for (int i = 0; i < kHalvesSteps; ++i)
-    if (kHalvesRank[i] > kIntKeyRankMax || (kHalvesSchedule[i].first != (kHalvesSchedule[i].top && kHalvesRank[i] == 0)))
+    if (kHalvesRank[i] > kIntKeyRankMax ||
+        kHalvesSchedule[i].first != (kHalvesSchedule[i].top && kHalvesRank[i] == 0))
       return false;
   return true;
 }
@@ -356,7 +357,8 @@ SPARSE24_TR_HD inline bool int_keys_choice(const float (&mag)[16], uint32_t* top
   }
   IntKeyState k;
   SPARSE24_TR_UNROLL for (int r = 0; r < kBlock; ++r)
-    SPARSE24_TR_UNROLL for (int q = 0; q < 6; ++q) k.pair[r][q] = m[kBlock * r + pair_lo(q)] + m[kBlock * r + pair_hi(q)];
+    SPARSE24_TR_UNROLL for (int q = 0; q < 6; ++q)
+      k.pair[r][q] = m[kBlock * r + pair_lo(q)] + m[kBlock * r + pair_hi(q)];
   int_key_fold(k, std::make_integer_sequence<int, kHalvesSteps>{});
   *top_slot = (k.chosen_u >> 8) << kIntKeyRankBits | (kIntKeyRankMax - (k.chosen_key & kIntKeyRankMax));
   *u_bits = k.chosen_u & 0xFFu;

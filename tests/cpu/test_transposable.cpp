@@ -429,7 +429,8 @@ TEST_CASE("transposable: the integer keys (s06) give the exact pattern wherever 
         if (field > max_field) field = max_field;
         const uint32_t mant = (x >> 8) & ((1u << mant_bits) - 1);
         if (kind == 0) b = static_cast<uint16_t>(x);                                               // any pattern
-        else if (kind == 1) b = static_cast<uint16_t>((x % 3) * (bf16 ? 0x3F80 : 0x3C00));       // 0, 1, 2: ties
+        else if (kind == 1)   // 0, 1, 2: ties
+          b = static_cast<uint16_t>(x % 3 == 0 ? 0 : (bf16 ? 0x3F80 : 0x3C00) + (x % 3 - 1) * (1u << mant_bits));
         else if (kind == 2) b = static_cast<uint16_t>((base << mant_bits) | ((x >> 8) & 3));    // 4 values: ties
         else if (kind == 4) b = static_cast<uint16_t>(x % 4 == 0 ? 0 : (field << mant_bits | mant));   // zeros
         else b = static_cast<uint16_t>(field << mant_bits | mant);                                 // span <= max

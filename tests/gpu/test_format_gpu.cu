@@ -670,7 +670,8 @@ TEST_CASE("transposable gpu: s06's integer keys on blocks that take them, ties i
           for (size_t i = 0; i < dense.size(); ++i) {
             const uint32_t x = rng(), sign = (x >> 31) << 15;
             uint32_t v;
-            if (kind == 1) v = (x % 3) * (bf16 ? 0x3F80u : 0x3C00u);                                 // 0, 1, 2
+            const uint32_t one = bf16 ? 0x3F80u : 0x3C00u, exponent_lsb = 1u << mant_bits;
+            if (kind == 1) v = x % 3 == 0 ? 0u : one + (x % 3 == 2 ? exponent_lsb : 0u);           // 0, 1, 2
             else if (kind == 2 && x % 5 == 0) v = ((base + 2) << mant_bits) | ((x >> 8) & 3);      // 4 values
             else v = ((base + (x >> 3) % (span + 1)) << mant_bits) | ((x >> 12) & ((1u << mant_bits) - 1));
             dense[i] = static_cast<uint16_t>(v | sign);
