@@ -41,17 +41,18 @@
 //      (inf, NaN, wider spans, bf16 subnormals; random normal weights: ~1e-6 of fp16 blocks, ~7e-5 of bf16);
 //   2. W's and Wᵀ's values by byte permutes: a 16-entry shared table maps a row's or column's 4-bit keep mask to
 //      the PRMT selector and the nibble; Wᵀ's columns from the block's 4x4 transpose of 16-bit values (8 PRMT);
-//   3. both magnitudes of a word at once (|.| on the fp16 pair, one HADD2.F32 per half; bf16: one LOP3 each).
+//   3. both magnitudes of a word at once (|.| on the fp16 pair, one HADD2.F32 per half; bf16: one LOP3 each);
+//   4. the next tile's origin by stepping the tile grid's (row, column), not a division per tile.
 // Instructions per thread and tile (SASS sm_90a, nvcc -O3 -lineinfo, fp16 lane_blocks16; nvdisasm -g: the
 // persistent loop's body, less the lines of the path a block does not run; the ~200-instruction prologue of the
 // metadata words' nibble coordinates is hoisted out of the loop and not counted):
 //                         static   loop body   per tile on the path taken
 //   s05 at 005df69 (run)   2080      1642      1047 (halves; full scan 595 left out)   measured 32.1-32.9% of copy
 //   s05 now (fc4e26c)      1688      1378       783 (halves)
-//   s06                    1984      1649       697 (integer keys; the double path, 952, left out)
-// (bf16: s05 863, s06 723; wgmma16x64 fp16: s05 789, s06 701.) 128 registers, no spills (two blocks per SM).
+//   s06                    1984      1638       686 (integer keys; the double path, 952, left out)
+// (bf16: s05 863, s06 705; wgmma16x64 fp16: s05 789, s06 691.) 128 registers, no spills (two blocks per SM).
 // Expected (28672x8192 fp16, H200): still issue-bound; time in proportion to the count, calibrated on the run at
-// 1047: ~504 us, ~48% of the copy rate (s05 now: ~566 us, ~43%), short of the 60% target; NOTES.md, session 9,
+// 1047: ~496 us, ~49% of the copy rate (s05 now: ~566 us, ~43%), short of the 60% target; NOTES.md, session 9,
 // "format.s06 (prediction)".
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -471,9 +472,22 @@ __global__ void __launch_bounds__(kThreads, kPipelinedBlocksPerSm)
   if constexpr (kIntKeys) fill_key_tables(&tables);
   TileOrigin o = tile_origin(tile, K);
   Block4x4 cur = load_block(dense, o, K);
+  // s06: the next tile's origin by stepping (row, column) of the tile grid by the grid size's quotient and
+  // remainder (one division per block), where tile_origin divides per tile (~40 instructions, SASS, session 9).
+  // The column stays below tiles_k: c < tiles_k and step_c < tiles_k, so one subtraction wraps it.
+  const uint32_t tiles_k = static_cast<uint32_t>(K / kTile);
+  const uint32_t step_r = gridDim.x / tiles_k, step_c = gridDim.x % tiles_k;
+  uint32_t tile_r = static_cast<uint32_t>(tile) / tiles_k, tile_c = static_cast<uint32_t>(tile) % tiles_k;
   for (int stage = 0;; stage ^= 1) {
     const int64_t next = tile + gridDim.x;
-    const TileOrigin no = tile_origin(next < tiles ? next : tile, K);
+    TileOrigin no;
+    if constexpr (kIntKeys) {
+      tile_c += step_c, tile_r += step_r;
+      if (tile_c >= tiles_k) tile_c -= tiles_k, ++tile_r;
+      no = TileOrigin{int64_t(tile_r) * kTile, int64_t(tile_c) * kTile};   // used only when next < tiles
+    } else {
+      no = tile_origin(next < tiles ? next : tile, K);
+    }
     Block4x4 nxt = {};
     if (next < tiles) nxt = load_block(dense, no, K);   // in flight while this tile is worked on
     process_tile<kBf16, kHalves, kIntKeys, kRowBits, kColBits, kSrc>(cur, o, st[stage], &tables, values, meta,
