@@ -29,6 +29,8 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
+#include <utility>
 
 #include "kernels/common/dtype.h"
 #include "kernels/format/format.h"
@@ -188,6 +190,189 @@ bool halves_applies(DType t, const uint16_t (&bits)[16]);
 // The pattern's mask by the halves (host version of the kernel's; tests compare it with exact_pattern).
 uint16_t halves_mask(const double (&mag)[16]);
 
+// ---- The halves in 32-bit integer keys (format.s06_intkeys, the same answer as halves_mask) ---------------------
+// s04/s05 run the halves in double: a compare-select there is DSETP + two FSEL per double + a SEL per index, and the
+// kernel is issue-bound (results/NOTES.md, session 9). Here the same schedule runs on unsigned 32-bit keys where that
+// is exact, so a class's running maximum is one IADD3 + one IMNMX per top:
+//   magnitudes as integers: every magnitude of the block times 2^s, s chosen from the block's smallest nonzero
+//   exponent E_min (clamped to the smallest normal exponent: a subnormal lies on the grid of the smallest normal):
+//   a value of exponent E >= E_min is a multiple of 2^(E - f) (f = fraction bits: 10 fp16, 7 bf16), so with
+//   s = f + kIntKeyRankBits - E_min every scaled magnitude is an integer multiple of 2^kIntKeyRankBits (its low
+//   kIntKeyRankBits bits are zero), and below 2^(E_max + 1 + s) = 2^(span + f + 1 + kIntKeyRankBits).
+//   Eight of them (a pattern's sum) stay below 2^(span + f + 4 + kIntKeyRankBits): no wrap in 32 bits when
+//   span = E_max - E_min <= IntKeyRule::kMaxSpan (15 fp16, 18 bf16). Scaling by 2^s is exact and preserves order
+//   and equality, and the CPU's double sums are exact there too (fp16 always, bf16 within 42 binades), so every
+//   comparison gives the same answer as in double.
+//   the tie rule: a top's key is (its two pair sums) + (kIntKeyRankMax - its rank in its class), the rank counting
+//   the class's tops in schedule order (ascending t); the low bits are otherwise zero, so no carry reaches the sum,
+//   and max() keeps the larger sum, then the lower rank = the lowest t: the strict '>' in ascending t. The bottoms
+//   compare sums with those rank bits cleared (strict '>' in ascending u, as halves_mask), and keep the winning
+//   class's key, whose rank bits name its top: kTopOfClassRank[class << kIntKeyRankBits | rank].
+//   not here (int_keys_choice returns false, the caller runs the double path): inf or NaN, a span wider than
+//   kMaxSpan, and bf16 subnormals (f32 subnormals: an f32 multiply may flush them to zero under -ftz).
+inline constexpr int kIntKeyRankBits = 3;
+inline constexpr uint32_t kIntKeyRankMax = (1u << kIntKeyRankBits) - 1;
+constexpr std::array<uint8_t, kHalvesSteps> make_halves_rank() {
+  std::array<uint8_t, kHalvesSteps> rank{};
+  int seen[kHalvesClasses] = {};
+  for (int i = 0; i < kHalvesSteps; ++i)
+    if (kHalvesSchedule[i].top) rank[i] = static_cast<uint8_t>(seen[kHalvesSchedule[i].cls]++);
+  return rank;
+}
+inline constexpr std::array<uint8_t, kHalvesSteps> kHalvesRank = make_halves_rank();
+constexpr bool halves_ranks_fit() {
+  for (int i = 0; i < kHalvesSteps; ++i)
+    if (kHalvesRank[i] > kIntKeyRankMax ||
+        kHalvesSchedule[i].first != (kHalvesSchedule[i].top && kHalvesRank[i] == 0))
+      return false;
+  return true;
+}
+static_assert(halves_ranks_fit(), "a class's tops must be numbered within kIntKeyRankBits bits, the first as rank 0");
+inline constexpr int kTopSlots = kHalvesClasses << kIntKeyRankBits;
+constexpr std::array<uint8_t, kTopSlots> make_top_of_class_rank() {
+  std::array<uint8_t, kTopSlots> t{};
+  for (int i = 0; i < kHalvesSteps; ++i)
+    if (kHalvesSchedule[i].top) t[kHalvesSchedule[i].cls << kIntKeyRankBits | kHalvesRank[i]] = kHalvesSchedule[i].bits;
+  return t;
+}
+inline constexpr std::array<uint8_t, kTopSlots> kTopOfClassRank = make_top_of_class_rank();
+
+template <bool kBf16>
+struct IntKeyRule {
+  static constexpr int kFracBits = kBf16 ? 7 : 10;
+  static constexpr int kSumTerms = 8;          // a pattern keeps 8 elements
+  static constexpr int kSumTermsLog2 = 3;
+  static constexpr int kMaxSpan = 32 - (kFracBits + 1) - kSumTermsLog2 - kIntKeyRankBits;
+  static constexpr int kF32Bias = 127;
+  // The smallest normal exponent of the 16-bit type, as an f32 exponent field (fp16 2^-14, bf16 2^-126).
+  static constexpr int kMinGridField = kF32Bias + (kBf16 ? -126 : -14);
+  static_assert((1 << kSumTermsLog2) == kSumTerms, "eight terms per pattern");
+  static_assert(kMaxSpan >= 1 && kFracBits + 1 + kMaxSpan + kSumTermsLog2 + kIntKeyRankBits <= 32,
+                "eight scaled magnitudes with the rank bits must fit 32 bits");
+};
+static_assert(IntKeyRule<false>::kMaxSpan == 15 && IntKeyRule<true>::kMaxSpan == 18, "the spans the NOTES quote");
+
+#ifdef __CUDACC__
+#define SPARSE24_TR_HD __host__ __device__
+#else
+#define SPARSE24_TR_HD
+#endif
+#ifdef __CUDA_ARCH__   // fully unrolled on the GPU (registers, constant indices); host compilers need no hint
+#define SPARSE24_TR_UNROLL _Pragma("unroll")
+#else
+#define SPARSE24_TR_UNROLL
+#endif
+SPARSE24_TR_HD inline uint32_t f32_bits(float x) {
+#ifdef __CUDA_ARCH__
+  return __float_as_uint(x);
+#else
+  uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  return u;
+#endif
+}
+SPARSE24_TR_HD inline float f32_of_bits(uint32_t u) {
+#ifdef __CUDA_ARCH__
+  return __uint_as_float(u);
+#else
+  float x;
+  std::memcpy(&x, &u, sizeof x);
+  return x;
+#endif
+}
+
+// kRowPairs as arithmetic, usable in device code: pairs (0,1) (0,2) (0,3) (1,2) (1,3) (2,3).
+SPARSE24_TR_HD constexpr int pair_lo(int q) { return q < 3 ? 0 : (q < 5 ? 1 : 2); }
+SPARSE24_TR_HD constexpr int pair_hi(int q) { return q < 3 ? q + 1 : (q < 5 ? q - 1 : 3); }
+constexpr bool pair_arithmetic_matches() {
+  for (int q = 0; q < 6; ++q)
+    if (pair_lo(q) != kRowPairs[q][0] || pair_hi(q) != kRowPairs[q][1]) return false;
+  return true;
+}
+static_assert(pair_arithmetic_matches(), "pair_lo/pair_hi must list kRowPairs");
+
+// The schedule folded at compile time (every index a constant, so the keys stay in registers on the GPU).
+struct IntKeyState {
+  uint32_t pair[kBlock][6];
+  uint32_t akey[kHalvesClasses];     // per class: the best top's key (sum + rank bits)
+  uint32_t aclear[kHalvesClasses];   // the same with the rank bits cleared (the sum only)
+  uint32_t best = 0, chosen_key = 0, chosen_u = 0;   // chosen_u: the bottom's 8 bits | its class << 8
+};
+template <int S>
+SPARSE24_TR_HD inline void int_key_step(IntKeyState& k) {
+  constexpr HalvesStep x = kHalvesSchedule[S];
+  if constexpr (x.top) {
+    const uint32_t a = k.pair[0][x.qa] + k.pair[1][x.qb] + (kIntKeyRankMax - kHalvesRank[S]);
+    if constexpr (x.first) {
+      k.akey[x.cls] = a;
+    } else {
+      k.akey[x.cls] = k.akey[x.cls] > a ? k.akey[x.cls] : a;   // max: larger sum, then the lower rank
+    }
+    if constexpr (S + 1 < kHalvesSteps && !kHalvesSchedule[S + 1].top)   // the last top: clear the rank bits
+      SPARSE24_TR_UNROLL for (int c = 0; c < kHalvesClasses; ++c) k.aclear[c] = k.akey[c] & ~kIntKeyRankMax;
+  } else {
+    const uint32_t score = k.aclear[x.cls] + k.pair[2][x.qa] + k.pair[3][x.qb];
+    constexpr bool kFirstBottom = S > 0 && kHalvesSchedule[S > 0 ? S - 1 : 0].top;
+    if (kFirstBottom || score > k.best)   // the first bottom takes; then strict: the lowest u keeps a tie
+      k.best = score, k.chosen_key = k.akey[x.cls], k.chosen_u = x.bits | uint32_t(x.cls) << 8;
+  }
+}
+template <int... S>
+SPARSE24_TR_HD inline void int_key_fold(IntKeyState& k, std::integer_sequence<int, S...>) {
+  (int_key_step<S>(k), ...);
+}
+
+// The choice for one block from its 16 magnitudes (row-major, exact f32 values of the 16-bit elements): false where
+// the keys are not exact (see above; the caller runs the double path); else *top_slot indexes kTopOfClassRank (the
+// top half's 8 mask bits) and *u_bits holds the bottom half's: mask = top | u << 8.
+template <bool kBf16>
+SPARSE24_TR_HD inline bool int_keys_choice(const float (&mag)[16], uint32_t* top_slot, uint32_t* u_bits) {
+  using R = IntKeyRule<kBf16>;
+  constexpr uint32_t kF32InfBits = 0x7F800000u, kExpShift = 23;
+  uint32_t max_bits = 0, min_nonzero_m1 = ~0u;   // bits - 1: a zero wraps to the largest, out of the minimum
+  SPARSE24_TR_UNROLL for (int i = 0; i < 16; ++i) {
+    const uint32_t b = f32_bits(mag[i]);
+    max_bits = max_bits > b ? max_bits : b;
+    min_nonzero_m1 = min_nonzero_m1 < b - 1u ? min_nonzero_m1 : b - 1u;
+  }
+  if (max_bits >= kF32InfBits) return false;   // inf or NaN (a NaN's bits are above inf's)
+  const int emax = static_cast<int>(max_bits >> kExpShift);
+  const int emin_field = static_cast<int>((min_nonzero_m1 + 1u) >> kExpShift);   // 0 when all are zero
+  if (kBf16 && max_bits != 0 && emin_field == 0) return false;   // an f32 subnormal
+  const int emin = emin_field > R::kMinGridField ? emin_field : R::kMinGridField;
+  if (emax - emin > R::kMaxSpan) return false;
+  // s = f + rank bits - (E_min - bias): fp16 -2..27 (one factor), bf16 -117..136 (two: 2^136 is not an f32).
+  const int s = R::kFracBits + kIntKeyRankBits - (emin - R::kF32Bias);
+  const int s1 = kBf16 ? (s >> 1) : s, s2 = s - s1;
+  const float scale1 = f32_of_bits(static_cast<uint32_t>(R::kF32Bias + s1) << kExpShift);
+  const float scale2 = f32_of_bits(static_cast<uint32_t>(R::kF32Bias + s2) << kExpShift);
+  uint32_t m[16];
+  SPARSE24_TR_UNROLL for (int i = 0; i < 16; ++i) {
+    const float scaled = kBf16 ? (mag[i] * scale1) * scale2 : mag[i] * scale1;   // exact: powers of two, in range
+#ifdef __CUDA_ARCH__
+    m[i] = __float2uint_rz(scaled);
+#else
+    m[i] = static_cast<uint32_t>(scaled);
+#endif
+  }
+  IntKeyState k;
+  SPARSE24_TR_UNROLL for (int r = 0; r < kBlock; ++r)
+    SPARSE24_TR_UNROLL for (int q = 0; q < 6; ++q)
+      k.pair[r][q] = m[kBlock * r + pair_lo(q)] + m[kBlock * r + pair_hi(q)];
+  int_key_fold(k, std::make_integer_sequence<int, kHalvesSteps>{});
+  *top_slot = (k.chosen_u >> 8) << kIntKeyRankBits | (kIntKeyRankMax - (k.chosen_key & kIntKeyRankMax));
+  *u_bits = k.chosen_u & 0xFFu;
+  return true;
+}
+
+// Host form for the CPU tests: the mask int_keys_choice gives, or -1 where it leaves the block to the double path.
+template <bool kBf16>
+inline int int_keys_mask(const float (&mag)[16]) {
+  uint32_t slot = 0, u = 0;
+  if (!int_keys_choice<kBf16>(mag, &slot, &u)) return -1;
+  return static_cast<int>(kTopOfClassRank[slot] | u << 8);
+}
+
 namespace gpu {
 inline constexpr int kTile = 64;      // W rows and columns per thread block of the kernel (16 x 16 4x4 blocks)
 inline constexpr int kThreads = 256;  // one thread per 4x4 block of the tile
@@ -203,7 +388,10 @@ static_assert((kTile / kBlock) * (kTile / kBlock) == kThreads, "one thread per 4
 // Grid::tile_per_block launches a block per 64 x 64 tile (s03, s04); Grid::persistent launches as many blocks as
 // are resident (max_blocks > 0: at most that many, which the tests use to make every block take several tiles),
 // each loading its next tile while it works on the current one (format.s05_pipelined): the same outputs again.
-enum class Scoring { full, halves };
+// Scoring::int_keys scores the halves on 32-bit integer keys where they are exact (int_keys_choice above), the
+// halves in double elsewhere, and those fall back to the full scan as in s04 (format.s06_intkeys on the persistent
+// grid): the same outputs bit for bit.
+enum class Scoring { full, halves, int_keys };
 enum class Grid { tile_per_block, persistent };
 void prune_compress_both(DType t, MetaLayout l, const void* dense, int64_t M, int64_t K, void* values,
                          uint8_t* meta, void* values_t, uint8_t* meta_t, unsigned long long* nan_blocks,

@@ -33,6 +33,27 @@
 // loads in flight during the current tile's work, the staging in two shared-memory stages; at most 128 registers
 // (two blocks per SM), which the halves scoring fits without spills and the full scan does not. NOTES.md, session 9,
 // has the prediction.
+// format.s06_intkeys (Scoring::int_keys on the persistent grid): s05 with fewer instructions per tile, the same
+// outputs bit for bit. s05 is issue-bound (NOTES.md, session 9), so the step cuts instructions:
+//   1. the halves on 32-bit integer keys where they are exact (transposable.h, "The halves in 32-bit integer keys":
+//      magnitudes scaled to the block's smallest exponent, spans up to 15 binades fp16 / 18 bf16; a class's running
+//      maximum is IADD3 + IMNMX with its rank in the key's low bits), the double path of s05 for the other blocks
+//      (inf, NaN, wider spans, bf16 subnormals; random normal weights: ~1e-6 of fp16 blocks, ~7e-5 of bf16);
+//   2. W's and Wᵀ's values by byte permutes: a 16-entry shared table maps a row's or column's 4-bit keep mask to
+//      the PRMT selector and the nibble; Wᵀ's columns from the block's 4x4 transpose of 16-bit values (8 PRMT);
+//   3. both magnitudes of a word at once (|.| on the fp16 pair, one HADD2.F32 per half; bf16: one LOP3 each);
+//   4. the next tile's origin by stepping the tile grid's (row, column), not a division per tile.
+// Instructions per thread and tile (SASS sm_90a, nvcc -O3 -lineinfo, fp16 lane_blocks16; nvdisasm -g: the
+// persistent loop's body, less the lines of the path a block does not run; the ~200-instruction prologue of the
+// metadata words' nibble coordinates is hoisted out of the loop and not counted):
+//                         static   loop body   per tile on the path taken
+//   s05 at 005df69 (run)   2080      1642      1047 (halves; full scan 595 left out)   measured 32.1-32.9% of copy
+//   s05 now (fc4e26c)      1688      1378       783 (halves)
+//   s06                    1984      1638       686 (integer keys; the double path, 952, left out)
+// (bf16: s05 863, s06 705; wgmma16x64 fp16: s05 789, s06 691.) 128 registers, no spills (two blocks per SM).
+// Expected (28672x8192 fp16, H200): still issue-bound; time in proportion to the count, calibrated on the run at
+// 1047: ~496 us, ~49% of the copy rate (s05 now: ~566 us, ~43%), short of the 60% target; NOTES.md, session 9,
+// "format.s06 (prediction)".
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
@@ -193,6 +214,51 @@ __device__ __forceinline__ double magnitude16(uint32_t bits) {
   }
 }
 
+// |x| of the two 16-bit floats of a word (element 0 in the low half) as f32s (exact: every fp16 and bf16 value is
+// an f32 value), for the integer keys. fp16: one |.| on the pair and two HADD2.F32 that read a half each, where
+// extracting each element first cost ~8 integer instructions per element (SASS, session 9); bf16: the f32 is the
+// element's bits in the upper half, one LOP3 each.
+template <bool kBf16>
+__device__ __forceinline__ float2 magnitudes32(uint32_t two) {
+  constexpr uint32_t kAbsHigh = 0x7FFF0000u;   // the upper element's magnitude bits
+  if constexpr (kBf16) return make_float2(__uint_as_float((two << 16) & kAbsHigh), __uint_as_float(two & kAbsHigh));
+  __half2 h;
+  static_assert(sizeof h == sizeof two, "two fp16 in one word");
+  memcpy(&h, &two, sizeof h);
+  return __half22float2(__habs2(h));
+}
+
+// kTopOfClassRank in shared memory (the threads of a warp index it with different slots: a __constant__ read would
+// be serialised), filled once per block before its first tile from a device copy made at compile time.
+// With it, s06's outputs by byte permutes: per 4-bit keep mask of a row (or a column) of the block, the PRMT
+// selector that gathers its two kept 16-bit elements from (elements 0, 1 | elements 2, 3) (bits 15:0: bytes 2 a,
+// 2 a + 1, 2 b, 2 b + 1 for the kept indices a < b) and its nibble (bits 19:16); masks that do not keep two: 0.
+constexpr int kKeepMasks = 16;
+struct KeyTables {
+  uint8_t top[kTopSlots];
+  uint32_t keep[kKeepMasks];
+};
+constexpr KeyTables make_key_tables() {
+  KeyTables t{};
+  for (int i = 0; i < kTopSlots; ++i) t.top[i] = kTopOfClassRank[i];
+  for (uint32_t m = 0; m < kKeepMasks; ++m) {
+    if (popcount4(m) != 2) continue;
+    uint32_t a = 0, b = 0;   // the kept indices, a < b (rules::nibble_of_keep_mask's code: a | b << 2)
+    for (uint32_t i = 0, seen = 0; i < 4; ++i)
+      if ((m >> i) & 1u) (seen++ ? b : a) = i;
+    const uint32_t nibble = a | b << 2;
+    t.keep[m] = (2 * a) | (2 * a + 1) << 4 | (2 * b) << 8 | (2 * b + 1) << 12 | nibble << 16;
+  }
+  return t;
+}
+__device__ const KeyTables kKeyTablesDevice = make_key_tables();
+__device__ __forceinline__ void fill_key_tables(KeyTables* tables) {
+  static_assert(kTopSlots <= kThreads && kKeepMasks <= kThreads, "one thread per entry of the tables");
+  if (threadIdx.x < kTopSlots) tables->top[threadIdx.x] = kKeyTablesDevice.top[threadIdx.x];
+  if (threadIdx.x < kKeepMasks) tables->keep[threadIdx.x] = kKeyTablesDevice.keep[threadIdx.x];
+  __syncthreads();
+}
+
 // The shared-memory staging of one tile: the nibbles of W and Wᵀ and Wᵀ's values (6 KB).
 struct TileStage {
   uint8_t w_nib[kTile * kTileNibbleCols];    // W: [row][nibble column]
@@ -230,8 +296,8 @@ __device__ __forceinline__ Block4x4 load_block(const uint2* __restrict__ dense, 
 // Everything after the load, for one tile: the pattern, W's values, the staging, one barrier, Wᵀ's values and both
 // metadata tiles. The caller must not write `st` again until every thread has passed this call's barrier and read
 // it (s03/s04: one tile per block; s05: a second stage, see transposable_pipelined).
-template <bool kBf16, bool kHalves, int kRowBits, int kColBits, uint64_t kSrc>
-__device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, TileStage& st,
+template <bool kBf16, bool kHalves, bool kIntKeys, int kRowBits, int kColBits, uint64_t kSrc>
+__device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, TileStage& st, const KeyTables* tables,
                                              uint32_t* __restrict__ values, uint32_t* __restrict__ meta,
                                              uint4* __restrict__ values_t, uint32_t* __restrict__ meta_t, int64_t M,
                                              int64_t K, unsigned long long* nan_blocks) {
@@ -251,6 +317,22 @@ __device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, 
     return ((c < 2 ? row_lo : row_hi) >> (16 * (c & 1))) & 0xFFFFu;
   };
 
+  // Scoring::int_keys (format.s06_intkeys): the halves on 32-bit keys where they are exact (transposable.h,
+  // int_keys_choice); the blocks it leaves (inf, NaN, wide spans, bf16 subnormals) take the double path below.
+  uint32_t mask = 0;
+  bool decided = false;
+  if constexpr (kIntKeys) {
+    float mag32[16];
+#pragma unroll
+    for (int r = 0; r < 4; ++r) {
+      const float2 m01 = magnitudes32<kBf16>(lo[r]), m23 = magnitudes32<kBf16>(hi[r]);
+      mag32[4 * r] = m01.x, mag32[4 * r + 1] = m01.y, mag32[4 * r + 2] = m23.x, mag32[4 * r + 3] = m23.y;
+    }
+    uint32_t slot = 0, u_bits = 0;
+    decided = int_keys_choice<kBf16>(mag32, &slot, &u_bits);
+    if (decided) mask = tables->top[slot] | u_bits << 8;
+  }
+  if (!decided) {
   // Row-pair sums, then the 90 patterns (transposable.h: kPatternRowPairs), strict '>' from pattern 0 upwards.
   double pair_sum[4][6];
   bool nan = false;
@@ -280,7 +362,6 @@ __device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, 
     for (int p = 0; p < 6; ++p) pair_sum[r][p] = mag[pair_first(p)] + mag[pair_second(p)];
   }
   if (nan) atomicAdd(nan_blocks, 1ull);
-  uint32_t mask;
   if (kHalves && !special && (emax < 0 || emax - emin <= kHalvesMaxExponentSpan)) {
     mask = halves_mask(std::make_index_sequence<kHalvesSteps>{}, pair_sum);
   } else {
@@ -288,9 +369,37 @@ __device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, 
     mask = PatternAt<0>::mask;
     consider_after_first(std::make_index_sequence<kPatternCount - 1>{}, pair_sum, best, mask);
   }
+  }   // !decided
 
   // W: per row, the kept pair (ordered nibble) -> 4 bytes of values, a nibble.
   uint32_t* w_row0 = values + ((r0 + 4 * bi) * K + c0 + 4 * bj) / 4;
+  if constexpr (kIntKeys) {
+    // s06: the same outputs by byte permutes (KeyTables::keep) instead of selects with run-time indices. Row r's
+    // elements 0..3 are (lo[r], hi[r]); column c's rows 0..3 are (rows01[c], rows23[c]), the block's 4x4 transpose
+    // of 16-bit values, eight PRMTs: 0x5410 takes the low halves of both words, 0x7632 the high halves.
+    constexpr uint32_t kLowHalves = 0x5410, kHighHalves = 0x7632, kRowBitsOfColumn = 0x1111;
+    constexpr uint32_t kGatherColumn = 0x1248;   // bit 4 i -> bit 12 + i (i = 0..3): no two terms meet, no carry
+    uint32_t rows01[4], rows23[4];
+#pragma unroll
+    for (int c = 0; c < 4; ++c) {
+      const uint32_t(&src)[4] = c < 2 ? lo : hi;
+      const uint32_t sel = c % 2 == 0 ? kLowHalves : kHighHalves;
+      rows01[c] = __byte_perm(src[0], src[1], sel), rows23[c] = __byte_perm(src[2], src[3], sel);
+    }
+#pragma unroll
+    for (int r = 0; r < 4; ++r) {
+      const uint32_t e = tables->keep[(mask >> (4 * r)) & 0xFu];
+      w_row0[r * (K / 4)] = __byte_perm(lo[r], hi[r], e);
+      w_nib[(4 * bi + r) * kTileNibbleCols + bj] = static_cast<uint8_t>(e >> 16);
+    }
+#pragma unroll
+    for (int c = 0; c < 4; ++c) {
+      const uint32_t col = ((((mask >> c) & kRowBitsOfColumn) * kGatherColumn) >> 12) & 0xFu;
+      const uint32_t e = tables->keep[col];
+      t_vals[(4 * bj + c) * (kTile / 4) + bi] = __byte_perm(rows01[c], rows23[c], e);
+      t_nib[(4 * bj + c) * kTileNibbleCols + bi] = static_cast<uint8_t>(e >> 16);
+    }
+  } else {
 #pragma unroll
   for (int r = 0; r < 4; ++r) {
     const uint32_t nibble = rules::nibble_of_keep_mask((mask >> (4 * r)) & 0xFu);
@@ -308,6 +417,7 @@ __device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, 
     t_vals[(4 * bj + c) * (kTile / 4) + bi] = elem(a, c) | (elem(b, c) << 16);
     t_nib[(4 * bj + c) * kTileNibbleCols + bi] = static_cast<uint8_t>(nibble);
   }
+  }   // kIntKeys
   __syncthreads();
 
   // Wᵀ values: row c0 + R holds W rows r0 .. r0 + 63 compressed: 64 bytes from byte (c0 + R) * M + r0 of values_t.
@@ -328,15 +438,17 @@ __device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, 
 
 
 // format.s03/s04: one tile per block, grid = the tiles.
-template <bool kBf16, bool kHalves, int kRowBits, int kColBits, uint64_t kSrc>
+template <bool kBf16, bool kHalves, bool kIntKeys, int kRowBits, int kColBits, uint64_t kSrc>
 __global__ void __launch_bounds__(kThreads)
     transposable_kernel(const uint2* __restrict__ dense, uint32_t* __restrict__ values, uint32_t* __restrict__ meta,
                         uint4* __restrict__ values_t, uint32_t* __restrict__ meta_t, int64_t M, int64_t K,
                         unsigned long long* nan_blocks) {
   __shared__ TileStage st;
+  __shared__ KeyTables tables;
+  if constexpr (kIntKeys) fill_key_tables(&tables);
   const TileOrigin o = tile_origin(blockIdx.x, K);
-  process_tile<kBf16, kHalves, kRowBits, kColBits, kSrc>(load_block(dense, o, K), o, st, values, meta, values_t,
-                                                         meta_t, M, K, nan_blocks);
+  process_tile<kBf16, kHalves, kIntKeys, kRowBits, kColBits, kSrc>(load_block(dense, o, K), o, st, &tables, values,
+                                                                   meta, values_t, meta_t, M, K, nan_blocks);
 }
 
 // format.s05_pipelined: s04's work per tile on a persistent grid (block b takes tiles b, b + grid, ...), the next
@@ -347,7 +459,7 @@ __global__ void __launch_bounds__(kThreads)
 // writes stage i % 2 again only after every thread has passed tile i + 1's barrier, hence finished reading tile i's.
 // Two blocks per SM (at most 128 registers a thread): the loads in flight per SM are what the step is for.
 constexpr int kPipelinedBlocksPerSm = 2;
-template <bool kBf16, bool kHalves, int kRowBits, int kColBits, uint64_t kSrc>
+template <bool kBf16, bool kHalves, bool kIntKeys, int kRowBits, int kColBits, uint64_t kSrc>
 __global__ void __launch_bounds__(kThreads, kPipelinedBlocksPerSm)
     transposable_pipelined(const uint2* __restrict__ dense, uint32_t* __restrict__ values,
                            uint32_t* __restrict__ meta, uint4* __restrict__ values_t, uint32_t* __restrict__ meta_t,
@@ -356,21 +468,36 @@ __global__ void __launch_bounds__(kThreads, kPipelinedBlocksPerSm)
   const int64_t tiles = (M / kTile) * (K / kTile);
   int64_t tile = blockIdx.x;
   if (tile >= tiles) return;   // whole blocks only: the barrier inside process_tile is reached by all or none
+  __shared__ KeyTables tables;
+  if constexpr (kIntKeys) fill_key_tables(&tables);
   TileOrigin o = tile_origin(tile, K);
   Block4x4 cur = load_block(dense, o, K);
+  // s06: the next tile's origin by stepping (row, column) of the tile grid by the grid size's quotient and
+  // remainder (one division per block), where tile_origin divides per tile (~40 instructions, SASS, session 9).
+  // The column stays below tiles_k: c < tiles_k and step_c < tiles_k, so one subtraction wraps it.
+  const uint32_t tiles_k = static_cast<uint32_t>(K / kTile);
+  const uint32_t step_r = gridDim.x / tiles_k, step_c = gridDim.x % tiles_k;
+  uint32_t tile_r = static_cast<uint32_t>(tile) / tiles_k, tile_c = static_cast<uint32_t>(tile) % tiles_k;
   for (int stage = 0;; stage ^= 1) {
     const int64_t next = tile + gridDim.x;
-    const TileOrigin no = tile_origin(next < tiles ? next : tile, K);
+    TileOrigin no;
+    if constexpr (kIntKeys) {
+      tile_c += step_c, tile_r += step_r;
+      if (tile_c >= tiles_k) tile_c -= tiles_k, ++tile_r;
+      no = TileOrigin{int64_t(tile_r) * kTile, int64_t(tile_c) * kTile};   // used only when next < tiles
+    } else {
+      no = tile_origin(next < tiles ? next : tile, K);
+    }
     Block4x4 nxt = {};
     if (next < tiles) nxt = load_block(dense, no, K);   // in flight while this tile is worked on
-    process_tile<kBf16, kHalves, kRowBits, kColBits, kSrc>(cur, o, st[stage], values, meta, values_t, meta_t, M, K,
-                                                           nan_blocks);
+    process_tile<kBf16, kHalves, kIntKeys, kRowBits, kColBits, kSrc>(cur, o, st[stage], &tables, values, meta,
+                                                                     values_t, meta_t, M, K, nan_blocks);
     if (next >= tiles) break;
     tile = next, o = no, cur = nxt;
   }
 }
 
-template <bool kBf16, bool kHalves, MetaLayout kLayout>
+template <bool kBf16, bool kHalves, bool kIntKeys, MetaLayout kLayout>
 void launch(const void* dense, int64_t M, int64_t K, void* values, uint8_t* meta, void* values_t, uint8_t* meta_t,
             unsigned long long* nan_blocks, cudaStream_t stream, Grid grid, int max_blocks) {
   constexpr int kRowBits = desc(kLayout).row_bits, kColBits = desc(kLayout).col_bits;
@@ -382,11 +509,11 @@ void launch(const void* dense, int64_t M, int64_t K, void* values, uint8_t* meta
   auto* vt = static_cast<uint4*>(values_t);
   auto* mt = reinterpret_cast<uint32_t*>(meta_t);
   if (grid == Grid::tile_per_block) {
-    transposable_kernel<kBf16, kHalves, kRowBits, kColBits, kSrc>
+    transposable_kernel<kBf16, kHalves, kIntKeys, kRowBits, kColBits, kSrc>
         <<<static_cast<unsigned>(tiles), kThreads, 0, stream>>>(in, v, m, vt, mt, M, K, nan_blocks);
   } else if constexpr (kHalves) {
     // As many blocks as are resident at once (the occupancy the compiler's registers allow), or max_blocks.
-    const auto kernel = transposable_pipelined<kBf16, kHalves, kRowBits, kColBits, kSrc>;
+    const auto kernel = transposable_pipelined<kBf16, kHalves, kIntKeys, kRowBits, kColBits, kSrc>;
     int device = 0, sms = 0, per_sm = 0;
     SPARSE24_CUDA_CHECK(cudaGetDevice(&device));
     SPARSE24_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
@@ -428,19 +555,24 @@ void prune_compress_both(DType t, MetaLayout l, const void* dense, int64_t M, in
   if (grid == Grid::persistent && scoring == Scoring::full)
     fail(fn, "the persistent grid (format.s05_pipelined) runs the halves scoring only: the full scan spills there");
   if (max_blocks < 0) fail(fn, cat("max_blocks = ", max_blocks, ": 0 (as many as are resident) or a positive count"));
-  const bool bf16 = t == DType::bf16, halves = scoring == Scoring::halves;
-  auto go = [&](auto bf16_tag, auto halves_tag) {
-    constexpr bool kB = decltype(bf16_tag)::value, kH = decltype(halves_tag)::value;
+  // Scoring::int_keys falls back to the halves in double (and they to the full scan), so it implies kHalves.
+  const bool bf16 = t == DType::bf16;
+  auto go = [&](auto bf16_tag, auto halves_tag, auto keys_tag) {
+    constexpr bool kB = decltype(bf16_tag)::value, kH = decltype(halves_tag)::value, kI = decltype(keys_tag)::value;
     if (l == MetaLayout::LaneBlocks16)
-      return launch<kB, kH, MetaLayout::LaneBlocks16>(dense, M, K, values, meta, values_t, meta_t, nan_blocks, s,
-                                                       grid, max_blocks);
-    return launch<kB, kH, MetaLayout::Wgmma16x64>(dense, M, K, values, meta, values_t, meta_t, nan_blocks, s, grid,
-                                                  max_blocks);
+      return launch<kB, kH, kI, MetaLayout::LaneBlocks16>(dense, M, K, values, meta, values_t, meta_t, nan_blocks, s,
+                                                           grid, max_blocks);
+    return launch<kB, kH, kI, MetaLayout::Wgmma16x64>(dense, M, K, values, meta, values_t, meta_t, nan_blocks, s,
+                                                      grid, max_blocks);
   };
   using Yes = std::true_type;
   using No = std::false_type;
-  if (bf16) return halves ? go(Yes{}, Yes{}) : go(Yes{}, No{});
-  return halves ? go(No{}, Yes{}) : go(No{}, No{});
+  switch (scoring) {
+    case Scoring::full: return bf16 ? go(Yes{}, No{}, No{}) : go(No{}, No{}, No{});
+    case Scoring::halves: return bf16 ? go(Yes{}, Yes{}, No{}) : go(No{}, Yes{}, No{});
+    case Scoring::int_keys: return bf16 ? go(Yes{}, Yes{}, Yes{}) : go(No{}, Yes{}, Yes{});
+  }
+  fail(fn, "unknown scoring");
 }
 
 }  // namespace sparse24::format::transposable::gpu

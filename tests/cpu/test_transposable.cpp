@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <set>
 #include <vector>
@@ -280,9 +281,10 @@ TEST_CASE("transposable: the one pass is registered as prune_compress_both, per 
     ++found;
     INFO(v.name);
     CHECK(v.family == "format");
-    // s03 scores the 90 patterns, s04 the two halves, s05 is s04 on a persistent grid (the same outputs)
+    // s03 scores the 90 patterns, s04 the two halves, s05 is s04 on a persistent grid, s06 is s05 on integer keys
+    // (the same outputs)
     CHECK(((v.step == 3 && v.technique == "transposable") || (v.step == 4 && v.technique == "halves") ||
-           (v.step == 5 && v.technique == "pipelined")));
+           (v.step == 5 && v.technique == "pipelined") || (v.step == 6 && v.technique == "intkeys")));
     CHECK((v.types.a == DType::fp16 || v.types.a == DType::bf16));
     CHECK((v.meta_layout == f::MetaLayout::LaneBlocks16 || v.meta_layout == f::MetaLayout::Wgmma16x64));
     CHECK_FALSE(v.writes_pruned);
@@ -293,7 +295,7 @@ TEST_CASE("transposable: the one pass is registered as prune_compress_both, per 
     CHECK_THAT(sparse24::shape_error(v, 32, 1, 64), test::contains("M = 32 is not a multiple of 64"));
     CHECK_THAT(sparse24::shape_error(v, 64, 1, 96), test::contains("K = 96 is not a multiple of 64"));
   }
-  CHECK(found == 12);
+  CHECK(found == 16);
   // Operation names round-trip through the command line's spelling.
   for (Operation op : sparse24::kOperations) {
     Operation back = Operation::gemm;
@@ -386,4 +388,108 @@ TEST_CASE("transposable: the two halves give the exact pattern wherever halves_a
   CHECK_FALSE(tr::halves_applies(DType::bf16, b));
   b[1] = 0x0001;                                                                 // a subnormal counts as field 1
   CHECK_FALSE(tr::halves_applies(DType::bf16, b));
+}
+
+namespace {
+// A float rounded toward zero to the 16-bit types (the tests need values of the type, not a particular rounding).
+uint16_t bf16_truncated(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  return static_cast<uint16_t>(u >> 16);
+}
+uint16_t fp16_truncated(float x) {   // |x| < 65504
+  const float a = std::fabs(x);
+  if (a < std::ldexp(1.0f, -14)) return static_cast<uint16_t>(a * std::ldexp(1.0f, 24));   // subnormal or zero
+  uint32_t u;
+  std::memcpy(&u, &a, sizeof u);
+  return static_cast<uint16_t>((((u >> 23) - 127 + 15) << 10) | ((u >> 13) & 0x3FF));
+}
+}  // namespace
+
+TEST_CASE("transposable: the integer keys (s06) give the exact pattern wherever they apply, ties included, and apply "
+          "to ordinary weights", "[format][transposable][intkeys]") {
+  // The device code itself (transposable.h's int_keys_choice is host + device): random blocks of both types, with
+  // narrow spans (where the keys apply), repeated magnitudes (ties between patterns, decided by the rank bits and
+  // the strict '>'), the widest spans that apply and one binade more, zeros, subnormals, inf. Where the keys
+  // apply, the mask must be exact_pattern's; where they do not, the kernel runs the double path (checked above).
+  std::mt19937 rng(2027);
+  std::normal_distribution<float> normal(0.0f, 0.02f);
+  int64_t compared[2] = {}, tried[2] = {}, normal_applied[2] = {}, normal_blocks[2] = {};
+  for (DType t : {DType::fp16, DType::bf16}) {
+    const bool bf16 = t == DType::bf16;
+    const int mant_bits = bf16 ? 7 : 10, span = bf16 ? tr::IntKeyRule<true>::kMaxSpan : tr::IntKeyRule<false>::kMaxSpan;
+    const uint32_t max_field = bf16 ? 254 : 30;
+    for (int block = 0; block < 300000; ++block) {
+      uint16_t bits[16];
+      const int kind = block % 6;
+      const uint32_t base = 1 + rng() % (max_field - span - 1);   // a window of span + 1 (or + 2) binades
+      for (auto& b : bits) {
+        const uint32_t x = rng();
+        uint32_t field = base + x % (kind == 3 ? span + 2 : span + 1);   // kind 3: one binade too wide, sometimes
+        if (field > max_field) field = max_field;
+        const uint32_t mant = (x >> 8) & ((1u << mant_bits) - 1);
+        if (kind == 0) b = static_cast<uint16_t>(x);                                               // any pattern
+        else if (kind == 1)   // 0, 1, 2: ties
+          b = static_cast<uint16_t>(x % 3 == 0 ? 0 : (bf16 ? 0x3F80 : 0x3C00) + (x % 3 - 1) * (1u << mant_bits));
+        else if (kind == 2) b = static_cast<uint16_t>((base << mant_bits) | ((x >> 8) & 3));    // 4 values: ties
+        else if (kind == 4) b = static_cast<uint16_t>(x % 4 == 0 ? 0 : (field << mant_bits | mant));   // zeros
+        else b = static_cast<uint16_t>(field << mant_bits | mant);                                 // span <= max
+        b = static_cast<uint16_t>(b | (x >> 31) << 15);                                            // either sign
+      }
+      if (kind == 5 && block % 12 == 5) bits[block % 16] = static_cast<uint16_t>(rng() & ((1u << mant_bits) - 1));
+      double mag[16];
+      float mag32[16];
+      bool nan = false;
+      for (int i = 0; i < 16; ++i) {
+        mag[i] = tr::magnitude(t, bits[i]), nan = nan || std::isnan(mag[i]);
+        mag32[i] = static_cast<float>(mag[i]);   // exact: every fp16 and bf16 value is an f32 value
+      }
+      if (nan) continue;
+      ++tried[bf16];
+      const int got = bf16 ? tr::int_keys_mask<true>(mag32) : tr::int_keys_mask<false>(mag32);
+      if (got < 0) continue;
+      ++compared[bf16];
+      const int want = tr::kPatterns[tr::exact_pattern(mag)];
+      if (got != want) {
+        INFO(sparse24::name(t) << " block " << block << " kind " << kind << ": exact " << want << ", keys " << got);
+        CHECK(got == want);
+      }
+    }
+    // Ordinary weights (normal, sigma 0.02, rounded to the type): the keys must take nearly every block, else the
+    // kernel's warps diverge into the double path.
+    for (int block = 0; block < 20000; ++block) {
+      float mag32[16];
+      double mag[16];
+      for (int i = 0; i < 16; ++i) {
+        const uint16_t b = bf16 ? bf16_truncated(normal(rng)) : fp16_truncated(normal(rng));
+        mag[i] = tr::magnitude(t, b), mag32[i] = static_cast<float>(mag[i]);
+      }
+      ++normal_blocks[bf16];
+      const int got = bf16 ? tr::int_keys_mask<true>(mag32) : tr::int_keys_mask<false>(mag32);
+      if (got < 0) continue;
+      ++normal_applied[bf16];
+      CHECK(got == tr::kPatterns[tr::exact_pattern(mag)]);
+    }
+  }
+  for (int b = 0; b < 2; ++b) {
+    INFO((b ? "bf16" : "fp16") << ": compared " << compared[b] << " of " << tried[b] << ", normal weights "
+                               << normal_applied[b] << " of " << normal_blocks[b]);
+    CHECK(compared[b] > tried[b] / 2);
+    CHECK(normal_applied[b] * 1000 >= normal_blocks[b] * 995);
+  }
+  // The rule's edges, fp16: fields 16 and 1 (span 15) apply, 17 and 1 (span 16) not; inf never.
+  float m[16] = {};
+  m[0] = std::ldexp(1.0f, 16 - 15), m[1] = std::ldexp(1.0f, 1 - 15);
+  CHECK(tr::int_keys_mask<false>(m) >= 0);
+  m[0] = std::ldexp(1.0f, 17 - 15);
+  CHECK(tr::int_keys_mask<false>(m) < 0);
+  m[1] = 0.0f;   // zeros do not count for the span
+  CHECK(tr::int_keys_mask<false>(m) >= 0);
+  m[0] = INFINITY;
+  CHECK(tr::int_keys_mask<false>(m) < 0);
+  // bf16: a subnormal leaves the block to the double path; all zeros take the keys (pattern 0).
+  float z[16] = {};
+  CHECK(tr::int_keys_mask<true>(z) == tr::kPatterns[0]);
+  z[3] = std::ldexp(1.0f, -130);
+  CHECK(tr::int_keys_mask<true>(z) < 0);
 }

@@ -614,7 +614,8 @@ TEST_CASE("transposable gpu: W and its transpose compressed in one pass agree wi
           // Both scorings (s03's 90 patterns, s04's two halves with the full scan where a block's sums are not
           // exact: this data's inf and wide bf16 spans take that path) and both grids, one reference.
           // s05's persistent grid with at most 3 blocks: every block takes several tiles (up to 6 at 256 x 256, an
-          // odd count for some), so both shared-memory stages and the last-tile exit run.
+          // odd count for some), so both shared-memory stages and the last-tile exit run. s06 (int keys): this
+          // data's any-bit-pattern blocks mostly take its double fallback; the test below feeds it the fast path.
           struct Run {
             const char* what;
             tr::gpu::Scoring scoring;
@@ -624,13 +625,75 @@ TEST_CASE("transposable gpu: W and its transpose compressed in one pass agree wi
           const Run runs[] = {{"full scan", tr::gpu::Scoring::full, tr::gpu::Grid::tile_per_block, 0},
                               {"halves", tr::gpu::Scoring::halves, tr::gpu::Grid::tile_per_block, 0},
                               {"halves, persistent, 3 blocks", tr::gpu::Scoring::halves, tr::gpu::Grid::persistent, 3},
-                              {"halves, persistent", tr::gpu::Scoring::halves, tr::gpu::Grid::persistent, 0}};
+                              {"halves, persistent", tr::gpu::Scoring::halves, tr::gpu::Grid::persistent, 0},
+                              {"int keys, one tile per block", tr::gpu::Scoring::int_keys,
+                               tr::gpu::Grid::tile_per_block, 0},
+                              {"int keys, persistent, 3 blocks", tr::gpu::Scoring::int_keys, tr::gpu::Grid::persistent,
+                               3},
+                              {"int keys, persistent", tr::gpu::Scoring::int_keys, tr::gpu::Grid::persistent, 0}};
           for (const Run& r : runs) {
             INFO(r.what);
             d_values.poison(), d_values_t.poison(), d_meta.poison(), d_meta_t.poison();
             d_nan.upload({0ull});
             tr::gpu::prune_compress_both(t, l, d_dense.get(), M, K, d_values.get(), d_meta.get(), d_values_t.get(),
                                          d_meta_t.get(), d_nan.get(), stream.get(), r.scoring, r.grid, r.max_blocks);
+            stream.sync();
+            CHECK(mismatches(d_values.download(), want_values) == 0);
+            CHECK(mismatches(d_meta.download(), want_meta) == 0);
+            CHECK(mismatches(d_values_t.download(), want_values_t) == 0);
+            CHECK(mismatches(d_meta_t.download(), want_meta_t) == 0);
+            CHECK(d_nan.download()[0] == 0);
+          }
+        }
+}
+
+TEST_CASE("transposable gpu: s06's integer keys on blocks that take them, ties included, bit for bit",
+          "[format][gpu][transposable][intkeys]") {
+  // Data whose blocks take the integer keys (transposable.h int_keys_choice): magnitudes within the type's span
+  // limit (normal-like weights: one window of binades per matrix), and data full of ties (magnitudes 0, 1, 2 and
+  // four values of one binade: many patterns with equal sums, decided by the rank bits and the strict '>'), and a
+  // mix where every 7th block holds one inf (its warp runs both paths). Both grids, against the CPU reference.
+  Stream stream;
+  const std::pair<int64_t, int64_t> shapes[] = {{64, 64}, {192, 128}, {256, 320}};
+  for (DType t : kBothTypes)
+    for (MetaLayout l : {MetaLayout::LaneBlocks16, MetaLayout::Wgmma16x64})
+      for (const auto& [M, K] : shapes)
+        for (int kind = 0; kind < 3; ++kind) {
+          const bool bf16 = t == DType::bf16;
+          const int mant_bits = bf16 ? 7 : 10;
+          // Exponent fields base .. base + span: the widest span the keys take (normal values only).
+          const uint32_t span = bf16 ? tr::IntKeyRule<true>::kMaxSpan : tr::IntKeyRule<false>::kMaxSpan;
+          const uint32_t base = bf16 ? 110 : 5;
+          INFO(sparse24::name(t) << ", " << f::name(l) << ", " << M << " x " << K << ", kind " << kind);
+          std::mt19937 rng(static_cast<uint32_t>(M * 31 + K + kind));
+          std::vector<uint16_t> dense(static_cast<size_t>(M * K));
+          for (size_t i = 0; i < dense.size(); ++i) {
+            const uint32_t x = rng(), sign = (x >> 31) << 15;
+            uint32_t v;
+            const uint32_t one = bf16 ? 0x3F80u : 0x3C00u, exponent_lsb = 1u << mant_bits;
+            if (kind == 1) v = x % 3 == 0 ? 0u : one + (x % 3 == 2 ? exponent_lsb : 0u);           // 0, 1, 2
+            else if (kind == 2 && x % 5 == 0) v = ((base + 2) << mant_bits) | ((x >> 8) & 3);      // 4 values
+            else v = ((base + (x >> 3) % (span + 1)) << mant_bits) | ((x >> 12) & ((1u << mant_bits) - 1));
+            dense[i] = static_cast<uint16_t>(v | sign);
+          }
+          if (kind == 2)   // one inf in every 7th 4x4 block: those blocks take the double path
+            for (int64_t b = 0; b < M / 4 * (K / 4); b += 7)
+              dense[static_cast<size_t>((b / (K / 4)) * 4 * K + (b % (K / 4)) * 4)] = bf16 ? 0x7F80 : 0x7C00;
+          const size_t vals = dense.size() / 2, meta = dense.size() / 8;
+          std::vector<uint16_t> want_values(vals), want_values_t(vals);
+          std::vector<uint8_t> want_meta(meta), want_meta_t(meta);
+          tr::prune_compress_both(t, l, dense.data(), M, K, want_values.data(), want_meta.data(), want_values_t.data(),
+                                  want_meta_t.data());
+          DeviceBuffer<uint16_t> d_dense(dense), d_values(vals), d_values_t(vals);
+          DeviceBuffer<uint8_t> d_meta(meta), d_meta_t(meta);
+          DeviceBuffer<unsigned long long> d_nan(1);
+          for (int max_blocks : {0, 3}) {
+            INFO("persistent, max_blocks " << max_blocks);
+            d_values.poison(), d_values_t.poison(), d_meta.poison(), d_meta_t.poison();
+            d_nan.upload({0ull});
+            tr::gpu::prune_compress_both(t, l, d_dense.get(), M, K, d_values.get(), d_meta.get(), d_values_t.get(),
+                                         d_meta_t.get(), d_nan.get(), stream.get(), tr::gpu::Scoring::int_keys,
+                                         tr::gpu::Grid::persistent, max_blocks);
             stream.sync();
             CHECK(mismatches(d_values.download(), want_values) == 0);
             CHECK(mismatches(d_meta.download(), want_meta) == 0);
@@ -732,5 +795,6 @@ TEST_CASE("transposable gpu: the registered prune_compress_both runs through a p
     stream.sync();
     CHECK(d_nan.download()[0] == 1);
   }
-  CHECK(variants == 12);   // s03 (the 90 patterns), s04 (two halves), s05 (s04, persistent): 2 types x 2 layouts each
+  CHECK(variants == 16);   // s03 (the 90 patterns), s04 (two halves), s05 (s04, persistent), s06 (s05, integer
+                           // keys): 2 types x 2 layouts each
 }
