@@ -227,13 +227,26 @@ __device__ __forceinline__ void reduce_rows(const GemmArgs& args, int split, int
 // into slice z of the partials: the element mask of store_warp_tile (rows >= M and columns >= N are not written;
 // no block of any slice owns them and the reduction never reads them). A lane's two columns are adjacent: one
 // 8-byte store when N is even (every pair then starts 8-byte aligned: even column, even row length), else two
-// 4-byte stores. The branch is uniform across the grid.
-template <int kMTiles, int kNTiles>
-__device__ __forceinline__ void store_warp_partials(const float (&acc)[kMTiles][kNTiles][4], int m0, int n0,
+// 4-byte stores. The branch is uniform across the grid. Acc: f32 accumulators into f32 partials, or int8's int32
+// (s32 accumulation) into int32 partials of the same layout and size (splitk.h: 4 bytes an element either way),
+// which reduce<DType::int32> sums exactly.
+template <class Acc>
+struct PartialPair;
+template <>
+struct PartialPair<float> {
+  static __device__ __forceinline__ float2 make(float a, float b) { return make_float2(a, b); }
+};
+template <>
+struct PartialPair<int32_t> {
+  static __device__ __forceinline__ int2 make(int32_t a, int32_t b) { return make_int2(a, b); }
+};
+template <int kMTiles, int kNTiles, class Acc>
+__device__ __forceinline__ void store_warp_partials(const Acc (&acc)[kMTiles][kNTiles][4], int m0, int n0,
                                                     const GemmArgs& args, int z) {
+  static_assert(sizeof(Acc) == sizeof(float), "partials take the f32 workspace layout (splitk.h)");
   const int lane = threadIdx.x % 32;
   const int M = args.M, N = args.N;
-  float* ws = static_cast<float*>(args.workspace) + int64_t(z) * M * N;
+  Acc* ws = static_cast<Acc*>(args.workspace) + int64_t(z) * M * N;
 #pragma unroll
   for (int mt = 0; mt < kMTiles; ++mt)
 #pragma unroll
@@ -243,39 +256,11 @@ __device__ __forceinline__ void store_warp_partials(const float (&acc)[kMTiles][
         const frag::RowCol rc = frag::acc_m16n8(lane, 2 * half);
         const int row = m0 + mt * 16 + rc.row, col = n0 + nt * 8 + rc.col;
         if (row >= M || col >= N) continue;
-        float* p = ws + int64_t(row) * N + col;
-        const float v0 = acc[mt][nt][2 * half], v1 = acc[mt][nt][2 * half + 1];
+        Acc* p = ws + int64_t(row) * N + col;
+        const Acc v0 = acc[mt][nt][2 * half], v1 = acc[mt][nt][2 * half + 1];
         if (N % 2 == 0) {
-          *reinterpret_cast<float2*>(p) = make_float2(v0, v1);
-        } else {
-          p[0] = v0;
-          if (col + 1 < N) p[1] = v1;
-        }
-      }
-}
-
-// The same for int8's int32 accumulators (s32 accumulation), into int32 partials of the same layout and size
-// (splitk.h: 4 bytes an element either way), which reduce<DType::int32> sums exactly. An int2 pair when N is even.
-template <int kMTiles, int kNTiles>
-__device__ __forceinline__ void store_warp_partials(const int32_t (&acc)[kMTiles][kNTiles][4], int m0, int n0,
-                                                    const GemmArgs& args, int z) {
-  static_assert(sizeof(int32_t) == sizeof(float), "int32 partials take the f32 workspace layout (splitk.h)");
-  const int lane = threadIdx.x % 32;
-  const int M = args.M, N = args.N;
-  int32_t* ws = static_cast<int32_t*>(args.workspace) + int64_t(z) * M * N;
-#pragma unroll
-  for (int mt = 0; mt < kMTiles; ++mt)
-#pragma unroll
-    for (int nt = 0; nt < kNTiles; ++nt)
-#pragma unroll
-      for (int half = 0; half < 2; ++half) {
-        const frag::RowCol rc = frag::acc_m16n8(lane, 2 * half);
-        const int row = m0 + mt * 16 + rc.row, col = n0 + nt * 8 + rc.col;
-        if (row >= M || col >= N) continue;
-        int32_t* p = ws + int64_t(row) * N + col;
-        const int32_t v0 = acc[mt][nt][2 * half], v1 = acc[mt][nt][2 * half + 1];
-        if (N % 2 == 0) {
-          *reinterpret_cast<int2*>(p) = make_int2(v0, v1);
+          auto pair = PartialPair<Acc>::make(v0, v1);  // float2 or int2: one 8-byte store
+          *reinterpret_cast<decltype(pair)*>(p) = pair;
         } else {
           p[0] = v0;
           if (col + 1 < N) p[1] = v1;
