@@ -588,6 +588,44 @@ std::vector<uint16_t> finite_dense(int64_t M, int64_t K, uint32_t seed) {
   return x;
 }
 
+// One dense W: the CPU reference's four outputs and the device buffers a GPU pass writes. run_and_check poisons the
+// outputs, zeroes the NaN counter, calls launch() (which writes the buffers on `stream`), waits, and compares all
+// four outputs bit for bit and the counter with 0.
+struct TransposableCase {
+  std::vector<uint16_t> want_values, want_values_t;
+  std::vector<uint8_t> want_meta, want_meta_t;
+  DeviceBuffer<uint16_t> d_dense, d_values, d_values_t;
+  DeviceBuffer<uint8_t> d_meta, d_meta_t;
+  DeviceBuffer<unsigned long long> d_nan;
+  TransposableCase(DType t, MetaLayout l, const std::vector<uint16_t>& dense, int64_t M, int64_t K)
+      : want_values(dense.size() / 2), want_values_t(dense.size() / 2), want_meta(dense.size() / 8),
+        want_meta_t(dense.size() / 8), d_dense(dense), d_values(dense.size() / 2), d_values_t(dense.size() / 2),
+        d_meta(dense.size() / 8), d_meta_t(dense.size() / 8), d_nan(1) {
+    tr::prune_compress_both(t, l, dense.data(), M, K, want_values.data(), want_meta.data(), want_values_t.data(),
+                            want_meta_t.data());
+  }
+  template <class Launch>
+  void run_and_check(Stream& stream, Launch launch) {
+    d_values.poison(), d_values_t.poison(), d_meta.poison(), d_meta_t.poison();
+    d_nan.upload({0ull});
+    launch();
+    stream.sync();
+    CHECK(mismatches(d_values.download(), want_values) == 0);
+    CHECK(mismatches(d_meta.download(), want_meta) == 0);
+    CHECK(mismatches(d_values_t.download(), want_values_t) == 0);
+    CHECK(mismatches(d_meta_t.download(), want_meta_t) == 0);
+    CHECK(d_nan.download()[0] == 0);
+  }
+  // The GPU pass with the given scoring and grid into this case's buffers.
+  void run_pass(Stream& stream, DType t, MetaLayout l, int64_t M, int64_t K, tr::gpu::Scoring scoring,
+                tr::gpu::Grid grid, int max_blocks) {
+    run_and_check(stream, [&] {
+      tr::gpu::prune_compress_both(t, l, d_dense.get(), M, K, d_values.get(), d_meta.get(), d_values_t.get(),
+                                   d_meta_t.get(), d_nan.get(), stream.get(), scoring, grid, max_blocks);
+    });
+  }
+};
+
 }  // namespace
 
 TEST_CASE("transposable gpu: W and its transpose compressed in one pass agree with the CPU bit for bit",
@@ -603,14 +641,7 @@ TEST_CASE("transposable gpu: W and its transpose compressed in one pass agree wi
           if (t == DType::bf16)   // bf16's NaNs are the exponent-all-ones patterns with a mantissa: clear them too
             for (auto& v : dense)
               if ((v & 0x7F80) == 0x7F80 && (v & 0x007F) != 0) v = static_cast<uint16_t>(v & 0x807F);
-          const size_t vals = dense.size() / 2, meta = dense.size() / 8;
-          std::vector<uint16_t> want_values(vals), want_values_t(vals);
-          std::vector<uint8_t> want_meta(meta), want_meta_t(meta);
-          tr::prune_compress_both(t, l, dense.data(), M, K, want_values.data(), want_meta.data(), want_values_t.data(),
-                                  want_meta_t.data());
-          DeviceBuffer<uint16_t> d_dense(dense), d_values(vals), d_values_t(vals);
-          DeviceBuffer<uint8_t> d_meta(meta), d_meta_t(meta);
-          DeviceBuffer<unsigned long long> d_nan(1);
+          TransposableCase c(t, l, dense, M, K);
           // Both scorings (s03's 90 patterns, s04's two halves with the full scan where a block's sums are not
           // exact: this data's inf and wide bf16 spans take that path) and both grids, one reference.
           // s05's persistent grid with at most 3 blocks: every block takes several tiles (up to 6 at 256 x 256, an
@@ -633,16 +664,7 @@ TEST_CASE("transposable gpu: W and its transpose compressed in one pass agree wi
                               {"int keys, persistent", tr::gpu::Scoring::int_keys, tr::gpu::Grid::persistent, 0}};
           for (const Run& r : runs) {
             INFO(r.what);
-            d_values.poison(), d_values_t.poison(), d_meta.poison(), d_meta_t.poison();
-            d_nan.upload({0ull});
-            tr::gpu::prune_compress_both(t, l, d_dense.get(), M, K, d_values.get(), d_meta.get(), d_values_t.get(),
-                                         d_meta_t.get(), d_nan.get(), stream.get(), r.scoring, r.grid, r.max_blocks);
-            stream.sync();
-            CHECK(mismatches(d_values.download(), want_values) == 0);
-            CHECK(mismatches(d_meta.download(), want_meta) == 0);
-            CHECK(mismatches(d_values_t.download(), want_values_t) == 0);
-            CHECK(mismatches(d_meta_t.download(), want_meta_t) == 0);
-            CHECK(d_nan.download()[0] == 0);
+            c.run_pass(stream, t, l, M, K, r.scoring, r.grid, r.max_blocks);
           }
         }
 }
@@ -679,27 +701,10 @@ TEST_CASE("transposable gpu: s06's integer keys on blocks that take them, ties i
           if (kind == 2)   // one inf in every 7th 4x4 block: those blocks take the double path
             for (int64_t b = 0; b < M / 4 * (K / 4); b += 7)
               dense[static_cast<size_t>((b / (K / 4)) * 4 * K + (b % (K / 4)) * 4)] = bf16 ? 0x7F80 : 0x7C00;
-          const size_t vals = dense.size() / 2, meta = dense.size() / 8;
-          std::vector<uint16_t> want_values(vals), want_values_t(vals);
-          std::vector<uint8_t> want_meta(meta), want_meta_t(meta);
-          tr::prune_compress_both(t, l, dense.data(), M, K, want_values.data(), want_meta.data(), want_values_t.data(),
-                                  want_meta_t.data());
-          DeviceBuffer<uint16_t> d_dense(dense), d_values(vals), d_values_t(vals);
-          DeviceBuffer<uint8_t> d_meta(meta), d_meta_t(meta);
-          DeviceBuffer<unsigned long long> d_nan(1);
+          TransposableCase c(t, l, dense, M, K);
           for (int max_blocks : {0, 3}) {
             INFO("persistent, max_blocks " << max_blocks);
-            d_values.poison(), d_values_t.poison(), d_meta.poison(), d_meta_t.poison();
-            d_nan.upload({0ull});
-            tr::gpu::prune_compress_both(t, l, d_dense.get(), M, K, d_values.get(), d_meta.get(), d_values_t.get(),
-                                         d_meta_t.get(), d_nan.get(), stream.get(), tr::gpu::Scoring::int_keys,
-                                         tr::gpu::Grid::persistent, max_blocks);
-            stream.sync();
-            CHECK(mismatches(d_values.download(), want_values) == 0);
-            CHECK(mismatches(d_meta.download(), want_meta) == 0);
-            CHECK(mismatches(d_values_t.download(), want_values_t) == 0);
-            CHECK(mismatches(d_meta_t.download(), want_meta_t) == 0);
-            CHECK(d_nan.download()[0] == 0);
+            c.run_pass(stream, t, l, M, K, tr::gpu::Scoring::int_keys, tr::gpu::Grid::persistent, max_blocks);
           }
         }
 }
@@ -767,33 +772,18 @@ TEST_CASE("transposable gpu: the registered prune_compress_both runs through a p
     if (v.types.a == DType::bf16)
       for (auto& x : dense)
         if ((x & 0x7F80) == 0x7F80 && (x & 0x007F) != 0) x = static_cast<uint16_t>(x & 0x807F);
-    const size_t vals = dense.size() / 2, meta = dense.size() / 8;
-    std::vector<uint16_t> want_values(vals), want_values_t(vals);
-    std::vector<uint8_t> want_meta(meta), want_meta_t(meta);
-    tr::prune_compress_both(v.types.a, v.meta_layout, dense.data(), M, K, want_values.data(), want_meta.data(),
-                            want_values_t.data(), want_meta_t.data());
-    DeviceBuffer<uint16_t> d_dense(dense), d_values(vals), d_values_t(vals);
-    DeviceBuffer<uint8_t> d_meta(meta), d_meta_t(meta);
-    DeviceBuffer<unsigned long long> d_nan(1);
-    d_values.poison(), d_values_t.poison(), d_meta.poison(), d_meta_t.poison();
-    d_nan.upload({0ull});
+    TransposableCase c(v.types.a, v.meta_layout, dense, M, K);
     sparse24::PruneCompressArgs a;
-    a.M = M, a.K = K, a.dense = d_dense.get(), a.values = d_values.get(), a.meta = d_meta.get();
-    a.values_t = d_values_t.get(), a.meta_t = d_meta_t.get(), a.nan_blocks = d_nan.get();
+    a.M = M, a.K = K, a.dense = c.d_dense.get(), a.values = c.d_values.get(), a.meta = c.d_meta.get();
+    a.values_t = c.d_values_t.get(), a.meta_t = c.d_meta_t.get(), a.nan_blocks = c.d_nan.get();
     const auto plan = sparse24::prepare(v, a);
-    plan->run(static_cast<cudaStream_t>(stream.get()));
-    stream.sync();
-    CHECK(mismatches(d_values.download(), want_values) == 0);
-    CHECK(mismatches(d_meta.download(), want_meta) == 0);
-    CHECK(mismatches(d_values_t.download(), want_values_t) == 0);
-    CHECK(mismatches(d_meta_t.download(), want_meta_t) == 0);
-    CHECK(d_nan.download()[0] == 0);
+    c.run_and_check(stream, [&] { plan->run(static_cast<cudaStream_t>(stream.get())); });
     // One NaN (fp16's and bf16's quiet NaN patterns both): counted once, through the plan's own counter.
     dense[5 * K + 7] = v.types.a == DType::bf16 ? uint16_t{0x7FC0} : kNaN;
-    d_dense.upload(dense);
+    c.d_dense.upload(dense);
     plan->run(static_cast<cudaStream_t>(stream.get()));
     stream.sync();
-    CHECK(d_nan.download()[0] == 1);
+    CHECK(c.d_nan.download()[0] == 1);
   }
   CHECK(variants == 16);   // s03 (the 90 patterns), s04 (two halves), s05 (s04, persistent), s06 (s05, integer
                            // keys): 2 types x 2 layouts each
