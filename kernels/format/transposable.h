@@ -262,23 +262,14 @@ static_assert(IntKeyRule<false>::kMaxSpan == 15 && IntKeyRule<true>::kMaxSpan ==
 #else
 #define SPARSE24_TR_UNROLL
 #endif
-SPARSE24_TR_HD inline uint32_t f32_bits(float x) {
-#ifdef __CUDA_ARCH__
-  return __float_as_uint(x);
-#else
-  uint32_t u;
-  std::memcpy(&u, &x, sizeof u);
-  return u;
-#endif
-}
-SPARSE24_TR_HD inline float f32_of_bits(uint32_t u) {
-#ifdef __CUDA_ARCH__
-  return __uint_as_float(u);
-#else
-  float x;
-  std::memcpy(&x, &u, sizeof x);
-  return x;
-#endif
+// The bits of one 4-byte value as another type (a float's bits, or bits as a float), on the host and the device
+// (memcpy of a register is a move in device code).
+template <class To, class From>
+SPARSE24_TR_HD inline To bits_as(From x) {
+  static_assert(sizeof(To) == sizeof(From), "a bit cast keeps the size");
+  To y;
+  std::memcpy(&y, &x, sizeof y);
+  return y;
 }
 
 // kRowPairs as arithmetic, usable in device code: pairs (0,1) (0,2) (0,3) (1,2) (1,3) (2,3).
@@ -331,7 +322,7 @@ SPARSE24_TR_HD inline bool int_keys_choice(const float (&mag)[16], uint32_t* top
   constexpr uint32_t kF32InfBits = 0x7F800000u, kExpShift = 23;
   uint32_t max_bits = 0, min_nonzero_m1 = ~0u;   // bits - 1: a zero wraps to the largest, out of the minimum
   SPARSE24_TR_UNROLL for (int i = 0; i < 16; ++i) {
-    const uint32_t b = f32_bits(mag[i]);
+    const uint32_t b = bits_as<uint32_t>(mag[i]);
     max_bits = max_bits > b ? max_bits : b;
     min_nonzero_m1 = min_nonzero_m1 < b - 1u ? min_nonzero_m1 : b - 1u;
   }
@@ -344,8 +335,8 @@ SPARSE24_TR_HD inline bool int_keys_choice(const float (&mag)[16], uint32_t* top
   // s = f + rank bits - (E_min - bias): fp16 -2..27 (one factor), bf16 -117..136 (two: 2^136 is not an f32).
   const int s = R::kFracBits + kIntKeyRankBits - (emin - R::kF32Bias);
   const int s1 = kBf16 ? (s >> 1) : s, s2 = s - s1;
-  const float scale1 = f32_of_bits(static_cast<uint32_t>(R::kF32Bias + s1) << kExpShift);
-  const float scale2 = f32_of_bits(static_cast<uint32_t>(R::kF32Bias + s2) << kExpShift);
+  const float scale1 = bits_as<float>(static_cast<uint32_t>(R::kF32Bias + s1) << kExpShift);
+  const float scale2 = bits_as<float>(static_cast<uint32_t>(R::kF32Bias + s2) << kExpShift);
   uint32_t m[16];
   SPARSE24_TR_UNROLL for (int i = 0; i < 16; ++i) {
     const float scaled = kBf16 ? (mag[i] * scale1) * scale2 : mag[i] * scale1;   // exact: powers of two, in range
