@@ -7,8 +7,9 @@
 #                   llama3-70b, mixtral-8x7b, qwen2.5-72b, models = the four together, overhead), resumable: the same
 #                   command picks up where it stopped. Named filters: best (each sparse family's fastest variants),
 #                   overhead (the constant-metadata twins and their real variants); peers and auto always run.
-#                   E.g. make sweep SET=models FILTER=best DTYPES=bf16 BENCH_ARGS="--min-time 0.05": 810 rows, the
-#                   harness's estimate 7.2 min (9.3 at the sweep's default 0.1 s); shape_sets.py --estimate says
+#                   E.g. make sweep SET=models FILTER=best DTYPES=bf16 BENCH_ARGS="--min-time 0.05": 1030 rows, the
+#                   harness's estimate 8.7 min (11.3 at the sweep's default 0.1 s; the H200's committed sweep, 990 rows
+#                   before wgmma_sp s11 joined `best`, took 4.5 min); shape_sets.py --estimate says
 #   make plots [RUN=results/<gpu>/<run>]  PNG plots beside a run's JSON (default: the newest report per GPU), then
 #                   make overhead; needs matplotlib (pip install matplotlib); not part of `make test`
 #   make overhead   the metadata-overhead table and plot per GPU (results/<gpu>/overhead.md, overhead.png) from the
