@@ -133,6 +133,19 @@ bool split_can_pay(const Variant& v, int M, int N, int K, int sm_count) {
   return rounds(1) >= kMinSplitGain * best;
 }
 
+// The variant of `family` with the smallest N tile that holds N and its split chosen in prepare(), of the latest
+// step among those with that tile; null when the family has none for the shape.
+const Variant* smallest_split_tile(const std::vector<Variant>& pool, const char* family, DType t, int M, int N, int K,
+                                   int sm) {
+  const Variant* best = nullptr;
+  for (const Variant& v : pool) {
+    if (v.family != family || !split_from_sms(v) || param_or(v, "bn", 0) < N || !pickable(v, t, M, N, K, sm)) continue;
+    if (!best || v.param("bn") < best->param("bn") || (v.param("bn") == best->param("bn") && v.step > best->step))
+      best = &v;
+  }
+  return best;
+}
+
 // pick()'s rule (dispatch.h) over the variants of `pool`.
 const Variant* fallback(const std::vector<Variant>& pool, DType t, int M, int N, int K, int sm) {
   const Variant* best = nullptr;
@@ -140,25 +153,12 @@ const Variant* fallback(const std::vector<Variant>& pool, DType t, int M, int N,
   // step, QGMMA.SP at N = 16/32): on the H200 0.96-1.47x cuBLASLt e4m3 at N = 1 and 16 on the five decode weights,
   // where skinny's warp-level fp8 (emulated on sm_90a) ran 0.52-0.66x (results/NOTES.md, session 9). int8 stays on
   // skinny below: there the two split the five weights between them.
-  if ((t == DType::e4m3 || t == DType::e5m2) && N <= 16) {
-    for (const Variant& v : pool) {
-      if (v.family != "wgmma_sp" || !split_from_sms(v) || v.param("bn") < N || !pickable(v, t, M, N, K, sm)) continue;
-      if (!best || v.param("bn") < best->param("bn") || (v.param("bn") == best->param("bn") && v.step > best->step))
-        best = &v;
-    }
-    if (best) return best;
-  }
+  if ((t == DType::e4m3 || t == DType::e5m2) && N <= 16)
+    if (const Variant* v = smallest_split_tile(pool, "wgmma_sp", t, M, N, K, sm)) return v;
   // 8-bit: only up to N = 16, where skinny beat the large-tile wgmma_sp steps on the H200 (int8 1.03-1.46x cuBLASLt
   // at N = 1 and 16; at N = 64 and 128 it ran 0.34-0.75x, below the wgmma ladder: results/NOTES.md, session 8).
   if (N <= (bytes_of(t) == 1 ? 16 : 128)) {
-    // The skinny variant with the smallest N tile that holds N, split chosen in prepare(), of the family's latest
-    // step among those (as for mma_sp below).
-    for (const Variant& v : pool) {
-      if (v.family != "skinny" || !split_from_sms(v) || !pickable(v, t, M, N, K, sm)) continue;
-      if (!best || v.param("bn") < best->param("bn") || (v.param("bn") == best->param("bn") && v.step > best->step))
-        best = &v;
-    }
-    if (best) return best;
+    if (const Variant* v = smallest_split_tile(pool, "skinny", t, M, N, K, sm)) return v;
   }
   // Hopper: the wgmma_sp ladder's largest block tile, then its latest step, without split-K (the types without a
   // table of their own, 8-bit and tf32, land here: their best measured steps are s04/s05/s10 at the largest tile,
