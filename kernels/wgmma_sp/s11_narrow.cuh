@@ -159,7 +159,8 @@ struct s11_narrow
                     NarrowSplitKUnits<SparseTile<T, BM, BN, BK, WM, WN, Out>, GROUP, SPLIT>,
                     PartialsEpilogue<RegisterEpilogue<SparseTile<T, BM, BN, BK, WM, WN, Out>>,
                                      SecondLaunchReduction<SparseTile<T, BM, BN, BK, WM, WN, Out>>>> {
-  static_assert(BN == 16 || BN == 32 || BN == 64, "narrow tiles: BN = 16, 32 or 64 (s08 has 128 and 256)");
+  static_assert(BN == 16 || BN == 32 || BN == 64 || BN == 128 || BN == 256,
+                "narrow tiles BN = 16, 32, 64; and s08's 128 and 256 for the band's N = 100-256 (one column tile)");
   static_assert(BM == 128, "two consumer warpgroups share each B tile, as in s08");
 };
 
