@@ -29,6 +29,10 @@
 //    last wave wastes its idle slots; here a CTA keeps 176-224 KB in flight (below), 5-7x what one SM's share of
 //    Little's law needs, so the CTAs of a partly filled round share the DRAM bandwidth and still saturate it:
 //    what costs is an SM with no unit at all (its ring never filled), and the partials (8 s M N bytes).
+// 5. The band's wide tiles, BN = 128 and 256 (16-bit only): s08's tiles with items 3 and 4, for N = 100-256, where
+//    a narrow tile would stream the weight once per column tile (N / 64 times at BN 64: 8192x200x29568 ran 257-263
+//    us at BN 64 against s08 128x256's 141 on the H200, session 9) and the one column tile of s08 is what keeps A
+//    read once. fp8 stays narrow: its promoted sums need two accumulator sets (s10's register limit).
 //
 // Bytes in flight (Little's law): ~4.3 TB/s (the H200's measured copy rate, 4270 GB/s) x ~1 us (loaded DRAM
 // latency) = ~4.3 MB over 132 SMs = ~33 KB per SM. The ring holds STAGES k-tiles:
