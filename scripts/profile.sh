@@ -68,6 +68,12 @@ metrics=(
   sm__pipe_tensor_op_hmma_cycles_active.avg.pct_of_peak_sustained_active
   sm__pipe_tensor_op_gmma_cycles_active.avg.pct_of_peak_sustained_active
   l1tex__throughput.avg.pct_of_peak_sustained_active
+  # The L2 -> SM path (the batched-decode band: each CTA re-reads B, and at N = 100-256 B is most of its bytes):
+  # L2 sectors served to the SMs' L1TEX (TMA included) against peak, the bytes per second that cross the crossbar
+  # into the SMs, and DRAM on the same (elapsed) basis.
+  lts__t_sectors_srcunit_tex.avg.pct_of_peak_sustained_elapsed
+  l1tex__m_xbar2l1tex_read_bytes.sum.per_second
+  dram__throughput.avg.pct_of_peak_sustained_elapsed
 )
 bench_args=(--profile --kernels "^${variant//./\\.}\$" --shapes "$shape" --dtypes "$dtype" --operations "$operation")
 
