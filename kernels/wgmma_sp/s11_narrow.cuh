@@ -20,20 +20,16 @@
 //    its ring position runs on across units, so the producer streams the next unit's first k-tiles while the
 //    consumers store the last one's: no CTA starts with an empty ring after the first (at N = 16 a unit is a few
 //    microseconds of streaming; s08's one-CTA-per-unit grid would pay the ~1 us first-load latency per unit).
-// 4. The split factor for a stream, not for compute (NarrowSplitKUnits::split_for): split only until every
-//    resident CTA has a unit (ceil(slots / tiles)). Why not s08's choose_split_compute: its "round" is one k-tile's
-//    tensor time (32 clocks at 8 bits, BN = 16), worth ~155 KB of DRAM traffic GPU-wide (splitk::round_bytes at
-//    the H200's peaks), while the SMs really move 132 x 12 KB = 1.6 MB per k-tile: it charges the partials ~10x
-//    too dear and keeps split 1 on an 8192-row weight (64 row blocks: 68 of 132 SMs idle). Why not the skinny
-//    family's choose_split: it assumes a block keeps a fixed number of bytes in flight, so that a partly filled
-//    last wave wastes its idle slots; here a CTA keeps 176-224 KB in flight (below), 5-7x what one SM's share of
-//    Little's law needs, so the CTAs of a partly filled round share the DRAM bandwidth and still saturate it:
-//    what costs is an SM with no unit at all (its ring never filled), and the partials (8 s M N bytes).
-// 5. The band's wide tiles, BN = 128 and 256 (16-bit only): s08's tiles with items 3 and 4, for N = 100-256, where
-//    a narrow tile would stream the weight once per column tile (N / 64 times at BN 64: 8192x200x29568 ran 257-263
-//    us at BN 64 against s08 128x256's 141 on the H200, session 9) and the one column tile of s08 is what keeps A
-//    read once. fp8 stays narrow: its promoted sums need two accumulator sets (s10's register limit).
-//
+// 4. The split factor for a stream, not for compute (NarrowSplitKUnits::split_for): the first split whose last
+//    round of units is full enough (session 10; session 9 split only until every resident CTA had a unit, which
+//    left thin last rounds: NarrowSplitKUnits::streaming_split says why and what it measured). Why not s08's
+//    choose_split_compute: its "round" is one k-tile's tensor time (32 clocks at 8 bits, BN = 16), worth ~155 KB
+//    of DRAM traffic GPU-wide (splitk::round_bytes at the H200's peaks), while the SMs really move 132 x 12 KB =
+//    1.6 MB per k-tile: it charges the partials ~10x too dear and keeps split 1 on an 8192-row weight (64 row
+//    blocks: 68 of 132 SMs idle). Session 9 assumed (below) that the CTAs of a partly filled round still saturate
+//    DRAM, so that only an SM with no unit costs; session 10 measured otherwise: a CTA's stream is capped by the
+//    bytes its ring holds over the loaded latency (timings and ncu on the H200: ~40-70 GB/s per SM, i.e. 2.5-4 us for
+//    176-205 KB), so the few CTAs of a thin last round run at that cap while the others idle.
 // Bytes in flight (Little's law): ~4.3 TB/s (the H200's measured copy rate, 4270 GB/s) x ~1 us (loaded DRAM
 // latency) = ~4.3 MB over 132 SMs = ~33 KB per SM. The ring holds STAGES k-tiles:
 //      8-bit, BN = 16: 16 stages x 12 KB (A 8 KB) = 192 KB, A alone 128 KB in flight per SM
@@ -113,21 +109,42 @@ struct NarrowSplitKUnits : SplitKUnits<TileT, GROUP, wgmma::SingleCta, SPLIT> {
     Persistent::add_params(p);
   }
 
-  // Host side, plain arithmetic: the split for `tiles` tiles of D and `k_tiles` k-tiles on `slots` resident CTAs.
+  // Host side, plain arithmetic: the split for `tiles` tiles of D and `k_tiles` k-tiles on `slots` resident CTAs:
+  // the smallest split whose last round of units is full enough, i.e. whose round efficiency
+  //     units / (rounds x slots),  units = tiles x split,  rounds = ceil(units / slots)
+  // is at least kMinRoundEfficiency, else the split of the highest efficiency (the smallest of equals); splits run
+  // over 1..min(kMaxSplit, k_tiles / kMinSliceTiles). Why a threshold and not "every CTA a unit" (session 9's rule,
+  // ceil(slots / tiles)): a CTA's stream is capped by the bytes its ring holds in flight, so the SMs of a thin
+  // last round cannot take up the bandwidth the idle ones leave; measured on the H200 (results/NOTES.md, session
+  // 10): 8192x16x28672 ran 85.1 us at split 3 (192 units for 132 SMs: efficiency 0.73) and 72.9 at split 4 (0.97);
+  // 10240x48x8192 44.9 at split 2 (0.61) and 37.7 at split 3 (0.91); 4096x16x14336 31.7 at split 5 (0.61) and
+  // 26.0 at split 4 (0.97); but 28672x16x8192 75.6 at split 1 (0.85) against 77.6 at split 4 (0.97): there the
+  // partials cost more than the last round. Hence a threshold between 0.73 and 0.85.
+  static constexpr double kMinRoundEfficiency = 0.8;
+  static constexpr double round_efficiency(int64_t tiles, int split, int slots) {
+    const int64_t units = tiles * split, rounds = (units + slots - 1) / slots;
+    return double(units) / double(rounds * slots);
+  }
   static constexpr int streaming_split(int64_t tiles, int k_tiles, int slots) {
     if (tiles < 1 || k_tiles < 1 || slots < 1) return 1;
-    const int64_t fill = (slots + tiles - 1) / tiles;  // every resident CTA gets a unit
     const int longest = std::max(1, std::min(splitk::kMaxSplit, k_tiles / splitk::kMinSliceTiles));
-    return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(fill, longest)));
+    int best = 1;
+    for (int s = 1; s <= longest; ++s) {
+      if (round_efficiency(tiles, s, slots) >= kMinRoundEfficiency) return s;
+      if (round_efficiency(tiles, s, slots) > round_efficiency(tiles, best, slots)) best = s;
+    }
+    return best;
   }
 
-  // The decode shapes on an H200 (132 SMs; 8-bit k-tiles of 128, BM = 128): 28672 rows (224 row blocks) need no
-  // split, 8192 rows (64) take 3, 4096 rows (32) take 5; a single tile with a long K is capped at kMaxSplit, a short
-  // K at slices of kMinSliceTiles.
-  static_assert(streaming_split(224, 64, 132) == 1 && streaming_split(64, 224, 132) == 3 &&
-                    streaming_split(32, 112, 132) == 5 && streaming_split(1, 544, 132) == splitk::kMaxSplit &&
+  // The decode and band shapes on an H200 (132 SMs; BM = 128; 16-bit k-tiles of 64): 28672 rows (224 row blocks)
+  // need no split, 8192 rows (64) take 2, 4096 rows (32) 4, 10240 rows at BN 64 (80 tiles) 3; a single tile with a
+  // long K is capped at kMaxSplit, a short K at slices of kMinSliceTiles.
+  static_assert(streaming_split(224, 128, 132) == 1 && streaming_split(64, 448, 132) == 2 &&
+                    streaming_split(32, 224, 132) == 4 && streaming_split(80, 128, 132) == 3 &&
+                    streaming_split(1, 544, 132) == splitk::kMaxSplit &&
                     streaming_split(1, 16, 132) == 16 / splitk::kMinSliceTiles && streaming_split(64, 4, 132) == 1,
-                "the streaming split: every resident CTA a unit, slices of at least kMinSliceTiles k-tiles");
+                "the streaming split: the first split whose last round is full enough, slices of at least "
+                "kMinSliceTiles k-tiles");
 
   template <class Kernel>
   static int split_for(const GemmArgs& a) {
@@ -163,8 +180,7 @@ struct s11_narrow
                     NarrowSplitKUnits<SparseTile<T, BM, BN, BK, WM, WN, Out>, GROUP, SPLIT>,
                     PartialsEpilogue<RegisterEpilogue<SparseTile<T, BM, BN, BK, WM, WN, Out>>,
                                      SecondLaunchReduction<SparseTile<T, BM, BN, BK, WM, WN, Out>>>> {
-  static_assert(BN == 16 || BN == 32 || BN == 64 || BN == 128 || BN == 256,
-                "narrow tiles BN = 16, 32, 64; and s08's 128 and 256 for the band's N = 100-256 (one column tile)");
+  static_assert(BN == 16 || BN == 32 || BN == 64, "narrow tiles: BN = 16, 32 or 64 (s08 has 128 and 256)");
   static_assert(BM == 128, "two consumer warpgroups share each B tile, as in s08");
 };
 
