@@ -344,27 +344,30 @@ TEST_CASE("the random-normal check catches one wrong 16x8 tile that the norm alo
   CHECK(r.over_tolerance > 100);
 }
 
-// wgmma_sp.s09_onelaunch sums the K slices inside the launch: the last CTA of a tile to arrive (a self-resetting
-// counter in the plan's workspace) adds the slices in order, with splitk::store_sum, as s08's separate reduction
-// does. So (1) one plan launched again and again gives the same bits every time (the counter is back at zero after
-// each launch, nothing carries over), and (2) s08 with the same parameters gives the same bits on the same problem.
-// Runs in the CTest entries of the s09 variants (and in a full run of this binary); an s09 variant without an s08
-// twin of identical parameters fails. Random normal inputs: the sums' order shows in the bits.
-TEST_CASE("wgmma_sp s09: repeated launches give the same bits, and the same bits as s08 with the same split",
+// wgmma_sp.s09_onelaunch and s14_inlaunch sum the K slices inside the launch: the last CTA of a tile to arrive (a
+// self-resetting counter in the plan's workspace) adds the slices in order, with splitk::store_sum, as the separate
+// reduction of their twins (s08_splitk, s11_narrow) does. So (1) one plan launched again and again gives the same
+// bits every time (the counter is back at zero after each launch, nothing carries over), and (2) the twin with the
+// same parameters gives the same bits on the same problem. Runs in the CTest entries of the s09 and s14 variants
+// (and in a full run of this binary); a variant without a twin of identical parameters fails. Random normal
+// inputs: the sums' order shows in the bits.
+TEST_CASE("wgmma_sp s09/s14: repeated launches give the same bits, and the same bits as the two-launch twin",
           "[kernels][variant]") {
   const int sm = compute_capability(0);
   cudaStream_t stream = nullptr;
   for (const Variant* vp : variants_under_test()) {
     const Variant& v = *vp;
-    if (v.family != "wgmma_sp" || v.technique != "onelaunch") continue;
+    // The in-launch step and the technique of its two-launch twin.
+    const char* twin_technique = v.technique == "onelaunch" ? "splitk" : v.technique == "inlaunch" ? "narrow" : "";
+    if (v.family != "wgmma_sp" || !*twin_technique) continue;
     INFO(v.name);
     const Variant* twin = nullptr;
     for (const Variant& u : registry())
-      if (u.family == v.family && u.technique == "splitk" && u.types.a == v.types.a && u.types.b == v.types.b &&
+      if (u.family == v.family && u.technique == twin_technique && u.types.a == v.types.a && u.types.b == v.types.b &&
           u.types.d == v.types.d && u.params == v.params)
         twin = &u;
     REQUIRE(twin != nullptr);
-    INFO("s08 twin: " << twin->name);
+    INFO("twin: " << twin->name);
     if (!arch_error(v, sm).empty()) {
       WARN(v.name << " skipped: " << arch_error(v, sm));
       continue;
@@ -377,8 +380,9 @@ TEST_CASE("wgmma_sp s09: repeated launches give the same bits, and the same bits
       s = {round_up(2 * v.param("bm"), v.rule.m_multiple), bn + bn / 2 + 1,
            round_up(split * (v.param("stages") + 1) * v.param("bk"), v.rule.k_multiple)};
     } else if (!small_only()) {
-      // split_k 0: prepare() chooses; at this decode shape it chooses a split above 1 on an H100 (s08's header).
-      s = {4096, 128, 14336};
+      // split_k 0: prepare() chooses; at this decode shape it chooses a split above 1 on an H100 and an H200 (s08's
+      // header; s11's streaming split: 32 row blocks of one column tile take 4 slices on 132 SMs).
+      s = {4096, std::min(128, v.param("bn")), 14336};
     } else {
       WARN(v.name << ": the split is chosen in prepare(); the shape that makes it split is too large for the "
                      "sanitizer run (SPARSE24_TEST_SMALL)");
@@ -389,7 +393,7 @@ TEST_CASE("wgmma_sp s09: repeated launches give the same bits, and the same bits
     REQUIRE(shape_error(*twin, s.M, s.N, s.K).empty());
     const Problem& P = *problems_for(v, s, stream).normal;
     const int64_t count = int64_t(s.M) * s.N;
-    DeviceBuffer first(P.d_bytes()), again(P.d_bytes()), d08(P.d_bytes());
+    DeviceBuffer first(P.d_bytes()), again(P.d_bytes()), dtwin(P.d_bytes());
     // The first launch is correct (else equal bits would prove nothing).
     const CheckResult ok = check_variant(v, P, first.get(), stream);
     INFO(ok.message);
@@ -407,12 +411,12 @@ TEST_CASE("wgmma_sp s09: repeated launches give the same bits, and the same bits
       CHECK(r.mismatches == 0);
     }
 
-    // (2) s08 on the same problem with the same parameters (so the same split, fixed or chosen by one rule).
-    poison(d08.get(), P.d_bytes(), stream);
-    prepare(*twin, args_for(*twin, P, d08.get()))->run(stream);
+    // (2) The twin on the same problem with the same parameters (so the same split, fixed or chosen by one rule).
+    poison(dtwin.get(), P.d_bytes(), stream);
+    prepare(*twin, args_for(*twin, P, dtwin.get()))->run(stream);
     SPARSE24_CUDA_CHECK(cudaGetLastError());
-    const CheckResult same = compare_bits(v.types.d, d08.get(), first.get(), count, stream);
-    INFO("s08 against s09: " << same.message);
+    const CheckResult same = compare_bits(v.types.d, dtwin.get(), first.get(), count, stream);
+    INFO("twin against the in-launch sum: " << same.message);
     CHECK(same.passed);
     CHECK(same.mismatches == 0);
   }
