@@ -54,7 +54,7 @@
 //     that: +9-12% over 128x128;
 // (b) the promotion: s10's 13-20% loss against int8's 128x128 is the wait for every batch plus 64 FADDs per thread
 //     per 128 of its own tensor cycles; at BN = 192, P = 2 it is one wait per 384 own tensor cycles and 96 FADDs
-//     per 384 (a quarter of s10's FADD density and a third of its waits): expected 3-6% left;
+//     per 384 (half of s10's FADDs per own tensor cycle and a third of its full waits): expected 3-6% left;
 // (c) int8 s05 128x128 measured 1313-1455 on the H200 (session 7/9 runs), e4m3 runs at int8's instruction rate
 //     (ceiling 3214 against 3405): 1313-1455 x 1.09-1.12 x 0.94-0.97 = 1350-1580; the power-capped clock at the
 //     higher rate takes some of it back: 1300-1450. P = 4 should add 1-3% over P = 2 at BN = 192; at BN = 128,
@@ -65,8 +65,9 @@
 //
 // This step defines LazyPromotingMainloop (s02's TmaMainloop: its producer, metadata read and batch issue, by name,
 // with this consumer k-loop); the ring, cluster and epilogue are s05's (s04's), the scheduler s05's, as in s10.
-// Preconditions, layouts: as s10_promote (8-bit geometry, LaneBlocks8 metadata, M % 16 == 0, K % 128 == 0: the last
-// promotion interval of a unit may hold fewer than P k-tiles). sm_90a only.
+// Preconditions, layouts: as s10_promote (8-bit geometry, LaneBlocks8 metadata, M % 16 == 0, K % 128 == 0; K need
+// not be a multiple of P k-tiles: the k-tiles past a unit's last whole interval are promoted one by one). sm_90a
+// only.
 // NOTE (ptxas and cuobjdump, nvcc 13.0, sm_90a, every row of registry.def, sparse and dense): 0 bytes of spills and
 // stack, no local loads or stores, no serialized wgmma (scripts/nvcc_guard.sh). ptxas reports 168 registers, the
 // launch bound's cap (65536 / 384 threads); the consumer's share after setmaxnreg.inc is 232, and the highest
