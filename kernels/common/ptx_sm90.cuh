@@ -311,7 +311,8 @@ __device__ __forceinline__ void keep_register(uint32_t r) { asm volatile("" ::"r
 // d holds N/2 accumulators per thread, in the order of the dense wgmma D fragment (fragments.h, acc_m64).
 // imm-scale-a = imm-scale-b = 1 (no negation), imm-trans = 0 (K-major).
 // The operand lists are spelled out per N (PTX needs literal register lists); N = 8, 64, 128, 256 so far, and
-// N = 16, 32 for the sparse SS forms (the narrow tiles of wgmma_sp/s11_narrow.cuh).
+// N = 16, 32 for the sparse SS forms (the narrow tiles of wgmma_sp/s11_narrow.cuh), N = 192 for the fp8 SS forms
+// (wgmma_sp/s12_lazypromote.cuh: 96 + 96 registers for the promoted and the in-instruction sums).
 #define SPARSE24_WGMMA_ACC4(i) "+f"(d[i]), "+f"(d[i + 1]), "+f"(d[i + 2]), "+f"(d[i + 3])
 
 #define SPARSE24_WGMMA_D_N8 "{%0, %1, %2, %3}"
@@ -324,6 +325,12 @@ __device__ __forceinline__ void keep_register(uint32_t r) { asm volatile("" ::"r
   "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, " \
   "%23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, "   \
   "%44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}"
+#define SPARSE24_WGMMA_D_N192                                                                                   \
+  "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, "  \
+  "%23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, "   \
+  "%44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63, %64, "   \
+  "%65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79, %80, %81, %82, %83, %84, %85, "   \
+  "%86, %87, %88, %89, %90, %91, %92, %93, %94, %95}"
 #define SPARSE24_WGMMA_D_N256                                                                                   \
   "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, " \
   "%23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, "   \
@@ -344,6 +351,10 @@ __device__ __forceinline__ void keep_register(uint32_t r) { asm volatile("" ::"r
   SPARSE24_WGMMA_ACC_N64, SPARSE24_WGMMA_ACC4(32), SPARSE24_WGMMA_ACC4(36), SPARSE24_WGMMA_ACC4(40),           \
       SPARSE24_WGMMA_ACC4(44), SPARSE24_WGMMA_ACC4(48), SPARSE24_WGMMA_ACC4(52), SPARSE24_WGMMA_ACC4(56),      \
       SPARSE24_WGMMA_ACC4(60)
+#define SPARSE24_WGMMA_ACC_N192                                                                                 \
+  SPARSE24_WGMMA_ACC_N128, SPARSE24_WGMMA_ACC4(64), SPARSE24_WGMMA_ACC4(68), SPARSE24_WGMMA_ACC4(72),          \
+      SPARSE24_WGMMA_ACC4(76), SPARSE24_WGMMA_ACC4(80), SPARSE24_WGMMA_ACC4(84), SPARSE24_WGMMA_ACC4(88),      \
+      SPARSE24_WGMMA_ACC4(92)
 #define SPARSE24_WGMMA_ACC_N256                                                                                 \
   SPARSE24_WGMMA_ACC_N128, SPARSE24_WGMMA_ACC4(64), SPARSE24_WGMMA_ACC4(68), SPARSE24_WGMMA_ACC4(72),          \
       SPARSE24_WGMMA_ACC4(76), SPARSE24_WGMMA_ACC4(80), SPARSE24_WGMMA_ACC4(84), SPARSE24_WGMMA_ACC4(88),      \
@@ -509,6 +520,7 @@ inline constexpr bool kIsWgmma8 = T == DType::e4m3 || T == DType::e5m2 || T == D
 #define SPARSE24_W8_SP_SS_F8_TAIL_N32 "setp.ne.b32 p, %20, 0;\n", ", %16, %17, %18, %19, p, 1, 1;\n"
 #define SPARSE24_W8_SP_SS_F8_TAIL_N64 "setp.ne.b32 p, %36, 0;\n", ", %32, %33, %34, %35, p, 1, 1;\n"
 #define SPARSE24_W8_SP_SS_F8_TAIL_N128 "setp.ne.b32 p, %68, 0;\n", ", %64, %65, %66, %67, p, 1, 1;\n"
+#define SPARSE24_W8_SP_SS_F8_TAIL_N192 "setp.ne.b32 p, %100, 0;\n", ", %96, %97, %98, %99, p, 1, 1;\n"
 #define SPARSE24_W8_SP_SS_F8_TAIL_N256 "setp.ne.b32 p, %132, 0;\n", ", %128, %129, %130, %131, p, 1, 1;\n"
 #define SPARSE24_W8_SP_SS_S8_TAIL_N8 "setp.ne.b32 p, %8, 0;\n", ", %4, %5, %6, %7, p;\n"
 #define SPARSE24_W8_SP_SS_S8_TAIL_N16 "setp.ne.b32 p, %12, 0;\n", ", %8, %9, %10, %11, p;\n"
@@ -527,6 +539,7 @@ inline constexpr bool kIsWgmma8 = T == DType::e4m3 || T == DType::e5m2 || T == D
 #define SPARSE24_W8_D_SS_F8_TAIL_N8 "setp.ne.b32 p, %6, 0;\n", ", %4, %5, p, 1, 1;\n"
 #define SPARSE24_W8_D_SS_F8_TAIL_N64 "setp.ne.b32 p, %34, 0;\n", ", %32, %33, p, 1, 1;\n"
 #define SPARSE24_W8_D_SS_F8_TAIL_N128 "setp.ne.b32 p, %66, 0;\n", ", %64, %65, p, 1, 1;\n"
+#define SPARSE24_W8_D_SS_F8_TAIL_N192 "setp.ne.b32 p, %98, 0;\n", ", %96, %97, p, 1, 1;\n"
 #define SPARSE24_W8_D_SS_F8_TAIL_N256 "setp.ne.b32 p, %130, 0;\n", ", %128, %129, p, 1, 1;\n"
 #define SPARSE24_W8_D_SS_S8_TAIL_N8 "setp.ne.b32 p, %6, 0;\n", ", %4, %5, p;\n"
 #define SPARSE24_W8_D_SS_S8_TAIL_N64 "setp.ne.b32 p, %34, 0;\n", ", %32, %33, p;\n"
@@ -546,7 +559,7 @@ inline constexpr bool kIsWgmma8 = T == DType::e4m3 || T == DType::e5m2 || T == D
 template <DType T, int N>
 __device__ __forceinline__ void wgmma8_sp_ss(Acc8<T> (&d)[N / 2], uint64_t a_desc, uint64_t b_desc, uint32_t e, bool accumulate) {
   static_assert(kIsWgmma8<T>, "wgmma8_sp_ss: e4m3, e5m2 or int8 inputs");
-  static_assert(N == 8 || N == 16 || N == 32 || N == 64 || N == 128 || N == 256,
+  static_assert(N == 8 || N == 16 || N == 32 || N == 64 || N == 128 || N == 256 || (N == 192 && T != DType::int8),
                 "N not spelled out in ptx_sm90.cuh yet");
 #if SPARSE24_SM90A_DEVICE
   const uint32_t acc = accumulate ? 1u : 0u;
@@ -566,6 +579,9 @@ __device__ __forceinline__ void wgmma8_sp_ss(Acc8<T> (&d)[N / 2], uint64_t a_des
     if constexpr (N == 128)
       SPARSE24_W8_ASM(128, "wgmma.mma_async.sp.sync.aligned.m64n128k64", "f32", "e4m3", ACC,
                       SPARSE24_W8_SP_SS_F8_TAIL_N128, "l"(a_desc), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
+    if constexpr (N == 192)
+      SPARSE24_W8_ASM(192, "wgmma.mma_async.sp.sync.aligned.m64n192k64", "f32", "e4m3", ACC,
+                      SPARSE24_W8_SP_SS_F8_TAIL_N192, "l"(a_desc), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
     if constexpr (N == 256)
       SPARSE24_W8_ASM(256, "wgmma.mma_async.sp.sync.aligned.m64n256k64", "f32", "e4m3", ACC,
                       SPARSE24_W8_SP_SS_F8_TAIL_N256, "l"(a_desc), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
@@ -586,6 +602,9 @@ __device__ __forceinline__ void wgmma8_sp_ss(Acc8<T> (&d)[N / 2], uint64_t a_des
     if constexpr (N == 128)
       SPARSE24_W8_ASM(128, "wgmma.mma_async.sp.sync.aligned.m64n128k64", "f32", "e5m2", ACC,
                       SPARSE24_W8_SP_SS_F8_TAIL_N128, "l"(a_desc), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
+    if constexpr (N == 192)
+      SPARSE24_W8_ASM(192, "wgmma.mma_async.sp.sync.aligned.m64n192k64", "f32", "e5m2", ACC,
+                      SPARSE24_W8_SP_SS_F8_TAIL_N192, "l"(a_desc), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
     if constexpr (N == 256)
       SPARSE24_W8_ASM(256, "wgmma.mma_async.sp.sync.aligned.m64n256k64", "f32", "e5m2", ACC,
                       SPARSE24_W8_SP_SS_F8_TAIL_N256, "l"(a_desc), "l"(b_desc), "r"(e), "n"(0), "r"(acc));
@@ -669,7 +688,8 @@ __device__ __forceinline__ void wgmma8_sp_rs(Acc8<T> (&d)[N / 2], const uint32_t
 template <DType T, int N>
 __device__ __forceinline__ void wgmma8_ss(Acc8<T> (&d)[N / 2], uint64_t a_desc, uint64_t b_desc, bool accumulate) {
   static_assert(kIsWgmma8<T>, "wgmma8_ss: e4m3, e5m2 or int8 inputs");
-  static_assert(N == 8 || N == 64 || N == 128 || N == 256, "N not spelled out in ptx_sm90.cuh yet");
+  static_assert(N == 8 || N == 64 || N == 128 || N == 256 || (N == 192 && T != DType::int8),
+                "N not spelled out in ptx_sm90.cuh yet");
 #if SPARSE24_SM90A_DEVICE
   const uint32_t acc = accumulate ? 1u : 0u;
   if constexpr (T == DType::e4m3) {
@@ -682,6 +702,9 @@ __device__ __forceinline__ void wgmma8_ss(Acc8<T> (&d)[N / 2], uint64_t a_desc, 
     if constexpr (N == 128)
       SPARSE24_W8_ASM(128, "wgmma.mma_async.sync.aligned.m64n128k32", "f32", "e4m3", ACC,
                       SPARSE24_W8_D_SS_F8_TAIL_N128, "l"(a_desc), "l"(b_desc), "r"(acc));
+    if constexpr (N == 192)
+      SPARSE24_W8_ASM(192, "wgmma.mma_async.sync.aligned.m64n192k32", "f32", "e4m3", ACC,
+                      SPARSE24_W8_D_SS_F8_TAIL_N192, "l"(a_desc), "l"(b_desc), "r"(acc));
     if constexpr (N == 256)
       SPARSE24_W8_ASM(256, "wgmma.mma_async.sync.aligned.m64n256k32", "f32", "e4m3", ACC,
                       SPARSE24_W8_D_SS_F8_TAIL_N256, "l"(a_desc), "l"(b_desc), "r"(acc));
@@ -696,6 +719,9 @@ __device__ __forceinline__ void wgmma8_ss(Acc8<T> (&d)[N / 2], uint64_t a_desc, 
     if constexpr (N == 128)
       SPARSE24_W8_ASM(128, "wgmma.mma_async.sync.aligned.m64n128k32", "f32", "e5m2", ACC,
                       SPARSE24_W8_D_SS_F8_TAIL_N128, "l"(a_desc), "l"(b_desc), "r"(acc));
+    if constexpr (N == 192)
+      SPARSE24_W8_ASM(192, "wgmma.mma_async.sync.aligned.m64n192k32", "f32", "e5m2", ACC,
+                      SPARSE24_W8_D_SS_F8_TAIL_N192, "l"(a_desc), "l"(b_desc), "r"(acc));
     if constexpr (N == 256)
       SPARSE24_W8_ASM(256, "wgmma.mma_async.sync.aligned.m64n256k32", "f32", "e5m2", ACC,
                       SPARSE24_W8_D_SS_F8_TAIL_N256, "l"(a_desc), "l"(b_desc), "r"(acc));
