@@ -30,9 +30,10 @@ template <DType T>
 using Acc = std::conditional_t<T == DType::int8, int32_t, float>;
 
 // The shared-memory byte at offset i: the bytes of a value of T between 1 and 2 (int8: 1..5), different from its
-// neighbours (the low mantissa bits step with the element index), never NaN or infinite.
+// neighbours (the low mantissa bits step with the element index), never NaN or infinite. Host too: the data-pipe
+// experiment's checksum of what its extra loads read.
 template <DType T>
-__device__ __forceinline__ uint8_t operand_byte(int i) {
+__host__ __device__ __forceinline__ uint8_t operand_byte(int i) {
   if constexpr (T == DType::int8) return uint8_t(1 + i % 5);
   if constexpr (T == DType::e4m3) return uint8_t(0x38 + i % 8);  // 1.0 .. 1.875
   if constexpr (T == DType::fp16 || T == DType::bf16) {
@@ -48,8 +49,10 @@ __device__ __forceinline__ uint8_t operand_byte(int i) {
 
 // The hooks of a probe, called by every thread: loop_begins() right before the first iteration (operands in
 // place, accumulators zeroed), batch_in_flight(smem) after each batch's commit and before its wait (smem: the
-// loop's B tile, kBBytes bytes, read-only), loop_ended() after the last batch has completed.
+// loop's B tile, kBBytes bytes, read-only), loop_ended() after the last batch has completed; kRolled: true keeps
+// the k-tile loop rolled (#pragma unroll 1).
 struct NoProbe {
+  static constexpr bool kRolled = false;  // the loop as the compiler unrolls it (the ceilings' loop)
   __device__ __forceinline__ void loop_begins() {}
   __device__ __forceinline__ void batch_in_flight(const uint8_t*) {}
   __device__ __forceinline__ void loop_ended() {}
@@ -81,8 +84,8 @@ __device__ __forceinline__ float run_loop(int iterations, Probe& probe) {
   Acc<T> acc[kN / 2];
 #pragma unroll
   for (int i = 0; i < kN / 2; ++i) acc[i] = 0;
-  probe.loop_begins();
-  for (int it = 0; it < iterations; ++it) {
+  // One k-tile: the batch, its commit, the probe's work while it is in flight, the wait for the previous batch.
+  auto k_tile = [&] {
     ptx::fence_registers(acc);
     ptx::wgmma_fence();
 #pragma unroll
@@ -106,6 +109,16 @@ __device__ __forceinline__ float run_loop(int iterations, Probe& probe) {
     ptx::wgmma_commit_group();
     probe.batch_in_flight(sb);
     ptx::wgmma_wait_group<1>();
+  };
+  probe.loop_begins();
+  if constexpr (Probe::kRolled) {
+    // NOTE: a probe's loop stays rolled: with the compiler's unrolling, ptxas serialized every wgmma of the
+    // data-pipe probe's loop for some X (C7515, "non wgmma instructions defining accumulator registers", nvcc 13.0:
+    // X = 8, 16 and 64 of SS and RS), which would measure the serialization instead of the pipe.
+#pragma unroll 1
+    for (int it = 0; it < iterations; ++it) k_tile();
+  } else {
+    for (int it = 0; it < iterations; ++it) k_tile();
   }
   ptx::wgmma_wait_group<0>();
   probe.loop_ended();
