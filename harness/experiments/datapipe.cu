@@ -13,6 +13,12 @@
 // plan says). Per row: cycles per k-tile from clock64 around the loop (each warpgroup of the grid), the launch's
 // time and dense-equivalent TFLOP/s, and the prediction of the account: max(tensor cycles, gmma wavefronts + X).
 //
+// PREDICTION (written before any run; results/NOTES.md, "Session 10: the data-pipe experiment (prediction)"): if
+// one pipe serves one wavefront per cycle per SM to both the wgmma operand reads and the loads, and is the wall, a
+// k-tile takes max(T, G + X) cycles: SS 576 + X (tensor 88.9% at X = 0, 59.3% at 288), RS 512 + X (RS at X = 64 =
+// SS at X = 0), dense 1024 flat (G + X <= 928). Separate ports would leave SS and RS flat; a wall elsewhere would
+// leave SS flat until X fills the pipe's idle slots; loads that cost the warps rather than the pipe would slow dense.
+//
 //   sparse24_datapipe [--json FILE]        time every (form, X), write the rows (default: datapipe.json)
 //   sparse24_datapipe --profile FILE       launch each (form, X) once, in the rows' order, for ncu; FILE gets the
 //                                          order (one JSON object per line), which scripts/datapipe.py pairs with
