@@ -70,7 +70,8 @@ def join(report: dict, order: list, kernels: list) -> tuple:
     sms = int(ctx.get("sm_count", 0) or 0)
     iterations = int(ctx["iterations"])
     if len(kernels) != len(order):
-        problems.append(f"ncu has {len(kernels)} kernels, the launch order {len(order)}: paired by position up to the shorter")
+        problems.append(f"ncu has {len(kernels)} kernels, the launch order {len(order)}: "
+                        "paired by position up to the shorter")
     by_key = {(r["form"], r["x"]): r for r in report["rows"]}
     rows = []
     for launch, kern in zip(order, kernels):
@@ -102,7 +103,8 @@ def join(report: dict, order: list, kernels: list) -> tuple:
         if iterations and CYCLES in met:
             row["cycles_per_ktile_ncu"] = round(met[CYCLES] / iterations, 2)
         if "gmma_wavefronts_per_ktile" in row and "gmma_wavefronts_ncu" in row:
-            if abs(row["gmma_wavefronts_ncu"] - row["gmma_wavefronts_per_ktile"]) > 0.01 * row["gmma_wavefronts_per_ktile"]:
+            account = row["gmma_wavefronts_per_ktile"]
+            if abs(row["gmma_wavefronts_ncu"] - account) > 0.01 * account:
                 problems.append(f"{key}: ncu counts {row['gmma_wavefronts_ncu']} gmma wavefronts per k-tile and SM, "
                                 f"the account {row['gmma_wavefronts_per_ktile']}")
         rows.append(row)
@@ -153,7 +155,8 @@ def show(result: dict) -> None:
         print(" ".join(f"{r[c]:>9.5g}" if isinstance(r.get(c), float) else f"{str(r.get(c, '-')):>9}" for c in head))
     for form, f in result["fits"].items():
         print(f"fit {form}: cycles per k-tile = {f['intercept_cycles']} + {f['slope_cycles_per_wavefront']} X "
-              f"(X >= {f['knee_x']}, {f['points']} points); predicted {f['predicted_intercept']} + {f['predicted_slope']} X; "
+              f"(X >= {f['knee_x']}, {f['points']} points); "
+              f"predicted {f['predicted_intercept']} + {f['predicted_slope']} X; "
               f"slope over every X {f['slope_over_all_x']}")
     for p in result["problems"]:
         print(f"datapipe: PROBLEM: {p}")
@@ -190,7 +193,8 @@ def self_test() -> int:
             ktiles = sms * iterations
             vals = [100.0 * (g + x) / cycles, 100.0 * g / cycles, 100.0 * x / cycles, 100.0 * t / cycles,
                     (g + x) * ktiles, g * ktiles, x * ktiles, cycles * iterations]
-            name = f"void sparse24::harness::datapipe::(anonymous namespace)::datapipe_loop<(sparse24::harness::wgmma_bench::Form){fi}, {x}>(int, float *, unsigned int *, long long *)"
+            name = ("void sparse24::harness::datapipe::(anonymous namespace)::datapipe_loop<"
+                    f"(sparse24::harness::wgmma_bench::Form){fi}, {x}>(int, float *, unsigned int *, long long *)")
             lines.append(f'"{n}","{name}",' + ",".join(f'"{v:,.2f}"' for v in vals))
     report = {"context": {"sm_count": str(sms), "iterations": iterations}, "rows": rows}
     failures = []

@@ -16,7 +16,10 @@ build=${1:?usage: scripts/datapipe.sh BUILD_DIR [OUT_DIR]}
 top=$(cd "$(dirname "$0")/.." && pwd)
 [ "${build#/}" != "$build" ] || build="$PWD/$build"
 exe="$build/sparse24_datapipe"
-[ -x "$exe" ] || { echo "datapipe: $exe not found (built for sm_90a with CMake 3.25+: cmake --build $build --target sparse24_datapipe)"; exit 1; }
+[ -x "$exe" ] || {
+  echo "datapipe: $exe not found (built for sm_90a, CMake 3.25+: cmake --build $build --target sparse24_datapipe)"
+  exit 1
+}
 ncu=$(command -v ncu || echo /usr/local/cuda/bin/ncu)
 [ -x "$ncu" ] || { echo "datapipe: ncu (Nsight Compute) not found"; exit 1; }
 
@@ -57,6 +60,11 @@ metrics=(
   sm__cycles_elapsed.avg.per_second
   gpu__time_duration.sum
 )
+ncu_failed() {
+  echo "datapipe: ncu failed (the end of $out/ncu.log:)"
+  tail -n 20 "$out/ncu.log"
+  exit 1
+}
 profile() {
   local metric_list
   metric_list=$(IFS=,; echo "${metrics[*]}")
@@ -68,12 +76,12 @@ if ! profile; then
   # (scripts/datapipe.py derives a missing pct from the raw counts where it can).
   unknown=()
   for m in "${metrics[@]}"; do grep -qE -- "${m//./\\.}([^a-z0-9_.]|\$)" "$out/ncu.log" && unknown+=("$m"); done
-  [ "${#unknown[@]}" -gt 0 ] || { echo "datapipe: ncu failed (the end of $out/ncu.log:)"; tail -n 20 "$out/ncu.log"; exit 1; }
+  [ "${#unknown[@]}" -gt 0 ] || ncu_failed
   echo "datapipe: ncu refused ${unknown[*]}; profiling without them" | tee -a "$out/command.txt"
   kept=()
   for m in "${metrics[@]}"; do [[ " ${unknown[*]} " == *" $m "* ]] || kept+=("$m"); done
   metrics=("${kept[@]}")
-  profile || { echo "datapipe: ncu failed (the end of $out/ncu.log:)"; tail -n 20 "$out/ncu.log"; exit 1; }
+  profile || ncu_failed
 fi
 "$ncu" --import "$out/ncu.ncu-rep" --csv --page raw --print-units base >"$out/ncu.csv"
 [ "${KEEP_REP:-0}" = 1 ] || rm -f "$out/ncu.ncu-rep"

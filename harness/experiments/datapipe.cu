@@ -160,7 +160,8 @@ Row run_row(Setup& s, bool profile) {
   // The last launch's cycles and sums.
   std::vector<long long> cycles(size_t(s.sms) * kWarpgroups);
   std::vector<uint32_t> sums(size_t(s.sms) * kThreads);
-  SPARSE24_CUDA_CHECK(cudaMemcpy(cycles.data(), s.cycles.get(), cycles.size() * sizeof(long long), cudaMemcpyDeviceToHost));
+  SPARSE24_CUDA_CHECK(
+      cudaMemcpy(cycles.data(), s.cycles.get(), cycles.size() * sizeof(long long), cudaMemcpyDeviceToHost));
   SPARSE24_CUDA_CHECK(cudaMemcpy(sums.data(), s.sums.get(), sums.size() * sizeof(uint32_t), cudaMemcpyDeviceToHost));
   double total = 0;
   r.cycles_min = double(cycles[0]), r.cycles_max = double(cycles[0]);
@@ -262,7 +263,8 @@ int run(int argc, char** argv) {
 
   bool ok = true;
   for (const Row& r : rows) {
-    if (!r.sums_ok) std::fprintf(stderr, "sparse24_datapipe: %s X = %d: the loads' sums are wrong\n", form_name(r.form), r.x);
+    if (!r.sums_ok)
+      std::fprintf(stderr, "sparse24_datapipe: %s X = %d: the loads' sums are wrong\n", form_name(r.form), r.x);
     ok = ok && r.sums_ok;
   }
   if (profile) {
@@ -276,9 +278,11 @@ int run(int argc, char** argv) {
   f << "\"experiment\": \"datapipe\", \"iterations\": " << kIterations << ", \"warpgroups_per_sm\": " << kWarpgroups
     << ", \"x_counts\": \"extra LSU wavefronts per k-tile and SM (both warpgroups; X / 8 per consumer warp)\"},\n"
     << " \"rows\": [\n";
-  for (size_t i = 0; i < rows.size(); ++i) f << "  " << row_json(rows[i], s.sms) << (i + 1 < rows.size() ? ",\n" : "\n");
+  for (size_t i = 0; i < rows.size(); ++i)
+    f << "  " << row_json(rows[i], s.sms) << (i + 1 < rows.size() ? ",\n" : "\n");
   f << "]}\n";
-  std::printf("%-10s %5s %10s %10s %8s %8s %8s\n", "form", "X", "cycles/kt", "predicted", "tensor%", "pred%", "TFLOP/s");
+  std::printf("%-10s %5s %10s %10s %8s %8s %8s\n", "form", "X", "cycles/kt", "predicted", "tensor%", "pred%",
+              "TFLOP/s");
   for (const Row& r : rows) {
     const double per = r.cycles_mean / kIterations;
     const int p = predicted_cycles_per_ktile(r.form, r.x), t = tensor_cycles_per_ktile(r.form);

@@ -44,7 +44,9 @@ int wavefronts_of_load(int x, int warp, int j) {
 TEST_CASE("datapipe: the account per instruction is docs §5a's table (144, 128, 80 wavefronts per 128 cycles)",
           "[datapipe]") {
   // Per k-tile and SM: kWarpgroups x k_steps instructions; §5a counts per warpgroup instruction.
-  auto per_instruction = [](int per_ktile, Form f) { return per_ktile / (wgmma_bench::kWarpgroups * wgmma_bench::k_steps(f)); };
+  auto per_instruction = [](int per_ktile, Form f) {
+    return per_ktile / (wgmma_bench::kWarpgroups * wgmma_bench::k_steps(f));
+  };
   CHECK(per_instruction(wgmma_bench::gmma_wavefronts_per_ktile(Form::SparseSS), Form::SparseSS) == 144);
   CHECK(per_instruction(wgmma_bench::gmma_wavefronts_per_ktile(Form::SparseRS), Form::SparseRS) == 128);
   CHECK(per_instruction(wgmma_bench::gmma_wavefronts_per_ktile(Form::DenseSS), Form::DenseSS) == 80);
@@ -102,13 +104,15 @@ TEST_CASE("datapipe: the prediction's shape (knees, slope 1, the dense control f
   CHECK(knee(Form::SparseRS) == 0);
   CHECK(knee(Form::DenseSS) == 384);
   for (Form f : kForms)
-    for (int x = knee(f); x < 1024; x += 8) CHECK(predicted_cycles_per_ktile(f, x + 8) - predicted_cycles_per_ktile(f, x) == 8);
+    for (int x = knee(f); x < 1024; x += 8)
+      CHECK(predicted_cycles_per_ktile(f, x + 8) - predicted_cycles_per_ktile(f, x) == 8);
   // The experiment's X stays inside the dense control's headroom: a slowdown there is not the pipe's.
   const int x_max = *std::max_element(wgmma_bench::kExtraWavefronts.begin(), wgmma_bench::kExtraWavefronts.end());
   CHECK(x_max < knee(Form::DenseSS));
   CHECK(predicted_cycles_per_ktile(Form::DenseSS, x_max) == predicted_cycles_per_ktile(Form::DenseSS, 0));
   // The X list holds A's share of SS (576 - 512 = 64): RS at that X has SS's pipe load, the sharpest comparison.
-  const int a_share = wgmma_bench::gmma_wavefronts_per_ktile(Form::SparseSS) - wgmma_bench::gmma_wavefronts_per_ktile(Form::SparseRS);
+  const int a_share =
+      wgmma_bench::gmma_wavefronts_per_ktile(Form::SparseSS) - wgmma_bench::gmma_wavefronts_per_ktile(Form::SparseRS);
   CHECK(std::count(wgmma_bench::kExtraWavefronts.begin(), wgmma_bench::kExtraWavefronts.end(), a_share) == 1);
   CHECK(predicted_cycles_per_ktile(Form::SparseRS, a_share) == predicted_cycles_per_ktile(Form::SparseSS, 0));
 }
