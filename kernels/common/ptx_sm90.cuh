@@ -118,6 +118,43 @@ __device__ __forceinline__ void fence_registers(int32_t (&r)[kN]) {
 }
 __device__ __forceinline__ void fence_register(uint32_t& r) { asm volatile("" : "+r"(r)::"memory"); }
 
+// ---- ld.volatile.shared.{b32, v2.b32, v4.b32} (PTX ISA 9.7.9.8, "ld") ----------------------------------------------
+// Shared-memory loads that the compiler issues where they stand, every time: the data-pipe experiment's extra
+// wavefronts between a wgmma batch's commit and its wait (harness/experiments/datapipe.cu). Plain C++ loads of a
+// tile that nothing writes were hoisted out of that loop (nvcc 13.0, some X: the "memory" clobbers of the wgmma
+// asm around them did not keep them), so the probe needs volatile loads in asm. The kernels' own shared loads stay
+// plain C++ (ptx.cuh's note). `addr`: a shared-window byte address (smem_addr), aligned to the load's width.
+__device__ __forceinline__ uint4 ld_shared_volatile_v4(uint32_t addr) {
+  uint4 v{};
+#if SPARSE24_SM90A_DEVICE
+  asm volatile("ld.volatile.shared.v4.b32 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+               : "r"(addr)
+               : "memory");
+#else
+  (void)addr;
+#endif
+  return v;
+}
+__device__ __forceinline__ uint2 ld_shared_volatile_v2(uint32_t addr) {
+  uint2 v{};
+#if SPARSE24_SM90A_DEVICE
+  asm volatile("ld.volatile.shared.v2.b32 {%0, %1}, [%2];\n" : "=r"(v.x), "=r"(v.y) : "r"(addr) : "memory");
+#else
+  (void)addr;
+#endif
+  return v;
+}
+__device__ __forceinline__ uint32_t ld_shared_volatile_b32(uint32_t addr) {
+  uint32_t v = 0;
+#if SPARSE24_SM90A_DEVICE
+  asm volatile("ld.volatile.shared.b32 %0, [%1];\n" : "=r"(v) : "r"(addr) : "memory");
+#else
+  (void)addr;
+#endif
+  return v;
+}
+
 // ---- mbarrier (PTX ISA 9.7.13.15): the completion signal of the TMA stage ring -------------------------------------
 // A 64-bit object in shared memory with an expected arrival count and a transaction (byte) count. A phase completes
 // when all expected arrivals have arrived and every byte announced with expect_tx has landed; waiters poll the
