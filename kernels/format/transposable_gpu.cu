@@ -263,6 +263,44 @@ __device__ __forceinline__ void fill_key_tables(KeyTables* tables) {
   __syncthreads();
 }
 
+// format.s07_slots: everything the outputs need from the block's choice, per slot (transposable.h, kPatternOfSlot),
+// in one 64-byte entry that four 16-byte shared loads fetch: the PRMT selectors of W's rows 0..3 and of Wᵀ's rows
+// (the block's columns) 0..3 (s06's KeyTables::keep bits 15:0), then the nibbles of the same, one per word. s06
+// spent per row and per column a keep-mask extraction and a table load (and the column's mask by a multiply),
+// plus the top's bits from a byte table. Slots that name no pattern hold zeros (never chosen).
+struct SlotEntry {
+  uint32_t row_select[kBlock], col_select[kBlock], row_nibble[kBlock], col_nibble[kBlock];
+};
+static_assert(sizeof(SlotEntry) == 4 * 16, "a slot's entry is four 16-byte loads");
+struct SlotTables {
+  SlotEntry entry[kSlotCount];
+};
+constexpr SlotTables make_slot_tables() {
+  constexpr KeyTables keys = make_key_tables();
+  SlotTables t{};
+  for (int slot = 0; slot < kSlotCount; ++slot) {
+    if (kPatternOfSlot[slot] == kNoPattern) continue;
+    const uint32_t mask = kPatterns[kPatternOfSlot[slot]];
+    for (int i = 0; i < kBlock; ++i) {
+      const uint32_t row = row_bits(static_cast<uint16_t>(mask), i), col = col_bits(static_cast<uint16_t>(mask), i);
+      constexpr uint32_t kSelectorBits = 0xFFFFu, kNibbleShift = 16;
+      t.entry[slot].row_select[i] = keys.keep[row] & kSelectorBits;
+      t.entry[slot].col_select[i] = keys.keep[col] & kSelectorBits;
+      t.entry[slot].row_nibble[i] = keys.keep[row] >> kNibbleShift;
+      t.entry[slot].col_nibble[i] = keys.keep[col] >> kNibbleShift;
+    }
+  }
+  return t;
+}
+__device__ const SlotTables kSlotTablesDevice = make_slot_tables();
+__device__ __forceinline__ void fill_slot_tables(SlotTables* tables) {
+  constexpr int kWords = static_cast<int>(sizeof(SlotTables) / sizeof(uint4));
+  const auto* src = reinterpret_cast<const uint4*>(&kSlotTablesDevice);
+  auto* dst = reinterpret_cast<uint4*>(tables);
+  for (int i = static_cast<int>(threadIdx.x); i < kWords; i += kThreads) dst[i] = src[i];
+  __syncthreads();
+}
+
 // The shared-memory staging of one tile: the nibbles of W and Wᵀ and Wᵀ's values (6 KB).
 struct TileStage {
   uint8_t w_nib[kTile * kTileNibbleCols];    // W: [row][nibble column]
@@ -300,8 +338,9 @@ __device__ __forceinline__ Block4x4 load_block(const uint2* __restrict__ dense, 
 // Everything after the load, for one tile: the pattern, W's values, the staging, one barrier, Wᵀ's values and both
 // metadata tiles. The caller must not write `st` again until every thread has passed this call's barrier and read
 // it (s03/s04: one tile per block; s05: a second stage, see transposable_pipelined).
-template <bool kBf16, bool kHalves, bool kIntKeys, int kRowBits, int kColBits, uint64_t kSrc>
+template <bool kBf16, bool kHalves, bool kIntKeys, int kRowBits, int kColBits, uint64_t kSrc, bool kSlots = false>
 __device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, TileStage& st, const KeyTables* tables,
+                                             const SlotTables* slot_tables,
                                              uint32_t* __restrict__ values, uint32_t* __restrict__ meta,
                                              uint4* __restrict__ values_t, uint32_t* __restrict__ meta_t, int64_t M,
                                              int64_t K, unsigned long long* nan_blocks) {
@@ -323,7 +362,7 @@ __device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, 
 
   // Scoring::int_keys (format.s06_intkeys): the halves on 32-bit keys where they are exact (transposable.h,
   // int_keys_choice); the blocks it leaves (inf, NaN, wide spans, bf16 subnormals) take the double path below.
-  uint32_t mask = 0;
+  uint32_t mask = 0, out_slot = 0;   // out_slot: s07's answer (transposable.h, int_keys_slot)
   bool decided = false;
   if constexpr (kIntKeys) {
     float mag32[16];
@@ -332,9 +371,13 @@ __device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, 
       const float2 m01 = magnitudes32<kBf16>(lo[r]), m23 = magnitudes32<kBf16>(hi[r]);
       mag32[4 * r] = m01.x, mag32[4 * r + 1] = m01.y, mag32[4 * r + 2] = m23.x, mag32[4 * r + 3] = m23.y;
     }
-    uint32_t slot = 0, u_bits = 0;
-    decided = int_keys_choice<kBf16>(mag32, &slot, &u_bits);
-    if (decided) mask = tables->top[slot] | u_bits << 8;
+    if constexpr (kSlots) {
+      decided = int_keys_slot<kBf16>(mag32, &out_slot);
+    } else {
+      uint32_t slot = 0, u_bits = 0;
+      decided = int_keys_choice<kBf16>(mag32, &slot, &u_bits);
+      if (decided) mask = tables->top[slot] | u_bits << 8;
+    }
   }
   if (!decided) {
   // Row-pair sums, then the 90 patterns (transposable.h: kPatternRowPairs), strict '>' from pattern 0 upwards.
@@ -373,11 +416,42 @@ __device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, 
     mask = PatternAt<0>::mask;
     consider_after_first(std::make_index_sequence<kPatternCount - 1>{}, pair_sum, best, mask);
   }
+  if constexpr (kSlots) out_slot = slot_of_mask(mask);   // the double path's answer as s07's slot
   }   // !decided
 
   // W: per row, the kept pair (ordered nibble) -> 4 bytes of values, a nibble.
   uint32_t* w_row0 = values + ((r0 + 4 * bi) * K + c0 + 4 * bj) / 4;
-  if constexpr (kIntKeys) {
+  if constexpr (kSlots) {
+    // s07: the slot's entry (SlotTables): four 16-byte loads give every selector and nibble of the block.
+    const SlotEntry& e = slot_tables->entry[out_slot];
+    const uint4 row_select = *reinterpret_cast<const uint4*>(e.row_select);
+    const uint4 col_select = *reinterpret_cast<const uint4*>(e.col_select);
+    const uint4 row_nibble = *reinterpret_cast<const uint4*>(e.row_nibble);
+    const uint4 col_nibble = *reinterpret_cast<const uint4*>(e.col_nibble);
+    const uint32_t rs[4] = {row_select.x, row_select.y, row_select.z, row_select.w};
+    const uint32_t cs[4] = {col_select.x, col_select.y, col_select.z, col_select.w};
+    const uint32_t rn[4] = {row_nibble.x, row_nibble.y, row_nibble.z, row_nibble.w};
+    const uint32_t cn[4] = {col_nibble.x, col_nibble.y, col_nibble.z, col_nibble.w};
+    // Wᵀ's columns as s06: the block's 4x4 transpose of 16-bit values, eight PRMTs.
+    constexpr uint32_t kLowHalves = 0x5410, kHighHalves = 0x7632;
+    uint32_t rows01[4], rows23[4];
+#pragma unroll
+    for (int c = 0; c < 4; ++c) {
+      const uint32_t(&src)[4] = c < 2 ? lo : hi;
+      const uint32_t sel = c % 2 == 0 ? kLowHalves : kHighHalves;
+      rows01[c] = __byte_perm(src[0], src[1], sel), rows23[c] = __byte_perm(src[2], src[3], sel);
+    }
+#pragma unroll
+    for (int r = 0; r < 4; ++r) {
+      w_row0[r * (K / 4)] = __byte_perm(lo[r], hi[r], rs[r]);
+      w_nib[(4 * bi + r) * kTileNibbleCols + bj] = static_cast<uint8_t>(rn[r]);
+    }
+#pragma unroll
+    for (int c = 0; c < 4; ++c) {
+      t_vals[(4 * bj + c) * (kTile / 4) + bi] = __byte_perm(rows01[c], rows23[c], cs[c]);
+      t_nib[(4 * bj + c) * kTileNibbleCols + bi] = static_cast<uint8_t>(cn[c]);
+    }
+  } else if constexpr (kIntKeys) {
     // s06: the same outputs by byte permutes (KeyTables::keep) instead of selects with run-time indices. Row r's
     // elements 0..3 are (lo[r], hi[r]); column c's rows 0..3 are (rows01[c], rows23[c]), the block's 4x4 transpose
     // of 16-bit values, eight PRMTs: 0x5410 takes the low halves of both words, 0x7632 the high halves.
@@ -442,7 +516,7 @@ __device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, 
 
 
 // format.s03/s04: one tile per block, grid = the tiles.
-template <bool kBf16, bool kHalves, bool kIntKeys, int kRowBits, int kColBits, uint64_t kSrc>
+template <bool kBf16, bool kHalves, bool kIntKeys, int kRowBits, int kColBits, uint64_t kSrc, bool kSlots = false>
 __global__ void __launch_bounds__(kThreads)
     transposable_kernel(const uint2* __restrict__ dense, uint32_t* __restrict__ values, uint32_t* __restrict__ meta,
                         uint4* __restrict__ values_t, uint32_t* __restrict__ meta_t, int64_t M, int64_t K,
@@ -450,9 +524,15 @@ __global__ void __launch_bounds__(kThreads)
   __shared__ TileStage st;
   __shared__ KeyTables tables;
   if constexpr (kIntKeys) fill_key_tables(&tables);
+  const SlotTables* slot_tables = nullptr;
+  if constexpr (kSlots) {
+    __shared__ SlotTables slots;
+    fill_slot_tables(&slots);
+    slot_tables = &slots;
+  }
   const TileOrigin o = tile_origin(blockIdx.x, K);
-  process_tile<kBf16, kHalves, kIntKeys, kRowBits, kColBits, kSrc>(load_block(dense, o, K), o, st, &tables, values,
-                                                                   meta, values_t, meta_t, M, K, nan_blocks);
+  process_tile<kBf16, kHalves, kIntKeys, kRowBits, kColBits, kSrc, kSlots>(
+      load_block(dense, o, K), o, st, &tables, slot_tables, values, meta, values_t, meta_t, M, K, nan_blocks);
 }
 
 // format.s05_pipelined: s04's work per tile on a persistent grid (block b takes tiles b, b + grid, ...), the next
@@ -463,7 +543,7 @@ __global__ void __launch_bounds__(kThreads)
 // writes stage i % 2 again only after every thread has passed tile i + 1's barrier, hence finished reading tile i's.
 // Two blocks per SM (at most 128 registers a thread): the loads in flight per SM are what the step is for.
 constexpr int kPipelinedBlocksPerSm = 2;
-template <bool kBf16, bool kHalves, bool kIntKeys, int kRowBits, int kColBits, uint64_t kSrc>
+template <bool kBf16, bool kHalves, bool kIntKeys, int kRowBits, int kColBits, uint64_t kSrc, bool kSlots = false>
 __global__ void __launch_bounds__(kThreads, kPipelinedBlocksPerSm)
     transposable_pipelined(const uint2* __restrict__ dense, uint32_t* __restrict__ values,
                            uint32_t* __restrict__ meta, uint4* __restrict__ values_t, uint32_t* __restrict__ meta_t,
@@ -474,6 +554,12 @@ __global__ void __launch_bounds__(kThreads, kPipelinedBlocksPerSm)
   if (tile >= tiles) return;   // whole blocks only: the barrier inside process_tile is reached by all or none
   __shared__ KeyTables tables;
   if constexpr (kIntKeys) fill_key_tables(&tables);
+  const SlotTables* slot_tables = nullptr;
+  if constexpr (kSlots) {
+    __shared__ SlotTables slots;
+    fill_slot_tables(&slots);
+    slot_tables = &slots;
+  }
   TileOrigin o = tile_origin(tile, K);
   Block4x4 cur = load_block(dense, o, K);
   // s06: the next tile's origin by stepping (row, column) of the tile grid by the grid size's quotient and
@@ -494,14 +580,14 @@ __global__ void __launch_bounds__(kThreads, kPipelinedBlocksPerSm)
     }
     Block4x4 nxt = {};
     if (next < tiles) nxt = load_block(dense, no, K);   // in flight while this tile is worked on
-    process_tile<kBf16, kHalves, kIntKeys, kRowBits, kColBits, kSrc>(cur, o, st[stage], &tables, values, meta,
-                                                                     values_t, meta_t, M, K, nan_blocks);
+    process_tile<kBf16, kHalves, kIntKeys, kRowBits, kColBits, kSrc, kSlots>(
+        cur, o, st[stage], &tables, slot_tables, values, meta, values_t, meta_t, M, K, nan_blocks);
     if (next >= tiles) break;
     tile = next, o = no, cur = nxt;
   }
 }
 
-template <bool kBf16, bool kHalves, bool kIntKeys, MetaLayout kLayout>
+template <bool kBf16, bool kHalves, bool kIntKeys, bool kSlots, MetaLayout kLayout>
 void launch(const void* dense, int64_t M, int64_t K, void* values, uint8_t* meta, void* values_t, uint8_t* meta_t,
             unsigned long long* nan_blocks, cudaStream_t stream, Grid grid, int max_blocks) {
   constexpr int kRowBits = desc(kLayout).row_bits, kColBits = desc(kLayout).col_bits;
@@ -513,11 +599,11 @@ void launch(const void* dense, int64_t M, int64_t K, void* values, uint8_t* meta
   auto* vt = static_cast<uint4*>(values_t);
   auto* mt = reinterpret_cast<uint32_t*>(meta_t);
   if (grid == Grid::tile_per_block) {
-    transposable_kernel<kBf16, kHalves, kIntKeys, kRowBits, kColBits, kSrc>
+    transposable_kernel<kBf16, kHalves, kIntKeys, kRowBits, kColBits, kSrc, kSlots>
         <<<static_cast<unsigned>(tiles), kThreads, 0, stream>>>(in, v, m, vt, mt, M, K, nan_blocks);
   } else if constexpr (kHalves) {
     // As many blocks as are resident at once (the occupancy the compiler's registers allow), or max_blocks.
-    const auto kernel = transposable_pipelined<kBf16, kHalves, kIntKeys, kRowBits, kColBits, kSrc>;
+    const auto kernel = transposable_pipelined<kBf16, kHalves, kIntKeys, kRowBits, kColBits, kSrc, kSlots>;
     int device = 0, sms = 0, per_sm = 0;
     SPARSE24_CUDA_CHECK(cudaGetDevice(&device));
     SPARSE24_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
@@ -561,20 +647,23 @@ void prune_compress_both(DType t, MetaLayout l, const void* dense, int64_t M, in
   if (max_blocks < 0) fail(fn, cat("max_blocks = ", max_blocks, ": 0 (as many as are resident) or a positive count"));
   // Scoring::int_keys falls back to the halves in double (and they to the full scan), so it implies kHalves.
   const bool bf16 = t == DType::bf16;
-  auto go = [&](auto bf16_tag, auto halves_tag, auto keys_tag) {
+  // Scoring::slots is int_keys with s07's keys and outputs (kSlots), so it implies kIntKeys and kHalves too.
+  auto go = [&](auto bf16_tag, auto halves_tag, auto keys_tag, auto slots_tag) {
     constexpr bool kB = decltype(bf16_tag)::value, kH = decltype(halves_tag)::value, kI = decltype(keys_tag)::value;
+    constexpr bool kS = decltype(slots_tag)::value;
     if (l == MetaLayout::LaneBlocks16)
-      return launch<kB, kH, kI, MetaLayout::LaneBlocks16>(dense, M, K, values, meta, values_t, meta_t, nan_blocks, s,
-                                                           grid, max_blocks);
-    return launch<kB, kH, kI, MetaLayout::Wgmma16x64>(dense, M, K, values, meta, values_t, meta_t, nan_blocks, s,
-                                                      grid, max_blocks);
+      return launch<kB, kH, kI, kS, MetaLayout::LaneBlocks16>(dense, M, K, values, meta, values_t, meta_t, nan_blocks,
+                                                               s, grid, max_blocks);
+    return launch<kB, kH, kI, kS, MetaLayout::Wgmma16x64>(dense, M, K, values, meta, values_t, meta_t, nan_blocks, s,
+                                                          grid, max_blocks);
   };
   using Yes = std::true_type;
   using No = std::false_type;
   switch (scoring) {
-    case Scoring::full: return bf16 ? go(Yes{}, No{}, No{}) : go(No{}, No{}, No{});
-    case Scoring::halves: return bf16 ? go(Yes{}, Yes{}, No{}) : go(No{}, Yes{}, No{});
-    case Scoring::int_keys: return bf16 ? go(Yes{}, Yes{}, Yes{}) : go(No{}, Yes{}, Yes{});
+    case Scoring::full: return bf16 ? go(Yes{}, No{}, No{}, No{}) : go(No{}, No{}, No{}, No{});
+    case Scoring::halves: return bf16 ? go(Yes{}, Yes{}, No{}, No{}) : go(No{}, Yes{}, No{}, No{});
+    case Scoring::int_keys: return bf16 ? go(Yes{}, Yes{}, Yes{}, No{}) : go(No{}, Yes{}, Yes{}, No{});
+    case Scoring::slots: return bf16 ? go(Yes{}, Yes{}, Yes{}, Yes{}) : go(No{}, Yes{}, Yes{}, Yes{});
   }
   fail(fn, "unknown scoring");
 }
