@@ -132,6 +132,36 @@ __device__ __forceinline__ uint32_t assemble_word(int w, const uint8_t* nib, int
   return word;
 }
 
+// s07: the same word from two 4-byte shared loads. In both layouts the word's nibbles k = 0..7 are in-block index
+// bits (column bit 0, column bit 1, row bit 3) (format.h: lane_blocks16 and wgmma16x64 both start j0 j1 r3): nibble
+// columns jb..jb + 3 of rows rb and rb + 8, i.e. 4 consecutive staging bytes of each row (one nibble per byte, bits
+// 7:4 zero). x + (x >> 4) puts bytes 1 and 3's nibbles above bytes 0 and 2's (no carries: bits 7:4 are zero), and
+// one PRMT takes bytes 0 and 2 of both rows: 2 LDS + 2 LEA.HI + 1 PRMT where the byte loop spent 8 LDS.U8 and 11
+// shifts and ORs (SASS, s06).
+template <int kRowBits, int kColBits, uint64_t kSrc>
+__device__ __forceinline__ uint32_t assemble_word_by_rows(int w, const uint8_t* nib, int64_t row0, int64_t col0,
+                                                          int64_t cols, int64_t* index) {
+  constexpr int kBlockRows = 1 << kRowBits, kBlockCols = 1 << kColBits;
+  constexpr int kWordsPerBlock = (1 << (kRowBits + kColBits)) / 8;
+  constexpr int kTileBlockCols = kTileNibbleCols / kBlockCols;
+  constexpr int kRowPairStep = 8;   // rows rb and rb + 8: the word's upper four nibbles (in-block index bit 2 = r3)
+  static_assert((kSrc & 0xF) == MetaLayoutDesc::kColBit + 0 && ((kSrc >> 4) & 0xF) == MetaLayoutDesc::kColBit + 1 &&
+                    ((kSrc >> 8) & 0xF) == 3,
+                "the word's nibbles must be (column bit 0, column bit 1, row bit 3): 4 columns of two rows 8 apart");
+  constexpr uint32_t kBytes0And2OfBoth = 0x6420;   // PRMT: bytes 0, 2 of the first operand, then of the second
+  const int tbr = w / (kTileBlockCols * kWordsPerBlock), tbc = (w / kWordsPerBlock) % kTileBlockCols;
+  const int ww = w % kWordsPerBlock;
+  uint32_t rb = 0, jb = 0;
+  nibble_coordinates<kRowBits, kColBits, kSrc>(static_cast<uint32_t>(8 * ww), &rb, &jb);
+  const uint8_t* first = nib + (tbr * kBlockRows + rb) * kTileNibbleCols + tbc * kBlockCols + jb;
+  const uint32_t x0 = *reinterpret_cast<const uint32_t*>(first);
+  const uint32_t x1 = *reinterpret_cast<const uint32_t*>(first + kRowPairStep * kTileNibbleCols);
+  const uint32_t word = __byte_perm(x0 + (x0 >> 4), x1 + (x1 >> 4), kBytes0And2OfBoth);
+  const int64_t block = (row0 / kBlockRows + tbr) * (cols / kBlockCols) + col0 / kBlockCols + tbc;
+  *index = block * kWordsPerBlock + ww;
+  return word;
+}
+
 // The pattern table as compile-time constants: PatternAt<P> reads transposable.h's constexpr arrays in the front
 // end, and the scan below is a fold over P = 1..89 in ascending order (the tie rule), so every row-pair index is a
 // constant and the 24 sums stay in registers.
@@ -505,7 +535,16 @@ __device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, 
   }
   // Metadata: 128 words of W's tile, then 128 of Wᵀ's.
   int64_t index = 0;
-  if (t < kTileMetaWords) {
+  if constexpr (kSlots) {   // s07: each word from two 4-byte loads (assemble_word_by_rows)
+    if (t < kTileMetaWords) {
+      const uint32_t word = assemble_word_by_rows<kRowBits, kColBits, kSrc>(t, w_nib, r0, c0 / 4, K / 4, &index);
+      meta[index] = word;
+    } else {
+      const uint32_t word =
+          assemble_word_by_rows<kRowBits, kColBits, kSrc>(t - kTileMetaWords, t_nib, c0, r0 / 4, M / 4, &index);
+      meta_t[index] = word;
+    }
+  } else if (t < kTileMetaWords) {
     const uint32_t word = assemble_word<kRowBits, kColBits, kSrc>(t, w_nib, r0, c0 / 4, K / 4, &index);
     meta[index] = word;
   } else {
