@@ -138,9 +138,11 @@ __device__ __forceinline__ uint32_t assemble_word(int w, const uint8_t* nib, int
 // 7:4 zero). x + (x >> 4) puts bytes 1 and 3's nibbles above bytes 0 and 2's (no carries: bits 7:4 are zero), and
 // one PRMT takes bytes 0 and 2 of both rows: 2 LDS + 2 LEA.HI + 1 PRMT where the byte loop spent 8 LDS.U8 and 11
 // shifts and ORs (SASS, s06).
+// Its index as unsigned shifts (row0, col0 and cols are never negative): a tile part and a thread part, where the
+// signed divisions of assemble_word cost ~18 instructions per tile (SASS, s06).
 template <int kRowBits, int kColBits, uint64_t kSrc>
-__device__ __forceinline__ uint32_t assemble_word_by_rows(int w, const uint8_t* nib, int64_t row0, int64_t col0,
-                                                          int64_t cols, int64_t* index) {
+__device__ __forceinline__ uint32_t assemble_word_by_rows(int w, const uint8_t* nib, uint64_t row0, uint64_t col0,
+                                                          uint64_t cols, uint64_t* index) {
   constexpr int kBlockRows = 1 << kRowBits, kBlockCols = 1 << kColBits;
   constexpr int kWordsPerBlock = (1 << (kRowBits + kColBits)) / 8;
   constexpr int kTileBlockCols = kTileNibbleCols / kBlockCols;
@@ -157,8 +159,9 @@ __device__ __forceinline__ uint32_t assemble_word_by_rows(int w, const uint8_t* 
   const uint32_t x0 = *reinterpret_cast<const uint32_t*>(first);
   const uint32_t x1 = *reinterpret_cast<const uint32_t*>(first + kRowPairStep * kTileNibbleCols);
   const uint32_t word = __byte_perm(x0 + (x0 >> 4), x1 + (x1 >> 4), kBytes0And2OfBoth);
-  const int64_t block = (row0 / kBlockRows + tbr) * (cols / kBlockCols) + col0 / kBlockCols + tbc;
-  *index = block * kWordsPerBlock + ww;
+  const uint64_t blocks_per_row = cols >> kColBits;
+  const uint64_t tile_part = ((row0 >> kRowBits) * blocks_per_row + (col0 >> kColBits)) * kWordsPerBlock;
+  *index = tile_part + (uint64_t(tbr) * blocks_per_row + uint64_t(tbc)) * kWordsPerBlock + uint64_t(ww);
   return word;
 }
 
@@ -365,6 +368,22 @@ __device__ __forceinline__ Block4x4 load_block(const uint2* __restrict__ dense, 
   return b;
 }
 
+// s07: the same load with unsigned offsets: r0 * (K / 4) + c0 / 4 (the tile) + bi * K + bj (the thread), where the
+// signed division of load_block costs ~12 instructions per tile (SASS, s06).
+__device__ __forceinline__ Block4x4 load_block_unsigned(const uint2* __restrict__ dense, TileOrigin o, int64_t K) {
+  const int t = threadIdx.x, bi = t / kBlocksPerSide, bj = t % kBlocksPerSide;
+  const uint64_t k4 = static_cast<uint64_t>(K) >> 2;
+  const uint2* row0 = dense + (static_cast<uint64_t>(o.r0) * k4 + (static_cast<uint64_t>(o.c0) >> 2)) +
+                      (static_cast<uint64_t>(bi) * static_cast<uint64_t>(K) + static_cast<uint64_t>(bj));
+  Block4x4 b;
+#pragma unroll
+  for (int r = 0; r < 4; ++r) {
+    const uint2 v = __ldcs(row0 + r * k4);
+    b.lo[r] = v.x, b.hi[r] = v.y;
+  }
+  return b;
+}
+
 // Everything after the load, for one tile: the pattern, W's values, the staging, one barrier, Wᵀ's values and both
 // metadata tiles. The caller must not write `st` again until every thread has passed this call's barrier and read
 // it (s03/s04: one tile per block; s05: a second stage, see transposable_pipelined).
@@ -452,6 +471,10 @@ __device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, 
   // W: per row, the kept pair (ordered nibble) -> 4 bytes of values, a nibble.
   uint32_t* w_row0 = values + ((r0 + 4 * bi) * K + c0 + 4 * bj) / 4;
   if constexpr (kSlots) {
+    // Unsigned: r0 * (K / 4) + c0 / 4 (the tile, uniform) + bi * K + bj (the thread), where the signed division of
+    // the line above costs ~11 instructions per tile (SASS, s06).
+    w_row0 = values + (static_cast<uint64_t>(r0) * (static_cast<uint64_t>(K) >> 2) + (static_cast<uint64_t>(c0) >> 2)) +
+             (static_cast<uint64_t>(bi) * static_cast<uint64_t>(K) + static_cast<uint64_t>(bj));
     // s07: the slot's entry (SlotTables): four 16-byte loads give every selector and nibble of the block.
     const SlotEntry& e = slot_tables->entry[out_slot];
     const uint4 row_select = *reinterpret_cast<const uint4*>(e.row_select);
@@ -529,20 +552,29 @@ __device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, 
   __syncthreads();
 
   // Wᵀ values: row c0 + R holds W rows r0 .. r0 + 63 compressed: 64 bytes from byte (c0 + R) * M + r0 of values_t.
-  {
+  if constexpr (kSlots) {   // unsigned: c0 * (M / 16) + r0 / 16 (the tile) + R * (M / 16) + q (the thread)
+    const int R = t / 4, q = t % 4;
+    const uint64_t row16 = static_cast<uint64_t>(M) >> 4;
+    values_t[(static_cast<uint64_t>(c0) * row16 + (static_cast<uint64_t>(r0) >> 4)) +
+             (static_cast<uint64_t>(R) * row16 + static_cast<uint64_t>(q))] =
+        reinterpret_cast<const uint4*>(t_vals)[R * 4 + q];
+  } else {
     const int R = t / 4, q = t % 4;
     values_t[((c0 + R) * M + r0) / 16 + q] = reinterpret_cast<const uint4*>(t_vals)[R * 4 + q];
   }
   // Metadata: 128 words of W's tile, then 128 of Wᵀ's.
   int64_t index = 0;
   if constexpr (kSlots) {   // s07: each word from two 4-byte loads (assemble_word_by_rows)
+    const uint64_t ur0 = static_cast<uint64_t>(r0), uc0 = static_cast<uint64_t>(c0);
+    const uint64_t uM = static_cast<uint64_t>(M), uK = static_cast<uint64_t>(K);
+    uint64_t at = 0;
     if (t < kTileMetaWords) {
-      const uint32_t word = assemble_word_by_rows<kRowBits, kColBits, kSrc>(t, w_nib, r0, c0 / 4, K / 4, &index);
-      meta[index] = word;
+      const uint32_t word = assemble_word_by_rows<kRowBits, kColBits, kSrc>(t, w_nib, ur0, uc0 >> 2, uK >> 2, &at);
+      meta[at] = word;
     } else {
       const uint32_t word =
-          assemble_word_by_rows<kRowBits, kColBits, kSrc>(t - kTileMetaWords, t_nib, c0, r0 / 4, M / 4, &index);
-      meta_t[index] = word;
+          assemble_word_by_rows<kRowBits, kColBits, kSrc>(t - kTileMetaWords, t_nib, uc0, ur0 >> 2, uM >> 2, &at);
+      meta_t[at] = word;
     }
   } else if (t < kTileMetaWords) {
     const uint32_t word = assemble_word<kRowBits, kColBits, kSrc>(t, w_nib, r0, c0 / 4, K / 4, &index);
@@ -600,7 +632,7 @@ __global__ void __launch_bounds__(kThreads, kPipelinedBlocksPerSm)
     slot_tables = &slots;
   }
   TileOrigin o = tile_origin(tile, K);
-  Block4x4 cur = load_block(dense, o, K);
+  Block4x4 cur = kSlots ? load_block_unsigned(dense, o, K) : load_block(dense, o, K);
   // s06: the next tile's origin by stepping (row, column) of the tile grid by the grid size's quotient and
   // remainder (one division per block), where tile_origin divides per tile (~40 instructions, SASS, session 9).
   // The column stays below tiles_k: c < tiles_k and step_c < tiles_k, so one subtraction wraps it.
@@ -618,7 +650,7 @@ __global__ void __launch_bounds__(kThreads, kPipelinedBlocksPerSm)
       no = tile_origin(next < tiles ? next : tile, K);
     }
     Block4x4 nxt = {};
-    if (next < tiles) nxt = load_block(dense, no, K);   // in flight while this tile is worked on
+    if (next < tiles) nxt = kSlots ? load_block_unsigned(dense, no, K) : load_block(dense, no, K);   // in flight
     process_tile<kBf16, kHalves, kIntKeys, kRowBits, kColBits, kSrc, kSlots>(
         cur, o, st[stage], &tables, slot_tables, values, meta, values_t, meta_t, M, K, nan_blocks);
     if (next >= tiles) break;
