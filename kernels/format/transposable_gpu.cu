@@ -494,9 +494,10 @@ __device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, 
       const uint32_t sel = c % 2 == 0 ? kLowHalves : kHighHalves;
       rows01[c] = __byte_perm(src[0], src[1], sel), rows23[c] = __byte_perm(src[2], src[3], sel);
     }
+    const uint64_t row_words = static_cast<uint64_t>(K) >> 2;   // unsigned: no signed division per tile
 #pragma unroll
     for (int r = 0; r < 4; ++r) {
-      w_row0[r * (K / 4)] = __byte_perm(lo[r], hi[r], rs[r]);
+      w_row0[r * row_words] = __byte_perm(lo[r], hi[r], rs[r]);
       w_nib[(4 * bi + r) * kTileNibbleCols + bj] = static_cast<uint8_t>(rn[r]);
     }
 #pragma unroll
