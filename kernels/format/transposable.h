@@ -395,7 +395,9 @@ inline constexpr uint8_t kNoPattern = 0xFF;
 // pair_bits_rank as arithmetic (device code cannot read kRowPairs at run time): pairs 2 (0,3) and 3 (1,2) swap.
 SPARSE24_TR_HD constexpr int pair_rank(int q) { return q == 2 ? 3 : (q == 3 ? 2 : q); }
 // A top's rank field (what its key carries in the rank bits), from its row-1 pair.
-SPARSE24_TR_HD constexpr uint32_t top_rank_field(int qb) { return kIntKeyRankMax - static_cast<uint32_t>(pair_rank(qb)); }
+SPARSE24_TR_HD constexpr uint32_t top_rank_field(int qb) {
+  return kIntKeyRankMax - static_cast<uint32_t>(pair_rank(qb));
+}
 constexpr bool pair_rank_matches() {
   for (int q = 0; q < 6; ++q)
     if (pair_rank(q) != pair_bits_rank(q)) return false;

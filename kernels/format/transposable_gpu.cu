@@ -58,6 +58,32 @@
 // (tests/gpu/test_format_gpu.cu: the any-bits data, the integer-key data with ties and span edges, the plan) and
 // compute-sanitizer are the first thing to run; until then s03-s05 are the measured steps (s05's SASS is unchanged
 // by this step: scripts/compare_sass.py, 12 kernels identical).
+// format.s07_slots (Scoring::slots on the persistent grid): s06 with fewer instructions per tile, the same outputs
+// bit for bit, the same fallback (the double path of s05 where the keys are not exact, its mask mapped to a slot):
+//   1. the tops' tie rank rides in row 1's six pair sums (transposable.h, "format.s07_slots": within a class the
+//      tops' row-1 pairs differ and ascend with t), so a top is one VIADDMNMX where s06 spent IADD3 + IMNMX;
+//   2. the choice is one slot (the chosen bottom's ordinal, the top's rank field) and one 64-byte shared entry per
+//      slot (SlotTables: W's 4 row selectors and nibbles, Wᵀ's 4 column selectors and nibbles; 4 LDS.128), where
+//      s06 looked up the top's bits, then per row and column a keep mask's selector (8 LDS, the column masks by
+//      multiply-and-shift);
+//   3. each metadata word from two 4-byte loads of the staged nibbles (assemble_word_by_rows: both layouts hold 4
+//      consecutive nibble columns of rows rb and rb + 8 in a word), where s06 loaded 8 bytes and shifted each;
+//   4. unsigned tile + thread offsets for the loads and every store (no signed 64-bit division per tile).
+// Instructions per thread and tile, counted as the path one warp executes (nvdisasm -g over a -lineinfo cubin; the
+// persistent loop's body from its head to its back branch, forward branches into the double path and the NaN
+// atomic taken, the other metadata branch skipped: what a warp whose blocks all take the keys issues per tile):
+//                         fp16 lane_blocks16   bf16 lane_blocks16   fp16 wgmma16x64
+//   s05 at 005df69 (run)         975                                                 measured 32.1-32.9% of copy
+//   s05 (run)                    799                  880                 805        measured 40.5-42.0%
+//   s06                          592                  634                 597        not yet run
+//   s07                          512                  541                 516
+// (The session-9 counts above, 1047/783/686, took the loop body less the double path's source lines: they keep the
+// second metadata branch and the double path's instructions attributed to shared lines, ~90 for s06.) 118-119
+// registers, no spills, 30 KB of static shared memory (two blocks per SM).
+// Expected (H200, 28672x8192 and 8192x28672 fp16): time in proportion to the count, calibrated on the two s05
+// runs (975 -> 32.5%, 799 -> 41.3%: 31.7k-33.0k count x %): s06 ~54-56%, **s07 ~62-64%** of the copy rate, the
+// issue's 60% if the issue-bound model holds that close to the DRAM rate; NOTES.md, "Session 10: format.s07
+// (prediction)". Not yet run on a GPU.
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
