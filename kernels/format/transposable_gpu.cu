@@ -327,13 +327,14 @@ __device__ __forceinline__ void fill_key_tables(KeyTables* tables) {
 // (the block's columns) 0..3 (s06's KeyTables::keep bits 15:0), then the nibbles of the same, one per word. s06
 // spent per row and per column a keep-mask extraction and a table load (and the column's mask by a multiply),
 // plus the top's bits from a byte table. Slots that name no pattern hold zeros (never chosen).
-struct SlotEntry {
+struct alignas(16) SlotEntry {   // 16-byte aligned: read (and copied into shared memory) as uint4
   uint32_t row_select[kBlock], col_select[kBlock], row_nibble[kBlock], col_nibble[kBlock];
 };
-static_assert(sizeof(SlotEntry) == 4 * 16, "a slot's entry is four 16-byte loads");
+static_assert(sizeof(SlotEntry) == 4 * 16 && alignof(SlotEntry) == 16, "a slot's entry is four 16-byte loads");
 struct SlotTables {
   SlotEntry entry[kSlotCount];
 };
+static_assert(alignof(SlotTables) == 16 && sizeof(SlotTables) % 16 == 0, "SlotTables is copied as uint4");
 constexpr SlotTables make_slot_tables() {
   constexpr KeyTables keys = make_key_tables();
   SlotTables t{};
