@@ -456,6 +456,7 @@ struct SlotKeyState {
   uint32_t akey[kHalvesClasses];   // per class: the best top's key (sum + rank field)
   uint32_t aclear[kHalvesClasses];
   uint32_t best = 0, chosen_key = 0, chosen_ordinal = 0;   // chosen_ordinal: the bottom's ordinal << rank bits
+  uint32_t one = 1;   // 1, but a value the device compiler cannot fold: see int_keys_slot
 };
 template <int S>
 SPARSE24_TR_HD inline void slot_key_step(SlotKeyState& k) {
@@ -470,7 +471,9 @@ SPARSE24_TR_HD inline void slot_key_step(SlotKeyState& k) {
     if constexpr (S + 1 < kHalvesSteps && !kHalvesSchedule[S + 1].top)   // the last top: clear the rank bits
       SPARSE24_TR_UNROLL for (int c = 0; c < kHalvesClasses; ++c) k.aclear[c] = k.akey[c] & ~kIntKeyRankMax;
   } else {
-    const uint32_t score = k.aclear[x.cls] + k.pair[2][x.qa] + k.pair[3][x.qb];
+    // aclear + pair2 + pair3 as two multiply-adds by `one` (IMAD, the FMA pipe) rather than one IADD3 (the ALU
+    // pipe, which bounds the kernel: int_keys_slot).
+    const uint32_t score = (k.pair[2][x.qa] * k.one + k.pair[3][x.qb]) * k.one + k.aclear[x.cls];
     constexpr bool kFirstBottom = S > 0 && kHalvesSchedule[S > 0 ? S - 1 : 0].top;
     if (kFirstBottom || score > k.best)   // the first bottom takes; then strict: the lowest u keeps a tie
       k.best = score, k.chosen_key = k.akey[x.cls], k.chosen_ordinal = uint32_t(S - 36) << kIntKeyRankBits;
@@ -482,11 +485,17 @@ SPARSE24_TR_HD inline void slot_key_fold(SlotKeyState& k, std::integer_sequence<
 }
 
 // s07's choice: false where the keys are not exact (as int_keys_choice), else *slot indexes kPatternOfSlot.
+// `one` must be 1. NOTE: the kernel is bound by the ALU pipe (16 lanes per SM sub-partition on sm_90: a warp's
+// integer add, compare, select or max takes 2 cycles there; NOTES.md, session 10: the measured s05 and s06 rates
+// follow max(issued, 2 x ALU instructions) per tile within 4%), while the FMA pipe's IMAD has room. The device
+// passes a 1 the compiler cannot fold (blockDim.x / kThreads), so the bottoms' 36 three-input sums become 72 IMADs
+// on the FMA pipe instead of 36 IADD3s on the ALU pipe: 36 more instructions issued, 36 fewer ALU ones.
 template <bool kBf16>
-SPARSE24_TR_HD inline bool int_keys_slot(const float (&mag)[16], uint32_t* slot) {
+SPARSE24_TR_HD inline bool int_keys_slot(const float (&mag)[16], uint32_t* slot, uint32_t one = 1) {
   uint32_t m[16];
   if (!int_key_magnitudes<kBf16>(mag, m)) return false;
   SlotKeyState k;
+  k.one = one;
   SPARSE24_TR_UNROLL for (int r = 0; r < kBlock; ++r)
     SPARSE24_TR_UNROLL for (int q = 0; q < 6; ++q)
       k.pair[r][q] = m[kBlock * r + pair_lo(q)] + m[kBlock * r + pair_hi(q)] + (r == 1 ? top_rank_field(q) : 0u);

@@ -448,7 +448,8 @@ __device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, 
       mag32[4 * r] = m01.x, mag32[4 * r + 1] = m01.y, mag32[4 * r + 2] = m23.x, mag32[4 * r + 3] = m23.y;
     }
     if constexpr (kSlots) {
-      decided = int_keys_slot<kBf16>(mag32, &out_slot);
+      // blockDim.x / kThreads: 1 (the kernel runs with kThreads), which the compiler cannot fold (int_keys_slot).
+      decided = int_keys_slot<kBf16>(mag32, &out_slot, blockDim.x / kThreads);
     } else {
       uint32_t slot = 0, u_bits = 0;
       decided = int_keys_choice<kBf16>(mag32, &slot, &u_bits);
