@@ -54,10 +54,9 @@
 // Expected (28672x8192 fp16, H200): still issue-bound; time in proportion to the count, calibrated on the run at
 // 1047: ~496 us, ~49% of the copy rate (s05 now: ~566 us, ~43%), short of the 60% target; NOTES.md, session 9,
 // "format.s06 (prediction)".
-// NOT YET RUN ON A GPU: session 9 ran out of device time after merging it. Its bit-for-bit tests against the CPU
-// (tests/gpu/test_format_gpu.cu: the any-bits data, the integer-key data with ties and span edges, the plan) and
-// compute-sanitizer are the first thing to run; until then s03-s05 are the measured steps (s05's SASS is unchanged
-// by this step: scripts/compare_sass.py, 12 kernels identical).
+// Measured (H200, session 10, 28672x8192 fp16): 46.1% (lane_blocks16) and 47.0% (wgmma16x64) of the copy rate,
+// 1.11-1.12x s05 in the same run, bit for bit against the CPU; the count above (line-based) overstated the gain, the
+// ALU-pipe bound below (s07's paragraph) accounts for it.
 // format.s07_slots (Scoring::slots on the persistent grid): s06 with fewer instructions per tile, the same outputs
 // bit for bit, the same fallback (the double path of s05 where the keys are not exact, its mask mapped to a slot):
 //   1. the tops' tie rank rides in row 1's six pair sums (transposable.h, "format.s07_slots": within a class the
@@ -68,22 +67,20 @@
 //      multiply-and-shift);
 //   3. each metadata word from two 4-byte loads of the staged nibbles (assemble_word_by_rows: both layouts hold 4
 //      consecutive nibble columns of rows rb and rb + 8 in a word), where s06 loaded 8 bytes and shifted each;
-//   4. unsigned tile + thread offsets for the loads and every store (no signed 64-bit division per tile).
-// Instructions per thread and tile, counted as the path one warp executes (nvdisasm -g over a -lineinfo cubin; the
-// persistent loop's body from its head to its back branch, forward branches into the double path and the NaN
-// atomic taken, the other metadata branch skipped: what a warp whose blocks all take the keys issues per tile):
-//                         fp16 lane_blocks16   bf16 lane_blocks16   fp16 wgmma16x64
-//   s05 at 005df69 (run)         975                                                 measured 32.1-32.9% of copy
-//   s05 (run)                    799                  880                 805        measured 40.5-42.0%
-//   s06                          592                  634                 597        not yet run
-//   s07                          512                  541                 516
-// (The session-9 counts above, 1047/783/686, took the loop body less the double path's source lines: they keep the
-// second metadata branch and the double path's instructions attributed to shared lines, ~90 for s06.) 118-119
-// registers, no spills, 30 KB of static shared memory (two blocks per SM).
-// Expected (H200, 28672x8192 and 8192x28672 fp16): time in proportion to the count, calibrated on the two s05
-// runs (975 -> 32.5%, 799 -> 41.3%: 31.7k-33.0k count x %): s06 ~54-56%, **s07 ~62-64%** of the copy rate, the
-// issue's 60% if the issue-bound model holds that close to the DRAM rate; NOTES.md, "Session 10: format.s07
-// (prediction)". Not yet run on a GPU.
+//   4. unsigned tile + thread offsets for the loads and every store (no signed 64-bit division per tile);
+//   5. the bottoms' sums as IMADs (the FMA pipe) rather than IADD3s (the ALU pipe; transposable.h, int_keys_slot).
+// The bound, from the measured runs (NOTES.md, "Session 10: format.s07 (prediction)"): per tile, one warp issues
+// N instructions, A of them on the ALU pipe (integer add, logic, compare, select, min/max, shift, PRMT: 16 lanes
+// per SM sub-partition on sm_90, so 2 cycles a warp); the rates of s05 at 005df69, s05 and s06 (32.5%, 41.0%,
+// 46.1% of the copy rate, fp16 lane_blocks16) follow 1 / max(N, 2 A, 2 x FP64) within 4% (33.4k-34.7k x %):
+//                         issued N   ALU A   FP64   bound   measured or (predicted) % of copy, fp16 28672x8192
+//   s05 at 005df69           975      535     202    1070    32.1-32.9
+//   s05                      799      420     202     840    41.0-42.4
+//   s06                      592      363       0     726    46.1-47.0
+//   s07                      550      273       0     550    (61-63; bf16 579 / 295: 57-59)
+// Counted as the path one warp executes per tile (nvdisasm -g over a -lineinfo cubin: the persistent loop from its
+// head to its back branch, the branches into the double path and the NaN atomic taken, one metadata branch).
+// s07: 118-119 registers, no spills, 30 KB static shared memory (two blocks per SM). Not yet run on a GPU.
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
