@@ -313,11 +313,10 @@ SPARSE24_TR_HD inline void int_key_fold(IntKeyState& k, std::integer_sequence<in
   (int_key_step<S>(k), ...);
 }
 
-// The choice for one block from its 16 magnitudes (row-major, exact f32 values of the 16-bit elements): false where
-// the keys are not exact (see above; the caller runs the double path); else *top_slot indexes kTopOfClassRank (the
-// top half's 8 mask bits) and *u_bits holds the bottom half's: mask = top | u << 8.
+// The integer scaling of s06 and s07 (the rule above): false where the keys are not exact, else m[] holds the
+// block's 16 magnitudes as integers with kIntKeyRankBits zero low bits and no wrap in a sum of eight.
 template <bool kBf16>
-SPARSE24_TR_HD inline bool int_keys_choice(const float (&mag)[16], uint32_t* top_slot, uint32_t* u_bits) {
+SPARSE24_TR_HD inline bool int_key_magnitudes(const float (&mag)[16], uint32_t (&m)[16]) {
   using R = IntKeyRule<kBf16>;
   constexpr uint32_t kF32InfBits = 0x7F800000u, kExpShift = 23;
   uint32_t max_bits = 0, min_nonzero_m1 = ~0u;   // bits - 1: a zero wraps to the largest, out of the minimum
@@ -337,7 +336,6 @@ SPARSE24_TR_HD inline bool int_keys_choice(const float (&mag)[16], uint32_t* top
   const int s1 = kBf16 ? (s >> 1) : s, s2 = s - s1;
   const float scale1 = bits_as<float>(static_cast<uint32_t>(R::kF32Bias + s1) << kExpShift);
   const float scale2 = bits_as<float>(static_cast<uint32_t>(R::kF32Bias + s2) << kExpShift);
-  uint32_t m[16];
   SPARSE24_TR_UNROLL for (int i = 0; i < 16; ++i) {
     const float scaled = kBf16 ? (mag[i] * scale1) * scale2 : mag[i] * scale1;   // exact: powers of two, in range
 #ifdef __CUDA_ARCH__
@@ -346,6 +344,16 @@ SPARSE24_TR_HD inline bool int_keys_choice(const float (&mag)[16], uint32_t* top
     m[i] = static_cast<uint32_t>(scaled);
 #endif
   }
+  return true;
+}
+
+// The choice for one block from its 16 magnitudes (row-major, exact f32 values of the 16-bit elements): false where
+// the keys are not exact (see above; the caller runs the double path); else *top_slot indexes kTopOfClassRank (the
+// top half's 8 mask bits) and *u_bits holds the bottom half's: mask = top | u << 8.
+template <bool kBf16>
+SPARSE24_TR_HD inline bool int_keys_choice(const float (&mag)[16], uint32_t* top_slot, uint32_t* u_bits) {
+  uint32_t m[16];
+  if (!int_key_magnitudes<kBf16>(mag, m)) return false;
   IntKeyState k;
   SPARSE24_TR_UNROLL for (int r = 0; r < kBlock; ++r)
     SPARSE24_TR_UNROLL for (int q = 0; q < 6; ++q)
@@ -363,6 +371,163 @@ inline int int_keys_mask(const float (&mag)[16]) {
   if (!int_keys_choice<kBf16>(mag, &slot, &u)) return -1;
   return static_cast<int>(kTopOfClassRank[slot] | u << 8);
 }
+
+// ---- format.s07_slots: the tops' tie rank folded into the pair sums, the choice as one table slot --------------
+// s06's keys with two changes, the same answer (tests/cpu/test_transposable.cpp compares it with exact_pattern):
+//   the tops' rank: within a class every top has a different row-1 pair qb (a class of one top; of two, (x, y) and
+//   (y, x); the class of six, complementary pairs: qb names qa), and ascending t is ascending qb bits there, so
+//   kIntKeyRankMax - (qb's rank in ascending pair bits) is a rank that falls as t rises within every class. It
+//   depends on qb only, so it is added once to row 1's six pair sums (free in the IADD3 that forms them) and
+//   each top is one add-and-max (VIADDMNMX on sm_90) where s06 spent IADD3 + IMNMX;
+//   the answer: the chosen bottom's ordinal among the 36 (ascending u) and the chosen class's key's rank bits,
+//   slot = ordinal << kIntKeyRankBits | rank bits, one index into kPatternOfSlot (and the kernel's output table:
+//   W's and Wᵀ's selectors and nibbles per slot), where s06 looked up the top's bits, then per row and per column
+//   of the block a keep mask's selector.
+// The span rule (IntKeyRule) and the cases left to the double path are s06's.
+constexpr int pair_bits_rank(int q) {   // q's position among the pairs in ascending pair_bits (3 5 6 9 10 12)
+  int rank = 0;
+  for (int i = 0; i < 6; ++i) rank += pair_bits(i) < pair_bits(q);
+  return rank;
+}
+inline constexpr int kBottoms = 36;   // u in ascending order: ordinal 6 * rank(qb) + rank(qa)
+inline constexpr int kSlotCount = kBottoms << kIntKeyRankBits;
+inline constexpr uint8_t kNoPattern = 0xFF;
+// pair_bits_rank as arithmetic (device code cannot read kRowPairs at run time): pairs 2 (0,3) and 3 (1,2) swap.
+SPARSE24_TR_HD constexpr int pair_rank(int q) { return q == 2 ? 3 : (q == 3 ? 2 : q); }
+// A top's rank field (what its key carries in the rank bits), from its row-1 pair.
+SPARSE24_TR_HD constexpr uint32_t top_rank_field(int qb) {
+  return kIntKeyRankMax - static_cast<uint32_t>(pair_rank(qb));
+}
+constexpr bool pair_rank_matches() {
+  for (int q = 0; q < 6; ++q)
+    if (pair_rank(q) != pair_bits_rank(q)) return false;
+  return true;
+}
+static_assert(pair_rank_matches(), "pair_rank must be the pair's rank in ascending bits");
+// Within every class the tops' qb differ and ascend with t: the field orders a class's tops as the tie rule does.
+constexpr bool top_rank_field_orders_classes() {
+  for (int i = 0; i < 36; ++i)
+    for (int j = i + 1; j < 36; ++j) {
+      const HalvesStep& a = kHalvesSchedule[i];
+      const HalvesStep& b = kHalvesSchedule[j];
+      if (a.cls == b.cls && !(a.bits < b.bits && top_rank_field(a.qb) > top_rank_field(b.qb))) return false;
+    }
+  return true;
+}
+static_assert(top_rank_field_orders_classes(), "within a class, a lower t must carry a larger rank field");
+SPARSE24_TR_HD constexpr int bottom_ordinal(int qa, int qb) { return 6 * pair_rank(qb) + pair_rank(qa); }
+// The schedule's bottoms are in ascending u = ascending (qb bits, qa bits): their ordinals are 0..35 in order.
+constexpr bool bottom_ordinals_ascend() {
+  for (int i = 36; i < kHalvesSteps; ++i)
+    if (bottom_ordinal(kHalvesSchedule[i].qa, kHalvesSchedule[i].qb) != i - 36) return false;
+  return true;
+}
+static_assert(bottom_ordinals_ascend(), "the bottoms' ordinals must count the schedule's bottoms in order");
+// slot -> pattern index (kNoPattern where no top of the bottom's class carries that rank field).
+constexpr std::array<uint8_t, kSlotCount> make_pattern_of_slot() {
+  std::array<uint8_t, kSlotCount> s{};
+  for (auto& x : s) x = kNoPattern;
+  for (int b = 36; b < kHalvesSteps; ++b)
+    for (int t = 0; t < 36; ++t) {
+      const HalvesStep& u = kHalvesSchedule[b];
+      const HalvesStep& top = kHalvesSchedule[t];
+      if (top.cls != u.cls) continue;
+      const uint32_t mask = top.bits | uint32_t(u.bits) << 8;
+      for (int p = 0; p < kPatternCount; ++p)
+        if (kPatterns[p] == mask)
+          s[static_cast<size_t>((b - 36) << kIntKeyRankBits | static_cast<int>(top_rank_field(top.qb)))] =
+              static_cast<uint8_t>(p);
+    }
+  return s;
+}
+inline constexpr std::array<uint8_t, kSlotCount> kPatternOfSlot = make_pattern_of_slot();
+constexpr bool slots_cover_patterns() {
+  int seen[kPatternCount] = {};
+  for (uint8_t p : kPatternOfSlot)
+    if (p != kNoPattern) ++seen[p];
+  for (int n : seen)
+    if (n != 1) return false;
+  return true;
+}
+static_assert(slots_cover_patterns(), "every pattern must have exactly one slot");
+
+struct SlotKeyState {
+  uint32_t pair[kBlock][6];        // row 1's sums carry top_rank_field(q)
+  uint32_t akey[kHalvesClasses];   // per class: the best top's key (sum + rank field)
+  uint32_t aclear[kHalvesClasses];
+  uint32_t best = 0, chosen_key = 0, chosen_ordinal = 0;   // chosen_ordinal: the bottom's ordinal << rank bits
+  uint32_t one = 1;   // 1, but a value the device compiler cannot fold: see int_keys_slot
+};
+template <int S>
+SPARSE24_TR_HD inline void slot_key_step(SlotKeyState& k) {
+  constexpr HalvesStep x = kHalvesSchedule[S];
+  if constexpr (x.top) {
+    const uint32_t a = k.pair[0][x.qa] + k.pair[1][x.qb];   // the rank field rides in pair[1]
+    if constexpr (x.first) {
+      k.akey[x.cls] = a;
+    } else {
+      k.akey[x.cls] = k.akey[x.cls] > a ? k.akey[x.cls] : a;   // max: larger sum, then the lower t
+    }
+    if constexpr (S + 1 < kHalvesSteps && !kHalvesSchedule[S + 1].top)   // the last top: clear the rank bits
+      SPARSE24_TR_UNROLL for (int c = 0; c < kHalvesClasses; ++c) k.aclear[c] = k.akey[c] & ~kIntKeyRankMax;
+  } else {
+    // aclear + pair2 + pair3 as two multiply-adds by `one` (IMAD, the FMA pipe) rather than one IADD3 (the ALU
+    // pipe, which bounds the kernel: int_keys_slot).
+    const uint32_t score = (k.pair[2][x.qa] * k.one + k.pair[3][x.qb]) * k.one + k.aclear[x.cls];
+    constexpr bool kFirstBottom = S > 0 && kHalvesSchedule[S > 0 ? S - 1 : 0].top;
+    if (kFirstBottom || score > k.best)   // the first bottom takes; then strict: the lowest u keeps a tie
+      k.best = score, k.chosen_key = k.akey[x.cls], k.chosen_ordinal = uint32_t(S - 36) << kIntKeyRankBits;
+  }
+}
+template <int... S>
+SPARSE24_TR_HD inline void slot_key_fold(SlotKeyState& k, std::integer_sequence<int, S...>) {
+  (slot_key_step<S>(k), ...);
+}
+
+// s07's choice: false where the keys are not exact (as int_keys_choice), else *slot indexes kPatternOfSlot.
+// `one` must be 1. NOTE: the kernel is bound by the ALU pipe (16 lanes per SM sub-partition on sm_90: a warp's
+// integer add, compare, select or max takes 2 cycles there; NOTES.md, session 10: the measured s05 and s06 rates
+// follow max(issued, 2 x ALU instructions) per tile within 4%), while the FMA pipe's IMAD has room. The device
+// passes a 1 the compiler cannot fold (blockDim.x / kThreads), so the bottoms' 36 three-input sums become 72 IMADs
+// on the FMA pipe instead of 36 IADD3s on the ALU pipe: 36 more instructions issued, 36 fewer ALU ones.
+template <bool kBf16>
+SPARSE24_TR_HD inline bool int_keys_slot(const float (&mag)[16], uint32_t* slot, uint32_t one = 1) {
+  uint32_t m[16];
+  if (!int_key_magnitudes<kBf16>(mag, m)) return false;
+  SlotKeyState k;
+  k.one = one;
+  SPARSE24_TR_UNROLL for (int r = 0; r < kBlock; ++r)
+    SPARSE24_TR_UNROLL for (int q = 0; q < 6; ++q)
+      k.pair[r][q] = m[kBlock * r + pair_lo(q)] + m[kBlock * r + pair_hi(q)] + (r == 1 ? top_rank_field(q) : 0u);
+  slot_key_fold(k, std::make_integer_sequence<int, kHalvesSteps>{});
+  *slot = k.chosen_ordinal | (k.chosen_key & kIntKeyRankMax);
+  return true;
+}
+// Host form for the CPU tests: the mask int_keys_slot gives (through kPatternOfSlot), or -1 where it leaves the
+// block to the double path.
+template <bool kBf16>
+inline int int_keys_slot_mask(const float (&mag)[16]) {
+  uint32_t slot = 0;
+  if (!int_keys_slot<kBf16>(mag, &slot)) return -1;
+  if (slot >= static_cast<uint32_t>(kSlotCount) || kPatternOfSlot[slot] == kNoPattern) return -2;
+  return kPatterns[kPatternOfSlot[slot]];
+}
+// The slot of a mask (the double path's answer, for s07's output table): the bottom's ordinal and the top's rank
+// field from the pair ranks of rows 1, 2 and 3. kPairOfBits: a row's 4-bit keep mask -> its pair index.
+SPARSE24_TR_HD constexpr int pair_of_bits(uint32_t bits4) {
+  return bits4 == 3 ? 0 : bits4 == 5 ? 1 : bits4 == 9 ? 2 : bits4 == 6 ? 3 : bits4 == 10 ? 4 : 5;
+}
+SPARSE24_TR_HD constexpr uint32_t slot_of_mask(uint32_t mask) {
+  const int q1 = pair_of_bits((mask >> 4) & 0xFu), q2 = pair_of_bits((mask >> 8) & 0xFu);
+  const int q3 = pair_of_bits((mask >> 12) & 0xFu);
+  return static_cast<uint32_t>(bottom_ordinal(q2, q3)) << kIntKeyRankBits | top_rank_field(q1);
+}
+constexpr bool slot_of_mask_inverts() {
+  for (int p = 0; p < kPatternCount; ++p)
+    if (kPatternOfSlot[slot_of_mask(kPatterns[p])] != p) return false;
+  return true;
+}
+static_assert(slot_of_mask_inverts(), "slot_of_mask must name each pattern's own slot");
 
 namespace gpu {
 inline constexpr int kTile = 64;      // W rows and columns per thread block of the kernel (16 x 16 4x4 blocks)
@@ -382,7 +547,9 @@ static_assert((kTile / kBlock) * (kTile / kBlock) == kThreads, "one thread per 4
 // Scoring::int_keys scores the halves on 32-bit integer keys where they are exact (int_keys_choice above), the
 // halves in double elsewhere, and those fall back to the full scan as in s04 (format.s06_intkeys on the persistent
 // grid): the same outputs bit for bit.
-enum class Scoring { full, halves, int_keys };
+// Scoring::slots is int_keys with s07's keys (int_keys_slot: the tops' rank in the pair sums) and its outputs from
+// one table entry per slot (format.s07_slots): the same outputs bit for bit.
+enum class Scoring { full, halves, int_keys, slots };
 enum class Grid { tile_per_block, persistent };
 void prune_compress_both(DType t, MetaLayout l, const void* dense, int64_t M, int64_t K, void* values,
                          uint8_t* meta, void* values_t, uint8_t* meta_t, unsigned long long* nan_blocks,

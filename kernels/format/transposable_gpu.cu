@@ -54,10 +54,33 @@
 // Expected (28672x8192 fp16, H200): still issue-bound; time in proportion to the count, calibrated on the run at
 // 1047: ~496 us, ~49% of the copy rate (s05 now: ~566 us, ~43%), short of the 60% target; NOTES.md, session 9,
 // "format.s06 (prediction)".
-// NOT YET RUN ON A GPU: session 9 ran out of device time after merging it. Its bit-for-bit tests against the CPU
-// (tests/gpu/test_format_gpu.cu: the any-bits data, the integer-key data with ties and span edges, the plan) and
-// compute-sanitizer are the first thing to run; until then s03-s05 are the measured steps (s05's SASS is unchanged
-// by this step: scripts/compare_sass.py, 12 kernels identical).
+// Measured (H200, session 10, 28672x8192 fp16): 46.1% (lane_blocks16) and 47.0% (wgmma16x64) of the copy rate,
+// 1.11-1.12x s05 in the same run, bit for bit against the CPU; the count above (line-based) overstated the gain, the
+// ALU-pipe bound below (s07's paragraph) accounts for it.
+// format.s07_slots (Scoring::slots on the persistent grid): s06 with fewer instructions per tile, the same outputs
+// bit for bit, the same fallback (the double path of s05 where the keys are not exact, its mask mapped to a slot):
+//   1. the tops' tie rank rides in row 1's six pair sums (transposable.h, "format.s07_slots": within a class the
+//      tops' row-1 pairs differ and ascend with t), so a top is one VIADDMNMX where s06 spent IADD3 + IMNMX;
+//   2. the choice is one slot (the chosen bottom's ordinal, the top's rank field) and one 64-byte shared entry per
+//      slot (SlotTables: W's 4 row selectors and nibbles, Wᵀ's 4 column selectors and nibbles; 4 LDS.128), where
+//      s06 looked up the top's bits, then per row and column a keep mask's selector (8 LDS, the column masks by
+//      multiply-and-shift);
+//   3. each metadata word from two 4-byte loads of the staged nibbles (assemble_word_by_rows: both layouts hold 4
+//      consecutive nibble columns of rows rb and rb + 8 in a word), where s06 loaded 8 bytes and shifted each;
+//   4. unsigned tile + thread offsets for the loads and every store (no signed 64-bit division per tile);
+//   5. the bottoms' sums as IMADs (the FMA pipe) rather than IADD3s (the ALU pipe; transposable.h, int_keys_slot).
+// The bound, from the measured runs (NOTES.md, "Session 10: format.s07 (prediction)"): per tile, one warp issues
+// N instructions, A of them on the ALU pipe (integer add, logic, compare, select, min/max, shift, PRMT: 16 lanes
+// per SM sub-partition on sm_90, so 2 cycles a warp); the rates of s05 at 005df69, s05 and s06 (32.5%, 41.0%,
+// 46.1% of the copy rate, fp16 lane_blocks16) follow 1 / max(N, 2 A, 2 x FP64) within 4% (33.4k-34.7k x %):
+//                         issued N   ALU A   FP64   bound   measured or (predicted) % of copy, fp16 28672x8192
+//   s05 at 005df69           975      535     202    1070    32.1-32.9
+//   s05                      799      420     202     840    41.0-42.4
+//   s06                      592      363       0     726    46.1-47.0
+//   s07                      550      273       0     550    (61-63; bf16 579 / 295: 57-59)
+// Counted as the path one warp executes per tile (nvdisasm -g over a -lineinfo cubin: the persistent loop from its
+// head to its back branch, the branches into the double path and the NaN atomic taken, one metadata branch).
+// s07: 118-119 registers, no spills, 30 KB static shared memory (two blocks per SM). Not yet run on a GPU.
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
@@ -129,6 +152,39 @@ __device__ __forceinline__ uint32_t assemble_word(int w, const uint8_t* nib, int
   }
   const int64_t block = (row0 / kBlockRows + tbr) * (cols / kBlockCols) + col0 / kBlockCols + tbc;
   *index = block * kWordsPerBlock + ww;
+  return word;
+}
+
+// s07: the same word from two 4-byte shared loads. In both layouts the word's nibbles k = 0..7 are in-block index
+// bits (column bit 0, column bit 1, row bit 3) (format.h: lane_blocks16 and wgmma16x64 both start j0 j1 r3): nibble
+// columns jb..jb + 3 of rows rb and rb + 8, i.e. 4 consecutive staging bytes of each row (one nibble per byte, bits
+// 7:4 zero). x + (x >> 4) puts bytes 1 and 3's nibbles above bytes 0 and 2's (no carries: bits 7:4 are zero), and
+// one PRMT takes bytes 0 and 2 of both rows: 2 LDS + 2 LEA.HI + 1 PRMT where the byte loop spent 8 LDS.U8 and 11
+// shifts and ORs (SASS, s06).
+// Its index as unsigned shifts (row0, col0 and cols are never negative): a tile part and a thread part, where the
+// signed divisions of assemble_word cost ~18 instructions per tile (SASS, s06).
+template <int kRowBits, int kColBits, uint64_t kSrc>
+__device__ __forceinline__ uint32_t assemble_word_by_rows(int w, const uint8_t* nib, uint64_t row0, uint64_t col0,
+                                                          uint64_t cols, uint64_t* index) {
+  constexpr int kBlockRows = 1 << kRowBits, kBlockCols = 1 << kColBits;
+  constexpr int kWordsPerBlock = (1 << (kRowBits + kColBits)) / 8;
+  constexpr int kTileBlockCols = kTileNibbleCols / kBlockCols;
+  constexpr int kRowPairStep = 8;   // rows rb and rb + 8: the word's upper four nibbles (in-block index bit 2 = r3)
+  static_assert((kSrc & 0xF) == MetaLayoutDesc::kColBit + 0 && ((kSrc >> 4) & 0xF) == MetaLayoutDesc::kColBit + 1 &&
+                    ((kSrc >> 8) & 0xF) == 3,
+                "the word's nibbles must be (column bit 0, column bit 1, row bit 3): 4 columns of two rows 8 apart");
+  constexpr uint32_t kBytes0And2OfBoth = 0x6420;   // PRMT: bytes 0, 2 of the first operand, then of the second
+  const int tbr = w / (kTileBlockCols * kWordsPerBlock), tbc = (w / kWordsPerBlock) % kTileBlockCols;
+  const int ww = w % kWordsPerBlock;
+  uint32_t rb = 0, jb = 0;
+  nibble_coordinates<kRowBits, kColBits, kSrc>(static_cast<uint32_t>(8 * ww), &rb, &jb);
+  const uint8_t* first = nib + (tbr * kBlockRows + rb) * kTileNibbleCols + tbc * kBlockCols + jb;
+  const uint32_t x0 = *reinterpret_cast<const uint32_t*>(first);
+  const uint32_t x1 = *reinterpret_cast<const uint32_t*>(first + kRowPairStep * kTileNibbleCols);
+  const uint32_t word = __byte_perm(x0 + (x0 >> 4), x1 + (x1 >> 4), kBytes0And2OfBoth);
+  const uint64_t blocks_per_row = cols >> kColBits;
+  const uint64_t tile_part = ((row0 >> kRowBits) * blocks_per_row + (col0 >> kColBits)) * kWordsPerBlock;
+  *index = tile_part + (uint64_t(tbr) * blocks_per_row + uint64_t(tbc)) * kWordsPerBlock + uint64_t(ww);
   return word;
 }
 
@@ -263,6 +319,45 @@ __device__ __forceinline__ void fill_key_tables(KeyTables* tables) {
   __syncthreads();
 }
 
+// format.s07_slots: everything the outputs need from the block's choice, per slot (transposable.h, kPatternOfSlot),
+// in one 64-byte entry that four 16-byte shared loads fetch: the PRMT selectors of W's rows 0..3 and of Wᵀ's rows
+// (the block's columns) 0..3 (s06's KeyTables::keep bits 15:0), then the nibbles of the same, one per word. s06
+// spent per row and per column a keep-mask extraction and a table load (and the column's mask by a multiply),
+// plus the top's bits from a byte table. Slots that name no pattern hold zeros (never chosen).
+struct alignas(16) SlotEntry {   // 16-byte aligned: read (and copied into shared memory) as uint4
+  uint32_t row_select[kBlock], col_select[kBlock], row_nibble[kBlock], col_nibble[kBlock];
+};
+static_assert(sizeof(SlotEntry) == 4 * 16 && alignof(SlotEntry) == 16, "a slot's entry is four 16-byte loads");
+struct SlotTables {
+  SlotEntry entry[kSlotCount];
+};
+static_assert(alignof(SlotTables) == 16 && sizeof(SlotTables) % 16 == 0, "SlotTables is copied as uint4");
+constexpr SlotTables make_slot_tables() {
+  constexpr KeyTables keys = make_key_tables();
+  SlotTables t{};
+  for (int slot = 0; slot < kSlotCount; ++slot) {
+    if (kPatternOfSlot[slot] == kNoPattern) continue;
+    const uint32_t mask = kPatterns[kPatternOfSlot[slot]];
+    for (int i = 0; i < kBlock; ++i) {
+      const uint32_t row = row_bits(static_cast<uint16_t>(mask), i), col = col_bits(static_cast<uint16_t>(mask), i);
+      constexpr uint32_t kSelectorBits = 0xFFFFu, kNibbleShift = 16;
+      t.entry[slot].row_select[i] = keys.keep[row] & kSelectorBits;
+      t.entry[slot].col_select[i] = keys.keep[col] & kSelectorBits;
+      t.entry[slot].row_nibble[i] = keys.keep[row] >> kNibbleShift;
+      t.entry[slot].col_nibble[i] = keys.keep[col] >> kNibbleShift;
+    }
+  }
+  return t;
+}
+__device__ const SlotTables kSlotTablesDevice = make_slot_tables();
+__device__ __forceinline__ void fill_slot_tables(SlotTables* tables) {
+  constexpr int kWords = static_cast<int>(sizeof(SlotTables) / sizeof(uint4));
+  const auto* src = reinterpret_cast<const uint4*>(&kSlotTablesDevice);
+  auto* dst = reinterpret_cast<uint4*>(tables);
+  for (int i = static_cast<int>(threadIdx.x); i < kWords; i += kThreads) dst[i] = src[i];
+  __syncthreads();
+}
+
 // The shared-memory staging of one tile: the nibbles of W and Wᵀ and Wᵀ's values (6 KB).
 struct TileStage {
   uint8_t w_nib[kTile * kTileNibbleCols];    // W: [row][nibble column]
@@ -297,11 +392,28 @@ __device__ __forceinline__ Block4x4 load_block(const uint2* __restrict__ dense, 
   return b;
 }
 
+// s07: the same load with unsigned offsets: r0 * (K / 4) + c0 / 4 (the tile) + bi * K + bj (the thread), where the
+// signed division of load_block costs ~12 instructions per tile (SASS, s06).
+__device__ __forceinline__ Block4x4 load_block_unsigned(const uint2* __restrict__ dense, TileOrigin o, int64_t K) {
+  const int t = threadIdx.x, bi = t / kBlocksPerSide, bj = t % kBlocksPerSide;
+  const uint64_t k4 = static_cast<uint64_t>(K) >> 2;
+  const uint2* row0 = dense + (static_cast<uint64_t>(o.r0) * k4 + (static_cast<uint64_t>(o.c0) >> 2)) +
+                      (static_cast<uint64_t>(bi) * static_cast<uint64_t>(K) + static_cast<uint64_t>(bj));
+  Block4x4 b;
+#pragma unroll
+  for (int r = 0; r < 4; ++r) {
+    const uint2 v = __ldcs(row0 + r * k4);
+    b.lo[r] = v.x, b.hi[r] = v.y;
+  }
+  return b;
+}
+
 // Everything after the load, for one tile: the pattern, W's values, the staging, one barrier, Wᵀ's values and both
 // metadata tiles. The caller must not write `st` again until every thread has passed this call's barrier and read
 // it (s03/s04: one tile per block; s05: a second stage, see transposable_pipelined).
-template <bool kBf16, bool kHalves, bool kIntKeys, int kRowBits, int kColBits, uint64_t kSrc>
+template <bool kBf16, bool kHalves, bool kIntKeys, int kRowBits, int kColBits, uint64_t kSrc, bool kSlots = false>
 __device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, TileStage& st, const KeyTables* tables,
+                                             const SlotTables* slot_tables,
                                              uint32_t* __restrict__ values, uint32_t* __restrict__ meta,
                                              uint4* __restrict__ values_t, uint32_t* __restrict__ meta_t, int64_t M,
                                              int64_t K, unsigned long long* nan_blocks) {
@@ -323,7 +435,7 @@ __device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, 
 
   // Scoring::int_keys (format.s06_intkeys): the halves on 32-bit keys where they are exact (transposable.h,
   // int_keys_choice); the blocks it leaves (inf, NaN, wide spans, bf16 subnormals) take the double path below.
-  uint32_t mask = 0;
+  uint32_t mask = 0, out_slot = 0;   // out_slot: s07's answer (transposable.h, int_keys_slot)
   bool decided = false;
   if constexpr (kIntKeys) {
     float mag32[16];
@@ -332,9 +444,14 @@ __device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, 
       const float2 m01 = magnitudes32<kBf16>(lo[r]), m23 = magnitudes32<kBf16>(hi[r]);
       mag32[4 * r] = m01.x, mag32[4 * r + 1] = m01.y, mag32[4 * r + 2] = m23.x, mag32[4 * r + 3] = m23.y;
     }
-    uint32_t slot = 0, u_bits = 0;
-    decided = int_keys_choice<kBf16>(mag32, &slot, &u_bits);
-    if (decided) mask = tables->top[slot] | u_bits << 8;
+    if constexpr (kSlots) {
+      // blockDim.x / kThreads: 1 (the kernel runs with kThreads), which the compiler cannot fold (int_keys_slot).
+      decided = int_keys_slot<kBf16>(mag32, &out_slot, blockDim.x / kThreads);
+    } else {
+      uint32_t slot = 0, u_bits = 0;
+      decided = int_keys_choice<kBf16>(mag32, &slot, &u_bits);
+      if (decided) mask = tables->top[slot] | u_bits << 8;
+    }
   }
   if (!decided) {
   // Row-pair sums, then the 90 patterns (transposable.h: kPatternRowPairs), strict '>' from pattern 0 upwards.
@@ -373,11 +490,47 @@ __device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, 
     mask = PatternAt<0>::mask;
     consider_after_first(std::make_index_sequence<kPatternCount - 1>{}, pair_sum, best, mask);
   }
+  if constexpr (kSlots) out_slot = slot_of_mask(mask);   // the double path's answer as s07's slot
   }   // !decided
 
   // W: per row, the kept pair (ordered nibble) -> 4 bytes of values, a nibble.
   uint32_t* w_row0 = values + ((r0 + 4 * bi) * K + c0 + 4 * bj) / 4;
-  if constexpr (kIntKeys) {
+  if constexpr (kSlots) {
+    // Unsigned: r0 * (K / 4) + c0 / 4 (the tile, uniform) + bi * K + bj (the thread), where the signed division of
+    // the line above costs ~11 instructions per tile (SASS, s06).
+    w_row0 = values + (static_cast<uint64_t>(r0) * (static_cast<uint64_t>(K) >> 2) + (static_cast<uint64_t>(c0) >> 2)) +
+             (static_cast<uint64_t>(bi) * static_cast<uint64_t>(K) + static_cast<uint64_t>(bj));
+    // s07: the slot's entry (SlotTables): four 16-byte loads give every selector and nibble of the block.
+    const SlotEntry& e = slot_tables->entry[out_slot];
+    const uint4 row_select = *reinterpret_cast<const uint4*>(e.row_select);
+    const uint4 col_select = *reinterpret_cast<const uint4*>(e.col_select);
+    const uint4 row_nibble = *reinterpret_cast<const uint4*>(e.row_nibble);
+    const uint4 col_nibble = *reinterpret_cast<const uint4*>(e.col_nibble);
+    const uint32_t rs[4] = {row_select.x, row_select.y, row_select.z, row_select.w};
+    const uint32_t cs[4] = {col_select.x, col_select.y, col_select.z, col_select.w};
+    const uint32_t rn[4] = {row_nibble.x, row_nibble.y, row_nibble.z, row_nibble.w};
+    const uint32_t cn[4] = {col_nibble.x, col_nibble.y, col_nibble.z, col_nibble.w};
+    // Wᵀ's columns as s06: the block's 4x4 transpose of 16-bit values, eight PRMTs.
+    constexpr uint32_t kLowHalves = 0x5410, kHighHalves = 0x7632;
+    uint32_t rows01[4], rows23[4];
+#pragma unroll
+    for (int c = 0; c < 4; ++c) {
+      const uint32_t(&src)[4] = c < 2 ? lo : hi;
+      const uint32_t sel = c % 2 == 0 ? kLowHalves : kHighHalves;
+      rows01[c] = __byte_perm(src[0], src[1], sel), rows23[c] = __byte_perm(src[2], src[3], sel);
+    }
+    const uint64_t row_words = static_cast<uint64_t>(K) >> 2;   // unsigned: no signed division per tile
+#pragma unroll
+    for (int r = 0; r < 4; ++r) {
+      w_row0[r * row_words] = __byte_perm(lo[r], hi[r], rs[r]);
+      w_nib[(4 * bi + r) * kTileNibbleCols + bj] = static_cast<uint8_t>(rn[r]);
+    }
+#pragma unroll
+    for (int c = 0; c < 4; ++c) {
+      t_vals[(4 * bj + c) * (kTile / 4) + bi] = __byte_perm(rows01[c], rows23[c], cs[c]);
+      t_nib[(4 * bj + c) * kTileNibbleCols + bi] = static_cast<uint8_t>(cn[c]);
+    }
+  } else if constexpr (kIntKeys) {
     // s06: the same outputs by byte permutes (KeyTables::keep) instead of selects with run-time indices. Row r's
     // elements 0..3 are (lo[r], hi[r]); column c's rows 0..3 are (rows01[c], rows23[c]), the block's 4x4 transpose
     // of 16-bit values, eight PRMTs: 0x5410 takes the low halves of both words, 0x7632 the high halves.
@@ -425,13 +578,31 @@ __device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, 
   __syncthreads();
 
   // Wᵀ values: row c0 + R holds W rows r0 .. r0 + 63 compressed: 64 bytes from byte (c0 + R) * M + r0 of values_t.
-  {
+  if constexpr (kSlots) {   // unsigned: c0 * (M / 16) + r0 / 16 (the tile) + R * (M / 16) + q (the thread)
+    const int R = t / 4, q = t % 4;
+    const uint64_t row16 = static_cast<uint64_t>(M) >> 4;
+    values_t[(static_cast<uint64_t>(c0) * row16 + (static_cast<uint64_t>(r0) >> 4)) +
+             (static_cast<uint64_t>(R) * row16 + static_cast<uint64_t>(q))] =
+        reinterpret_cast<const uint4*>(t_vals)[R * 4 + q];
+  } else {
     const int R = t / 4, q = t % 4;
     values_t[((c0 + R) * M + r0) / 16 + q] = reinterpret_cast<const uint4*>(t_vals)[R * 4 + q];
   }
   // Metadata: 128 words of W's tile, then 128 of Wᵀ's.
   int64_t index = 0;
-  if (t < kTileMetaWords) {
+  if constexpr (kSlots) {   // s07: each word from two 4-byte loads (assemble_word_by_rows)
+    const uint64_t ur0 = static_cast<uint64_t>(r0), uc0 = static_cast<uint64_t>(c0);
+    const uint64_t uM = static_cast<uint64_t>(M), uK = static_cast<uint64_t>(K);
+    uint64_t at = 0;
+    if (t < kTileMetaWords) {
+      const uint32_t word = assemble_word_by_rows<kRowBits, kColBits, kSrc>(t, w_nib, ur0, uc0 >> 2, uK >> 2, &at);
+      meta[at] = word;
+    } else {
+      const uint32_t word =
+          assemble_word_by_rows<kRowBits, kColBits, kSrc>(t - kTileMetaWords, t_nib, uc0, ur0 >> 2, uM >> 2, &at);
+      meta_t[at] = word;
+    }
+  } else if (t < kTileMetaWords) {
     const uint32_t word = assemble_word<kRowBits, kColBits, kSrc>(t, w_nib, r0, c0 / 4, K / 4, &index);
     meta[index] = word;
   } else {
@@ -442,7 +613,7 @@ __device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, 
 
 
 // format.s03/s04: one tile per block, grid = the tiles.
-template <bool kBf16, bool kHalves, bool kIntKeys, int kRowBits, int kColBits, uint64_t kSrc>
+template <bool kBf16, bool kHalves, bool kIntKeys, int kRowBits, int kColBits, uint64_t kSrc, bool kSlots = false>
 __global__ void __launch_bounds__(kThreads)
     transposable_kernel(const uint2* __restrict__ dense, uint32_t* __restrict__ values, uint32_t* __restrict__ meta,
                         uint4* __restrict__ values_t, uint32_t* __restrict__ meta_t, int64_t M, int64_t K,
@@ -450,9 +621,15 @@ __global__ void __launch_bounds__(kThreads)
   __shared__ TileStage st;
   __shared__ KeyTables tables;
   if constexpr (kIntKeys) fill_key_tables(&tables);
+  const SlotTables* slot_tables = nullptr;
+  if constexpr (kSlots) {
+    __shared__ SlotTables slots;
+    fill_slot_tables(&slots);
+    slot_tables = &slots;
+  }
   const TileOrigin o = tile_origin(blockIdx.x, K);
-  process_tile<kBf16, kHalves, kIntKeys, kRowBits, kColBits, kSrc>(load_block(dense, o, K), o, st, &tables, values,
-                                                                   meta, values_t, meta_t, M, K, nan_blocks);
+  process_tile<kBf16, kHalves, kIntKeys, kRowBits, kColBits, kSrc, kSlots>(
+      load_block(dense, o, K), o, st, &tables, slot_tables, values, meta, values_t, meta_t, M, K, nan_blocks);
 }
 
 // format.s05_pipelined: s04's work per tile on a persistent grid (block b takes tiles b, b + grid, ...), the next
@@ -463,7 +640,7 @@ __global__ void __launch_bounds__(kThreads)
 // writes stage i % 2 again only after every thread has passed tile i + 1's barrier, hence finished reading tile i's.
 // Two blocks per SM (at most 128 registers a thread): the loads in flight per SM are what the step is for.
 constexpr int kPipelinedBlocksPerSm = 2;
-template <bool kBf16, bool kHalves, bool kIntKeys, int kRowBits, int kColBits, uint64_t kSrc>
+template <bool kBf16, bool kHalves, bool kIntKeys, int kRowBits, int kColBits, uint64_t kSrc, bool kSlots = false>
 __global__ void __launch_bounds__(kThreads, kPipelinedBlocksPerSm)
     transposable_pipelined(const uint2* __restrict__ dense, uint32_t* __restrict__ values,
                            uint32_t* __restrict__ meta, uint4* __restrict__ values_t, uint32_t* __restrict__ meta_t,
@@ -474,8 +651,14 @@ __global__ void __launch_bounds__(kThreads, kPipelinedBlocksPerSm)
   if (tile >= tiles) return;   // whole blocks only: the barrier inside process_tile is reached by all or none
   __shared__ KeyTables tables;
   if constexpr (kIntKeys) fill_key_tables(&tables);
+  const SlotTables* slot_tables = nullptr;
+  if constexpr (kSlots) {
+    __shared__ SlotTables slots;
+    fill_slot_tables(&slots);
+    slot_tables = &slots;
+  }
   TileOrigin o = tile_origin(tile, K);
-  Block4x4 cur = load_block(dense, o, K);
+  Block4x4 cur = kSlots ? load_block_unsigned(dense, o, K) : load_block(dense, o, K);
   // s06: the next tile's origin by stepping (row, column) of the tile grid by the grid size's quotient and
   // remainder (one division per block), where tile_origin divides per tile (~40 instructions, SASS, session 9).
   // The column stays below tiles_k: c < tiles_k and step_c < tiles_k, so one subtraction wraps it.
@@ -493,15 +676,15 @@ __global__ void __launch_bounds__(kThreads, kPipelinedBlocksPerSm)
       no = tile_origin(next < tiles ? next : tile, K);
     }
     Block4x4 nxt = {};
-    if (next < tiles) nxt = load_block(dense, no, K);   // in flight while this tile is worked on
-    process_tile<kBf16, kHalves, kIntKeys, kRowBits, kColBits, kSrc>(cur, o, st[stage], &tables, values, meta,
-                                                                     values_t, meta_t, M, K, nan_blocks);
+    if (next < tiles) nxt = kSlots ? load_block_unsigned(dense, no, K) : load_block(dense, no, K);   // in flight
+    process_tile<kBf16, kHalves, kIntKeys, kRowBits, kColBits, kSrc, kSlots>(
+        cur, o, st[stage], &tables, slot_tables, values, meta, values_t, meta_t, M, K, nan_blocks);
     if (next >= tiles) break;
     tile = next, o = no, cur = nxt;
   }
 }
 
-template <bool kBf16, bool kHalves, bool kIntKeys, MetaLayout kLayout>
+template <bool kBf16, bool kHalves, bool kIntKeys, bool kSlots, MetaLayout kLayout>
 void launch(const void* dense, int64_t M, int64_t K, void* values, uint8_t* meta, void* values_t, uint8_t* meta_t,
             unsigned long long* nan_blocks, cudaStream_t stream, Grid grid, int max_blocks) {
   constexpr int kRowBits = desc(kLayout).row_bits, kColBits = desc(kLayout).col_bits;
@@ -513,11 +696,11 @@ void launch(const void* dense, int64_t M, int64_t K, void* values, uint8_t* meta
   auto* vt = static_cast<uint4*>(values_t);
   auto* mt = reinterpret_cast<uint32_t*>(meta_t);
   if (grid == Grid::tile_per_block) {
-    transposable_kernel<kBf16, kHalves, kIntKeys, kRowBits, kColBits, kSrc>
+    transposable_kernel<kBf16, kHalves, kIntKeys, kRowBits, kColBits, kSrc, kSlots>
         <<<static_cast<unsigned>(tiles), kThreads, 0, stream>>>(in, v, m, vt, mt, M, K, nan_blocks);
   } else if constexpr (kHalves) {
     // As many blocks as are resident at once (the occupancy the compiler's registers allow), or max_blocks.
-    const auto kernel = transposable_pipelined<kBf16, kHalves, kIntKeys, kRowBits, kColBits, kSrc>;
+    const auto kernel = transposable_pipelined<kBf16, kHalves, kIntKeys, kRowBits, kColBits, kSrc, kSlots>;
     int device = 0, sms = 0, per_sm = 0;
     SPARSE24_CUDA_CHECK(cudaGetDevice(&device));
     SPARSE24_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
@@ -561,20 +744,23 @@ void prune_compress_both(DType t, MetaLayout l, const void* dense, int64_t M, in
   if (max_blocks < 0) fail(fn, cat("max_blocks = ", max_blocks, ": 0 (as many as are resident) or a positive count"));
   // Scoring::int_keys falls back to the halves in double (and they to the full scan), so it implies kHalves.
   const bool bf16 = t == DType::bf16;
-  auto go = [&](auto bf16_tag, auto halves_tag, auto keys_tag) {
+  // Scoring::slots is int_keys with s07's keys and outputs (kSlots), so it implies kIntKeys and kHalves too.
+  auto go = [&](auto bf16_tag, auto halves_tag, auto keys_tag, auto slots_tag) {
     constexpr bool kB = decltype(bf16_tag)::value, kH = decltype(halves_tag)::value, kI = decltype(keys_tag)::value;
+    constexpr bool kS = decltype(slots_tag)::value;
     if (l == MetaLayout::LaneBlocks16)
-      return launch<kB, kH, kI, MetaLayout::LaneBlocks16>(dense, M, K, values, meta, values_t, meta_t, nan_blocks, s,
-                                                           grid, max_blocks);
-    return launch<kB, kH, kI, MetaLayout::Wgmma16x64>(dense, M, K, values, meta, values_t, meta_t, nan_blocks, s,
-                                                      grid, max_blocks);
+      return launch<kB, kH, kI, kS, MetaLayout::LaneBlocks16>(dense, M, K, values, meta, values_t, meta_t, nan_blocks,
+                                                               s, grid, max_blocks);
+    return launch<kB, kH, kI, kS, MetaLayout::Wgmma16x64>(dense, M, K, values, meta, values_t, meta_t, nan_blocks, s,
+                                                          grid, max_blocks);
   };
   using Yes = std::true_type;
   using No = std::false_type;
   switch (scoring) {
-    case Scoring::full: return bf16 ? go(Yes{}, No{}, No{}) : go(No{}, No{}, No{});
-    case Scoring::halves: return bf16 ? go(Yes{}, Yes{}, No{}) : go(No{}, Yes{}, No{});
-    case Scoring::int_keys: return bf16 ? go(Yes{}, Yes{}, Yes{}) : go(No{}, Yes{}, Yes{});
+    case Scoring::full: return bf16 ? go(Yes{}, No{}, No{}, No{}) : go(No{}, No{}, No{}, No{});
+    case Scoring::halves: return bf16 ? go(Yes{}, Yes{}, No{}, No{}) : go(No{}, Yes{}, No{}, No{});
+    case Scoring::int_keys: return bf16 ? go(Yes{}, Yes{}, Yes{}, No{}) : go(No{}, Yes{}, Yes{}, No{});
+    case Scoring::slots: return bf16 ? go(Yes{}, Yes{}, Yes{}, Yes{}) : go(No{}, Yes{}, Yes{}, Yes{});
   }
   fail(fn, "unknown scoring");
 }

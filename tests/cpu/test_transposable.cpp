@@ -281,10 +281,11 @@ TEST_CASE("transposable: the one pass is registered as prune_compress_both, per 
     ++found;
     INFO(v.name);
     CHECK(v.family == "format");
-    // s03 scores the 90 patterns, s04 the two halves, s05 is s04 on a persistent grid, s06 is s05 on integer keys
-    // (the same outputs)
+    // s03 scores the 90 patterns, s04 the two halves, s05 is s04 on a persistent grid, s06 is s05 on integer keys,
+    // s07 is s06 with the rank in the pair sums and the outputs from one slot table (the same outputs)
     CHECK(((v.step == 3 && v.technique == "transposable") || (v.step == 4 && v.technique == "halves") ||
-           (v.step == 5 && v.technique == "pipelined") || (v.step == 6 && v.technique == "intkeys")));
+           (v.step == 5 && v.technique == "pipelined") || (v.step == 6 && v.technique == "intkeys") ||
+           (v.step == 7 && v.technique == "slots")));
     CHECK((v.types.a == DType::fp16 || v.types.a == DType::bf16));
     CHECK((v.meta_layout == f::MetaLayout::LaneBlocks16 || v.meta_layout == f::MetaLayout::Wgmma16x64));
     CHECK_FALSE(v.writes_pruned);
@@ -295,7 +296,7 @@ TEST_CASE("transposable: the one pass is registered as prune_compress_both, per 
     CHECK_THAT(sparse24::shape_error(v, 32, 1, 64), test::contains("M = 32 is not a multiple of 64"));
     CHECK_THAT(sparse24::shape_error(v, 64, 1, 96), test::contains("K = 96 is not a multiple of 64"));
   }
-  CHECK(found == 16);
+  CHECK(found == 20);   // s03-s07: 2 types x 2 layouts each
   // Operation names round-trip through the command line's spelling.
   for (Operation op : sparse24::kOperations) {
     Operation back = Operation::gemm;
@@ -447,12 +448,19 @@ TEST_CASE("transposable: the integer keys (s06) give the exact pattern wherever 
       if (nan) continue;
       ++tried[bf16];
       const int got = bf16 ? tr::int_keys_mask<true>(mag32) : tr::int_keys_mask<false>(mag32);
-      if (got < 0) continue;
+      // s07's keys (int_keys_slot): the same blocks take them (the same scaling), and give the same mask.
+      const int got_slot = bf16 ? tr::int_keys_slot_mask<true>(mag32) : tr::int_keys_slot_mask<false>(mag32);
+      if (got < 0) {
+        if (got_slot != -1) CHECK(got_slot == -1);
+        continue;
+      }
       ++compared[bf16];
       const int want = tr::kPatterns[tr::exact_pattern(mag)];
-      if (got != want) {
-        INFO(sparse24::name(t) << " block " << block << " kind " << kind << ": exact " << want << ", keys " << got);
+      if (got != want || got_slot != want) {
+        INFO(sparse24::name(t) << " block " << block << " kind " << kind << ": exact " << want << ", keys " << got
+                               << ", s07 slot keys " << got_slot);
         CHECK(got == want);
+        CHECK(got_slot == want);
       }
     }
     // Ordinary weights (normal, sigma 0.02, rounded to the type): the keys must take nearly every block, else the
@@ -466,6 +474,8 @@ TEST_CASE("transposable: the integer keys (s06) give the exact pattern wherever 
       }
       ++normal_blocks[bf16];
       const int got = bf16 ? tr::int_keys_mask<true>(mag32) : tr::int_keys_mask<false>(mag32);
+      const int got_slot = bf16 ? tr::int_keys_slot_mask<true>(mag32) : tr::int_keys_slot_mask<false>(mag32);
+      CHECK(got_slot == got);
       if (got < 0) continue;
       ++normal_applied[bf16];
       CHECK(got == tr::kPatterns[tr::exact_pattern(mag)]);
@@ -490,6 +500,31 @@ TEST_CASE("transposable: the integer keys (s06) give the exact pattern wherever 
   // bf16: a subnormal leaves the block to the double path; all zeros take the keys (pattern 0).
   float z[16] = {};
   CHECK(tr::int_keys_mask<true>(z) == tr::kPatterns[0]);
+  CHECK(tr::int_keys_slot_mask<true>(z) == tr::kPatterns[0]);
   z[3] = std::ldexp(1.0f, -130);
   CHECK(tr::int_keys_mask<true>(z) < 0);
+  CHECK(tr::int_keys_slot_mask<true>(z) == -1);
+}
+
+TEST_CASE("transposable: s07's slots name every pattern once, and the double path's mask maps back to its slot",
+          "[format][transposable][intkeys]") {
+  // transposable.h static_asserts the same at compile time; here the table is read as the kernel reads it.
+  int named = 0;
+  for (int slot = 0; slot < tr::kSlotCount; ++slot) {
+    if (tr::kPatternOfSlot[slot] == tr::kNoPattern) continue;
+    ++named;
+    const uint16_t mask = tr::kPatterns[tr::kPatternOfSlot[slot]];
+    CHECK(tr::slot_of_mask(mask) == static_cast<uint32_t>(slot));
+    // The slot's fields: the bottom's ordinal (ascending u) and the top's rank field (from row 1's pair).
+    CHECK((slot >> tr::kIntKeyRankBits) == tr::bottom_ordinal(tr::pair_of_bits((mask >> 8) & 0xF),
+                                                               tr::pair_of_bits((mask >> 12) & 0xF)));
+    CHECK(static_cast<uint32_t>(slot & tr::kIntKeyRankMax) == tr::top_rank_field(tr::pair_of_bits((mask >> 4) & 0xF)));
+  }
+  CHECK(named == tr::kPatternCount);
+  // Ties decided by the rank fields: all 16 magnitudes equal, every pattern sums the same: pattern 0 (the lowest
+  // mask) must win, as exact_pattern's strict '>' from pattern 0 keeps it.
+  float ones[16];
+  for (float& x : ones) x = 1.0f;
+  CHECK(tr::int_keys_slot_mask<false>(ones) == tr::kPatterns[0]);
+  CHECK(tr::int_keys_slot_mask<true>(ones) == tr::kPatterns[0]);
 }

@@ -645,8 +645,9 @@ TEST_CASE("transposable gpu: W and its transpose compressed in one pass agree wi
           // Both scorings (s03's 90 patterns, s04's two halves with the full scan where a block's sums are not
           // exact: this data's inf and wide bf16 spans take that path) and both grids, one reference.
           // s05's persistent grid with at most 3 blocks: every block takes several tiles (up to 6 at 256 x 256, an
-          // odd count for some), so both shared-memory stages and the last-tile exit run. s06 (int keys): this
-          // data's any-bit-pattern blocks mostly take its double fallback; the test below feeds it the fast path.
+          // odd count for some), so both shared-memory stages and the last-tile exit run. s06 (int keys) and s07
+          // (slots): this data's any-bit-pattern blocks mostly take their double fallback (for s07, the double
+          // path's mask mapped to its slot); the test below feeds them the fast path.
           struct Run {
             const char* what;
             tr::gpu::Scoring scoring;
@@ -661,7 +662,10 @@ TEST_CASE("transposable gpu: W and its transpose compressed in one pass agree wi
                                tr::gpu::Grid::tile_per_block, 0},
                               {"int keys, persistent, 3 blocks", tr::gpu::Scoring::int_keys, tr::gpu::Grid::persistent,
                                3},
-                              {"int keys, persistent", tr::gpu::Scoring::int_keys, tr::gpu::Grid::persistent, 0}};
+                              {"int keys, persistent", tr::gpu::Scoring::int_keys, tr::gpu::Grid::persistent, 0},
+                              {"slots, one tile per block", tr::gpu::Scoring::slots, tr::gpu::Grid::tile_per_block, 0},
+                              {"slots, persistent, 3 blocks", tr::gpu::Scoring::slots, tr::gpu::Grid::persistent, 3},
+                              {"slots, persistent", tr::gpu::Scoring::slots, tr::gpu::Grid::persistent, 0}};
           for (const Run& r : runs) {
             INFO(r.what);
             c.run_pass(stream, t, l, M, K, r.scoring, r.grid, r.max_blocks);
@@ -669,7 +673,7 @@ TEST_CASE("transposable gpu: W and its transpose compressed in one pass agree wi
         }
 }
 
-TEST_CASE("transposable gpu: s06's integer keys on blocks that take them, ties included, bit for bit",
+TEST_CASE("transposable gpu: s06's and s07's integer keys on blocks that take them, ties included, bit for bit",
           "[format][gpu][transposable][intkeys]") {
   // Data whose blocks take the integer keys (transposable.h int_keys_choice): magnitudes within the type's span
   // limit (normal-like weights: one window of binades per matrix), and data full of ties (magnitudes 0, 1, 2 and
@@ -702,10 +706,12 @@ TEST_CASE("transposable gpu: s06's integer keys on blocks that take them, ties i
             for (int64_t b = 0; b < M / 4 * (K / 4); b += 7)
               dense[static_cast<size_t>((b / (K / 4)) * 4 * K + (b % (K / 4)) * 4)] = bf16 ? 0x7F80 : 0x7C00;
           TransposableCase c(t, l, dense, M, K);
-          for (int max_blocks : {0, 3}) {
-            INFO("persistent, max_blocks " << max_blocks);
-            c.run_pass(stream, t, l, M, K, tr::gpu::Scoring::int_keys, tr::gpu::Grid::persistent, max_blocks);
-          }
+          for (tr::gpu::Scoring scoring : {tr::gpu::Scoring::int_keys, tr::gpu::Scoring::slots})
+            for (int max_blocks : {0, 3}) {
+              INFO((scoring == tr::gpu::Scoring::slots ? "s07 slots" : "s06 int keys") << ", persistent, max_blocks "
+                                                                                       << max_blocks);
+              c.run_pass(stream, t, l, M, K, scoring, tr::gpu::Grid::persistent, max_blocks);
+            }
         }
 }
 
@@ -785,6 +791,6 @@ TEST_CASE("transposable gpu: the registered prune_compress_both runs through a p
     stream.sync();
     CHECK(c.d_nan.download()[0] == 1);
   }
-  CHECK(variants == 16);   // s03 (the 90 patterns), s04 (two halves), s05 (s04, persistent), s06 (s05, integer
-                           // keys): 2 types x 2 layouts each
+  CHECK(variants == 20);   // s03 (the 90 patterns), s04 (two halves), s05 (s04, persistent), s06 (s05, integer
+                           // keys), s07 (s06, slots): 2 types x 2 layouts each
 }
