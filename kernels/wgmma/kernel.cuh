@@ -72,6 +72,10 @@ namespace sparse24::wgmma {
 // value, as CUTLASS's sm90 kernels), 32 beside three or four, where each 8 it gives back is 2-3 more per consumer
 // thread. The consumers share the rest equally, in multiples of 8 and at most 232 (the two-consumer share,
 // (3 x 168 - 40) / 2, kept for one consumer as before): 232, 232, 160, 112 for 1..4 consumers.
+// NOTE: ptxas allocates each role's code within its setmaxnreg count (sm_90a, nvcc 13.0: wgmma_sp s13's 192 x 200
+// consumers use R0-R129 of their 160, above the entry count 128; the producer's code stays below R32), yet it
+// refused a 192 x 256 tile (m64n256, 128 accumulators) at three consumers: "insufficient registers (128) ... try a
+// register target of 155" (C7602). So the inc does not always raise ptxas's budget: try a new tile, do not assume.
 constexpr int entry_regs(int threads) { return std::min(256, 65536 / threads / 8 * 8); }
 constexpr int producer_regs(int consumers) { return consumers <= 2 ? 40 : 32; }
 constexpr int consumer_regs(int consumers) {

@@ -5,7 +5,7 @@
 // What it adds over s11_narrow: the block tile's height. s11 (like every earlier step) has BM = 128, two consumer
 // warpgroups; here the skeleton takes one to four (kernels/wgmma/kernel.cuh: the register split as a function of
 // the consumer count, consumer_regs), and this step registers BM = 256 x BN = 64 / 128 (four consumers) and BM =
-// 192 x BN = 200 / 256 (three). Everything else is s11's, composed by name below: s03's in-flight mainloop on
+// 192 x BN = 200 (three: N = 200 in one column tile). Everything else is s11's, composed by name below: s03's in-flight mainloop on
 // s02's LaneBlocks16 metadata (a consumer's row groups 2c and 2c + 1 of the stage's BM / 32), s11's
 // NarrowSplitKUnits (persistent CTAs, the streaming split: every resident CTA a unit), s08's partials with s02's
 // RegisterEpilogue at split 1. 16-bit only (fp16, bf16): see "Not here" below.
@@ -30,14 +30,18 @@
 // Register account (one block of 512 or 640 threads per SM, kernels/wgmma/kernel.cuh's consumer_regs): at entry
 // 65536 / 640 = 102 -> 96 per thread (four consumers), 65536 / 512 = 128 (three); the producer gives back to 32,
 // so a consumer thread may hold (5 x 96 - 32) / 4 = 112 (four) or (4 x 128 - 32) / 3 = 160 (three). Accumulators:
-// 64 x BN / 128 per thread = 32 (BN 64), 64 (BN 128), 100 (BN 200), 128 (BN 256), the rest is the mainloop's
-// (descriptors, two metadata registers and the two of the batch in flight, the ring position) and the epilogue's.
-// ptxas must fit each consumer in its share without spilling (the build fails on a spill: CI).
+// 64 x BN / 128 per thread = 32 (BN 64), 64 (BN 128), 100 (BN 200); the rest is the mainloop's (descriptors, two
+// metadata registers and the two of the batch in flight, the ring position) and the epilogue's. ptxas (sm_90a,
+// nvcc 13.0; the SASS's highest register in each role): 256 x 64 consumers R0-R61, 256 x 128 R0-R93 (of 112),
+// 192 x 200 R0-R129 (of 160), the producer below R20 (of 32); no spills (the build fails on one). NOTE: 192 x 256
+// (128 accumulators, the natural tile for N = 256) was tried and refused by ptxas, "insufficient registers (128)"
+// (C7602, it asked for 155 at the entry count of 512 threads): N = 256 takes 256 x 128 (two column tiles, 4.25 M K
+// of ingress, against 3.79 M K at 192 x 256 and 5.125 M K at 128 x 256).
 //
 // Shared memory (stages to fill ~200 KB, at most 227 KB a block): a stage is A BM x 64 B + B BN x 128 B + metadata
 // BM / 32 x 256 B, each part 1024-aligned:
 //   256 x  64: 16 + 8 + 2 KB = 26 KB x 8 stages = 208 KB     192 x 200: 12 + 25 + 1.5 -> 39 KB x 5 = 195 KB
-//   256 x 128: 16 + 16 + 2 KB = 34 KB x 6 stages = 204 KB    192 x 256: 12 + 32 + 1.5 -> 46 KB x 4 = 184 KB
+//   256 x 128: 16 + 16 + 2 KB = 34 KB x 6 stages = 204 KB
 // The TMA boxes stay legal: A BM <= 256 rows of 64 bytes, B BN <= 256 rows of 128 bytes (rows past N arrive as
 // zeros and count toward the stage's bytes), metadata BM / 32 rows.
 //
@@ -78,8 +82,8 @@ struct s13_tall
                                      SecondLaunchReduction<SparseTile<T, BM, BN, BK, WM, WN>>>> {
   static_assert(BM == 192 || BM == 256, "three or four consumer warpgroups (BM = 128 is s11's)");
   static_assert(T == DType::fp16 || T == DType::bf16, "16-bit inputs (the header's 'Not here' says why)");
-  static_assert(BM == 256 ? (BN == 64 || BN == 128) : (BN == 200 || BN == 256),
-                "the registered tiles: 256 x 64 / 128 (accumulators within 112 registers), 192 x 200 / 256 (160)");
+  static_assert(BM == 256 ? (BN == 64 || BN == 128) : BN == 200,
+                "the tiles ptxas fits: 256 x 64 / 128 (four consumers), 192 x 200 (three; 192 x 256 is refused)");
 };
 
 }  // namespace sparse24::wgmma_sp
