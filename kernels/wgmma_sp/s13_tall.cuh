@@ -5,10 +5,10 @@
 // What it adds over s11_narrow: the block tile's height. s11 (like every earlier step) has BM = 128, two consumer
 // warpgroups; here the skeleton takes one to four (kernels/wgmma/kernel.cuh: the register split as a function of
 // the consumer count, consumer_regs), and this step registers BM = 256 x BN = 64 / 128 (four consumers) and BM =
-// 192 x BN = 200 (three: N = 200 in one column tile). Everything else is s11's, composed by name below: s03's in-flight mainloop on
-// s02's LaneBlocks16 metadata (a consumer's row groups 2c and 2c + 1 of the stage's BM / 32), s11's
-// NarrowSplitKUnits (persistent CTAs, the streaming split: every resident CTA a unit), s08's partials with s02's
-// RegisterEpilogue at split 1. 16-bit only (fp16, bf16): see "Not here" below.
+// 192 x BN = 200 (three: N = 200 in one column tile). Everything else is s11's, composed by name below: s03's
+// in-flight mainloop on s02's LaneBlocks16 metadata (a consumer's row groups 2c and 2c + 1 of the stage's BM / 32),
+// s11's NarrowSplitKUnits (persistent CTAs, the streaming split: every resident CTA a unit), s08's partials with
+// s02's RegisterEpilogue at split 1. 16-bit only (fp16, bf16): see "Not here" below.
 //
 // Why (the L2 -> SM ingress, the H200 finding of session 10): in the band a CTA's bytes per SM are the wall, not
 // DRAM. s08 128x256 (cluster 2) at 8192x200x29568 moved 1.03 GB from L2 into the SMs in 142.9 us, ~7.3 TB/s over
