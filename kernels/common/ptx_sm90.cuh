@@ -349,7 +349,8 @@ __device__ __forceinline__ void keep_register(uint32_t r) { asm volatile("" ::"r
 // imm-scale-a = imm-scale-b = 1 (no negation), imm-trans = 0 (K-major).
 // The operand lists are spelled out per N (PTX needs literal register lists); N = 8, 64, 128, 256 so far, and
 // N = 16, 32 for the sparse SS forms (the narrow tiles of wgmma_sp/s11_narrow.cuh), N = 192 for the fp8 SS forms
-// (wgmma_sp/s12_lazypromote.cuh: 96 + 96 registers for the promoted and the in-instruction sums).
+// (wgmma_sp/s12_lazypromote.cuh: 96 + 96 registers for the promoted and the in-instruction sums), and N = 200 for
+// the 16-bit sparse SS form (wgmma_sp/s13_tall.cuh's 192 x 200 tile: N = 200 in one column tile).
 #define SPARSE24_WGMMA_ACC4(i) "+f"(d[i]), "+f"(d[i + 1]), "+f"(d[i + 2]), "+f"(d[i + 3])
 
 #define SPARSE24_WGMMA_D_N8 "{%0, %1, %2, %3}"
@@ -377,6 +378,13 @@ __device__ __forceinline__ void keep_register(uint32_t r) { asm volatile("" ::"r
   "%106, %107, %108, %109, %110, %111, %112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, "      \
   "%123, %124, %125, %126, %127}"
 
+#define SPARSE24_WGMMA_D_N200 \
+  "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, " \
+  "%23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, " \
+  "%44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63, %64, " \
+  "%65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79, %80, %81, %82, %83, %84, %85, " \
+  "%86, %87, %88, %89, %90, %91, %92, %93, %94, %95, %96, %97, %98, %99}"
+
 #define SPARSE24_WGMMA_ACC_N8 SPARSE24_WGMMA_ACC4(0)
 #define SPARSE24_WGMMA_ACC_N16 SPARSE24_WGMMA_ACC4(0), SPARSE24_WGMMA_ACC4(4)
 #define SPARSE24_WGMMA_ACC_N32 \
@@ -392,6 +400,10 @@ __device__ __forceinline__ void keep_register(uint32_t r) { asm volatile("" ::"r
   SPARSE24_WGMMA_ACC_N128, SPARSE24_WGMMA_ACC4(64), SPARSE24_WGMMA_ACC4(68), SPARSE24_WGMMA_ACC4(72),          \
       SPARSE24_WGMMA_ACC4(76), SPARSE24_WGMMA_ACC4(80), SPARSE24_WGMMA_ACC4(84), SPARSE24_WGMMA_ACC4(88),      \
       SPARSE24_WGMMA_ACC4(92)
+#define SPARSE24_WGMMA_ACC_N200 \
+  SPARSE24_WGMMA_ACC_N128, SPARSE24_WGMMA_ACC4(64), SPARSE24_WGMMA_ACC4(68), SPARSE24_WGMMA_ACC4(72), \
+      SPARSE24_WGMMA_ACC4(76), SPARSE24_WGMMA_ACC4(80), SPARSE24_WGMMA_ACC4(84), SPARSE24_WGMMA_ACC4(88), \
+      SPARSE24_WGMMA_ACC4(92), SPARSE24_WGMMA_ACC4(96)
 #define SPARSE24_WGMMA_ACC_N256                                                                                 \
   SPARSE24_WGMMA_ACC_N128, SPARSE24_WGMMA_ACC4(64), SPARSE24_WGMMA_ACC4(68), SPARSE24_WGMMA_ACC4(72),          \
       SPARSE24_WGMMA_ACC4(76), SPARSE24_WGMMA_ACC4(80), SPARSE24_WGMMA_ACC4(84), SPARSE24_WGMMA_ACC4(88),      \
@@ -406,6 +418,7 @@ __device__ __forceinline__ void keep_register(uint32_t r) { asm volatile("" ::"r
 #define SPARSE24_WGMMA_SP_SS_TAIL_N32 "setp.ne.b32 p, %20, 0;\n", ", %16, %17, %18, %19, p, 1, 1, 0, 0;\n"
 #define SPARSE24_WGMMA_SP_SS_TAIL_N64 "setp.ne.b32 p, %36, 0;\n", ", %32, %33, %34, %35, p, 1, 1, 0, 0;\n"
 #define SPARSE24_WGMMA_SP_SS_TAIL_N128 "setp.ne.b32 p, %68, 0;\n", ", %64, %65, %66, %67, p, 1, 1, 0, 0;\n"
+#define SPARSE24_WGMMA_SP_SS_TAIL_N200 "setp.ne.b32 p, %104, 0;\n", ", %100, %101, %102, %103, p, 1, 1, 0, 0;\n"
 #define SPARSE24_WGMMA_SP_SS_TAIL_N256 "setp.ne.b32 p, %132, 0;\n", ", %128, %129, %130, %131, p, 1, 1, 0, 0;\n"
 #define SPARSE24_WGMMA_SP_RS_TAIL_N8 "setp.ne.b32 p, %11, 0;\n", ", {%4, %5, %6, %7}, %8, %9, %10, p, 1, 1, 0;\n"
 #define SPARSE24_WGMMA_SP_RS_TAIL_N64 \
@@ -428,7 +441,7 @@ __device__ __forceinline__ void wgmma_sp_ss(float (&d)[N / 2], uint64_t a_desc, 
                                             bool accumulate) {
   static_assert(T == DType::bf16 || T == DType::fp16, "wgmma.sp m64nNk32: 16-bit inputs only");
   static_assert(kSelector == 0 || kSelector == 1, "wgmma.sp k32 has two sparsity selectors: 0 and 1");
-  static_assert(N == 8 || N == 16 || N == 32 || N == 64 || N == 128 || N == 256,
+  static_assert(N == 8 || N == 16 || N == 32 || N == 64 || N == 128 || N == 200 || N == 256,
                 "N not spelled out in ptx_sm90.cuh yet");
 #if SPARSE24_SM90A_DEVICE
   const uint32_t acc = accumulate ? 1u : 0u;
@@ -439,6 +452,7 @@ __device__ __forceinline__ void wgmma_sp_ss(float (&d)[N / 2], uint64_t a_desc, 
     if constexpr (N == 32) SPARSE24_WGMMA_SP_ASM(32, "bf16", SPARSE24_WGMMA_SP_SS_TAIL_N32, SPARSE24_ARGS_);
     if constexpr (N == 64) SPARSE24_WGMMA_SP_ASM(64, "bf16", SPARSE24_WGMMA_SP_SS_TAIL_N64, SPARSE24_ARGS_);
     if constexpr (N == 128) SPARSE24_WGMMA_SP_ASM(128, "bf16", SPARSE24_WGMMA_SP_SS_TAIL_N128, SPARSE24_ARGS_);
+    if constexpr (N == 200) SPARSE24_WGMMA_SP_ASM(200, "bf16", SPARSE24_WGMMA_SP_SS_TAIL_N200, SPARSE24_ARGS_);
     if constexpr (N == 256) SPARSE24_WGMMA_SP_ASM(256, "bf16", SPARSE24_WGMMA_SP_SS_TAIL_N256, SPARSE24_ARGS_);
   } else {
     if constexpr (N == 8) SPARSE24_WGMMA_SP_ASM(8, "f16", SPARSE24_WGMMA_SP_SS_TAIL_N8, SPARSE24_ARGS_);
@@ -446,6 +460,7 @@ __device__ __forceinline__ void wgmma_sp_ss(float (&d)[N / 2], uint64_t a_desc, 
     if constexpr (N == 32) SPARSE24_WGMMA_SP_ASM(32, "f16", SPARSE24_WGMMA_SP_SS_TAIL_N32, SPARSE24_ARGS_);
     if constexpr (N == 64) SPARSE24_WGMMA_SP_ASM(64, "f16", SPARSE24_WGMMA_SP_SS_TAIL_N64, SPARSE24_ARGS_);
     if constexpr (N == 128) SPARSE24_WGMMA_SP_ASM(128, "f16", SPARSE24_WGMMA_SP_SS_TAIL_N128, SPARSE24_ARGS_);
+    if constexpr (N == 200) SPARSE24_WGMMA_SP_ASM(200, "f16", SPARSE24_WGMMA_SP_SS_TAIL_N200, SPARSE24_ARGS_);
     if constexpr (N == 256) SPARSE24_WGMMA_SP_ASM(256, "f16", SPARSE24_WGMMA_SP_SS_TAIL_N256, SPARSE24_ARGS_);
   }
 #undef SPARSE24_ARGS_

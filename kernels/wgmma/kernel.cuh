@@ -38,10 +38,14 @@
 //   warpgroup 0 (producer)   setmaxnreg.dec to kProducerRegs; thread 0 runs Mainloop::produce for every unit
 //   warpgroup 1 (consumer 0) setmaxnreg.inc to kConsumerRegs; rows 0..63 of each unit's tile: Mainloop::consume,
 //   warpgroup 2 (consumer 1)   then Epilogue::store; rows 64..127
+// BM = 64 has one consumer warpgroup (256 threads), BM = 192 and 256 three and four (512 and 640 threads: the
+// taller tiles of wgmma_sp/s13_tall.cuh, every consumer reading the same B stage); consumer c takes rows
+// 64 c..64 c + 63. The register split is a function of the consumer count (consumer_regs below).
 #pragma once
 
 #include <cuda_runtime_api.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -57,6 +61,32 @@
 #include "kernels/wgmma/ring.cuh"
 
 namespace sparse24::wgmma {
+
+// The register split of warp specialisation (setmaxnreg, PTX ISA 9.7.19.5) for a block of one producer and
+// `consumers` consumer warpgroups at one block per SM. Under __launch_bounds__(threads, 1) ptxas gives every thread
+// the same count at entry: the file (65536) over the block's threads, in the allocation unit of 8 per thread, at most
+// 256 (168 at 384 threads, 128 at 512, 96 at 640). Those are all the registers the block has: setmaxnreg moves them
+// between its warpgroups through a per-CTA pool (an inc beyond what the decs gave back blocks for ever), so
+//   128 x producer + 128 x consumers x consumer <= (1 + consumers) x 128 x entry.
+// The producer's one thread issues TMA and keeps a few loop variables: 40 beside one or two consumers (today's
+// value, as CUTLASS's sm90 kernels), 32 beside three or four, where each 8 it gives back is 2-3 more per consumer
+// thread. The consumers share the rest equally, in multiples of 8 and at most 232 (the two-consumer share,
+// (3 x 168 - 40) / 2, kept for one consumer as before): 232, 232, 160, 112 for 1..4 consumers.
+// NOTE: ptxas allocates each role's code within its setmaxnreg count (sm_90a, nvcc 13.0: wgmma_sp s13's 192 x 200
+// consumers use R0-R129 of their 160, above the entry count 128; the producer's code stays below R32), yet it
+// refused a 192 x 256 tile (m64n256, 128 accumulators) at three consumers: "insufficient registers (128) ... try a
+// register target of 155" (C7602). So the inc does not always raise ptxas's budget: try a new tile, do not assume.
+constexpr int entry_regs(int threads) { return std::min(256, 65536 / threads / 8 * 8); }
+constexpr int producer_regs(int consumers) { return consumers <= 2 ? 40 : 32; }
+constexpr int consumer_regs(int consumers) {
+  const int pool = (1 + consumers) * entry_regs(128 * (1 + consumers));  // per thread of each warpgroup
+  return std::min(232, (pool - producer_regs(consumers)) / consumers / 8 * 8);
+}
+static_assert(entry_regs(384) == 168 && entry_regs(512) == 128 && entry_regs(640) == 96,
+              "the entry counts the register account above is written for");
+static_assert(producer_regs(1) == 40 && consumer_regs(1) == 232 && producer_regs(2) == 40 && consumer_regs(2) == 232,
+              "one and two consumers keep 40 / 232: every existing kernel's SASS is unchanged");
+static_assert(consumer_regs(3) == 160 && consumer_regs(4) == 112, "three consumers 160 registers, four 112");
 
 // One unit of work as a scheduler hands it out: the CTA's tile of D (origin), its k-tiles, and for split-K the
 // slice's index, the slice count and the CTA tile's index (the in-launch reduction's counter).
@@ -117,8 +147,9 @@ struct Kernel : BlockTiled<Derived> {
   // One block per SM (the ring takes the shared memory); the cap it implies (65536 / kThreads registers) is what
   // setmaxnreg redistributes.
   static constexpr int kMinBlocksPerSm = 1;
-  static constexpr int kProducerRegs = 40, kConsumerRegs = 232;
-  static_assert(128 * kProducerRegs + 128 * Tile::kConsumers * kConsumerRegs <= 65536, "setmaxnreg beyond the file");
+  static constexpr int kProducerRegs = producer_regs(Tile::kConsumers), kConsumerRegs = consumer_regs(Tile::kConsumers);
+  static_assert(128 * kProducerRegs + 128 * Tile::kConsumers * kConsumerRegs <= kThreads * entry_regs(kThreads),
+                "setmaxnreg moves the block's entry registers between warpgroups, it cannot add to them");
   using Instr = typename Tile::Instr;
   static constexpr ArchRule kArch = {Instr::form().min_sm, Instr::form().min_sm, Instr::form().arch_specific};
   static constexpr format::MetaLayout kMetaLayout = Meta::kLayout;

@@ -120,7 +120,8 @@ struct Tile {
   static constexpr int kBBytes = BN * kBRowBytes;
 
   static_assert(WM == 4 * kConsumers && WN == 1, "WM = 4 warps per consumer warpgroup, one m64 tile each");
-  static_assert(BM % Instr::kM == 0 && kConsumers >= 1 && kConsumers <= 2, "1 or 2 consumer warpgroups");
+  static_assert(BM % Instr::kM == 0 && kConsumers >= 1 && kConsumers <= 4,
+                "1 to 4 consumer warpgroups (the register split of kernel.cuh's consumer_regs)");
   static_assert(kBRowBytes == 128, "a k-tile of B is one 128-byte swizzle row (BK = 64 at 16 bits, 128 at 8)");
   static_assert(kASwizzle != ptx::SmemSwizzle::None, "a k-tile of A is one 64- or 128-byte swizzle row");
   static_assert(kAValues / (Instr::kK / Ops::kAPack) == kKSteps && kAStepBytes * kKSteps == kARowBytes,
