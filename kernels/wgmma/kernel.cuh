@@ -29,10 +29,13 @@
 //             │               s02's LaneBlocks16 (not s07's layout)
 //             ├ s09_onelaunch InLaunchReduction
 //             └ s11_narrow    NarrowSplitKUnits (s08's units on s05's persistent grid, one CTA per SM) over BN = 16,
-//                             32, 64; s03's mainloop (s10's PromotingMainloop for fp8), s08's partials, s02's
-//                             RegisterEpilogue at split 1
+//               │             32, 64; s03's mainloop (s10's PromotingMainloop for fp8), s08's partials, s02's
+//               │             RegisterEpilogue at split 1
+//               ├ s13_tall    three or four consumer warpgroups (BM = 192, 256): nothing new but the tile
+//               └ s14_inlaunch s09's InLaunchReduction on s11's units (WithFlagWord: the flag's shared word)
 //   s05_persistent └ s10_promote  PromotingMainloop (fp8)
-// wgmma_dense's s02..s06 and s08 are the same compositions with DenseOperands and NoMetadata.
+//                    └ s12_lazypromote LazyPromotingMainloop (fp8: a promotion every P k-tiles)
+// wgmma_dense's s02..s06, s08, s10 and s12 are the same compositions with DenseOperands and NoMetadata.
 //
 // Block (BM = 128: two consumer warpgroups), 384 threads:
 //   warpgroup 0 (producer)   setmaxnreg.dec to kProducerRegs; thread 0 runs Mainloop::produce for every unit
