@@ -867,8 +867,10 @@ MEASURED_PREFIX = "// Measured: "
 # The shape a family's kernel headers quote: the square headline, or for a family that refuses it (the decode
 # family takes N <= 128) the decode shape of the default sweep.
 FAMILY_HEADLINE = {"skinny": "28672x16x8192"}
-# A step whose purpose is another shape than its family's headline: the decode shape (wgmma_sp's narrow tiles).
-STEP_HEADLINE = {("wgmma_sp", "s11_narrow"): "28672x16x8192"}
+# A step whose purpose is another shape than its family's headline: the decode shape (wgmma_sp's narrow tiles),
+# the band (the tall tiles at N = 200, the in-launch sum where session 10 profiled the second launch).
+STEP_HEADLINE = {("wgmma_sp", "s11_narrow"): "28672x16x8192", ("wgmma_sp", "s13_tall"): "8192x200x29568",
+                 ("wgmma_sp", "s14_inlaunch"): "10240x48x8192"}
 
 
 def measured_line(runs: dict, family: str, step: str) -> str:

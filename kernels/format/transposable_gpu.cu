@@ -77,10 +77,12 @@
 //   s05 at 005df69           975      535     202    1070    32.1-32.9
 //   s05                      799      420     202     840    41.0-42.4
 //   s06                      592      363       0     726    46.1-47.0
-//   s07                      550      273       0     550    (61-63; bf16 579 / 295: 57-59)
+//   s07                      550      273       0     550    46.2-46.5 (predicted 61-63: wrong)
 // Counted as the path one warp executes per tile (nvdisasm -g over a -lineinfo cubin: the persistent loop from its
 // head to its back branch, the branches into the double path and the NaN atomic taken, one metadata branch).
-// s07: 118-119 registers, no spills, 30 KB static shared memory (two blocks per SM). Not yet run on a GPU.
+// s07: 118-119 registers, no spills, 30 KB static shared memory (two blocks per SM). Measured (H200, session 10,
+// results/NOTES.md): 46.2-46.5% of the copy rate, the same as s06 in the same run, so the bound above stopped
+// binding at s06: what holds s06 and s07 at ~46% is not measured yet (an ncu profile is the next step).
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 

@@ -16,7 +16,8 @@
 // PREDICTION (H200, fp16, against s11 in the same run): 10240x48x8192 at BN 64 (split 3 by s11's rule) 37.7 -> 33-35
 // us (the second launch's ~4-5 us less ~1 us of tail sum); the small decode weights at N = 16 (8192x16x8192 split 2,
 // 4096x16x14336 split 4: 25-32 us) 2-4 us faster; 28672x16x8192 (split 1) unchanged: with one slice the epilogue is
-// s11's, and so is the code.
+// s11's, and so is the code. MEASURED (H200, session 10, results/NOTES.md): no gain: within 2% of s11 on the decode
+// shapes and 9% slower at 10240x48x8192 (40.9 against 37.6 us): the last round's sums are a tail, as in s09.
 //
 // This step defines nothing but the pairing: s11's mainloop and scheduler, PartialsEpilogue over s11's register
 // epilogue with InLaunchReduction. InLaunchReduction keeps its "last CTA" flag in a word of the wrapped epilogue's
@@ -26,6 +27,7 @@
 // partials are unscaled, PartialsEpilogue refuses a reduction that does not apply the scales).
 // Preconditions: s11's. The arrival counters start at zero (the registry zeroes the plan's workspace once) and a
 // plan's runs do not overlap (s09's).
+// Measured: NVIDIA H200, 10240x48x8192 fp16, best tile 128x64x64: 197.1 TFLOP/s = 21% of the mma.sp m16n8k32 loop (922), 1.09x cuBLAS (run nvidia-h200/session10_2026-12-03_a27091c).
 #pragma once
 
 #include <algorithm>
