@@ -20,15 +20,8 @@ cd "$top"
 bin="$build/sparse24_bench"
 quick=${QUICK:-1}
 
-gpu=$( (nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null || true) | head -n 1 | tr 'A-Z ' 'a-z-' | tr -cd 'a-z0-9-')
-gpu=${gpu:-unknown-gpu}
-# The commit, as in scripts/commit_header.cmake: git's, "-dirty" if tracked files differ; in a copy without .git,
-# SPARSE24_COMMIT if set.
-if commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null); then
-  git -C "$top" diff --quiet HEAD 2>/dev/null || commit="$commit-dirty"
-else
-  commit=${SPARSE24_COMMIT:-unknown}
-fi
+# The results folder's gpu and commit (scripts/run_id.sh).
+source "$top/scripts/run_id.sh"
 if [ -n "${RUN_DIR:-}" ]; then
   run="$top/${RUN_DIR#$top/}"
   fresh=0; [ -e "$run" ] || fresh=1

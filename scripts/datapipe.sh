@@ -23,13 +23,8 @@ exe="$build/sparse24_datapipe"
 ncu=$(command -v ncu || echo /usr/local/cuda/bin/ncu)
 [ -x "$ncu" ] || { echo "datapipe: ncu (Nsight Compute) not found"; exit 1; }
 
-gpu=$( (nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null || true) | head -n 1 | tr 'A-Z ' 'a-z-' | tr -cd 'a-z0-9-')
-gpu=${gpu:-unknown-gpu}
-if commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null); then
-  git -C "$top" diff --quiet HEAD 2>/dev/null || commit="$commit-dirty"
-else
-  commit=${SPARSE24_COMMIT:-unknown}
-fi
+# The results folder's gpu and commit (scripts/run_id.sh).
+source "$top/scripts/run_id.sh"
 out=${2:-$top/results/$gpu/datapipe_$(date -u +%Y-%m-%d)_$commit}
 mkdir -p "$out"
 rm -f "$out/ncu.log"

@@ -30,13 +30,8 @@ shapes=${SHAPES:-8192x8192x8192,28672x16x8192}
 budget=${BUDGET:-420}
 per_run=${PER_RUN:-120}
 
-gpu=$( (nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null || true) | head -n 1 | tr 'A-Z ' 'a-z-' | tr -cd 'a-z0-9-')
-gpu=${gpu:-unknown-gpu}
-if commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null); then
-  git -C "$top" diff --quiet HEAD 2>/dev/null || commit="$commit-dirty"
-else
-  commit=${SPARSE24_COMMIT:-unknown}
-fi
+# The results folder's gpu and commit (scripts/run_id.sh).
+source "$top/scripts/run_id.sh"
 out=${2:-$top/results/$gpu/overhead-ncu_$(date -u +%Y-%m-%d)_$commit}
 mkdir -p "$out"
 echo "scripts/overhead_ncu.sh ${build#$top/} (FILTER=$filters DTYPES=$dtypes SHAPES=$shapes BUDGET=$budget" \

@@ -35,13 +35,8 @@ if [ "$is_named" = 1 ]; then
   filter=$("$build/sparse24_bench" --list-json | python3 "$top/scripts/shape_sets.py" --filter "$filter" "${dtypes:-fp16,bf16}")
 fi
 
-gpu=$( (nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null || true) | head -n 1 | tr 'A-Z ' 'a-z-' | tr -cd 'a-z0-9-')
-gpu=${gpu:-unknown-gpu}
-if commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null); then
-  git -C "$top" diff --quiet HEAD 2>/dev/null || commit="$commit-dirty"
-else
-  commit=${SPARSE24_COMMIT:-unknown}
-fi
+# The results folder's gpu and commit (scripts/run_id.sh).
+source "$top/scripts/run_id.sh"
 run="results/$gpu/sweep-${set_name}_$commit"
 args=(--shapes "$shapes" --resume "$run/rows.jsonl")
 [ -z "$filter" ] || args+=(--kernels "$filter")
