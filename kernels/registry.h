@@ -18,6 +18,7 @@
 
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -125,9 +126,12 @@ struct Variant {
   //   prepare: fills the plan's launch configuration and workspace size, sets function attributes; host only,
   //            called once per problem, never timed;
   //   run:     enqueues the operation on the stream: the only thing the harness times. It allocates nothing.
+  //   fill_workspace (optional, GEMMs): after the workspace is allocated, derives data from the plan's operands into
+  //            it, once per problem and never timed (wgmma_sp.s15's A values in fragment order); null for most.
   std::string (*refuse)(const GemmArgs&) = nullptr;
   void (*prepare)(Plan&) = nullptr;
   void (*run)(const Plan&, cudaStream_t) = nullptr;
+  void (*fill_workspace)(const Plan&) = nullptr;
 
   // The parameter `key`; throws std::out_of_range when the variant has none (use has_param first).
   int param(const std::string& key) const;
@@ -199,6 +203,12 @@ std::string variant_name(const Variant& v);
 // K::refuse, K::prepare, K::run. `step_technique` is the struct's name, e.g. "s02_smem": step 2, technique "smem".
 int parse_step(const std::string& step_technique);
 
+// Whether a step struct K has a fill_workspace hook (registry.h's Variant::fill_workspace): C++17 detection.
+template <class K, class = void>
+struct HasFillWorkspace : std::false_type {};
+template <class K>
+struct HasFillWorkspace<K, std::void_t<decltype(&K::fill_workspace)>> : std::true_type {};
+
 template <class K>
 Variant describe(const std::string& family, const std::string& step_technique) {
   Variant v;
@@ -217,6 +227,7 @@ Variant describe(const std::string& family, const std::string& step_technique) {
   v.refuse = &K::refuse;
   v.prepare = &K::prepare;
   v.run = &K::run;
+  if constexpr (HasFillWorkspace<K>::value) v.fill_workspace = &K::fill_workspace;
   v.name = variant_name(v);
   return v;
 }
