@@ -872,4 +872,35 @@ __device__ __forceinline__ void wgmma_tf32_ss(float (&d)[N / 2], uint64_t a_desc
 #endif
 }
 
+
+// ---- Read-only global loads straight into registers (PTX ISA 9.7.9.8 ld, 9.7.9.9 ld.global.nc) ------------------
+// wgmma_sp/s15_rsldg.cuh loads A (in fragment order, kernels/format/fragment_values.h) and its metadata from global
+// memory into the registers the RS wgmma.sp reads, instead of through the shared-memory ring: the question of
+// issue 19 item 2 is whether such loads stay off the shared-memory data pipe that the SS form's operand reads fill.
+// .nc: the data is read-only for the kernel's lifetime (the non-coherent texture path, as __ldg). L1::no_allocate:
+// each CTA reads each A chunk exactly once (other CTAs of the same rows hit in L2), so keeping it in the ~29 KB of L1
+// that the 227 KB shared-memory carve-out leaves would only evict other lines; the data still returns through
+// L1TEX, which is the point of the experiment. volatile: the load stays where the mainloop issues it (after the
+// wgmma wait that frees its destination registers, D k-tiles ahead of its use), never sunk to its consumer.
+__device__ __forceinline__ void ld_global_nc_na_v4(uint32_t (&r)[4], const void* p) {
+#if SPARSE24_SM90A_DEVICE
+  asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "l"(p));
+#else
+  (void)p;
+  r[0] = r[1] = r[2] = r[3] = 0;
+#endif
+}
+// One 32-bit word (a lane's metadata word of Wgmma16x64): the same path.
+__device__ __forceinline__ uint32_t ld_global_nc_na_u32(const void* p) {
+  uint32_t r = 0;
+#if SPARSE24_SM90A_DEVICE
+  asm volatile("ld.global.nc.L1::no_allocate.u32 %0, [%1];\n" : "=r"(r) : "l"(p));
+#else
+  (void)p;
+#endif
+  return r;
+}
+
 }  // namespace sparse24::ptx
