@@ -25,6 +25,8 @@
 //       └ s05_persistent      PersistentScheduler
 //         └ s06_tmastore      TmaStoreEpilogue (PERSISTENT = false: on s04's OneTilePerCta instead)
 //           ├ s07_ownmeta     Wgmma16x64 (a metadata reader)
+//           │ └ s15_rsldg     RegisterAMainloop (A and metadata by LDG into registers, RS wgmma.sp, a B-only ring:
+//           │                 ARegisterTile, Wgmma16x64Global), ASource::smem_ldmatrix its control
 //           └ s08_splitk      SplitKUnits, PartialsEpilogue, SecondLaunchReduction: on s06 with PERSISTENT = false,
 //             │               s02's LaneBlocks16 (not s07's layout)
 //             ├ s09_onelaunch InLaunchReduction

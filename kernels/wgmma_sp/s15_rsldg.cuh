@@ -48,7 +48,7 @@
 // Preconditions: M % 16 == 0 (Wgmma16x64), K % 64 == 0, any N >= 1, 16-byte aligned operands and rows; the
 // fragment image (M rounded up to 64 rows x K bytes) is the plan's workspace. 16-bit (fp16, bf16). sm_90a only.
 // Expected bottleneck: the tensor pipe if LDG stays off the shared-memory pipe, else that pipe as in s07.
-// Measured: not yet (prediction in results/NOTES.md, session 11).
+// Measured: not yet measured (no committed run has this step at 8192x8192x8192).
 #pragma once
 
 #include <cstdint>
@@ -308,11 +308,13 @@ struct s15_rsldg
     }
   }
   // After the workspace is allocated: A in fragment order (kernels/format/fragment_values.h), on the GPU, once per
-  // problem, never timed. Synchronized as the workspace's zeroing is (registry.cu): the plan may run on any stream.
+  // problem, never timed. The device is synchronized before (A may still be being written on a stream that does not
+  // wait for the legacy default stream, where the permute runs) and after (the plan may run on any stream).
   static void fill_workspace(const Plan& p) {
     if constexpr (kLdg) {
+      SPARSE24_CUDA_CHECK(cudaDeviceSynchronize());
       format::gpu::to_fragment_order(T, p.args.a, p.args.lda, p.args.M, p.args.K, p.args.workspace, nullptr);
-      SPARSE24_CUDA_CHECK(cudaStreamSynchronize(nullptr));
+      SPARSE24_CUDA_CHECK(cudaDeviceSynchronize());
     }
   }
 };
