@@ -103,7 +103,7 @@
 //      parts, now one path;
 //   2. fewer shared-memory wavefronts: s07 needs ~175 per warp and tile (its Wᵀ staging 16-way and 8-way bank
 //      conflicts, its 64-byte slot entries read over 2 of 8 bank groups: OccupancyStage's comment), ~63% of the
-//      shared pipe at 46% of the copy rate (ncu), which at twice the rate would be the wall; s08 ~70 (the input's
+//      shared pipe at 46% of the copy rate (ncu), which at 1.5x the rate would be the wall; s08 ~70 (the input's
 //      16 included), by padded and transposed staging and a 32-byte slot entry.
 // Instructions per warp and tile (SASS sm_90a, fp16 lane_blocks16, cuobjdump over a -lineinfo cubin: the loop from
 // its head to its back branch, the fallback's and the last tile's branches not taken, one metadata path; s07
@@ -116,9 +116,9 @@
 // 1 - (1 - p)^W; s06/s07 issue in 47-51% of cycles at W = 4, so p = 0.15-0.16, and at W = 8: 72-76%, 1.49-1.52x.
 // With the instructions per tile unchanged: fp16 28672x8192 and 8192x28672 at ~69% of the copy rate by the model;
 // we predict 60-70% (the model ignores the per-tile barrier that holds a block's 8 warps together and the fixed
-// latencies that more warps do not shorten), i.e. the issue's 60% met; the ALU pipe then ~70% busy, DRAM ~58%, the
-// shared pipe ~40%, none binding. bf16 (579 instructions in s07, 5% more): 57-67%. 4096x4096 (1024 tiles, ~2 per
-// block of 528): the prologue (the 9 KB slot table, the first load) and the single round dominate: 45-55%.
+// latencies that more warps do not shorten), i.e. the issue's 60% met; at 65% the ALU pipe would be ~66% busy, DRAM
+// ~54%, the shared pipe ~35%: none binding. bf16 (579 instructions in s07, 5% more): 57-67%. 4096x4096 (1024 tiles,
+// ~2 per block of 528): the prologue (the 9 KB slot table, the first load) is paid per 2 tiles: 45-55%.
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
