@@ -497,6 +497,24 @@ constexpr ScanPatterns make_scan_patterns() {
   }
   return s;
 }
+// Each entry names its own pattern's slot, and each row's selector gathers that row's two kept elements, the lower
+// column into the low half (kept_sum's order): bytes 2 a, 2 a + 1, 2 b, 2 b + 1 of (lo, hi) for kept a < b.
+constexpr bool scan_patterns_sound() {
+  constexpr ScanPatterns s = make_scan_patterns();
+  for (int p = 0; p < kPatternCount; ++p) {
+    const ScanPattern& e = s.entry[p];
+    if (kPatternOfSlot[e.slot] != p) return false;
+    for (int r = 0; r < kBlock; ++r) {
+      const uint32_t sel = ((r < 2 ? e.select01 : e.select23) >> (16 * (r % 2))) & 0xFFFFu;
+      const uint32_t a = (sel & 0xFu) / 2, b = ((sel >> 8) & 0xFu) / 2;
+      if (sel != ((2 * a) | (2 * a + 1) << 4 | (2 * b) << 8 | (2 * b + 1) << 12) || !(a < b) ||
+          row_bits(kPatterns[p], r) != ((1u << a) | (1u << b)))
+        return false;
+    }
+  }
+  return true;
+}
+static_assert(scan_patterns_sound(), "the scan's table: each pattern's slot, and each row's kept pair in column order");
 __device__ const ScanPatterns kScanPatternsDevice = make_scan_patterns();
 constexpr int kWarpLanes = 32;
 constexpr int kScanPatternsPerLane = (kPatternCount + kWarpLanes - 1) / kWarpLanes;   // 3
