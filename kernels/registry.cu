@@ -194,6 +194,9 @@ void add_onepass(std::vector<Variant>& out) {
 // int_keys_choice), the double path elsewhere: the same outputs with fewer instructions (s05 is issue-bound).
 // format.s07_slots: s06 with the tops' tie rank carried in row 1's pair sums (one add-and-max per top) and the
 // outputs from one shared-memory entry per choice (transposable.h, int_keys_slot; transposable_gpu.cu, SlotTables).
+// format.s08_occupancy: s07 at four blocks per SM (64 registers: the keys with fewer values live, the blocks they
+// leave scored by the whole warp, the next tile staged by cp.async instead of in registers; transposable_gpu.cu,
+// transposable_occupancy): s06/s07 are latency-bound at a quarter occupancy (NOTES.md, session 10, ncu).
 template <format::transposable::gpu::Scoring kScoring, format::transposable::gpu::Grid kGrid>
 void run_transposable(const Plan& p, cudaStream_t stream) {
   const PruneCompressArgs& a = p.prune;
@@ -218,13 +221,14 @@ void add_transposable(std::vector<Variant>& out) {
   };
   // s03: s02's one pass, the exact 4x4 transposable mask, W and Wᵀ written at once; s04: scored in two halves;
   // s05: s04 with the next tile's loads in flight (a persistent grid); s06: s05 on integer keys; s07: s06 with fewer
-  // instructions per tile (the rank in the pair sums, the outputs by slot).
+  // instructions per tile (the rank in the pair sums, the outputs by slot); s08: s07 at twice the warps per SM.
   const Step steps[] = {
       {3, "transposable", &run_transposable<Scoring::full, Grid::tile_per_block>},
       {4, "halves", &run_transposable<Scoring::halves, Grid::tile_per_block>},
       {5, "pipelined", &run_transposable<Scoring::halves, Grid::persistent>},
       {6, "intkeys", &run_transposable<Scoring::int_keys, Grid::persistent>},
-      {7, "slots", &run_transposable<Scoring::slots, Grid::persistent>}};
+      {7, "slots", &run_transposable<Scoring::slots, Grid::persistent>},
+      {8, "occupancy", &run_transposable<Scoring::lean_slots, Grid::persistent>}};
   for (const Step& st : steps)
     for (format::MetaLayout layout : {format::MetaLayout::LaneBlocks16, format::MetaLayout::Wgmma16x64})
       for (DType t : {DType::fp16, DType::bf16}) {

@@ -227,6 +227,13 @@ __device__ __forceinline__ void cp_async_ca_4(uint32_t dst_smem, const void* src
   asm volatile("cp.async.ca.shared.global [%0], [%1], 4;\n" ::"r"(dst_smem), "l"(src) : "memory");
 }
 
+// ---- cp.async.ca, 8 bytes (PTX ISA 9.7.9.25.3.1, "cp.async") ----------------------------------------------------
+// format.s08_occupancy stages each thread's own four 8-byte row pieces of the next W tile, so that the copy needs no
+// register and no barrier (the thread that copies is the thread that reads). .ca: .cg accepts only 16 bytes.
+__device__ __forceinline__ void cp_async_ca_8(uint32_t dst_smem, const void* src) {
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 8;\n" ::"r"(dst_smem), "l"(src) : "memory");
+}
+
 // ---- cp.async.commit_group (PTX ISA 9.7.9.25.3.2) ---------------------------------------------------------------
 // Closes the group of this thread's cp.async issued since the last commit: one group per pipeline stage.
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }

@@ -529,6 +529,128 @@ constexpr bool slot_of_mask_inverts() {
 }
 static_assert(slot_of_mask_inverts(), "slot_of_mask must name each pattern's own slot");
 
+// ---- format.s08_occupancy: s07's keys in fewer registers ----------------------------------------------------------
+// The same slot as int_keys_slot, with fewer values live at once (s08 runs at 64 registers a thread, s07 at ~80 on
+// its fast path; ptxas, sm_90a). Two changes:
+//   1. no cleared copy of the class maxima: s07 keeps akey (with the rank field) and aclear (without) through the
+//      bottoms, and the winner's key. Here a bottom's score is akey + pair2 + pair3 = S + r, S the sum (a multiple
+//      of 2^kIntKeyRankBits: every scaled magnitude is, and row 1's rank fields ride in akey only) and r the class's
+//      rank field (0..kIntKeyRankMax); it is compared with the best so far with that one's rank bits set:
+//      S' + r' > (S + r) | kIntKeyRankMax = S + kIntKeyRankMax exactly when S' >= S + 2^kIntKeyRankBits - r', i.e.
+//      (S' a multiple of 2^kIntKeyRankBits, 2^kIntKeyRankBits - r' in 1..2^kIntKeyRankBits) when S' > S: s07's
+//      strict '>' on the sums. The winner's rank field is then the low bits of the best score itself. Per bottom
+//      IMAD, IMAD, LOP3 (the OR), ISETP, SEL (best), SEL (ordinal), where s07 ran IMAD, IMAD, ISETP and three SELs
+//      (best, key, ordinal); the 19 ANDs that filled aclear are gone. No wrap: S + kIntKeyRankMax fits 32 bits
+//      as akey does (IntKeyRule).
+//   2. the tops of a class folded just before the first bottom that needs it (kLeanOrder), where s07 folds all 36
+//      tops first: the bottoms keep their order (ascending u, the tie rule) and a class its tops' order (ascending
+//      t), so every akey and every comparison is s07's; but at most 7 class maxima are live at once (the classes
+//      between their first and last bottom; static_assert below) instead of all 19 with the 24 pair sums.
+inline constexpr int kBottomsBegin = 36;   // the schedule's bottoms are steps 36..71 (halves_schedule_sound)
+constexpr std::array<uint8_t, kHalvesSteps> make_lean_order() {
+  std::array<uint8_t, kHalvesSteps> order{};
+  bool folded[kHalvesClasses] = {};
+  int n = 0;
+  for (int b = kBottomsBegin; b < kHalvesSteps; ++b) {
+    const int cls = kHalvesSchedule[b].cls;
+    if (!folded[cls])
+      for (int t = 0; t < kBottomsBegin; ++t)
+        if (kHalvesSchedule[t].cls == cls && n < kHalvesSteps) order[n++] = static_cast<uint8_t>(t);
+    folded[cls] = true;
+    if (n < kHalvesSteps) order[n++] = static_cast<uint8_t>(b);
+  }
+  return order;
+}
+inline constexpr std::array<uint8_t, kHalvesSteps> kLeanOrder = make_lean_order();
+// A permutation of the 72 steps; the bottoms in ascending order; a class's tops in schedule order, all before the
+// class's first bottom, the first of them flagged `first`.
+constexpr bool lean_order_sound() {
+  bool seen[kHalvesSteps] = {};
+  int last_bottom = kBottomsBegin - 1, last_top[kHalvesClasses] = {};
+  bool started[kHalvesClasses] = {};
+  for (int& x : last_top) x = -1;
+  for (int i = 0; i < kHalvesSteps; ++i) {
+    const int s = kLeanOrder[i];
+    if (seen[s]) return false;
+    seen[s] = true;
+    const HalvesStep& x = kHalvesSchedule[s];
+    if (x.top) {
+      if (s < last_top[x.cls] || x.first != !started[x.cls]) return false;
+      last_top[x.cls] = s, started[x.cls] = true;
+    } else {
+      if (s != last_bottom + 1 || !started[x.cls]) return false;
+      last_bottom = s;
+    }
+  }
+  return last_bottom == kHalvesSteps - 1;
+}
+static_assert(lean_order_sound(), "kLeanOrder: every step once, bottoms ascending, each class's tops first");
+// The class maxima live at once in kLeanOrder: a class is live from its first top to its last bottom.
+constexpr int lean_order_live_classes() {
+  int first[kHalvesClasses] = {}, last[kHalvesClasses] = {}, most = 0;
+  for (int c = 0; c < kHalvesClasses; ++c) first[c] = kHalvesSteps, last[c] = -1;
+  for (int i = 0; i < kHalvesSteps; ++i) {
+    const int c = kHalvesSchedule[kLeanOrder[i]].cls;
+    first[c] = first[c] < i ? first[c] : i, last[c] = i;
+  }
+  for (int i = 0; i < kHalvesSteps; ++i) {
+    int live = 0;
+    for (int c = 0; c < kHalvesClasses; ++c) live += first[c] <= i && i <= last[c];
+    most = most > live ? most : live;
+  }
+  return most;
+}
+static_assert(lean_order_live_classes() == 7, "the NOTE above quotes 7 class maxima live at most");
+struct LeanKeyState {
+  uint32_t pair[kBlock][6];        // row 1's sums carry top_rank_field(q), as s07's
+  uint32_t akey[kHalvesClasses];   // per class: the best top's key (sum + rank field)
+  uint32_t best = 0, chosen_ordinal = 0;   // best: the winning score, its rank field in the low bits
+  uint32_t one = 1;                        // as SlotKeyState::one
+};
+template <int I>
+SPARSE24_TR_HD inline void lean_key_step(LeanKeyState& k) {
+  constexpr int S = kLeanOrder[I];
+  constexpr HalvesStep x = kHalvesSchedule[S];
+  if constexpr (x.top) {
+    const uint32_t a = k.pair[0][x.qa] + k.pair[1][x.qb];
+    if constexpr (x.first) {
+      k.akey[x.cls] = a;
+    } else {
+      k.akey[x.cls] = k.akey[x.cls] > a ? k.akey[x.cls] : a;
+    }
+  } else {
+    const uint32_t score = (k.pair[2][x.qa] * k.one + k.pair[3][x.qb]) * k.one + k.akey[x.cls];
+    if (S == kBottomsBegin || score > (k.best | kIntKeyRankMax))   // the first bottom takes; then strict on sums
+      k.best = score, k.chosen_ordinal = uint32_t(S - kBottomsBegin) << kIntKeyRankBits;
+  }
+}
+template <int... I>
+SPARSE24_TR_HD inline void lean_key_fold(LeanKeyState& k, std::integer_sequence<int, I...>) {
+  (lean_key_step<I>(k), ...);
+}
+// s08's choice: int_keys_slot's slot (the same blocks taken, the same answer), from LeanKeyState. `one` must be 1.
+template <bool kBf16>
+SPARSE24_TR_HD inline bool int_keys_lean_slot(const float (&mag)[16], uint32_t* slot, uint32_t one = 1) {
+  uint32_t m[16];
+  if (!int_key_magnitudes<kBf16>(mag, m)) return false;
+  LeanKeyState k;
+  k.one = one;
+  SPARSE24_TR_UNROLL for (int r = 0; r < kBlock; ++r)
+    SPARSE24_TR_UNROLL for (int q = 0; q < 6; ++q)
+      k.pair[r][q] = m[kBlock * r + pair_lo(q)] + m[kBlock * r + pair_hi(q)] + (r == 1 ? top_rank_field(q) : 0u);
+  lean_key_fold(k, std::make_integer_sequence<int, kHalvesSteps>{});
+  *slot = k.chosen_ordinal | (k.best & kIntKeyRankMax);
+  return true;
+}
+// Host form for the CPU tests: the mask int_keys_lean_slot gives, -1 where it leaves the block to the fallback.
+template <bool kBf16>
+inline int int_keys_lean_slot_mask(const float (&mag)[16]) {
+  uint32_t slot = 0;
+  if (!int_keys_lean_slot<kBf16>(mag, &slot)) return -1;
+  if (slot >= static_cast<uint32_t>(kSlotCount) || kPatternOfSlot[slot] == kNoPattern) return -2;
+  return kPatterns[kPatternOfSlot[slot]];
+}
+
 namespace gpu {
 inline constexpr int kTile = 64;      // W rows and columns per thread block of the kernel (16 x 16 4x4 blocks)
 inline constexpr int kThreads = 256;  // one thread per 4x4 block of the tile
@@ -549,7 +671,10 @@ static_assert((kTile / kBlock) * (kTile / kBlock) == kThreads, "one thread per 4
 // grid): the same outputs bit for bit.
 // Scoring::slots is int_keys with s07's keys (int_keys_slot: the tops' rank in the pair sums) and its outputs from
 // one table entry per slot (format.s07_slots): the same outputs bit for bit.
-enum class Scoring { full, halves, int_keys, slots };
+// Scoring::lean_slots is slots in fewer registers, at four blocks per SM (format.s08_occupancy: int_keys_lean_slot
+// above; the blocks its keys leave are scored by the whole warp, the 90 patterns in double, three per lane); on
+// either grid (Grid::tile_per_block: the same kernel with one tile per block): the same outputs bit for bit.
+enum class Scoring { full, halves, int_keys, slots, lean_slots };
 enum class Grid { tile_per_block, persistent };
 void prune_compress_both(DType t, MetaLayout l, const void* dense, int64_t M, int64_t K, void* values,
                          uint8_t* meta, void* values_t, uint8_t* meta_t, unsigned long long* nan_blocks,

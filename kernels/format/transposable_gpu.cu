@@ -83,6 +83,42 @@
 // s07: 118-119 registers, no spills, 30 KB static shared memory (two blocks per SM). Measured (H200, session 10,
 // results/NOTES.md): 46.2-46.5% of the copy rate, the same as s06 in the same run, so the bound above stopped
 // binding at s06: what holds s06 and s07 at ~46% is not measured yet (an ncu profile is the next step).
+// format.s08_occupancy (Scoring::lean_slots; transposable_occupancy, process_tile_occupancy): s07 with more work in
+// flight per SM, the same outputs bit for bit. s07 is the base rather than s06: the same time measured (46.2-46.5%
+// against 46.2-47.1%), 42 fewer instructions per tile and 90 fewer on the ALU pipe, whose headroom a busier SM needs
+// (ncu: ALU 47% busy in s07, 61% in s06). The ncu profile of s06/s07 (results/NOTES.md, session 10, call D): both
+// run 527 us with DRAM at 38.6% and L2 at 48% of peak, the SMs issuing in 47-51% of cycles with 22-23% of the warp
+// slots active (two 256-thread blocks of 118-128 registers per SM), short scoreboard, wait and not-selected the top
+// stalls: latency-bound at a quarter occupancy. What s08 changes:
+//   1. four blocks per SM (32 of 64 warp slots): __launch_bounds__(256, 4), i.e. at most 64 registers, no spills
+//      (ptxas 13.0, sm_90a: 64, all four (type, layout) kernels; sm_80 runs it at three blocks, 76-80 registers).
+//      What went: (a) the fallback's registers: s07's double path (the halves in double, 24 + 19 doubles) set its
+//      register count (its loop fits 78-79 without it, 118-119 with it); s08 scores the blocks the keys leave with
+//      the whole warp, three of the 90 patterns per lane in double and a butterfly (warp_full_scan: the CPU's
+//      exact_pattern, the same doubles); (b) the keys' live values: no cleared copy of the 19 class maxima and no
+//      separate winner key (the winner's rank bits ride in its score), and each class's tops folded just before its
+//      first bottom, so at most 7 class maxima are live (transposable.h, int_keys_lean_slot); (c) the next tile's
+//      8 registers: it is staged in shared memory by cp.async, each thread copying and reading back its own pieces
+//      (InputStage: no barrier), 2 x 8 KB a block; (d) two metadata branches with their own loop-invariant thread
+//      parts, now one path;
+//   2. fewer shared-memory wavefronts: s07 needs ~175 per warp and tile (its Wᵀ staging 16-way and 8-way bank
+//      conflicts, its 64-byte slot entries read over 2 of 8 bank groups: OccupancyStage's comment), ~63% of the
+//      shared pipe at 46% of the copy rate (ncu), which at 1.5x the rate would be the wall; s08 ~70 (the input's
+//      16 included), by padded and transposed staging and a 32-byte slot entry.
+// Instructions per warp and tile (SASS sm_90a, fp16 lane_blocks16, cuobjdump over a -lineinfo cubin: the loop from
+// its head to its back branch, the fallback's and the last tile's branches not taken, one metadata path; s07
+// counted the same way: 556, 266 on the ALU pipe, where its NOTES count 550 and 273 by a slightly different rule):
+// s08 557, 266 on the ALU pipe (integer add, logic, compare, select, min/max, shift, PRMT, LEA): the same work,
+// 15 LDS + 9 STS + 4 LDGSTS where s07 has 7 LDS + 12 STS + 4 LDG. 38.5 KB static shared memory a block (4 x 38.5
+// of the SM's 228 KB).
+// Expected (PREDICTION, before any GPU run; NOTES.md "Session 11: format.s08 (prediction)"): the issue rate of a
+// latency-bound SM sub-partition with W resident warps, each ready in a cycle with probability p independently, is
+// 1 - (1 - p)^W; s06/s07 issue in 47-51% of cycles at W = 4, so p = 0.15-0.16, and at W = 8: 72-76%, 1.49-1.52x.
+// With the instructions per tile unchanged: fp16 28672x8192 and 8192x28672 at ~69% of the copy rate by the model;
+// we predict 60-70% (the model ignores the per-tile barrier that holds a block's 8 warps together and the fixed
+// latencies that more warps do not shorten), i.e. the issue's 60% met; at 65% the ALU pipe would be ~66% busy, DRAM
+// ~54%, the shared pipe ~35%: none binding. bf16 (579 instructions in s07, 5% more): 57-67%. 4096x4096 (1024 tiles,
+// ~2 per block of 528): the prologue (the 9 KB slot table, the first load) is paid per 2 tiles: 45-55%.
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
@@ -92,6 +128,7 @@
 #include <utility>
 
 #include "kernels/common/cuda_check.h"
+#include "kernels/common/ptx.cuh"
 #include "kernels/format/format.h"
 #include "kernels/format/rules.h"
 #include "kernels/format/transposable.h"
@@ -165,7 +202,8 @@ __device__ __forceinline__ uint32_t assemble_word(int w, const uint8_t* nib, int
 // shifts and ORs (SASS, s06).
 // Its index as unsigned shifts (row0, col0 and cols are never negative): a tile part and a thread part, where the
 // signed divisions of assemble_word cost ~18 instructions per tile (SASS, s06).
-template <int kRowBits, int kColBits, uint64_t kSrc>
+// kNibRowStride: the staging's bytes per row (s08 pads its Wᵀ rows, OccupancyStage).
+template <int kRowBits, int kColBits, uint64_t kSrc, int kNibRowStride = kTileNibbleCols>
 __device__ __forceinline__ uint32_t assemble_word_by_rows(int w, const uint8_t* nib, uint64_t row0, uint64_t col0,
                                                           uint64_t cols, uint64_t* index) {
   constexpr int kBlockRows = 1 << kRowBits, kBlockCols = 1 << kColBits;
@@ -180,9 +218,10 @@ __device__ __forceinline__ uint32_t assemble_word_by_rows(int w, const uint8_t* 
   const int ww = w % kWordsPerBlock;
   uint32_t rb = 0, jb = 0;
   nibble_coordinates<kRowBits, kColBits, kSrc>(static_cast<uint32_t>(8 * ww), &rb, &jb);
-  const uint8_t* first = nib + (tbr * kBlockRows + rb) * kTileNibbleCols + tbc * kBlockCols + jb;
+  static_assert(kNibRowStride % 4 == 0, "4-byte loads of a staging row");
+  const uint8_t* first = nib + (tbr * kBlockRows + rb) * kNibRowStride + tbc * kBlockCols + jb;
   const uint32_t x0 = *reinterpret_cast<const uint32_t*>(first);
-  const uint32_t x1 = *reinterpret_cast<const uint32_t*>(first + kRowPairStep * kTileNibbleCols);
+  const uint32_t x1 = *reinterpret_cast<const uint32_t*>(first + kRowPairStep * kNibRowStride);
   const uint32_t word = __byte_perm(x0 + (x0 >> 4), x1 + (x1 >> 4), kBytes0And2OfBoth);
   const uint64_t blocks_per_row = cols >> kColBits;
   const uint64_t tile_part = ((row0 >> kRowBits) * blocks_per_row + (col0 >> kColBits)) * kWordsPerBlock;
@@ -408,6 +447,140 @@ __device__ __forceinline__ Block4x4 load_block_unsigned(const uint2* __restrict_
     b.lo[r] = v.x, b.hi[r] = v.y;
   }
   return b;
+}
+
+// format.s08_occupancy's input staging (transposable_occupancy): thread t's 4x4 block of the tile, copied by t itself.
+struct InputStage {
+  uint2 piece[kBlock][kThreads];   // [row r of the thread's 4x4 block][thread]: 8 bytes = the row's 4 elements
+};
+static_assert(sizeof(InputStage) == kTile * kTile * 2, "an input stage is one 64 x 64 tile of 16-bit elements");
+__device__ __forceinline__ Block4x4 read_block(const InputStage& in) {
+  Block4x4 b;
+#pragma unroll
+  for (int r = 0; r < kBlock; ++r) {
+    const uint2 v = in.piece[r][threadIdx.x];
+    b.lo[r] = v.x, b.hi[r] = v.y;
+  }
+  return b;
+}
+
+// format.s08_occupancy: the blocks the integer keys leave (inf, NaN, wider spans, bf16 subnormals), scored by the
+// whole warp. s05-s07 score them in the thread that owns them (the halves or the 90 patterns in double: 24 + 38
+// doubles' worth of registers), and that path, not the keys, set s07's register count: without it s07's loop fits
+// 78-79 registers (ptxas, sm_90a), with it 118-119, and __launch_bounds__(256, 3) spilled 144-160 bytes there.
+// Here a warp whose vote finds such blocks takes them one at a time: every lane reads the owner's rows from the
+// input staging (the owner's own slots, one broadcast LDS.64 per row and pattern: the scan runs inside s08's
+// 64-register loop, where the block's 8 words held again by every lane spilled on sm_80), lane l scores patterns l, l + 32 and l + 64 (below 90) exactly as exact_pattern does (each row's kept pair
+// gathered by one PRMT, its two magnitudes added in column order in double, then (row 0 + row 1) + (row 2 + row 3):
+// the same doubles), and a butterfly keeps the largest score, the lowest pattern index on equal scores (the CPU's
+// strict '>' from pattern 0). A NaN block is counted by its owner; its outputs are unspecified (the CPU refuses
+// it), but its slot is always one of the 90. Cost: ~200 instructions per such block for its whole warp; on normal
+// weights ~1e-6 of fp16 blocks and ~7e-5 of bf16 blocks take it (s06's simulation), i.e. ~3e-5 and ~2e-3 of warp
+// tiles.
+struct alignas(16) ScanPattern {   // read as one 16-byte load
+  uint32_t select01, select23;   // PRMT selectors of rows 0 and 1 (bits 15:0, 31:16), of rows 2 and 3 (KeyTables)
+  uint32_t slot;                 // the pattern's slot (slot_of_mask), what the outputs read
+  uint32_t unused;
+};
+struct ScanPatterns {
+  ScanPattern entry[kPatternCount];
+};
+constexpr ScanPatterns make_scan_patterns() {
+  constexpr KeyTables keys = make_key_tables();
+  constexpr uint32_t kSelectorBits = 0xFFFFu, kHighSelector = 16;
+  ScanPatterns s{};
+  for (int p = 0; p < kPatternCount; ++p) {
+    const uint16_t mask = kPatterns[p];
+    auto select = [&](int r) { return keys.keep[row_bits(mask, r)] & kSelectorBits; };
+    s.entry[p] = {select(0) | select(1) << kHighSelector, select(2) | select(3) << kHighSelector,
+                  slot_of_mask(mask), 0};
+  }
+  return s;
+}
+// Each entry names its own pattern's slot, and each row's selector gathers that row's two kept elements, the lower
+// column into the low half (kept_sum's order): bytes 2 a, 2 a + 1, 2 b, 2 b + 1 of (lo, hi) for kept a < b.
+constexpr bool scan_patterns_sound() {
+  constexpr ScanPatterns s = make_scan_patterns();
+  for (int p = 0; p < kPatternCount; ++p) {
+    const ScanPattern& e = s.entry[p];
+    if (kPatternOfSlot[e.slot] != p) return false;
+    for (int r = 0; r < kBlock; ++r) {
+      const uint32_t sel = ((r < 2 ? e.select01 : e.select23) >> (16 * (r % 2))) & 0xFFFFu;
+      const uint32_t a = (sel & 0xFu) / 2, b = ((sel >> 8) & 0xFu) / 2;
+      if (sel != ((2 * a) | (2 * a + 1) << 4 | (2 * b) << 8 | (2 * b + 1) << 12) || !(a < b) ||
+          row_bits(kPatterns[p], r) != ((1u << a) | (1u << b)))
+        return false;
+    }
+  }
+  return true;
+}
+static_assert(scan_patterns_sound(), "the scan's table: each pattern's slot, and each row's kept pair in column order");
+__device__ const ScanPatterns kScanPatternsDevice = make_scan_patterns();
+constexpr int kWarpLanes = 32;
+constexpr int kScanPatternsPerLane = (kPatternCount + kWarpLanes - 1) / kWarpLanes;   // 3
+static_assert(kScanPatternsPerLane * kWarpLanes >= kPatternCount && kThreads % kWarpLanes == 0,
+              "three patterns per lane cover the 90, and the block is whole warps");
+
+// kept_sum of one pattern of thread `owner`'s block (its rows in `in`): PRMT ignores the selector's bits above 15.
+template <bool kBf16>
+__device__ __forceinline__ double scan_score(const InputStage& in, int owner, const ScanPattern& p) {
+  const uint32_t select[4] = {p.select01, p.select01 >> 16, p.select23, p.select23 >> 16};
+  double row[4];
+#pragma unroll
+  for (int r = 0; r < 4; ++r) {
+    const uint2 v = in.piece[r][owner];
+    const float2 m = magnitudes32<kBf16>(__byte_perm(v.x, v.y, select[r]));   // exact (see magnitudes32)
+    row[r] = static_cast<double>(m.x) + static_cast<double>(m.y);   // the lower column first, as kept_sum
+  }
+  return (row[0] + row[1]) + (row[2] + row[3]);
+}
+
+// Whether the block holds a NaN (|x| above inf's bits, in either 16-bit type).
+template <bool kBf16>
+__device__ __forceinline__ bool block_has_nan(const Block4x4& b) {
+  constexpr uint32_t kInf = kBf16 ? 0x7F80u : 0x7C00u, kAbs = 0x7FFFu, kHalfBits = 16;
+  bool nan = false;
+#pragma unroll
+  for (int r = 0; r < 4; ++r)
+    nan |= (b.lo[r] & kAbs) > kInf || ((b.lo[r] >> kHalfBits) & kAbs) > kInf || (b.hi[r] & kAbs) > kInf ||
+           ((b.hi[r] >> kHalfBits) & kAbs) > kInf;
+  return nan;
+}
+
+// Every thread of the warp calls it (the kernels run whole warps through every tile); *slot is set for the
+// threads whose `decided` is false. `blk`: this thread's block, as read from `in`.
+template <bool kBf16>
+__device__ __forceinline__ void warp_full_scan(const Block4x4& blk, const InputStage& in, bool decided, uint32_t* slot,
+                                               unsigned long long* nan_blocks) {
+  constexpr unsigned kAllLanes = 0xFFFFFFFFu;
+  unsigned pending = __ballot_sync(kAllLanes, !decided);
+  if (pending == 0) return;   // the common case: one vote per tile
+  // The lanes read each other's cp.async-written slots: each waited for its own copies, and the warp barrier
+  // orders those writes before the other lanes' reads (a vote alone promises no memory ordering).
+  __syncwarp(kAllLanes);
+  if (!decided && block_has_nan<kBf16>(blk)) atomicAdd(nan_blocks, 1ull);
+  const int lane = static_cast<int>(threadIdx.x) % kWarpLanes, warp_first = static_cast<int>(threadIdx.x) - lane;
+  while (pending != 0) {
+    const int owner = __ffs(pending) - 1;
+    pending &= pending - 1;
+    double best = 0.0;
+    int best_p = lane;
+#pragma unroll
+    for (int i = 0; i < kScanPatternsPerLane; ++i) {
+      const int p = lane + kWarpLanes * i;
+      if (p < kPatternCount) {
+        const double s = scan_score<kBf16>(in, warp_first + owner, kScanPatternsDevice.entry[p]);
+        if (i == 0 || s > best) best = s, best_p = p;   // ascending p: strict, the lower index keeps a tie
+      }
+    }
+#pragma unroll
+    for (int offset = kWarpLanes / 2; offset > 0; offset /= 2) {
+      const double other = __shfl_xor_sync(kAllLanes, best, offset);
+      const int other_p = __shfl_xor_sync(kAllLanes, best_p, offset);
+      if (other > best || (other == best && other_p < best_p)) best = other, best_p = other_p;
+    }
+    if (lane == owner) *slot = kScanPatternsDevice.entry[best_p].slot;
+  }
 }
 
 // Everything after the load, for one tile: the pattern, W's values, the staging, one barrier, Wᵀ's values and both
@@ -686,7 +859,207 @@ __global__ void __launch_bounds__(kThreads, kPipelinedBlocksPerSm)
   }
 }
 
-template <bool kBf16, bool kHalves, bool kIntKeys, bool kSlots, MetaLayout kLayout>
+// ---- format.s08_occupancy: the tile's work in 64 registers and fewer shared-memory wavefronts -------------------
+// s07's outputs need, per warp and tile, ~175 shared-memory wavefronts (counted from the addresses below; ncu,
+// session 10: s07's shared pipe 63% busy at 46% of the copy rate, so at 1.5x the rate it would be the wall near
+// 70%), s08's ~70 with its input's 16 (the ideal for the same accesses: ~50): Wᵀ's values stored as 4 words per thread at stride 64 bytes (16-way bank
+// conflicts: 64 wavefronts), Wᵀ's nibbles stored at stride 16 bytes (8-way: 32), and the 64-byte SlotEntry read
+// with 4 LDS.128 whose 16-byte pieces fall on 2 of 8 bank groups (~16 wavefronts each: 64). s08's layouts:
+//   Wᵀ values as [W block row bi][Wᵀ row 4 bj + c], rows padded to kTValsStride words: a thread's four words are
+//     consecutive (one STS.128, a warp's 512 bytes in 4 wavefronts); Wᵀ row R is read back as the 4 words of its
+//     chunk q from 4 block rows (4 LDS.32, 2-way: the stride is 4 banks past a multiple of 32 for bi 4 apart,
+//     so chunks q and q + 2 share banks: 8 wavefronts);
+//   Wᵀ nibbles as TileStage's [row][nibble column] with rows padded to kNibStride bytes (bank 5 row + column / 4:
+//     rows 4 bj + c for the 16 bj of a warp fall on 8 banks, 2-way: 8 wavefronts for the four stores); W's nibbles
+//     padded the same (still one wavefront a store), so that both metadata halves read one layout;
+//   the slot's entry in 32 bytes (OccupancySlotEntry: selectors two per word, PRMT reads bits 15:0; nibbles one
+//     per byte), two LDS.128 over 4 bank groups (~12 wavefronts each), 5 shifts more per block.
+// W's values and the metadata words are s07's (assemble_word_by_rows), both halves of the block's words on one path
+// (threads 0..127 W's, 128..255 Wᵀ's, their operands selected per thread: s07's two branches each keep their own
+// loop-invariant thread parts, which spilled at 64 registers).
+constexpr int kTValsStride = kTile + 4;        // words per Wᵀ-values staging row: 16-byte rows, 4 banks of skew
+constexpr int kNibStride = kTileNibbleCols + 4;   // bytes per nibble staging row: 5 banks of skew
+struct OccupancyStage {
+  uint8_t w_nib[kTile * kNibStride];   // W: [row][nibble column], padded rows
+  uint8_t t_nib[kTile * kNibStride];   // Wᵀ: [row = W column][nibble column = W row / 4], padded rows
+  alignas(16) uint32_t t_vals[kBlocksPerSide * kTValsStride];   // Wᵀ values: [bi][Wᵀ row], padded rows
+};
+static_assert(kTValsStride % 4 == 0 && kNibStride % 4 == 0, "16-byte Wᵀ-value rows, 4-byte nibble loads");
+struct alignas(16) OccupancySlotEntry {   // SlotEntry in 32 bytes
+  uint32_t row_select01, row_select23, col_select01, col_select23;   // selectors of rows (columns) 0, 1 | 2, 3
+  uint32_t row_nibbles, col_nibbles;   // byte i: the nibble of row (column) i
+  uint32_t unused[2];
+};
+struct OccupancySlotTables {
+  OccupancySlotEntry entry[kSlotCount];
+};
+static_assert(sizeof(OccupancySlotEntry) == 2 * 16, "a slot's entry is two 16-byte loads");
+constexpr OccupancySlotTables make_occupancy_slot_tables() {
+  constexpr SlotTables wide = make_slot_tables();
+  constexpr uint32_t kHigh = 16, kByte = 8;
+  OccupancySlotTables t{};
+  for (int slot = 0; slot < kSlotCount; ++slot) {
+    const SlotEntry& e = wide.entry[slot];
+    OccupancySlotEntry& x = t.entry[slot];
+    x.row_select01 = e.row_select[0] | e.row_select[1] << kHigh, x.row_select23 = e.row_select[2] | e.row_select[3] << kHigh;
+    x.col_select01 = e.col_select[0] | e.col_select[1] << kHigh, x.col_select23 = e.col_select[2] | e.col_select[3] << kHigh;
+    for (int i = 0; i < kBlock; ++i)
+      x.row_nibbles |= e.row_nibble[i] << (kByte * i), x.col_nibbles |= e.col_nibble[i] << (kByte * i);
+  }
+  return t;
+}
+__device__ const OccupancySlotTables kOccupancySlotTablesDevice = make_occupancy_slot_tables();
+__device__ __forceinline__ void fill_occupancy_slot_tables(OccupancySlotTables* tables) {
+  constexpr int kWords = static_cast<int>(sizeof(OccupancySlotTables) / sizeof(uint4));
+  const auto* src = reinterpret_cast<const uint4*>(&kOccupancySlotTablesDevice);
+  auto* dst = reinterpret_cast<uint4*>(tables);
+  for (int i = static_cast<int>(threadIdx.x); i < kWords; i += kThreads) dst[i] = src[i];
+  __syncthreads();
+}
+
+// One tile: the choice (int_keys_lean_slot, the warp's scan for the blocks it leaves), W's values, the staging, one
+// barrier, Wᵀ's values and both metadata tiles. As process_tile: the caller must not write `st` again until every
+// thread has passed this call's barrier (two stages, transposable_occupancy).
+template <bool kBf16, int kRowBits, int kColBits, uint64_t kSrc>
+__device__ __forceinline__ void process_tile_occupancy(const InputStage& in, TileOrigin o, OccupancyStage& st,
+                                                       const OccupancySlotTables* slot_tables,
+                                                       uint32_t* __restrict__ values, uint32_t* __restrict__ meta,
+                                                       uint4* __restrict__ values_t, uint32_t* __restrict__ meta_t,
+                                                       int64_t M, int64_t K, unsigned long long* nan_blocks) {
+  const int t = threadIdx.x, bi = t / kBlocksPerSide, bj = t % kBlocksPerSide;
+  const Block4x4 blk = read_block(in);
+  const uint32_t(&lo)[4] = blk.lo;
+  const uint32_t(&hi)[4] = blk.hi;
+  float mag32[16];
+#pragma unroll
+  for (int r = 0; r < 4; ++r) {
+    const float2 m01 = magnitudes32<kBf16>(lo[r]), m23 = magnitudes32<kBf16>(hi[r]);
+    mag32[4 * r] = m01.x, mag32[4 * r + 1] = m01.y, mag32[4 * r + 2] = m23.x, mag32[4 * r + 3] = m23.y;
+  }
+  uint32_t slot = 0;
+  // blockDim.x / kThreads: 1, which the compiler cannot fold (int_keys_slot's NOTE).
+  const bool decided = int_keys_lean_slot<kBf16>(mag32, &slot, blockDim.x / kThreads);
+  warp_full_scan<kBf16>(blk, in, decided, &slot, nan_blocks);
+
+  // The slot's entry: two 16-byte loads; PRMT reads a selector's bits 15:0, STS.U8 a nibble's byte 0.
+  const OccupancySlotEntry& e = slot_tables->entry[slot];
+  const uint4 selects = *reinterpret_cast<const uint4*>(&e.row_select01);
+  const uint4 nibbles = *reinterpret_cast<const uint4*>(&e.row_nibbles);
+  const uint32_t rs[4] = {selects.x, selects.x >> 16, selects.y, selects.y >> 16};
+  const uint32_t cs[4] = {selects.z, selects.z >> 16, selects.w, selects.w >> 16};
+  // W: as s07 (unsigned offsets, one PRMT and one 4-byte store per row).
+  uint32_t* w_row0 =
+      values + (static_cast<uint64_t>(o.r0) * (static_cast<uint64_t>(K) >> 2) + (static_cast<uint64_t>(o.c0) >> 2)) +
+      (static_cast<uint64_t>(bi) * static_cast<uint64_t>(K) + static_cast<uint64_t>(bj));
+  const uint64_t row_words = static_cast<uint64_t>(K) >> 2;
+#pragma unroll
+  for (int r = 0; r < 4; ++r) {
+    w_row0[r * row_words] = __byte_perm(lo[r], hi[r], rs[r]);
+    st.w_nib[(4 * bi + r) * kNibStride + bj] = static_cast<uint8_t>(nibbles.x >> (8 * r));
+  }
+  // Wᵀ: the block's 4x4 transpose of 16-bit values (s06's eight PRMTs), column c's kept pair -> Wᵀ row 4 bj + c.
+  constexpr uint32_t kLowHalves = 0x5410, kHighHalves = 0x7632;
+  uint32_t col_words[4];
+#pragma unroll
+  for (int c = 0; c < 4; ++c) {
+    const uint32_t(&src)[4] = c < 2 ? lo : hi;
+    const uint32_t sel = c % 2 == 0 ? kLowHalves : kHighHalves;
+    col_words[c] = __byte_perm(__byte_perm(src[0], src[1], sel), __byte_perm(src[2], src[3], sel), cs[c]);
+    st.t_nib[(4 * bj + c) * kNibStride + bi] = static_cast<uint8_t>(nibbles.y >> (8 * c));
+  }
+  *reinterpret_cast<uint4*>(&st.t_vals[bi * kTValsStride + 4 * bj]) =
+      make_uint4(col_words[0], col_words[1], col_words[2], col_words[3]);
+  __syncthreads();
+
+  const uint64_t ur0 = static_cast<uint64_t>(o.r0), uc0 = static_cast<uint64_t>(o.c0);
+  const uint64_t uM = static_cast<uint64_t>(M), uK = static_cast<uint64_t>(K);
+  {   // Wᵀ values: row R's chunk q (words of block rows 4q..4q+3), 16 bytes to (c0 + R) * M / 2 + r0 / 2 + 16 q
+    const int R = t / 4, q = t % 4;
+    const uint32_t* col = &st.t_vals[4 * q * kTValsStride + R];
+    const uint64_t row16 = uM >> 4;
+    values_t[(uc0 * row16 + (ur0 >> 4)) + (static_cast<uint64_t>(R) * row16 + static_cast<uint64_t>(q))] =
+        make_uint4(col[0], col[kTValsStride], col[2 * kTValsStride], col[3 * kTValsStride]);
+  }
+  {   // Metadata: word t of W's tile (t < 128) or word t - 128 of Wᵀ's.
+    const bool transposed = t >= kTileMetaWords;
+    const int w = t % kTileMetaWords;
+    uint64_t at = 0;
+    const uint32_t word = assemble_word_by_rows<kRowBits, kColBits, kSrc, kNibStride>(
+        w, transposed ? st.t_nib : st.w_nib, transposed ? uc0 : ur0, (transposed ? ur0 : uc0) >> 2,
+        (transposed ? uM : uK) >> 2, &at);
+    (transposed ? meta_t : meta)[at] = word;
+  }
+}
+
+// format.s08_occupancy: s07's work per tile in fewer registers and shared-memory wavefronts (process_tile_occupancy)
+// on a persistent grid at four blocks per SM. The ncu profile of s06/s07 (NOTES.md, session 10, call D) found them
+// latency-bound at a quarter occupancy: two blocks of 8 warps per SM (16 of 64 warp slots), the SMs issuing in
+// 47-51% of cycles, DRAM at 38.6% of peak. Four blocks need at most 64 registers a thread (65536 / (4 x 256)).
+// What had to go, besides the keys' and the fallback's registers: the next tile's 8 registers. s05-s07
+// hold the next tile's 32 bytes per thread in registers while the current one is worked on; with them the loop
+// spilled 8-48 bytes at 64 registers (ptxas, sm_90a), without them it fits. So the next tile is staged in shared
+// memory instead, by cp.async (InputStage): each thread copies its own four 8-byte row pieces, waits for its own
+// group, and reads them back with four LDS.64 (a warp's load is 256 contiguous bytes: 2 wavefronts); no barrier is
+// involved, since no thread reads another's piece. The next tile is still in flight during the current one's work,
+// as in s05, and per SM 4 x 8 KB are in flight where s07 had 2 x 8 KB.
+// The loop state is 32-bit: the tile's (row, column) in the tile grid, stepped as s06 does, and the count of tiles
+// left. Shared memory: 2 x 6.75 KB staging (OccupancyStage) + 2 x 8 KB input (InputStage) + 9 KB slot table =
+// 38.5 KB static a block, 4 x 38.5 KB of the SM's 228 KB. Grid::tile_per_block launches it with one block per tile.
+// Thread t's 4x4 block of the tile at `o`: four 8-byte cp.async into its own slots of `in` (one commit group).
+__device__ __forceinline__ void copy_block_async(const uint2* __restrict__ dense, TileOrigin o, int64_t K,
+                                                 InputStage& in) {
+  const int t = threadIdx.x, bi = t / kBlocksPerSide, bj = t % kBlocksPerSide;
+  const uint64_t k4 = static_cast<uint64_t>(K) >> 2;   // as load_block_unsigned
+  const uint2* row0 = dense + (static_cast<uint64_t>(o.r0) * k4 + (static_cast<uint64_t>(o.c0) >> 2)) +
+                      (static_cast<uint64_t>(bi) * static_cast<uint64_t>(K) + static_cast<uint64_t>(bj));
+#pragma unroll
+  for (int r = 0; r < kBlock; ++r) ptx::cp_async_ca_8(ptx::smem_addr(&in.piece[r][t]), row0 + r * k4);
+  ptx::cp_async_commit();
+}
+// sm_80 and sm_86 (A100 and consumer Ampere) run it at three: without VIADDMNMX (sm_90) a top is IADD3 + IMNMX, and
+// at 64 registers bf16 wgmma16x64 spilled 4 bytes there (ptxas 13.0). The H200 (sm_90a) is the target.
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 900
+constexpr int kOccupancyBlocksPerSm = 3;
+#else
+constexpr int kOccupancyBlocksPerSm = 4;
+#endif
+template <bool kBf16, int kRowBits, int kColBits, uint64_t kSrc>
+__global__ void __launch_bounds__(kThreads, kOccupancyBlocksPerSm)
+    transposable_occupancy(const uint2* __restrict__ dense, uint32_t* __restrict__ values,
+                           uint32_t* __restrict__ meta, uint4* __restrict__ values_t, uint32_t* __restrict__ meta_t,
+                           int64_t M, int64_t K, unsigned long long* nan_blocks) {
+  __shared__ OccupancyStage st[2];
+  __shared__ InputStage in[2];
+  const uint32_t tiles_k = static_cast<uint32_t>(K / kTile);
+  const uint32_t tiles = static_cast<uint32_t>(M / kTile) * tiles_k;   // below 2^31 (prune_compress_both)
+  if (blockIdx.x >= tiles) return;   // whole blocks only: the barrier inside process_tile is reached by all or none
+  auto origin = [](uint32_t r, uint32_t c) { return TileOrigin{int64_t(r) * kTile, int64_t(c) * kTile}; };
+  uint32_t tile_r = blockIdx.x / tiles_k, tile_c = blockIdx.x % tiles_k;
+  copy_block_async(dense, origin(tile_r, tile_c), K, in[0]);   // in flight while the table is filled
+  __shared__ OccupancySlotTables slots;
+  fill_occupancy_slot_tables(&slots);
+  // This block's tiles: blockIdx.x, + gridDim.x, ...: (tiles - 1 - blockIdx.x) / gridDim.x more after the first.
+  uint32_t more = (tiles - 1 - blockIdx.x) / gridDim.x;
+  const uint32_t step_r = gridDim.x / tiles_k, step_c = gridDim.x % tiles_k;
+  for (int stage = 0;; stage ^= 1) {
+    const TileOrigin o = origin(tile_r, tile_c);
+    if (more > 0) {   // the next tile's origin by stepping (row, column), as s06; its copy in flight
+      tile_c += step_c, tile_r += step_r;
+      if (tile_c >= tiles_k) tile_c -= tiles_k, ++tile_r;
+      copy_block_async(dense, origin(tile_r, tile_c), K, in[stage ^ 1]);
+      ptx::cp_async_wait<1>();   // all but the group just committed: this tile's pieces have landed
+    } else {
+      ptx::cp_async_wait<0>();
+    }
+    // in[stage ^ 1] held the previous tile, which this thread read into registers before working on it.
+    process_tile_occupancy<kBf16, kRowBits, kColBits, kSrc>(in[stage], o, st[stage], &slots, values, meta, values_t,
+                                                           meta_t, M, K, nan_blocks);
+    if (more == 0) break;
+    --more;
+  }
+}
+
+template <bool kBf16, bool kHalves, bool kIntKeys, bool kSlots, bool kLean, MetaLayout kLayout>
 void launch(const void* dense, int64_t M, int64_t K, void* values, uint8_t* meta, void* values_t, uint8_t* meta_t,
             unsigned long long* nan_blocks, cudaStream_t stream, Grid grid, int max_blocks) {
   constexpr int kRowBits = desc(kLayout).row_bits, kColBits = desc(kLayout).col_bits;
@@ -697,7 +1070,24 @@ void launch(const void* dense, int64_t M, int64_t K, void* values, uint8_t* meta
   auto* m = reinterpret_cast<uint32_t*>(meta);
   auto* vt = static_cast<uint4*>(values_t);
   auto* mt = reinterpret_cast<uint32_t*>(meta_t);
-  if (grid == Grid::tile_per_block) {
+  if constexpr (kLean) {   // s08: one kernel for both grids
+    const auto kernel = transposable_occupancy<kBf16, kRowBits, kColBits, kSrc>;
+    int64_t blocks = tiles;
+    if (grid == Grid::persistent) {
+      int device = 0, sms = 0, per_sm = 0;
+      SPARSE24_CUDA_CHECK(cudaGetDevice(&device));
+      SPARSE24_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+      // Four blocks of 30 KB static shared memory need a 120 KB carveout: the driver sizes it for occupancy by
+      // default, and the hint makes that explicit (a hint only: the occupancy query has the last word).
+      SPARSE24_CUDA_CHECK(
+          cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout, cudaSharedmemCarveoutMaxShared));
+      SPARSE24_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kThreads, 0));
+      blocks = int64_t(sms) * (per_sm > 0 ? per_sm : 1);
+      if (max_blocks > 0 && blocks > max_blocks) blocks = max_blocks;
+      if (blocks > tiles) blocks = tiles;
+    }
+    kernel<<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(in, v, m, vt, mt, M, K, nan_blocks);
+  } else if (grid == Grid::tile_per_block) {
     transposable_kernel<kBf16, kHalves, kIntKeys, kRowBits, kColBits, kSrc, kSlots>
         <<<static_cast<unsigned>(tiles), kThreads, 0, stream>>>(in, v, m, vt, mt, M, K, nan_blocks);
   } else if constexpr (kHalves) {
@@ -746,23 +1136,27 @@ void prune_compress_both(DType t, MetaLayout l, const void* dense, int64_t M, in
   if (max_blocks < 0) fail(fn, cat("max_blocks = ", max_blocks, ": 0 (as many as are resident) or a positive count"));
   // Scoring::int_keys falls back to the halves in double (and they to the full scan), so it implies kHalves.
   const bool bf16 = t == DType::bf16;
-  // Scoring::slots is int_keys with s07's keys and outputs (kSlots), so it implies kIntKeys and kHalves too.
-  auto go = [&](auto bf16_tag, auto halves_tag, auto keys_tag, auto slots_tag) {
+  // Scoring::slots is int_keys with s07's keys and outputs (kSlots), so it implies kIntKeys and kHalves too;
+  // Scoring::lean_slots is slots with s08's keys, fallback and occupancy (kLean), so it implies all three.
+  auto go = [&](auto bf16_tag, auto halves_tag, auto keys_tag, auto slots_tag, auto lean_tag) {
     constexpr bool kB = decltype(bf16_tag)::value, kH = decltype(halves_tag)::value, kI = decltype(keys_tag)::value;
-    constexpr bool kS = decltype(slots_tag)::value;
+    constexpr bool kS = decltype(slots_tag)::value, kL = decltype(lean_tag)::value;
+    static_assert(!kL || (kS && kI && kH), "s08 is s07 (slots, integer keys, halves) plus its own changes");
     if (l == MetaLayout::LaneBlocks16)
-      return launch<kB, kH, kI, kS, MetaLayout::LaneBlocks16>(dense, M, K, values, meta, values_t, meta_t, nan_blocks,
-                                                               s, grid, max_blocks);
-    return launch<kB, kH, kI, kS, MetaLayout::Wgmma16x64>(dense, M, K, values, meta, values_t, meta_t, nan_blocks, s,
-                                                          grid, max_blocks);
+      return launch<kB, kH, kI, kS, kL, MetaLayout::LaneBlocks16>(dense, M, K, values, meta, values_t, meta_t,
+                                                                   nan_blocks, s, grid, max_blocks);
+    return launch<kB, kH, kI, kS, kL, MetaLayout::Wgmma16x64>(dense, M, K, values, meta, values_t, meta_t, nan_blocks,
+                                                              s, grid, max_blocks);
   };
   using Yes = std::true_type;
   using No = std::false_type;
   switch (scoring) {
-    case Scoring::full: return bf16 ? go(Yes{}, No{}, No{}, No{}) : go(No{}, No{}, No{}, No{});
-    case Scoring::halves: return bf16 ? go(Yes{}, Yes{}, No{}, No{}) : go(No{}, Yes{}, No{}, No{});
-    case Scoring::int_keys: return bf16 ? go(Yes{}, Yes{}, Yes{}, No{}) : go(No{}, Yes{}, Yes{}, No{});
-    case Scoring::slots: return bf16 ? go(Yes{}, Yes{}, Yes{}, Yes{}) : go(No{}, Yes{}, Yes{}, Yes{});
+    case Scoring::full: return bf16 ? go(Yes{}, No{}, No{}, No{}, No{}) : go(No{}, No{}, No{}, No{}, No{});
+    case Scoring::halves: return bf16 ? go(Yes{}, Yes{}, No{}, No{}, No{}) : go(No{}, Yes{}, No{}, No{}, No{});
+    case Scoring::int_keys: return bf16 ? go(Yes{}, Yes{}, Yes{}, No{}, No{}) : go(No{}, Yes{}, Yes{}, No{}, No{});
+    case Scoring::slots: return bf16 ? go(Yes{}, Yes{}, Yes{}, Yes{}, No{}) : go(No{}, Yes{}, Yes{}, Yes{}, No{});
+    case Scoring::lean_slots:
+      return bf16 ? go(Yes{}, Yes{}, Yes{}, Yes{}, Yes{}) : go(No{}, Yes{}, Yes{}, Yes{}, Yes{});
   }
   fail(fn, "unknown scoring");
 }

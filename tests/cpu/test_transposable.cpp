@@ -282,10 +282,11 @@ TEST_CASE("transposable: the one pass is registered as prune_compress_both, per 
     INFO(v.name);
     CHECK(v.family == "format");
     // s03 scores the 90 patterns, s04 the two halves, s05 is s04 on a persistent grid, s06 is s05 on integer keys,
-    // s07 is s06 with the rank in the pair sums and the outputs from one slot table (the same outputs)
+    // s07 is s06 with the rank in the pair sums and the outputs from one slot table (the same outputs), s08 is s07
+    // at four blocks per SM
     CHECK(((v.step == 3 && v.technique == "transposable") || (v.step == 4 && v.technique == "halves") ||
            (v.step == 5 && v.technique == "pipelined") || (v.step == 6 && v.technique == "intkeys") ||
-           (v.step == 7 && v.technique == "slots")));
+           (v.step == 7 && v.technique == "slots") || (v.step == 8 && v.technique == "occupancy")));
     CHECK((v.types.a == DType::fp16 || v.types.a == DType::bf16));
     CHECK((v.meta_layout == f::MetaLayout::LaneBlocks16 || v.meta_layout == f::MetaLayout::Wgmma16x64));
     CHECK_FALSE(v.writes_pruned);
@@ -296,7 +297,7 @@ TEST_CASE("transposable: the one pass is registered as prune_compress_both, per 
     CHECK_THAT(sparse24::shape_error(v, 32, 1, 64), test::contains("M = 32 is not a multiple of 64"));
     CHECK_THAT(sparse24::shape_error(v, 64, 1, 96), test::contains("K = 96 is not a multiple of 64"));
   }
-  CHECK(found == 20);   // s03-s07: 2 types x 2 layouts each
+  CHECK(found == 24);   // s03-s08: 2 types x 2 layouts each
   // Operation names round-trip through the command line's spelling.
   for (Operation op : sparse24::kOperations) {
     Operation back = Operation::gemm;
@@ -448,19 +449,23 @@ TEST_CASE("transposable: the integer keys (s06) give the exact pattern wherever 
       if (nan) continue;
       ++tried[bf16];
       const int got = bf16 ? tr::int_keys_mask<true>(mag32) : tr::int_keys_mask<false>(mag32);
-      // s07's keys (int_keys_slot): the same blocks take them (the same scaling), and give the same mask.
+      // s07's keys (int_keys_slot) and s08's (int_keys_lean_slot): the same blocks take them (the same scaling),
+      // and give the same mask.
       const int got_slot = bf16 ? tr::int_keys_slot_mask<true>(mag32) : tr::int_keys_slot_mask<false>(mag32);
+      const int got_lean = bf16 ? tr::int_keys_lean_slot_mask<true>(mag32) : tr::int_keys_lean_slot_mask<false>(mag32);
       if (got < 0) {
         if (got_slot != -1) CHECK(got_slot == -1);
+        if (got_lean != -1) CHECK(got_lean == -1);
         continue;
       }
       ++compared[bf16];
       const int want = tr::kPatterns[tr::exact_pattern(mag)];
-      if (got != want || got_slot != want) {
+      if (got != want || got_slot != want || got_lean != want) {
         INFO(sparse24::name(t) << " block " << block << " kind " << kind << ": exact " << want << ", keys " << got
-                               << ", s07 slot keys " << got_slot);
+                               << ", s07 slot keys " << got_slot << ", s08 lean keys " << got_lean);
         CHECK(got == want);
         CHECK(got_slot == want);
+        CHECK(got_lean == want);
       }
     }
     // Ordinary weights (normal, sigma 0.02, rounded to the type): the keys must take nearly every block, else the
@@ -475,7 +480,9 @@ TEST_CASE("transposable: the integer keys (s06) give the exact pattern wherever 
       ++normal_blocks[bf16];
       const int got = bf16 ? tr::int_keys_mask<true>(mag32) : tr::int_keys_mask<false>(mag32);
       const int got_slot = bf16 ? tr::int_keys_slot_mask<true>(mag32) : tr::int_keys_slot_mask<false>(mag32);
+      const int got_lean = bf16 ? tr::int_keys_lean_slot_mask<true>(mag32) : tr::int_keys_lean_slot_mask<false>(mag32);
       CHECK(got_slot == got);
+      CHECK(got_lean == got);
       if (got < 0) continue;
       ++normal_applied[bf16];
       CHECK(got == tr::kPatterns[tr::exact_pattern(mag)]);
@@ -501,9 +508,11 @@ TEST_CASE("transposable: the integer keys (s06) give the exact pattern wherever 
   float z[16] = {};
   CHECK(tr::int_keys_mask<true>(z) == tr::kPatterns[0]);
   CHECK(tr::int_keys_slot_mask<true>(z) == tr::kPatterns[0]);
+  CHECK(tr::int_keys_lean_slot_mask<true>(z) == tr::kPatterns[0]);
   z[3] = std::ldexp(1.0f, -130);
   CHECK(tr::int_keys_mask<true>(z) < 0);
   CHECK(tr::int_keys_slot_mask<true>(z) == -1);
+  CHECK(tr::int_keys_lean_slot_mask<true>(z) == -1);
 }
 
 TEST_CASE("transposable: s07's slots name every pattern once, and the double path's mask maps back to its slot",
@@ -527,4 +536,6 @@ TEST_CASE("transposable: s07's slots name every pattern once, and the double pat
   for (float& x : ones) x = 1.0f;
   CHECK(tr::int_keys_slot_mask<false>(ones) == tr::kPatterns[0]);
   CHECK(tr::int_keys_slot_mask<true>(ones) == tr::kPatterns[0]);
+  CHECK(tr::int_keys_lean_slot_mask<false>(ones) == tr::kPatterns[0]);
+  CHECK(tr::int_keys_lean_slot_mask<true>(ones) == tr::kPatterns[0]);
 }

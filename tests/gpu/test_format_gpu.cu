@@ -647,7 +647,8 @@ TEST_CASE("transposable gpu: W and its transpose compressed in one pass agree wi
           // s05's persistent grid with at most 3 blocks: every block takes several tiles (up to 6 at 256 x 256, an
           // odd count for some), so both shared-memory stages and the last-tile exit run. s06 (int keys) and s07
           // (slots): this data's any-bit-pattern blocks mostly take their double fallback (for s07, the double
-          // path's mask mapped to its slot); the test below feeds them the fast path.
+          // path's mask mapped to its slot); the test below feeds them the fast path. s08 (lean slots): the same
+          // blocks go to the warp's scan of the 90 patterns, most warps with many lanes pending at once.
           struct Run {
             const char* what;
             tr::gpu::Scoring scoring;
@@ -665,7 +666,12 @@ TEST_CASE("transposable gpu: W and its transpose compressed in one pass agree wi
                               {"int keys, persistent", tr::gpu::Scoring::int_keys, tr::gpu::Grid::persistent, 0},
                               {"slots, one tile per block", tr::gpu::Scoring::slots, tr::gpu::Grid::tile_per_block, 0},
                               {"slots, persistent, 3 blocks", tr::gpu::Scoring::slots, tr::gpu::Grid::persistent, 3},
-                              {"slots, persistent", tr::gpu::Scoring::slots, tr::gpu::Grid::persistent, 0}};
+                              {"slots, persistent", tr::gpu::Scoring::slots, tr::gpu::Grid::persistent, 0},
+                              {"lean slots, one tile per block", tr::gpu::Scoring::lean_slots,
+                               tr::gpu::Grid::tile_per_block, 0},
+                              {"lean slots, persistent, 3 blocks", tr::gpu::Scoring::lean_slots,
+                               tr::gpu::Grid::persistent, 3},
+                              {"lean slots, persistent", tr::gpu::Scoring::lean_slots, tr::gpu::Grid::persistent, 0}};
           for (const Run& r : runs) {
             INFO(r.what);
             c.run_pass(stream, t, l, M, K, r.scoring, r.grid, r.max_blocks);
@@ -673,12 +679,13 @@ TEST_CASE("transposable gpu: W and its transpose compressed in one pass agree wi
         }
 }
 
-TEST_CASE("transposable gpu: s06's and s07's integer keys on blocks that take them, ties included, bit for bit",
+TEST_CASE("transposable gpu: s06's, s07's and s08's integer keys on blocks that take them, ties included, bit for bit",
           "[format][gpu][transposable][intkeys]") {
   // Data whose blocks take the integer keys (transposable.h int_keys_choice): magnitudes within the type's span
   // limit (normal-like weights: one window of binades per matrix), and data full of ties (magnitudes 0, 1, 2 and
   // four values of one binade: many patterns with equal sums, decided by the rank bits and the strict '>'), and a
-  // mix where every 7th block holds one inf (its warp runs both paths). Both grids, against the CPU reference.
+  // mix where every 7th block holds one inf (its warp runs both paths; s08: a few lanes of most warps pending for
+  // the warp's scan). Both grids, against the CPU reference.
   Stream stream;
   const std::pair<int64_t, int64_t> shapes[] = {{64, 64}, {192, 128}, {256, 320}};
   for (DType t : kBothTypes)
@@ -706,10 +713,13 @@ TEST_CASE("transposable gpu: s06's and s07's integer keys on blocks that take th
             for (int64_t b = 0; b < M / 4 * (K / 4); b += 7)
               dense[static_cast<size_t>((b / (K / 4)) * 4 * K + (b % (K / 4)) * 4)] = bf16 ? 0x7F80 : 0x7C00;
           TransposableCase c(t, l, dense, M, K);
-          for (tr::gpu::Scoring scoring : {tr::gpu::Scoring::int_keys, tr::gpu::Scoring::slots})
+          for (tr::gpu::Scoring scoring :
+               {tr::gpu::Scoring::int_keys, tr::gpu::Scoring::slots, tr::gpu::Scoring::lean_slots})
             for (int max_blocks : {0, 3}) {
-              INFO((scoring == tr::gpu::Scoring::slots ? "s07 slots" : "s06 int keys") << ", persistent, max_blocks "
-                                                                                       << max_blocks);
+              INFO((scoring == tr::gpu::Scoring::lean_slots ? "s08 lean slots"
+                    : scoring == tr::gpu::Scoring::slots    ? "s07 slots"
+                                                            : "s06 int keys")
+                   << ", persistent, max_blocks " << max_blocks);
               c.run_pass(stream, t, l, M, K, scoring, tr::gpu::Grid::persistent, max_blocks);
             }
         }
@@ -729,6 +739,15 @@ TEST_CASE("transposable gpu: NaN blocks are counted, bad input refused before la
   tr::gpu::prune_compress_both(DType::fp16, MetaLayout::LaneBlocks16, d_dense.get(), M, K, d_values.get(),
                                d_meta.get(), d_values_t.get(), d_meta_t.get(), d_nan.get());
   CHECK(d_nan.download()[0] == 3);
+  // s08 counts them in the warp's scan, each by the thread that owns the block (threads 0 and 17 of warp 0 and
+  // thread 255 of warp 7, in two tiles), on both grids (persistent with one block: both tiles in one block).
+  for (tr::gpu::Grid grid : {tr::gpu::Grid::tile_per_block, tr::gpu::Grid::persistent}) {
+    d_nan.upload({0ull});
+    tr::gpu::prune_compress_both(DType::fp16, MetaLayout::Wgmma16x64, d_dense.get(), M, K, d_values.get(),
+                                 d_meta.get(), d_values_t.get(), d_meta_t.get(), d_nan.get(), nullptr,
+                                 tr::gpu::Scoring::lean_slots, grid, 1);
+    CHECK(d_nan.download()[0] == 3);
+  }
 
   auto run = [&](DType t, MetaLayout l, int64_t m, int64_t k, const void* in, void* values, unsigned long long* nan) {
     tr::gpu::prune_compress_both(t, l, in, m, k, values, d_meta.get(), d_values_t.get(), d_meta_t.get(), nan);
@@ -791,6 +810,6 @@ TEST_CASE("transposable gpu: the registered prune_compress_both runs through a p
     stream.sync();
     CHECK(c.d_nan.download()[0] == 1);
   }
-  CHECK(variants == 20);   // s03 (the 90 patterns), s04 (two halves), s05 (s04, persistent), s06 (s05, integer
-                           // keys), s07 (s06, slots): 2 types x 2 layouts each
+  CHECK(variants == 24);   // s03 (the 90 patterns), s04 (two halves), s05 (s04, persistent), s06 (s05, integer
+                           // keys), s07 (s06, slots), s08 (s07, four blocks per SM): 2 types x 2 layouts each
 }
