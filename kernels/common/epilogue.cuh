@@ -150,8 +150,9 @@ __device__ __forceinline__ void store_acc_m16n8_prescaled(const AccT (&acc)[4], 
   for (int half = 0; half < 2; ++half) {
     const int row = m0 + frag::acc_m16n8(lane, 2 * half).row;
     if (row >= M) continue;
-    float v0 = prescaled(row_factor[half], col_factor.x, acc[2 * half]);
-    float v1 = prescaled(row_factor[half], col_factor.y, acc[2 * half + 1]);
+    // Both conversions first, then both products: the order main had before prescaled() (the same SASS).
+    const float a0 = static_cast<float>(acc[2 * half]), a1 = static_cast<float>(acc[2 * half + 1]);
+    float v0 = prescaled(row_factor[half], col_factor.x, a0), v1 = prescaled(row_factor[half], col_factor.y, a1);
     const int64_t at = static_cast<int64_t>(row) * ldd + col;
     const int64_t at_c = static_cast<int64_t>(row) * ldc + col;
     if (beta != 0.0f) {
