@@ -118,6 +118,15 @@ struct EpilogueScales {
   }
 };
 
+// The scaled value of one accumulator element: f * acc with f = ((alpha sa sb) r[m]) c[n], the row part already in
+// `row_factor` (EpilogueScales::row_factor) and the column's scale in `col_factor` (EpilogueScales::col_factors),
+// an int32 accumulator converted to f32 first (RN; exact while |acc| < 2^24). The one place this product is written:
+// the register epilogue below and the TMA-store epilogue (wgmma_sp/s06_tmastore.cuh) give the same f32 bits.
+template <class AccT>
+__device__ __forceinline__ float prescaled(float row_factor, float col_factor, AccT acc) {
+  return (row_factor * col_factor) * static_cast<float>(acc);
+}
+
 // One m16n8 accumulator tile (f32, or int8's s32) to a floating-point D with the scales: D = RN(f * acc + beta * C),
 // f = ((alpha sa sb) r[m]) c[n] in gemm_args.h's order. The row part is taken once per thread and tile
 // (`row_factor[h]`, EpilogueScales::row_factor of the lane's rows g and g + 8) and the column pair's scales come in
@@ -141,8 +150,9 @@ __device__ __forceinline__ void store_acc_m16n8_prescaled(const AccT (&acc)[4], 
   for (int half = 0; half < 2; ++half) {
     const int row = m0 + frag::acc_m16n8(lane, 2 * half).row;
     if (row >= M) continue;
+    // Both conversions first, then both products: the order main had before prescaled() (the same SASS).
     const float a0 = static_cast<float>(acc[2 * half]), a1 = static_cast<float>(acc[2 * half + 1]);
-    float v0 = (row_factor[half] * col_factor.x) * a0, v1 = (row_factor[half] * col_factor.y) * a1;
+    float v0 = prescaled(row_factor[half], col_factor.x, a0), v1 = prescaled(row_factor[half], col_factor.y, a1);
     const int64_t at = static_cast<int64_t>(row) * ldd + col;
     const int64_t at_c = static_cast<int64_t>(row) * ldc + col;
     if (beta != 0.0f) {

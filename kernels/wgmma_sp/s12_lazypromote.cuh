@@ -77,6 +77,7 @@
 // Measured: NVIDIA H200, 8192x8192x8192 e4m3, best tile 128x192x128: 1626.0 TFLOP/s, 1.14x cuBLAS (run nvidia-h200/session10_2026-12-03_a27091c).
 #pragma once
 
+#include "kernels/wgmma_sp/s06_tmastore.cuh"
 #include "kernels/wgmma_sp/s10_promote.cuh"
 
 namespace sparse24::wgmma_sp {
@@ -181,20 +182,25 @@ struct LazyPromotingMainloop : TmaMainloop<RingT> {
   }
 };
 
-// PROMOTE_EVERY: k-tiles per promotion (registry parameter "promote_every").
+// PROMOTE_EVERY: k-tiles per promotion (registry parameter "promote_every"). Store: the epilogue, by name
+// (s06_tmastore.cuh): RegisterStore, s05's (s02's) registers' epilogue, or TmaStore, s06's D through shared-memory
+// slabs and TMA stores (registry parameter "tma_store" 1; session 11, results/NOTES.md).
 template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int CLUSTER, int PROMOTE_EVERY,
-          class Out = wgmma::Unscaled>
+          class Out = wgmma::Unscaled, class Store = RegisterStore>
 struct s12_lazypromote
-    : wgmma::Kernel<s12_lazypromote<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, PROMOTE_EVERY, Out>,
+    : wgmma::Kernel<s12_lazypromote<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, PROMOTE_EVERY, Out, Store>,
                     LazyPromotingMainloop<typename s05_persistent<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER,
                                                                   Out>::Ring,
                                           PROMOTE_EVERY>,
                     typename s05_persistent<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, Out>::Scheduler,
-                    typename s05_persistent<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, Out>::Epilogue> {
-  // The skeleton's fields and the promotion interval (it tells two rows of one tile apart in the variant's name).
+                    typename Store::template For<
+                        typename s05_persistent<T, BM, BN, BK, WM, WN, STAGES, GROUP, CLUSTER, Out>::Ring>> {
+  // The skeleton's fields and the promotion interval (it tells two rows of one tile apart in the variant's name),
+  // and the epilogue when it is not the registers' one.
   static Params params() {
     Params p = s12_lazypromote::Kernel::params();
     p.push_back({"promote_every", PROMOTE_EVERY});
+    if (Store::kTmaStore) p.push_back({"tma_store", 1});
     return p;
   }
 };

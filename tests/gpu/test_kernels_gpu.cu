@@ -64,15 +64,23 @@ std::vector<const Variant*> variants_under_test() {
 // the smallest legal one, edges in N (1, odd, just past a tile), partial M tiles, several K tiles, one K long
 // enough that every ring wraps (ring_wrap_k), seeded random ones, and the two shapes where a reduced-precision
 // reference once failed correct fp16 kernels (4096x3x4096, 4096x4097x4096). `small` (SPARSE24_TEST_SMALL: the
-// sanitizer's shapes) keeps the first five. Shapes the rule refuses are dropped here and tested as refusals in the
-// CPU registry tests.
+// sanitizer's shapes) keeps the first ones (the four small shapes and the two ring-wrap ones). Shapes the rule
+// refuses are dropped here and tested as refusals in the CPU registry tests.
 std::vector<TestShape> shapes_for(const Variant& v, bool small) {
   const int mm = v.rule.m_multiple, km = v.rule.k_multiple;
   // N of the ring-wrap shape: odd (a partial column tile), within the rule's N range.
   int wrap_n = v.rule.n_max > 0 ? std::min(9, v.rule.n_max) : 9;
   wrap_n = round_up(std::max(wrap_n, v.rule.n_min), v.rule.n_multiple);
+  // N of the second ring-wrap shape: rows of D 16-byte aligned in every D type (24 x 2 or 4 bytes), so that the
+  // TMA-store epilogues (wgmma_sp s06_tmastore.cuh: beta = 0 and aligned D only) take their TMA path on a wrapping
+  // ring too; at the odd wrap_n they run their register fallback.
+  int aligned_wrap_n = v.rule.n_max > 0 ? std::min(24, v.rule.n_max) : 24;
+  aligned_wrap_n = round_up(std::max(aligned_wrap_n, v.rule.n_min), v.rule.n_multiple);
   std::vector<TestShape> s = {{mm, 1, km}, {2 * mm, 8, 2 * km}, {3 * mm, 33, 3 * km}, {mm, 17, km}};
-  if (v.has_param("stages") && v.has_param("bk")) s.push_back({mm, wrap_n, ring_wrap_k(v)});
+  if (v.has_param("stages") && v.has_param("bk")) {
+    s.push_back({mm, wrap_n, ring_wrap_k(v)});
+    if (aligned_wrap_n != wrap_n) s.push_back({mm, aligned_wrap_n, ring_wrap_k(v)});
+  }
   if (!small) {
     s.push_back({5 * mm, 130, 4 * km});
     s.push_back({8 * mm, 257, 8 * km});
@@ -230,23 +238,24 @@ TEST_CASE("alpha and beta: D = alpha * A.B + beta * C, exact on small integers",
 
 // Leading dimensions: every operand stored inside a wider buffer (rows padded by 16 bytes, or by one element for
 // D and C, which need no alignment of their rows), the padding poisoned. The result must equal the packed run's,
-// bit for bit, and the padding of D must stay poison.
+// bit for bit, and the padding of D must stay poison. Any D type (16-bit, int32, bf16 from 8-bit inputs, scaled or
+// not, f32): compared byte for byte. N = 40 keeps the packed D rows 16-byte aligned (80 or 160 bytes) and the
+// padded ones not, so a TMA-store epilogue (wgmma_sp s06_tmastore.cuh) runs its TMA path on the packed problem and
+// its register fallback on the padded one: the two epilogues must give the same bits.
 TEST_CASE("leading dimensions: padded rows give the packed result and are not written", "[kernels][variant]") {
   const int sm = compute_capability(0);
   cudaStream_t stream = nullptr;
   for (const Variant* vp : variants_under_test()) {
     const Variant& v = *vp;
     if (!arch_error(v, sm).empty()) continue;
-    const TestShape s{2 * v.rule.m_multiple, 37, 2 * v.rule.k_multiple};
+    const TestShape s{2 * v.rule.m_multiple, 40, 2 * v.rule.k_multiple};
     if (!shape_error(v, s.M, s.N, s.K).empty()) continue;
     INFO(v.name);
     const DType t = v.types.a;
-    // Written for a D of A's 16-bit type (uint16_t compare, 0xFFFF poison); other D types: issue 16.
-    if (v.types.d != t || bytes_of(t) != 2) continue;
-    const int64_t eb = bytes_of(t), pad = 16 / eb;
+    const int64_t eb = bytes_of(t), pad = 16 / eb, db = bytes_of(v.types.d);
     const Problem& P = *problems_for(v, s, stream).exact;
     const int64_t a_cols = v.sparse ? s.K / 2 : s.K, lda = a_cols + pad, ldb = s.K + pad, ldd = s.N + 1;
-    DeviceBuffer a(s.M * lda * eb), b(int64_t(s.N) * ldb * eb), d(s.M * ldd * eb), packed(P.d_bytes());
+    DeviceBuffer a(s.M * lda * eb), b(int64_t(s.N) * ldb * eb), d(s.M * ldd * db), packed(P.d_bytes());
     poison(a.get(), a.bytes(), stream), poison(b.get(), b.bytes(), stream), poison(d.get(), d.bytes(), stream);
     const GemmArgs base = args_for(v, P, packed.get());
     SPARSE24_CUDA_CHECK(cudaMemcpy2DAsync(a.get(), lda * eb, base.a, a_cols * eb, a_cols * eb, s.M,
@@ -258,13 +267,17 @@ TEST_CASE("leading dimensions: padded rows give the packed result and are not wr
     g.a = a.get(), g.lda = lda, g.b = b.get(), g.ldb = ldb, g.d = d.get(), g.ldd = ldd;
     prepare(v, g)->run(stream);
     SPARSE24_CUDA_CHECK(cudaGetLastError());
-    std::vector<uint16_t> got(s.M * ldd), want(int64_t(s.M) * s.N);
+    std::vector<uint8_t> got(d.bytes()), want(packed.bytes());
     SPARSE24_CUDA_CHECK(cudaMemcpy(got.data(), d.get(), d.bytes(), cudaMemcpyDeviceToHost));
     SPARSE24_CUDA_CHECK(cudaMemcpy(want.data(), packed.get(), packed.bytes(), cudaMemcpyDeviceToHost));
     int64_t wrong = 0, padding_written = 0;
     for (int m = 0; m < s.M; ++m) {
-      for (int n = 0; n < s.N; ++n) wrong += got[m * ldd + n] != want[int64_t(m) * s.N + n];
-      padding_written += got[m * ldd + s.N] != 0xFFFF;
+      for (int n = 0; n < s.N; ++n) {
+        const uint8_t* g = got.data() + (m * ldd + n) * db;
+        wrong += !std::equal(g, g + db, want.data() + (int64_t(m) * s.N + n) * db);
+      }
+      const uint8_t* pad_elem = got.data() + (m * ldd + s.N) * db;
+      padding_written += std::count(pad_elem, pad_elem + db, uint8_t{0xFF}) != db;
     }
     CHECK(wrong == 0);
     CHECK(padding_written == 0);
