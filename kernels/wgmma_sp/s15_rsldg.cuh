@@ -48,7 +48,12 @@
 // Preconditions: M % 16 == 0 (Wgmma16x64), K % 64 == 0, any N >= 1, 16-byte aligned operands and rows; the
 // fragment image (M rounded up to 64 rows x K bytes) is the plan's workspace. 16-bit (fp16, bf16). sm_90a only.
 // Expected bottleneck: the tensor pipe if LDG stays off the shared-memory pipe, else that pipe as in s07.
-// Measured: not yet measured (no committed run has this step at 8192x8192x8192).
+// Result (H200, session 11; results/NOTES.md "Session 11, measured"): A via LDG does leave the pipe (ncu at bf16
+// 8192^3: gmma wavefronts 151.0 M -> 134.2 M, no shared-memory loads, the pipe 84.9% -> 51.7% busy), yet the step is
+// 1.10-1.44x s07's time (DEPTH 2: 1.44-1.60x) and its control 1.13-1.22x at the same pipe traffic as s07: with A in
+// registers the consumers wait on their own loads and on each batch's retirement before a slot is refilled, where
+// the SS form runs ahead on descriptors. Kept as the measured answer to issue 19's item 2, not as a candidate.
+// Measured: NVIDIA H200, 8192x8192x8192 bf16, best tile 128x256x64: 922.6 TFLOP/s = 97% of the mma.sp m16n8k32 loop (950), 1.31x cuBLAS (run nvidia-h200/session11_2026-12-03_d567ef9).
 #pragma once
 
 #include <cstdint>
