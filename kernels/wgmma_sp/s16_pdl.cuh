@@ -33,7 +33,11 @@
 // PREDICTION (H200, fp16, same run as s11 / s13 and cuBLAS; results/NOTES.md "Session 11: wgmma_sp.s16_pdl
 // (prediction)" has the account): time = the GEMM's time (as s13 / s11) + the reduction's bytes (split x M N x 4
 // read + M N x 2 written) at ~3.5 TB/s, instead of + the launch gap (~2-3 us) + the latency-bound reduce (5.3 us at
-// 8192x64, split 4). Predicted: 8192x64x8192 ~28.5 us = 1.29x cuBLAS (36.8 us); the other band shapes in NOTES.
+// 8192x64, split 4), the gap taken as 1.4-2.5 us (the bench's time minus ncu's two kernels: 1.4 us at 8192x64x8192
+// and at 4096x32x14336; ncu's locked base clock makes that a lower bound). Predicted: 8192x64x8192 (256 x 64,
+// split 4) 32.5 -> 28.1-29.2 us = 1.26-1.31x cuBLAS (36.8 us); 4096x32x14336 (128 x 32, split 4) 26.5 -> 22.1-23.2
+// us = 1.41-1.48x (32.6 us); 8192x128x8192 (256 x 128, split 4: 16.8 MB of partials) 37.8 -> 33.5-34.6 us =
+// 1.12-1.16x (38.8 us); the table for the five band shapes is in NOTES.
 // Types: 16-bit only (f32 partials into D of the input type; int8's int32 and fp8's scaled sums keep s11's
 // reduction). Tiles: s13's (256 x 64, 256 x 128, 192 x 200) and s11's 128 x 32 and 128 x 64.
 // Preconditions: s11's (M % 32 == 0, K % 64 == 0, any N >= 1, 16-byte aligned operands and rows; SPLIT 0 or
