@@ -903,4 +903,26 @@ __device__ __forceinline__ uint32_t ld_global_nc_na_u32(const void* p) {
   return r;
 }
 
+// ---- griddepcontrol (PTX ISA, "Parallel Synchronization and Communication Instructions: griddepcontrol"; sm_90) ---
+// A kernel launched with cudaLaunchAttributeProgrammaticStreamSerialization may start while the kernel before it in
+// the stream (the primary) still runs (CUDA C++ Programming Guide, "Programmatic Dependent Launch and
+// Synchronization"). wgmma_sp/s16_pdl.cuh launches its split-K reduction that way.
+// launch_dependents: this CTA lets the dependent grid be scheduled; the dependent launches once every CTA of the
+// primary grid has issued it or exited (further issues by the same CTA have no effect, so one thread suffices). It
+// only schedules: it makes no memory of the primary visible (cuda_device_runtime_api.h,
+// cudaTriggerProgrammaticLaunchCompletion, says the same).
+__device__ __forceinline__ void griddepcontrol_launch_dependents() {
+#if SPARSE24_SM90A_DEVICE
+  asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
+#endif
+}
+// wait: blocks the thread until every prerequisite grid (the primary) has completed and its memory operations are
+// performed and visible to this grid. Every read of what the primary wrote must come after it. "memory": no load
+// may be hoisted above it.
+__device__ __forceinline__ void griddepcontrol_wait() {
+#if SPARSE24_SM90A_DEVICE
+  asm volatile("griddepcontrol.wait;\n" ::: "memory");
+#endif
+}
+
 }  // namespace sparse24::ptx

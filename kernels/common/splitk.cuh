@@ -25,6 +25,7 @@
 #include "kernels/common/elem.cuh"
 #include "kernels/common/epilogue.cuh"
 #include "kernels/common/launch.cuh"
+#include "kernels/common/ptx_sm90.cuh"
 #include "kernels/common/raster.h"
 #include "kernels/common/splitk.h"
 #include "kernels/gemm_args.h"
@@ -219,6 +220,87 @@ __device__ __forceinline__ void reduce_rows(const GemmArgs& args, int split, int
   if (elems <= kThreads) detail::reduce_run<T, float, kThreads, 1, 16>(args, split, row0, rows);
   else if (elems <= 4 * kThreads) detail::reduce_run<T, float4, kThreads, 1, 8>(args, split, row0, rows);
   else detail::reduce_run<T, float4, kThreads, 2, 4>(args, split, row0, rows);
+}
+
+// ---- The reduction as a programmatic dependent launch (wgmma_sp/s16_pdl.cuh) ------------------------------------
+//
+// reduce's sum, 16 bytes of partials per thread, launched so that it is scheduled while the GEMM drains. Why (ncu,
+// H200, session 11): reduce's one f32 per thread keeps too few bytes in flight (8.4 MB read at 33% of DRAM peak at
+// 8192x64, split 4: 5.3 us), and it starts only after the GEMM's grid has completed and the launch gap has passed.
+//
+// Thread t takes the four packed elements 4t..4t+3 of every slice (float4: partials[z] is M x N packed, splitk.h)
+// and keeps up to kPdlSlicesInFlight slices' loads in flight before it adds them, in slice order z = 0, 1, ...
+// from 0.0f, then store_sum for each element: reduce's order and expression, so the same bits (the s16 variants'
+// twin test, tests/gpu/test_kernels_gpu.cu, compares them with s11's / s13's). The four elements need not share a
+// row (N % 4 != 0): each finds its own (m, n), so only M N % 4 == 0 is needed (a slice then starts 16-byte
+// aligned too), which every wgmma split-K variant's M % 32 rule gives; launch_reduce_pdl falls back to reduce
+// otherwise.
+//
+// Programmatic dependent launch (CUDA C++ Programming Guide, "Programmatic Dependent Launch and Synchronization"):
+// launched with cudaLaunchAttributeProgrammaticStreamSerialization = 1, the kernel may be scheduled once every CTA
+// of the GEMM (the primary) has issued griddepcontrol.launch_dependents or exited, i.e. before the GEMM completes.
+// griddepcontrol.wait then blocks each thread until the primary grid has completed and all of its memory
+// operations are performed and visible to this grid: that, not the GEMM's trigger, is what orders the partials'
+// stores before these loads, so the wait comes before the first read (and so before every store of D, which
+// depends on the reads). On a GPU or pass without griddepcontrol (ptx_sm90.cuh compiles it for sm_90a only) the
+// wait is empty: only sm_90a families may launch this kernel (s16 is one).
+inline constexpr int kPdlSlicesInFlight = 8;
+
+template <DType T>
+__global__ void __launch_bounds__(kReduceThreads) reduce_pdl(GemmArgs args, int split) {
+  static_assert(T != DType::int32, "f32 partials into a floating-point D (int8's int32 sum keeps reduce)");
+  const int N = args.N;
+  const int64_t quads = static_cast<int64_t>(args.M) * N / 4;  // float4s per slice (M N % 4 == 0: above)
+  const int64_t q = static_cast<int64_t>(blockIdx.x) * kReduceThreads + threadIdx.x;
+  ptx::griddepcontrol_wait();  // the GEMM's partials are complete and visible from here on
+  if (q >= quads) return;
+  const float4* at = static_cast<const float4*>(args.workspace) + q;
+  float4 sum = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+#pragma unroll 1
+  for (int z0 = 0; z0 < split; z0 += kPdlSlicesInFlight) {
+    float4 p[kPdlSlicesInFlight];
+#pragma unroll
+    for (int s = 0; s < kPdlSlicesInFlight; ++s)
+      if (z0 + s < split) p[s] = __ldcg(at + (z0 + s) * quads);
+    // Added in slice order, and only what was loaded (as detail::reduce_run).
+#pragma unroll
+    for (int s = 0; s < kPdlSlicesInFlight; ++s)
+      if (z0 + s < split) detail::add(sum, p[s]);
+  }
+  const int64_t e0 = 4 * q;  // the first of the four packed elements: row e / N, column e % N
+  if (N % 4 == 0) {
+    // The four share a row: one division, not four.
+    const int64_t m = e0 / N, n = e0 % N;
+#pragma unroll
+    for (int c = 0; c < 4; ++c) store_sum<T>(args, m, n + c, detail::lane(sum, c));
+  } else {
+#pragma unroll
+    for (int c = 0; c < 4; ++c) store_sum<T>(args, (e0 + c) / N, (e0 + c) % N, detail::lane(sum, c));
+  }
+}
+
+// After the GEMM, on its stream, as a programmatic dependent launch (the GEMM issues
+// griddepcontrol.launch_dependents). Falls back to reduce (an ordinary launch, no overlap) when the partials are not
+// whole float4s or not 16-byte aligned; neither happens with a wgmma split-K variant (M % 32 == 0, the workspace
+// from cudaMalloc).
+template <DType T>
+inline void launch_reduce_pdl(const GemmArgs& args, int split, cudaStream_t stream) {
+  const int64_t total = static_cast<int64_t>(args.M) * args.N;
+  if (total % 4 != 0 || reinterpret_cast<uintptr_t>(args.workspace) % alignof(float4) != 0) {
+    launch_reduce<T>(args, split, stream);
+    return;
+  }
+  cudaLaunchConfig_t config{};
+  config.gridDim = dim3(static_cast<unsigned>((total / 4 + kReduceThreads - 1) / kReduceThreads));
+  config.blockDim = dim3(kReduceThreads);
+  config.dynamicSmemBytes = 0;
+  config.stream = stream;
+  cudaLaunchAttribute attr{};
+  attr.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attr.val.programmaticStreamSerializationAllowed = 1;
+  config.attrs = &attr;
+  config.numAttrs = 1;
+  (void)cudaLaunchKernelEx(&config, reduce_pdl<T>, args, split);  // errors: cudaGetLastError, as every launch
 }
 
 // ---- Split-K over a warp-tiled ladder step (mma_sp and dense s06_splitk) -------------------------------------

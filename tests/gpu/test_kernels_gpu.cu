@@ -364,14 +364,18 @@ TEST_CASE("the random-normal check catches one wrong 16x8 tile that the norm alo
 // same parameters gives the same bits on the same problem. Runs in the CTest entries of the s09 and s14 variants
 // (and in a full run of this binary); a variant without a twin of identical parameters fails. Random normal
 // inputs: the sums' order shows in the bits.
-TEST_CASE("wgmma_sp s09/s14: repeated launches give the same bits, and the same bits as the two-launch twin",
+TEST_CASE("wgmma_sp s09/s14/s16: repeated launches give the same bits, and the same bits as the two-launch twin",
           "[kernels][variant]") {
   const int sm = compute_capability(0);
   cudaStream_t stream = nullptr;
   for (const Variant* vp : variants_under_test()) {
     const Variant& v = *vp;
     // The in-launch step and the technique of its two-launch twin.
-    const char* twin_technique = v.technique == "onelaunch" ? "splitk" : v.technique == "inlaunch" ? "narrow" : "";
+    // s16_pdl (the reduction as a programmatic dependent launch) is s11's units at BM = 128, s13's above.
+    const char* twin_technique = v.technique == "onelaunch" ? "splitk"
+                                 : v.technique == "inlaunch" ? "narrow"
+                                 : v.technique == "pdl"      ? (v.param("bm") == 128 ? "narrow" : "tall")
+                                                             : "";
     if (v.family != "wgmma_sp" || !*twin_technique) continue;
     INFO(v.name);
     const Variant* twin = nullptr;

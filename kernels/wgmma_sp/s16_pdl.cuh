@@ -1,0 +1,99 @@
+// wgmma_sp step 16, "pdl": s13's (and s11's) persistent split-K units with the reduction as a programmatic
+// dependent launch of a vectorized sum.
+//
+// What it adds over s13_tall / s11_narrow: the second launch's cost. At split > 1 each unit still writes its slice's
+// f32 partials and a second kernel sums them (slice order, splitk::store_sum: the same bits as s11's / s13's
+// splitk::reduce for the same split; the twin test in tests/gpu/test_kernels_gpu.cu compares them), but
+//   1. the sum is splitk::reduce_pdl: 16 bytes of partials per thread and up to 8 slices' loads in flight before
+//      the adds (reduce: one f32 per thread, one load at a time), and
+//   2. it is launched with cudaLaunchAttributeProgrammaticStreamSerialization (splitk::launch_reduce_pdl), and the
+//      GEMM's CTAs issue griddepcontrol.launch_dependents (TriggerAtLastUnit below): the reduction's grid is
+//      launched and its blocks dispatched while the GEMM still runs; each waits in griddepcontrol.wait until the
+//      GEMM's grid has completed and its memory is visible (CUDA C++ Programming Guide, "Programmatic Dependent
+//      Launch and Synchronization": the wait, not the trigger, gives the visibility of the whole primary grid's
+//      writes), then sums. At split 1 nothing is launched after the GEMM and the trigger has no one to wake.
+//
+// Why (ncu, H200, session 11, fp16): at 8192x64x8192 s13 256x64's GEMM ran 25.8 us, faster than cuSPARSELt's whole
+// kernel (30.1 us), then splitk::reduce ran 5.3 us (2048 blocks of 256 threads, 8.4 MB read at 33% of DRAM peak:
+// latency-bound scalar loads) after a launch gap; at 4096x32x14336 s11 128x32 21.8 us + reduce 3.3 us. The second
+// launch is ~5-8 us of a ~30 us problem. s14 (the sum inside the launch by a tile's last CTA) did not win: its
+// last round of sums is a serial tail.
+//
+// Where the trigger is issued: by the producer thread when it starts the CTA's LAST unit (it loads a unit before the
+// consumers compute it, so it is the CTA's first thread to start it). Not at the CTA's end: the dependent grid is
+// scheduled only once every CTA has triggered or exited, and without any trigger the runtime kicks it off itself
+// after all warps of the primary finish (cudaTriggerProgrammaticLaunchCompletion's documentation,
+// cuda_device_runtime_api.h), so a trigger at the end would buy almost nothing. Not earlier than the last unit:
+// nothing is gained at the band's shapes (the streaming split gives every CTA one unit, s11_narrow.cuh), and at
+// shapes of several rounds the reduction's blocks would wait on SMs for longer. Early scheduling cannot take an SM
+// from the GEMM: the last CTA of the grid triggers only once it runs, so every GEMM CTA is resident by then; the
+// reduction's blocks take what is left (SMs without a unit, or as the GEMM's CTAs exit: a GEMM CTA holds 61440 of
+// the 65536 registers at 640 threads, 64512 at 384) and wait there.
+//
+// PREDICTION (H200, fp16, same run as s11 / s13 and cuBLAS; results/NOTES.md "Session 11: wgmma_sp.s16_pdl
+// (prediction)" has the account): time = the GEMM's time (as s13 / s11) + the reduction's bytes (split x M N x 4
+// read + M N x 2 written) at ~3.5 TB/s, instead of + the launch gap (~2-3 us) + the latency-bound reduce (5.3 us at
+// 8192x64, split 4), the gap taken as 1.4-2.5 us (the bench's time minus ncu's two kernels: 1.4 us at 8192x64x8192
+// and at 4096x32x14336; ncu's locked base clock makes that a lower bound). Predicted: 8192x64x8192 (256 x 64,
+// split 4) 32.5 -> 28.1-29.2 us = 1.26-1.31x cuBLAS (36.8 us); 4096x32x14336 (128 x 32, split 4) 26.5 -> 22.1-23.2
+// us = 1.41-1.48x (32.6 us); 8192x128x8192 (256 x 128, split 4: 16.8 MB of partials) 37.8 -> 33.5-34.6 us =
+// 1.12-1.16x (38.8 us); the table for the five band shapes is in NOTES.
+// Types: 16-bit only (f32 partials into D of the input type; int8's int32 and fp8's scaled sums keep s11's
+// reduction). Tiles: s13's (256 x 64, 256 x 128, 192 x 200) and s11's 128 x 32 and 128 x 64.
+// Preconditions: s11's (M % 32 == 0, K % 64 == 0, any N >= 1, 16-byte aligned operands and rows; SPLIT 0 or
+// 2..32). A plan's runs do not overlap (the partials are shared). sm_90a only.
+#pragma once
+
+#include "kernels/common/ptx_sm90.cuh"
+#include "kernels/common/splitk.cuh"
+#include "kernels/wgmma_sp/s11_narrow.cuh"
+
+namespace sparse24::wgmma_sp {
+
+// A scheduler that hands out Base's units and, when it hands the CTA's last unit to the producer thread, lets the
+// dependent grid (the reduction) be scheduled. work() is called by the producer thread when it starts loading a
+// unit and by the consumers when they start computing it; only the producer thread (thread 0: kernel.cuh) issues
+// the trigger, once per CTA.
+template <class Base>
+struct TriggerAtLastUnit : Base {
+  using typename Base::Units;
+  static __device__ __forceinline__ wgmma::Work work(const Units& u, int unit) {
+    if (threadIdx.x == 0 && unit + Base::stride(u) >= u.units) ptx::griddepcontrol_launch_dependents();
+    return Base::work(u, unit);
+  }
+};
+
+// The reduction as a programmatic dependent launch of splitk::reduce_pdl (the same slices, order and expression as
+// s08's SecondLaunchReduction's splitk::reduce). Unscaled 16-bit products only.
+template <class Tile>
+struct DependentLaunchReduction {
+  static_assert(!Tile::Operands::kHasScales, "a scaled product keeps s11's reduce_scaled");
+  static_assert(std::is_same_v<typename Tile::Acc, float>, "f32 partials");
+  static size_t workspace_bytes(const GemmArgs& a, int split, int) { return splitk::workspace_bytes(split, a.M, a.N); }
+  template <class P>
+  static void after_launch(const GemmArgs& args, const P& lp, cudaStream_t stream) {
+    if (lp.split > 1) splitk::launch_reduce_pdl<Tile::kD>(args, lp.split, stream);
+  }
+  static __device__ __forceinline__ void after_partials(const GemmArgs&, const wgmma::Work&,
+                                                        const wgmma::SharedBuffer&) {}
+};
+
+// Arguments as s11's / s13's: T (fp16 or bf16), BM x BN x BK, WM x WN warps (WM = 4 per consumer warpgroup), STAGES,
+// GROUP, SPLIT (0: s11's streaming split, chosen in prepare()). s13's composition (which is s11's at BM = 128) with
+// the two components above.
+template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int SPLIT>
+struct s16_pdl
+    : wgmma::Kernel<s16_pdl<T, BM, BN, BK, WM, WN, STAGES, GROUP, SPLIT>,
+                    NarrowMainloop<wgmma::StageRing<SparseTile<T, BM, BN, BK, WM, WN>,
+                                                    LaneBlocks<SparseTile<T, BM, BN, BK, WM, WN>>, STAGES>>,
+                    TriggerAtLastUnit<NarrowSplitKUnits<SparseTile<T, BM, BN, BK, WM, WN>, GROUP, SPLIT>>,
+                    PartialsEpilogue<RegisterEpilogue<SparseTile<T, BM, BN, BK, WM, WN>>,
+                                     DependentLaunchReduction<SparseTile<T, BM, BN, BK, WM, WN>>>> {
+  static_assert(T == DType::fp16 || T == DType::bf16, "16-bit inputs: f32 partials into D of the input type");
+  static_assert((BM == 128 && (BN == 32 || BN == 64)) || (BM == 256 && (BN == 64 || BN == 128)) ||
+                    (BM == 192 && BN == 200),
+                "s11's 128 x 32 / 64 and s13's 256 x 64 / 128 and 192 x 200 (the tiles whose twins exist)");
+  static_assert(SPLIT != 1, "the step is the split-K reduction's launch: SPLIT 0 (chosen) or 2..kMaxSplit");
+};
+
+}  // namespace sparse24::wgmma_sp
