@@ -38,6 +38,11 @@
 // split 4) 32.5 -> 28.1-29.2 us = 1.26-1.31x cuBLAS (36.8 us); 4096x32x14336 (128 x 32, split 4) 26.5 -> 22.1-23.2
 // us = 1.41-1.48x (32.6 us); 8192x128x8192 (256 x 128, split 4: 16.8 MB of partials) 37.8 -> 33.5-34.6 us =
 // 1.12-1.16x (38.8 us); the table for the five band shapes is in NOTES.
+// Measured (NVIDIA H200, fp16, results/nvidia-h200/session11_2026-12-03_f2443c8/band_fp16.json): 8192x64x8192 30.0
+// us at 256 x 64 (28.5 at 128 x 64) = 1.27x cuBLAS; 4096x32x14336 24.7 us (128 x 32) = 1.34x, past cuSPARSELt (25.1);
+// 8192x128x8192 35.2 us = 1.10x: 1.5-2 us saved per launch, not the predicted 3-4: under ncu reduce_pdl runs 5.8 us
+// (16-byte loads did not make the small reduction faster; 512 blocks, 30% of DRAM peak), so what PDL saves is the
+// launch gap alone. s16 is the band's best row on the two small weights at N = 32-256 in fp16 and bf16 but one.
 // Types: 16-bit only (f32 partials into D of the input type; int8's int32 and fp8's scaled sums keep s11's
 // reduction). Tiles: s13's (256 x 64, 256 x 128, 192 x 200) and s11's 128 x 32 and 128 x 64.
 // Preconditions: s11's (M % 32 == 0, K % 64 == 0, any N >= 1, 16-byte aligned operands and rows; SPLIT 0 or
