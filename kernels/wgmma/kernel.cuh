@@ -34,7 +34,9 @@
 //               │             32, 64; s03's mainloop (s10's PromotingMainloop for fp8), s08's partials, s02's
 //               │             RegisterEpilogue at split 1
 //               ├ s13_tall    three or four consumer warpgroups (BM = 192, 256): nothing new but the tile
-//               └ s14_inlaunch s09's InLaunchReduction on s11's units (WithFlagWord: the flag's shared word)
+//               ├ s14_inlaunch s09's InLaunchReduction on s11's units (WithFlagWord: the flag's shared word)
+//               └ s16_pdl     TriggerAtLastUnit, DependentLaunchReduction: s11's / s13's units with the reduction
+//                             as a programmatic dependent launch (splitk::reduce_pdl)
 //   s05_persistent └ s10_promote  PromotingMainloop (fp8)
 //                    └ s12_lazypromote LazyPromotingMainloop (fp8: a promotion every P k-tiles)
 // wgmma_dense's s02..s06, s08, s10 and s12 are the same compositions with DenseOperands and NoMetadata.
