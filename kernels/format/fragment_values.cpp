@@ -31,35 +31,34 @@ size_t fragment_values_bytes(DType t, int64_t M, int64_t K) {
   return size_t(fragment_slabs(M)) * size_t(K / kFragmentTileCols) * kFragmentBlockBytes;
 }
 
-void to_fragment_order(DType t, const void* values, int64_t ldv, int64_t M, int64_t K, void* out) {
-  check_shape("to_fragment_order", t, M, K, ldv);
-  const auto* v = static_cast<const uint16_t*>(values);
-  auto* o = static_cast<uint16_t*>(out);
+// Visits every element of the fragment image once, in image order: fn(index in the image, its source row and column).
+template <class Fn>
+static void for_each_fragment_element(int64_t M, int64_t K, Fn fn) {
   const int64_t k_tiles = K / kFragmentTileCols;
   constexpr int kChunks = kFragmentBlockBytes / kFragmentChunkBytes;
   for (int64_t s = 0; s < fragment_slabs(M); ++s)
     for (int64_t kt = 0; kt < k_tiles; ++kt)
       for (int c = 0; c < kChunks; ++c)
-        for (int e = 0; e < kFragmentChunkValues; ++e) {
-          const FragmentSource src = fragment_source(s, kt, c, e);
-          const int64_t at = ((s * k_tiles + kt) * kChunks + c) * kFragmentChunkValues + e;
-          o[at] = src.row < M ? v[src.row * ldv + src.col] : uint16_t{0};
-        }
+        for (int e = 0; e < kFragmentChunkValues; ++e)
+          fn(((s * k_tiles + kt) * kChunks + c) * kFragmentChunkValues + e, fragment_source(s, kt, c, e));
+}
+
+void to_fragment_order(DType t, const void* values, int64_t ldv, int64_t M, int64_t K, void* out) {
+  check_shape("to_fragment_order", t, M, K, ldv);
+  const auto* v = static_cast<const uint16_t*>(values);
+  auto* o = static_cast<uint16_t*>(out);
+  for_each_fragment_element(M, K, [&](int64_t at, const FragmentSource& src) {
+    o[at] = src.row < M ? v[src.row * ldv + src.col] : uint16_t{0};
+  });
 }
 
 void from_fragment_order(DType t, const void* fragments, int64_t M, int64_t K, void* values, int64_t ldv) {
   check_shape("from_fragment_order", t, M, K, ldv);
   const auto* f = static_cast<const uint16_t*>(fragments);
   auto* v = static_cast<uint16_t*>(values);
-  const int64_t k_tiles = K / kFragmentTileCols;
-  constexpr int kChunks = kFragmentBlockBytes / kFragmentChunkBytes;
-  for (int64_t s = 0; s < fragment_slabs(M); ++s)
-    for (int64_t kt = 0; kt < k_tiles; ++kt)
-      for (int c = 0; c < kChunks; ++c)
-        for (int e = 0; e < kFragmentChunkValues; ++e) {
-          const FragmentSource src = fragment_source(s, kt, c, e);
-          if (src.row < M) v[src.row * ldv + src.col] = f[((s * k_tiles + kt) * kChunks + c) * kFragmentChunkValues + e];
-        }
+  for_each_fragment_element(M, K, [&](int64_t at, const FragmentSource& src) {
+    if (src.row < M) v[src.row * ldv + src.col] = f[at];
+  });
 }
 
 }  // namespace sparse24::format

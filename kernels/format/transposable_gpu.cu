@@ -391,13 +391,18 @@ constexpr SlotTables make_slot_tables() {
   return t;
 }
 __device__ const SlotTables kSlotTablesDevice = make_slot_tables();
-__device__ __forceinline__ void fill_slot_tables(SlotTables* tables) {
-  constexpr int kWords = static_cast<int>(sizeof(SlotTables) / sizeof(uint4));
-  const auto* src = reinterpret_cast<const uint4*>(&kSlotTablesDevice);
+// Copies a table from global (constant-initialised) memory into the block's shared memory, 16 bytes per thread and
+// step, then synchronizes the block: s07's and s08's slot tables.
+template <class Table>
+__device__ __forceinline__ void fill_shared_table(Table* tables, const Table& device_table) {
+  static_assert(sizeof(Table) % sizeof(uint4) == 0, "the table is copied in 16-byte words");
+  constexpr int kWords = static_cast<int>(sizeof(Table) / sizeof(uint4));
+  const auto* src = reinterpret_cast<const uint4*>(&device_table);
   auto* dst = reinterpret_cast<uint4*>(tables);
   for (int i = static_cast<int>(threadIdx.x); i < kWords; i += kThreads) dst[i] = src[i];
   __syncthreads();
 }
+__device__ __forceinline__ void fill_slot_tables(SlotTables* tables) { fill_shared_table(tables, kSlotTablesDevice); }
 
 // The shared-memory staging of one tile: the nibbles of W and Wᵀ and Wᵀ's values (6 KB).
 struct TileStage {
@@ -910,11 +915,7 @@ constexpr OccupancySlotTables make_occupancy_slot_tables() {
 }
 __device__ const OccupancySlotTables kOccupancySlotTablesDevice = make_occupancy_slot_tables();
 __device__ __forceinline__ void fill_occupancy_slot_tables(OccupancySlotTables* tables) {
-  constexpr int kWords = static_cast<int>(sizeof(OccupancySlotTables) / sizeof(uint4));
-  const auto* src = reinterpret_cast<const uint4*>(&kOccupancySlotTablesDevice);
-  auto* dst = reinterpret_cast<uint4*>(tables);
-  for (int i = static_cast<int>(threadIdx.x); i < kWords; i += kThreads) dst[i] = src[i];
-  __syncthreads();
+  fill_shared_table(tables, kOccupancySlotTablesDevice);
 }
 
 // One tile: the choice (int_keys_lean_slot, the warp's scan for the blocks it leaves), W's values, the staging, one
