@@ -300,6 +300,20 @@ constexpr bool pairs_match() {
 }
 static_assert(pairs_match(), "pair_first/pair_second must list transposable.h's kRowPairs");
 
+// The 4x4 transpose of a block of 16-bit values held by rows (lo[r]: row r's elements 0-1, hi[r]: 2-3): column c's
+// rows 0-1 land in rows01[c], rows 2-3 in rows23[c]. Eight PRMTs: 0x5410 takes the low halves of both words, 0x7632
+// the high halves. s06, s07 and s08 write Wᵀ's columns from it.
+__device__ __forceinline__ void transpose_block16(const uint32_t (&lo)[4], const uint32_t (&hi)[4], uint32_t (&rows01)[4],
+                                                  uint32_t (&rows23)[4]) {
+  constexpr uint32_t kLowHalves = 0x5410, kHighHalves = 0x7632;
+#pragma unroll
+  for (int c = 0; c < 4; ++c) {
+    const uint32_t(&src)[4] = c < 2 ? lo : hi;
+    const uint32_t sel = c % 2 == 0 ? kLowHalves : kHighHalves;
+    rows01[c] = __byte_perm(src[0], src[1], sel), rows23[c] = __byte_perm(src[2], src[3], sel);
+  }
+}
+
 // |x| of 16-bit float bits as a double, exactly as transposable::magnitude computes it on the CPU.
 template <bool kBf16>
 __device__ __forceinline__ double magnitude16(uint32_t bits) {
@@ -690,15 +704,9 @@ __device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, 
     const uint32_t cs[4] = {col_select.x, col_select.y, col_select.z, col_select.w};
     const uint32_t rn[4] = {row_nibble.x, row_nibble.y, row_nibble.z, row_nibble.w};
     const uint32_t cn[4] = {col_nibble.x, col_nibble.y, col_nibble.z, col_nibble.w};
-    // Wᵀ's columns as s06: the block's 4x4 transpose of 16-bit values, eight PRMTs.
-    constexpr uint32_t kLowHalves = 0x5410, kHighHalves = 0x7632;
+    // Wᵀ's columns as s06: the block's 4x4 transpose of 16-bit values.
     uint32_t rows01[4], rows23[4];
-#pragma unroll
-    for (int c = 0; c < 4; ++c) {
-      const uint32_t(&src)[4] = c < 2 ? lo : hi;
-      const uint32_t sel = c % 2 == 0 ? kLowHalves : kHighHalves;
-      rows01[c] = __byte_perm(src[0], src[1], sel), rows23[c] = __byte_perm(src[2], src[3], sel);
-    }
+    transpose_block16(lo, hi, rows01, rows23);
     const uint64_t row_words = static_cast<uint64_t>(K) >> 2;   // unsigned: no signed division per tile
 #pragma unroll
     for (int r = 0; r < 4; ++r) {
@@ -714,15 +722,10 @@ __device__ __forceinline__ void process_tile(const Block4x4& blk, TileOrigin o, 
     // s06: the same outputs by byte permutes (KeyTables::keep) instead of selects with run-time indices. Row r's
     // elements 0..3 are (lo[r], hi[r]); column c's rows 0..3 are (rows01[c], rows23[c]), the block's 4x4 transpose
     // of 16-bit values, eight PRMTs: 0x5410 takes the low halves of both words, 0x7632 the high halves.
-    constexpr uint32_t kLowHalves = 0x5410, kHighHalves = 0x7632, kRowBitsOfColumn = 0x1111;
+    constexpr uint32_t kRowBitsOfColumn = 0x1111;
     constexpr uint32_t kGatherColumn = 0x1248;   // bit 4 i -> bit 12 + i (i = 0..3): no two terms meet, no carry
     uint32_t rows01[4], rows23[4];
-#pragma unroll
-    for (int c = 0; c < 4; ++c) {
-      const uint32_t(&src)[4] = c < 2 ? lo : hi;
-      const uint32_t sel = c % 2 == 0 ? kLowHalves : kHighHalves;
-      rows01[c] = __byte_perm(src[0], src[1], sel), rows23[c] = __byte_perm(src[2], src[3], sel);
-    }
+    transpose_block16(lo, hi, rows01, rows23);
 #pragma unroll
     for (int r = 0; r < 4; ++r) {
       const uint32_t e = tables->keep[(mask >> (4 * r)) & 0xFu];
@@ -959,13 +962,11 @@ __device__ __forceinline__ void process_tile_occupancy(const InputStage& in, Til
     st.w_nib[(4 * bi + r) * kNibStride + bj] = static_cast<uint8_t>(nibbles.x >> (8 * r));
   }
   // Wᵀ: the block's 4x4 transpose of 16-bit values (s06's eight PRMTs), column c's kept pair -> Wᵀ row 4 bj + c.
-  constexpr uint32_t kLowHalves = 0x5410, kHighHalves = 0x7632;
-  uint32_t col_words[4];
+  uint32_t rows01[4], rows23[4], col_words[4];
+  transpose_block16(lo, hi, rows01, rows23);
 #pragma unroll
   for (int c = 0; c < 4; ++c) {
-    const uint32_t(&src)[4] = c < 2 ? lo : hi;
-    const uint32_t sel = c % 2 == 0 ? kLowHalves : kHighHalves;
-    col_words[c] = __byte_perm(__byte_perm(src[0], src[1], sel), __byte_perm(src[2], src[3], sel), cs[c]);
+    col_words[c] = __byte_perm(rows01[c], rows23[c], cs[c]);
     st.t_nib[(4 * bj + c) * kNibStride + bi] = static_cast<uint8_t>(nibbles.y >> (8 * c));
   }
   *reinterpret_cast<uint4*>(&st.t_vals[bi * kTValsStride + 4 * bj]) =
