@@ -430,6 +430,29 @@ double Runner::measure(Row& r, const std::function<void()>& launch, double flop)
   return ms;
 }
 
+// The copy rate at the row's own size, beside pct_of_copy (which is against the ceilings' copy of >= 256 MiB
+// buffers): a cudaMemcpyAsync device to device of half the row's compulsory bytes (so that the copy reads and writes
+// as many bytes as the row moves), timed as the row is (L2 flushed before each launch, median). A format row at
+// 4096 x 4096 moves ~52 MB, about one L2 (50 MB on an H200): its time is then a few microseconds of which the ramp
+// and tail of one wave are a fixed share, for a copy of that size as for the kernel. pct_of_same_size_copy says
+// how much of the gap to the large copy's rate the size alone explains (issue 18's 4096^2 rows).
+void Runner::same_size_copy(Row& r, double moved_bytes) {
+  if (o_.mode == Mode::profile || moved_bytes <= 0) return;
+  const size_t half = static_cast<size_t>(moved_bytes / 2) / 16 * 16;
+  if (half == 0) return;
+  DeviceBuffer from(half), to(half);
+  SPARSE24_CUDA_CHECK(cudaMemsetAsync(from.get(), 0x5A, half, stream_));
+  Row scratch = r;  // measure() writes its counters here
+  scratch.kernel = r.kernel + ".same_size_copy";
+  const double ms = measure(scratch, [&] {
+    SPARSE24_CUDA_CHECK(cudaMemcpyAsync(to.get(), from.get(), half, cudaMemcpyDeviceToDevice, stream_));
+  });
+  if (ms <= 0) return;
+  const double gbps = 2.0 * static_cast<double>(half) / (ms * 1e-3) / 1e9;
+  r.counters["same_size_copy_gbps"] = gbps;
+  r.counters["pct_of_same_size_copy"] = 100.0 * r.counters["gbps"] / gbps;
+}
+
 // NOTE: a loop of its own, not the timed loop's: that one flushes L2 between launches (a 2 x L2 read, as much
 // energy as a small GEMM's own traffic) and reads the clock, and both would be charged to the GEMM. Here the
 // launches run back to back, so an operand that fits in L2 (the small shapes) is read warm after the first launch:
@@ -680,6 +703,7 @@ void Runner::prune_compress_row(const Variant& v, Row& r) {
     k["meta_bytes"] = static_cast<double>(meta.bytes());
     k["gbps"] = (dense_bytes + pruned_bytes + values.bytes() + meta.bytes()) / (ms * 1e-3) / 1e9;
     if (ceilings_.copy_gbps > 0) k["pct_of_copy"] = 100.0 * k["gbps"] / ceilings_.copy_gbps;
+    same_size_copy(r, dense_bytes + pruned_bytes + values.bytes() + meta.bytes());
   }
   finish(r, Status::passed);
 }
@@ -854,6 +878,7 @@ void Runner::prune_compress_both_row(const Variant& v, Row& r) {
     k["meta_bytes"] = static_cast<double>(meta.bytes() + meta_t.bytes());
     k["gbps"] = (dense_bytes + values.bytes() + meta.bytes() + values_t.bytes() + meta_t.bytes()) / (ms * 1e-3) / 1e9;
     if (ceilings_.copy_gbps > 0) k["pct_of_copy"] = 100.0 * k["gbps"] / ceilings_.copy_gbps;
+    same_size_copy(r, dense_bytes + values.bytes() + meta.bytes() + values_t.bytes() + meta_t.bytes());
   }
   finish(r, Status::passed);
 }

@@ -71,6 +71,7 @@ class Runner {
   // ms (0 when profiling).
   // flop: of one launch (2MNK for a GEMM; 0: no energy loop).
   double measure(Row& r, const std::function<void()>& launch, double flop = 0);
+  void same_size_copy(Row& r, double moved_bytes);  // same_size_copy_gbps, pct_of_same_size_copy
   // The energy loop (after the timed loop, --energy-time): back-to-back launches, NVML's energy counter read
   // before and after; the energy columns, null without NVML.
   void measure_energy(Row& r, const std::function<void()>& launch, double median_ms, double flop);
