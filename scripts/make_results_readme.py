@@ -96,6 +96,12 @@ class Row:
                     and f"s{v.get('step', 0):02d}_{v.get('technique')}" == step)
         return self.kernel.startswith(f"{family}.{step}.")
 
+    @property
+    def has_scales(self) -> bool:
+        """A variant with the per-row x per-column scales (its fields' has_scales; old runs have none)."""
+        v = self.fields.get("variant") if self.fields is not None else None
+        return bool(v and v.get("has_scales"))
+
     def tile_label(self) -> str:
         """'bf16, best tile 128x128x64' from the fields (report rows) or the name (old runs)."""
         if self.fields is not None and self.fields.get("variant"):
@@ -875,11 +881,13 @@ STEP_HEADLINE = {("wgmma_sp", "s11_narrow"): "28672x16x8192", ("wgmma_sp", "s13_
 
 def measured_line(runs: dict, family: str, step: str) -> str:
     """The one measured line of a kernel file's header: the best variant of this step at the family's headline shape
-    in the newest run that has it (the first GPU, alphabetically, that does). Read from the rows' fields."""
+    in the newest run that has it (the first GPU, alphabetically, that does). Read from the rows' fields. A variant
+    with the per-row x per-column scales is another epilogue than the step's own (a run of only those, timing the
+    scales' cost, says nothing about the step's headline), so those rows are left out."""
     headline = STEP_HEADLINE.get((family, step), FAMILY_HEADLINE.get(family, HEADLINE_SHAPE))
     for gpu_dir, gpu_runs in runs.items():
         for run in gpu_runs:
-            rows = [r for r in run.rows if r.peer is None and r.is_step(family, step)
+            rows = [r for r in run.rows if r.peer is None and r.is_step(family, step) and not r.has_scales
                     and r.shape == headline and r.status() == "ok" and r.tflops() is not None]
             if not rows:
                 continue
