@@ -206,7 +206,10 @@ void json_matrix(std::ostringstream& o, const MatrixStats& m) {
     std::snprintf(buf, sizeof buf, "%.6g", k);
     o << buf;
   }
-  o << ", \"types\": [";
+  char sums[160];
+  std::snprintf(sums, sizeof sums, "{\"n\": %.17g, \"s1\": %.17g, \"s2\": %.17g, \"s3\": %.17g, \"s4\": %.17g}",
+                m.moments.n, m.moments.s1, m.moments.s2, m.moments.s3, m.moments.s4);
+  o << ", \"moments\": " << sums << ", \"types\": [";
   for (size_t i = 0; i < m.types.size(); ++i) {
     if (i) o << ", ";
     json_type(o, m.types[i]);

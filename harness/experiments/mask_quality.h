@@ -92,7 +92,8 @@ MatrixSpec parse_spec(const std::string& arg);   // throws std::invalid_argument
 // The matrix's values; rows and cols filled in for .npy. Throws std::runtime_error (file, size, format).
 std::vector<float> load(MatrixSpec& spec);
 
-// The report: {"tool", "axis", "methods", "types", "matrices": [...], "total": {...}}.
+// The report: {"tool", "axis", "methods", "gpu_forms", "matrices": [...], "total": {...}}, a matrix with its
+// "moments" (the raw power sums above, so that a reader can pool matrices) and one entry per type.
 std::string to_json(const std::vector<MatrixStats>& matrices, const MatrixStats& sum);
 // The same as a text table (one line per matrix and type).
 std::string to_text(const std::vector<MatrixStats>& matrices, const MatrixStats& sum);
