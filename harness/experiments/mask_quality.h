@@ -2,9 +2,9 @@
 // total (the tool sparse24_mask_quality, harness/experiments/mask_quality_main.cpp; scripts/checkpoint_quality.py
 // runs it on a real checkpoint's linear layers).
 //
-// The matrix is W as a linear layer stores it and as our GEMM reads it (design.md: A = W, M x K row-major, y = x·Wᵀ):
-// rows = output features (M), columns = input features (K), so "1-D 2:4" prunes along each row (along K, the GEMM's
-// reduction axis) and a transposable mask makes Wᵀ 2:4 along M as well. PyTorch's nn.Linear.weight is
+// The matrix is W as a linear layer stores it and as our GEMM reads it (design.md: A = W, M x K row-major,
+// y = x·Wᵀ): rows = output features (M), columns = input features (K), so "1-D 2:4" prunes along each row (along K,
+// the GEMM's reduction axis) and a transposable mask makes Wᵀ 2:4 along M as well. PyTorch's nn.Linear.weight is
 // [out_features, in_features]: its rows are these rows.
 //
 // Every method is the library's, called by name (kernels/format/transposable.h), on the magnitudes of each 4x4
