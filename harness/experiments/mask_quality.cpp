@@ -224,6 +224,12 @@ MatrixStats measure(const std::string& name, const float* w, int64_t rows, int64
   MatrixSpec shape;
   shape.name = name, shape.rows = rows, shape.cols = cols;
   check_shape(shape);
+  bool want_bf16 = false, want_fp16 = false;
+  for (DType t : types) {
+    if (t != DType::f32 && t != DType::bf16 && t != DType::fp16)
+      throw std::invalid_argument(std::string("mask quality: type ") + type_name(t) + " (want f32, bf16, fp16)");
+    want_bf16 = want_bf16 || t == DType::bf16, want_fp16 = want_fp16 || t == DType::fp16;
+  }
   TypeStats f32, bf16, fp16;
   f32.type = DType::f32, bf16.type = DType::bf16, fp16.type = DType::fp16;
   MatrixStats out;
@@ -245,9 +251,7 @@ MatrixStats measure(const std::string& name, const float* w, int64_t rows, int64
       int e32 = 0;
       score_block(f32, mag, &e32);
       for (TypeStats* s : {&bf16, &fp16}) {
-        bool wanted = false;
-        for (DType t : types) wanted = wanted || t == s->type;
-        if (!wanted) continue;
+        if (!(s->type == DType::bf16 ? want_bf16 : want_fp16)) continue;
         uint16_t bits[16];
         double mag16[16];
         float mag16f[16];
@@ -270,12 +274,7 @@ MatrixStats measure(const std::string& name, const float* w, int64_t rows, int64
       }
       f32.f32_kept_by_exact += tr::kept_sum(mag, tr::kPatterns[e32]);
     }
-  for (DType t : types) {
-    if (t == DType::f32) out.types.push_back(f32);
-    else if (t == DType::bf16) out.types.push_back(bf16);
-    else if (t == DType::fp16) out.types.push_back(fp16);
-    else throw std::invalid_argument(std::string("mask quality: type ") + type_name(t) + " (want f32, bf16, fp16)");
-  }
+  for (DType t : types) out.types.push_back(t == DType::f32 ? f32 : t == DType::bf16 ? bf16 : fp16);
   return out;
 }
 

@@ -164,6 +164,8 @@ TEST_CASE("mask quality: inputs are parsed and bad ones refused", "[mask_quality
   bad[6] = NAN;
   CHECK_THROWS_WITH(mq::measure("nan", bad.data(), 4, 4, {DType::f32}), test::contains("row 1, column 2"));
   CHECK_THROWS_AS(mq::measure("odd", bad.data(), 2, 8, {DType::f32}), std::invalid_argument);
+  std::vector<float> ones(16, 1.f);
+  CHECK_THROWS_AS(mq::measure("int8", ones.data(), 4, 4, {DType::int8}), std::invalid_argument);   // no such rounding
 }
 
 TEST_CASE("mask quality: the normal control is the seeded generator's", "[mask_quality]") {
