@@ -808,12 +808,20 @@ template <int N, int kSelector>
 __device__ __forceinline__ void wgmma_tf32_sp_ss(float (&d)[N / 2], uint64_t a_desc, uint64_t b_desc, uint32_t e,
                                                  bool accumulate) {
   static_assert(kSelector == 0 || kSelector == 1, "wgmma.sp k16 tf32 has two sparsity selectors: 0 and 1");
-  static_assert(N == 8 || N == 64 || N == 128 || N == 256, "N not spelled out in ptx_sm90.cuh yet");
+  static_assert(N == 8 || N == 16 || N == 32 || N == 64 || N == 128 || N == 256,
+                "N not spelled out in ptx_sm90.cuh yet");
 #if SPARSE24_SM90A_DEVICE
   const uint32_t acc = accumulate ? 1u : 0u;
   if constexpr (N == 8)
     SPARSE24_W8_ASM(8, "wgmma.mma_async.sp.sync.aligned.m64n8k16", "f32", "tf32", ACC, SPARSE24_W8_SP_SS_F8_TAIL_N8,
                     "l"(a_desc), "l"(b_desc), "r"(e), "n"(kSelector), "r"(acc));
+  // N = 16 and 32: wgmma_sp/s11_narrow.cuh's decode tiles (BN = 16, 32), as for the 16-bit and 8-bit SS forms.
+  if constexpr (N == 16)
+    SPARSE24_W8_ASM(16, "wgmma.mma_async.sp.sync.aligned.m64n16k16", "f32", "tf32", ACC,
+                    SPARSE24_W8_SP_SS_F8_TAIL_N16, "l"(a_desc), "l"(b_desc), "r"(e), "n"(kSelector), "r"(acc));
+  if constexpr (N == 32)
+    SPARSE24_W8_ASM(32, "wgmma.mma_async.sp.sync.aligned.m64n32k16", "f32", "tf32", ACC,
+                    SPARSE24_W8_SP_SS_F8_TAIL_N32, "l"(a_desc), "l"(b_desc), "r"(e), "n"(kSelector), "r"(acc));
   if constexpr (N == 64)
     SPARSE24_W8_ASM(64, "wgmma.mma_async.sp.sync.aligned.m64n64k16", "f32", "tf32", ACC,
                     SPARSE24_W8_SP_SS_F8_TAIL_N64, "l"(a_desc), "l"(b_desc), "r"(e), "n"(kSelector), "r"(acc));

@@ -66,7 +66,7 @@ namespace sparse24::wgmma_sp {
 //   bf16          alpha (fp8 inputs, f32 acc)    64 columns         32 columns         4-byte pair
 //   bf16 scaled   alpha sa sb r[m] c[n]          64 columns         32 columns         4-byte pair
 //   int32         none (alpha = 1, exact)        32 columns         16 columns         8-byte pair
-//   f32 (tf32)    alpha                          32 columns         16 columns         8-byte pair (no row yet)
+//   f32 (tf32)    alpha                          32 columns         16 columns         8-byte pair (session 12)
 // The scaled factor is RegisterEpilogue's: EpilogueScales' row part once per thread, the column pairs of a slab
 // loaded before it is written, the product by kernels/common/epilogue.cuh's prescaled() (the same f32 bits).
 // SLAB_ROW_BYTES: 128 (s06's 16-bit 64 x 64 slab, 8 KB, 128-byte swizzle) or 64 (4 KB, 64-byte swizzle: the int8

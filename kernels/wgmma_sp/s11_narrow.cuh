@@ -14,6 +14,7 @@
 //                 int32 D (s08's PartialsEpilogue, generalised to int32 partials here);
 //      e4m3/e5m2  s10's PromotingMainloop (each k-tile's sum promoted into f32 registers: at BN <= 64 the two
 //                 accumulator sets are 2 x 8-32 registers), f32 partials, bf16 D.
+//      tf32       s03's InFlightMainloop (wgmma.sp m64nNk16, BK = 32), f32 partials, f32 D (session 12's rows).
 //    Out = ScaledTo<bf16> (int8 and fp8 with the per-tensor x per-row x per-column scales): s02's RegisterEpilogue
 //    applies them at split 1, splitk::reduce_scaled (s08's SecondLaunchReduction) to the slices' sum otherwise.
 // 3. Persistent CTAs (s05's grid and walk over s08's (tile, slice) units): a CTA is resident for the whole launch,

@@ -1,9 +1,9 @@
 // One-instruction tests of the tf32 Hopper forms (kernels/common/ptx_sm90.cuh): wgmma.mma_async.sp m64nNk16 (A 1:2
 // sparse, from shared memory and from registers, sparsity selectors 0 and 1) and the dense wgmma m64nNk8 of the
-// dense twins, N = 8, 64 and 256. Operands laid out on the host byte for byte in the layouts of the 8-bit test
-// (tests/gpu/wgmma_layouts.h), a fresh random 1:2 pattern every trial (one pair-nibble per kept value: 0x4 keeps the
-// pair's first element, 0xE its second), garbage in the lane pair of each quad that the selector leaves out, small
-// integer values (|x| <= 3: every sum exact in f32), compared bit for bit with a CPU product. What it pins: the
+// dense twins, N = 8, 64 and 256, and the sparse SS form at N = 16 and 32 (wgmma_sp.s11_narrow's decode tiles).
+// Operands laid out on the host byte for byte in the layouts of the 8-bit test (tests/gpu/wgmma_layouts.h), a fresh
+// random 1:2 pattern every trial (one pair-nibble per kept value: 0x4 keeps the pair's first element, 0xE its
+// second), garbage in the lane pair of each quad that the selector leaves out, small integer values (|x| <= 3: every sum exact in f32), compared bit for bit with a CPU product. What it pins: the
 // metadata layout the kernels' LaneBlocks16 reader gives tf32 (the m16n8k16 tf32 per-warp layout, docs §3), and
 // that the tf32 forms read the 16-bit forms' shared-memory layouts with 4-byte values. Built for sm_90a only.
 #include <cstdint>
@@ -202,6 +202,8 @@ TEST_CASE("wgmma.sp m64nNk16 tf32: random 1:2 patterns, both selectors, layouts,
   if (!hopper_or_skip()) return;
   check_form<8, Form::SparseSS, 0>(301);
   check_form<8, Form::SparseSS, 1>(302);
+  check_form<16, Form::SparseSS, 0>(308);
+  check_form<32, Form::SparseSS, 1>(309);
   check_form<64, Form::SparseSS, 0>(303);
   check_form<256, Form::SparseSS, 0>(304);
   check_form<256, Form::SparseSS, 1>(305);
