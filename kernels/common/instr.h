@@ -74,6 +74,28 @@ struct MmaM16N8K16 {
   }
 };
 
+// mma.sync m16n8k32, 8-bit inputs (PTX ISA 9.7.14.5.14): the dense twin of m16n8k64 (two of them cover its K);
+// int8 with s32 accumulators (sm_80+), e4m3/e5m2 with f32 ones (sm_89+; emulated on sm_90, as the sparse form). Its A
+// (16 x 32 bytes) and B (32 x 8 bytes) fragments are the 16-bit m16n8k16 ones byte for byte (fragments.h).
+template <DType T>
+struct MmaM16N8K32 {
+  static_assert(T == DType::int8 || T == DType::e4m3 || T == DType::e5m2,
+                "mma.sync m16n8k32 (8-bit) takes 8-bit inputs (int8, e4m3, e5m2)");
+  static constexpr int kM = 16, kN = 8, kK = 32;
+  static constexpr Form form() {
+    return {T == DType::int8   ? "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32"
+            : T == DType::e4m3 ? "mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32"
+                               : "mma.sync.aligned.m16n8k32.row.col.f32.e5m2.e5m2.f32",
+            kM, kN, kK, T, T, T == DType::int8 ? DType::int32 : DType::f32, false, 0, T == DType::int8 ? 80 : 89,
+            false};
+  }
+};
+
+// The warp-level dense form of an input type: m16n8k16 for 16-bit inputs, m16n8k32 for 8-bit ones (the same bytes
+// of K per instruction), the twin of MmaSp.
+template <DType T>
+using MmaDense = std::conditional_t<info(T).bits == 8, MmaM16N8K32<T>, MmaM16N8K16<T>>;
+
 // wgmma.mma_async.sp m64nNk32, f16/bf16 inputs, f32 accumulators (PTX ISA 9.7.15.6): a warpgroup (4 warps)
 // computes a 64 x N x 32 product, A 2:4-sparse (compressed 64 x 16), from shared memory or registers; B from shared
 // memory. Selector 0 or 1 picks the lane pair of each quad that supplies metadata (docs/sparse-tensor-cores.md §3a).
