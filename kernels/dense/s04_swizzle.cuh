@@ -21,7 +21,8 @@
 // mma_sp::fragments_match_in_bytes, mma_sp/s04_swizzle.cuh), so the tiles, the copies and the ldmatrix.x4 addresses
 // are the 16-bit ones. What differs: the instruction (mma(): IMMA.16832 for int8; e4m3 is emulated on sm_90 with
 // conversions and 16-bit HMMA, docs/sparse-tensor-cores.md §9) and the accumulators and D (int8: exact s32 to an
-// int32 D; e4m3: f32 to bf16).
+// int32 D; e4m3: f32 to bf16). tf32 likewise: mma.sync m16n8k8 with BK = 32 values (A 16 x 32 bytes, B 32 bytes per
+// column: the m16n8k16 bytes again), f32 D.
 // NOTE: with one source address per copied row per thread (s03's copy helper) ptxas hoisted them out of the
 // k-loop and spilled 64-84 bytes at 128 threads; the pointer walk of CpAsyncTile (tile_io.cuh) removed the spill.
 // Expected bottleneck: shared-memory bandwidth and issue: per k16 a 64x64 warp tile reads 4 KB for 32 mma.sync.
@@ -51,7 +52,7 @@ struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM
   using Base::kThreads;  // a dependent base's names need naming
   // Measured with __launch_bounds__(threads, 1) (BlockTiled's default when it was measured): kept explicitly.
   static constexpr int kMinBlocksPerSm = 1;
-  using Instr = instr::MmaDense<T>;  // m16n8k16 (16-bit) or m16n8k32 (8-bit): the same bytes per instruction
+  using Instr = instr::MmaDense<T>;  // m16n8k16 (16-bit), m16n8k32 (8-bit), m16n8k8 (tf32): the same bytes
   static constexpr bool k8Bit = info(T).bits == 8;
   // mma.sync, ldmatrix, cp.async: sm_80+ (int8); the fp8 forms sm_89+ (emulated on sm_90)
   static constexpr ArchRule kArch = {Instr::form().min_sm};
@@ -61,7 +62,7 @@ struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM
   static constexpr ShapeRule kRule = {
       desc(k8Bit ? format::MetaLayout::LaneBlocks8 : format::MetaLayout::LaneBlocks16).block_rows(), 1, BK, 1, 0,
       "kept equal to the sparse twin's lane-block rows", "whole K tiles"};
-  // The accumulators (int8: s32, exact) and D (16-bit: T; int8: int32; fp8: bf16), as operands.h's defaults.
+  // The accumulators (int8: s32, exact) and D (16-bit: T; int8: int32; fp8: bf16; tf32: f32), operands.h's defaults.
   using Acc = std::conditional_t<T == DType::int8, int32_t, float>;
   static constexpr DType kD = default_operands(T).d;
 
@@ -93,6 +94,8 @@ struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM
   static __device__ __forceinline__ void mma(Acc (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
     if constexpr (T == DType::int8)
       ptx::mma_m16n8k32_s8(d, a, b);
+    else if constexpr (T == DType::tf32)
+      ptx::mma_m16n8k8_tf32(d, a, b);
     else if constexpr (k8Bit)
       ptx::mma_m16n8k32_f8<T>(d, a, b);
     else

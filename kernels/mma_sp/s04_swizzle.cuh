@@ -16,7 +16,7 @@
 //    lane its `e` registers for every k-step of the tile; each word still serves two m16 tiles (F = 0 and 1).
 //
 // Preconditions: as s03 (M % 32 == 0, K % BK == 0, any N >= 1; metadata LaneBlocks16); BK / 32 even (2 or 4).
-// 8-bit operands (below): M % 16 == 0, metadata LaneBlocks8, BK / 64 = 2 or 4.
+// 8-bit operands (below): M % 16 == 0, metadata LaneBlocks8, BK / 64 = 2 or 4. tf32 (below): BK / 16 = 2 or 4.
 // Expected bottleneck: shared-memory bandwidth and issue: per 32-wide k-step a 64x64 warp tile reads 6 KB
 // (4 A + 8 B ldmatrix.x4) for 32 mma.sp, i.e. about 85 B/clk/SM at the mma.sp loop rate, two thirds of the
 // 128 B/clk shared-memory bandwidth; the warp tile cannot grow (128 accumulators of 255 registers).
@@ -66,6 +66,13 @@
 //    A or the metadata (every copy checks rows_valid): s01's memcheck lesson (warps past M) is about its direct loads.
 // Shared stage, 8-bit, 128x128x128: A 8192 + B 16384 + metadata 8 row groups x 2 k-steps x 128 B = 2048: 26624 B (4
 // stages 104 KB, 2 blocks per SM); 128x256x128: 43008 (3 stages 126 KB); 256x128x128: 36864 (3 stages 108 KB).
+//
+// tf32 operands (A 1:2 sparse): the same again on mma.sp m16n8k16 with BK = 32 values (128 bytes of B per row). Its
+// compressed A register i (row g + 8 (i % 2), value q + 4 (i / 2): bytes 16 (i / 2) + 4q .. + 3) and B register i
+// (k = q + 4i: bytes 16i + 4q .. + 3) are m16n8k32's bytes (tf32_fragments_match_in_bytes() checks it), and its
+// metadata is the 16-bit k32 geometry in pair-nibbles (0x4 keeps the first of a pair, 0xE the second; selectors 0
+// and 1: docs/sparse-tensor-cores.md §3), i.e. LaneBlocks16 as at 16 bits, one nibble per 2 dense values. So tf32
+// differs from 16-bit only in the instruction and in its f32 D. Stages: the 16-bit sizes.
 #pragma once
 
 #include <cstdint>
@@ -115,6 +122,24 @@ constexpr bool fragments_match_in_bytes() {
   return true;
 }
 
+// The same fact for tf32 (m16n8k16 sparse: compressed A 16 x 8 values, B 16 x 8, one value per register): value j of
+// a lane is register j, whose 4 bytes are 16-bit elements 2j and 2j + 1 of the m16n8k32 fragment (same row, same
+// bytes). So tf32 runs on the 16-bit tiles too, with BK = 32 values (128 bytes of B per row).
+constexpr bool tf32_fragments_match_in_bytes() {
+  for (int lane = 0; lane < 32; ++lane)
+    for (int j = 0; j < 4; ++j) {
+      const frag::RowCol a32 = frag::a32_m16k8(lane, j), a16 = frag::a_m16k16(lane, 2 * j);
+      const frag::RowCol a16_hi = frag::a_m16k16(lane, 2 * j + 1);
+      if (a32.row != a16.row || 4 * a32.col != 2 * a16.col || a16_hi.row != a16.row || a16_hi.col != a16.col + 1)
+        return false;
+      const frag::RowCol b32 = frag::b32_k16n8(lane, j), b16 = frag::b_k32n8(lane, 2 * j);
+      const frag::RowCol b16_hi = frag::b_k32n8(lane, 2 * j + 1);
+      if (b32.col != b16.col || 4 * b32.row != 2 * b16.row || b16_hi.col != b16.col || b16_hi.row != b16.row + 1)
+        return false;
+    }
+  return true;
+}
+
 template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES>
 struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM, BN, BK, WM, WN, STAGES> {
   using Base = WarpTiled<s04_swizzle, T, BM, BN, BK, WM, WN, STAGES>;
@@ -134,11 +159,11 @@ struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM
                                       k8Bit ? "one 8-bit metadata lane block serves 16 rows"
                                             : "one metadata lane block serves 32 rows",
                                       "whole K tiles"};
-  // The accumulators (int8: s32, exact) and D (16-bit: T; int8: int32; fp8: bf16), as operands.h's defaults.
+  // The accumulators (int8: s32, exact) and D (16-bit: T; int8: int32; fp8: bf16; tf32: f32), operands.h's defaults.
   using Acc = std::conditional_t<T == DType::int8, int32_t, float>;
   static constexpr DType kD = default_operands(T).d;
 
-  static constexpr int kInstrK = Instr::kK;          // dense K of mma.sp m16n8k32 (8-bit: m16n8k64)
+  static constexpr int kInstrK = Instr::kK;          // dense K of mma.sp m16n8k32 (8-bit: m16n8k64, tf32: m16n8k16)
   static constexpr int kKSteps = BK / kInstrK;       // mma k-steps per k-tile
   static constexpr int kWarpM = BM / WM, kWarpN = BN / WN;
   static constexpr int kMTiles = kWarpM / Instr::kM, kNTiles = kWarpN / Instr::kN;
@@ -168,12 +193,16 @@ struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM
   static_assert(BK % kInstrK == 0 && (kKSteps == 2 || kKSteps == 4),
                 "BK / instruction K must be 2 or 4: even (static fragment buffers across k-tiles) and one v2/v4 "
                 "meta load");
-  static_assert(kInstrK == 4 * desc(kMetaLayout).block_nibble_cols(), "one lane block per k-step of the instruction");
+  // A nibble covers a group of dense values: 4 (2:4), tf32's pairs 2 (1:2).
+  static_assert(kInstrK == info(T).group * desc(kMetaLayout).block_nibble_cols(),
+                "one lane block per k-step of the instruction");
   static_assert(kWarpM % kRowGroup == 0, "a warp's rows must cover whole metadata row groups (F = 0 and 1 pairs)");
   static_assert(kRowGroup % Instr::kM == 0 && (k8Bit ? kTilesPerGroup == 1 : kTilesPerGroup == 2),
                 "a 16-bit metadata word serves two m16 tiles (selectors 0, 1), an 8-bit one a single tile");
   static_assert(!k8Bit || fragments_match_in_bytes(),
                 "8-bit fragments must be the 16-bit ones byte for byte, or the ldmatrix addresses below are wrong");
+  static_assert(T != DType::tf32 || tf32_fragments_match_in_bytes(),
+                "tf32 fragments must be the 16-bit ones byte for byte, or the ldmatrix addresses below are wrong");
   static_assert(kABytesPerStep == 32 && kBBytesPerStep == 64,
                 "every sparse warp-level form reads 32 bytes of compressed A per row and 64 of B per column");
   static_assert(kWarpN % Instr::kN == 0, "a warp's columns must be whole n8 tiles");
@@ -359,11 +388,19 @@ struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM
               ptx::mma_sp<T, 0>(acc[mt][nt], a[mt], b[cur][nt], e8[mt]);
             } else {
               // Even m16 tiles are rows 0..15 of their row group (selector 0), odd ones rows 16..31 (selector 1).
+              // tf32: m16n8k16 with the same selectors (pair-nibbles in the 16-bit geometry).
               const uint32_t ew = word(e[mt / 2], ks);
-              if (mt % 2 == 0)
-                ptx::mma_sp_m16n8k32<T, 0>(acc[mt][nt], a[mt], b[cur][nt], ew);
-              else
-                ptx::mma_sp_m16n8k32<T, 1>(acc[mt][nt], a[mt], b[cur][nt], ew);
+              if constexpr (T == DType::tf32) {
+                if (mt % 2 == 0)
+                  ptx::mma_sp_m16n8k16_tf32<0>(acc[mt][nt], a[mt], b[cur][nt], ew);
+                else
+                  ptx::mma_sp_m16n8k16_tf32<1>(acc[mt][nt], a[mt], b[cur][nt], ew);
+              } else {
+                if (mt % 2 == 0)
+                  ptx::mma_sp_m16n8k32<T, 0>(acc[mt][nt], a[mt], b[cur][nt], ew);
+                else
+                  ptx::mma_sp_m16n8k32<T, 1>(acc[mt][nt], a[mt], b[cur][nt], ew);
+              }
             }
             if (nt == kNTiles - 1) {  // a[mt]'s (and e8[mt]'s) last use this step: refill it
               load_a(a[mt], st, next_ks, mt);
