@@ -55,11 +55,35 @@ struct MmaSpM16N8K64 {
   }
 };
 
-// The warp-level sparse form of an input type: m16n8k32 for 16-bit inputs, m16n8k64 for 8-bit ones. Both read 32
-// bytes of compressed A per row and 64 bytes of B per column, in the same registers (fragments.h), so a kernel
-// that moves bytes serves both (mma_sp.s01_global).
+// mma.sp::ordered_metadata m16n8k16, tf32 inputs (A 1:2 sparse), f32 accumulators (PTX ISA 9.7.14.6): the compressed
+// A tile is 16 x 8 values (16 x 32 bytes) and B 16 x 8 (64 bytes per column), the 16-bit k32 form's bytes in the same
+// registers (fragments.h); metadata: one pair-nibble per kept value in the 16-bit k32 geometry (LaneBlocks16),
+// selectors 0 and 1 (docs/sparse-tensor-cores.md §3).
+struct MmaSpM16N8K16Tf32 {
+  static constexpr int kM = 16, kN = 8, kK = 16;
+  static constexpr int kCompressedK = kK / 2;  // compressed A tile is 16 x 8 values
+  static constexpr Form form() {
+    return {"mma.sp::ordered_metadata.sync.aligned.m16n8k16.row.col.f32.tf32.tf32.f32", kM, kN, kK, DType::tf32,
+            DType::tf32, DType::f32, true, 2, 80, false};
+  }
+};
+
+// mma.sync m16n8k8, tf32 inputs, f32 accumulators (PTX ISA 9.7.14.5.14): the dense twin of the above (two of them
+// cover its K); A 16 x 32 bytes and B 32 bytes per column, the 16-bit m16n8k16 bytes.
+struct MmaM16N8K8Tf32 {
+  static constexpr int kM = 16, kN = 8, kK = 8;
+  static constexpr Form form() {
+    return {"mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32", kM, kN, kK, DType::tf32, DType::tf32, DType::f32,
+            false, 0, 80, false};
+  }
+};
+
+// The warp-level sparse form of an input type: m16n8k32 for 16-bit inputs, m16n8k64 for 8-bit ones, m16n8k16 for
+// tf32. All read 32 bytes of compressed A per row and 64 bytes of B per column, in the same registers
+// (fragments.h), so a kernel that moves bytes serves every type (mma_sp.s01_global, s04_swizzle).
 template <DType T>
-using MmaSp = std::conditional_t<info(T).bits == 8, MmaSpM16N8K64<T>, MmaSpM16N8K32<T>>;
+using MmaSp = std::conditional_t<T == DType::tf32, MmaSpM16N8K16Tf32,
+                                 std::conditional_t<info(T).bits == 8, MmaSpM16N8K64<T>, MmaSpM16N8K32<T>>>;
 
 // mma.sync m16n8k16, f16/bf16 inputs, f32 accumulators (PTX ISA 9.7.14.5.14): the dense twin of the above
 // (two of them cover the K of one m16n8k32).
@@ -73,6 +97,29 @@ struct MmaM16N8K16 {
             kM, kN, kK, T, T, DType::f32, false, 0, 80, false};
   }
 };
+
+// mma.sync m16n8k32, 8-bit inputs (PTX ISA 9.7.14.5.14): the dense twin of m16n8k64 (two of them cover its K);
+// int8 with s32 accumulators (sm_80+), e4m3/e5m2 with f32 ones (sm_89+; emulated on sm_90, as the sparse form). Its A
+// (16 x 32 bytes) and B (32 x 8 bytes) fragments are the 16-bit m16n8k16 ones byte for byte (fragments.h).
+template <DType T>
+struct MmaM16N8K32 {
+  static_assert(T == DType::int8 || T == DType::e4m3 || T == DType::e5m2,
+                "mma.sync m16n8k32 (8-bit) takes 8-bit inputs (int8, e4m3, e5m2)");
+  static constexpr int kM = 16, kN = 8, kK = 32;
+  static constexpr Form form() {
+    return {T == DType::int8   ? "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32"
+            : T == DType::e4m3 ? "mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32"
+                               : "mma.sync.aligned.m16n8k32.row.col.f32.e5m2.e5m2.f32",
+            kM, kN, kK, T, T, T == DType::int8 ? DType::int32 : DType::f32, false, 0, T == DType::int8 ? 80 : 89,
+            false};
+  }
+};
+
+// The warp-level dense form of an input type: m16n8k16 for 16-bit inputs, m16n8k32 for 8-bit ones, m16n8k8 for tf32
+// (the same bytes of K per instruction), the twin of MmaSp.
+template <DType T>
+using MmaDense = std::conditional_t<T == DType::tf32, MmaM16N8K8Tf32,
+                                    std::conditional_t<info(T).bits == 8, MmaM16N8K32<T>, MmaM16N8K16<T>>>;
 
 // wgmma.mma_async.sp m64nNk32, f16/bf16 inputs, f32 accumulators (PTX ISA 9.7.15.6): a warpgroup (4 warps)
 // computes a 64 x N x 32 product, A 2:4-sparse (compressed 64 x 16), from shared memory or registers; B from shared

@@ -12,7 +12,17 @@
 //                        load A(s+1, half 0)                     |         then load B(s+1, nt)
 //   (s+1 is step 0 of the next k-tile after the barrier.) cp.async of tile kt+S-1 is issued at half 0 of step 0.
 //
-// Preconditions: the sparse twin's rules (M % 32 == 0, K % BK == 0, any N >= 1), for identical shape coverage.
+// Preconditions: the sparse twin's rules (M % 32 == 0, K % BK == 0, any N >= 1), for identical shape coverage; 8-bit
+// operands M % 16 == 0 (the sparse twin's LaneBlocks8 rows).
+//
+// 8-bit operands (int8, e4m3; issue 16): mma.sync m16n8k32 (8-bit) with BK = 128 values, which is BK = 64 at 16 bits
+// in bytes: the 8-bit m16n8k32 A fragment (16 x 32 bytes) and B fragment (32 x 8 bytes) are the 16-bit m16n8k16
+// ones byte for byte (the lane maps of kernels/common/fragments.h, checked lane by lane by
+// mma_sp::fragments_match_in_bytes, mma_sp/s04_swizzle.cuh), so the tiles, the copies and the ldmatrix.x4 addresses
+// are the 16-bit ones. What differs: the instruction (mma(): IMMA.16832 for int8; e4m3 is emulated on sm_90 with
+// conversions and 16-bit HMMA, docs/sparse-tensor-cores.md §9) and the accumulators and D (int8: exact s32 to an
+// int32 D; e4m3: f32 to bf16). tf32 likewise: mma.sync m16n8k8 with BK = 32 values (A 16 x 32 bytes, B 32 bytes per
+// column: the m16n8k16 bytes again), f32 D.
 // NOTE: with one source address per copied row per thread (s03's copy helper) ptxas hoisted them out of the
 // k-loop and spilled 64-84 bytes at 128 threads; the pointer walk of CpAsyncTile (tile_io.cuh) removed the spill.
 // Expected bottleneck: shared-memory bandwidth and issue: per k16 a 64x64 warp tile reads 4 KB for 32 mma.sync.
@@ -42,15 +52,22 @@ struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM
   using Base::kThreads;  // a dependent base's names need naming
   // Measured with __launch_bounds__(threads, 1) (BlockTiled's default when it was measured): kept explicitly.
   static constexpr int kMinBlocksPerSm = 1;
-  using Instr = instr::MmaM16N8K16<T>;
-  static constexpr ArchRule kArch = {Instr::form().min_sm};  // mma.sync, ldmatrix, cp.async: sm_80+
+  using Instr = instr::MmaDense<T>;  // m16n8k16 (16-bit), m16n8k32 (8-bit), m16n8k8 (tf32): the same bytes
+  static constexpr bool k8Bit = info(T).bits == 8;
+  // mma.sync, ldmatrix, cp.async: sm_80+ (int8); the fp8 forms sm_89+ (emulated on sm_90)
+  static constexpr ArchRule kArch = {Instr::form().min_sm};
   static constexpr bool kSparse = false;
   static constexpr format::MetaLayout kMetaLayout = format::MetaLayout::Canonical;  // unused: no metadata
-  static constexpr ShapeRule kRule = {format::kLaneBlockRows, 1, BK, 1, 0,
-                                      "kept equal to the sparse twin's lane-block rows", "whole K tiles"};
+  // M: the sparse twin's lane-block rows (32; 8-bit LaneBlocks8: 16), for identical shape coverage.
+  static constexpr ShapeRule kRule = {
+      desc(k8Bit ? format::MetaLayout::LaneBlocks8 : format::MetaLayout::LaneBlocks16).block_rows(), 1, BK, 1, 0,
+      "kept equal to the sparse twin's lane-block rows", "whole K tiles"};
+  // The accumulators (int8: s32, exact) and D (16-bit: T; int8: int32; fp8: bf16; tf32: f32), operands.h's defaults.
+  using Acc = std::conditional_t<T == DType::int8, int32_t, float>;
+  static constexpr DType kD = default_operands(T).d;
 
-  static constexpr int kInstrK = Instr::kK;   // dense K of mma.sync m16n8k16
-  static constexpr int kStepK = 2 * kInstrK;  // k per B fragment (ldmatrix.x4 of 4 8-wide k chunks)
+  static constexpr int kInstrK = Instr::kK;   // dense K of mma.sync m16n8k16 (8-bit: m16n8k32)
+  static constexpr int kStepK = 2 * kInstrK;  // k per B fragment (ldmatrix.x4 of 4 16-byte k chunks)
   static constexpr int kKSteps = BK / kStepK;
   static constexpr int kWarpM = BM / WM, kWarpN = BN / WN;
   static constexpr int kMTiles = kWarpM / Instr::kM, kNTiles = kWarpN / Instr::kN;
@@ -65,16 +82,32 @@ struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM
 
   static_assert(STAGES >= 2 && STAGES <= 4, "s04 pipelines 2 to 4 stages");
   static_assert(kSmemBytes <= 227 * 1024, "dynamic shared memory per block is limited to 227 KB (sm_90)");
-  static_assert(BK % kStepK == 0, "BK must be a multiple of 32");
+  static_assert(BK % kStepK == 0, "BK must be a multiple of two instruction Ks (32, 8-bit 64)");
+  static_assert(kChunksPerHalf == 2 && kChunksPerStep == 4,
+                "an instruction reads 32 bytes of A per row and 32 of B per column at either width: the 8-bit "
+                "m16n8k32 fragments are the 16-bit m16n8k16 ones byte for byte (mma_sp/s04_swizzle.cuh checks the "
+                "lane maps), so the ldmatrix addresses below serve both");
   static_assert(kWarpM % Instr::kM == 0 && kWarpN % Instr::kN == 0, "warp tiles must be whole m16n8 tiles");
   static_assert(swizzle_conflict_free<kChunks>(), "the swizzle must spread 8 rows over 8 bank groups");
+
+  // One dense instruction of the operand type (Instr): the wrappers of kernels/common/ptx.cuh.
+  static __device__ __forceinline__ void mma(Acc (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+    if constexpr (T == DType::int8)
+      ptx::mma_m16n8k32_s8(d, a, b);
+    else if constexpr (T == DType::tf32)
+      ptx::mma_m16n8k8_tf32(d, a, b);
+    else if constexpr (k8Bit)
+      ptx::mma_m16n8k32_f8<T>(d, a, b);
+    else
+      ptx::mma_m16n8k16<T>(d, a, b);
+  }
 
   static __device__ void run_block(const GemmArgs& args) { tile(args, blockIdx.y * BM, blockIdx.x * BN); }
 
   // The block's whole job for the BM x BN tile of D at (block_m, block_n); s05 calls it with its own block order.
   static __device__ void tile(const GemmArgs& args, int block_m, int block_n) {
     tile(args, block_m, block_n, 0, args.K / BK,
-         [&](const auto& acc, int m0, int n0) { store_warp_tile<T>(acc, m0, n0, args); });
+         [&](const auto& acc, int m0, int n0) { store_warp_tile<kD>(acc, m0, n0, args); });
   }
 
   // The k-loop over BK tiles [kt_begin, kt_end) of the tile at (block_m, block_n), then epilogue(acc, m0, n0) with
@@ -117,10 +150,13 @@ struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM
     // Fragment addresses: the swizzle term is fixed per lane (rows differ by multiples of 8). A lane's first chunk
     // (A: 0 or 1, B: 0..3) is below the chunks per k16 half (2) / per k-step (4), powers of 2, so the offset of half
     // h (step s) is the offset of half 0 (step 0) XOR h * 2 (s * 4) chunks: XOR commutes with the swizzle's XOR.
+    // The ldmatrix maps count 16-bit elements (ldmatrix .b16) whatever the operand type: their columns are
+    // converted to bytes as such (8-bit operands: the same bytes, twice the values; header).
+    constexpr int kLdmatrixBytes = 2;
     const frag::RowCol la = frag::ldmatrix_x4_a_16x16(lane), lb = frag::ldmatrix_x4_b_8x32(lane);
-    const uint32_t a_off0 = swizzle_offset<kChunks>(warp_m * kWarpM + la.row, la.col * kElemBytes / 16);
-    const uint32_t b_off0 = kAStageBytes + swizzle_offset<kChunks>(warp_n * kWarpN + lb.row, lb.col * kElemBytes / 16);
-    static_assert(8 * kElemBytes / 16 * 2 <= kChunksPerHalf && 8 * kElemBytes / 16 * 4 <= kChunksPerStep &&
+    const uint32_t a_off0 = swizzle_offset<kChunks>(warp_m * kWarpM + la.row, la.col * kLdmatrixBytes / 16);
+    const uint32_t b_off0 = kAStageBytes + swizzle_offset<kChunks>(warp_n * kWarpN + lb.row, lb.col * kLdmatrixBytes / 16);
+    static_assert(8 * kLdmatrixBytes / 16 * 2 <= kChunksPerHalf && 8 * kLdmatrixBytes / 16 * 4 <= kChunksPerStep &&
                       (kChunksPerHalf & (kChunksPerHalf - 1)) == 0 && (kChunksPerStep & (kChunksPerStep - 1)) == 0,
                   "a lane's first chunk must be below the (power of 2) chunks per half/step for the XOR offsets");
     constexpr uint32_t kMTileBytes = Instr::kM * kChunks * 16, kNTileBytes = Instr::kN * kChunks * 16;
@@ -142,7 +178,7 @@ struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM
 #pragma unroll
     for (int nt = 0; nt < kNTiles; ++nt) ptx::ldmatrix_x4(b[nt], smem_base + b_off0 + nt * kNTileBytes);
 
-    float acc[kMTiles][kNTiles][4] = {};
+    Acc acc[kMTiles][kNTiles][4] = {};
     int read_stage = 0, write_stage = STAGES - 1;
     for (int kt = 0; kt < k_tiles; ++kt) {
 #pragma unroll
@@ -159,7 +195,7 @@ struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM
         for (int nt = 0; nt < kNTiles; ++nt) {
           const uint32_t b_lo[2] = {b[nt][0], b[nt][1]};
 #pragma unroll
-          for (int mt = 0; mt < kMTiles; ++mt) ptx::mma_m16n8k16<T>(acc[mt][nt], a[0][mt], b_lo);
+          for (int mt = 0; mt < kMTiles; ++mt) mma(acc[mt][nt], a[0][mt], b_lo);
         }
         // Half 1: on the tile's last step, wait for tile kt+1 first; then prefetch step s+1 (or the next tile's
         // step 0) while the high k16 mma run, refilling each B fragment after its last use.
@@ -175,7 +211,7 @@ struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM
         for (int nt = 0; nt < kNTiles; ++nt) {
           const uint32_t b_hi[2] = {b[nt][2], b[nt][3]};
 #pragma unroll
-          for (int mt = 0; mt < kMTiles; ++mt) ptx::mma_m16n8k16<T>(acc[mt][nt], a[1][mt], b_hi);
+          for (int mt = 0; mt < kMTiles; ++mt) mma(acc[mt][nt], a[1][mt], b_hi);
           ptx::ldmatrix_x4(b[nt], st + (b_off0 ^ (next_s * kChunksPerStep * 16)) + nt * kNTileBytes);
         }
       }

@@ -13,6 +13,7 @@
 //    warps shares each A and B tile among twice the warps of 128x128, halving global traffic per flop.
 //
 // Preconditions: s04's. GROUP >= 1 (GROUP = 1 is s04's order: column block fastest).
+// 8-bit operands: s04's (dense/s04_swizzle.cuh): the twins of the 8-bit mma_sp s05 rows, same tiles in bytes.
 // Expected bottleneck: s04's (shared-memory bandwidth and issue in the k-loop); rasterization only helps where DRAM
 // or L2 bandwidth was a co-limit (large square shapes), and shows mostly as higher SM clocks under the power cap.
 // Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 256x128x64: 415.4 TFLOP/s = 64% of the mma.sync m16n8k16 loop (647), 0.58x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_fff01ae-2).

@@ -16,6 +16,7 @@
 //    lane its `e` registers for every k-step of the tile; each word still serves two m16 tiles (F = 0 and 1).
 //
 // Preconditions: as s03 (M % 32 == 0, K % BK == 0, any N >= 1; metadata LaneBlocks16); BK / 32 even (2 or 4).
+// 8-bit operands (below): M % 16 == 0, metadata LaneBlocks8, BK / 64 = 2 or 4. tf32 (below): BK / 16 = 2 or 4.
 // Expected bottleneck: shared-memory bandwidth and issue: per 32-wide k-step a 64x64 warp tile reads 6 KB
 // (4 A + 8 B ldmatrix.x4) for 32 mma.sp, i.e. about 85 B/clk/SM at the mma.sp loop rate, two thirds of the
 // 128 B/clk shared-memory bandwidth; the warp tile cannot grow (128 accumulators of 255 registers).
@@ -41,6 +42,37 @@
 // Shared stage (bytes, BM = BN = 128, BK = 64, 16-bit): A values 128 rows x 64 B (4 chunks) = 8192; B 128 x 128 B
 // (8 chunks) = 16384; metadata 4 row groups x 32 lanes x 2 words x 4 B = 1024; total 25600 (4 stages: 102400, 2
 // blocks per SM). 128x256x64: 8192 + 32768 + 1024 = 41984 per stage, 3 stages 125952 (1 block per SM).
+//
+// 8-bit operands (int8, e4m3; issue 16): the same kernel on mma.sp m16n8k64 with BK = 128 values, which is BK = 64 at
+// 16 bits in bytes. The evidence (docs/sparse-tensor-cores.md §3, layouts verified on an H200 by the one-instruction
+// tests of §9; PTX ISA 9.7.14.6.2): m16n8k64's compressed A register i of lane (g, q) holds row g + 8 (i % 2), bytes
+// 16 (i / 2) + 4q .. + 3, exactly the bytes of m16n8k32's A register i (16 x 16 two-byte values: values 8 (i / 2)
+// + 2q and + 1); m16n8k64's B register i holds column g, bytes 16i + 4q .. + 3, exactly m16n8k32's B register i
+// (k = 8i + 2q and + 1). fragments_match_in_bytes() below checks it lane by lane and element by element. So every
+// byte in shared memory, the swizzle, the cp.async copies and the ldmatrix.x4 addresses of a k-step are the 16-bit
+// ones (ldmatrix .b16 moves bytes in pairs; which values share a pair is the instruction's business). What differs
+// (`if constexpr (k8Bit)`):
+//  - metadata: LaneBlocks8, one 32-word block per m16 tile and k-step (selector 0 only: every lane of a quad supplies
+//    its own word), so twice the words per row and k-step. The stage keeps the global order [row group][k-step][lane]
+//    (16-byte cp.async, row groups past M skipped and padded once), and a lane reads its word of (m16 tile, k-step)
+//    with one conflict-free ld.shared.b32 right after that tile's last mma.sp of the step, as the A fragment is
+//    refilled: 4 registers for a 64-row warp tile, where the 16-bit e / e_next double buffer over 4 row groups x 2
+//    k-steps would take 16 (the 16-bit kernels are at 249-255 registers already). Shared wavefronts per warp and
+//    k-tile: 8 for the metadata against 4 at 16 bits, beside the 96 of the ldmatrix.x4 (+4%).
+//  - the accumulators and D (operands.h's defaults): int8 accumulates exactly in s32 and writes an int32 D; e4m3
+//    accumulates in f32 and writes a bf16 D.
+//  - M: a multiple of 16 (one LaneBlocks8 block). The last block tile may then hold warps without rows; they compute
+//    on zero-filled A and padding metadata and store nothing (store_acc_m16n8 checks rows), and nothing is read past
+//    A or the metadata (every copy checks rows_valid): s01's memcheck lesson (warps past M) is about its direct loads.
+// Shared stage, 8-bit, 128x128x128: A 8192 + B 16384 + metadata 8 row groups x 2 k-steps x 128 B = 2048: 26624 B (4
+// stages 104 KB, 2 blocks per SM); 128x256x128: 43008 (3 stages 126 KB); 256x128x128: 36864 (3 stages 108 KB).
+//
+// tf32 operands (A 1:2 sparse): the same again on mma.sp m16n8k16 with BK = 32 values (128 bytes of B per row). Its
+// compressed A register i (row g + 8 (i % 2), value q + 4 (i / 2): bytes 16 (i / 2) + 4q .. + 3) and B register i
+// (k = q + 4i: bytes 16i + 4q .. + 3) are m16n8k32's bytes (tf32_fragments_match_in_bytes() checks it), and its
+// metadata is the 16-bit k32 geometry in pair-nibbles (0x4 keeps the first of a pair, 0xE the second; selectors 0
+// and 1: docs/sparse-tensor-cores.md §3), i.e. LaneBlocks16 as at 16 bits, one nibble per 2 dense values. So tf32
+// differs from 16-bit only in the instruction and in its f32 D. Stages: the 16-bit sizes.
 #pragma once
 
 #include <cstdint>
@@ -63,14 +95,50 @@ namespace sparse24::mma_sp {
 // s04_swizzle::tile (kernels/ablations/s05_mmaconstmeta.cuh: a constant word, no copies, no loads, the difference in
 // time being the metadata's cost). A reader says whether the metadata travels through the stages (kStaged: the
 // 4-byte cp.async per lane word in load_tile and the padding of row groups past M) and gives a lane its words of
-// one row group and one k-tile (read: `p` is their place in the stage).
+// one row group and one k-tile (read: `p` is their place in the stage; 8-bit operands read one word per m16 tile
+// and k-step, Vec = uint32_t).
 struct StagedLaneMetadata {
   static constexpr bool kStaged = true;
   template <class Vec>
   static __device__ __forceinline__ Vec read(const uint8_t* p) {
-    return *reinterpret_cast<const Vec*>(p);  // one ld.shared.v2 (BK = 64) or .v4 (BK = 128)
+    return *reinterpret_cast<const Vec*>(p);  // one ld.shared.v2 (BK = 64) or .v4 (BK = 128); 8-bit: ld.shared.b32
   }
 };
+
+// THE fact the 8-bit kernels rest on (header), checked for every lane: 8-bit fragment element j of m16n8k64 (A:
+// compressed 16 x 32 bytes; B: 64 x 8 bytes) sits in the same register of the same lane, at the same (row, byte), as
+// byte j % 2 of 16-bit element j / 2 of m16n8k32 (A: compressed 16 x 16 values; B: 32 x 8). The lane maps are
+// kernels/common/fragments.h's, verified on an H200 by one-instruction tests (docs/sparse-tensor-cores.md §3, §9).
+// So the ldmatrix.x4 addresses of a 16-bit k-step load an 8-bit one: register i of 4 bytes, element j in register
+// j / 4 (8-bit) = (j / 2) / 2 (16-bit), byte j % 4 of it (8-bit) = 2 * ((j / 2) % 2) + j % 2 (16-bit).
+constexpr bool fragments_match_in_bytes() {
+  for (int lane = 0; lane < 32; ++lane)
+    for (int j = 0; j < 16; ++j) {
+      const frag::RowCol a8 = frag::a8_m16k32(lane, j), a16 = frag::a_m16k16(lane, j / 2);
+      if (a8.row != a16.row || a8.col != 2 * a16.col + j % 2) return false;  // (row, byte column)
+      const frag::RowCol b8 = frag::b8_k64n8(lane, j), b16 = frag::b_k32n8(lane, j / 2);
+      if (b8.col != b16.col || b8.row != 2 * b16.row + j % 2) return false;  // (byte row k, column n)
+    }
+  return true;
+}
+
+// The same fact for tf32 (m16n8k16 sparse: compressed A 16 x 8 values, B 16 x 8, one value per register): value j of
+// a lane is register j, whose 4 bytes are 16-bit elements 2j and 2j + 1 of the m16n8k32 fragment (same row, same
+// bytes). So tf32 runs on the 16-bit tiles too, with BK = 32 values (128 bytes of B per row).
+constexpr bool tf32_fragments_match_in_bytes() {
+  for (int lane = 0; lane < 32; ++lane)
+    for (int j = 0; j < 4; ++j) {
+      const frag::RowCol a32 = frag::a32_m16k8(lane, j), a16 = frag::a_m16k16(lane, 2 * j);
+      const frag::RowCol a16_hi = frag::a_m16k16(lane, 2 * j + 1);
+      if (a32.row != a16.row || 4 * a32.col != 2 * a16.col || a16_hi.row != a16.row || a16_hi.col != a16.col + 1)
+        return false;
+      const frag::RowCol b32 = frag::b32_k16n8(lane, j), b16 = frag::b_k32n8(lane, 2 * j);
+      const frag::RowCol b16_hi = frag::b_k32n8(lane, 2 * j + 1);
+      if (b32.col != b16.col || 4 * b32.row != 2 * b16.row || b16_hi.col != b16.col || b16_hi.row != b16.row + 1)
+        return false;
+    }
+  return true;
+}
 
 template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES>
 struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM, BN, BK, WM, WN, STAGES> {
@@ -78,25 +146,37 @@ struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM
   using Base::kThreads;  // a dependent base's names need naming
   // Measured with __launch_bounds__(threads, 1) (BlockTiled's default when it was measured): kept explicitly.
   static constexpr int kMinBlocksPerSm = 1;
-  using Instr = instr::MmaSpM16N8K32<T>;
-  static constexpr ArchRule kArch = {Instr::form().min_sm};  // mma.sp, ldmatrix, cp.async: sm_80+
+  using Instr = instr::MmaSp<T>;  // m16n8k32 (16-bit) or m16n8k64 (8-bit): the same bytes per k-step (header)
+  static constexpr bool k8Bit = info(T).bits == 8;
+  // mma.sp, ldmatrix, cp.async: sm_80+ (int8); the fp8 forms sm_89+ (emulated on sm_90, header)
+  static constexpr ArchRule kArch = {Instr::form().min_sm};
   static constexpr bool kSparse = true;
-  static constexpr format::MetaLayout kMetaLayout = format::MetaLayout::LaneBlocks16;
-  static constexpr int kRowGroup = format::kLaneBlockRows;  // rows per metadata lane block
-  static constexpr ShapeRule kRule = {kRowGroup, 1, BK, 1, 0, "one metadata lane block serves 32 rows",
+  static constexpr format::MetaLayout kMetaLayout = k8Bit ? format::MetaLayout::LaneBlocks8
+                                                           : format::MetaLayout::LaneBlocks16;
+  static constexpr int kRowGroup = desc(kMetaLayout).block_rows();  // rows per metadata lane block: 32, 8-bit 16
+  static constexpr int kBlockBytes = desc(kMetaLayout).block_bytes();  // one lane block: a word per lane (both)
+  static constexpr ShapeRule kRule = {kRowGroup, 1, BK, 1, 0,
+                                      k8Bit ? "one 8-bit metadata lane block serves 16 rows"
+                                            : "one metadata lane block serves 32 rows",
                                       "whole K tiles"};
+  // The accumulators (int8: s32, exact) and D (16-bit: T; int8: int32; fp8: bf16; tf32: f32), operands.h's defaults.
+  using Acc = std::conditional_t<T == DType::int8, int32_t, float>;
+  static constexpr DType kD = default_operands(T).d;
 
-  static constexpr int kInstrK = Instr::kK;          // dense K of mma.sp m16n8k32
+  static constexpr int kInstrK = Instr::kK;          // dense K of mma.sp m16n8k32 (8-bit: m16n8k64, tf32: m16n8k16)
   static constexpr int kKSteps = BK / kInstrK;       // mma k-steps per k-tile
   static constexpr int kWarpM = BM / WM, kWarpN = BN / WN;
   static constexpr int kMTiles = kWarpM / Instr::kM, kNTiles = kWarpN / Instr::kN;
   static constexpr int kWarpGroups = kWarpM / kRowGroup;  // metadata row groups of one warp
+  static constexpr int kTilesPerGroup = kRowGroup / Instr::kM;  // m16 tiles one metadata word serves: 2, 8-bit 1
   static constexpr int kElemBytes = sizeof(typename Elem<T>::type);
   static constexpr int kAChunks = BK / 2 * kElemBytes / 16;  // 16-byte chunks per compressed A row (BK 64: 4)
-  static constexpr int kBChunks = BK * kElemBytes / 16;      // per B row (BK 64: 8)
-  static constexpr int kAChunksPerStep = Instr::kCompressedK * kElemBytes / 16;  // 2
-  static constexpr int kBChunksPerStep = kInstrK * kElemBytes / 16;              // 4
-  static constexpr int kBlockWords = format::kLaneBlockBytes / 4;  // one lane block: a word per lane
+  static constexpr int kBChunks = BK * kElemBytes / 16;      // per B row (BK 64: 8; 8-bit BK 128: 8)
+  static constexpr int kAChunksPerStep = Instr::kCompressedK * kElemBytes / 16;  // 2 (both widths)
+  static constexpr int kBChunksPerStep = kInstrK * kElemBytes / 16;              // 4 (both widths)
+  static constexpr int kABytesPerStep = Instr::kCompressedK * kElemBytes;  // compressed A bytes per row, k-step
+  static constexpr int kBBytesPerStep = kInstrK * kElemBytes;              // B bytes per column, k-step
+  static constexpr int kBlockWords = kBlockBytes / 4;  // one lane block: a word per lane
   static constexpr int kMetaGroups = BM / kRowGroup;
   static constexpr int kMetaGroupWords = kBlockWords * kKSteps;    // one row group, one k-tile
 
@@ -111,9 +191,20 @@ struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM
   static_assert(STAGES >= 2 && STAGES <= 4, "s04 pipelines 2 to 4 stages");
   static_assert(kSmemBytes <= 227 * 1024, "dynamic shared memory per block is limited to 227 KB (sm_90)");
   static_assert(BK % kInstrK == 0 && (kKSteps == 2 || kKSteps == 4),
-                "BK / 32 must be 2 or 4: even (static fragment buffers across k-tiles) and one v2/v4 meta load");
-  static_assert(kInstrK == format::kLaneBlockCols, "one lane block per k-step of the instruction");
+                "BK / instruction K must be 2 or 4: even (static fragment buffers across k-tiles) and one v2/v4 "
+                "meta load");
+  // A nibble covers a group of dense values: 4 (2:4), tf32's pairs 2 (1:2).
+  static_assert(kInstrK == info(T).group * desc(kMetaLayout).block_nibble_cols(),
+                "one lane block per k-step of the instruction");
   static_assert(kWarpM % kRowGroup == 0, "a warp's rows must cover whole metadata row groups (F = 0 and 1 pairs)");
+  static_assert(kRowGroup % Instr::kM == 0 && (k8Bit ? kTilesPerGroup == 1 : kTilesPerGroup == 2),
+                "a 16-bit metadata word serves two m16 tiles (selectors 0, 1), an 8-bit one a single tile");
+  static_assert(!k8Bit || fragments_match_in_bytes(),
+                "8-bit fragments must be the 16-bit ones byte for byte, or the ldmatrix addresses below are wrong");
+  static_assert(T != DType::tf32 || tf32_fragments_match_in_bytes(),
+                "tf32 fragments must be the 16-bit ones byte for byte, or the ldmatrix addresses below are wrong");
+  static_assert(kABytesPerStep == 32 && kBBytesPerStep == 64,
+                "every sparse warp-level form reads 32 bytes of compressed A per row and 64 of B per column");
   static_assert(kWarpN % Instr::kN == 0, "a warp's columns must be whole n8 tiles");
   static_assert(swizzle_conflict_free<kAChunks>() && swizzle_conflict_free<kBChunks>(),
                 "the swizzle must spread 8 rows over 8 bank groups");
@@ -131,7 +222,7 @@ struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM
   template <class MetaReader = StagedLaneMetadata>
   static __device__ void tile(const GemmArgs& args, int block_m, int block_n) {
     tile<MetaReader>(args, block_m, block_n, 0, args.K / BK,
-                     [&](const auto& acc, int m0, int n0) { store_warp_tile<T>(acc, m0, n0, args); });
+                     [&](const auto& acc, int m0, int n0) { store_warp_tile<kD>(acc, m0, n0, args); });
   }
 
   // The k-loop over BK tiles [kt_begin, kt_end) of the tile at (block_m, block_n), then epilogue(acc, m0, n0) with
@@ -152,7 +243,7 @@ struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM
     const auto* meta = static_cast<const uint8_t*>(args.a_meta);
     const auto* x = static_cast<const uint8_t*>(args.b);
     const int64_t av_row_bytes = args.lda * kElemBytes, x_row_bytes = args.ldb * kElemBytes;
-    const int64_t meta_group_bytes = int64_t(K / kInstrK) * format::kLaneBlockBytes;  // one row group, all of K
+    const int64_t meta_group_bytes = int64_t(K / kInstrK) * kBlockBytes;  // one row group, all of K
     const uint8_t* av_block = av + block_m * av_row_bytes;
     const uint8_t* x_block = x + block_n * x_row_bytes;
     const uint8_t* meta_block = meta + (block_m / kRowGroup) * meta_group_bytes;
@@ -187,7 +278,14 @@ struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM
                                                                 N - block_n);
       // Metadata word (group g, k-step ks, lane l) of global lane block (g, k0/32 + ks) -> shared word
       // (g * 32 + l) * kKSteps + ks. Consecutive threads take consecutive shared words (ks fastest).
-      if constexpr (MetaReader::kStaged) {
+      // 8-bit: the global order, [g][ks][l]: a row group's k-steps are consecutive 128-byte blocks there, so a
+      // group's k-tile is one 16-byte-copyable row (kMetaGroupWords * 4 bytes); row groups past M are skipped.
+      if constexpr (MetaReader::kStaged && k8Bit) {
+        constexpr int kRowBytes = kMetaGroupWords * 4;
+        cp_async_rows_16B<kMetaGroups, kRowBytes, kThreads, EdgeRows::Skip>(
+            s + kAStageBytes + kBStageBytes, meta_block + (k0 / kInstrK) * kBlockBytes, meta_group_bytes,
+            meta_groups_valid, [](int r, int c) { return r * kRowBytes + c * 16; });
+      } else if constexpr (MetaReader::kStaged) {
         constexpr int kWords = kMetaGroups * kMetaGroupWords;
         const uint32_t sm = s + kAStageBytes + kBStageBytes;
 #pragma unroll
@@ -197,7 +295,7 @@ struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM
           const int ks = w % kKSteps, l = (w / kKSteps) % kBlockWords, g = w / kMetaGroupWords;
           if (g < meta_groups_valid)
             ptx::cp_async_ca_4(sm + w * 4, meta_block + g * meta_group_bytes +
-                                               (k0 / kInstrK + ks) * format::kLaneBlockBytes + l * 4);
+                                               (k0 / kInstrK + ks) * kBlockBytes + l * 4);
         }
       }
     };
@@ -206,24 +304,36 @@ struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM
     // warp offsets), so the swizzle term is fixed per lane. A lane's first chunk (A: 0 or 1, B: 0..3) is below the
     // chunks per k-step (2, 4: powers of 2), so k-step ks's chunk is first + ks * step = first ^ (ks * step), and
     // XOR commutes with the swizzle's XOR: the offset of step ks is the offset of step 0 XOR a constant.
+    // The ldmatrix maps count 16-bit elements (ldmatrix .b16) whatever the operand type: their columns are
+    // converted to bytes as such (8-bit operands: the same bytes, twice the values; header).
+    constexpr int kLdmatrixBytes = 2;
     const frag::RowCol la = frag::ldmatrix_x4_a_16x16(lane), lb = frag::ldmatrix_x4_b_8x32(lane);
-    const uint32_t a_off0 = swizzle_offset<kAChunks>(warp_m * kWarpM + la.row, la.col * kElemBytes / 16);
-    const uint32_t b_off0 = kAStageBytes + swizzle_offset<kBChunks>(warp_n * kWarpN + lb.row, lb.col * kElemBytes / 16);
-    static_assert(8 * kElemBytes / 16 * 2 <= kAChunksPerStep && 8 * kElemBytes / 16 * 4 <= kBChunksPerStep &&
+    const uint32_t a_off0 = swizzle_offset<kAChunks>(warp_m * kWarpM + la.row, la.col * kLdmatrixBytes / 16);
+    const uint32_t b_off0 = kAStageBytes + swizzle_offset<kBChunks>(warp_n * kWarpN + lb.row, lb.col * kLdmatrixBytes / 16);
+    static_assert(8 * kLdmatrixBytes / 16 * 2 <= kAChunksPerStep && 8 * kLdmatrixBytes / 16 * 4 <= kBChunksPerStep &&
                       (kAChunksPerStep & (kAChunksPerStep - 1)) == 0 && (kBChunksPerStep & (kBChunksPerStep - 1)) == 0,
                   "a lane's first chunk must be below the (power of 2) chunks per k-step for the XOR step offsets");
     constexpr uint32_t kAMTileBytes = Instr::kM * kAChunks * 16, kBNTileBytes = Instr::kN * kBChunks * 16;
     const uint32_t meta_off = kAStageBytes + kBStageBytes + ((warp_m * kWarpGroups) * kBlockWords + lane) * kKSteps * 4;
 
+    // 8-bit: word (m16 tile mt, k-step ks) of this lane at [g][ks][lane] (load_tile), refilled in place after
+    // its last use, as a[mt]: 4 registers where e and e_next below would take 16 (4 row groups x 2 k-steps x 2).
+    const uint32_t meta8_off = kAStageBytes + kBStageBytes + (warp_m * kWarpGroups * kMetaGroupWords + lane) * 4;
+    [[maybe_unused]] auto load_e8 = [&](int stage, int ks, int mt) -> uint32_t {
+      return MetaReader::template read<uint32_t>(smem + stage * kStageBytes + meta8_off +
+                                                 (mt * kKSteps + ks) * kBlockBytes);
+    };
+
     uint32_t a[kMTiles][4], b[2][kNTiles][4];
-    MetaVec e[kWarpGroups], e_next[kWarpGroups];
+    [[maybe_unused]] uint32_t e8[kMTiles];
+    [[maybe_unused]] MetaVec e[kWarpGroups], e_next[kWarpGroups];
     auto load_a = [&](uint32_t (&dst)[4], uint32_t stage_addr, int ks, int mt) {
       ptx::ldmatrix_x4(dst, stage_addr + (a_off0 ^ (ks * kAChunksPerStep * 16)) + mt * kAMTileBytes);
     };
     auto load_b = [&](uint32_t (&dst)[4], uint32_t stage_addr, int ks, int nt) {
       ptx::ldmatrix_x4(dst, stage_addr + (b_off0 ^ (ks * kBChunksPerStep * 16)) + nt * kBNTileBytes);
     };
-    auto load_e = [&](MetaVec (&dst)[kWarpGroups], int stage) {
+    [[maybe_unused]] auto load_e = [&](MetaVec (&dst)[kWarpGroups], int stage) {
       const uint8_t* p = smem + stage * kStageBytes + meta_off;
 #pragma unroll
       for (int j = 0; j < kWarpGroups; ++j)
@@ -242,9 +352,14 @@ struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM
     for (int mt = 0; mt < kMTiles; ++mt) load_a(a[mt], smem_base, 0, mt);
 #pragma unroll
     for (int nt = 0; nt < kNTiles; ++nt) load_b(b[0][nt], smem_base, 0, nt);
-    load_e(e, 0);
+    if constexpr (k8Bit) {
+#pragma unroll
+      for (int mt = 0; mt < kMTiles; ++mt) e8[mt] = load_e8(0, 0, mt);
+    } else {
+      load_e(e, 0);
+    }
 
-    float acc[kMTiles][kNTiles][4] = {};
+    Acc acc[kMTiles][kNTiles][4] = {};
     int read_stage = 0, write_stage = STAGES - 1;
     for (int kt = 0; kt < k_tiles; ++kt) {
 #pragma unroll
@@ -259,7 +374,7 @@ struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM
           ptx::cp_async_wait<STAGES - 2>();
           __syncthreads();
           read_stage = read_stage + 1 == STAGES ? 0 : read_stage + 1;
-          load_e(e_next, read_stage);
+          if constexpr (!k8Bit) load_e(e_next, read_stage);
         }
         // On the last k-tile the prefetch reads a stage nobody writes any more: harmless, and branch-free.
         const uint32_t st = smem_base + read_stage * kStageBytes;
@@ -268,19 +383,37 @@ struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM
         for (int nt = 0; nt < kNTiles; ++nt) {
 #pragma unroll
           for (int mt = 0; mt < kMTiles; ++mt) {
-            // Even m16 tiles are rows 0..15 of their row group (selector 0), odd ones rows 16..31 (selector 1).
-            const uint32_t ew = word(e[mt / 2], ks);
-            if (mt % 2 == 0)
-              ptx::mma_sp_m16n8k32<T, 0>(acc[mt][nt], a[mt], b[cur][nt], ew);
-            else
-              ptx::mma_sp_m16n8k32<T, 1>(acc[mt][nt], a[mt], b[cur][nt], ew);
-            if (nt == kNTiles - 1) load_a(a[mt], st, next_ks, mt);  // a[mt]'s last use this step: refill it
+            if constexpr (k8Bit) {
+              // 8-bit: each m16 tile is its own row group, selector 0 (the only one of m16n8k64).
+              ptx::mma_sp<T, 0>(acc[mt][nt], a[mt], b[cur][nt], e8[mt]);
+            } else {
+              // Even m16 tiles are rows 0..15 of their row group (selector 0), odd ones rows 16..31 (selector 1).
+              // tf32: m16n8k16 with the same selectors (pair-nibbles in the 16-bit geometry).
+              const uint32_t ew = word(e[mt / 2], ks);
+              if constexpr (T == DType::tf32) {
+                if (mt % 2 == 0)
+                  ptx::mma_sp_m16n8k16_tf32<0>(acc[mt][nt], a[mt], b[cur][nt], ew);
+                else
+                  ptx::mma_sp_m16n8k16_tf32<1>(acc[mt][nt], a[mt], b[cur][nt], ew);
+              } else {
+                if (mt % 2 == 0)
+                  ptx::mma_sp_m16n8k32<T, 0>(acc[mt][nt], a[mt], b[cur][nt], ew);
+                else
+                  ptx::mma_sp_m16n8k32<T, 1>(acc[mt][nt], a[mt], b[cur][nt], ew);
+              }
+            }
+            if (nt == kNTiles - 1) {  // a[mt]'s (and e8[mt]'s) last use this step: refill it
+              load_a(a[mt], st, next_ks, mt);
+              if constexpr (k8Bit) e8[mt] = load_e8(read_stage, next_ks, mt);
+            }
           }
           load_b(b[nxt][nt], st, next_ks, nt);  // b[cur][nt] is dead: refill its twin
         }
       }
+      if constexpr (!k8Bit) {
 #pragma unroll
-      for (int j = 0; j < kWarpGroups; ++j) e[j] = e_next[j];
+        for (int j = 0; j < kWarpGroups; ++j) e[j] = e_next[j];
+      }
     }
     ptx::cp_async_wait<0>();  // nothing may be in flight into shared memory when the block exits
 

@@ -13,6 +13,10 @@
 //    warps shares each A and B tile among twice the warps of 128x128, halving global traffic per flop.
 //
 // Preconditions: s04's. GROUP >= 1 (GROUP = 1 is s04's order: column block fastest).
+// 8-bit operands (int8, e4m3): s04's 8-bit tile (s04_swizzle.cuh, "8-bit operands": the 16-bit tiles in bytes, BK =
+// 128 values, LaneBlocks8 metadata, M % 16 == 0), in this block order; the registry's 8-bit rows are the 16-bit rows'
+// tiles in bytes; tf32 (s04's "tf32 operands": BK = 32 values, LaneBlocks16 pair-nibbles) too. Prediction for them:
+// results/NOTES.md, session 12.
 // Expected bottleneck: s04's (shared-memory bandwidth and issue in the k-loop); rasterization only helps where DRAM
 // or L2 bandwidth was a co-limit (large square shapes), and shows mostly as higher SM clocks under the power cap.
 // Measured: NVIDIA H100 80GB HBM3, 8192x8192x8192 bf16, best tile 256x128x64: 568.1 TFLOP/s = 59% of the mma.sp m16n8k32 loop (956), 0.79x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_fff01ae-2).
