@@ -33,11 +33,13 @@ constexpr DispatchRow kTable[] = {
 constexpr int kRows = sizeof(kTable) / sizeof(kTable[0]) - 1;
 
 // A variant pick() may return for (t, sm), whatever the shape: a sparse GEMM on the type's default operands (no
-// scales: the caller of pick() passes none) in the pick layout, on this GPU; never an ablation (a kernel correct
-// only on uniform metadata).
+// scales: the caller of pick() passes none) in the pick layout, on this GPU; never an ablation: neither a kernel
+// correct only on uniform metadata nor any other variant of kernels/ablations/ (ablations.s06_fp8fastaccum is
+// correct on every problem but keeps fp8 sums in the wgmma's ~14 bits: a study, never a choice).
 bool pickable_type(const Variant& v, DType t, int sm) {
   return v.operation == Operation::gemm && v.sparse && v.meta_layout == pick_layout(t) && v.types.a == t &&
-         v.types == default_operands(t) && !v.has_scales && !v.uniform_metadata && arch_error(v, sm).empty();
+         v.types == default_operands(t) && !v.has_scales && !v.uniform_metadata && v.family != "ablations" &&
+         arch_error(v, sm).empty();
 }
 
 double dist(int a, int b) { return std::fabs(std::log2(double(a) / double(b))); }

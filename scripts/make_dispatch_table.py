@@ -22,8 +22,8 @@ variant row (kind "variant"; peers such as cuBLAS and cuSPARSELt, and the "auto"
 lowest median_us over all reports of that GPU becomes one table row, whatever its family: every family competes.
 Only rows whose variant still exists in the registry and that pick() may return are candidates (kernels/dispatch.h:
 a sparse GEMM on the type's default operands, metadata in the type's pick layout (lane_blocks16 for 16-bit and
-tf32, lane_blocks8 for 8-bit), no scales, not an ablation), judged from the registry's fields of today, and whose
-shape the variant's rule still accepts on the report's architecture.
+tf32, lane_blocks8 for 8-bit), no scales, not an ablation: neither uniform_metadata nor family ablations), judged
+from the registry's fields of today, and whose shape the variant's rule still accepts on the report's architecture.
 
 The GPU model is the report's context.gpu spelled as scripts/bench.sh names the results folder (lower case, spaces
 to '-', anything but [a-z0-9-] dropped): "NVIDIA H100 80GB HBM3" -> nvidia-h100-80gb-hbm3. pick() uses only the
@@ -82,7 +82,7 @@ def pickable(v, dtype):
     """Whether pick() may return variant v (registry fields) for dtype, whatever the shape."""
     return (v["operation"] == "gemm" and v["sparse"] and v["meta_layout"] == pick_layout(dtype)
             and v["types"]["a"] == dtype and v["types"]["b"] == dtype and not v["has_scales"]
-            and not v["uniform_metadata"])
+            and not v["uniform_metadata"] and v["family"] != "ablations")
 
 
 def default_operands_ok(v, dtype, default_d):

@@ -174,13 +174,26 @@ def is_ablation(r) -> bool:
     return r.fields is not None and mr.is_ablation(r)
 
 
+def is_twin(r) -> bool:
+    """A row of a constant-metadata twin: an ablation that is uniform_metadata (a row from before that field: any
+    ablation). ablations.s06_fp8fastaccum is an ablation of another cost (the fp8 promotion) and no twin."""
+    v = variant(r)
+    return is_ablation(r) and (bool(v["uniform_metadata"]) if "uniform_metadata" in v else True)
+
+
 def variant(r) -> dict:
     return (r.fields or {}).get("variant") or {}
 
 
-def is_twin_variant(v: dict) -> bool:
+def is_ablation_variant(v: dict) -> bool:
     """A registry entry (or a row's variant fields) of kernels/ablations/."""
     return v.get("family") == "ablations" or bool(v.get("uniform_metadata"))
+
+
+def is_twin_variant(v: dict) -> bool:
+    """A registry entry (or a row's variant fields) of a constant-metadata twin: uniform_metadata where the fields
+    say, else (fields from before it) any ablation. Not ablations.s06_fp8fastaccum (the fp8 promotion's cost)."""
+    return bool(v["uniform_metadata"]) if "uniform_metadata" in v else is_ablation_variant(v)
 
 
 def same_where_known(a, b) -> bool:
@@ -192,7 +205,7 @@ def pick_real(twin_v: dict, candidates: list, fields=lambda c: c):
     """Of `candidates` (variant field dicts, or objects whose fields() are), the twin's real variant: sparse, not
     an ablation, the same operand types, scales, metadata layout (where both say) and parameters; of the twin's
     step if one is, else the highest."""
-    cands = [c for c in candidates if fields(c).get("sparse") and not is_twin_variant(fields(c))
+    cands = [c for c in candidates if fields(c).get("sparse") and not is_ablation_variant(fields(c))
              and fields(c).get("types") == twin_v.get("types")
              and bool(fields(c).get("has_scales")) == bool(twin_v.get("has_scales"))
              and same_where_known(fields(c).get("meta_layout"), twin_v.get("meta_layout"))
@@ -238,7 +251,7 @@ def pairs_of(runs: list) -> tuple:
     pairs, notes = [], []
     for run in runs:
         for t in run.rows:
-            if t.fields is None or not is_ablation(t) or t.peer is not None:
+            if t.fields is None or not is_twin(t) or t.peer is not None:
                 continue
             real = real_of(t, run.rows)
             if real is None:
@@ -525,7 +538,7 @@ def main(argv=None) -> int:
                                                                                 for x in r.rows)]}
     else:
         targets = {g: runs for g, runs in all_runs.items() if (not args.gpu or g in args.gpu)
-                   and any(is_ablation(r) for run in runs for r in run.rows)}
+                   and any(is_twin(r) for run in runs for r in run.rows)}
         for g in args.gpu:
             targets.setdefault(g, all_runs.get(g, []))
     if not targets:

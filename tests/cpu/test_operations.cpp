@@ -147,7 +147,11 @@ TEST_CASE("pick: no ablation, no scales, the type's layout, and 8-bit and tf32 t
         continue;
       }
       CHECK(!v->uniform_metadata);
+      CHECK(v->family != "ablations");
       CHECK(!v->has_scales);
+      // auto's measured candidates neither: ablations.s06_fp8fastaccum (e4m3 and e5m2 on the default operands, not
+      // uniform_metadata) would otherwise be its family's latest step (dispatch.cpp, rule_candidates step 2).
+      for (const Variant* c : candidates(t, 8192, N, 8192, kH100)) CHECK(c->family != "ablations");
       CHECK(v->types == default_operands(t));
       CHECK(v->meta_layout == (bytes_of(t) == 1 ? format::MetaLayout::LaneBlocks8 : format::MetaLayout::LaneBlocks16));
       // 8-bit decode (N <= 16): int8 takes the skinny family, fp8 the wgmma_sp split-K variant with the smallest N

@@ -340,6 +340,25 @@ class ShapeSetsAndFilters(unittest.TestCase):
         other_layout = dict(SKINNY_TWIN, meta_layout="lane_blocks8")
         self.assertEqual(overhead.registry_pairs([s01, other_layout], ["bf16"]), [])
 
+    def test_an_ablation_of_another_cost_is_neither_a_twin_nor_a_real_variant_nor_pickable(self):
+        # ablations.s06_fp8fastaccum: reads the real metadata (uniform_metadata false), the fp8 promotion removed.
+        fp8 = {"bm": 128, "bn": 256, "bk": 128, "wm": 8, "wn": 1, "stages": 5, "group": 16}
+        fast = variant("ablations", 6, "fp8fastaccum", "e4m3", fp8, uniform_metadata=False,
+                       meta_layout="lane_blocks8")
+        fast["types"]["d"] = "bf16"
+        real = dict(variant("wgmma_sp", 6, "tmastore", "e4m3", fp8, uniform_metadata=False,
+                            meta_layout="lane_blocks8"), types=fast["types"])
+        self.assertFalse(overhead.is_twin_variant(fast))
+        self.assertTrue(overhead.is_twin_variant(TWIN))
+        self.assertTrue(overhead.is_twin_variant({"family": "ablations"}))  # fields from before uniform_metadata
+        self.assertEqual(overhead.registry_pairs([real, fast], ["e4m3"]), [])
+        # a constant-metadata twin of the same parameters pairs with the real variant, never with the ablation
+        twin = dict(fast, uniform_metadata=True, name="twin")
+        self.assertEqual(overhead.registry_pairs([fast, twin, real], ["e4m3"]), [(real["name"], "twin")])
+        import make_dispatch_table  # the table's rule (kernels/dispatch.cpp's pickable_type)
+        self.assertTrue(make_dispatch_table.pickable(real, "e4m3"))
+        self.assertFalse(make_dispatch_table.pickable(fast, "e4m3"))
+
     def test_the_overhead_set_holds_the_skinny_twins_decode_shapes(self):
         shapes = shape_sets.shapes("overhead")
         for dtype, bk in (("bf16", 128), ("int8", 256)):
@@ -380,7 +399,8 @@ class TheBuiltRegistry(unittest.TestCase):
 
     def test_every_twin_has_its_real_variant(self):
         registry = self.registry()
-        twins = [v for v in registry if v["family"] == "ablations"]
+        twins = [v for v in registry if overhead.is_twin_variant(v)]  # not s06_fp8fastaccum: no metadata twin
+        self.assertTrue(all(v["family"] == "ablations" for v in twins))
         dtypes = sorted({v["types"]["a"] for v in twins})
         pairs = overhead.registry_pairs(registry, dtypes)
         self.assertEqual(sorted(t for _, t in pairs), sorted(v["name"] for v in twins))
