@@ -302,6 +302,33 @@ __device__ __forceinline__ void mbarrier_arrive_cluster(uint32_t bar, uint32_t r
 #endif
 }
 
+// ---- Distributed shared memory (PTX ISA "mapa"; 9.7.9.8 "ld" on .shared::cluster): reads of a peer CTA's memory ---
+// wgmma_sp s17_clustersum sums the K slices of one tile, staged in the shared memory of the cluster's CTAs, without
+// a round trip through L2. The peer must be running (clusters are co-scheduled) and must not exit before the read
+// completes (both call cluster_sync after the reads, before either exits).
+// The address in the cluster's shared window of shared-window address `addr` of this CTA, moved to CTA `rank` of
+// the cluster (the same offset in the peer's shared memory): what ld.shared::cluster takes.
+__device__ __forceinline__ uint32_t mapa_shared_cluster(uint32_t addr, uint32_t rank) {
+  uint32_t remote = 0;
+#if SPARSE24_SM90A_DEVICE
+  asm("mapa.shared::cluster.u32 %0, %1, %2;\n" : "=r"(remote) : "r"(addr), "r"(rank));
+#endif
+  return remote;
+}
+
+// Four f32 (16 bytes, 16-byte aligned) from the shared memory of a CTA of the cluster, at an address from
+// mapa_shared_cluster (its own CTA's included). No "memory" clobber, so that a run of them can be issued before the
+// first is used; the cluster_sync (asm volatile, "memory") that publishes the data orders them after it.
+__device__ __forceinline__ void ld_shared_cluster_v4(float (&v)[4], uint32_t addr) {
+#if SPARSE24_SM90A_DEVICE
+  asm volatile("ld.shared::cluster.v4.f32 {%0, %1, %2, %3}, [%4];\n"
+               : "=f"(v[0]), "=f"(v[1]), "=f"(v[2]), "=f"(v[3])
+               : "r"(addr));
+#else
+  v[0] = v[1] = v[2] = v[3] = 0.0f;
+#endif
+}
+
 // tma_load_2d, multicast: the box lands at the same shared offset in every CTA of `cta_mask` (bit r = rank r) and
 // signals each one's mbarrier at the same offset with the box's bytes.
 __device__ __forceinline__ void tma_load_2d_multicast(uint32_t dst, const void* tensor_map, uint32_t bar, int c0,
