@@ -43,18 +43,20 @@
 //
 // PREDICTION (H200, fp16, same run as s13 / s16 and cuBLAS; results/NOTES.md "Session 12:
 // wgmma_sp.s17_clustersum (prediction)" has the account): s16's measured time (session 11 call D) minus the
-// reduction it launches (reduce_pdl: 3.1 us + 0.32 us per MB of partials, through ncu's 5.8 us at 8.4 MB) plus the
-// cluster sum (staging, two cluster barriers, BM x BN x 4 bytes per CTA over DSMEM: between the SM's shared-memory
-// rate, 128 B/clk, and ~25 GB/s per SM, the aggregate SM-to-SM throughput of ~3.3 TB/s measured on Hopper by Luo
-// et al. 2024 over 132 SMs):
-//   8192x64x8192   256x64 split 4:  30.0 -> 24.8-27.2 us = 1.33-1.46x cuBLAS (36.2)
-//   8192x128x8192  256x128 split 4: 35.3 -> 29.0-33.6 us = 1.15-1.33x (38.7)
-//   8192x256x8192  256x128 split 2: 48.0 -> 43.5-48.1 us = 1.05-1.16x (50.5)
-//   4096x64x14336  256x64 split 8:  27.9 -> 23.2-25.6 us = 1.29-1.42x (32.9)
-//   4096x128x14336 256x128 split 8: 32.0 -> 26.3-30.9 us = 1.18-1.39x (36.5)
-//   4096x256x14336 256x128 split 4: 41.7 -> 37.0-41.7 us = 1.19-1.34x (49.6)
-// What would make it wrong: DSMEM slower than the bound (the 256 x 128 tiles read 128 KB per CTA); clusters of 8
-// not all resident at once (cudaOccupancyMaxActiveClusters below 16 moves the rule to another split).
+// reduction it launches (reduce_pdl: 3.1 us + 0.32 us per MB of partials, the old reduce's slope through ncu's 5.8
+// us at 8.4 MB; 75-100% of it, ncu's clock being the base clock), the GEMM part scaled by the k-tile rounds of the
+// two splits, plus the cluster sum: ~0.8 us of staging, barriers and latency, and BM x BN x 4 x (split - 1) / split
+// bytes per CTA over DSMEM, between the SM's own shared-memory rate (128 B/clk) and ~25 GB/s per SM (the aggregate
+// SM-to-SM throughput, ~3.3 TB/s, that Luo et al. 2024 measured on Hopper, over 132 SMs). Best tile per shape:
+//   8192x64x8192   128x64 split 2:  28.5 (s16 128x64) -> 24.9-26.6 us = 1.36-1.45x cuBLAS (36.2)
+//   8192x128x8192  256x128 split 4: 35.3 -> 28.0-33.7 us = 1.15-1.38x (38.7)
+//   8192x256x8192  256x128 split 2: 48.0 -> 40.6-45.1 us = 1.12-1.24x (50.4)
+//   4096x64x14336  256x64 split 8:  27.9 (split 7) -> 20.6-23.9 us = 1.38-1.60x (32.9); 128x64 split 4 22.4-24.4
+//   4096x128x14336 256x128 split 8: 32.0 (split 7) -> 22.5-28.3 us = 1.29-1.62x (36.4)
+//   4096x256x14336 256x128 split 4: 41.7 -> 34.5-40.1 us = 1.24-1.44x (49.6)
+// What would make it wrong: DSMEM slower than ~25 GB/s per SM (the 256 x 128 tiles read 96-112 KB per CTA from
+// peers); a CTA's stream not capped per SM (then split 8's shorter slices, 28 k-tiles instead of s16's 32 at split
+// 7, buy less than 12%); clusters of 4 or 8 not all resident (the rule then picks another split).
 //
 // This step defines ClusterSliceUnits (s08's SplitKUnits with one tile per cluster and the slice from the cluster
 // rank) and ClusterSumEpilogue; the mainloop is s13's / s11's (s03's InFlightMainloop on s02's LaneBlocks16 ring,
