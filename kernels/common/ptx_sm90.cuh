@@ -286,6 +286,19 @@ __device__ __forceinline__ void cluster_sync() {
 #endif
 }
 
+// cluster_sync without the release: for a barrier that orders no memory, only lifetimes (wgmma_sp s17: no CTA exits
+// while a peer may still read its shared memory; each reader has consumed its loaded values before it arrives).
+// NOTE: the release form compiles to MEMBAR.ALL.GPU before the arrival (SASS, nvcc 13.0), which waits for the
+// thread's global stores of D to be acknowledged: nothing here needs that.
+__device__ __forceinline__ void cluster_sync_relaxed() {
+#if SPARSE24_SM90A_DEVICE
+  asm volatile(
+      "barrier.cluster.arrive.relaxed.aligned;\n"
+      "barrier.cluster.wait.aligned;\n" ::
+          : "memory");
+#endif
+}
+
 // Arrives on the mbarrier at shared address `bar` of CTA `rank` of the cluster (mapa translates our shared-window
 // address to the peer's window). Default semantics (release, CTA scope): what the arrival publishes is that our
 // wgmma have finished reading the stage, which wgmma.wait_group already guarantees. NOTE: the explicit

@@ -15,7 +15,8 @@
 //      all issued before the first add), added in that order from 0.0f, then splitk::store_sum per element (alpha,
 //      beta, C): splitk::reduce's order and expression, so the same bits as s13 / s16 at the same split and slice
 //      boundaries (the twin test in tests/gpu/test_kernels_gpu.cu compares them);
-//   4. cluster_sync again before any CTA exits: a peer may still be reading its shared memory.
+//   4. a cluster barrier again before any CTA exits: a peer may still be reading its shared memory (relaxed: it
+//      orders no memory, and the release form would wait for the CTA's stores of D: ptx_sm90.cuh).
 //
 // Why this can win where s14 lost (the sum inside the launch by a tile's last CTA, whose last round of sums was a
 // serial tail) and where s16 gained only the launch gap (reduce_pdl latency-bound: 8.4 MB over 512 blocks at 30%
@@ -262,8 +263,9 @@ struct ClusterSumEpilogue {
     ptx::cluster_sync();
     // 3. This CTA's band of rows, summed over the slices in slice order.
     sum_band(args, w, staged);
-    // 4. No CTA leaves (its shared memory) while a peer may still read it.
-    ptx::cluster_sync();
+    // 4. No CTA leaves (its shared memory) while a peer may still read it. Relaxed: every value this thread loaded
+    // was added (sum_band adds all four lanes of each load) before it arrives, and no memory needs ordering.
+    ptx::cluster_sync_relaxed();
   }
 
   // Rows [rank BM / split, (rank + 1) BM / split) of the tile at w.o (those below M), columns below N: 16 bytes of
