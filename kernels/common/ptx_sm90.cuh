@@ -286,6 +286,19 @@ __device__ __forceinline__ void cluster_sync() {
 #endif
 }
 
+// cluster_sync without the release: for a barrier that orders no memory, only lifetimes (wgmma_sp s17: no CTA exits
+// while a peer may still read its shared memory; each reader has consumed its loaded values before it arrives).
+// NOTE: the release form compiles to MEMBAR.ALL.GPU before the arrival (SASS, nvcc 13.0), which waits for the
+// thread's global stores of D to be acknowledged: nothing here needs that.
+__device__ __forceinline__ void cluster_sync_relaxed() {
+#if SPARSE24_SM90A_DEVICE
+  asm volatile(
+      "barrier.cluster.arrive.relaxed.aligned;\n"
+      "barrier.cluster.wait.aligned;\n" ::
+          : "memory");
+#endif
+}
+
 // Arrives on the mbarrier at shared address `bar` of CTA `rank` of the cluster (mapa translates our shared-window
 // address to the peer's window). Default semantics (release, CTA scope): what the arrival publishes is that our
 // wgmma have finished reading the stage, which wgmma.wait_group already guarantees. NOTE: the explicit
@@ -299,6 +312,33 @@ __device__ __forceinline__ void mbarrier_arrive_cluster(uint32_t bar, uint32_t r
       "mbarrier.arrive.shared::cluster.b64 _, [remote];\n}\n" ::"r"(bar),
       "r"(rank)
       : "memory");
+#endif
+}
+
+// ---- Distributed shared memory (PTX ISA "mapa"; 9.7.9.8 "ld" on .shared::cluster): reads of a peer CTA's memory ---
+// wgmma_sp s17_clustersum sums the K slices of one tile, staged in the shared memory of the cluster's CTAs, without
+// a round trip through L2. The peer must be running (clusters are co-scheduled) and must not exit before the read
+// completes (both call cluster_sync after the reads, before either exits).
+// The address in the cluster's shared window of shared-window address `addr` of this CTA, moved to CTA `rank` of
+// the cluster (the same offset in the peer's shared memory): what ld.shared::cluster takes.
+__device__ __forceinline__ uint32_t mapa_shared_cluster(uint32_t addr, uint32_t rank) {
+  uint32_t remote = 0;
+#if SPARSE24_SM90A_DEVICE
+  asm("mapa.shared::cluster.u32 %0, %1, %2;\n" : "=r"(remote) : "r"(addr), "r"(rank));
+#endif
+  return remote;
+}
+
+// Four f32 (16 bytes, 16-byte aligned) from the shared memory of a CTA of the cluster, at an address from
+// mapa_shared_cluster (its own CTA's included). No "memory" clobber, so that a run of them can be issued before the
+// first is used; the cluster_sync (asm volatile, "memory") that publishes the data orders them after it.
+__device__ __forceinline__ void ld_shared_cluster_v4(float (&v)[4], uint32_t addr) {
+#if SPARSE24_SM90A_DEVICE
+  asm volatile("ld.shared::cluster.v4.f32 {%0, %1, %2, %3}, [%4];\n"
+               : "=f"(v[0]), "=f"(v[1]), "=f"(v[2]), "=f"(v[3])
+               : "r"(addr));
+#else
+  v[0] = v[1] = v[2] = v[3] = 0.0f;
 #endif
 }
 

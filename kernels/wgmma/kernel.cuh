@@ -35,8 +35,10 @@
 //               │             RegisterEpilogue at split 1
 //               ├ s13_tall    three or four consumer warpgroups (BM = 192, 256): nothing new but the tile
 //               ├ s14_inlaunch s09's InLaunchReduction on s11's units (WithFlagWord: the flag's shared word)
-//               └ s16_pdl     TriggerAtLastUnit, DependentLaunchReduction: s11's / s13's units with the reduction
-//                             as a programmatic dependent launch (splitk::reduce_pdl)
+//               ├ s16_pdl     TriggerAtLastUnit, DependentLaunchReduction: s11's / s13's units with the reduction
+//               │             as a programmatic dependent launch (splitk::reduce_pdl)
+//               └ s17_clustersum ClusterSliceUnits, ClusterSumEpilogue: the K slices of a tile in one cluster,
+//                             summed through distributed shared memory in the same launch (no partials)
 //   s05_persistent └ s10_promote  PromotingMainloop (fp8)
 //                    └ s12_lazypromote LazyPromotingMainloop (fp8: a promotion every P k-tiles)
 // wgmma_dense's s02..s06, s08, s10 and s12 are the same compositions with DenseOperands and NoMetadata.
@@ -56,6 +58,7 @@
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 
 #include "kernels/common/launch.cuh"
 #include "kernels/common/ptx.cuh"
@@ -133,6 +136,12 @@ struct ClusterLaunch {
   }
 };
 
+// Whether a scheduler chooses the launch's cluster itself (Scheduler::cluster_ctas(params), kernel.cuh's run).
+template <class S, class P, class = void>
+struct chooses_cluster : std::false_type {};
+template <class S, class P>
+struct chooses_cluster<S, P, std::void_t<decltype(S::cluster_ctas(std::declval<const P&>()))>> : std::true_type {};
+
 template <class Derived, class MainloopT, class SchedulerT, class EpilogueT>
 struct Kernel : BlockTiled<Derived> {
   using Mainloop = MainloopT;
@@ -206,13 +215,25 @@ struct Kernel : BlockTiled<Derived> {
   static void run(const Plan& p, cudaStream_t stream) {
     LaunchParams lp;
     std::memcpy(&lp, p.launch_data, sizeof lp);
-    if constexpr (Cluster::kCtas == 1) {
+    const int cluster = launch_cluster_ctas(lp);
+    if (cluster == 1) {
       gemm_entry_params<Derived><<<p.grid, p.block, p.smem_bytes, stream>>>(p.args, lp);
     } else {
-      ClusterLaunch l(p, stream, Cluster::kCtas);
+      ClusterLaunch l(p, stream, cluster);
       (void)cudaLaunchKernelEx(&l.config, gemm_entry_params<Derived>, p.args, lp);  // errors: cudaGetLastError
     }
     Epilogue::after_launch(p.args, lp, stream);
+  }
+
+  // CTAs per cluster at launch: the ring's (s04's multicast), or, for a scheduler that chooses its cluster in
+  // prepare() (cluster_ctas(params): wgmma_sp s17's K slices of one tile, one CTA per slice), its choice.
+  static int launch_cluster_ctas(const LaunchParams& lp) {
+    if constexpr (chooses_cluster<Scheduler, LaunchParams>::value) {
+      static_assert(Cluster::kCtas == 1, "a scheduler's own cluster is not the ring's multicast cluster");
+      return Scheduler::cluster_ctas(lp);
+    } else {
+      return Cluster::kCtas;
+    }
   }
 
   // NOTE: the body is a function of its own below run_block, as it was before the split into components: NVVM's
