@@ -318,7 +318,7 @@ __device__ __forceinline__ void mbarrier_arrive_cluster(uint32_t bar, uint32_t r
 // ---- Distributed shared memory (PTX ISA "mapa"; 9.7.9.8 "ld" on .shared::cluster): reads of a peer CTA's memory ---
 // wgmma_sp s17_clustersum sums the K slices of one tile, staged in the shared memory of the cluster's CTAs, without
 // a round trip through L2. The peer must be running (clusters are co-scheduled) and must not exit before the read
-// completes (both call cluster_sync after the reads, before either exits).
+// completes (a cluster barrier after the reads, before either exits).
 // The address in the cluster's shared window of shared-window address `addr` of this CTA, moved to CTA `rank` of
 // the cluster (the same offset in the peer's shared memory): what ld.shared::cluster takes.
 __device__ __forceinline__ uint32_t mapa_shared_cluster(uint32_t addr, uint32_t rank) {

@@ -12,7 +12,7 @@
 //   2. cluster_sync: every CTA's slice is in its shared memory and visible to the cluster (release / acquire);
 //   3. CTA r (its rank, which is also its slice) sums rows [r BM / split, (r + 1) BM / split) of the tile: for each
 //      16 bytes, the loads of slices z = 0, 1, ..., split-1 from CTA z's shared memory (mapa + ld.shared::cluster,
-//      all issued before the first add), added in that order from 0.0f, then splitk::store_sum per element (alpha,
+//      four slices issued before their adds), added in that order from 0.0f, then splitk::store_sum per element (alpha,
 //      beta, C): splitk::reduce's order and expression, so the same bits as s13 / s16 at the same split and slice
 //      boundaries (the twin test in tests/gpu/test_kernels_gpu.cu compares them);
 //   4. a cluster barrier again before any CTA exits: a peer may still be reading its shared memory (relaxed: it
@@ -115,7 +115,7 @@ static_assert(cluster_split(32, 128, detail_s17::kH200Clusters) == 4 &&
                   cluster_split(2048, 128, detail_s17::kH200Clusters) == 1 &&
                   cluster_split(264, 128, detail_s17::kH200Clusters) == 1 &&
                   cluster_split(32, 128, detail_s17::kFewerQuads) == 8,
-              "the cluster split: fewest k-tile rounds over the resident clusters, a larger split only for a tenth less");
+              "the cluster split: fewest k-tile rounds over the resident clusters, a larger one for a tenth less");
 
 // s08's (tile, K slice) units with the slices of a tile in one cluster: CTA rank r of cluster c runs slice r of
 // tile c (grouped order, s02's raster), one unit per CTA (the grid is tiles x split CTAs, clusters of `split` along
