@@ -184,8 +184,15 @@ struct ClusterSliceUnits : SplitKUnits<TileT, GROUP, wgmma::SingleCta, SPLIT> {
   }
   static __device__ __forceinline__ int first(const Units& u) { return int(blockIdx.x) / u.split; }
   static __device__ __forceinline__ int stride(const Units& u) { return u.units; }  // one unit per CTA
+  // The tile's origin from a copy of u with rank 0: Base::origin adds u.rank as the CTA's row of a multicast
+  // cluster ((c.m * kClusterM + rank) * BM, s08_splitk.cuh), and here u.rank is the K slice. Session 12's first GPU
+  // run had u itself there: CTA r computed tile row c.m + r, so every slice but rank 0's came from rows past the
+  // tile (zeros past M), and the sums missed them (32x1x64 at split 4: the one k-tile is slice 3's, D read 0).
   static __device__ __forceinline__ wgmma::Work work(const Units& u, int unit) {
-    return {Base::origin(u, unit), splitk::slice_of(int(u.rank), u.split, u.k_tiles), int(u.rank), u.split, unit};
+    Units tile_units = u;
+    tile_units.rank = 0;
+    return {Base::origin(tile_units, unit), splitk::slice_of(int(u.rank), u.split, u.k_tiles), int(u.rank), u.split,
+            unit};
   }
 };
 
