@@ -876,7 +876,7 @@ FAMILY_HEADLINE = {"skinny": "28672x16x8192"}
 # A step whose purpose is another shape than its family's headline: the decode shape (wgmma_sp's narrow tiles),
 # the band (the tall tiles at N = 200, the in-launch sum where session 10 profiled the second launch).
 STEP_HEADLINE = {("wgmma_sp", "s11_narrow"): "28672x16x8192", ("wgmma_sp", "s13_tall"): "8192x200x29568",
-                 ("wgmma_sp", "s14_inlaunch"): "10240x48x8192"}
+                 ("wgmma_sp", "s14_inlaunch"): "10240x48x8192", ("wgmma_sp", "s17_clustersum"): "8192x64x8192"}
 
 
 def measured_line(runs: dict, family: str, step: str) -> str:

@@ -58,6 +58,10 @@
 // What would make it wrong: DSMEM slower than ~25 GB/s per SM (the 256 x 128 tiles read 96-112 KB per CTA from
 // peers); a CTA's stream not capped per SM (then split 8's shorter slices, 28 k-tiles instead of s16's 32 at split
 // 7, buy less than 12%); clusters of 4 or 8 not all resident (the rule then picks another split).
+// RESULT (session 12 call C, results/NOTES.md "Session 12, call C, measured"): within -2.6..+2.8% of s16 at every
+// shape above, not 5-30% faster. The last case is what happened: at 8192x128x8192 fewer than 32 clusters of 4
+// fit (GPCs of 16-18 SMs), the rule took split 3 and 96 CTAs (ncu), so 36 SMs idle where s16's grid used all.
+// Measured: NVIDIA H200, 8192x64x8192 fp16, best tile 128x64x64: 317.3 TFLOP/s = 34% of the mma.sp m16n8k32 loop (928), 1.36x cuBLAS (run nvidia-h200/session12_2026-12-03_8bdb357).
 //
 // This step defines ClusterSliceUnits (s08's SplitKUnits with one tile per cluster and the slice from the cluster
 // rank) and ClusterSumEpilogue; the mainloop is s13's / s11's (s03's InFlightMainloop on s02's LaneBlocks16 ring,
