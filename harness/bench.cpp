@@ -42,6 +42,9 @@ const char* const kUsage = R"(usage: sparse24_bench [options]
   --search-reps N      timed launches per peer candidate in that search (default 5, median)
   --no-ceilings        do not measure the instruction-loop and copy ceilings (no pct_of_ceiling/pct_of_copy)
   --ceilings-only      measure and print the ceilings, then exit
+  --same-size-copy     GEMM rows also report pct_of_same_size_copy: their compulsory bytes' rate against a
+                       device-to-device copy that moves as many bytes, timed like the row (once per byte count
+                       per run): how much of a small problem's gap to the copy rate its size alone explains
   --energy-time S      seconds of back-to-back launches per timed GEMM row whose energy NVML's total energy
                        counter measures (power samples where the counter is absent): joules_per_gemm,
                        tflops_per_watt, energy_watts, energy_loop_ms (default 0.2; > 0); null without NVML
@@ -58,8 +61,8 @@ const char* const kUsage = R"(usage: sparse24_bench [options]
                        "auto.<dtype>:<MxNxK>", and the peers' chosen configurations ("cublas.dense.<dtype>:<MxNxK>",
                        cuBLAS's GEMM through cuBLASLt, and "cusparselt.<dtype>:<MxNxK>"), for ncu --nvtx
                        --nvtx-include "<range>/" --clock-control none; scripts/profile.sh does this with chosen
-                       metrics. Takes no --min-time, --json, --no-ceilings, --energy-time, --no-energy or
-                       --resume (it times nothing)
+                       metrics. Takes no --min-time, --json, --no-ceilings, --energy-time, --no-energy,
+                       --same-size-copy or --resume (it times nothing)
   --help, -h           this text
 Every row is timed by Google Benchmark's loop (manual time: CUDA events around each launch, the L2 flushed before
 it; the row's time is the median); its own command-line flags are not taken.
@@ -256,6 +259,7 @@ Options parse_options(int argc, const char* const* argv) {
     else if (flag == "--peer-candidates") o.peer_candidates = parse_positive(flag, value());
     else if (flag == "--search-reps") o.search_reps = parse_positive(flag, value());
     else if (flag == "--no-ceilings") o.ceilings = false;
+    else if (flag == "--same-size-copy") o.same_size_copy = true;
     else if (flag == "--energy-time") o.energy_time = parse_seconds(flag, value());
     else if (flag == "--no-energy") o.energy_time = 0;
     else if (flag == "--resume") o.resume_path = value();
@@ -274,7 +278,8 @@ Options parse_options(int argc, const char* const* argv) {
   if ((o.mode == Mode::list || o.mode == Mode::list_json || o.mode == Mode::ceilings_only) && !given.empty())
     throw UsageError(std::string(mode_flag(o.mode)) + " takes no other option (got " + *given.begin() + ")");
   if (o.mode == Mode::profile)
-    for (const char* f : {"--min-time", "--json", "--no-ceilings", "--energy-time", "--no-energy", "--resume"})
+    for (const char* f : {"--min-time", "--json", "--no-ceilings", "--energy-time", "--no-energy", "--resume",
+                          "--same-size-copy"})
       if (given.count(f))
         throw UsageError(std::string(f) + " conflicts with --profile: --profile times nothing, measures no ceiling "
                          "and writes no report");

@@ -58,6 +58,9 @@ struct Options {
   int peer_candidates = 8;        // cuBLASLt heuristic candidates searched per shape (CublasLtPeer)
   int search_reps = 5;            // L2-flushed launches per peer candidate in the search (median)
   bool ceilings = true;           // measure the instruction-loop and copy ceilings first
+  // --same-size-copy: GEMM rows also get pct_of_same_size_copy, against a copy that moves the row's compulsory
+  // bytes (Runner::same_size_copy; format rows always get it). Off by default: it times one copy per byte count.
+  bool same_size_copy = false;
   // Seconds of back-to-back launches per timed GEMM row whose energy NVML's counter measures (0: --no-energy).
   // NOTE: 0.2 s: the counter is read in mJ but advances in steps (tens of ms apart on Hopper boards), so a loop
   // shorter than ~50 ms reads mostly the step; at 0.2 s one step is a few percent of the loop.

@@ -72,6 +72,7 @@ class Runner {
   // flop: of one launch (2MNK for a GEMM; 0: no energy loop).
   double measure(Row& r, const std::function<void()>& launch, double flop = 0);
   void same_size_copy(Row& r, double moved_bytes);  // same_size_copy_gbps, pct_of_same_size_copy
+  void gemm_same_size_copy(Row& r);  // --same-size-copy: same_size_copy of a timed GEMM row's compulsory bytes
   // The energy loop (after the timed loop, --energy-time): back-to-back launches, NVML's energy counter read
   // before and after; the energy columns, null without NVML.
   void measure_energy(Row& r, const std::function<void()>& launch, double median_ms, double flop);
@@ -84,6 +85,7 @@ class Runner {
   std::unique_ptr<L2Flusher> flusher_;
   std::unique_ptr<EventTimer> timer_;
   std::map<RowKey, FinishedRow> finished_;  // from --resume's file
+  std::map<size_t, double> same_size_copy_gbps_;  // same_size_copy's rate by half the moved bytes, once per run
   std::chrono::steady_clock::time_point start_;
 };
 

@@ -99,6 +99,8 @@ TEST_CASE("missing values, repeats, unknown options and conflicts are refused", 
   refused({"--profile", "--json", "x.json"}, "--json conflicts with --profile");
   refused({"--profile", "--min-time", "1"}, "--min-time conflicts with --profile");
   refused({"--profile", "--no-ceilings"}, "--no-ceilings conflicts with --profile");
+  refused({"--profile", "--same-size-copy"}, "--same-size-copy conflicts with --profile");
+  refused({"--same-size-copy", "--same-size-copy"}, "--same-size-copy given twice");
   refused({"--profile", "--list"}, "--list conflicts with --profile");
   refused({"--list", "--list-json"}, "--list-json conflicts with --list");
   refused({"--list", "--shapes", "64x8x128"}, "--list takes no other option");
