@@ -61,6 +61,9 @@
 // RESULT (session 12 call C, results/NOTES.md "Session 12, call C, measured"): within -2.6..+2.8% of s16 at every
 // shape above, not 5-30% faster. The last case is what happened: at 8192x128x8192 fewer than 32 clusters of 4
 // fit (GPCs of 16-18 SMs), the rule took split 3 and 96 CTAs (ncu), so 36 SMs idle where s16's grid used all.
+// Decode tiles (session 13): s11's 128 x 16 and 128 x 32 too, where at N <= 16 the split-K reduction and its launch
+// are a fixed 3-5 us of a 22-73 us problem (prediction and result: results/NOTES.md, "Session 13: s17_clustersum at
+// the decode tiles").
 // Measured: NVIDIA H200, 8192x64x8192 fp16, best tile 128x64x64: 317.3 TFLOP/s = 34% of the mma.sp m16n8k32 loop (928), 1.36x cuBLAS (run nvidia-h200/session12_2026-12-03_8bdb357).
 //
 // This step defines ClusterSliceUnits (s08's SplitKUnits with one tile per cluster and the slice from the cluster
@@ -329,8 +332,8 @@ struct s17_clustersum
                                                         LaneBlocks<SparseTile<T, BM, BN, BK, WM, WN>>, STAGES>,
                                        RegisterEpilogue<SparseTile<T, BM, BN, BK, WM, WN>>>> {
   static_assert(T == DType::fp16 || T == DType::bf16, "16-bit inputs: f32 accumulators into D of the input type");
-  static_assert((BM == 128 && BN == 64) || (BM == 256 && (BN == 64 || BN == 128)),
-                "s11's 128 x 64 and s13's 256 x 64 / 128 (the band's tiles whose twins exist)");
+  static_assert((BM == 128 && (BN == 16 || BN == 32 || BN == 64)) || (BM == 256 && (BN == 64 || BN == 128)),
+                "s11's 128 x 16 / 32 / 64 and s13's 256 x 64 / 128 (the decode and band tiles whose twins exist)");
   static_assert(s17_clustersum::kEpilogueOffset == s17_clustersum::Ring::kBytes,
                 "the cluster sum stages its tile in the ring, which ends where the epilogue's buffer starts");
   static_assert(std::is_same_v<typename s17_clustersum::Ring, typename s17_clustersum::Epilogue::Ring>,
