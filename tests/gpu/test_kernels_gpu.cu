@@ -391,7 +391,8 @@ TEST_CASE("wgmma_sp s09/s14/s16/s17: repeated launches give the same bits, and t
     const Variant* twin = nullptr;
     for (const Variant& u : registry())
       if (u.family == v.family && u.technique == twin_technique && u.types.a == v.types.a && u.types.b == v.types.b &&
-          u.types.d == v.types.d && without_persistent(u.params) == without_persistent(v.params))
+          u.types.d == v.types.d && u.has_scales == v.has_scales &&
+          without_persistent(u.params) == without_persistent(v.params))
         twin = &u;
     REQUIRE(twin != nullptr);
     INFO("twin: " << twin->name);
