@@ -2,8 +2,8 @@
 // dependent launch of a vectorized sum.
 //
 // What it adds over s13_tall / s11_narrow: the second launch's cost. At split > 1 each unit still writes its slice's
-// f32 partials and a second kernel sums them (slice order, splitk::store_sum: the same bits as s11's / s13's
-// splitk::reduce for the same split; the twin test in tests/gpu/test_kernels_gpu.cu compares them), but
+// f32 (int8: int32) partials and a second kernel sums them (slice order, splitk::store_sum: the same bits as s11's /
+// s13's splitk::reduce for the same split; the twin test in tests/gpu/test_kernels_gpu.cu compares them), but
 //   1. the sum is splitk::reduce_pdl: 16 bytes of partials per thread and up to 8 slices' loads in flight before
 //      the adds (reduce: one f32 per thread, one load at a time), and
 //   2. it is launched with cudaLaunchAttributeProgrammaticStreamSerialization (splitk::launch_reduce_pdl), and the
@@ -50,9 +50,11 @@
 // per-column scales applied to the slices' sum: reduce_scaled_pdl, int4 or float4 loads).
 // Tiles: 16-bit s13's (256 x 64, 256 x 128, 192 x 200) and s11's 128 x 16 / 32 / 64; 8-bit (BK 128) and tf32 (BK
 // 32) s11's decode tiles 128 x 16 and 128 x 32. Why the 8-bit and tf32 decode (session 13): on the H200 s11's 8-bit
-// decode of the three small weights runs 15-20 us at 49-63% of the copy rate (session 10's decode8.json), split 2-4,
-// where the launch gap that s16 removes at 16 bits (1.5-2 us) is 10-20% of the time; results/NOTES.md "Session 13:
-// s16_pdl for 8-bit and tf32 decode (prediction)" has the table per shape.
+// decode of the small weights runs 15-20 us at 49-63% of the copy rate (session 10's decode8.json); at 8192x8192
+// (split 2) and 4096x14336 (split 4) the launch gap that s16 removes at 16 bits (1.5-2 us) is ~10% of the time
+// (14336x4096 and 28672x8192 run split 1: s16 changes nothing there). PREDICTION (results/NOTES.md "Session 13:
+// s16_pdl for 8-bit and tf32 decode (prediction)", per shape): 8192x16x8192 int8 19.7 -> 17.7-18.2 us = 1.29-1.33x
+// cuBLASLt int8, 57-59% of the copy rate; no decode cell newly reaches issue 16's 1.4x.
 // Preconditions: s11's (M % 32 == 0 at 16 bits and tf32, M % 16 at 8 bits; K % BK == 0; any N >= 1; 16-byte aligned
 // operands and rows; SPLIT 0 or 2..32). A plan's runs do not overlap (the partials are shared). sm_90a only.
 #pragma once
