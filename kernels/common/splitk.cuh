@@ -20,6 +20,7 @@
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
+#include <type_traits>
 
 #include "kernels/common/cuda_check.h"
 #include "kernels/common/elem.cuh"
@@ -89,6 +90,25 @@ inline void launch_reduce(const GemmArgs& args, int split, cudaStream_t stream) 
 // ((alpha sa sb) r[m]) c[n] in gemm_args.h's order, plus beta * C, rounded once to D. This is
 // store_acc_m16n8_prescaled's expression element by element (an int32 sum converted RN first, as the accumulator
 // is there), so an int8 product split into slices gives the unsplit kernel's bits.
+//
+// store_sum_scaled (reduce_scaled_pdl's store, below) writes one element with reduce_scaled's expression, `row_factor`
+// being scales.row_factor(m, M). Its rounding steps are spelled out as store_sum's are, as the compiler made them of
+// reduce_scaled's `v = (r * c) * sum; v += beta * C` (its SASS, session 13: FMUL r, c; FMUL by the sum; FFMA C,
+// beta, v), so that the PDL form cannot be contracted differently (`r * c * sum + beta * C` could also become an
+// FFMA of the first product). reduce_scaled itself keeps its text: written with this helper, its loads were
+// scheduled in another order (scripts/compare_sass.py against main), and its SASS stays byte-identical.
+template <DType TD, class V>
+__device__ __forceinline__ void store_sum_scaled(const GemmArgs& args, const EpilogueScales& scales, float row_factor,
+                                                 int64_t m, int64_t n, V sum) {
+  static_assert(TD == DType::fp16 || TD == DType::bf16 || TD == DType::f32, "a scaled D is a floating-point type");
+  using E = Elem<TD>;
+  const float col_factor = scales.col_scale ? __ldg(scales.col_scale + n) : 1.0f;
+  float v = __fmul_rn(__fmul_rn(row_factor, col_factor), static_cast<float>(sum));
+  if (args.beta != 0.0f)
+    v = __fmaf_rn(args.beta, E::to_float(static_cast<const typename E::type*>(args.c)[m * args.ldc + n]), v);
+  static_cast<typename E::type*>(args.d)[m * args.ldd + n] = E::from_float(v);
+}
+
 template <DType TD, class V>
 __global__ void __launch_bounds__(kReduceThreads) reduce_scaled(GemmArgs args, int split) {
   static_assert(TD == DType::fp16 || TD == DType::bf16 || TD == DType::f32, "a scaled D is a floating-point type");
@@ -224,17 +244,24 @@ __device__ __forceinline__ void reduce_rows(const GemmArgs& args, int split, int
 
 // ---- The reduction as a programmatic dependent launch (wgmma_sp/s16_pdl.cuh) ------------------------------------
 //
-// reduce's sum, 16 bytes of partials per thread, launched so that it is scheduled while the GEMM drains. Why (ncu,
-// H200, session 11): reduce's one f32 per thread keeps too few bytes in flight (8.4 MB read at 33% of DRAM peak at
-// 8192x64, split 4: 5.3 us), and it starts only after the GEMM's grid has completed and the launch gap has passed.
+// reduce's and reduce_scaled's sums, 16 bytes of partials per thread, launched so that they are scheduled while the
+// GEMM drains. Why (ncu, H200, session 11): reduce's one f32 per thread keeps too few bytes in flight (8.4 MB read
+// at 33% of DRAM peak at 8192x64, split 4: 5.3 us), and it starts only after the GEMM's grid has completed and the
+// launch gap has passed (measured: s16 saved 1.5-2 us a problem at 16 bits, the gap alone; results/NOTES.md).
 //
-// Thread t takes the four packed elements 4t..4t+3 of every slice (float4: partials[z] is M x N packed, splitk.h)
-// and keeps up to kPdlSlicesInFlight slices' loads in flight before it adds them, in slice order z = 0, 1, ...
-// from 0.0f, then store_sum for each element: reduce's order and expression, so the same bits (the s16 variants'
-// twin test, tests/gpu/test_kernels_gpu.cu, compares them with s11's / s13's). The four elements need not share a
-// row (N % 4 != 0): each finds its own (m, n), so only M N % 4 == 0 is needed (a slice then starts 16-byte
-// aligned too), which every wgmma split-K variant's M % 32 rule gives; launch_reduce_pdl falls back to reduce
-// otherwise.
+// Thread t takes the four packed elements 4t..4t+3 of every slice (float4, or int4 for int8's int32 partials:
+// partials[z] is M x N packed, 4 bytes an element either way, splitk.h) and keeps up to kPdlSlicesInFlight slices'
+// loads in flight before it adds them, in slice order z = 0, 1, ... from zero, then writes each element with the
+// store of the reduction it stands in for:
+//   reduce_pdl<T>            f32 partials, store_sum<T> (16-bit D; fp8's bf16 D; tf32's f32 D): reduce<T>'s
+//   reduce_pdl<int32>        int32 partials summed exactly, store_sum_int32 (+ C when beta = 1): reduce<int32>'s
+//   reduce_scaled_pdl<TD, V> V = int32 or f32 partials, store_sum_scaled<TD, V> (ScaledTo<TD>): reduce_scaled's
+// so the same bits as the two-launch reduction for the same split (the s16 variants' twin test,
+// tests/gpu/test_kernels_gpu.cu, compares them with s11's / s13's). The four elements need not share a row
+// (N % 4 != 0): each finds its own (m, n), so only M N % 4 == 0 is needed (a slice then starts 16-byte aligned
+// too), which every wgmma split-K variant's shape rule gives (M % 32 at 16 bits and tf32, M % 16 at 8 bits);
+// otherwise launch_reduce_pdl / launch_reduce_scaled_pdl fall back to the one-element-per-thread reduce /
+// reduce_scaled in an ordinary launch (no overlap; the same bits).
 //
 // Programmatic dependent launch (CUDA C++ Programming Guide, "Programmatic Dependent Launch and Synchronization"):
 // launched with cudaLaunchAttributeProgrammaticStreamSerialization = 1, the kernel may be scheduled once every CTA
@@ -242,54 +269,120 @@ __device__ __forceinline__ void reduce_rows(const GemmArgs& args, int split, int
 // griddepcontrol.wait then blocks each thread until the primary grid has completed and all of its memory
 // operations are performed and visible to this grid: that, not the GEMM's trigger, is what orders the partials'
 // stores before these loads, so the wait comes before the first read (and so before every store of D, which
-// depends on the reads). On a GPU or pass without griddepcontrol (ptx_sm90.cuh compiles it for sm_90a only) the
-// wait is empty: only sm_90a families may launch this kernel (s16 is one).
+// depends on the reads; the scales and C are not the GEMM's output, but they are read after it too: one rule, no
+// read before the wait). On a GPU or pass without griddepcontrol (ptx_sm90.cuh compiles it for sm_90a only) the
+// wait is empty: only sm_90a families may launch these kernels (s16 is one).
 inline constexpr int kPdlSlicesInFlight = 8;
 
-template <DType T>
-__global__ void __launch_bounds__(kReduceThreads) reduce_pdl(GemmArgs args, int split) {
-  static_assert(T != DType::int32, "f32 partials into a floating-point D (int8's int32 sum keeps reduce)");
-  const int N = args.N;
-  const int64_t quads = static_cast<int64_t>(args.M) * N / 4;  // float4s per slice (M N % 4 == 0: above)
-  const int64_t q = static_cast<int64_t>(blockIdx.x) * kReduceThreads + threadIdx.x;
-  ptx::griddepcontrol_wait();  // the GEMM's partials are complete and visible from here on
-  if (q >= quads) return;
-  const float4* at = static_cast<const float4*>(args.workspace) + q;
-  float4 sum = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+namespace detail {
+
+__device__ __forceinline__ void add(int4& s, const int4& p) { s.x += p.x, s.y += p.y, s.z += p.z, s.w += p.w; }
+__device__ __forceinline__ int32_t lane(const int4& s, int c) {
+  return c == 0 ? s.x : c == 1 ? s.y : c == 2 ? s.z : s.w;
+}
+
+// The four partials' sums of quad q (packed elements 4q..4q+3), slices in order from zero: Quad is float4 (f32
+// partials) or int4 (int32 partials, exact). Up to kPdlSlicesInFlight slices' loads are issued before any is added.
+template <class Quad>
+__device__ __forceinline__ Quad sum_quad_pdl(const GemmArgs& args, int split, int64_t q, int64_t quads) {
+  static_assert(sizeof(Quad) == 4 * sizeof(float), "four 4-byte partials (f32 or int32) per load");
+  const Quad* at = static_cast<const Quad*>(args.workspace) + q;
+  Quad sum{};  // +0.0f or 0 in every lane
 #pragma unroll 1
   for (int z0 = 0; z0 < split; z0 += kPdlSlicesInFlight) {
-    float4 p[kPdlSlicesInFlight];
+    Quad p[kPdlSlicesInFlight];
 #pragma unroll
     for (int s = 0; s < kPdlSlicesInFlight; ++s)
       if (z0 + s < split) p[s] = __ldcg(at + (z0 + s) * quads);
     // Added in slice order, and only what was loaded (as detail::reduce_run).
 #pragma unroll
     for (int s = 0; s < kPdlSlicesInFlight; ++s)
-      if (z0 + s < split) detail::add(sum, p[s]);
+      if (z0 + s < split) add(sum, p[s]);
   }
-  const int64_t e0 = 4 * q;  // the first of the four packed elements: row e / N, column e % N
+  return sum;
+}
+
+// store(m, n, c) for the four packed elements of quad q (element 4q + c: row e / N, column e % N).
+template <class Store>
+__device__ __forceinline__ void store_quad(int N, int64_t q, Store store) {
+  const int64_t e0 = 4 * q;
   if (N % 4 == 0) {
     // The four share a row: one division, not four.
     const int64_t m = e0 / N, n = e0 % N;
 #pragma unroll
-    for (int c = 0; c < 4; ++c) store_sum<T>(args, m, n + c, detail::lane(sum, c));
+    for (int c = 0; c < 4; ++c) store(m, n + c, c);
   } else {
 #pragma unroll
-    for (int c = 0; c < 4; ++c) store_sum<T>(args, (e0 + c) / N, (e0 + c) % N, detail::lane(sum, c));
+    for (int c = 0; c < 4; ++c) store((e0 + c) / N, (e0 + c) % N, c);
   }
 }
 
-// After the GEMM, on its stream, as a programmatic dependent launch (the GEMM issues
-// griddepcontrol.launch_dependents). Falls back to reduce (an ordinary launch, no overlap) when the partials are not
-// whole float4s or not 16-byte aligned; neither happens with a wgmma split-K variant (M % 32 == 0, the workspace
-// from cudaMalloc).
+}  // namespace detail
+
+// T is D's type: int32 (int8's exact path: int32 partials) or a floating-point type (f32 partials).
 template <DType T>
-inline void launch_reduce_pdl(const GemmArgs& args, int split, cudaStream_t stream) {
-  const int64_t total = static_cast<int64_t>(args.M) * args.N;
-  if (total % 4 != 0 || reinterpret_cast<uintptr_t>(args.workspace) % alignof(float4) != 0) {
-    launch_reduce<T>(args, split, stream);
-    return;
+__global__ void __launch_bounds__(kReduceThreads) reduce_pdl(GemmArgs args, int split) {
+  const int N = args.N;
+  const int64_t quads = static_cast<int64_t>(args.M) * N / 4;  // quads per slice (M N % 4 == 0: above)
+  const int64_t q = static_cast<int64_t>(blockIdx.x) * kReduceThreads + threadIdx.x;
+  ptx::griddepcontrol_wait();  // the GEMM's partials are complete and visible from here on
+  if (q >= quads) return;
+  if constexpr (T == DType::int32) {
+    const int4 sum = detail::sum_quad_pdl<int4>(args, split, q, quads);
+    detail::store_quad(N, q, [&](int64_t m, int64_t n, int c) { store_sum_int32(args, m, n, detail::lane(sum, c)); });
+  } else {
+    // NOTE: session 11's reduce_pdl as it was, not through sum_quad_pdl and store_quad: with them the compiler
+    // initialised and indexed in another order (the same operations), and the 16-bit D's SASS stays byte-identical
+    // (scripts/compare_sass.py against main, session 13).
+    const float4* at = static_cast<const float4*>(args.workspace) + q;
+    float4 sum = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+#pragma unroll 1
+    for (int z0 = 0; z0 < split; z0 += kPdlSlicesInFlight) {
+      float4 p[kPdlSlicesInFlight];
+#pragma unroll
+      for (int s = 0; s < kPdlSlicesInFlight; ++s)
+        if (z0 + s < split) p[s] = __ldcg(at + (z0 + s) * quads);
+      // Added in slice order, and only what was loaded (as detail::reduce_run).
+#pragma unroll
+      for (int s = 0; s < kPdlSlicesInFlight; ++s)
+        if (z0 + s < split) detail::add(sum, p[s]);
+    }
+    const int64_t e0 = 4 * q;  // the first of the four packed elements: row e / N, column e % N
+    if (N % 4 == 0) {
+      // The four share a row: one division, not four.
+      const int64_t m = e0 / N, n = e0 % N;
+#pragma unroll
+      for (int c = 0; c < 4; ++c) store_sum<T>(args, m, n + c, detail::lane(sum, c));
+    } else {
+#pragma unroll
+      for (int c = 0; c < 4; ++c) store_sum<T>(args, (e0 + c) / N, (e0 + c) % N, detail::lane(sum, c));
+    }
   }
+}
+
+// TD: the scaled product's floating-point D; V: the partials' type (int32 for int8, f32 for fp8).
+template <DType TD, class V>
+__global__ void __launch_bounds__(kReduceThreads) reduce_scaled_pdl(GemmArgs args, int split) {
+  static_assert(std::is_same_v<V, float> || std::is_same_v<V, int32_t>, "f32 or int32 partials");
+  using Quad = std::conditional_t<std::is_same_v<V, float>, float4, int4>;
+  const int64_t quads = static_cast<int64_t>(args.M) * args.N / 4;
+  const int64_t q = static_cast<int64_t>(blockIdx.x) * kReduceThreads + threadIdx.x;
+  ptx::griddepcontrol_wait();  // the GEMM's partials are complete and visible from here on
+  if (q >= quads) return;
+  const Quad sum = detail::sum_quad_pdl<Quad>(args, split, q, quads);
+  const EpilogueScales scales = EpilogueScales::load(args);
+  detail::store_quad(args.N, q, [&](int64_t m, int64_t n, int c) {
+    const V s = detail::lane(sum, c);
+    store_sum_scaled<TD>(args, scales, scales.row_factor(static_cast<int>(m), args.M), m, n, s);
+  });
+}
+
+namespace detail {
+
+// `kernel` (one of the above) over the quads of the partials, after the GEMM on its stream, as a programmatic
+// dependent launch (the GEMM issues griddepcontrol.launch_dependents). Errors: cudaGetLastError, as every launch.
+inline void launch_pdl(void (*kernel)(GemmArgs, int), const GemmArgs& args, int split, cudaStream_t stream) {
+  const int64_t total = static_cast<int64_t>(args.M) * args.N;
   cudaLaunchConfig_t config{};
   config.gridDim = dim3(static_cast<unsigned>((total / 4 + kReduceThreads - 1) / kReduceThreads));
   config.blockDim = dim3(kReduceThreads);
@@ -300,7 +393,32 @@ inline void launch_reduce_pdl(const GemmArgs& args, int split, cudaStream_t stre
   attr.val.programmaticStreamSerializationAllowed = 1;
   config.attrs = &attr;
   config.numAttrs = 1;
-  (void)cudaLaunchKernelEx(&config, reduce_pdl<T>, args, split);  // errors: cudaGetLastError, as every launch
+  (void)cudaLaunchKernelEx(&config, kernel, args, split);
+}
+
+// Whether the partials are whole quads, 16-byte aligned (the vector loads' condition): true for every wgmma
+// split-K variant (M % 16 == 0, the workspace from cudaMalloc).
+inline bool partials_in_quads(const GemmArgs& args) {
+  const int64_t total = static_cast<int64_t>(args.M) * args.N;
+  return total % 4 == 0 && reinterpret_cast<uintptr_t>(args.workspace) % alignof(float4) == 0;
+}
+
+}  // namespace detail
+
+// reduce_pdl<T> as a programmatic dependent launch; reduce<T> in an ordinary launch when the partials are not
+// whole quads (detail::partials_in_quads).
+template <DType T>
+inline void launch_reduce_pdl(const GemmArgs& args, int split, cudaStream_t stream) {
+  if (detail::partials_in_quads(args)) detail::launch_pdl(reduce_pdl<T>, args, split, stream);
+  else launch_reduce<T>(args, split, stream);
+}
+
+// reduce_scaled_pdl<TD, V> as a programmatic dependent launch; reduce_scaled<TD, V> when the partials are not whole
+// quads.
+template <DType TD, class V>
+inline void launch_reduce_scaled_pdl(const GemmArgs& args, int split, cudaStream_t stream) {
+  if (detail::partials_in_quads(args)) detail::launch_pdl(reduce_scaled_pdl<TD, V>, args, split, stream);
+  else launch_reduce_scaled<TD, V>(args, split, stream);
 }
 
 // ---- Split-K over a warp-tiled ladder step (mma_sp and dense s06_splitk) -------------------------------------

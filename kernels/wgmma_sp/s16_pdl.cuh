@@ -2,8 +2,8 @@
 // dependent launch of a vectorized sum.
 //
 // What it adds over s13_tall / s11_narrow: the second launch's cost. At split > 1 each unit still writes its slice's
-// f32 partials and a second kernel sums them (slice order, splitk::store_sum: the same bits as s11's / s13's
-// splitk::reduce for the same split; the twin test in tests/gpu/test_kernels_gpu.cu compares them), but
+// f32 (int8: int32) partials and a second kernel sums them (slice order, splitk::store_sum: the same bits as s11's /
+// s13's splitk::reduce for the same split; the twin test in tests/gpu/test_kernels_gpu.cu compares them), but
 //   1. the sum is splitk::reduce_pdl: 16 bytes of partials per thread and up to 8 slices' loads in flight before
 //      the adds (reduce: one f32 per thread, one load at a time), and
 //   2. it is launched with cudaLaunchAttributeProgrammaticStreamSerialization (splitk::launch_reduce_pdl), and the
@@ -43,11 +43,24 @@
 // 8192x128x8192 35.2 us = 1.10x: 1.5-2 us saved per launch, not the predicted 3-4: under ncu reduce_pdl runs 5.8 us
 // (16-byte loads did not make the small reduction faster; 512 blocks, 30% of DRAM peak), so what PDL saves is the
 // launch gap alone. s16 is the band's best row on the two small weights at N = 32-256 in fp16 and bf16 but one.
-// Types: 16-bit only (f32 partials into D of the input type; int8's int32 and fp8's scaled sums keep s11's
-// reduction). Tiles: s13's (256 x 64, 256 x 128, 192 x 200) and s11's 128 x 32 and 128 x 64.
-// Preconditions: s11's (M % 32 == 0, K % 64 == 0, any N >= 1, 16-byte aligned operands and rows; SPLIT 0 or
-// 2..32). A plan's runs do not overlap (the partials are shared). sm_90a only.
+// Types (session 13): every type s11 runs, each with the PDL form of the reduction s11 uses for it (splitk.cuh;
+// DependentLaunchReduction below picks it): fp16/bf16 f32 partials into D of the input type; int8 int32 partials
+// summed exactly into an int32 D (reduce_pdl<int32>, int4 loads); e4m3/e5m2 f32 partials (s10's promoted sums) into
+// a bf16 D; tf32 f32 partials into an f32 D; int8 and fp8 with ScaledTo<bf16> (the per-tensor x per-row x
+// per-column scales applied to the slices' sum: reduce_scaled_pdl, int4 or float4 loads).
+// Tiles: 16-bit s13's (256 x 64, 256 x 128, 192 x 200) and s11's 128 x 16 / 32 / 64; 8-bit (BK 128) and tf32 (BK
+// 32) s11's decode tiles 128 x 16 and 128 x 32. Why the 8-bit and tf32 decode (session 13): on the H200 s11's 8-bit
+// decode of the small weights runs 15-20 us at 49-63% of the copy rate (session 10's decode8.json); at 8192x8192
+// (split 2) and 4096x14336 (split 4) the launch gap that s16 removes at 16 bits (1.5-2 us) is ~10% of the time
+// (14336x4096 and 28672x8192 run split 1: s16 changes nothing there). PREDICTION (results/NOTES.md "Session 13:
+// s16_pdl for 8-bit and tf32 decode (prediction)", per shape): 8192x16x8192 int8 19.7 -> 17.7-18.2 us = 1.29-1.33x
+// cuBLASLt int8, 57-59% of the copy rate; no decode cell newly reaches issue 16's 1.4x.
+// Preconditions: s11's (M % 32 == 0 at 16 bits and tf32, M % 16 at 8 bits; K % BK == 0; any N >= 1; 16-byte aligned
+// operands and rows; SPLIT 0 or 2..32). A plan's runs do not overlap (the partials are shared). sm_90a only.
 #pragma once
+
+#include <cstdint>
+#include <type_traits>
 
 #include "kernels/common/ptx_sm90.cuh"
 #include "kernels/common/splitk.cuh"
@@ -68,36 +81,55 @@ struct TriggerAtLastUnit : Base {
   }
 };
 
-// The reduction as a programmatic dependent launch of splitk::reduce_pdl (the same slices, order and expression as
-// s08's SecondLaunchReduction's splitk::reduce). Unscaled 16-bit products only.
+// The reduction as a programmatic dependent launch, picked by the product's type as s08's SecondLaunchReduction picks
+// its two-launch one (the same slices, order and expression, so the same bits: splitk.cuh):
+//   unscaled, f32 partials (16-bit, fp8, tf32)  splitk::reduce_pdl<D>         (reduce<D>: D of the input type, fp8's
+//                                                                              bf16, tf32's f32)
+//   unscaled, int32 partials (int8)             splitk::reduce_pdl<int32>     (reduce<int32>: exact, int32 D)
+//   ScaledTo<D> (int8's int32 or fp8's f32)     splitk::reduce_scaled_pdl<D, Acc> (reduce_scaled<D, Acc>)
 template <class Tile>
 struct DependentLaunchReduction {
-  static_assert(!Tile::Operands::kHasScales, "a scaled product keeps s11's reduce_scaled");
-  static_assert(std::is_same_v<typename Tile::Acc, float>, "f32 partials");
+  static constexpr bool kAppliesScales = true;
+  using Acc = typename Tile::Acc;
+  static_assert(std::is_same_v<Acc, float> || std::is_same_v<Acc, int32_t>, "f32 or int32 partials");
+  static_assert(Tile::Operands::kHasScales || std::is_same_v<Acc, int32_t> == (Tile::kD == DType::int32),
+                "unscaled: int32 partials go to an int32 D, f32 partials to a floating-point D");
   static size_t workspace_bytes(const GemmArgs& a, int split, int) { return splitk::workspace_bytes(split, a.M, a.N); }
   template <class P>
   static void after_launch(const GemmArgs& args, const P& lp, cudaStream_t stream) {
-    if (lp.split > 1) splitk::launch_reduce_pdl<Tile::kD>(args, lp.split, stream);
+    if (lp.split <= 1) return;
+    if constexpr (Tile::Operands::kHasScales)
+      splitk::launch_reduce_scaled_pdl<Tile::kD, Acc>(args, lp.split, stream);
+    else
+      splitk::launch_reduce_pdl<Tile::kD>(args, lp.split, stream);
   }
   static __device__ __forceinline__ void after_partials(const GemmArgs&, const wgmma::Work&,
                                                         const wgmma::SharedBuffer&) {}
 };
 
-// Arguments as s11's / s13's: T (fp16 or bf16), BM x BN x BK, WM x WN warps (WM = 4 per consumer warpgroup), STAGES,
-// GROUP, SPLIT (0: s11's streaming split, chosen in prepare()). s13's composition (which is s11's at BM = 128) with
-// the two components above.
-template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int SPLIT>
+// Arguments as s11's / s13's: T (fp16, bf16, int8, e4m3, e5m2, tf32), BM x BN x BK (BK: the type's 128-byte k-tile,
+// 64 at 16 bits, 128 at 8, 32 for tf32), WM x WN warps (WM = 4 per consumer warpgroup), STAGES, GROUP, SPLIT (0:
+// s11's streaming split, chosen in prepare()), Out (operands.cuh: Unscaled, or ScaledTo<D> for int8 and fp8).
+// s13's composition (which is s11's at BM = 128, NarrowMainloop included: fp8 promotes) with the two components
+// above.
+template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int SPLIT,
+          class Out = wgmma::Unscaled>
 struct s16_pdl
-    : wgmma::Kernel<s16_pdl<T, BM, BN, BK, WM, WN, STAGES, GROUP, SPLIT>,
-                    NarrowMainloop<wgmma::StageRing<SparseTile<T, BM, BN, BK, WM, WN>,
-                                                    LaneBlocks<SparseTile<T, BM, BN, BK, WM, WN>>, STAGES>>,
-                    TriggerAtLastUnit<NarrowSplitKUnits<SparseTile<T, BM, BN, BK, WM, WN>, GROUP, SPLIT>>,
-                    PartialsEpilogue<RegisterEpilogue<SparseTile<T, BM, BN, BK, WM, WN>>,
-                                     DependentLaunchReduction<SparseTile<T, BM, BN, BK, WM, WN>>>> {
-  static_assert(T == DType::fp16 || T == DType::bf16, "16-bit inputs: f32 partials into D of the input type");
-  static_assert((BM == 128 && (BN == 32 || BN == 64)) || (BM == 256 && (BN == 64 || BN == 128)) ||
-                    (BM == 192 && BN == 200),
-                "s11's 128 x 32 / 64 and s13's 256 x 64 / 128 and 192 x 200 (the tiles whose twins exist)");
+    : wgmma::Kernel<s16_pdl<T, BM, BN, BK, WM, WN, STAGES, GROUP, SPLIT, Out>,
+                    NarrowMainloop<wgmma::StageRing<SparseTile<T, BM, BN, BK, WM, WN, Out>,
+                                                    LaneBlocks<SparseTile<T, BM, BN, BK, WM, WN, Out>>, STAGES>>,
+                    TriggerAtLastUnit<NarrowSplitKUnits<SparseTile<T, BM, BN, BK, WM, WN, Out>, GROUP, SPLIT>>,
+                    PartialsEpilogue<RegisterEpilogue<SparseTile<T, BM, BN, BK, WM, WN, Out>>,
+                                     DependentLaunchReduction<SparseTile<T, BM, BN, BK, WM, WN, Out>>>> {
+  static constexpr bool k16Bit = T == DType::fp16 || T == DType::bf16;
+  static constexpr bool kDecodeType = T == DType::int8 || T == DType::e4m3 || T == DType::e5m2 || T == DType::tf32;
+  static_assert(k16Bit || kDecodeType, "fp16, bf16, int8, e4m3, e5m2 or tf32 (every type s11 runs)");
+  static_assert(!k16Bit || (BM == 128 && (BN == 16 || BN == 32 || BN == 64)) ||
+                    (BM == 256 && (BN == 64 || BN == 128)) || (BM == 192 && BN == 200),
+                "16 bits: s11's 128 x 16 / 32 / 64 and s13's 256 x 64 / 128 and 192 x 200 (the tiles whose twins "
+                "exist)");
+  static_assert(!kDecodeType || (BM == 128 && (BN == 16 || BN == 32)),
+                "8-bit and tf32: s11's decode tiles, 128 x 16 and 128 x 32 (the tiles whose twins exist)");
   static_assert(SPLIT != 1, "the step is the split-K reduction's launch: SPLIT 0 (chosen) or 2..kMaxSplit");
 };
 

@@ -388,10 +388,13 @@ TEST_CASE("wgmma_sp s09/s14/s16/s17: repeated launches give the same bits, and t
       p.erase(std::remove_if(p.begin(), p.end(), [](const auto& kv) { return kv.first == "persistent"; }), p.end());
       return p;
     };
+    // The twin: the same types, the same scales (an fp8 row with a bf16 D exists scaled and unscaled) and the same
+    // parameters.
     const Variant* twin = nullptr;
     for (const Variant& u : registry())
       if (u.family == v.family && u.technique == twin_technique && u.types.a == v.types.a && u.types.b == v.types.b &&
-          u.types.d == v.types.d && without_persistent(u.params) == without_persistent(v.params))
+          u.types.d == v.types.d && u.has_scales == v.has_scales &&
+          without_persistent(u.params) == without_persistent(v.params))
         twin = &u;
     REQUIRE(twin != nullptr);
     INFO("twin: " << twin->name);
