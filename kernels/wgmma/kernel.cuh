@@ -27,6 +27,8 @@
 //           ├ s07_ownmeta     Wgmma16x64 (a metadata reader)
 //           │ └ s15_rsldg     RegisterAMainloop (A and metadata by LDG into registers, RS wgmma.sp, a B-only ring:
 //           │                 ARegisterTile, Wgmma16x64Global), ASource::smem_ldmatrix its control
+//           ├ s18_pingpong    AlternatingScheduler, AlternatingTmaStore: BM = 64 units, the two consumer warpgroups
+//           │                 taking the CTA's units in turn (Alternating<2> below: one stores while the other computes)
 //           └ s08_splitk      SplitKUnits, PartialsEpilogue, SecondLaunchReduction: on s06 with PERSISTENT = false,
 //             │               s02's LaneBlocks16 (not s07's layout)
 //             ├ s09_onelaunch InLaunchReduction
@@ -49,7 +51,9 @@
 //   warpgroup 2 (consumer 1)   then Epilogue::store; rows 64..127
 // BM = 64 has one consumer warpgroup (256 threads), BM = 192 and 256 three and four (512 and 640 threads: the
 // taller tiles of wgmma_sp/s13_tall.cuh, every consumer reading the same B stage); consumer c takes rows
-// 64 c..64 c + 63. The register split is a function of the consumer count (consumer_regs below).
+// 64 c..64 c + 63. The register split is a function of the consumer count (consumer_regs below). With a scheduler
+// whose Consumers are Alternating<2> (wgmma_sp/s18_pingpong.cuh) the tile is BM = 64 and the block still has two
+// consumer warpgroups (384 threads): each takes whole units, rows 0..63 of its own.
 #pragma once
 
 #include <cuda_runtime_api.h>

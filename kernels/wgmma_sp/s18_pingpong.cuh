@@ -1,7 +1,78 @@
 // wgmma_sp step 18, "pingpong": s06's persistent clusters and TMA-store epilogue, with the two consumer warpgroups
 // taking alternate whole units of work (a 64 x BN tile each), so that one stores its tile while the other computes.
 //
-// (header: see below the code's first version; filled in the next commit)
+// Why (results/NOTES.md, "Session 13 (2026-12-03): call A, predictions"): int8 s06 loses to cuSPARSELt only where
+// K = 8192 (0.86-0.89x at 8192^3 and 28672x2048x8192; 1.01-1.04x at 16384^3 and 8192x2048x28672). Fitting time per
+// round of tiles = a + b K to session 11's epi8.json gives ours b = 4.0 us per 1024 of K and a = 5.6 us per tile
+// that does not shrink with K; cuSPARSELt b = 4.3, a ~ 0. The hypothesis: a is the epilogue, during which the
+// tensor pipe idles because BOTH consumer warpgroups of s06 store their halves of the same tile at the same time
+// (and the ring's first k-tiles of the next tile wait behind them). 16-bit s07: a = 1.3 us of a 66 us tile (2%).
+//
+// What it adds over s06_tmastore: a unit is a 64 x BN tile (BM = 64, one m64nBNk wgmma.sp per k-step), and the
+// block's two consumer warpgroups take the CTA's units in turn (wgmma/kernel.cuh's Alternating<2>, named by this
+// step's AlternatingScheduler): consumer 0 units 0, 2, 4, ... of the CTA's walk, consumer 1 units 1, 3, 5, ....
+// The producer is s05's, unchanged: it loads every unit's k-tiles, in order, into the one ring; a consumer steps its
+// ring position over the other's k-tiles. So while consumer 0 converts and TMA-stores its tile, consumer 1 runs its
+// k-loop on stages the producer has already filled, and the tensor pipe always has one warpgroup feeding it:
+//
+//   consumer 0  | k-loop unit 0 | store 0 | (wait) | k-loop unit 2 | store 2 | ...
+//   consumer 1  |     (wait)    | k-loop unit 1    | store 1 | (wait) | k-loop unit 3 | ...
+//   producer    | unit 0's k-tiles, unit 1's, unit 2's, ... as stages empty
+//
+// The hand-off (pass_turn / wait_turn, named barriers 5 and 6 of 256 threads: the sender's 128 arrive, the
+// receiver's 128 wait): a consumer starts a unit's k-loop only after the previous unit's consumer has finished
+// its own. NOTE: this barrier is needed for correctness, not only for the order. The ring's order alone does
+// stagger the consumers (the producer fills unit 1's first stage only after unit 0's consumer has emptied the
+// stage it reuses), but a consumer waits for "full" by PARITY (round & 1), and a parity wait cannot tell round r
+// from round r - 2: consumer 1's first k-tile is K / BK positions, i.e. many rounds, ahead of the ring at the
+// start, so its wait on stage s would return on the completion of an older round of s (the stage of unit 0's k-tile
+// s, for the first unit) and it would compute on another unit's data. After the hand-off, the previous unit's
+// k-tiles have all been full, so every stage is at most one round behind the position a consumer waits for, as in
+// s06. The price: at each hand-off the pipe runs only the previous unit's last batch while the next consumer
+// wakes up (barrier, zeroing its accumulators, the first stage's metadata and descriptors: a few hundred cycles).
+// The hand-off could come one batch earlier (after the last k-tile's full wait, as CUTLASS's ping-pong orders
+// its math warpgroups); it is here after the k-loop, in the skeleton, to keep the mainloop s05's by name.
+//
+// Register account: 2 consumers x 232 registers + a producer of 40 (kernel.cuh's consumer_regs(2), as s06): the
+// 64 x 256 accumulator is 128 registers per thread (64 x 256 / 128, f32 or s32), as each of s06's consumers.
+// ptxas (sm_90a, nvcc 13.0): 168 at entry, no spills, every HGMMA sparse (scripts/check_sass.py).
+// Shared memory (kernel.cuh's layout): stage = A 64 x BK (4 KB: 64 rows of 64 bytes, 128 8-bit or 32 16-bit
+// compressed values) + B BK x 256 (32 KB) + metadata (int8 LaneBlocks8: 4 row groups x 64 words = 1 KB; 16-bit
+// LaneBlocks16: 2 x 64 words = 0.5 KB), each part 1 KB aligned: 37 KB. 5 stages 185 KB + one 64 x 128-byte slab
+// per consumer warpgroup (2 x 8 KB; AlternatingTmaStore) + 80 bytes of barriers + 1 KB for the base's alignment =
+// 202.1 KB of the 227 KB; 6 stages (222 + 16 + 1.1 KB) do not fit, nor with 4 KB slabs (222 + 8 + 1.1).
+// NOTE: the ring holds 5 k-tiles of ONE consumer's work, half the compute time of s06's 5 stages of 128 rows
+// (about 1.25 us of int8 k-loop at the measured b, against 2.5 us): less slack for the L2's latency.
+// L2 traffic (per CTA and k-tile, int8; 16-bit has the same bytes): s06 reads A 8 + B 16 (half of 32, the
+// cluster's multicast) + metadata 1 = 25 KB per 128 x 256 k-tile; here, cluster 2: A 4 + B 16 + 1 = 21 KB per
+// 64 x 256 k-tile, i.e. 1.68x s06's bytes per flop: B is read once per 128 rows of A, not 256. At s06's measured
+// int8 rate (0.5 us per 128 x 256 k-tile per SM) that is 6.6 TB/s of L2 to SM reads for s06 and 11.1 TB/s here,
+// past what the L2 delivered to s04 at 16 bits (its busiest unit, s04's header). Cluster 4: A 4 + B 8 + 1 = 13 KB,
+// 1.04x s06's per flop; it needs four free SMs of one GPC per cluster (s04's header). Both are registered.
+//
+// PREDICTION (H200, same run as s06 and cuSPARSELt; int8 int32 D, the a + b K model with s06's a = 5.6 us and
+// b = 4.0 us per 1024 K per round of 128 x 256 tiles, each round becoming two 64 x 256 units of b K / 2 each plus
+// a hand-off g ~ 0.2 us, one unhidden epilogue (~3 us) per CTA at the end; rounds from the units over 66
+// resident clusters):
+//   shape              s06 measured (epi8.json)   s18 cluster 4 (model)    s18 cluster 2
+//   8192^3             604-622 us  0.86-0.89x     ~525 us  ~1.02x cuSPL    525-600 us (L2: 1.68x traffic)
+//   16384^3            4445-4526   0.99-1.01x     ~4030    ~1.11x          4030-4400
+//   28672x2048x8192    542-548     0.88-0.89x     ~460     ~1.05x          460-530
+//   8192x2048x28672    466-479     1.02-1.04x     ~453     ~1.07x          453-480
+// bf16 (s07's a = 1.3 us of 66 us tiles, session 11 s15.json: s07 1065, 8294, 928, 902 us; cuSPARSELt 1014, 8400,
+// 874, 903): +0-1.5% over s07 (~1053, ~8180, ~917, ~900 us), 0.95-1.03x cuSPARSELt; the 16-bit target (1.05x)
+// is not within this step's reach if a is all it hides. If the int8 rows do not move by at least half of
+// the predicted step, a was not the epilogue (or the L2 pays it back: compare cluster 2 with cluster 4).
+//
+// This step defines AlternatingScheduler (s05's PersistentScheduler naming Alternating<2> as its Consumers) and
+// AlternatingTmaStore (s06's TmaStoreEpilogue with a slab per warpgroup); the mainloop is s05's (s04's
+// InFlightMainloop on the cluster's ring), by name. The skeleton's hooks (wgmma/kernel.cuh): which of the CTA's
+// units a consumer takes and the ring positions it skips (Alternating::takes, the k-tiles of the units it skips),
+// the rows it computes (row block 0: the unit's 64; metadata row group 0 for both consumers), its own warpgroup
+// index (slab, named barrier), and the block's consumer count (kConsumerWarpgroups, 384 threads). The ring's
+// "empty" arrivals are its Tile's consumers (one: 4 warps x the cluster's CTAs), as for any BM = 64 ring.
+// Preconditions, layouts: as s06 (M % 16 == 0 for int8, % 32 for 16-bit; K % BK == 0; any N; 16-byte aligned
+// operands). sm_90a only.
 #pragma once
 
 #include <type_traits>
