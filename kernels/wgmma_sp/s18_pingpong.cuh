@@ -1,12 +1,16 @@
 // wgmma_sp step 18, "pingpong": s06's persistent clusters and TMA-store epilogue, with the two consumer warpgroups
 // taking alternate whole units of work (a 64 x BN tile each), so that one stores its tile while the other computes.
 //
-// Why (results/NOTES.md, "Session 13 (2026-12-03): call A, predictions"): int8 s06 loses to cuSPARSELt only where
-// K = 8192 (0.86-0.89x at 8192^3 and 28672x2048x8192; 1.01-1.04x at 16384^3 and 8192x2048x28672). Fitting time per
-// round of tiles = a + b K to session 11's epi8.json gives ours b = 4.0 us per 1024 of K and a = 5.6 us per tile
-// that does not shrink with K; cuSPARSELt b = 4.3, a ~ 0. The hypothesis: a is the epilogue, during which the
-// tensor pipe idles because BOTH consumer warpgroups of s06 store their halves of the same tile at the same time
-// (and the ring's first k-tiles of the next tile wait behind them). 16-bit s07: a = 1.3 us of a 66 us tile (2%).
+// Why (results/NOTES.md, "Session 13 (2026-12-03): call A, predictions" and "Session 13, call A, measured"): a
+// fit of time per round of 128 x 256 tiles = a + b K to session 11's epi8.json gave int8 s06 a = 5.6 us per round
+// that does not shrink with K (b = 4.0 us per 1024 K), cuSPARSELt a ~ 0. Call A's one-run K sweep at 8192 x 8192 x K
+// corrected it: int8 s06 a = 3.4 us (5 stages) / 4.2 (4 stages), b = 4.24 / 4.15; cuSPARSELt a = 3.1, b = 4.16 (the
+// library pays the same per-round cost; session 11's 0.86-0.89x was its faster run, not our slower one); bf16 s06
+// a = 1.2, b = 8.63, s07 a = 3.1, b = 8.24, cuSPARSELt a = 3.2, b = 8.17. So int8 s06 is 0.95-0.99x cuSPARSELt at
+// every K, and a per-round cost of ~3.4 us is 9% of a K = 8192 int8 round (~37 us), ~2-4% of a bf16 one. The
+// hypothesis this step tests: a is (mostly) the epilogue, during which the tensor pipe idles because BOTH consumer
+// warpgroups of s06 store their halves of the same tile at the same time (and the next tile's first k-tiles wait
+// behind them); hiding it under the other warpgroup's k-loop puts int8 past cuSPARSELt by up to that much.
 //
 // What it adds over s06_tmastore: a unit is a 64 x BN tile (BM = 64, one m64nBNk wgmma.sp per k-step), and the
 // block's two consumer warpgroups take the CTA's units in turn (wgmma/kernel.cuh's Alternating<2>, named by this
@@ -50,19 +54,20 @@
 // past what the L2 delivered to s04 at 16 bits (its busiest unit, s04's header). Cluster 4: A 4 + B 8 + 1 = 13 KB,
 // 1.04x s06's per flop; it needs four free SMs of one GPC per cluster (s04's header). Both are registered.
 //
-// PREDICTION (H200, same run as s06 and cuSPARSELt; int8 int32 D, the a + b K model with s06's a = 5.6 us and
-// b = 4.0 us per 1024 K per round of 128 x 256 tiles, each round becoming two 64 x 256 units of b K / 2 each plus
-// a hand-off g ~ 0.2 us, one unhidden epilogue (~3 us) per CTA at the end; rounds from the units over 66
-// resident clusters):
-//   shape              s06 measured (epi8.json)   s18 cluster 4 (model)    s18 cluster 2
-//   8192^3             604-622 us  0.86-0.89x     ~525 us  ~1.02x cuSPL    525-600 us (L2: 1.68x traffic)
-//   16384^3            4445-4526   0.99-1.01x     ~4030    ~1.11x          4030-4400
-//   28672x2048x8192    542-548     0.88-0.89x     ~460     ~1.05x          460-530
-//   8192x2048x28672    466-479     1.02-1.04x     ~453     ~1.07x          453-480
-// bf16 (s07's a = 1.3 us of 66 us tiles, session 11 s15.json: s07 1065, 8294, 928, 902 us; cuSPARSELt 1014, 8400,
-// 874, 903): +0-1.5% over s07 (~1053, ~8180, ~917, ~900 us), 0.95-1.03x cuSPARSELt; the 16-bit target (1.05x)
-// is not within this step's reach if a is all it hides. If the int8 rows do not move by at least half of
-// the predicted step, a was not the epilogue (or the L2 pays it back: compare cluster 2 with cluster 4).
+// PREDICTION (H200, same run as s06 and cuSPARSELt). Model: call A's fit, each round of s06 (a + b K) becoming two
+// 64 x 256 units of b K / 2 each plus a hand-off g ~ 0.2 us, and one unhidden epilogue (~3 us) per CTA at the end;
+// units per CTA from 66 resident clusters of 2 (33 of 4): 32, 125, 28 and 8 units where s06 has 16, 63, 14 and 4
+// rounds. int8 int32 D, b = 4.24 (s06 5 stages), cuSPARSELt's rounds taken as s06's:
+//   shape              s06 (model; session 11 measured)  s18 cluster 4 (model)       s18 cluster 2
+//   8192^3             597 us (604-622)  0.97x cuSPL     ~552 us  -7.5%  ~1.05x      552-600 us (L2: 1.68x traffic)
+//   16384^3            4488   (4445-4526) 0.98x          ~4268    -4.9%  ~1.03x      4268-4490
+//   28672x2048x8192    523    (542-548)  0.97x           ~484     -7.5%  ~1.05x      484-525
+//   8192x2048x28672    489    (466-479)  0.98x           ~480     -1.8%  ~1.00x      480-490
+// bf16 (s06's fit: a = 1.2 is all there is to hide; s18's mainloop is s06's, LaneBlocks16): 8192^3 1124 -> ~1113 us
+// (-1%), the other shapes -0.5 to -1%; 0.98-1.03x cuSPARSELt depending on whether s18's b is s06's 8.63 or s07's
+// 8.24 (their fits' clocks differed): the 16-bit target (1.05x) is not this step's. Refutation: if int8 cluster 4
+// moves by less than half of the predicted step (less than ~20 us at 8192^3), a is not the epilogue; if cluster 4
+// moves and cluster 2 does not, the L2 is the next wall for 64-row units.
 //
 // This step defines AlternatingScheduler (s05's PersistentScheduler naming Alternating<2> as its Consumers) and
 // AlternatingTmaStore (s06's TmaStoreEpilogue with a slab per warpgroup); the mainloop is s05's (s04's
