@@ -256,6 +256,12 @@ __device__ __forceinline__ void bulk_wait_group() {
 __device__ __forceinline__ void named_barrier_sync(uint32_t id, uint32_t threads) {
   asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
 }
+// bar.arrive (PTX ISA 9.7.13.4): counts this warp's threads toward barrier `id` of `threads` without waiting, the
+// producer half of a hand-off whose consumer half waits with bar.sync (wgmma/kernel.cuh's Alternating: one
+// consumer warpgroup tells the next that its turn has come).
+__device__ __forceinline__ void named_barrier_arrive(uint32_t id, uint32_t threads) {
+  asm volatile("bar.arrive %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
+}
 
 // Fetches a tensor map into the constant cache ahead of its first use (PTX ISA 9.7.9.26, prefetch.tensormap).
 __device__ __forceinline__ void tma_prefetch_descriptor(const void* tensor_map) {

@@ -27,6 +27,8 @@
 //           ├ s07_ownmeta     Wgmma16x64 (a metadata reader)
 //           │ └ s15_rsldg     RegisterAMainloop (A and metadata by LDG into registers, RS wgmma.sp, a B-only ring:
 //           │                 ARegisterTile, Wgmma16x64Global), ASource::smem_ldmatrix its control
+//           ├ s18_pingpong    AlternatingScheduler, AlternatingTmaStore: BM = 64 units, the two consumer warpgroups
+//           │                 taking the CTA's units in turn (Alternating<2> below: one stores while the other computes)
 //           └ s08_splitk      SplitKUnits, PartialsEpilogue, SecondLaunchReduction: on s06 with PERSISTENT = false,
 //             │               s02's LaneBlocks16 (not s07's layout)
 //             ├ s09_onelaunch InLaunchReduction
@@ -49,7 +51,9 @@
 //   warpgroup 2 (consumer 1)   then Epilogue::store; rows 64..127
 // BM = 64 has one consumer warpgroup (256 threads), BM = 192 and 256 three and four (512 and 640 threads: the
 // taller tiles of wgmma_sp/s13_tall.cuh, every consumer reading the same B stage); consumer c takes rows
-// 64 c..64 c + 63. The register split is a function of the consumer count (consumer_regs below).
+// 64 c..64 c + 63. The register split is a function of the consumer count (consumer_regs below). With a scheduler
+// whose Consumers are Alternating<2> (wgmma_sp/s18_pingpong.cuh) the tile is BM = 64 and the block still has two
+// consumer warpgroups (384 threads): each takes whole units, rows 0..63 of its own.
 #pragma once
 
 #include <cuda_runtime_api.h>
@@ -106,9 +110,58 @@ struct Work {
   int slice, split, cta_tile;
 };
 
-// A consumer thread: its warpgroup's index among the consumers, its warp in the warpgroup, its lane.
+// A consumer thread: its row block (which 64 rows of the unit's tile its warpgroup computes: consumer c's rows
+// 64 c..64 c + 63 when the consumers cooperate, 0 when each takes whole units of a 64-row tile), its warp in the
+// warpgroup, its lane, and its warpgroup's index among the block's consumers (what the warpgroup owns alone:
+// its epilogue slab and named barrier; equal to `consumer` when they cooperate).
 struct ConsumerThread {
-  int consumer, warp, lane;
+  int consumer, warp, lane, warpgroup;
+};
+
+// How the block's consumer warpgroups share the CTA's units of work: the scheduler's choice (Scheduler::Consumers),
+// Cooperative when it names none.
+// - Cooperative: every consumer warpgroup works on every unit; the tile has one warpgroup per 64 rows
+//   (Tile::kConsumers) and consumer c computes rows 64 c..64 c + 63 of each tile, reading those rows of every stage.
+// - Alternating<N>: N consumer warpgroups over a tile of ONE warpgroup (BM = 64): consumer c takes the CTA's units
+//   c, c + N, c + 2 N, ... (in the CTA's order: first, first + stride, ...), all 64 rows of each, and skips the
+//   others' units, advancing its ring position over their k-tiles (the producer loads every unit, in order, into
+//   the one ring). The consumers start their units' k-loops in unit order, each after the previous unit's consumer
+//   has finished its k-loop (a named barrier of the two warpgroups, pass_turn / wait_turn): the ring's parity
+//   waits can tell apart only two consecutive rounds of a stage, and a consumer whose first k-tile is a whole unit
+//   ahead of the ring would take a stale round's completion for its own (wgmma_sp/s18_pingpong.cuh says more).
+struct Cooperative {
+  static constexpr bool kAlternate = false;
+  template <class Tile>
+  static constexpr int kWarpgroups = Tile::kConsumers;
+};
+template <int N>
+struct Alternating {
+  static constexpr bool kAlternate = true;
+  template <class Tile>
+  static constexpr int kWarpgroups = N;
+  static_assert(N >= 2 && N <= 4, "2 to 4 consumer warpgroups (the register split of consumer_regs)");
+  // Named barriers 1..4 are the epilogue slabs' (1 + warpgroup, wgmma_sp/s06_tmastore.cuh); the turn of consumer
+  // c is barrier kTurnBarrier + c, met by the 128 threads that pass the turn and the 128 that wait for it.
+  static constexpr uint32_t kTurnBarrier = 5;
+  static_assert(kTurnBarrier + N <= 16, "a CTA has 16 named barriers");
+  // Consumer `warpgroup` takes the CTA's nth unit.
+  static __device__ __forceinline__ bool takes(int warpgroup, int nth) { return nth % N == warpgroup; }
+  // The k-loop of the CTA's unit after this one may start: tell its consumer (arrive without waiting).
+  static __device__ __forceinline__ void pass_turn(int warpgroup) {
+    ptx::named_barrier_arrive(kTurnBarrier + uint32_t((warpgroup + 1) % N), 256);
+  }
+  // Wait until the consumer of the CTA's previous unit has finished that unit's k-loop.
+  static __device__ __forceinline__ void wait_turn(int warpgroup) {
+    ptx::named_barrier_sync(kTurnBarrier + uint32_t(warpgroup), 256);
+  }
+};
+template <class S, class = void>
+struct consumers_of {
+  using type = Cooperative;
+};
+template <class S>
+struct consumers_of<S, std::void_t<typename S::Consumers>> {
+  using type = typename S::Consumers;
 };
 
 // A buffer of the CTA's shared memory in both address forms (TMA and barriers take the shared-window address,
@@ -159,12 +212,20 @@ struct Kernel : BlockTiled<Derived> {
   static constexpr Operands kTypes = Tile::Operands::kTypes;
   static constexpr bool kHasScales = Tile::Operands::kHasScales;
   static constexpr int kBM = Tile::kBM, kBN = Tile::kBN, kBK = Tile::kBK;
-  static constexpr int kThreads = Tile::kThreads;
+  // The block's consumer warpgroups: the tile's (one per 64 rows) when they cooperate, the scheduler's count when
+  // they alternate over whole units of a 64-row tile (Alternating above).
+  using Consumers = typename consumers_of<Scheduler>::type;
+  static constexpr int kConsumerWarpgroups = Consumers::template kWarpgroups<Tile>;
+  static_assert(!Consumers::kAlternate || Tile::kConsumers == 1,
+                "consumers that alternate over whole units each compute a tile of one warpgroup (BM = 64)");
+  static constexpr int kThreads = 128 * (1 + kConsumerWarpgroups);
+  static_assert(Consumers::kAlternate || kThreads == Tile::kThreads, "cooperating consumers: the tile's threads");
   // One block per SM (the ring takes the shared memory); the cap it implies (65536 / kThreads registers) is what
   // setmaxnreg redistributes.
   static constexpr int kMinBlocksPerSm = 1;
-  static constexpr int kProducerRegs = producer_regs(Tile::kConsumers), kConsumerRegs = consumer_regs(Tile::kConsumers);
-  static_assert(128 * kProducerRegs + 128 * Tile::kConsumers * kConsumerRegs <= kThreads * entry_regs(kThreads),
+  static constexpr int kProducerRegs = producer_regs(kConsumerWarpgroups),
+                       kConsumerRegs = consumer_regs(kConsumerWarpgroups);
+  static_assert(128 * kProducerRegs + 128 * kConsumerWarpgroups * kConsumerRegs <= kThreads * entry_regs(kThreads),
                 "setmaxnreg moves the block's entry registers between warpgroups, it cannot add to them");
   using Instr = typename Tile::Instr;
   static constexpr ArchRule kArch = {Instr::form().min_sm, Instr::form().min_sm, Instr::form().arch_specific};
@@ -270,18 +331,30 @@ struct Kernel : BlockTiled<Derived> {
 
     ptx::setmaxnreg_inc<kConsumerRegs>();
     const int consumer = warpgroup - 1, warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32;
+    // The rows of the tile this warpgroup computes: its own 64 when the consumers cooperate, all of a 64-row tile
+    // (row block 0) when they alternate over whole units.
+    const int row_block = Consumers::kAlternate ? 0 : consumer;
     // This warp's metadata row group and the word its lane reads in each of the group's blocks, from the reader's
     // geometry. NOTE: written here, not in a reader's function: a function boundary, even inlined, changed how
     // NVVM folds 2 * consumer (other SASS than before the split into components; scripts/compare_sass.py).
-    const int meta_group = Meta::kGroupsPerConsumer * consumer + warp / Meta::kWarpsPerGroup;
+    const int meta_group = Meta::kGroupsPerConsumer * row_block + warp / Meta::kWarpsPerGroup;
     const MetaLane meta_lane = {meta_group,
                                 meta_group * Meta::kWords + (lane ^ (Meta::kOddWarpLaneXor * (warp % 2)))};
-    const ConsumerThread me = {consumer, warp, lane};
+    const ConsumerThread me = {row_block, warp, lane, consumer};
     const uint8_t* ring_generic = smem_raw + (base - raw);
     int it = 0;  // k-tiles consumed so far, over all units: the ring position
 
     for (int unit = first; unit < u.units; unit += stride) {
       const Work w = Scheduler::work(u, unit);
+      if constexpr (Consumers::kAlternate) {
+        const int nth = (unit - first) / stride;  // the CTA's nth unit
+        // Another consumer's unit: the producer loads its k-tiles into the ring all the same, so step over them.
+        if (!Consumers::takes(consumer, nth)) {
+          it += w.k.end - w.k.begin;
+          continue;
+        }
+        if (nth > 0) Consumers::wait_turn(consumer);
+      }
       typename Tile::Acc acc[Tile::kAccRegs];  // the mainloop starts them at zero
       // Registers the mainloop carries from one k-tile to the next (s03: the metadata of the batch in flight).
       // NOTE: declared here, after acc, not inside the mainloop: the order of the two arrays is the order of
@@ -289,6 +362,9 @@ struct Kernel : BlockTiled<Derived> {
       typename Mainloop::Carried carried;
       Mainloop::template consume<Scheduler::kSlicesMayBeEmpty>(acc, carried, args, w, ring, ring_generic, me,
                                                                meta_lane, it);
+      if constexpr (Consumers::kAlternate) {
+        if (unit + stride < u.units) Consumers::pass_turn(consumer);  // the next unit's k-loop, during this store
+      }
       Epilogue::store(acc, args, maps, w, me, SharedBuffer{epi_buf, smem_raw + (epi_buf - raw)});
     }
     Epilogue::finish();

@@ -95,7 +95,10 @@ struct StageRing {
   static constexpr int kBytes = STAGES * kStageBytes;
   static constexpr int kBarrierBytes = 2 * STAGES * 8;
   static constexpr int kBBoxRows = Cluster::b_box_rows(Tile::kBN);  // rows of B each CTA loads (and multicasts)
-  // Arrivals that empty a stage: each consumer warp of every CTA that shares the stage's B.
+  // Arrivals that empty a stage: each consumer warp of every CTA that shares the stage's B. Tile::kConsumers is
+  // the warpgroups that READ a stage, one per 64 rows of it, not the block's consumer warpgroups: where those
+  // alternate over whole units of a 64-row tile (wgmma/kernel.cuh's Alternating, wgmma_sp/s18_pingpong.cuh) each
+  // stage belongs to one unit and is read by that unit's consumer alone, 4 warps per CTA.
   static constexpr int kEmptyArrivals = 4 * Tile::kConsumers * Cluster::kCtas;
   static_assert(STAGES >= 2, "a ring of at least two stages");
   // The same ring shared by a cluster (s04) or carrying another metadata layout (s07).

@@ -457,3 +457,68 @@ TEST_CASE("wgmma_sp s09/s14/s16/s17: repeated launches give the same bits, and t
     CHECK(same.mismatches == 0);
   }
 }
+
+// Variants whose consumer warpgroups alternate over whole units of work (wgmma_sp.s18_pingpong: the "consumers"
+// parameter, wgmma/kernel.cuh's Alternating). The shapes of shapes_for() give no persistent CTA more than one unit
+// of such a tile except 4096 x 3 / 4097 x 4096 (the TMA store off at N = 4097, and not in the sanitizer's run), so
+// the second consumer, the ring positions it skips and the turn hand-off between the two would go untested. Here:
+// - at least 3 units per cluster: units >= 3 x (SMs / cluster) + 1 > 3 x the resident clusters (checked on the
+//   plan's grid), so every CTA runs both consumers, the turn passes both ways, and the per-CTA counts (which differ
+//   by one between clusters) include odd ones: consumer 0 one unit more than consumer 1;
+// - M = 1248: not a multiple of 128 (nor of 256): the last cluster's last CTA has 32 rows (and with 4 CTAs its
+//   partners whole ones), a partial 64-row unit;
+// - N = BN C - 8 (rows of D 16-byte aligned in every D type: the TMA-store epilogue, last column tile partial) and
+//   BN C - 7 (N % 8 != 0: the register fallback);
+// - K of stages + 1 k-tiles: the ring wraps inside a unit as well as across units.
+// It runs under SPARSE24_TEST_SMALL too: the sanitizer must see the alternation (about 10 GFLOP per problem).
+TEST_CASE("consumers that alternate over units: several units per CTA, odd counts, partial tiles",
+          "[kernels][variant]") {
+  const int sm = compute_capability(0);
+  cudaStream_t stream = nullptr;
+  int dev = 0, sms = 0;
+  SPARSE24_CUDA_CHECK(cudaGetDevice(&dev));
+  SPARSE24_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+  for (const Variant* vp : variants_under_test()) {
+    const Variant& v = *vp;
+    if (!v.has_param("consumers")) continue;
+    INFO(v.name);
+    if (!arch_error(v, sm).empty()) {
+      WARN(v.name << " skipped: " << arch_error(v, sm));
+      continue;
+    }
+    const int cluster = v.has_param("cluster_m") ? v.param("cluster_m") : 1;
+    const int bm = v.param("bm"), bn = v.param("bn");
+    const int M = 1248;
+    REQUIRE(M % v.rule.m_multiple == 0);
+    REQUIRE(M % (bm * cluster) != 0);
+    const int cluster_rows = (M + bm * cluster - 1) / (bm * cluster);
+    const int col_tiles = (3 * (sms / cluster) + 1 + cluster_rows - 1) / cluster_rows;
+    const int units = cluster_rows * col_tiles;
+    const int K = round_up((v.param("stages") + 1) * v.param("bk"), v.rule.k_multiple);
+    for (const int N : {bn * col_tiles - 8, bn * col_tiles - 7}) {
+      const TestShape s{M, N, K};
+      INFO("on " << s.M << "x" << s.N << "x" << s.K << ", " << units << " units");
+      REQUIRE(shape_error(v, s.M, s.N, s.K).empty());
+      Problems& p = problems_for(v, s, stream);
+      const size_t d_bytes = p.normal->d_bytes();
+      DeviceBuffer d(d_bytes + kGuardBytes);
+      // The premise: more than three units per resident cluster (the grid is the resident clusters' CTAs).
+      const auto plan = prepare(v, args_for(v, *p.exact, d.get()));
+      const int clusters = int(plan->grid.x) / cluster;
+      INFO(clusters << " clusters");
+      REQUIRE(units > 3 * clusters);
+      poison(d.as<uint8_t>() + d_bytes, kGuardBytes, stream);
+      const CheckResult exact = check_variant(v, *p.exact, d.get(), stream);
+      INFO("exact: " << exact.message);
+      CHECK(exact.passed);
+      CHECK(exact.mismatches == 0);
+      const CheckResult normal = check_variant(v, *p.normal, d.get(), stream);
+      INFO("normal: " << normal.message << " (rel_err " << normal.rel_err << ")");
+      CHECK(normal.passed);
+      CHECK(normal.over_tolerance == 0);
+      std::vector<uint8_t> guard(kGuardBytes);
+      SPARSE24_CUDA_CHECK(cudaMemcpy(guard.data(), d.as<uint8_t>() + d_bytes, kGuardBytes, cudaMemcpyDeviceToHost));
+      CHECK(std::count(guard.begin(), guard.end(), uint8_t{0xFF}) == kGuardBytes);
+    }
+  }
+}
