@@ -69,6 +69,18 @@
 // moves by less than half of the predicted step (less than ~20 us at 8192^3), a is not the epilogue; if cluster 4
 // moves and cluster 2 does not, the L2 is the next wall for 64-row units.
 //
+// RESULT (session 13 call C, results/nvidia-h200/session13_2026-12-03_84cc16a/s18.json; results/NOTES.md "Session
+// 13, call C, measured"): correct (ctest, the alternation test, memcheck) and **1.37-1.56x SLOWER than s06** at every
+// shape, int8 and bf16, cluster 2 and 4 alike (int8 8192^3: 800.8 us against 582.5; bf16 1499.6 against 1070.9).
+// The prediction was wrong in kind, not in degree: the step does not test the epilogue hypothesis, because its
+// k-loop is slower than s06's by far more than any per-round cost (3.4 us of ~37). Not profiled (no device time
+// left in the session); the likely account: with the hand-off after the whole k-loop only ONE warpgroup issues
+// wgmma at a time, and s05's mainloop keeps at most two k-tiles of one warpgroup in flight (wgmma.wait_group 1),
+// where s06's two cooperating warpgroups keep four; the 5-stage ring holds half of s06's compute time (NOTE above).
+// What a next step would try: the hand-off one batch earlier (after the last k-tile's full wait), a deeper
+// wait_group, or a 128-row unit per warpgroup (two m64 wgmmas per k-step); measure first with ncu's tensor-pipe
+// activity and the consumers' stall reasons. Kept as a measured step; `auto` does not pick it (slower everywhere).
+//
 // This step defines AlternatingScheduler (s05's PersistentScheduler naming Alternating<2> as its Consumers) and
 // AlternatingTmaStore (s06's TmaStoreEpilogue with a slab per warpgroup); the mainloop is s05's (s04's
 // InFlightMainloop on the cluster's ring), by name. The skeleton's hooks (wgmma/kernel.cuh): which of the CTA's
