@@ -126,6 +126,25 @@ Problems& problems_for(const Variant& v, const TestShape& s, cudaStream_t stream
   return problems(v.types, s, stream, v.uniform_metadata ? Pattern::FirstInGroup : Pattern::Magnitude);
 }
 
+// Both checks of `v` on `p` into a D with a poisoned guard band behind it (a store past the last element of D must
+// not happen): exact on small integers, within the bound on normal values, the guard untouched.
+void check_with_guard(const Variant& v, Problems& p, cudaStream_t stream) {
+  const size_t d_bytes = p.normal->d_bytes();
+  DeviceBuffer d(d_bytes + kGuardBytes);
+  poison(d.as<uint8_t>() + d_bytes, kGuardBytes, stream);
+  const CheckResult exact = check_variant(v, *p.exact, d.get(), stream);
+  INFO("exact: " << exact.message);
+  CHECK(exact.passed);
+  CHECK(exact.mismatches == 0);
+  const CheckResult normal = check_variant(v, *p.normal, d.get(), stream);
+  INFO("normal: " << normal.message << " (rel_err " << normal.rel_err << ")");
+  CHECK(normal.passed);
+  CHECK(normal.over_tolerance == 0);
+  std::vector<uint8_t> guard(kGuardBytes);
+  SPARSE24_CUDA_CHECK(cudaMemcpy(guard.data(), d.as<uint8_t>() + d_bytes, kGuardBytes, cudaMemcpyDeviceToHost));
+  CHECK(std::count(guard.begin(), guard.end(), uint8_t{0xFF}) == kGuardBytes);
+}
+
 }  // namespace
 
 TEST_CASE("every variant matches the reference: exact on small integers, within the bound on normal values",
@@ -142,22 +161,7 @@ TEST_CASE("every variant matches the reference: exact on small integers, within 
     }
     for (const TestShape& s : shapes_for(v)) {
       INFO(v.name << " on " << s.M << "x" << s.N << "x" << s.K);
-      Problems& p = problems_for(v, s, stream);
-      // D with a guard band behind it, poisoned like D: a store past the last element of D must not happen.
-      const size_t d_bytes = p.normal->d_bytes();
-      DeviceBuffer d(d_bytes + kGuardBytes);
-      poison(d.as<uint8_t>() + d_bytes, kGuardBytes, stream);
-      const CheckResult exact = check_variant(v, *p.exact, d.get(), stream);
-      INFO("exact: " << exact.message);
-      CHECK(exact.passed);
-      CHECK(exact.mismatches == 0);
-      const CheckResult normal = check_variant(v, *p.normal, d.get(), stream);
-      INFO("normal: " << normal.message << " (rel_err " << normal.rel_err << ")");
-      CHECK(normal.passed);
-      CHECK(normal.over_tolerance == 0);
-      std::vector<uint8_t> guard(kGuardBytes);
-      SPARSE24_CUDA_CHECK(cudaMemcpy(guard.data(), d.as<uint8_t>() + d_bytes, kGuardBytes, cudaMemcpyDeviceToHost));
-      CHECK(std::count(guard.begin(), guard.end(), uint8_t{0xFF}) == kGuardBytes);
+      check_with_guard(v, problems_for(v, s, stream), stream);
       ++ran;
     }
   }
@@ -500,25 +504,13 @@ TEST_CASE("consumers that alternate over units: several units per CTA, odd count
       INFO("on " << s.M << "x" << s.N << "x" << s.K << ", " << units << " units");
       REQUIRE(shape_error(v, s.M, s.N, s.K).empty());
       Problems& p = problems_for(v, s, stream);
-      const size_t d_bytes = p.normal->d_bytes();
-      DeviceBuffer d(d_bytes + kGuardBytes);
       // The premise: more than three units per resident cluster (the grid is the resident clusters' CTAs).
-      const auto plan = prepare(v, args_for(v, *p.exact, d.get()));
+      DeviceBuffer plan_d(p.normal->d_bytes());
+      const auto plan = prepare(v, args_for(v, *p.exact, plan_d.get()));
       const int clusters = int(plan->grid.x) / cluster;
       INFO(clusters << " clusters");
       REQUIRE(units > 3 * clusters);
-      poison(d.as<uint8_t>() + d_bytes, kGuardBytes, stream);
-      const CheckResult exact = check_variant(v, *p.exact, d.get(), stream);
-      INFO("exact: " << exact.message);
-      CHECK(exact.passed);
-      CHECK(exact.mismatches == 0);
-      const CheckResult normal = check_variant(v, *p.normal, d.get(), stream);
-      INFO("normal: " << normal.message << " (rel_err " << normal.rel_err << ")");
-      CHECK(normal.passed);
-      CHECK(normal.over_tolerance == 0);
-      std::vector<uint8_t> guard(kGuardBytes);
-      SPARSE24_CUDA_CHECK(cudaMemcpy(guard.data(), d.as<uint8_t>() + d_bytes, kGuardBytes, cudaMemcpyDeviceToHost));
-      CHECK(std::count(guard.begin(), guard.end(), uint8_t{0xFF}) == kGuardBytes);
+      check_with_guard(v, p, stream);
     }
   }
 }
