@@ -64,7 +64,7 @@
 // Decode tiles (session 13): s11's 128 x 16 and 128 x 32 too, where at N <= 16 the split-K reduction and its launch
 // are a fixed 3-5 us of a 22-73 us problem (prediction and result: results/NOTES.md, "Session 13: s17_clustersum at
 // the decode tiles").
-// Measured: NVIDIA H200, 8192x64x8192 fp16, best tile 128x64x64: 317.3 TFLOP/s = 34% of the mma.sp m16n8k32 loop (928), 1.36x cuBLAS (run nvidia-h200/session12_2026-12-03_8bdb357).
+// Measured: NVIDIA H200, 8192x64x8192 bf16, best tile 128x32x64: 244.7 TFLOP/s = 26% of the mma.sp m16n8k32 loop (950), 1.06x cuBLAS (run nvidia-h200/session14_2026-12-03_e0c3611).
 //
 // This step defines ClusterSliceUnits (s08's SplitKUnits with one tile per cluster and the slice from the cluster
 // rank) and ClusterSumEpilogue; the mainloop is s13's / s11's (s03's InFlightMainloop on s02's LaneBlocks16 ring,
