@@ -153,6 +153,25 @@ def check(out, text, reg):
     return 1
 
 
+def fastest_by_median_ratio(per_kernel, cublas_us):
+    """per_kernel: kernel -> [(median_us, run, source)] at one (GPU, dtype, shape); cublas_us: run -> the cuBLAS
+    peer's median_us there. Returns (kernel, us, source, median ratio, runs) of the variant whose median over runs of
+    us / cublas_us[run] is lowest (ties to the name), its us and source from the run nearest that median; None when
+    no run of the shape has a cuBLAS row (the caller keeps the lowest time)."""
+    scores = {}
+    for kernel, ts in per_kernel.items():
+        ratios = sorted((us / cublas_us[run], us, src) for us, run, src in ts if run in cublas_us)
+        if ratios:
+            med = statistics.median(x[0] for x in ratios)
+            _, us, src = min((abs(x[0] - med), x[1], x[2]) for x in ratios)
+            scores[kernel] = (med, us, src, len(ratios))
+    if not scores:
+        return None
+    kernel = min(scores, key=lambda k: (scores[k][0], k))
+    med, us, src, n = scores[kernel]
+    return kernel, us, src, med, n
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("reports", nargs="*", default=[])
@@ -216,20 +235,11 @@ def main():
             if us < entry[0]:
                 entry[:4] = [us, r["kernel"], f"{ctx.get('gpu', '?')} @ {commit}, {run}", sm]
 
-    # The fastest by the median over reports of time / cuBLAS's time (the docstring); the row's time and source are
-    # the chosen variant's report nearest that median.
+    # The fastest by the median over reports of time / cuBLAS's time (the docstring).
     for key, per_kernel in timings.items():
-        scores = {}
-        for kernel, ts in per_kernel.items():
-            ratios = sorted((us / cublas[key + (run,)], us, src) for us, run, src in ts if key + (run,) in cublas)
-            if ratios:
-                mid = ratios[(len(ratios) - 1) // 2] if len(ratios) % 2 else None
-                med = statistics.median(x[0] for x in ratios)
-                us, src = (mid[1], mid[2]) if mid else min((abs(x[0] - med), x[1], x[2]) for x in ratios)[1:]
-                scores[kernel] = (med, us, src, len(ratios))
-        if scores:
-            kernel = min(scores, key=lambda k: (scores[k][0], k))
-            med, us, src, n = scores[kernel]
+        chosen = fastest_by_median_ratio(per_kernel, {run: us for (*k, run), us in cublas.items() if tuple(k) == key})
+        if chosen:
+            kernel, us, src, med, n = chosen
             best[key][:3] = [us, kernel, src + (f"; {med:.3f}x cuBLAS's time, median of {n} runs" if n > 1 else "")]
 
     # Complete rows only (the docstring): at least MIN_TIMED variants, and every ladder family of the shape.

@@ -359,6 +359,19 @@ class ShapeSetsAndFilters(unittest.TestCase):
         self.assertTrue(make_dispatch_table.pickable(real, "e4m3"))
         self.assertFalse(make_dispatch_table.pickable(fast, "e4m3"))
 
+    def test_the_table_takes_the_median_ratio_to_cublas_not_the_lowest_time(self):
+        import make_dispatch_table
+        # Run 1's clocks were high (cuBLAS 100 us): X's 60 us is the lowest time of all. In run 2 (cuBLAS 110 us) Y
+        # beat X by more than X beat Y in run 1: Y's median ratio to cuBLAS is the lower one.
+        per_kernel = {"X": [(60.0, "r1", "run 1"), (70.0, "r2", "run 2")],
+                      "Y": [(62.0, "r1", "run 1"), (64.0, "r2", "run 2")]}
+        kernel, us, src, med, n = make_dispatch_table.fastest_by_median_ratio(per_kernel, {"r1": 100.0, "r2": 110.0})
+        self.assertEqual((kernel, n), ("Y", 2))
+        self.assertAlmostEqual(med, (0.62 + 64.0 / 110.0) / 2)
+        # A run without a cuBLAS row does not count; no cuBLAS row at all leaves the choice to the caller.
+        self.assertEqual(make_dispatch_table.fastest_by_median_ratio(per_kernel, {"r1": 100.0})[0], "X")
+        self.assertIsNone(make_dispatch_table.fastest_by_median_ratio(per_kernel, {}))
+
     def test_the_overhead_set_holds_the_skinny_twins_decode_shapes(self):
         shapes = shape_sets.shapes("overhead")
         for dtype, bk in (("bf16", 128), ("int8", 256)):
