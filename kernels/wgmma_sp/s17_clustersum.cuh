@@ -76,6 +76,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #include "kernels/common/ptx_sm90.cuh"
 #include "kernels/common/splitk.cuh"
@@ -204,34 +205,44 @@ struct ClusterSliceUnits : SplitKUnits<TileT, GROUP, wgmma::SingleCta, SPLIT> {
 };
 
 // At split 1, Next (s02's RegisterEpilogue) writes D from the accumulators. At split > 1, the cluster sum of the
-// header (steps 1-4). The staged tile is row-major f32 with rows of BN + kPadFloats floats, in the CTA's ring:
+// header (steps 1-4). The staged tile is row-major, the accumulators as they are (f32, or int8's int32: 4 bytes
+// either way), with rows of BN + kPadWords words, in the CTA's ring:
 //
-//   staged (ring base)   row 0:   | c0 c1 ... c(BN-1) | pad 8 |      row r at r x kRowFloats x 4 bytes
+//   staged (ring base)   row 0:   | c0 c1 ... c(BN-1) | pad 8 |      row r at r x kRowWords x 4 bytes
 //                        row 1:   | ...                            (BM rows; at most 139 KB at 256 x 128)
 //
 // A lane stores its accumulator pairs (columns 2q, 2q + 1 of rows g, g + 8 of its warp's m16n8 tiles) as 8-byte
-// stores: a half-warp's 16 stores are rows g = 0..3 x 32 bytes, and the 8 floats of padding put those four rows
+// stores: a half-warp's 16 stores are rows g = 0..3 x 32 bytes, and the 8 words of padding put those four rows
 // 8 banks apart, so each half-warp is one wavefront (without padding, BN x 4 bytes = a multiple of 128: all four
 // rows on the same 8 banks). The sum reads 16 bytes per lane, 8 lanes along one row: 128 contiguous bytes.
 // Why the ring may be overwritten: a CTA has one unit (ClusterSliceUnits), so the producer issues no load after the
 // unit's last k-tile, and every load it issued has landed (each consumer waited on its stage's full barrier); each
-// consumer warpgroup's wgmma have completed (the mainloop ends with wgmma.wait_group 0); and the named barrier
-// below makes every consumer warpgroup of the CTA wait for all the others, because all of them read each stage's B.
+// consumer warpgroup's wgmma have completed (the mainloop ends with wgmma.wait_group 0; fp8's PromotingMainloop
+// has added the last k-tile into its f32 registers, which are what it hands over); and the named barrier below
+// makes every consumer warpgroup of the CTA wait for all the others, because all of them read each stage's B.
 // The barriers (after the ring and the epilogue buffer) are not touched.
+// What D gets from a sum: splitk::SumStore, the store of the reduction s11 / s16 run for the same partials (f32
+// unscaled: store_sum into D of the input type, fp8's bf16; int32 unscaled: store_sum_int32, exact; ScaledTo<D>:
+// store_sum_scaled with the element's row and column factors, the int32 sum converted RN first).
 template <class RingT, class Next>
 struct ClusterSumEpilogue {
   using Ring = RingT;
   using Tile = typename Ring::Tile;
   using Acc = typename Tile::Acc;
-  static_assert(std::is_same_v<Acc, float> && !Tile::Operands::kHasScales,
-                "f32 accumulators summed into an unscaled D (as s16's reduction)");
+  static_assert(std::is_same_v<Acc, float> || std::is_same_v<Acc, int32_t>,
+                "f32 accumulators (16-bit, fp8's promoted sums) or int8's int32 ones");
+  static_assert(Tile::Operands::kHasScales || std::is_same_v<Acc, int32_t> == (Tile::kD == DType::int32),
+                "unscaled: int32 sums go to an int32 D, f32 sums to a floating-point D (as s16's reductions)");
+  using Store = splitk::SumStore<Tile::kD, Acc, Tile::Operands::kHasScales>;
   static constexpr int kSmemBytes = Next::kSmemBytes;  // the staged tile lives in the ring
-  static constexpr int kPadFloats = 8;
-  static constexpr int kRowFloats = Tile::kBN + kPadFloats;
+  static constexpr int kWordBytes = int(sizeof(Acc));
+  static_assert(kWordBytes == 4, "4-byte accumulators: the staged rows and the 16-byte loads are four words");
+  static constexpr int kPadWords = 8;
+  static constexpr int kRowWords = Tile::kBN + kPadWords;
   static constexpr int kQuads = Tile::kBN / 4;  // 16-byte loads per row of the sum
-  static constexpr int kStagedBytes = Tile::kBM * kRowFloats * int(sizeof(float));
-  static_assert(Tile::kBN % 8 == 0 && (kRowFloats * sizeof(float)) % 16 == 0, "whole, aligned 16-byte loads");
-  static_assert(kStagedBytes <= Ring::kBytes, "the staged f32 tile fits in the ring it replaces");
+  static constexpr int kStagedBytes = Tile::kBM * kRowWords * kWordBytes;
+  static_assert(Tile::kBN % 8 == 0 && (kRowWords * kWordBytes) % 16 == 0, "whole, aligned 16-byte loads");
+  static_assert(kStagedBytes <= Ring::kBytes, "the staged tile fits in the ring it replaces");
   static constexpr int kSumThreads = 128 * Tile::kConsumers;
   // Slices whose 16 bytes a thread loads before it adds them: 4 (a split of 8 takes two rounds of DSMEM latency).
   // NOTE: all 8 at once (32 registers of loads) spilled 40 bytes at 256 x 128 (ptxas, sm_90a, nvcc 13.0: the four
@@ -260,7 +271,7 @@ struct ClusterSumEpilogue {
     }
     // The ring ends where the epilogue's buffer starts (kernel.cuh's layout; s17_clustersum asserts it).
     const uint32_t staged = epi.addr - Ring::kBytes;
-    float* const staged_generic = reinterpret_cast<float*>(epi.generic - Ring::kBytes);
+    Acc* const staged_generic = reinterpret_cast<Acc*>(epi.generic - Ring::kBytes);
 
     // 1. Every consumer warpgroup is past the ring; then this thread's accumulators into the staged tile.
     ptx::named_barrier_sync(kStagingBarrier, kSumThreads);
@@ -270,8 +281,9 @@ struct ClusterSumEpilogue {
 #pragma unroll
       for (int half = 0; half < 2; ++half) {
         const frag::RowCol rc = frag::acc_m16n8(me.lane, 2 * half);
-        *reinterpret_cast<float2*>(staged_generic + (row0 + rc.row) * kRowFloats + nt * 8 + rc.col) =
-            make_float2(acc[4 * nt + 2 * half], acc[4 * nt + 2 * half + 1]);
+        const auto pair = splitk::PartialPair<Acc>::make(acc[4 * nt + 2 * half], acc[4 * nt + 2 * half + 1]);
+        *reinterpret_cast<std::remove_const_t<decltype(pair)>*>(staged_generic + (row0 + rc.row) * kRowWords +
+                                                                 nt * 8 + rc.col) = pair;  // float2 or int2
       }
     // 2. Every slice of the tile is staged and visible to the cluster.
     ptx::cluster_sync();
@@ -291,13 +303,15 @@ struct ClusterSumEpilogue {
     const int cols = min(Tile::kBN, args.N - w.o.n);
     const int quads = min(kQuads, (cols + 3) / 4);  // 16-byte steps that hold a column below N
     const int count = max(0, band_end - band_begin) * quads;
+    const Store store(args);
     for (int e = int(threadIdx.x) - 128; e < count; e += kSumThreads) {
       const int row = band_begin + e / quads, quad = e % quads;
-      const uint32_t at = staged + uint32_t((row * kRowFloats + 4 * quad) * sizeof(float));
-      float sum[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+      const uint32_t at = staged + uint32_t((row * kRowWords + 4 * quad) * kWordBytes);
+      // From zero (+0.0f or 0), slice 0 first: the reductions' order and start (splitk.cuh).
+      Acc sum[4] = {Acc(0), Acc(0), Acc(0), Acc(0)};
 #pragma unroll 1
       for (int z0 = 0; z0 < split; z0 += kSlicesInFlight) {
-        float p[kSlicesInFlight][4];
+        Acc p[kSlicesInFlight][4];
 #pragma unroll
         for (int s = 0; s < kSlicesInFlight; ++s)
           if (z0 + s < split) ptx::ld_shared_cluster_v4(p[s], ptx::mapa_shared_cluster(at, uint32_t(z0 + s)));
@@ -309,31 +323,43 @@ struct ClusterSumEpilogue {
             for (int c = 0; c < 4; ++c) sum[c] += p[s][c];
       }
       const int64_t m = w.o.m + row;
+      const float row_factor = store.row_factor(args, m);  // the scaled form's factor of the row, 1 otherwise
 #pragma unroll
       for (int c = 0; c < 4; ++c) {
         const int n = w.o.n + 4 * quad + c;
-        if (n < args.N) splitk::store_sum<Tile::T>(args, m, n, sum[c]);
+        if (n < args.N) store(args, row_factor, m, n, sum[c]);
       }
     }
   }
   static __device__ __forceinline__ void finish() { Next::finish(); }
 };
 
-// Arguments as s13's: T (fp16 or bf16), BM x BN x BK, WM x WN warps (WM = 4 per consumer warpgroup), STAGES, GROUP,
-// SPLIT (0: the cluster split, chosen in prepare(); else 1..8). s13's mainloop (s11's at BM = 128) with the two
-// components above.
-template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int SPLIT>
+// Arguments as s13's / s16's: T (fp16, bf16; int8, e4m3, e5m2), BM x BN x BK (BK: the type's 128-byte k-tile, 64
+// at 16 bits, 128 at 8), WM x WN warps (WM = 4 per consumer warpgroup), STAGES, GROUP, SPLIT (0: the cluster split,
+// chosen in prepare(); else 1..8), Out (operands.cuh: Unscaled, or ScaledTo<D> for int8 and fp8). s13's mainloop
+// (s11's at BM = 128: NarrowMainloop, so fp8 promotes each k-tile into f32) with the two components above.
+template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int SPLIT,
+          class Out = wgmma::Unscaled>
 struct s17_clustersum
-    : wgmma::Kernel<s17_clustersum<T, BM, BN, BK, WM, WN, STAGES, GROUP, SPLIT>,
-                    NarrowMainloop<wgmma::StageRing<SparseTile<T, BM, BN, BK, WM, WN>,
-                                                    LaneBlocks<SparseTile<T, BM, BN, BK, WM, WN>>, STAGES>>,
-                    ClusterSliceUnits<SparseTile<T, BM, BN, BK, WM, WN>, GROUP, SPLIT>,
-                    ClusterSumEpilogue<wgmma::StageRing<SparseTile<T, BM, BN, BK, WM, WN>,
-                                                        LaneBlocks<SparseTile<T, BM, BN, BK, WM, WN>>, STAGES>,
-                                       RegisterEpilogue<SparseTile<T, BM, BN, BK, WM, WN>>>> {
-  static_assert(T == DType::fp16 || T == DType::bf16, "16-bit inputs: f32 accumulators into D of the input type");
-  static_assert((BM == 128 && (BN == 16 || BN == 32 || BN == 64)) || (BM == 256 && (BN == 64 || BN == 128)),
-                "s11's 128 x 16 / 32 / 64 and s13's 256 x 64 / 128 (the decode and band tiles whose twins exist)");
+    : wgmma::Kernel<s17_clustersum<T, BM, BN, BK, WM, WN, STAGES, GROUP, SPLIT, Out>,
+                    NarrowMainloop<wgmma::StageRing<SparseTile<T, BM, BN, BK, WM, WN, Out>,
+                                                    LaneBlocks<SparseTile<T, BM, BN, BK, WM, WN, Out>>, STAGES>>,
+                    ClusterSliceUnits<SparseTile<T, BM, BN, BK, WM, WN, Out>, GROUP, SPLIT>,
+                    ClusterSumEpilogue<wgmma::StageRing<SparseTile<T, BM, BN, BK, WM, WN, Out>,
+                                                        LaneBlocks<SparseTile<T, BM, BN, BK, WM, WN, Out>>, STAGES>,
+                                       RegisterEpilogue<SparseTile<T, BM, BN, BK, WM, WN, Out>>>> {
+  static constexpr bool k16Bit = T == DType::fp16 || T == DType::bf16;
+  static constexpr bool k8Bit = T == DType::int8 || T == DType::e4m3 || T == DType::e5m2;
+  static_assert(k16Bit || k8Bit,
+                "16-bit inputs (f32 sums into D of the input type) or 8-bit (int8's int32 sums into an int32 D, "
+                "fp8's f32 sums into a bf16 D, or either ScaledTo<D>); tf32 keeps s16's reduction");
+  static_assert(!k16Bit || (BM == 128 && (BN == 16 || BN == 32 || BN == 64)) ||
+                    (BM == 256 && (BN == 64 || BN == 128)),
+                "16 bits: s11's 128 x 16 / 32 / 64 and s13's 256 x 64 / 128 (the decode and band tiles whose twins "
+                "exist)");
+  static_assert(!k8Bit || (BM == 128 && (BN == 16 || BN == 32)),
+                "8 bits: s11's / s16's decode tiles, 128 x 16 and 128 x 32 (the tiles whose twins exist)");
+  static_assert(!Out::kScales || k8Bit, "ScaledTo<D>: the scaled products of int8 and fp8 (s11's / s16's rows)");
   static_assert(s17_clustersum::kEpilogueOffset == s17_clustersum::Ring::kBytes,
                 "the cluster sum stages its tile in the ring, which ends where the epilogue's buffer starts");
   static_assert(std::is_same_v<typename s17_clustersum::Ring, typename s17_clustersum::Epilogue::Ring>,
