@@ -7,14 +7,16 @@
 // s14 sums them in the tile's last CTA. Here a tile's `split` slices are the `split` CTAs of one cluster (the launch
 // sets the cluster dimension to the split, chosen in prepare(): kernels/wgmma/kernel.cuh, launch_cluster_ctas), and
 // after its mainloop each CTA
-//   1. waits until every consumer warpgroup of the CTA is done with the ring (a named barrier), then writes its f32
-//      accumulators, unscaled, into its own shared memory, over the ring (why that is safe: ClusterSumEpilogue);
+//   1. waits until every consumer warpgroup of the CTA is done with the ring (a named barrier), then writes its
+//      accumulators (f32; int8's int32), unscaled, into its own shared memory, over the ring (why that is safe:
+//      ClusterSumEpilogue);
 //   2. cluster_sync: every CTA's slice is in its shared memory and visible to the cluster (release / acquire);
 //   3. CTA r (its rank, which is also its slice) sums rows [r BM / split, (r + 1) BM / split) of the tile: for each
 //      16 bytes, the loads of slices z = 0, 1, ..., split-1 from CTA z's shared memory (mapa + ld.shared::cluster,
-//      four slices issued before their adds), added in that order from 0.0f, then splitk::store_sum per element (alpha,
-//      beta, C): splitk::reduce's order and expression, so the same bits as s13 / s16 at the same split and slice
-//      boundaries (the twin test in tests/gpu/test_kernels_gpu.cu compares them);
+//      four slices issued before their adds), added in that order from zero, then per element the store of the
+//      reduction s11 / s13 / s16 run for those partials (splitk::SumStore: store_sum's alpha, beta, C; int8's
+//      exact store_sum_int32; store_sum_scaled's scales): their order and expression, so the same bits as s13 / s16
+//      at the same split and slice boundaries (the twin test in tests/gpu/test_kernels_gpu.cu compares them);
 //   4. a cluster barrier again before any CTA exits: a peer may still be reading its shared memory (relaxed: it
 //      orders no memory, and the release form would wait for the CTA's stores of D: ptx_sm90.cuh).
 //
@@ -66,12 +68,28 @@
 // the decode tiles").
 // Measured: NVIDIA H200, 8192x64x8192 fp16, best tile 128x64x64: 317.3 TFLOP/s = 34% of the mma.sp m16n8k32 loop (928), 1.36x cuBLAS (run nvidia-h200/session12_2026-12-03_8bdb357).
 //
+// 8-bit decode (session 14): int8, e4m3 and e5m2 at s16's 8-bit decode tiles, 128 x 16 and 128 x 32 (BK 128, 16
+// stages), where s16 was the best row in session 13 (int8 8192x16x28672 43.0 us = 83.4% of the copy rate, issue 16
+// asks 85%; 8192x16x8192 18.0 us = 1.29x cuBLASLt, it asks 1.4x) and s17 had beaten s16 in 16 bits by 3% and 8% on
+// the same two weights. What the 8-bit sum adds: int8's s32 accumulators are staged as int32 (4 bytes, as f32: the
+// staged layout and the 16-byte DSMEM loads are the same) and summed exactly in integers into an int32 D (+ C at
+// beta = 1: store_sum_int32); fp8's accumulators are s10's promoted f32 sums (NarrowMainloop) into a bf16 D; with
+// ScaledTo<bf16> (int8, e4m3) the per-tensor x per-row x per-column scales are applied to the slices' sum
+// (store_sum_scaled, the int32 sum converted RN first), as s11's reduce_scaled and s16's reduce_scaled_pdl do. The
+// cluster rule's split there (H200, 8-bit k-tiles of 128; kH200Clusters, or below 32 quads and 16 octets as session
+// 12's ncu implies): 8192x28672 and 8192x8192 take 2 as s16 does; 14336x4096 takes 1 (nothing changes);
+// 4096x14336 4 or 7; 28672x8192 4 or 1. PREDICTION (results/NOTES.md "Session 14: s17_clustersum for 8-bit decode
+// (prediction)", per cell): s16's time less the 1.7-2.1 us the 16-bit sum saved at split 2 (or its relative 3% /
+// 7.5%), so 8192x16x28672 int8 40.9-41.7 us = 86.0-87.7% of the copy rate (e4m3 85.9-87.6%), 8192x16x8192 int8
+// 15.9-16.7 us = 1.39-1.46x cuBLASLt (e4m3 1.19-1.25x).
+//
 // This step defines ClusterSliceUnits (s08's SplitKUnits with one tile per cluster and the slice from the cluster
-// rank) and ClusterSumEpilogue; the mainloop is s13's / s11's (s03's InFlightMainloop on s02's LaneBlocks16 ring,
-// one CTA per ring: the slices share no B), by name. 16-bit inputs only (f32 accumulators summed into D of the
-// input type; int8 and fp8 keep s11's reduction).
-// Preconditions: s11's (M % 32 == 0, K % 64 == 0, any N >= 1, 16-byte aligned operands and rows); SPLIT 0 (chosen)
-// or 1..kMaxClusterSplit. sm_90a only.
+// rank) and ClusterSumEpilogue; the mainloop is s13's / s11's (NarrowMainloop: s03's InFlightMainloop, or fp8's
+// s10 PromotingMainloop, on s02's LaneBlocks ring, one CTA per ring: the slices share no B), by name. Types: fp16 /
+// bf16 (f32 sums into D of the input type), int8 (int32 D, or ScaledTo<bf16>), e4m3 / e5m2 (bf16 D, or
+// ScaledTo<bf16>); tf32 keeps s11's / s16's reduction.
+// Preconditions: s11's (M % 32 == 0 at 16 bits, M % 16 at 8 bits; K % BK == 0; any N >= 1, 16-byte aligned
+// operands and rows); SPLIT 0 (chosen) or 1..kMaxClusterSplit. sm_90a only.
 #pragma once
 
 #include <algorithm>
@@ -124,6 +142,22 @@ static_assert(cluster_split(32, 128, detail_s17::kH200Clusters) == 4 &&
                   cluster_split(264, 128, detail_s17::kH200Clusters) == 1 &&
                   cluster_split(32, 128, detail_s17::kFewerQuads) == 8,
               "the cluster split: fewest k-tile rounds over the resident clusters, a larger one for a tenth less");
+// The five decode weights in 8 bits (BM 128, one column tile at N <= BN, k-tiles of 128; the splits of results/NOTES.md
+// "Session 14: s17_clustersum for 8-bit decode (prediction)"): 8192 rows (64 tiles) take 2 at K = 28672 and 8192,
+// as s16's streaming split; 14336x4096 (112 tiles, 32 k-tiles: at most 4 slices of 8) none; 4096x14336 (32 tiles)
+// 4; 28672x8192 (224 tiles, 64 k-tiles) 4, seven waves of 32 quads (112 rounds against 128 unsplit), and none with
+// one quad and one octet fewer resident (session 12's ncu: fewer than 32 quads fit), where 4096x14336 moves to 7.
+namespace detail_s17 {
+inline constexpr int kFewerQuadsAndOctets[kMaxClusterSplit + 1] = {0, 132, 66, 44, 31, 24, 18, 16, 15};
+}  // namespace detail_s17
+static_assert(cluster_split(64, 224, detail_s17::kH200Clusters) == 2 &&
+                  cluster_split(64, 64, detail_s17::kH200Clusters) == 2 &&
+                  cluster_split(112, 32, detail_s17::kH200Clusters) == 1 &&
+                  cluster_split(32, 112, detail_s17::kH200Clusters) == 4 &&
+                  cluster_split(224, 64, detail_s17::kH200Clusters) == 4 &&
+                  cluster_split(224, 64, detail_s17::kFewerQuadsAndOctets) == 1 &&
+                  cluster_split(32, 112, detail_s17::kFewerQuadsAndOctets) == 7,
+              "the cluster split at the 8-bit decode weights (the prediction's splits)");
 
 // s08's (tile, K slice) units with the slices of a tile in one cluster: CTA rank r of cluster c runs slice r of
 // tile c (grouped order, s02's raster), one unit per CTA (the grid is tiles x split CTAs, clusters of `split` along
