@@ -347,6 +347,17 @@ __device__ __forceinline__ void ld_shared_cluster_v4(float (&v)[4], uint32_t add
   v[0] = v[1] = v[2] = v[3] = 0.0f;
 #endif
 }
+// The same for four int32 (int8's s32 accumulators, staged by wgmma_sp s17_clustersum's 8-bit cluster sum): .s32,
+// so that the registers are integer ones and the sums that follow are IADDs with no conversion.
+__device__ __forceinline__ void ld_shared_cluster_v4(int32_t (&v)[4], uint32_t addr) {
+#if SPARSE24_SM90A_DEVICE
+  asm volatile("ld.shared::cluster.v4.s32 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(v[0]), "=r"(v[1]), "=r"(v[2]), "=r"(v[3])
+               : "r"(addr));
+#else
+  v[0] = v[1] = v[2] = v[3] = 0;
+#endif
+}
 
 // tma_load_2d, multicast: the box lands at the same shared offset in every CTA of `cta_mask` (bit r = rank r) and
 // signals each one's mbarrier at the same offset with the box's bytes.

@@ -109,6 +109,42 @@ __device__ __forceinline__ void store_sum_scaled(const GemmArgs& args, const Epi
   static_cast<typename E::type*>(args.d)[m * args.ldd + n] = E::from_float(v);
 }
 
+// The store of the reduction that sums partials of type V into a D of type TD, for a caller that holds the slices'
+// sum of an element itself (wgmma_sp s17_clustersum's cluster sum, which must give the bits of s11's / s16's
+// reductions at the same split):
+//   V = float, unscaled          store_sum<TD>          (reduce<TD> / reduce_pdl<TD>: 16-bit, fp8's bf16, tf32's f32)
+//   V = int32_t, unscaled        store_sum_int32        (reduce<int32> / reduce_pdl<int32>: int8's exact int32 D)
+//   kScaled (int32 or f32 sums)  store_sum_scaled<TD>   (reduce_scaled<TD, V> / reduce_scaled_pdl<TD, V>)
+// One object per thread: the scaled form loads EpilogueScales once (reduce_scaled_pdl: once per thread), and
+// row_factor(m) is the factor of a row, to be taken once per row and passed to each of its elements' stores.
+template <DType TD, class V, bool kScaled>
+struct SumStore {
+  static_assert(std::is_same_v<V, float> || std::is_same_v<V, int32_t>, "f32 or int32 partials");
+  static_assert(std::is_same_v<V, int32_t> == (TD == DType::int32),
+                "unscaled: int32 partials go to an int32 D, f32 partials to a floating-point D");
+  __device__ __forceinline__ explicit SumStore(const GemmArgs&) {}
+  __device__ __forceinline__ float row_factor(const GemmArgs&, int64_t) const { return 1.0f; }  // no scales
+  __device__ __forceinline__ void operator()(const GemmArgs& args, float, int64_t m, int64_t n, V sum) const {
+    if constexpr (std::is_same_v<V, int32_t>)
+      store_sum_int32(args, m, n, sum);
+    else
+      store_sum<TD>(args, m, n, sum);
+  }
+};
+template <DType TD, class V>
+struct SumStore<TD, V, true> {
+  static_assert(std::is_same_v<V, float> || std::is_same_v<V, int32_t>, "f32 or int32 partials");
+  EpilogueScales scales;
+  __device__ __forceinline__ explicit SumStore(const GemmArgs& args) : scales(EpilogueScales::load(args)) {}
+  __device__ __forceinline__ float row_factor(const GemmArgs& args, int64_t m) const {
+    return scales.row_factor(static_cast<int>(m), args.M);
+  }
+  __device__ __forceinline__ void operator()(const GemmArgs& args, float row_factor, int64_t m, int64_t n,
+                                             V sum) const {
+    store_sum_scaled<TD>(args, scales, row_factor, m, n, sum);
+  }
+};
+
 template <DType TD, class V>
 __global__ void __launch_bounds__(kReduceThreads) reduce_scaled(GemmArgs args, int split) {
   static_assert(TD == DType::fp16 || TD == DType::bf16 || TD == DType::f32, "a scaled D is a floating-point type");

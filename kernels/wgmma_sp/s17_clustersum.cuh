@@ -7,14 +7,16 @@
 // s14 sums them in the tile's last CTA. Here a tile's `split` slices are the `split` CTAs of one cluster (the launch
 // sets the cluster dimension to the split, chosen in prepare(): kernels/wgmma/kernel.cuh, launch_cluster_ctas), and
 // after its mainloop each CTA
-//   1. waits until every consumer warpgroup of the CTA is done with the ring (a named barrier), then writes its f32
-//      accumulators, unscaled, into its own shared memory, over the ring (why that is safe: ClusterSumEpilogue);
+//   1. waits until every consumer warpgroup of the CTA is done with the ring (a named barrier), then writes its
+//      accumulators (f32; int8's int32), unscaled, into its own shared memory, over the ring (why that is safe:
+//      ClusterSumEpilogue);
 //   2. cluster_sync: every CTA's slice is in its shared memory and visible to the cluster (release / acquire);
 //   3. CTA r (its rank, which is also its slice) sums rows [r BM / split, (r + 1) BM / split) of the tile: for each
 //      16 bytes, the loads of slices z = 0, 1, ..., split-1 from CTA z's shared memory (mapa + ld.shared::cluster,
-//      four slices issued before their adds), added in that order from 0.0f, then splitk::store_sum per element (alpha,
-//      beta, C): splitk::reduce's order and expression, so the same bits as s13 / s16 at the same split and slice
-//      boundaries (the twin test in tests/gpu/test_kernels_gpu.cu compares them);
+//      four slices issued before their adds), added in that order from zero, then per element the store of the
+//      reduction s11 / s13 / s16 run for those partials (splitk::SumStore: store_sum's alpha, beta, C; int8's
+//      exact store_sum_int32; store_sum_scaled's scales): their order and expression, so the same bits as s13 / s16
+//      at the same split and slice boundaries (the twin test in tests/gpu/test_kernels_gpu.cu compares them);
 //   4. a cluster barrier again before any CTA exits: a peer may still be reading its shared memory (relaxed: it
 //      orders no memory, and the release form would wait for the CTA's stores of D: ptx_sm90.cuh).
 //
@@ -66,16 +68,33 @@
 // the decode tiles").
 // Measured: NVIDIA H200, 8192x64x8192 bf16, best tile 128x32x64: 244.7 TFLOP/s = 26% of the mma.sp m16n8k32 loop (950), 1.06x cuBLAS (run nvidia-h200/session14_2026-12-03_e0c3611).
 //
+// 8-bit decode (session 14): int8, e4m3 and e5m2 at s16's 8-bit decode tiles, 128 x 16 and 128 x 32 (BK 128, 16
+// stages), where s16 was the best row in session 13 (int8 8192x16x28672 43.0 us = 83.4% of the copy rate, issue 16
+// asks 85%; 8192x16x8192 18.0 us = 1.29x cuBLASLt, it asks 1.4x) and s17 had beaten s16 in 16 bits by 3% and 8% on
+// the same two weights. What the 8-bit sum adds: int8's s32 accumulators are staged as int32 (4 bytes, as f32: the
+// staged layout and the 16-byte DSMEM loads are the same) and summed exactly in integers into an int32 D (+ C at
+// beta = 1: store_sum_int32); fp8's accumulators are s10's promoted f32 sums (NarrowMainloop) into a bf16 D; with
+// ScaledTo<bf16> (int8, e4m3) the per-tensor x per-row x per-column scales are applied to the slices' sum
+// (store_sum_scaled, the int32 sum converted RN first), as s11's reduce_scaled and s16's reduce_scaled_pdl do. The
+// cluster rule's split there (H200, 8-bit k-tiles of 128; kH200Clusters, or below 32 quads and 16 octets as session
+// 12's ncu implies): 8192x28672 and 8192x8192 take 2 as s16 does; 14336x4096 takes 1 (nothing changes);
+// 4096x14336 4 or 7; 28672x8192 4 or 1. PREDICTION (results/NOTES.md "Session 14: s17_clustersum for 8-bit decode
+// (prediction)", per cell): s16's time less the 1.7-2.1 us the 16-bit sum saved at split 2 (or its relative 3% /
+// 7.5%), so 8192x16x28672 int8 40.9-41.7 us = 86.0-87.7% of the copy rate (e4m3 85.9-87.6%), 8192x16x8192 int8
+// 15.9-16.7 us = 1.39-1.46x cuBLASLt (e4m3 1.19-1.25x).
+//
 // This step defines ClusterSliceUnits (s08's SplitKUnits with one tile per cluster and the slice from the cluster
-// rank) and ClusterSumEpilogue; the mainloop is s13's / s11's (s03's InFlightMainloop on s02's LaneBlocks16 ring,
-// one CTA per ring: the slices share no B), by name. 16-bit inputs only (f32 accumulators summed into D of the
-// input type; int8 and fp8 keep s11's reduction).
-// Preconditions: s11's (M % 32 == 0, K % 64 == 0, any N >= 1, 16-byte aligned operands and rows); SPLIT 0 (chosen)
-// or 1..kMaxClusterSplit. sm_90a only.
+// rank) and ClusterSumEpilogue; the mainloop is s13's / s11's (NarrowMainloop: s03's InFlightMainloop, or fp8's
+// s10 PromotingMainloop, on s02's LaneBlocks ring, one CTA per ring: the slices share no B), by name. Types: fp16 /
+// bf16 (f32 sums into D of the input type), int8 (int32 D, or ScaledTo<bf16>), e4m3 / e5m2 (bf16 D, or
+// ScaledTo<bf16>); tf32 keeps s11's / s16's reduction.
+// Preconditions: s11's (M % 32 == 0 at 16 bits, M % 16 at 8 bits; K % BK == 0; any N >= 1, 16-byte aligned
+// operands and rows); SPLIT 0 (chosen) or 1..kMaxClusterSplit. sm_90a only.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #include "kernels/common/ptx_sm90.cuh"
 #include "kernels/common/splitk.cuh"
@@ -123,6 +142,22 @@ static_assert(cluster_split(32, 128, detail_s17::kH200Clusters) == 4 &&
                   cluster_split(264, 128, detail_s17::kH200Clusters) == 1 &&
                   cluster_split(32, 128, detail_s17::kFewerQuads) == 8,
               "the cluster split: fewest k-tile rounds over the resident clusters, a larger one for a tenth less");
+// The five decode weights in 8 bits (BM 128, one column tile at N <= BN, k-tiles of 128; the splits of results/NOTES.md
+// "Session 14: s17_clustersum for 8-bit decode (prediction)"): 8192 rows (64 tiles) take 2 at K = 28672 and 8192,
+// as s16's streaming split; 14336x4096 (112 tiles, 32 k-tiles: at most 4 slices of 8) none; 4096x14336 (32 tiles)
+// 4; 28672x8192 (224 tiles, 64 k-tiles) 4, seven waves of 32 quads (112 rounds against 128 unsplit), and none with
+// one quad and one octet fewer resident (session 12's ncu: fewer than 32 quads fit), where 4096x14336 moves to 7.
+namespace detail_s17 {
+inline constexpr int kFewerQuadsAndOctets[kMaxClusterSplit + 1] = {0, 132, 66, 44, 31, 24, 18, 16, 15};
+}  // namespace detail_s17
+static_assert(cluster_split(64, 224, detail_s17::kH200Clusters) == 2 &&
+                  cluster_split(64, 64, detail_s17::kH200Clusters) == 2 &&
+                  cluster_split(112, 32, detail_s17::kH200Clusters) == 1 &&
+                  cluster_split(32, 112, detail_s17::kH200Clusters) == 4 &&
+                  cluster_split(224, 64, detail_s17::kH200Clusters) == 4 &&
+                  cluster_split(224, 64, detail_s17::kFewerQuadsAndOctets) == 1 &&
+                  cluster_split(32, 112, detail_s17::kFewerQuadsAndOctets) == 7,
+              "the cluster split at the 8-bit decode weights (the prediction's splits)");
 
 // s08's (tile, K slice) units with the slices of a tile in one cluster: CTA rank r of cluster c runs slice r of
 // tile c (grouped order, s02's raster), one unit per CTA (the grid is tiles x split CTAs, clusters of `split` along
@@ -204,34 +239,44 @@ struct ClusterSliceUnits : SplitKUnits<TileT, GROUP, wgmma::SingleCta, SPLIT> {
 };
 
 // At split 1, Next (s02's RegisterEpilogue) writes D from the accumulators. At split > 1, the cluster sum of the
-// header (steps 1-4). The staged tile is row-major f32 with rows of BN + kPadFloats floats, in the CTA's ring:
+// header (steps 1-4). The staged tile is row-major, the accumulators as they are (f32, or int8's int32: 4 bytes
+// either way), with rows of BN + kPadWords words, in the CTA's ring:
 //
-//   staged (ring base)   row 0:   | c0 c1 ... c(BN-1) | pad 8 |      row r at r x kRowFloats x 4 bytes
+//   staged (ring base)   row 0:   | c0 c1 ... c(BN-1) | pad 8 |      row r at r x kRowWords x 4 bytes
 //                        row 1:   | ...                            (BM rows; at most 139 KB at 256 x 128)
 //
 // A lane stores its accumulator pairs (columns 2q, 2q + 1 of rows g, g + 8 of its warp's m16n8 tiles) as 8-byte
-// stores: a half-warp's 16 stores are rows g = 0..3 x 32 bytes, and the 8 floats of padding put those four rows
+// stores: a half-warp's 16 stores are rows g = 0..3 x 32 bytes, and the 8 words of padding put those four rows
 // 8 banks apart, so each half-warp is one wavefront (without padding, BN x 4 bytes = a multiple of 128: all four
 // rows on the same 8 banks). The sum reads 16 bytes per lane, 8 lanes along one row: 128 contiguous bytes.
 // Why the ring may be overwritten: a CTA has one unit (ClusterSliceUnits), so the producer issues no load after the
 // unit's last k-tile, and every load it issued has landed (each consumer waited on its stage's full barrier); each
-// consumer warpgroup's wgmma have completed (the mainloop ends with wgmma.wait_group 0); and the named barrier
-// below makes every consumer warpgroup of the CTA wait for all the others, because all of them read each stage's B.
+// consumer warpgroup's wgmma have completed (the mainloop ends with wgmma.wait_group 0; fp8's PromotingMainloop
+// has added the last k-tile into its f32 registers, which are what it hands over); and the named barrier below
+// makes every consumer warpgroup of the CTA wait for all the others, because all of them read each stage's B.
 // The barriers (after the ring and the epilogue buffer) are not touched.
+// What D gets from a sum: splitk::SumStore, the store of the reduction s11 / s16 run for the same partials (f32
+// unscaled: store_sum into D of the input type, fp8's bf16; int32 unscaled: store_sum_int32, exact; ScaledTo<D>:
+// store_sum_scaled with the element's row and column factors, the int32 sum converted RN first).
 template <class RingT, class Next>
 struct ClusterSumEpilogue {
   using Ring = RingT;
   using Tile = typename Ring::Tile;
   using Acc = typename Tile::Acc;
-  static_assert(std::is_same_v<Acc, float> && !Tile::Operands::kHasScales,
-                "f32 accumulators summed into an unscaled D (as s16's reduction)");
+  static_assert(std::is_same_v<Acc, float> || std::is_same_v<Acc, int32_t>,
+                "f32 accumulators (16-bit, fp8's promoted sums) or int8's int32 ones");
+  static_assert(Tile::Operands::kHasScales || std::is_same_v<Acc, int32_t> == (Tile::kD == DType::int32),
+                "unscaled: int32 sums go to an int32 D, f32 sums to a floating-point D (as s16's reductions)");
+  using Store = splitk::SumStore<Tile::kD, Acc, Tile::Operands::kHasScales>;
   static constexpr int kSmemBytes = Next::kSmemBytes;  // the staged tile lives in the ring
-  static constexpr int kPadFloats = 8;
-  static constexpr int kRowFloats = Tile::kBN + kPadFloats;
+  static constexpr int kWordBytes = int(sizeof(Acc));
+  static_assert(kWordBytes == 4, "4-byte accumulators: the staged rows and the 16-byte loads are four words");
+  static constexpr int kPadWords = 8;
+  static constexpr int kRowWords = Tile::kBN + kPadWords;
   static constexpr int kQuads = Tile::kBN / 4;  // 16-byte loads per row of the sum
-  static constexpr int kStagedBytes = Tile::kBM * kRowFloats * int(sizeof(float));
-  static_assert(Tile::kBN % 8 == 0 && (kRowFloats * sizeof(float)) % 16 == 0, "whole, aligned 16-byte loads");
-  static_assert(kStagedBytes <= Ring::kBytes, "the staged f32 tile fits in the ring it replaces");
+  static constexpr int kStagedBytes = Tile::kBM * kRowWords * kWordBytes;
+  static_assert(Tile::kBN % 8 == 0 && (kRowWords * kWordBytes) % 16 == 0, "whole, aligned 16-byte loads");
+  static_assert(kStagedBytes <= Ring::kBytes, "the staged tile fits in the ring it replaces");
   static constexpr int kSumThreads = 128 * Tile::kConsumers;
   // Slices whose 16 bytes a thread loads before it adds them: 4 (a split of 8 takes two rounds of DSMEM latency).
   // NOTE: all 8 at once (32 registers of loads) spilled 40 bytes at 256 x 128 (ptxas, sm_90a, nvcc 13.0: the four
@@ -260,7 +305,7 @@ struct ClusterSumEpilogue {
     }
     // The ring ends where the epilogue's buffer starts (kernel.cuh's layout; s17_clustersum asserts it).
     const uint32_t staged = epi.addr - Ring::kBytes;
-    float* const staged_generic = reinterpret_cast<float*>(epi.generic - Ring::kBytes);
+    Acc* const staged_generic = reinterpret_cast<Acc*>(epi.generic - Ring::kBytes);
 
     // 1. Every consumer warpgroup is past the ring; then this thread's accumulators into the staged tile.
     ptx::named_barrier_sync(kStagingBarrier, kSumThreads);
@@ -270,8 +315,9 @@ struct ClusterSumEpilogue {
 #pragma unroll
       for (int half = 0; half < 2; ++half) {
         const frag::RowCol rc = frag::acc_m16n8(me.lane, 2 * half);
-        *reinterpret_cast<float2*>(staged_generic + (row0 + rc.row) * kRowFloats + nt * 8 + rc.col) =
-            make_float2(acc[4 * nt + 2 * half], acc[4 * nt + 2 * half + 1]);
+        const auto pair = splitk::PartialPair<Acc>::make(acc[4 * nt + 2 * half], acc[4 * nt + 2 * half + 1]);
+        *reinterpret_cast<std::remove_const_t<decltype(pair)>*>(staged_generic + (row0 + rc.row) * kRowWords +
+                                                                 nt * 8 + rc.col) = pair;  // float2 or int2
       }
     // 2. Every slice of the tile is staged and visible to the cluster.
     ptx::cluster_sync();
@@ -291,13 +337,15 @@ struct ClusterSumEpilogue {
     const int cols = min(Tile::kBN, args.N - w.o.n);
     const int quads = min(kQuads, (cols + 3) / 4);  // 16-byte steps that hold a column below N
     const int count = max(0, band_end - band_begin) * quads;
+    const Store store(args);
     for (int e = int(threadIdx.x) - 128; e < count; e += kSumThreads) {
       const int row = band_begin + e / quads, quad = e % quads;
-      const uint32_t at = staged + uint32_t((row * kRowFloats + 4 * quad) * sizeof(float));
-      float sum[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+      const uint32_t at = staged + uint32_t((row * kRowWords + 4 * quad) * kWordBytes);
+      // From zero (+0.0f or 0), slice 0 first: the reductions' order and start (splitk.cuh).
+      Acc sum[4] = {Acc(0), Acc(0), Acc(0), Acc(0)};
 #pragma unroll 1
       for (int z0 = 0; z0 < split; z0 += kSlicesInFlight) {
-        float p[kSlicesInFlight][4];
+        Acc p[kSlicesInFlight][4];
 #pragma unroll
         for (int s = 0; s < kSlicesInFlight; ++s)
           if (z0 + s < split) ptx::ld_shared_cluster_v4(p[s], ptx::mapa_shared_cluster(at, uint32_t(z0 + s)));
@@ -309,31 +357,43 @@ struct ClusterSumEpilogue {
             for (int c = 0; c < 4; ++c) sum[c] += p[s][c];
       }
       const int64_t m = w.o.m + row;
+      const float row_factor = store.row_factor(args, m);  // the scaled form's factor of the row, 1 otherwise
 #pragma unroll
       for (int c = 0; c < 4; ++c) {
         const int n = w.o.n + 4 * quad + c;
-        if (n < args.N) splitk::store_sum<Tile::T>(args, m, n, sum[c]);
+        if (n < args.N) store(args, row_factor, m, n, sum[c]);
       }
     }
   }
   static __device__ __forceinline__ void finish() { Next::finish(); }
 };
 
-// Arguments as s13's: T (fp16 or bf16), BM x BN x BK, WM x WN warps (WM = 4 per consumer warpgroup), STAGES, GROUP,
-// SPLIT (0: the cluster split, chosen in prepare(); else 1..8). s13's mainloop (s11's at BM = 128) with the two
-// components above.
-template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int SPLIT>
+// Arguments as s13's / s16's: T (fp16, bf16; int8, e4m3, e5m2), BM x BN x BK (BK: the type's 128-byte k-tile, 64
+// at 16 bits, 128 at 8), WM x WN warps (WM = 4 per consumer warpgroup), STAGES, GROUP, SPLIT (0: the cluster split,
+// chosen in prepare(); else 1..8), Out (operands.cuh: Unscaled, or ScaledTo<D> for int8 and fp8). s13's mainloop
+// (s11's at BM = 128: NarrowMainloop, so fp8 promotes each k-tile into f32) with the two components above.
+template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int SPLIT,
+          class Out = wgmma::Unscaled>
 struct s17_clustersum
-    : wgmma::Kernel<s17_clustersum<T, BM, BN, BK, WM, WN, STAGES, GROUP, SPLIT>,
-                    NarrowMainloop<wgmma::StageRing<SparseTile<T, BM, BN, BK, WM, WN>,
-                                                    LaneBlocks<SparseTile<T, BM, BN, BK, WM, WN>>, STAGES>>,
-                    ClusterSliceUnits<SparseTile<T, BM, BN, BK, WM, WN>, GROUP, SPLIT>,
-                    ClusterSumEpilogue<wgmma::StageRing<SparseTile<T, BM, BN, BK, WM, WN>,
-                                                        LaneBlocks<SparseTile<T, BM, BN, BK, WM, WN>>, STAGES>,
-                                       RegisterEpilogue<SparseTile<T, BM, BN, BK, WM, WN>>>> {
-  static_assert(T == DType::fp16 || T == DType::bf16, "16-bit inputs: f32 accumulators into D of the input type");
-  static_assert((BM == 128 && (BN == 16 || BN == 32 || BN == 64)) || (BM == 256 && (BN == 64 || BN == 128)),
-                "s11's 128 x 16 / 32 / 64 and s13's 256 x 64 / 128 (the decode and band tiles whose twins exist)");
+    : wgmma::Kernel<s17_clustersum<T, BM, BN, BK, WM, WN, STAGES, GROUP, SPLIT, Out>,
+                    NarrowMainloop<wgmma::StageRing<SparseTile<T, BM, BN, BK, WM, WN, Out>,
+                                                    LaneBlocks<SparseTile<T, BM, BN, BK, WM, WN, Out>>, STAGES>>,
+                    ClusterSliceUnits<SparseTile<T, BM, BN, BK, WM, WN, Out>, GROUP, SPLIT>,
+                    ClusterSumEpilogue<wgmma::StageRing<SparseTile<T, BM, BN, BK, WM, WN, Out>,
+                                                        LaneBlocks<SparseTile<T, BM, BN, BK, WM, WN, Out>>, STAGES>,
+                                       RegisterEpilogue<SparseTile<T, BM, BN, BK, WM, WN, Out>>>> {
+  static constexpr bool k16Bit = T == DType::fp16 || T == DType::bf16;
+  static constexpr bool k8Bit = T == DType::int8 || T == DType::e4m3 || T == DType::e5m2;
+  static_assert(k16Bit || k8Bit,
+                "16-bit inputs (f32 sums into D of the input type) or 8-bit (int8's int32 sums into an int32 D, "
+                "fp8's f32 sums into a bf16 D, or either ScaledTo<D>); tf32 keeps s16's reduction");
+  static_assert(!k16Bit || (BM == 128 && (BN == 16 || BN == 32 || BN == 64)) ||
+                    (BM == 256 && (BN == 64 || BN == 128)),
+                "16 bits: s11's 128 x 16 / 32 / 64 and s13's 256 x 64 / 128 (the decode and band tiles whose twins "
+                "exist)");
+  static_assert(!k8Bit || (BM == 128 && (BN == 16 || BN == 32)),
+                "8 bits: s11's / s16's decode tiles, 128 x 16 and 128 x 32 (the tiles whose twins exist)");
+  static_assert(!Out::kScales || k8Bit, "ScaledTo<D>: the scaled products of int8 and fp8 (s11's / s16's rows)");
   static_assert(s17_clustersum::kEpilogueOffset == s17_clustersum::Ring::kBytes,
                 "the cluster sum stages its tile in the ring, which ends where the epilogue's buffer starts");
   static_assert(std::is_same_v<typename s17_clustersum::Ring, typename s17_clustersum::Epilogue::Ring>,

@@ -368,8 +368,9 @@ TEST_CASE("the random-normal check catches one wrong 16x8 tile that the norm alo
 // same parameters gives the same bits on the same problem. Runs in the CTest entries of the s09 and s14 variants
 // (and in a full run of this binary); a variant without a twin of identical parameters fails. Random normal
 // inputs: the sums' order shows in the bits. s17_clustersum sums the slices of a tile in its cluster's shared memory
-// in the same order: its fixed-split row is compared with the s13 row of that split (4 at 256 x 64: the shape below
-// has N = 97, M = 2 BM, K of four slices that each wrap the ring); its split-0 rows run (1) only.
+// in the same order: its fixed-split rows are compared with the s13 / s11 row of that split (4 at 256 x 64: the shape
+// below has N = 97, M = 2 BM, K of four slices that each wrap the ring; 3 at 128 x 16 in bf16 and in 8 bits, the
+// int32, scaled and fp8 sums), and with the s16 row of that split where there is one; its split-0 rows run (1) only.
 TEST_CASE("wgmma_sp s09/s14/s16/s17: repeated launches give the same bits, and the same bits as the two-launch twin",
           "[kernels][variant]") {
   const int sm = compute_capability(0);
@@ -394,14 +395,24 @@ TEST_CASE("wgmma_sp s09/s14/s16/s17: repeated launches give the same bits, and t
     };
     // The twin: the same types, the same scales (an fp8 row with a bf16 D exists scaled and unscaled) and the same
     // parameters.
-    const Variant* twin = nullptr;
-    for (const Variant& u : registry())
-      if (u.family == v.family && u.technique == twin_technique && u.types.a == v.types.a && u.types.b == v.types.b &&
-          u.types.d == v.types.d && u.has_scales == v.has_scales &&
-          without_persistent(u.params) == without_persistent(v.params))
-        twin = &u;
+    const auto same_row_of = [&](const char* technique) -> const Variant* {
+      const Variant* found = nullptr;
+      for (const Variant& u : registry())
+        if (u.family == v.family && u.technique == technique && u.types.a == v.types.a && u.types.b == v.types.b &&
+            u.types.d == v.types.d && u.has_scales == v.has_scales &&
+            without_persistent(u.params) == without_persistent(v.params))
+          found = &u;
+      return found;
+    };
+    const Variant* twin = same_row_of(twin_technique);
     REQUIRE(twin != nullptr);
     INFO("twin: " << twin->name);
+    // s17 at BM = 128 sums what s11 and s16 both reduce (s16's reductions are the PDL forms of s11's: the same bits
+    // by s16's own row of this test): where s16 has a row of the same parameters (the 8-bit split-3 rows), s17 is
+    // compared with it too, so that the cluster sum is checked against each reduction it stands in for.
+    std::vector<const Variant*> twins = {twin};
+    if (v.technique == "clustersum" && v.param("bm") == 128)
+      if (const Variant* pdl = same_row_of("pdl")) twins.push_back(pdl);
     if (!arch_error(v, sm).empty()) {
       WARN(v.name << " skipped: " << arch_error(v, sm));
       continue;
@@ -424,7 +435,7 @@ TEST_CASE("wgmma_sp s09/s14/s16/s17: repeated launches give the same bits, and t
     }
     INFO("on " << s.M << "x" << s.N << "x" << s.K);
     REQUIRE(shape_error(v, s.M, s.N, s.K).empty());
-    REQUIRE(shape_error(*twin, s.M, s.N, s.K).empty());
+    for (const Variant* t : twins) REQUIRE(shape_error(*t, s.M, s.N, s.K).empty());
     const Problem& P = *problems_for(v, s, stream).normal;
     const int64_t count = int64_t(s.M) * s.N;
     DeviceBuffer first(P.d_bytes()), again(P.d_bytes()), dtwin(P.d_bytes());
@@ -452,13 +463,16 @@ TEST_CASE("wgmma_sp s09/s14/s16/s17: repeated launches give the same bits, and t
                      "(the fixed-split row is)");
       continue;
     }
-    poison(dtwin.get(), P.d_bytes(), stream);
-    prepare(*twin, args_for(*twin, P, dtwin.get()))->run(stream);
-    SPARSE24_CUDA_CHECK(cudaGetLastError());
-    const CheckResult same = compare_bits(v.types.d, dtwin.get(), first.get(), count, stream);
-    INFO("twin against the in-launch sum: " << same.message);
-    CHECK(same.passed);
-    CHECK(same.mismatches == 0);
+    for (const Variant* t : twins) {
+      INFO("compared with " << t->name);
+      poison(dtwin.get(), P.d_bytes(), stream);
+      prepare(*t, args_for(*t, P, dtwin.get()))->run(stream);
+      SPARSE24_CUDA_CHECK(cudaGetLastError());
+      const CheckResult same = compare_bits(v.types.d, dtwin.get(), first.get(), count, stream);
+      INFO("twin against the in-launch sum: " << same.message);
+      CHECK(same.passed);
+      CHECK(same.mismatches == 0);
+    }
   }
 }
 
