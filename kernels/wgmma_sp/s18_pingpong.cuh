@@ -80,6 +80,14 @@
 // What a next step would try: the hand-off one batch earlier (after the last k-tile's full wait), a deeper
 // wait_group, or a 128-row unit per warpgroup (two m64 wgmmas per k-step); measure first with ncu's tensor-pipe
 // activity and the consumers' stall reasons. Kept as a measured step; `auto` does not pick it (slower everywhere).
+// PROFILED (session 14 call A, results/nvidia-h200/session14_2026-12-03_e0c3611/prof/; NOTES "Session 14, call A,
+// measured"), int8 cluster 2 at 8192^3 beside s06: the consumer on its turn waits on FULL stages (the try-wait
+// loops: 15% of all samples) and almost never on its wgmma batch (WARPGROUP.DEPBAR < 0.1%), so the account above
+// (too few batches in flight) is not what binds: the tensor pipe starves for data. The L2 runs 77.3% busy for the
+// whole kernel and moves 1.69x s06's bytes (the 64-row units' B traffic, 1.68x by the account above): at cluster 2
+// the L2's throughput is the wall. At cluster 4 (1.04x s06's bytes) the step was no faster (830.6 us), and s06 at
+// cluster 4 was 0-11% slower than at cluster 2 (session 14 call B): four-way multicast makes a stage wait for the
+// last of four pieces. racecheck on the alternation case alone: 0 hazards (session 14 call A, 184 s).
 //
 // This step defines AlternatingScheduler (s05's PersistentScheduler naming Alternating<2> as its Consumers) and
 // AlternatingTmaStore (s06's TmaStoreEpilogue with a slab per warpgroup); the mainloop is s05's (s04's
