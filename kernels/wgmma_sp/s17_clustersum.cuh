@@ -66,7 +66,7 @@
 // Decode tiles (session 13): s11's 128 x 16 and 128 x 32 too, where at N <= 16 the split-K reduction and its launch
 // are a fixed 3-5 us of a 22-73 us problem (prediction and result: results/NOTES.md, "Session 13: s17_clustersum at
 // the decode tiles").
-// Measured: NVIDIA H200, 8192x64x8192 bf16, best tile 128x32x64: 244.7 TFLOP/s = 26% of the mma.sp m16n8k32 loop (950), 1.06x cuBLAS (run nvidia-h200/session14_2026-12-03_e0c3611).
+// Measured: NVIDIA H200, 8192x64x8192 bf16, best tile 128x32x64: 267.6 TFLOP/s = 29% of the mma.sp m16n8k32 loop (924), 1.13x cuBLAS (run nvidia-h200/session14_2026-12-03_f319a2b).
 //
 // 8-bit decode (session 14): int8, e4m3 and e5m2 at s16's 8-bit decode tiles, 128 x 16 and 128 x 32 (BK 128, 16
 // stages), where s16 was the best row in session 13 (int8 8192x16x28672 43.0 us = 83.4% of the copy rate, issue 16
@@ -82,6 +82,14 @@
 // (prediction)", per cell): s16's time less the 1.7-2.1 us the 16-bit sum saved at split 2 (or its relative 3% /
 // 7.5%), so 8192x16x28672 int8 40.9-41.7 us = 86.0-87.7% of the copy rate (e4m3 85.9-87.6%), 8192x16x8192 int8
 // 15.9-16.7 us = 1.39-1.46x cuBLASLt (e4m3 1.19-1.25x).
+// RESULT (session 14 calls B and C, results/nvidia-h200/session14_2026-12-03_f319a2b/decode8.log and
+// session14_2026-12-03_c87016b/decode8.json; NOTES "Session 14, call B/C, measured"): correct and bit for bit equal
+// to s11 / s16 at split 3 (ctest, the twin test), memcheck and racecheck clean. The time as predicted: 8192x16x28672
+// int8 41.4 / 41.7 us (s16 42.7), e4m3 42.0 / 41.8 (s16 42.7): 86.3% / 84.4% of the copy rate in the two runs (the
+// copy ceiling itself moved 1.7%), 1.55-1.66x cuBLASLt int8, 1.40-1.48x e4m3, level with cuSPARSELt int8 (0.98-1.00x)
+// and 0.92-0.96x its e4m3; 8192x16x8192 int8 16.7 / 17.1 us = 1.41x cuBLASLt (s16 18.1), e4m3 1.18-1.19x. No change
+// where the rule takes split 1 (14336x4096) and 1-6% slower than s11 / s16 at 28672x8192 (one tile per CTA, not
+// persistent). The fastest 8-bit row at 15 of the 20 decode rows of the H200 table.
 //
 // This step defines ClusterSliceUnits (s08's SplitKUnits with one tile per cluster and the slice from the cluster
 // rank) and ClusterSumEpilogue; the mainloop is s13's / s11's (NarrowMainloop: s03's InFlightMainloop, or fp8's
