@@ -190,7 +190,7 @@ def main():
 
     best = {}     # (gpu, dtype, M, N, K) -> [median_us, kernel, source, sm, timed]
     timings = {}  # (gpu, dtype, M, N, K) -> kernel -> [(median_us, run, source)]
-    cublas = {}   # (gpu, dtype, M, N, K, run) -> the cuBLAS peer's median_us in that report
+    cublas = {}   # (gpu, dtype, M, N, K) -> run -> the cuBLAS peer's median_us in that report
     used = {}     # gpu -> set of run names (folder/file) that gave at least one candidate row
     skipped = []  # (path, why)
     for path in reports_of(sources):
@@ -213,7 +213,8 @@ def main():
         for r in report["rows"]:
             if (r.get("status") == "passed" and r.get("kind") == "peer" and str(r.get("kernel", "")).startswith("cublas.")
                     and (r.get("counters") or {}).get("median_us")):
-                cublas[(gpu, r.get("dtype"), int(r["M"]), int(r["N"]), int(r["K"]), run)] = r["counters"]["median_us"]
+                cublas.setdefault((gpu, r.get("dtype"), int(r["M"]), int(r["N"]), int(r["K"])), {})[run] = \
+                    r["counters"]["median_us"]
                 continue
             if r.get("status") != "passed" or r.get("kind", "variant") != "variant":
                 continue
@@ -237,7 +238,7 @@ def main():
 
     # The fastest by the median over reports of time / cuBLAS's time (the docstring).
     for key, per_kernel in timings.items():
-        chosen = fastest_by_median_ratio(per_kernel, {run: us for (*k, run), us in cublas.items() if tuple(k) == key})
+        chosen = fastest_by_median_ratio(per_kernel, cublas.get(key, {}))
         if chosen:
             kernel, us, src, med, n = chosen
             best[key][:3] = [us, kernel, src + (f"; {med:.3f}x cuBLAS's time, median of {n} runs" if n > 1 else "")]
