@@ -35,6 +35,13 @@ const char* const kUsage = R"(usage: sparse24_bench [options]
                        "linear_train.cublas.<dtype>" and "linear_train.cusparselt.<dtype>"; --kernels does not
                        select them
   --min-time SECONDS   timed launches per row, in seconds of kernel time (default 0.25; > 0)
+  --passes N           time every passed GEMM row (peers, auto, variants) in N passes over its shape's rows
+                       (default 1): pass 1 right after the row's checks, as always, then passes 2..N time each
+                       row again, even passes in the reverse order, odd ones in the forward order; the row's
+                       median_us is the median of its passes' medians (notes.pass_medians_us lists them), so a
+                       drift of the GPU's state over the seconds a shape's rows take falls on every row alike
+                       rather than on the ones timed last. The scaled rows' A B A cost, the energy loop and
+                       the same-size copy are measured in pass 1 only
   --seed N             input seed, a non-negative integer (default 2024)
   --no-cusparselt      do not run the cuSPARSELt peer
   --peer-candidates N  cuBLASLt heuristic candidates searched per shape (default 8); every peer candidate
@@ -61,8 +68,8 @@ const char* const kUsage = R"(usage: sparse24_bench [options]
                        "auto.<dtype>:<MxNxK>", and the peers' chosen configurations ("cublas.dense.<dtype>:<MxNxK>",
                        cuBLAS's GEMM through cuBLASLt, and "cusparselt.<dtype>:<MxNxK>"), for ncu --nvtx
                        --nvtx-include "<range>/" --clock-control none; scripts/profile.sh does this with chosen
-                       metrics. Takes no --min-time, --json, --no-ceilings, --energy-time, --no-energy,
-                       --same-size-copy or --resume (it times nothing)
+                       metrics. Takes no --min-time, --passes, --json, --no-ceilings, --energy-time,
+                       --no-energy, --same-size-copy or --resume (it times nothing)
   --help, -h           this text
 Every row is timed by Google Benchmark's loop (manual time: CUDA events around each launch, the L2 flushed before
 it; the row's time is the median); its own command-line flags are not taken.
@@ -159,7 +166,7 @@ double row_budget_seconds(const Options& o) {
   // ~40 us on an H200) and the clock read: for a ~30 us kernel that doubles the wall time. 3 x min_time covers both;
   // then the energy loop, and ~0.15 s of prepare, the two checks and the warm-up.
   constexpr double kWallPerTimedSecond = 3.0, kPerRowFixedSeconds = 0.15;
-  return kWallPerTimedSecond * o.min_time + o.energy_time + kPerRowFixedSeconds;
+  return kWallPerTimedSecond * o.min_time * o.passes + o.energy_time + kPerRowFixedSeconds;
 }
 
 double group_budget_seconds() {
@@ -254,6 +261,7 @@ Options parse_options(int argc, const char* const* argv) {
     else if (flag == "--operations") o.operations = parse_operations(value());
     else if (flag == "--kernels") kernels_given = value();
     else if (flag == "--min-time") o.min_time = parse_seconds(flag, value());
+    else if (flag == "--passes") o.passes = parse_positive(flag, value());
     else if (flag == "--seed") o.seed = parse_u64(flag, value());
     else if (flag == "--no-cusparselt") o.cusparselt = false;
     else if (flag == "--peer-candidates") o.peer_candidates = parse_positive(flag, value());
@@ -278,8 +286,8 @@ Options parse_options(int argc, const char* const* argv) {
   if ((o.mode == Mode::list || o.mode == Mode::list_json || o.mode == Mode::ceilings_only) && !given.empty())
     throw UsageError(std::string(mode_flag(o.mode)) + " takes no other option (got " + *given.begin() + ")");
   if (o.mode == Mode::profile)
-    for (const char* f : {"--min-time", "--json", "--no-ceilings", "--energy-time", "--no-energy", "--resume",
-                          "--same-size-copy"})
+    for (const char* f : {"--min-time", "--passes", "--json", "--no-ceilings", "--energy-time", "--no-energy",
+                          "--resume", "--same-size-copy"})
       if (given.count(f))
         throw UsageError(std::string(f) + " conflicts with --profile: --profile times nothing, measures no ceiling "
                          "and writes no report");

@@ -53,6 +53,9 @@ struct Options {
   std::vector<Operation> operations = {Operation::gemm};
   std::string kernels = ".*";     // regex over variant names; must match at least one selected variant
   double min_time = 0.25;         // seconds of timed launches per row (Google Benchmark's minimum time)
+  // --passes: each timed GEMM row (peer, auto, variant) is timed in this many passes over its (dtype, shape)'s
+  // rows, min_time each; the row's median_us is the median of the passes' medians (Runner::run_passes).
+  int passes = 1;
   uint64_t seed = 2024;
   bool cusparselt = true;         // time cuSPARSELt where it is built in
   int peer_candidates = 8;        // cuBLASLt heuristic candidates searched per shape (CublasLtPeer)
@@ -81,7 +84,7 @@ Options parse_options(int argc, const char* const* argv);
 
 // What the run is expected to take, printed before it starts and as it goes (the "estimated left" of each progress
 // line): the measured-shape groups' fixed cost (problems, the f64 reference, the peers' candidate searches) plus,
-// per row that will be timed, its budget. An estimate, not a bound: rows of tiny kernels pay more per timed second
+// per row that will be timed, its budget (--passes times its timed loop). An estimate, not a bound: rows of tiny kernels pay more per timed second
 // (the L2 flush and the clock read between launches are outside the timed window), large ones less.
 double row_budget_seconds(const Options& o);
 double group_budget_seconds();

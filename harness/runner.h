@@ -71,6 +71,15 @@ class Runner {
   // ms (0 when profiling).
   // flop: of one launch (2MNK for a GEMM; 0: no energy loop).
   double measure(Row& r, const std::function<void()>& launch, double flop = 0);
+  // The timed loop itself (measure's, without the counters): one warm-up launch, then Google Benchmark's loop of
+  // L2-flushed, event-timed launches under `label`.
+  LoopSamples timed_loop(const std::string& label, const std::function<void()>& launch);
+  // --passes > 1: keeps a passed GEMM row for the later passes: `launch` must own what it runs (it outlives the
+  // *_row call), `rates` writes the row's rate counters from a time in ms (gemm_rates with the row's own kind).
+  void keep_for_passes(Group& g, std::function<void()> launch, std::function<void(Row&, double)> rates);
+  // Passes 2..--passes over the rows kept by keep_for_passes (pass_order), then each row's median_us = the median of
+  // its passes' medians, its rates and its pct_of_same_size_copy from that time.
+  void run_passes(Group& g, std::vector<Row>& rows);
   void same_size_copy(Row& r, double moved_bytes);  // same_size_copy_gbps, pct_of_same_size_copy
   void gemm_same_size_copy(Row& r);  // --same-size-copy: same_size_copy of a timed GEMM row's compulsory bytes
   // The energy loop (after the timed loop, --energy-time): back-to-back launches, NVML's energy counter read

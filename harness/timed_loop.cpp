@@ -62,6 +62,13 @@ LoopSamples gbench_loop(const std::string& name, double min_time,
   return out;
 }
 
+std::vector<size_t> pass_order(size_t rows, int pass) {
+  std::vector<size_t> order(rows);
+  std::iota(order.begin(), order.end(), size_t{0});
+  if (pass % 2 == 0) std::reverse(order.begin(), order.end());
+  return order;
+}
+
 double joules_from_counter(double before_mj, double after_mj) {
   if (!(before_mj >= 0) || !(after_mj >= before_mj)) return std::numeric_limits<double>::quiet_NaN();
   return (after_mj - before_mj) * 1e-3;

@@ -58,6 +58,12 @@ struct LoopSamples {
 LoopSamples gbench_loop(const std::string& name, double min_time,
                         const std::function<std::pair<double, int>()>& iteration);
 
+// --passes (Runner::run_passes): the order in which pass `pass` (2, 3, ...) times again the `rows` rows of a shape
+// that pass 1 timed in the order 0 .. rows-1: even passes in reverse, odd passes forward, so that with a slow drift
+// of the GPU's state (clocks, temperature) over the passes each row's passes sit at mirrored places in time, and a
+// row timed last in pass 1 is not always the one timed latest. Pure, CPU-tested (tests/cpu/test_timed_loop.cpp).
+std::vector<size_t> pass_order(size_t rows, int pass);
+
 // ---- Energy (pure arithmetic, CPU-tested: tests/cpu/test_timed_loop.cpp) ----------------------------------------
 // What a row's energy loop (runner.cpp, Runner::measure_energy) turns into the row's columns. NaN (written as null,
 // never 0) when there is no reading: NVML absent, no counter, a counter that went backwards.

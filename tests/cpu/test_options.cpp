@@ -119,6 +119,16 @@ TEST_CASE("energy and resume options, and the run's estimate", "[options]") {
   refused({"--energy-time", "0.1", "--no-energy"}, "conflicts with --no-energy");
   refused({"--profile", "--resume", "x.jsonl"}, "--resume conflicts with --profile");
   refused({"--profile", "--no-energy"}, "--no-energy conflicts with --profile");
+  refused({"--profile", "--passes", "3"}, "--passes conflicts with --profile");
+  refused({"--passes", "0"}, "--passes needs a positive integer");
+  refused({"--passes", "2.5"}, "--passes needs a positive integer");
+  CHECK(o.passes == 1);
+  CHECK(parse({"--passes", "5"}).passes == 5);
+  // Each pass times every row again: the timed part of the row budget scales with the passes, the rest does not.
+  const double one = row_budget_seconds(parse({"--no-energy", "--min-time", "0.1"}));
+  const double three = row_budget_seconds(parse({"--no-energy", "--min-time", "0.1", "--passes", "3"}));
+  CHECK(three > 2.5 * (one - 0.15));
+  CHECK(three < 3 * one);
   // The estimate is groups x the group budget + rows x the row budget, and grows with --min-time and energy.
   CHECK(estimate_seconds(o, 2, 10) == Approx(2 * group_budget_seconds() + 10 * row_budget_seconds(o)));
   CHECK(row_budget_seconds(o) > o.min_time + o.energy_time);

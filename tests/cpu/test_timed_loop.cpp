@@ -6,6 +6,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 #include "harness/timing.h"
 
@@ -79,4 +80,25 @@ TEST_CASE("energy: counter deltas and power samples to joules per GEMM and TFLOP
     CHECK(std::isnan(n.watts));
   }
   CHECK(std::isnan(energy_figures(2.0, 0.2, 100, 0).tflops_per_watt));  // no flop: no rate, still J per launch
+}
+
+TEST_CASE("passes: even passes run the rows backwards, odd passes forwards", "[timed_loop]") {
+  CHECK(pass_order(4, 2) == std::vector<size_t>{3, 2, 1, 0});
+  CHECK(pass_order(4, 3) == std::vector<size_t>{0, 1, 2, 3});
+  CHECK(pass_order(1, 2) == std::vector<size_t>{0});
+  CHECK(pass_order(0, 2).empty());
+  // Summed over passes 1 (forward) and 2 every row's position in time is the same (n - 1): a linear drift of the
+  // GPU's state over the two passes adds the same to every row. With a third pass the sums differ by at most one
+  // pass's span (n - 1 .. 2 (n - 1)).
+  const size_t n = 5;
+  std::vector<double> pos(n, 0.0);
+  for (size_t i = 0; i < n; ++i) pos[i] += i;  // pass 1
+  for (int pass = 2; pass <= 3; ++pass) {
+    const std::vector<size_t> order = pass_order(n, pass);
+    for (size_t at = 0; at < n; ++at) pos[order[at]] += at;
+    for (size_t i = 0; i < n; ++i) {
+      if (pass == 2) CHECK(pos[i] == n - 1.0);
+      if (pass == 3) CHECK((pos[i] >= n - 1.0 && pos[i] <= 2 * (n - 1.0)));
+    }
+  }
 }
