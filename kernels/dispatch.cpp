@@ -369,22 +369,34 @@ std::vector<const Variant*> rule_candidates(DType t, int M, int N, int K, const 
   // better_split_tile prefers, where the split can pay there or that tile fits N better than the family's step 2
   // candidate's; every one of them when the family has no variant without split-K for the shape (skinny: split-K is
   // all it has).
+  // 4. In the slots left, each such step's tiles of its other block heights (BM), the best of each by the same
+  // preference and condition.
+  std::vector<const Variant*> other_heights;
   for (const std::string& f : families) {
     const Variant* unsplit = latest_of(pool, f, t, M, N, K, gpu.sm, [](const Variant& v) { return !is_split(v); });
     std::set<int, std::greater<int>> steps;
     for (const Variant& v : pool)
       if (v.family == f && split_from_sms(v) && pickable(v, t, M, N, K, gpu.sm)) steps.insert(v.step);
+    auto worth_trying = [&](const Variant* v) {
+      return !unsplit || fits_n_better(param_or(*v, "bn", 0), param_or(*unsplit, "bn", 0), N) ||
+             split_can_pay(*v, M, N, K, gpu.sm_count);
+    };
     for (int step : steps) {
+      // The step's preferred tile overall (3.), and per block height (4.).
       const Variant* best = nullptr;
-      for (const Variant& v : pool)
-        if (v.family == f && v.step == step && split_from_sms(v) && pickable(v, t, M, N, K, gpu.sm) &&
-            (!best || better_split_tile(v, *best, N)))
-          best = &v;
-      if (!unsplit || fits_n_better(param_or(*best, "bn", 0), param_or(*unsplit, "bn", 0), N) ||
-          split_can_pay(*best, M, N, K, gpu.sm_count))
-        add(best);
+      std::map<int, const Variant*> best_of_height;
+      for (const Variant& v : pool) {
+        if (v.family != f || v.step != step || !split_from_sms(v) || !pickable(v, t, M, N, K, gpu.sm)) continue;
+        if (!best || better_split_tile(v, *best, N)) best = &v;
+        const Variant*& h = best_of_height[param_or(v, "bm", 0)];
+        if (!h || better_split_tile(v, *h, N)) h = &v;
+      }
+      if (worth_trying(best)) add(best);
+      for (const auto& [bm, v] : best_of_height)
+        if (v != best && worth_trying(v)) other_heights.push_back(v);
     }
   }
+  for (const Variant* v : other_heights) add(v);
   return out;
 }
 

@@ -69,6 +69,10 @@
 //      whatever its split (a streaming step that splits only to fill the SMs runs unsplit at 32768x16x8192, and
 //      is still the family's N = 16 tile). A family with no variant without split-K for the shape (skinny) keeps
 //      each such step whatever the shape.
+//   4. in the slots 1-3 leave, each such step's tiles of its other block heights (BM), the one 3.'s preference
+//      takes at each height, under 3.'s condition. NOTE: on the H200 (session 14, call A) 4096x128x4096 ran s11
+//      128x64 at 18.3 us while s16 128x64 took 15.4 (19% off): s16 was tried only at 256x128, the tile that holds
+//      N = 128; and 4096x64x14336 ran s16 256x64 where s16 128x64 was 8% faster (the same BN, a larger block).
 // The rule reads fields (family, step, the split_k, bm, bn, bk parameters, the shape rule), never names, so a new
 // split-K step (wgmma_sp's step 11 over narrow tiles, say) is tried where its tile fits without a change here.
 // Counts on the H200 (132 SMs), bf16: 10240x4096x8192 2 from the rule (tiles of 9.7 waves: no split step; the best

@@ -143,6 +143,31 @@ TEST_CASE("dispatch rule: a new split-K step with narrow tiles is tried where it
   CHECK(n48.count(kS08) == 1);
 }
 
+// A split step with tiles of two block heights (wgmma_sp s16: 128 x 32/64 and 256 x 64/128) is tried at the tile
+// that holds N and, in the slots left, at the best tile of its other height: at 4096x128x4096 s16 256x128 and
+// 128x64 (the H200's fastest there in session 14, 19% ahead of the pick when only 256x128 was tried).
+TEST_CASE("dispatch rule: a split step is also tried at its other block height", "[dispatch]") {
+  std::vector<Variant> pool = synthetic_ladder();
+  for (const auto& [bm, bn] : {std::pair{128, 32}, std::pair{128, 64}, std::pair{256, 64}, std::pair{256, 128}})
+    pool.push_back(synthetic("wgmma_sp", 16, "pdl", bm, bn, 64, 0));
+  const std::string s16_tall = "wgmma_sp.s16_pdl.bf16.256x128x64.w8x1.s4.split_k0";
+  const std::string s16_short = "wgmma_sp.s16_pdl.bf16.128x64x64.w8x1.s4.split_k0";
+  const std::vector<const Variant*> n128 = rule_candidates(DType::bf16, 4096, 128, 4096, kH200, pool);
+  const std::set<std::string> names = names_of(n128);
+  CHECK(names.count(s16_tall) == 1);
+  CHECK(names.count(s16_short) == 1);
+  CHECK(names.count("wgmma_sp.s16_pdl.bf16.128x32x64.w8x1.s4.split_k0") == 0);  // one tile per height
+  // The other height comes after every step's preferred tile: it never takes a slot from another step.
+  const auto at = [&](const std::string& n) {
+    return std::find_if(n128.begin(), n128.end(), [&](const Variant* v) { return v->name == n; }) - n128.begin();
+  };
+  CHECK(at(s16_short) > at(s16_tall));
+  CHECK(at(s16_short) > at("wgmma_sp.s11_narrow.bf16.128x64x64.w8x1.s4.split_k0"));
+  // Tiles of several full waves: no split step at either height.
+  for (const Variant* v : rule_candidates(DType::bf16, 10240, 4096, 8192, kH200, pool))
+    CHECK(!v->has_param("split_k"));
+}
+
 // Large shapes: tiles of several full waves, where no split can pay: no split-K step, whatever the family (the
 // session-8 rule timed s09 at 10240x4096x8192 anyway: 966 us against the best 678). The GPU's size unknown: every
 // split step is kept, as the rule cannot tell.
