@@ -24,8 +24,29 @@ struct Nvml {
   // Optional (energy, timing.h): absent on old drivers and on GPUs without the counter; the rest works without.
   int (*total_energy)(Device, unsigned long long*) = nullptr;  // mJ since the driver loaded
   int (*power)(Device, unsigned*) = nullptr;                    // mW, the board's current draw
+  // Optional (gpu_state): the GPU's state beside a timed loop.
+  int (*temperature)(Device, int, unsigned*) = nullptr;          // nvmlDeviceGetTemperature
+  int (*clock_reasons)(Device, unsigned long long*) = nullptr;   // nvmlDeviceGetCurrentClocks{Event,Throttle}Reasons
+  // nvmlFieldValue_t as nvml.h lays it out (the header is not part of every CUDA toolkit install; NVML's ABI is
+  // stable): field id, scope id, timestamp, latency, value type, return code, value (a union of 8 bytes).
+  struct FieldValue {
+    unsigned field_id, scope_id;
+    long long timestamp, latency_us;
+    int value_type, nvml_return;
+    union {
+      double d;
+      unsigned ui;
+      unsigned long ul;
+      unsigned long long ull;
+      long long sll;
+    } value;
+  };
+  int (*field_values)(Device, int, FieldValue*) = nullptr;        // nvmlDeviceGetFieldValues
   bool ok = false;
-  static constexpr int kClockSm = 1;  // NVML_CLOCK_SM
+  static constexpr int kClockSm = 1;     // NVML_CLOCK_SM
+  static constexpr int kClockMem = 2;    // NVML_CLOCK_MEM
+  static constexpr int kTempGpu = 0;     // NVML_TEMPERATURE_GPU
+  static constexpr unsigned kFieldMemoryTemp = 82;  // NVML_FI_DEV_MEMORY_TEMP
 
   Nvml() {
     void* h = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
@@ -38,6 +59,11 @@ struct Nvml {
     total_energy =
         reinterpret_cast<int (*)(Device, unsigned long long*)>(dlsym(h, "nvmlDeviceGetTotalEnergyConsumption"));
     power = reinterpret_cast<int (*)(Device, unsigned*)>(dlsym(h, "nvmlDeviceGetPowerUsage"));
+    temperature = reinterpret_cast<int (*)(Device, int, unsigned*)>(dlsym(h, "nvmlDeviceGetTemperature"));
+    void* reasons = dlsym(h, "nvmlDeviceGetCurrentClocksEventReasons");
+    if (!reasons) reasons = dlsym(h, "nvmlDeviceGetCurrentClocksThrottleReasons");
+    clock_reasons = reinterpret_cast<int (*)(Device, unsigned long long*)>(reasons);
+    field_values = reinterpret_cast<int (*)(Device, int, FieldValue*)>(dlsym(h, "nvmlDeviceGetFieldValues"));
     ok = init && by_pci && clock && max_clock && driver && init() == 0;
   }
   bool device(int cuda_device, Device* d) const {
@@ -81,6 +107,31 @@ int sm_clock_mhz(int device) {
   unsigned mhz = 0;
   if (!nvml().device(device, &d) || nvml().clock(d, Nvml::kClockSm, &mhz) != 0) return -1;
   return static_cast<int>(mhz);
+}
+
+GpuState gpu_state(int device) {
+  GpuState g;
+  Nvml::Device d;
+  const Nvml& n = nvml();
+  if (!n.device(device, &d)) return g;
+  unsigned u = 0;
+  if (n.clock(d, Nvml::kClockMem, &u) == 0) g.mem_clock_mhz = static_cast<int>(u);
+  if (n.temperature && n.temperature(d, Nvml::kTempGpu, &u) == 0) g.gpu_temp_c = static_cast<int>(u);
+  unsigned long long r = 0;
+  if (n.clock_reasons && n.clock_reasons(d, &r) == 0) g.clock_event_reasons = static_cast<long long>(r);
+  Nvml::FieldValue f{};
+  f.field_id = Nvml::kFieldMemoryTemp;
+  if (n.field_values && n.field_values(d, 1, &f) == 0 && f.nvml_return == 0) {
+    switch (f.value_type) {  // nvmlValueType_t: double, unsigned int, unsigned long, unsigned long long, long long
+      case 0: g.mem_temp_c = static_cast<int>(f.value.d); break;
+      case 1: g.mem_temp_c = static_cast<int>(f.value.ui); break;
+      case 2: g.mem_temp_c = static_cast<int>(f.value.ul); break;
+      case 3: g.mem_temp_c = static_cast<int>(f.value.ull); break;
+      case 4: g.mem_temp_c = static_cast<int>(f.value.sll); break;
+      default: break;
+    }
+  }
+  return g;
 }
 
 double total_energy_mj(int device) {

@@ -18,6 +18,19 @@ std::vector<std::pair<std::string, std::string>> run_context(int device);
 // it cannot be read.
 int sm_clock_mhz(int device);
 
+// What else NVML says about the GPU's state at one moment, for a timed loop's record (Runner::timed_loop): the memory
+// clock (NVML_CLOCK_MEM), the GPU's and the HBM's temperature (nvmlDeviceGetTemperature, GPU sensor;
+// nvmlDeviceGetFieldValues, NVML_FI_DEV_MEMORY_TEMP), and the clock-event reasons in force (the bitmask of
+// nvmlDeviceGetCurrentClocksEventReasons, formerly ...ThrottleReasons: 0x4 software power cap, 0x8 hardware
+// slowdown, 0x20 / 0x40 software / hardware thermal slowdown, 0x80 power brake). -1 for each one that cannot be read.
+struct GpuState {
+  int mem_clock_mhz = -1;
+  int gpu_temp_c = -1;
+  int mem_temp_c = -1;
+  long long clock_event_reasons = -1;
+};
+GpuState gpu_state(int device);
+
 // The board's energy counter (nvmlDeviceGetTotalEnergyConsumption: mJ since the driver loaded; Volta and later) and
 // its power draw (nvmlDeviceGetPowerUsage, mW); -1 if NVML, the device or the counter is absent.
 double total_energy_mj(int device);

@@ -410,6 +410,36 @@ bool Runner::ensure_problems(Group& g) {
   return g.setup_error.empty();
 }
 
+namespace {
+
+// A timed loop's GPU state into its row (LoopState): the memory clock's range, the highest temperatures, and
+// every clock-event reason seen (OR of the bitmasks), over all of the row's loops. Nothing for a value NVML did not
+// give. Returns the loop's own summary for a pass list: "HBM <C> C, reasons 0x<hex>".
+std::string note_gpu_state(Row& r, const LoopState& st) {
+  auto& k = r.counters;
+  for (const GpuState& g : {st.before, st.after}) {
+    if (g.mem_clock_mhz >= 0) {
+      k["mem_clock_min_mhz"] = k.count("mem_clock_min_mhz") ? std::min<double>(k["mem_clock_min_mhz"], g.mem_clock_mhz)
+                                                            : g.mem_clock_mhz;
+      k["mem_clock_max_mhz"] = std::max<double>(k.count("mem_clock_max_mhz") ? k["mem_clock_max_mhz"] : 0,
+                                                g.mem_clock_mhz);
+    }
+    if (g.gpu_temp_c >= 0) k["gpu_temp_max_c"] = std::max<double>(k.count("gpu_temp_max_c") ? k["gpu_temp_max_c"] : 0,
+                                                                   g.gpu_temp_c);
+    if (g.mem_temp_c >= 0) k["mem_temp_max_c"] = std::max<double>(k.count("mem_temp_max_c") ? k["mem_temp_max_c"] : 0,
+                                                                   g.mem_temp_c);
+    if (g.clock_event_reasons >= 0)
+      k["clock_event_reasons"] = static_cast<double>(
+          (k.count("clock_event_reasons") ? static_cast<long long>(k["clock_event_reasons"]) : 0) |
+          g.clock_event_reasons);
+  }
+  const long long reasons = std::max(st.before.clock_event_reasons, 0LL) | std::max(st.after.clock_event_reasons, 0LL);
+  return fmt::format("HBM {} C, mem {} MHz, reasons 0x{:x}", std::max(st.before.mem_temp_c, st.after.mem_temp_c),
+                     std::min(st.before.mem_clock_mhz, st.after.mem_clock_mhz), reasons);
+}
+
+}  // namespace
+
 double Runner::measure(Row& r, const std::function<void()>& launch, double flop) {
   if (o_.mode == Mode::profile) {
     const std::string range = r.kernel + ":" + shape_str(r);  // ':' not '/': ncu reads '/' as range nesting
@@ -420,7 +450,9 @@ double Runner::measure(Row& r, const std::function<void()>& launch, double flop)
     nvtxRangePop();
     return 0;
   }
-  const LoopSamples s = timed_loop(r.kernel + "/" + shape_str(r), launch);
+  LoopState st;
+  const LoopSamples s = timed_loop(r.kernel + "/" + shape_str(r), launch, &st);
+  r.notes["pass_gpu_state"] = note_gpu_state(r, st);
   const double ms = median(s.ms);
   r.counters["median_us"] = ms * 1e3;
   r.counters["timed_launches"] = static_cast<double>(s.ms.size());
@@ -432,19 +464,23 @@ double Runner::measure(Row& r, const std::function<void()>& launch, double flop)
   return ms;
 }
 
-LoopSamples Runner::timed_loop(const std::string& label, const std::function<void()>& launch) {
+LoopSamples Runner::timed_loop(const std::string& label, const std::function<void()>& launch, LoopState* state) {
   launch();  // warm-up: module load, first touch, clocks up
   SPARSE24_CUDA_CHECK(cudaGetLastError());
   SPARSE24_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  if (state) state->before = gpu_state(device_);
   // Each iteration: the L2 flushed (outside the events), the launch timed with CUDA events, then the SM clock
   // (outside the events): a kernel that draws more power can run at lower clocks than its neighbour, and the
   // ratios include that, so each row says at which clocks it ran.
-  return gbench_loop(label, o_.min_time, [&] {
+  LoopSamples s = gbench_loop(label, o_.min_time, [&] {
     flusher_->flush(stream_);
     const double ms = timer_->time_ms(launch, stream_);
     return std::make_pair(ms, sm_clock_mhz(device_));
   });
+  if (state) state->after = gpu_state(device_);
+  return s;
 }
+
 
 void Runner::keep_for_passes(Group& g, std::function<void()> launch, std::function<void(Row&, double)> rates) {
   if (o_.passes > 1 && o_.mode == Mode::run) g.retimes.push_back({g.row_index, std::move(launch), std::move(rates), {}});
@@ -470,8 +506,10 @@ void Runner::run_passes(Group& g, std::vector<Row>& rows) {
       Row& r = rows[e.row];
       if (r.status != Status::passed) continue;
       try {
-        const LoopSamples s = timed_loop(fmt::format("{}/{}/pass{}", r.kernel, shape_str(r), pass), e.launch);
+        LoopState st;
+        const LoopSamples s = timed_loop(fmt::format("{}/{}/pass{}", r.kernel, shape_str(r), pass), e.launch, &st);
         e.pass_ms.push_back(median(s.ms));
+        r.notes["pass_gpu_state"] += "; " + note_gpu_state(r, st);
         r.counters["timed_launches"] += static_cast<double>(s.ms.size());
         if (s.clock_max_mhz >= 0 && r.counters.count("sm_clock_max_mhz")) {
           r.counters["sm_clock_min_mhz"] = std::min<double>(r.counters["sm_clock_min_mhz"], s.clock_min_mhz);

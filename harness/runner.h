@@ -17,10 +17,17 @@
 
 #include "harness/bench.h"
 #include "harness/ceilings.h"
+#include "harness/context.h"
 #include "harness/report.h"
 #include "harness/timing.h"
 
 namespace sparse24::harness {
+
+// The GPU's state (context.h: memory clock, temperatures, clock-event reasons) read right before and right after
+// one timed loop (Runner::timed_loop).
+struct LoopState {
+  GpuState before, after;
+};
 
 class Runner {
  public:
@@ -73,7 +80,8 @@ class Runner {
   double measure(Row& r, const std::function<void()>& launch, double flop = 0);
   // The timed loop itself (measure's, without the counters): one warm-up launch, then Google Benchmark's loop of
   // L2-flushed, event-timed launches under `label`.
-  LoopSamples timed_loop(const std::string& label, const std::function<void()>& launch);
+  // `state`, when given, gets the GPU's state read right before and right after the loop.
+  LoopSamples timed_loop(const std::string& label, const std::function<void()>& launch, LoopState* state = nullptr);
   // --passes > 1: keeps a passed GEMM row for the later passes: `launch` must own what it runs (it outlives the
   // *_row call), `rates` writes the row's rate counters from a time in ms (gemm_rates with the row's own kind).
   void keep_for_passes(Group& g, std::function<void()> launch, std::function<void(Row&, double)> rates);
