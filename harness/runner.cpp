@@ -181,7 +181,8 @@ struct Runner::Group {
     size_t row;
     std::function<void()> launch;
     std::function<void(Row&, double)> rates;
-    std::vector<double> pass_ms;  // each pass's median
+    std::vector<double> pass_ms;       // each pass's median
+    std::vector<double> pass_mean_ms;  // each pass's mean
   };
   size_t row_index = 0;
   std::vector<Retime> retimes;
@@ -456,6 +457,9 @@ double Runner::measure(Row& r, const std::function<void()>& launch, double flop)
   const double ms = median(s.ms);
   r.counters["median_us"] = ms * 1e3;
   r.counters["timed_launches"] = static_cast<double>(s.ms.size());
+  r.counters["mean_us"] = mean(s.ms) * 1e3;
+  r.counters["p10_us"] = quantile(s.ms, 0.1) * 1e3;
+  r.counters["p90_us"] = quantile(s.ms, 0.9) * 1e3;
   if (s.clock_max_mhz >= 0) {
     r.counters["sm_clock_min_mhz"] = s.clock_min_mhz;
     r.counters["sm_clock_max_mhz"] = s.clock_max_mhz;
@@ -483,7 +487,7 @@ LoopSamples Runner::timed_loop(const std::string& label, const std::function<voi
 
 
 void Runner::keep_for_passes(Group& g, std::function<void()> launch, std::function<void(Row&, double)> rates) {
-  if (o_.passes > 1 && o_.mode == Mode::run) g.retimes.push_back({g.row_index, std::move(launch), std::move(rates), {}});
+  if (o_.passes > 1 && o_.mode == Mode::run) g.retimes.push_back({g.row_index, std::move(launch), std::move(rates), {}, {}});
 }
 
 // Why passes: one timing of a 12-75 us decode kernel and another of the same kernel a few seconds later read
@@ -499,7 +503,10 @@ void Runner::run_passes(Group& g, std::vector<Row>& rows) {
                                      !rows[e.row].counters.count("median_us");
                             }),
              kept.end());
-  for (Group::Retime& e : kept) e.pass_ms = {rows[e.row].counters.at("median_us") * 1e-3};
+  for (Group::Retime& e : kept) {
+    e.pass_ms = {rows[e.row].counters.at("median_us") * 1e-3};
+    e.pass_mean_ms = {rows[e.row].counters.count("mean_us") ? rows[e.row].counters.at("mean_us") * 1e-3 : 0.0};
+  }
   for (int pass = 2; pass <= o_.passes; ++pass)
     for (size_t i : pass_order(kept.size(), pass)) {
       Group::Retime& e = kept[i];
@@ -509,6 +516,7 @@ void Runner::run_passes(Group& g, std::vector<Row>& rows) {
         LoopState st;
         const LoopSamples s = timed_loop(fmt::format("{}/{}/pass{}", r.kernel, shape_str(r), pass), e.launch, &st);
         e.pass_ms.push_back(median(s.ms));
+        e.pass_mean_ms.push_back(mean(s.ms));
         r.notes["pass_gpu_state"] += "; " + note_gpu_state(r, st);
         r.counters["timed_launches"] += static_cast<double>(s.ms.size());
         if (s.clock_max_mhz >= 0 && r.counters.count("sm_clock_max_mhz")) {
@@ -523,8 +531,11 @@ void Runner::run_passes(Group& g, std::vector<Row>& rows) {
     Row& r = rows[e.row];
     if (r.status != Status::passed) continue;
     const double ms = median(e.pass_ms);
-    std::string list;
+    std::string list, means;
     for (double p : e.pass_ms) list += fmt::format("{}{:.3f}", list.empty() ? "" : ", ", p * 1e3);
+    for (double p : e.pass_mean_ms) means += fmt::format("{}{:.3f}", means.empty() ? "" : ", ", p * 1e3);
+    r.notes["pass_means_us"] = means;
+    r.counters["mean_of_pass_means_us"] = mean(e.pass_mean_ms) * 1e3;
     r.counters["median_us"] = ms * 1e3;
     r.counters["passes"] = static_cast<double>(e.pass_ms.size());
     r.notes["pass_medians_us"] = list;

@@ -62,6 +62,18 @@ LoopSamples gbench_loop(const std::string& name, double min_time,
   return out;
 }
 
+double quantile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const double rank = std::clamp(q, 0.0, 1.0) * double(v.size() - 1);
+  return v[static_cast<size_t>(rank + 0.5)];
+}
+
+double mean(const std::vector<double>& v) {
+  if (v.empty()) return 0;
+  return std::accumulate(v.begin(), v.end(), 0.0) / double(v.size());
+}
+
 std::vector<size_t> pass_order(size_t rows, int pass) {
   std::vector<size_t> order(rows);
   std::iota(order.begin(), order.end(), size_t{0});

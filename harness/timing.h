@@ -43,6 +43,12 @@ class EventTimer {
 };
 
 double median(std::vector<double> v);
+// The q-quantile (0 <= q <= 1) of v by the nearest rank (0 for an empty v), and the mean. With the median they show
+// a bimodal loop: two launch times taking turns put the median on either level as the count of each tips, while the
+// mean stays between them (session 15: s17's decode rows read two levels 6% apart from one pass to the next).
+// Host code (timed_loop.cpp, in the CLI library the CPU tests link), CPU-tested.
+double quantile(std::vector<double> v, double q);
+double mean(const std::vector<double>& v);
 
 // One row's timed loop, run by Google Benchmark (harness/timed_loop.cpp, host code only): it calls the benchmark
 // function with growing iteration counts until the iterations' times add up to `min_time` seconds (manual time),

@@ -102,3 +102,19 @@ TEST_CASE("passes: even passes run the rows backwards, odd passes forwards", "[t
     }
   }
 }
+
+TEST_CASE("quantiles and the mean of a loop's samples", "[timed_loop]") {
+  // Two launch times taking turns: the median sits on either level as the count of each tips; the mean does not.
+  const std::vector<double> more_fast = {1, 2, 1, 2, 1}, more_slow = {2, 1, 2, 1, 2};
+  CHECK(quantile(more_fast, 0.5) == 1.0);
+  CHECK(quantile(more_slow, 0.5) == 2.0);
+  CHECK(mean(more_fast) == Approx(1.4));
+  CHECK(mean(more_slow) == Approx(1.6));
+  const std::vector<double> ten = {10, 1, 9, 2, 8, 3, 7, 4, 6, 5};
+  CHECK(quantile(ten, 0.0) == 1.0);
+  CHECK(quantile(ten, 1.0) == 10.0);
+  CHECK(quantile(ten, 0.1) == 2.0);  // rank 0.9 -> the second smallest
+  CHECK(quantile(ten, 0.9) == 9.0);
+  CHECK(quantile({}, 0.5) == 0.0);
+  CHECK(mean({}) == 0.0);
+}
