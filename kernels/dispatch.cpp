@@ -159,7 +159,9 @@ const Variant* fallback(const std::vector<Variant>& pool, DType t, int M, int N,
     if (const Variant* v = smallest_split_tile(pool, "wgmma_sp", t, M, N, K, sm)) return v;
   // 8-bit: only up to N = 16, where skinny beat the large-tile wgmma_sp steps on the H200 (int8 1.03-1.46x cuBLASLt
   // at N = 1 and 16; at N = 64 and 128 it ran 0.34-0.75x, below the wgmma ladder: results/NOTES.md, session 8).
-  if (N <= (bytes_of(t) == 1 ? 16 : 128)) {
+  // tf32: never here. Its decode rows on wgmma_sp (s11/s16) stream at 93-96% of the copy rate on the H200 (sessions
+  // 12-13) and skinny tf32 (session 15) is unmeasured; a measured table row, or auto's candidates, may still take it.
+  if (t != DType::tf32 && N <= (bytes_of(t) == 1 ? 16 : 128)) {
     if (const Variant* v = smallest_split_tile(pool, "skinny", t, M, N, K, sm)) return v;
   }
   // Hopper: the wgmma_sp ladder's largest block tile, then its latest step, without split-K (the types without a

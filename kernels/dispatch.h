@@ -34,9 +34,10 @@
 //
 // Without a measured row, pick() still answers (no GPU work): the nearest row of this GPU if any, else a rule:
 // N <= 128 -> the skinny variant with the smallest N tile >= N whose split is chosen from the SM count (split_k 0),
-// of the latest step; else, on Hopper, the wgmma_sp ladder's largest block tile, latest step, without split-K; else
-// the largest-tile variant of mma_sp's latest step that accepts the shape. nullptr only when no variant accepts the
-// problem. prepare_auto() instead measures (below).
+// of the latest step (16-bit; 8-bit up to N = 16 and fp8 first on wgmma_sp's narrow split-K tiles; tf32 never:
+// kernels/dispatch.cpp's fallback says why); else, on Hopper, the wgmma_sp ladder's largest block tile, latest step,
+// without split-K; else the largest-tile variant of mma_sp's latest step that accepts the shape. nullptr only when
+// no variant accepts the problem. prepare_auto() instead measures (below).
 //
 // ---- Measure when the table does not know (prepare_auto) -------------------------------------------------------
 // Not measured on this GPU (no row of this GPU within 10%, or no row of this GPU at all), prepare_auto() looks the

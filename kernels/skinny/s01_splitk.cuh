@@ -23,6 +23,11 @@
 // int8, 41-80% of the copy rate; at N = 64/128 0.34-0.75x (registers); e4m3 0.52-0.79x cuBLASLt (the emulated form
 // makes it issue-bound). results/NOTES.md, session 8.
 // PERF: ptxas sm_90a registers: 123 (bn 8), 144 (16), 174 (32), 179 (64, bk 64), 228 (128, bk 64, one m16 tile per warp).
+// tf32 (A 1:2 sparse, mma.sp m16n8k16, f32 D; session 15): new, not yet measured (results/NOTES.md, "Session 15:
+// skinny in tf32 (prediction)"). The same bytes again (below, "tf32 inputs"), so KC = 64 values is the 16-bit KC =
+// 128 in bytes.
+// PERF: ptxas sm_90a registers, tf32: 119 (bn 8, bk 64), 137 (16), 167 (32), 178 (64, bk 32); no spills: the
+// counts of the fp16/bf16 kernels of the same bytes in the same build (nvcc 13.0, session 15).
 //
 // Block = 4 warps; warp w owns rows [32 (4 bx + w), +32) of A (one lane block row group: the two m16 tiles use
 // selectors F = 0 and F = 1 of the same metadata word) and all BN columns; grid = (M/128 row blocks, split).
@@ -85,10 +90,28 @@ struct LoadedLaneMetadata {
   static constexpr bool kLoaded = true;
 };
 
-// T: the input type (fp16, bf16, or the 8-bit int8, e4m3, e5m2). BN: the N tile (the largest N accepted). KC: dense
-// k per chunk (the unit of B staging, of the register prefetch of A and of the split). SPLIT: the split-K factor;
-// 0 = chosen in prepare() from the SM count, the occupancy and the shape (splitk::choose_split), deterministic for a
-// (GPU, shape).
+// The fact the tf32 path stands on (mma_sp s04_swizzle checks the same for its tiles): value j of a lane's tf32
+// m16n8k16 A or B fragment is register j, whose 4 bytes are 16-bit elements 2j and 2j + 1 of the m16n8k32 fragment
+// (same row of A or column of B, same byte offset: 4 x the tf32 column = 2 x the 16-bit one).
+constexpr bool tf32_fragments_are_16bit_bytes() {
+  for (int lane = 0; lane < 32; ++lane)
+    for (int j = 0; j < 4; ++j) {
+      const frag::RowCol a32 = frag::a32_m16k8(lane, j), a16 = frag::a_m16k16(lane, 2 * j);
+      const frag::RowCol a16_hi = frag::a_m16k16(lane, 2 * j + 1);
+      if (a32.row != a16.row || 4 * a32.col != 2 * a16.col || a16_hi.row != a16.row || a16_hi.col != a16.col + 1)
+        return false;
+      const frag::RowCol b32 = frag::b32_k16n8(lane, j), b16 = frag::b_k32n8(lane, 2 * j);
+      const frag::RowCol b16_hi = frag::b_k32n8(lane, 2 * j + 1);
+      if (b32.col != b16.col || 4 * b32.row != 2 * b16.row || b16_hi.col != b16.col || b16_hi.row != b16.row + 1)
+        return false;
+    }
+  return true;
+}
+
+// T: the input type (fp16, bf16, the 8-bit int8, e4m3, e5m2, or tf32). BN: the N tile (the largest N accepted).
+// KC: dense k per chunk (the unit of B staging, of the register prefetch of A and of the split). SPLIT: the split-K
+// factor; 0 = chosen in prepare() from the SM count, the occupancy and the shape (splitk::choose_split),
+// deterministic for a (GPU, shape).
 //
 // 8-bit inputs (mma.sp m16n8k64) run the same code, because every sparse warp-level form reads 32 bytes of
 // compressed A per row and 64 bytes of B per column per k-step in the same registers (instr.h MmaSp, fragments.h
@@ -98,12 +121,25 @@ struct LoadedLaneMetadata {
 // meta_8bit below) and the accumulators (int32 for int8, which writes an exact int32 D; f32 for fp8, a bf16 D:
 // operands.h default_operands). On sm_90a the fp8 form is emulated with 16-bit HMMA (docs/sparse-tensor-cores.md
 // §9): an fp8 skinny kernel saves the weight's bytes, which is what decode is bound by, not math.
+//
+// tf32 inputs (A 1:2 sparse, mma.sp m16n8k16) run the 16-bit code, in bytes: the compressed A register i of the
+// tf32 form (row g + 8 (i % 2), value q + 4 (i / 2): bytes 16 (i / 2) + 4q .. + 3 of the step's 32-byte row) and its
+// B register i (k = q + 4i: bytes 16i + 4q .. + 3 of the column's 64 bytes) are the m16n8k32 registers' bytes
+// (tf32_fragments_are_16bit_bytes below checks it lane by lane), and its metadata is LaneBlocks16 with one
+// pair-nibble (0x4 or 0xE) per kept value where 16 bits have one nibble per two kept values: a nibble still covers
+// 4 bytes of compressed row and 8 bytes of B, so the k permutation (which moves 4-byte chunks of A, 8-byte chunks of
+// B and their nibbles together), the 16-byte loads, the B staging, the ldmatrix addresses and the metadata bit moves
+// are the 16-bit ones; selectors 0 and 1 as at 16 bits (docs/sparse-tensor-cores.md §3). A 4-byte chunk is one
+// value (2 dense k), a group 32 dense k: KC = 64 values is the 16-bit KC = 128 in bytes. Accumulators and D are f32
+// (operands.h default_operands), the split-K partials f32 as at 16 bits (splitk::reduce<f32>, reduce_rows<f32>).
+// What differs is the instruction: m16n8k16 .tf32 (HMMA.SP.16816.F32.TF32 in the sm_90a SASS) instead of m16n8k32.
 template <DType T, int BN, int KC, int SPLIT>
 struct s01_splitk {
   using Instr = instr::MmaSp<T>;
   static constexpr bool k8Bit = info(T).bits == 8;
+  static constexpr bool kTf32 = T == DType::tf32;
   static constexpr Operands kTypes = default_operands(T);  // 16-bit: T in, T out; int8: int32 D; fp8: bf16 D
-  static constexpr DType kD = kTypes.d;
+  static constexpr DType kD = kTypes.d;  // tf32: f32
   using Acc = std::conditional_t<T == DType::int8, int32_t, float>;  // the instruction's accumulator
   static constexpr ArchRule kArch = {Instr::form().min_sm};  // mma.sp, ldmatrix: sm_80+ (fp8: sm_89+)
   static constexpr bool kSparse = true;
@@ -125,7 +161,7 @@ struct s01_splitk {
   static constexpr int kRowGroup = k8Bit ? kWarpRows : format::kLaneBlockRows;
   static constexpr int kBM = kWarps * kWarpRows;                  // 128 rows per block (64 at BN = 128)
   static constexpr int kMetaBlockRows = format::desc(kMetaLayout).block_rows();  // 32 (16-bit), 16 (8-bit)
-  static constexpr int kInstrK = Instr::kK;                        // dense k per mma.sp: 32 (16-bit), 64 (8-bit)
+  static constexpr int kInstrK = Instr::kK;  // dense k per mma.sp: 32 (16-bit), 64 (8-bit), 16 (tf32)
   static constexpr int kGroupK = 2 * kInstrK;                      // one 16-byte load per lane and row
   static constexpr int kGroups = KC / kGroupK;                     // groups per chunk
   static constexpr int kSteps = KC / kInstrK;                      // mma k-steps (and metadata words) per chunk
@@ -142,17 +178,22 @@ struct s01_splitk {
   static constexpr int kBStrideBytes = KC * kElemBytes + 16;
   static constexpr int kBBufBytes = BN * kBStrideBytes;
   static constexpr int kSmemBytes = 2 * kBBufBytes;
-  // Staging B: 16-byte pieces (two 8-byte chunks: 8 dense k at 16 bits, 16 at 8 bits) per thread per chunk.
+  // Staging B: 16-byte pieces (two 8-byte chunks: 8 dense k at 16 bits, 16 at 8 bits, 4 for tf32) per thread per
+  // chunk.
   static constexpr int kPieceK = 16 / kElemBytes;
   static constexpr int kBPieces = BN * KC / kPieceK;
   static constexpr int kBPiecesPerThread = (kBPieces + kThreads - 1) / kThreads;
 
-  static_assert(T == DType::fp16 || T == DType::bf16 || k8Bit, "16-bit or 8-bit inputs (tf32: no skinny step)");
+  static_assert(T == DType::fp16 || T == DType::bf16 || k8Bit || kTf32, "16-bit, 8-bit or tf32 inputs");
   static_assert(kStepBBytes == 64 && kGroupRowBytes == 64,
                 "every sparse warp-level form: 32 bytes of compressed A per row and 64 bytes of B per k-step");
   static_assert(kLaneBytes * 4 == kGroupRowBytes, "a quad's four 16-byte loads cover one row of a group");
-  static_assert(kInstrK == 4 * format::desc(kMetaLayout).block_nibble_cols(), "one lane block per k-step");
-  static_assert(KC % kGroupK == 0, "KC must be whole groups of two k-steps (64 dense k at 16 bits, 128 at 8)");
+  // A nibble covers a group of dense values: 4 (2:4), tf32's pairs 2 (1:2).
+  static_assert(kInstrK == info(T).group * format::desc(kMetaLayout).block_nibble_cols(), "one lane block per k-step");
+  static_assert(!kTf32 || tf32_fragments_are_16bit_bytes(),
+                "tf32 fragments must be the 16-bit m16n8k32 ones byte for byte, or the loads and ldmatrix are wrong");
+  static_assert(KC % kGroupK == 0,
+                "KC must be whole groups of two k-steps (64 dense k at 16 bits, 128 at 8, 32 for tf32)");
   static_assert(BN % Instr::kN == 0 && BN >= Instr::kN && BN <= 128, "BN: whole n8 tiles, at most 128");
   static_assert((kBStrideBytes / 16) % 2 == 1, "B row stride must be an odd number of 16-byte chunks");
   static_assert(kBPieces % kThreads == 0 || kBPieces < kThreads, "B pieces spread evenly or in one partial step");
@@ -190,8 +231,9 @@ struct s01_splitk {
     SPARSE24_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
     SPARSE24_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, fn, kThreads, kSmemBytes));
     const int row_blocks = (a.M + kBM - 1) / kBM;
+    // Values + metadata: 4 bits per group of dense k (4 k for 2:4, tf32's pairs 2 k: KC / 8 or KC / 4 bytes a row).
     const int64_t chunk_bytes =
-        int64_t(kBM) * (KC / 2) * kElemBytes + int64_t(kBM) * KC / 8;  // values + metadata (4 bits per 4 k)
+        int64_t(kBM) * (KC / 2) * kElemBytes + int64_t(kBM) * KC / (2 * info(T).group);
     return splitk::choose_split(row_blocks, a.K / KC, sms * (per_sm > 0 ? per_sm : 1), chunk_bytes, a.M, a.N,
                                 fixed_bytes);
   }
@@ -301,6 +343,17 @@ struct s01_splitk {
       return __byte_perm(__byte_perm(lo0, hi0, sel), __byte_perm(lo1, hi1, sel), 0x5410);
     }
   };
+
+  // The two-selector forms on a LaneBlocks16 word: m16n8k32 for 16-bit inputs, m16n8k16 .tf32 for tf32 (the same
+  // registers in bytes, the same selectors: the header's "tf32 inputs").
+  template <int kSelector>
+  static __device__ __forceinline__ void mma16(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[4],
+                                               uint32_t e) {
+    if constexpr (kTf32)
+      ptx::mma_sp_m16n8k16_tf32<kSelector>(d, a, b, e);
+    else
+      ptx::mma_sp_m16n8k32<T, kSelector>(d, a, b, e);
+  }
 
   // Where a thread's warp is, for the epilogues: the values the main loop computed once, passed on as they are.
   struct Where {
@@ -420,12 +473,12 @@ struct s01_splitk {
                 for (int mt = 0; mt < kMT; ++mt)
                   ptx::mma_sp<T, 0>(acc[mt][nt], a[mt], b, MetaSource::kLoaded ? m8[mt].e(s) : e);
               } else if constexpr (kMT == 2) {
-                ptx::mma_sp_m16n8k32<T, 0>(acc[0][nt], a[0], b, e);
-                ptx::mma_sp_m16n8k32<T, 1>(acc[1][nt], a[1], b, e);
+                mma16<0>(acc[0][nt], a[0], b, e);
+                mma16<1>(acc[1][nt], a[1], b, e);
               } else if (tile == 0) {
-                ptx::mma_sp_m16n8k32<T, 0>(acc[0][nt], a[0], b, e);
+                mma16<0>(acc[0][nt], a[0], b, e);
               } else {
-                ptx::mma_sp_m16n8k32<T, 1>(acc[0][nt], a[0], b, e);
+                mma16<1>(acc[0][nt], a[0], b, e);
               }
             }
           }

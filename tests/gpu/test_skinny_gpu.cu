@@ -1,4 +1,4 @@
-// The skinny family (kernels/skinny/) beyond the per-variant tests: every input type it serves (16- and 8-bit),
+// The skinny family (kernels/skinny/) beyond the per-variant tests: every input type it serves (16-bit, 8-bit, tf32),
 // every N from 1 to 16 and a sample up to 128
 // at the smallest legal M and K, both check modes (exact small integers: bit for bit against the reference; random
 // normal: the element bound), and run-to-run determinism of the split-K reduction (memcmp), on a shape where every
@@ -53,7 +53,7 @@ TEST_CASE("skinny: every N in 1..16 and a sample up to BN, smallest M and K, bot
   const auto vs = skinny_variants();
   REQUIRE(!vs.empty());
   int ran = 0;
-  for (DType t : {DType::fp16, DType::bf16, DType::int8, DType::e4m3, DType::e5m2}) {
+  for (DType t : {DType::fp16, DType::bf16, DType::int8, DType::e4m3, DType::e5m2, DType::tf32}) {
     for (int N : n_values(128)) {
       // The problems depend on (M, K) of the variant's rule: build them per rule, shared by the variants.
       struct Cached {
