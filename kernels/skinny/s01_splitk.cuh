@@ -23,9 +23,11 @@
 // int8, 41-80% of the copy rate; at N = 64/128 0.34-0.75x (registers); e4m3 0.52-0.79x cuBLASLt (the emulated form
 // makes it issue-bound). results/NOTES.md, session 8.
 // PERF: ptxas sm_90a registers: 123 (bn 8), 144 (16), 174 (32), 179 (64, bk 64), 228 (128, bk 64, one m16 tile per warp).
-// tf32 (A 1:2 sparse, mma.sp m16n8k16, f32 D; session 15): new, not yet measured (results/NOTES.md, "Session 15:
-// skinny in tf32 (prediction)"). The same bytes again (below, "tf32 inputs"), so KC = 64 values is the 16-bit KC =
-// 128 in bytes.
+// tf32 (A 1:2 sparse, mma.sp m16n8k16, f32 D; session 15). Measured (NVIDIA H200, run
+// nvidia-h200/session15_2026-12-03_cca5da7): N = 1, BN 8: 136.3 us at 28672x1x8192 (94.9% of the copy rate, 1.93x
+// cuBLAS tf32, the fastest tf32 row there); N = 16, BN 16: 85-90% of the copy rate on the large weights, 1.40-1.69x
+// cuBLAS tf32, 0.81-0.96x the wgmma s11/s16 rows; N = 64: 0.65x (registers). The same bytes again (below, "tf32
+// inputs"), so KC = 64 values is the 16-bit KC = 128 in bytes.
 // PERF: ptxas sm_90a registers, tf32: 119 (bn 8, bk 64), 137 (16), 167 (32), 178 (64, bk 32); no spills: the
 // counts of the fp16/bf16 kernels of the same bytes in the same build (nvcc 13.0, session 15).
 //
