@@ -70,6 +70,25 @@ SPARSE24_HD constexpr RowCol b8_k64n8(int lane, int j) { return {16 * (j / 4) + 
 SPARSE24_HD constexpr RowCol a32_m16k8(int lane, int j) { return {lane / 4 + 8 * (j % 2), lane % 4 + 4 * (j / 2)}; }
 SPARSE24_HD constexpr RowCol b32_k16n8(int lane, int j) { return {lane % 4 + 4 * j, lane / 4}; }
 
+// The fact the tf32 kernels stand on (mma_sp s04_swizzle, skinny s01_splitk): value j of a lane's tf32 m16n8k16 A or
+// B fragment is register j, whose 4 bytes are 16-bit elements 2j and 2j + 1 of the m16n8k32 fragment (same row of A
+// or column of B, same byte offset: 4 x the tf32 column = 2 x the 16-bit one). So tf32 runs on the 16-bit tiles and
+// loads in bytes, with half the values per k-step (BK = 32 values is 128 bytes of a B row).
+SPARSE24_HD constexpr bool tf32_fragments_are_16bit_bytes() {
+  for (int lane = 0; lane < 32; ++lane)
+    for (int j = 0; j < 4; ++j) {
+      const RowCol a32 = a32_m16k8(lane, j), a16 = a_m16k16(lane, 2 * j);
+      const RowCol a16_hi = a_m16k16(lane, 2 * j + 1);
+      if (a32.row != a16.row || 4 * a32.col != 2 * a16.col || a16_hi.row != a16.row || a16_hi.col != a16.col + 1)
+        return false;
+      const RowCol b32 = b32_k16n8(lane, j), b16 = b_k32n8(lane, 2 * j);
+      const RowCol b16_hi = b_k32n8(lane, 2 * j + 1);
+      if (b32.col != b16.col || 4 * b32.row != 2 * b16.row || b16_hi.col != b16.col || b16_hi.row != b16.row + 1)
+        return false;
+    }
+  return true;
+}
+
 // ldmatrix.x4 row addresses: lanes 8i..8i+7 give the 8 row addresses of matrix i (ptx::ldmatrix_x4), so lane l
 // points at one (row, column) of the tile. Two arrangements serve every kernel:
 //   A (16 x 16 tile, matrices = (rows 0-7 | 8-15) x (cols 0-7 | 8-15)): register i of every lane is a_i of the

@@ -69,7 +69,7 @@
 //
 // tf32 operands (A 1:2 sparse): the same again on mma.sp m16n8k16 with BK = 32 values (128 bytes of B per row). Its
 // compressed A register i (row g + 8 (i % 2), value q + 4 (i / 2): bytes 16 (i / 2) + 4q .. + 3) and B register i
-// (k = q + 4i: bytes 16i + 4q .. + 3) are m16n8k32's bytes (tf32_fragments_match_in_bytes() checks it), and its
+// (k = q + 4i: bytes 16i + 4q .. + 3) are m16n8k32's bytes (frag::tf32_fragments_are_16bit_bytes() checks it), and its
 // metadata is the 16-bit k32 geometry in pair-nibbles (0x4 keeps the first of a pair, 0xE the second; selectors 0
 // and 1: docs/sparse-tensor-cores.md §3), i.e. LaneBlocks16 as at 16 bits, one nibble per 2 dense values. So tf32
 // differs from 16-bit only in the instruction and in its f32 D. Stages: the 16-bit sizes.
@@ -118,24 +118,6 @@ constexpr bool fragments_match_in_bytes() {
       if (a8.row != a16.row || a8.col != 2 * a16.col + j % 2) return false;  // (row, byte column)
       const frag::RowCol b8 = frag::b8_k64n8(lane, j), b16 = frag::b_k32n8(lane, j / 2);
       if (b8.col != b16.col || b8.row != 2 * b16.row + j % 2) return false;  // (byte row k, column n)
-    }
-  return true;
-}
-
-// The same fact for tf32 (m16n8k16 sparse: compressed A 16 x 8 values, B 16 x 8, one value per register): value j of
-// a lane is register j, whose 4 bytes are 16-bit elements 2j and 2j + 1 of the m16n8k32 fragment (same row, same
-// bytes). So tf32 runs on the 16-bit tiles too, with BK = 32 values (128 bytes of B per row).
-constexpr bool tf32_fragments_match_in_bytes() {
-  for (int lane = 0; lane < 32; ++lane)
-    for (int j = 0; j < 4; ++j) {
-      const frag::RowCol a32 = frag::a32_m16k8(lane, j), a16 = frag::a_m16k16(lane, 2 * j);
-      const frag::RowCol a16_hi = frag::a_m16k16(lane, 2 * j + 1);
-      if (a32.row != a16.row || 4 * a32.col != 2 * a16.col || a16_hi.row != a16.row || a16_hi.col != a16.col + 1)
-        return false;
-      const frag::RowCol b32 = frag::b32_k16n8(lane, j), b16 = frag::b_k32n8(lane, 2 * j);
-      const frag::RowCol b16_hi = frag::b_k32n8(lane, 2 * j + 1);
-      if (b32.col != b16.col || 4 * b32.row != 2 * b16.row || b16_hi.col != b16.col || b16_hi.row != b16.row + 1)
-        return false;
     }
   return true;
 }
@@ -201,7 +183,7 @@ struct s04_swizzle : WarpTiled<s04_swizzle<T, BM, BN, BK, WM, WN, STAGES>, T, BM
                 "a 16-bit metadata word serves two m16 tiles (selectors 0, 1), an 8-bit one a single tile");
   static_assert(!k8Bit || fragments_match_in_bytes(),
                 "8-bit fragments must be the 16-bit ones byte for byte, or the ldmatrix addresses below are wrong");
-  static_assert(T != DType::tf32 || tf32_fragments_match_in_bytes(),
+  static_assert(T != DType::tf32 || frag::tf32_fragments_are_16bit_bytes(),
                 "tf32 fragments must be the 16-bit ones byte for byte, or the ldmatrix addresses below are wrong");
   static_assert(kABytesPerStep == 32 && kBBytesPerStep == 64,
                 "every sparse warp-level form reads 32 bytes of compressed A per row and 64 of B per column");

@@ -92,24 +92,6 @@ struct LoadedLaneMetadata {
   static constexpr bool kLoaded = true;
 };
 
-// The fact the tf32 path stands on (mma_sp s04_swizzle checks the same for its tiles): value j of a lane's tf32
-// m16n8k16 A or B fragment is register j, whose 4 bytes are 16-bit elements 2j and 2j + 1 of the m16n8k32 fragment
-// (same row of A or column of B, same byte offset: 4 x the tf32 column = 2 x the 16-bit one).
-constexpr bool tf32_fragments_are_16bit_bytes() {
-  for (int lane = 0; lane < 32; ++lane)
-    for (int j = 0; j < 4; ++j) {
-      const frag::RowCol a32 = frag::a32_m16k8(lane, j), a16 = frag::a_m16k16(lane, 2 * j);
-      const frag::RowCol a16_hi = frag::a_m16k16(lane, 2 * j + 1);
-      if (a32.row != a16.row || 4 * a32.col != 2 * a16.col || a16_hi.row != a16.row || a16_hi.col != a16.col + 1)
-        return false;
-      const frag::RowCol b32 = frag::b32_k16n8(lane, j), b16 = frag::b_k32n8(lane, 2 * j);
-      const frag::RowCol b16_hi = frag::b_k32n8(lane, 2 * j + 1);
-      if (b32.col != b16.col || 4 * b32.row != 2 * b16.row || b16_hi.col != b16.col || b16_hi.row != b16.row + 1)
-        return false;
-    }
-  return true;
-}
-
 // T: the input type (fp16, bf16, the 8-bit int8, e4m3, e5m2, or tf32). BN: the N tile (the largest N accepted).
 // KC: dense k per chunk (the unit of B staging, of the register prefetch of A and of the split). SPLIT: the split-K
 // factor; 0 = chosen in prepare() from the SM count, the occupancy and the shape (splitk::choose_split),
@@ -127,7 +109,7 @@ constexpr bool tf32_fragments_are_16bit_bytes() {
 // tf32 inputs (A 1:2 sparse, mma.sp m16n8k16) run the 16-bit code, in bytes: the compressed A register i of the
 // tf32 form (row g + 8 (i % 2), value q + 4 (i / 2): bytes 16 (i / 2) + 4q .. + 3 of the step's 32-byte row) and its
 // B register i (k = q + 4i: bytes 16i + 4q .. + 3 of the column's 64 bytes) are the m16n8k32 registers' bytes
-// (tf32_fragments_are_16bit_bytes below checks it lane by lane), and its metadata is LaneBlocks16 with one
+// (frag::tf32_fragments_are_16bit_bytes checks it lane by lane), and its metadata is LaneBlocks16 with one
 // pair-nibble (0x4 or 0xE) per kept value where 16 bits have one nibble per two kept values: a nibble still covers
 // 4 bytes of compressed row and 8 bytes of B, so the k permutation (which moves 4-byte chunks of A, 8-byte chunks of
 // B and their nibbles together), the 16-byte loads, the B staging, the ldmatrix addresses and the metadata bit moves
@@ -192,7 +174,7 @@ struct s01_splitk {
   static_assert(kLaneBytes * 4 == kGroupRowBytes, "a quad's four 16-byte loads cover one row of a group");
   // A nibble covers a group of dense values: 4 (2:4), tf32's pairs 2 (1:2).
   static_assert(kInstrK == info(T).group * format::desc(kMetaLayout).block_nibble_cols(), "one lane block per k-step");
-  static_assert(!kTf32 || tf32_fragments_are_16bit_bytes(),
+  static_assert(!kTf32 || frag::tf32_fragments_are_16bit_bytes(),
                 "tf32 fragments must be the 16-bit m16n8k32 ones byte for byte, or the loads and ldmatrix are wrong");
   static_assert(KC % kGroupK == 0,
                 "KC must be whole groups of two k-steps (64 dense k at 16 bits, 128 at 8, 32 for tf32)");
