@@ -46,8 +46,8 @@ double median(std::vector<double> v);
 // The q-quantile (0 <= q <= 1) of v by the nearest rank (0 for an empty v), and the mean. Beside the median they
 // tell a loop whose launches take turns between two times (the median then sits on either level as the count of
 // each tips, the mean between them, p10 and p90 on the two levels) from a loop that sits on one level as a whole.
-// NOTE: session 15 (H200) found the second: s17's decode rows read two levels 6% apart from one pass to the next,
-// with p90 / p10 = 1.02 inside each loop (results/NOTES.md, session 15 call C).
+// NOTE: session 15 (H200) found mostly the second: s17's decode rows read two levels 6% apart from one pass to the
+// next, one of them with p90 / p10 = 1.02 inside its first loop (results/NOTES.md, session 15 call C).
 // Host code (timed_loop.cpp, in the CLI library the CPU tests link), CPU-tested.
 double quantile(std::vector<double> v, double q);
 double mean(const std::vector<double>& v);
