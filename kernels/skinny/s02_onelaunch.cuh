@@ -31,7 +31,7 @@
 // fence and one atomic on the last row block's path): visible on the small weights at N <= 32, within the noise on
 // the large ones; the same at N >= 64 (register-bound, as s01) and wherever the chosen split is 1 (no reduction).
 // Measured: NVIDIA H100 80GB HBM3, 28672x16x8192 fp16, best tile 128x16x128: 68.2 TFLOP/s = 7% of the mma.sp m16n8k32 loop (945), 1.48x cuBLAS (run nvidia-h100-80gb-hbm3/2026-11-22_fff01ae-4).
-// tf32 (session 15; NVIDIA H200, run nvidia-h200/session15_2026-12-03_cca5da7): 1-5% slower than s01 at N = 16;
+// tf32 (session 15; NVIDIA H200, run nvidia-h200/session15_2026-12-03_cca5da7): 2-5% slower than s01 at N = 16;
 // at N = 1, BN 8: 132.3 us at 8192x1x28672 (97.8% of the copy rate, 1.70x cuBLAS tf32).
 // ptxas sm_90a, tf32 (bk 64, bk 32 at bn 64): 113 (bn 8), 133 (16), 163 (32), 174 (64); no spills.
 // PERF: ptxas sm_90a registers: 118 (bn 8), 141 (16), 177 (32), 188 (64), 228 (128); no spills. By registers that
