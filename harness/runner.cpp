@@ -415,7 +415,7 @@ namespace {
 
 // A timed loop's GPU state into its row (LoopState): the memory clock's range, the highest temperatures, and
 // every clock-event reason seen (OR of the bitmasks), over all of the row's loops. Nothing for a value NVML did not
-// give. Returns the loop's own summary for a pass list: "HBM <C> C, reasons 0x<hex>".
+// give. Returns the loop's own summary for a pass list: "HBM <C> C, mem <MHz> MHz, reasons 0x<hex>".
 std::string note_gpu_state(Row& r, const LoopState& st) {
   auto& k = r.counters;
   for (const GpuState& g : {st.before, st.after}) {
@@ -485,16 +485,18 @@ LoopSamples Runner::timed_loop(const std::string& label, const std::function<voi
   return s;
 }
 
-
 void Runner::keep_for_passes(Group& g, std::function<void()> launch, std::function<void(Row&, double)> rates) {
-  if (o_.passes > 1 && o_.mode == Mode::run) g.retimes.push_back({g.row_index, std::move(launch), std::move(rates), {}, {}});
+  if (o_.passes > 1 && o_.mode == Mode::run)
+    g.retimes.push_back({g.row_index, std::move(launch), std::move(rates), {}, {}});
 }
 
 // Why passes: one timing of a 12-75 us decode kernel and another of the same kernel a few seconds later read
 // 0.93-1.08x of each other on an H200 (session 14, call C: the dispatcher's row against its variant's own row), so a
 // single pass cannot tell a 3% difference between two rows of a shape. Each row keeps its own median per pass; the
 // median over passes drops a pass that an excursion of the GPU's state caught, and the mirrored order (pass_order)
-// puts every row's passes at comparable places in time.
+// puts every row's passes at comparable places in time. NOTE: session 15 measured what the passes face: the TMA
+// decode kernels' loops sit on one of two levels 3-11% apart (SM and memory clocks constant, the copy rate steady),
+// so the median of the passes takes the level most of them found; `notes.pass_medians_us` shows both.
 void Runner::run_passes(Group& g, std::vector<Row>& rows) {
   std::vector<Group::Retime>& kept = g.retimes;
   kept.erase(std::remove_if(kept.begin(), kept.end(),
