@@ -216,6 +216,19 @@ __device__ __forceinline__ void tma_load_2d(uint32_t dst, const void* tensor_map
 #endif
 }
 
+// The same for a 3-D box (c0 innermost): the tile-contiguous ("panel") view of a row-major matrix that the
+// streaming experiment (harness/experiments/tmastream.cu) reads beside the 2-D view the kernels read.
+__device__ __forceinline__ void tma_load_3d(uint32_t dst, const void* tensor_map, uint32_t bar, int c0, int c1,
+                                            int c2) {
+#if SPARSE24_SM90A_DEVICE
+  asm volatile(
+      "cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%3, %4, %5}], [%2];\n" ::
+          "r"(dst),
+      "l"(tensor_map), "r"(bar), "r"(c0), "r"(c1), "r"(c2)
+      : "memory");
+#endif
+}
+
 // ---- cp.async.bulk.tensor, shared to global (TMA store, PTX ISA 9.7.9.25.5.2) and its bulk groups -----------------
 // One 2-D box from shared memory (laid out as the tensor map's swizzle says) to the global tensor at (c0, c1);
 // elements past the tensor's rows or columns are not written. Issued by one thread; it joins that thread's current
