@@ -7,8 +7,8 @@
 // (session 15, call C): a read-only stream can pass the copy's rate, so "% of the copy rate" does not say how far a
 // decode kernel is from what the memory can give it. This experiment measures that directly, with no tensor work:
 // a persistent grid (one CTA per SM, as s11/s16) whose producer thread issues one TMA box per ring stage and whose
-// consumer warp waits for the stage, folds its bytes into an XOR (so every byte is checked: the XOR over the grid
-// must equal the buffer's) and frees it. What varies, one thing per row:
+// four consumer warps wait for the stage, fold its bytes into an XOR (so every byte is checked: the XOR over the
+// grid must equal the buffer's) and free it. What varies, one thing per row:
 //   - the box: 128 rows x 64 bytes (the kernels' A box at 16 bits, BK = 64, and at 8 bits, BK = 128), x 128 bytes,
 //     x 256 bytes, each from a row-major matrix (row pitch = the row's bytes, as the canonical compressed values);
 //   - the layout: "panels", the same bytes viewed as K / box column panels each stored contiguously (a 3-D tensor
@@ -56,22 +56,33 @@ namespace sparse24::harness::tmastream {
 namespace {
 
 constexpr int kBoxRows = 128;  // the decode tiles' BM
-constexpr int kThreads = 64;   // warp 0: the producer (one thread); warp 1: the consumer
+constexpr int kConsumers = 4;  // consumer warps: each XORs a quarter of every stage (4 LDS.128 per lane at 8 KB)
+constexpr int kThreads = 32 * (1 + kConsumers);  // warp 0: the producer (one thread); warps 1-4: the consumers
 constexpr int kMaxSmem = 200 * 1024;
 
-// The k-tiles CTA `cta` streams, in order, as (row block, k-tile) pairs of the linear index w = rb * ktiles + kt.
+// The k-tiles CTA `cta` streams, in order, as (row block, k-tile) pairs of the linear index w = rb * ktiles + kt:
+// units: row blocks cta, cta + ctas, ...; even: w in [cta W / ctas, (cta + 1) W / ctas). The loops advance a
+// Cursor by additions only: a 64-bit division per k-tile costs the producer thread ~100 instructions, which at
+// ~0.25 us per stage of this stream is not negligible (the first version of this file divided, and its rows64
+// stream ran at half the decode kernels' rate: results/NOTES.md, session 16, call A).
 struct Walk {
   int rbs, ktiles, ctas;
   bool even;
   __host__ __device__ long long total() const { return (long long)rbs * ktiles; }
-  // units: row blocks cta, cta + ctas, ...; even: [cta W / ctas, (cta + 1) W / ctas).
   __host__ __device__ long long count(int cta) const {
     if (even) return (cta + 1) * total() / ctas - cta * total() / ctas;
     return rbs > cta ? (long long)((rbs - 1 - cta) / ctas + 1) * ktiles : 0;
   }
-  __host__ __device__ long long index(int cta, long long i) const {
-    if (even) return cta * total() / ctas + i;
-    return (long long)(cta + (i / ktiles) * ctas) * ktiles + i % ktiles;
+};
+
+struct Cursor {
+  int rb, kt;
+  __device__ Cursor(const Walk& w, int cta) {
+    const long long first = w.even ? cta * w.total() / w.ctas : (long long)cta * w.ktiles;
+    rb = int(first / w.ktiles), kt = int(first % w.ktiles);
+  }
+  __device__ void next(const Walk& w) {
+    if (++kt == w.ktiles) kt = 0, rb += w.even ? 1 : w.ctas;
   }
 };
 
@@ -87,7 +98,7 @@ __global__ void __launch_bounds__(kThreads, 1)
   if (threadIdx.x == 0) {
     for (int s = 0; s < stages; ++s) {
       ptx::mbarrier_init(ptx::smem_addr(&full[s]), 1);
-      ptx::mbarrier_init(ptx::smem_addr(&empty[s]), 1);
+      ptx::mbarrier_init(ptx::smem_addr(&empty[s]), kConsumers);
     }
     ptx::fence_mbarrier_init();
   }
@@ -96,34 +107,36 @@ __global__ void __launch_bounds__(kThreads, 1)
   if (warp == 0) {
     if (lane == 0) {
       ptx::tma_prefetch_descriptor(&map);
-      for (long long i = 0; i < n; ++i) {
-        const int s = int(i % stages);
-        const uint32_t round = uint32_t(i / stages);
+      Cursor c(walk, blockIdx.x);
+      int s = 0;
+      uint32_t round = 0;
+      for (long long i = 0; i < n; ++i, c.next(walk)) {
         if (round > 0) ptx::mbarrier_wait(ptx::smem_addr(&empty[s]), (round - 1) & 1);
-        const long long w = walk.index(blockIdx.x, i);
-        const int rb = int(w / walk.ktiles), kt = int(w % walk.ktiles);
         const uint32_t bar = ptx::smem_addr(&full[s]), dst = ptx::smem_addr(smem + size_t(s) * stage_bytes);
         ptx::mbarrier_arrive_expect_tx(bar, uint32_t(stage_bytes));
         if (panels)
-          ptx::tma_load_3d(dst, &map, bar, 0, rb * kBoxRows, kt);
+          ptx::tma_load_3d(dst, &map, bar, 0, c.rb * kBoxRows, c.kt);
         else
-          ptx::tma_load_2d(dst, &map, bar, kt * box_bytes, rb * kBoxRows);
+          ptx::tma_load_2d(dst, &map, bar, c.kt * box_bytes, c.rb * kBoxRows);
+        if (++s == stages) s = 0, ++round;
       }
     }
   } else {
     uint4 x = make_uint4(0, 0, 0, 0);
+    int s = 0;
+    uint32_t round = 0;
     for (long long i = 0; i < n; ++i) {
-      const int s = int(i % stages);
-      ptx::mbarrier_wait(ptx::smem_addr(&full[s]), uint32_t(i / stages) & 1);
+      ptx::mbarrier_wait(ptx::smem_addr(&full[s]), round & 1);
       const uint4* p = reinterpret_cast<const uint4*>(smem + size_t(s) * stage_bytes);
-      for (int j = lane; j < stage_bytes / 16; j += 32) {
+      for (int j = threadIdx.x - 32; j < stage_bytes / 16; j += 32 * kConsumers) {
         const uint4 v = p[j];
         x.x ^= v.x, x.y ^= v.y, x.z ^= v.z, x.w ^= v.w;
       }
       __syncwarp();
       if (lane == 0) ptx::mbarrier_arrive(ptx::smem_addr(&empty[s]));
+      if (++s == stages) s = 0, ++round;
     }
-    xors[size_t(blockIdx.x) * 32 + lane] = x;
+    xors[size_t(blockIdx.x) * 32 * kConsumers + threadIdx.x - 32] = x;
   }
 #else
   (void)map, (void)panels, (void)box_bytes, (void)stages, (void)walk, (void)xors;  // sm_90a only (CMakeLists.txt)
@@ -269,7 +282,7 @@ int run(int argc, char** argv) {
   L2Flusher flusher(0);
   EventTimer timer;
   const int ldg_blocks = sms * 4;
-  DeviceBuffer xors(size_t(std::max(sms * 32, ldg_blocks * 512)) * sizeof(uint4));
+  DeviceBuffer xors(size_t(std::max(sms * 32 * kConsumers, ldg_blocks * 512)) * sizeof(uint4));
   std::vector<Row> rows;
   const std::vector<Case> cs = cases();
   bool ok = true;
@@ -313,7 +326,7 @@ int run(int argc, char** argv) {
         }
         const Walk walk{int(m.rows / kBoxRows), int(m.row_bytes / c.box_bytes), sms, c.even};
         const size_t smem = size_t(c.stages) * c.box_bytes * kBoxRows + 2 * sizeof(uint64_t) * c.stages;
-        outputs[i] = sms * 32;
+        outputs[i] = sms * 32 * kConsumers;
         const CUtensorMap* map = &maps[i];
         launches[i] = [&, map, walk, smem, c] {
           tma_stream<<<sms, kThreads, smem, stream>>>(*map, c.panels, c.box_bytes, c.stages, walk, xors.as<uint4>());
