@@ -177,7 +177,12 @@ struct Matrix {
 
 // The two weights of the question: the 16-bit 28672 x 8192 weight's values (the one where cuSPARSELt fp16 leads),
 // and the int8 8192 x 8192 weight's values (a small weight: 1.4x cuBLASLt is missed there).
-constexpr Matrix kMatrices[] = {{"fp16 28672x8192 values", 28672, 8192}, {"int8 8192x8192 values", 8192, 4096}};
+// Session 16 call C added the 16-bit 8192 x 28672 weight (64 row blocks, the split steps' case) and the int8
+// 4096 x 14336 weight (32 row blocks).
+constexpr Matrix kMatrices[] = {{"fp16 28672x8192 values", 28672, 8192},
+                                {"int8 8192x8192 values", 8192, 4096},
+                                {"fp16 8192x28672 values", 8192, 28672},
+                                {"int8 4096x14336 values", 4096, 7168}};
 
 struct Case {
   std::string kind;  // "tma", "ldg", "copy"
@@ -219,6 +224,8 @@ std::vector<Case> cases() {
   tma_case(false, 128, 12, P::B256, false);
   tma_case(false, 256, 4, P::B256, false);
   tma_case(false, 256, 6, P::B256, false);
+  tma_case(false, 128, 8, P::B256, true);   // both levers of session 16 call B: wide boxes, equal runs
+  tma_case(false, 256, 4, P::B256, true);
   tma_case(true, 64, 16, P::B256, false);   // contiguous 8 KB boxes
   tma_case(true, 64, 24, P::B256, false);
   tma_case(true, 64, 16, P::B256, true);
