@@ -27,6 +27,9 @@
 // decode kernels; panels +3-8% over rows64; rows128 between the two; promotion none below 256 by 5-15%; 24 stages
 // within 1% of 16; even within 1% of units; LDG 95-103%.
 //
+// MEASURED (H200, session 16 calls B and C; results/NOTES.md): rows64 79.6%, panels 76.0% (contiguity is not the
+// lever), promotion none 71.5%, equal runs 89.4%, rows128 84.5%, rows128 with equal runs 93.5%, LDG 97.1%.
+//
 //   sparse24_tmastream [--json FILE] [--quick]   every row in 3 passes (mirrored order) of 200 launches each, the
 //                                                L2 flushed before each launch; --quick: 1 pass of 20 (the CTest)
 // Exit 0; 1 when an XOR is wrong (some box did not bring the bytes it should have) or on an error; 77 without an
