@@ -38,7 +38,9 @@
 //               ├ s13_tall    three or four consumer warpgroups (BM = 192, 256): nothing new but the tile
 //               ├ s14_inlaunch s09's InLaunchReduction on s11's units (WithFlagWord: the flag's shared word)
 //               ├ s16_pdl     TriggerAtLastUnit, DependentLaunchReduction: s11's / s13's units with the reduction
-//               │             as a programmatic dependent launch (splitk::reduce_pdl)
+//               │ │           as a programmatic dependent launch (splitk::reduce_pdl)
+//               │ └ s19_streamk EqualRunUnits: the k-tiles of all tiles in equal runs, one per CTA (stream-K), a
+//               │             tile's pieces summed by s16's reduction
 //               └ s17_clustersum ClusterSliceUnits, ClusterSumEpilogue: the K slices of a tile in one cluster,
 //                             summed through distributed shared memory in the same launch (no partials)
 //   s05_persistent └ s10_promote  PromotingMainloop (fp8)

@@ -489,6 +489,54 @@ TEST_CASE("wgmma_sp s09/s14/s16/s17: repeated launches give the same bits, and t
 //   BN C - 7 (N % 8 != 0: the register fallback);
 // - K of stages + 1 k-tiles: the ring wraps inside a unit as well as across units.
 // It runs under SPARSE24_TEST_SMALL too: the sanitizer must see the alternation (about 10 GFLOP per problem).
+// wgmma_sp.s19_streamk deals the k-tiles of all tiles to the CTAs in equal runs, so a tile is summed from the partials
+// of the runs that meet it (the slices of s16's reduction; a tile of fewer pieces than the most leaves its other
+// slices zero). The shapes: tiles met by four to seven runs (32 and 23 row blocks of long K on the GPU's CTAs),
+// and one whose runs are whole tiles (8 k-tiles a tile: as many CTAs as tiles, every piece writes D, no reduction). For each: both checks
+// with the guard band, then the same plan launched three more times gives the same bits (the zero slices stay zero,
+// the pieces are the same at every launch).
+TEST_CASE("stream-K: tiles summed from the runs that meet them, whole-tile runs, the same bits at every launch",
+          "[kernels][variant]") {
+  const int sm = compute_capability(0);
+  cudaStream_t stream = nullptr;
+  for (const Variant* vp : variants_under_test()) {
+    const Variant& v = *vp;
+    if (v.technique != "streamk") continue;
+    INFO(v.name);
+    if (!arch_error(v, sm).empty()) {
+      WARN(v.name << " skipped: " << arch_error(v, sm));
+      continue;
+    }
+    const int bk = v.param("bk");
+    const std::vector<std::pair<TestShape, bool>> cases = {
+        {{4096, 16, 224 * bk}, true}, {{2944, 9, 64 * bk}, true}, {{384, 33, 8 * bk}, false}};
+    for (const auto& [s, pieces] : cases) {
+      if (small_only() && s.M > 384) continue;
+      INFO("on " << s.M << "x" << s.N << "x" << s.K);
+      REQUIRE(shape_error(v, s.M, s.N, s.K).empty());
+      Problems& p = problems_for(v, s, stream);
+      check_with_guard(v, p, stream);
+      const int64_t count = int64_t(s.M) * s.N;
+      DeviceBuffer first(p.normal->d_bytes()), again(p.normal->d_bytes());
+      const CheckResult ok = check_variant(v, *p.normal, first.get(), stream);
+      INFO(ok.message);
+      REQUIRE(ok.passed);
+      const auto plan = prepare(v, args_for(v, *p.normal, again.get()));
+      // The premise: partials (a workspace) exactly where tiles are met by more than one run.
+      CHECK((plan->workspace_bytes > 0) == pieces);
+      for (int launch = 0; launch < 3; ++launch) {
+        poison(again.get(), p.normal->d_bytes(), stream);
+        plan->run(stream);
+        SPARSE24_CUDA_CHECK(cudaGetLastError());
+        const CheckResult r = compare_bits(v.types.d, again.get(), first.get(), count, stream);
+        INFO("launch " << launch + 2 << " of one plan: " << r.message);
+        CHECK(r.passed);
+        CHECK(r.mismatches == 0);
+      }
+    }
+  }
+}
+
 TEST_CASE("consumers that alternate over units: several units per CTA, odd counts, partial tiles",
           "[kernels][variant]") {
   const int sm = compute_capability(0);
