@@ -56,13 +56,19 @@ struct InLaunchReduction {
 
   static __device__ void reduce_tile_if_last(const GemmArgs& args, BlockCoord o, int cta_tile, int split,
                                              volatile int* flag) {
+    reduce_tile_if_last(args, o, cta_tile, split, split, flag);
+  }
+  // The same for a tile of `split` slices in a workspace laid out for `layout_split` (>= split) slices: the
+  // counters follow layout_split slices of partials (wgmma_sp s20: a tile's pieces, fewer than the most of any).
+  static __device__ void reduce_tile_if_last(const GemmArgs& args, BlockCoord o, int cta_tile, int split,
+                                             int layout_split, volatile int* flag) {
     constexpr int BM = Tile::kBM, BN = Tile::kBN;
     const int t = int(threadIdx.x) - 128, threads = 128 * Tile::kConsumers;
     __threadfence();
     ptx::named_barrier_sync(kReduceBarrier, threads);
     if (t == 0) {
       unsigned* counters = reinterpret_cast<unsigned*>(static_cast<char*>(args.workspace) +
-                                                       splitk::counters_offset(split, args.M, args.N));
+                                                       splitk::counters_offset(layout_split, args.M, args.N));
       const bool last = atomicInc(&counters[cta_tile], unsigned(split - 1)) == unsigned(split - 1);
       if (last) __threadfence();
       *flag = last;

@@ -54,6 +54,12 @@ struct EqualRuns {
     const int64_t b = begin(c), e = begin(c + 1);
     return e > b ? (e - 1) / k_tiles - b / k_tiles + 1 : 0;
   }
+  // At most this many pieces meet a tile, from the shortest run alone (O(1), so the device can compute it too):
+  // k_tiles consecutive k-tiles meet at most ceil((k_tiles - 1) / shortest) + 1 runs.
+  SPARSE24_HD constexpr int64_t pieces_bound() const {
+    const int64_t shortest = total() / ctas;
+    return (k_tiles - 1 + shortest - 1) / shortest + 1;
+  }
   // The most pieces of any tile: the reduction's slices.
   constexpr int64_t max_pieces() const {
     int64_t p = 0;
@@ -66,7 +72,8 @@ struct EqualRuns {
 static_assert(EqualRuns{224, 128, 132}.max_pieces() == 2 && EqualRuns{224, 128, 132}.pieces_of_cta(0) == 2 &&
                   EqualRuns{1, 40, 5}.max_pieces() == 5 && EqualRuns{264, 64, 132}.max_pieces() == 1 &&
                   EqualRuns{264, 64, 132}.pieces_of_cta(131) == 2 && EqualRuns{224, 128, 132}.cta_of(0) == 0 &&
-                  EqualRuns{224, 128, 132}.cta_of(28671) == 131,
+                  EqualRuns{224, 128, 132}.cta_of(28671) == 131 && EqualRuns{224, 128, 132}.pieces_bound() == 2 &&
+                  EqualRuns{1, 40, 5}.pieces_bound() == 6,
               "equal runs: pieces per tile and per CTA");
 
 // The CTAs and the slices of a problem: G = the resident CTAs (one per SM), fewer while a run would be shorter than
