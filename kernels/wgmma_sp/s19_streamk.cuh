@@ -26,6 +26,10 @@
 // fp16. Where s16 already splits evenly (8192 rows: 64 tiles at split 2 = 128 units for 132 SMs) s19 within +-3%
 // of s16; 14336x16x4096 (112 tiles, split 1: 20 SMs idle) -5 to -12%.
 //
+// MEASURED (H200, session 16, results/NOTES.md): the GEMM kernel -7.3% against s16's at fp16 28672x16x8192 under
+// ncu (67.5 against 72.8 us), but the reduction over the two slices then runs 4.1 us: 71.5 us in the bench, s16's
+// time; 2-17% slower than s16 on the smaller weights. The prediction took the reduction as ~1.7 us of bytes; it is
+// latency-bound.
 // Preconditions: s11's (M % 32 == 0 at 16 bits, M % 16 at 8 bits; K % BK == 0; any N >= 1; 16-byte aligned operands
 // and rows). A plan's runs do not overlap (the partials are shared). One CTA per SM must be resident (the decode
 // tiles' rings take most of the shared memory): prepare() checks it, since the pieces depend on the grid. sm_90a only.

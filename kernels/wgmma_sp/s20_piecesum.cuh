@@ -22,6 +22,9 @@
 // s19 71.5, cuSPARSELt 67.3-69.8 in this session's runs), **0.97-1.03x cuSPARSELt fp16**; 8192x16x28672 and the small
 // weights within +-3% of s19 (their tiles are cut into more pieces: 4-5 at 4096x14336, whose sums are a tail).
 // Types: 16-bit only, as s14 (InLaunchReduction sums f32 partials into D of the input type).
+// MEASURED (H200, session 16, results/NOTES.md): slower than s19 and s16: 74.6 us at fp16 28672x16x8192 (s19 71.9,
+// s16 72.4), 75.4 at 8192x16x28672, 27.9 at 14336x16x4096 (s16 22.2). Not profiled yet (the arrivals' fences and the
+// runs' last sums are the candidates).
 // Preconditions: s19's; the counters start at zero (the registry zeroes the workspace once) and a plan's runs do not
 // overlap. sm_90a only.
 #pragma once
