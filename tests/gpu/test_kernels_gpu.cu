@@ -361,6 +361,21 @@ TEST_CASE("the random-normal check catches one wrong 16x8 tile that the norm alo
   CHECK(r.over_tolerance > 100);
 }
 
+// One plan launched three times more, each output poisoned first: every launch gives the bits of `first` (a launch of
+// the same problem already checked), i.e. nothing a launch leaves behind (counters, partials) changes the next one.
+void same_bits_at_every_launch(const Variant& v, const Plan& plan, void* again, const void* first, size_t d_bytes,
+                               int64_t count, cudaStream_t stream) {
+  for (int launch = 0; launch < 3; ++launch) {
+    poison(again, d_bytes, stream);
+    plan.run(stream);
+    SPARSE24_CUDA_CHECK(cudaGetLastError());
+    const CheckResult r = compare_bits(v.types.d, again, first, count, stream);
+    INFO("launch " << launch + 2 << " of one plan: " << r.message);
+    CHECK(r.passed);
+    CHECK(r.mismatches == 0);
+  }
+}
+
 // wgmma_sp.s09_onelaunch and s14_inlaunch sum the K slices inside the launch: the last CTA of a tile to arrive (a
 // self-resetting counter in the plan's workspace) adds the slices in order, with splitk::store_sum, as the separate
 // reduction of their twins (s08_splitk, s11_narrow) does. So (1) one plan launched again and again gives the same
@@ -445,16 +460,8 @@ TEST_CASE("wgmma_sp s09/s14/s16/s17: repeated launches give the same bits, and t
     REQUIRE(ok.passed);
 
     // (1) One plan, launched three times more; each output poisoned first, each compared with the checked one.
-    const auto plan = prepare(v, args_for(v, P, again.get()));
-    for (int launch = 0; launch < 3; ++launch) {
-      poison(again.get(), P.d_bytes(), stream);
-      plan->run(stream);
-      SPARSE24_CUDA_CHECK(cudaGetLastError());
-      const CheckResult r = compare_bits(v.types.d, again.get(), first.get(), count, stream);
-      INFO("launch " << launch + 2 << " of one plan: " << r.message);
-      CHECK(r.passed);
-      CHECK(r.mismatches == 0);
-    }
+    same_bits_at_every_launch(v, *prepare(v, args_for(v, P, again.get())), again.get(), first.get(), P.d_bytes(),
+                              count, stream);
 
     // (2) The twin on the same problem with the same parameters (so the same split, fixed or chosen by one rule).
     // s17's chosen split is the cluster split, not its twin's streaming split: only its fixed-split rows compare.
@@ -491,8 +498,9 @@ TEST_CASE("wgmma_sp s09/s14/s16/s17: repeated launches give the same bits, and t
 // It runs under SPARSE24_TEST_SMALL too: the sanitizer must see the alternation (about 10 GFLOP per problem).
 // wgmma_sp.s19_streamk deals the k-tiles of all tiles to the CTAs in equal runs, so a tile is summed from the partials
 // of the runs that meet it (the slices of s16's reduction; a tile of fewer pieces than the most leaves its other
-// slices zero); s20_piecesum sums a cut tile's pieces in the launch (the last piece to arrive, s09's counters). The shapes: tiles met by four to seven runs (32 and 23 row blocks of long K on the GPU's CTAs),
-// and one whose runs are whole tiles (8 k-tiles a tile: as many CTAs as tiles, every piece writes D, no reduction). For each: both checks
+// slices zero); s20_piecesum sums a cut tile's pieces in the launch (the last piece to arrive, s09's counters). The
+// shapes: tiles met by four to seven runs (32 and 23 row blocks of long K on the GPU's CTAs), and one whose runs are
+// whole tiles (8 k-tiles a tile: as many CTAs as tiles, every piece writes D, no reduction). For each: both checks
 // with the guard band, then the same plan launched three more times gives the same bits (the zero slices stay zero,
 // the pieces are the same at every launch).
 TEST_CASE("stream-K: tiles summed from the runs that meet them, whole-tile runs, the same bits at every launch",
@@ -525,15 +533,7 @@ TEST_CASE("stream-K: tiles summed from the runs that meet them, whole-tile runs,
       // The premise (s19): partials (a workspace) exactly where tiles are met by more than one run. s20 lays its
       // workspace out for the bound on pieces, which the whole-tile case exceeds: its sums are what the checks see.
       if (v.technique == "streamk") CHECK((plan->workspace_bytes > 0) == pieces);
-      for (int launch = 0; launch < 3; ++launch) {
-        poison(again.get(), p.normal->d_bytes(), stream);
-        plan->run(stream);
-        SPARSE24_CUDA_CHECK(cudaGetLastError());
-        const CheckResult r = compare_bits(v.types.d, again.get(), first.get(), count, stream);
-        INFO("launch " << launch + 2 << " of one plan: " << r.message);
-        CHECK(r.passed);
-        CHECK(r.mismatches == 0);
-      }
+      same_bits_at_every_launch(v, *plan, again.get(), first.get(), p.normal->d_bytes(), count, stream);
     }
   }
 }
