@@ -39,8 +39,12 @@
 //               ├ s14_inlaunch s09's InLaunchReduction on s11's units (WithFlagWord: the flag's shared word)
 //               ├ s16_pdl     TriggerAtLastUnit, DependentLaunchReduction: s11's / s13's units with the reduction
 //               │ │           as a programmatic dependent launch (splitk::reduce_pdl)
-//               │ └ s19_streamk EqualRunUnits: the k-tiles of all tiles in equal runs, one per CTA (stream-K), a
-//               │             tile's pieces summed by s16's reduction
+//               │ ├ s19_streamk EqualRunUnits: the k-tiles of all tiles in equal runs, one per CTA (stream-K), a
+//               │ │ │         tile's pieces summed by s16's reduction
+//               │ │ └ s20_piecesum PieceUnits, PieceSumReduction: a cut tile's pieces summed in the launch (s09's
+//               │ │           counters over the tile's piece count)
+//               │ └ s21_widebox nothing new but the tile: k-tiles of 128-byte A rows, B in two 128-byte panels
+//               │             a stage (operands.cuh's kBPanels; TmaMainloop loads and addresses each panel)
 //               └ s17_clustersum ClusterSliceUnits, ClusterSumEpilogue: the K slices of a tile in one cluster,
 //                             summed through distributed shared memory in the same launch (no partials)
 //   s05_persistent └ s10_promote  PromotingMainloop (fp8)

@@ -8,8 +8,9 @@
 // components. Element bytes come from dtype.h (bytes_of); the instruction shapes from instr.h.
 //
 // Both descriptions take 16-bit and 8-bit inputs (instr.h's WgmmaSp / WgmmaDense pick the form: k32 / k16 at 16 bits,
-// k64 / k32 at 8 bits, the same bytes of K per k-step), and Tile asserts the one geometry the components are
-// written for: B rows of one 128-byte swizzle row per k-tile (BK = 64 values at 16 bits, 128 at 8 bits). What the
+// k64 / k32 at 8 bits, the same bytes of K per k-step), and Tile asserts the geometry the components are written
+// for: B rows of one 128-byte swizzle row per k-tile (BK = 64 values at 16 bits, 128 at 8 bits), or of two such
+// panels for the sparse wide k-tiles (BK = 128 / 256, A rows of 128 bytes: wgmma_sp/s21_widebox.cuh). What the
 // epilogue writes is the description's Output: Unscaled (D of default_operands: the input type at 16 bits, int32
 // for int8, bf16 for fp8; alpha and beta only) or ScaledTo<D> (D, and the epilogue applies GemmArgs' per-tensor,
 // per-row and per-column scales: kernels/common/epilogue.cuh's EpilogueScales).
@@ -109,20 +110,35 @@ struct Tile {
   static constexpr int kElemBytes = bytes_of(T);           // A and B elements
   static constexpr int kAValues = BK / Ops::kAPack;        // A values per row and k-tile (compressed when sparse)
   static constexpr int kARowBytes = kAValues * kElemBytes;  // 64: a 64-byte swizzle row; dense 128: a 128-byte one
-  static constexpr int kBRowBytes = BK * kElemBytes;       // 128: one 128-byte swizzle row
+  static constexpr int kBRowBytes = BK * kElemBytes;       // 128: one 128-byte swizzle row (256: two, wide k-tiles)
   static constexpr int kAStepBytes = Instr::kK / Ops::kAPack * kElemBytes;  // one k-step of A: 32 (16 values)
   static constexpr int kBStepBytes = Instr::kK * kElemBytes;  // one k-step of B: 64 (sparse) or 32 (dense) bytes
+  // B in panels: a 128-byte swizzle row is the widest a TMA box (inner box bytes <= the swizzle span) and a wgmma
+  // descriptor (one swizzle atom along K) take, so a k-tile whose B rows are 256 bytes (BK = 128 at 16 bits, 256 at
+  // 8: wgmma_sp/s21_widebox.cuh, for A rows of 128 bytes) is kBPanels panels of BN rows x 128 bytes one after the
+  // other, each its own TMA box and its own swizzle atoms; k-step ks reads panel ks * kBStepBytes / 128.
+  static constexpr int kBPanelRowBytes = 128;
+  static constexpr int kBPanels = kBRowBytes / kBPanelRowBytes;
+  static constexpr int kBPanelValues = kBPanelRowBytes / kElemBytes;  // B values per row of a panel (a TMA box)
+  static constexpr int kBPanelBytes = BN * kBPanelRowBytes;
+  static constexpr int kBAtomBytes = 8 * kBPanelRowBytes;            // the descriptor's stride: 8 rows of a panel
+  static constexpr int b_step_offset(int ks) {
+    return ks * kBStepBytes / kBPanelRowBytes * kBPanelBytes + ks * kBStepBytes % kBPanelRowBytes;
+  }
   static constexpr ptx::SmemSwizzle kASwizzle = smem_swizzle_for(kARowBytes);
   static constexpr tma::Swizzle kATmaSwizzle = tma_swizzle_for(kARowBytes);
-  static constexpr ptx::SmemSwizzle kBSwizzle = smem_swizzle_for(kBRowBytes);
-  static constexpr tma::Swizzle kBTmaSwizzle = tma_swizzle_for(kBRowBytes);
+  static constexpr ptx::SmemSwizzle kBSwizzle = smem_swizzle_for(kBPanelRowBytes);
+  static constexpr tma::Swizzle kBTmaSwizzle = tma_swizzle_for(kBPanelRowBytes);
   static constexpr int kABytes = BM * kARowBytes;
-  static constexpr int kBBytes = BN * kBRowBytes;
+  static constexpr int kBBytes = BN * kBRowBytes;  // kBPanels x kBPanelBytes
 
   static_assert(WM == 4 * kConsumers && WN == 1, "WM = 4 warps per consumer warpgroup, one m64 tile each");
   static_assert(BM % Instr::kM == 0 && kConsumers >= 1 && kConsumers <= 4,
                 "1 to 4 consumer warpgroups (the register split of kernel.cuh's consumer_regs)");
-  static_assert(kBRowBytes == 128, "a k-tile of B is one 128-byte swizzle row (BK = 64 at 16 bits, 128 at 8)");
+  static_assert(kBRowBytes == 128 || (Ops::kSparse && kBRowBytes == 256),
+                "a k-tile of B is one 128-byte swizzle row (BK = 64 at 16 bits, 128 at 8), or two for the sparse "
+                "wide k-tiles whose A rows are 128 bytes (BK = 128 at 16 bits, 256 at 8)");
+  static_assert(kBStepBytes <= kBPanelRowBytes && kBPanelRowBytes % kBStepBytes == 0, "a k-step inside one panel");
   static_assert(kASwizzle != ptx::SmemSwizzle::None, "a k-tile of A is one 64- or 128-byte swizzle row");
   static_assert(kAValues / (Instr::kK / Ops::kAPack) == kKSteps && kAStepBytes * kKSteps == kARowBytes,
                 "the k-steps of A tile its row");

@@ -186,7 +186,7 @@ struct TmaMainloop {
     constexpr int kElemBytes = Tile::kElemBytes;
     m.a = tma::encode_2d(a.a, kElemBytes, a.M, a.K / Tile::Operands::kAPack, a.lda * kElemBytes, Tile::kBM,
                          Tile::kAValues, Tile::kATmaSwizzle);
-    m.b = tma::encode_2d(a.b, kElemBytes, a.N, a.K, a.ldb * kElemBytes, Ring::kBBoxRows, Tile::kBK,
+    m.b = tma::encode_2d(a.b, kElemBytes, a.N, a.K, a.ldb * kElemBytes, Ring::kBBoxRows, Tile::kBPanelValues,
                          Tile::kBTmaSwizzle);
     Meta::encode(m.meta, a);
   }
@@ -198,7 +198,8 @@ struct TmaMainloop {
   }
 
   // The producer thread: for each k-tile of the unit, wait until the stage is empty (not in the first round), arm
-  // "full" with the stage's bytes, and issue the copies of A, B (the cluster's share) and the metadata.
+  // "full" with the stage's bytes, and issue the copies of A, B (the cluster's share; one box per 128-byte panel of
+  // B's rows: operands.cuh) and the metadata.
   static __device__ __forceinline__ void produce(const Maps& maps, const wgmma::Work& w,
                                                  const typename Ring::Smem& ring, uint32_t rank, int& it) {
     for (int kt = w.k.begin; kt < w.k.end; ++kt, ++it) {
@@ -208,13 +209,17 @@ struct TmaMainloop {
       ptx::mbarrier_arrive_expect_tx(full, Ring::kStageTx);
       ptx::tma_load_2d(stage + Ring::kAOffset, &maps.a, full, kt * Tile::kAValues, w.o.m);
       Cluster::template load_b<Tile>(stage + Ring::kBOffset, &maps.b, full, kt * Tile::kBK, w.o.n, rank);
+      if constexpr (Tile::kBPanels == 2)  // the wide k-tile's second 128-byte panel of B's rows (operands.cuh)
+        Cluster::template load_b<Tile>(stage + Ring::kBOffset + Tile::kBPanelBytes, &maps.b, full,
+                                       kt * Tile::kBK + Tile::kBPanelValues, w.o.n, rank);
       Meta::load(stage + Ring::kMetaOffset, &maps.meta, full, kt, w.o.m);
     }
   }
 
   // The consumer's half of a k-tile: its metadata from the stage, then the k-steps' wgmma as one committed batch.
   // A's rows of this consumer start consumer * 64 rows into the stage; a k-step moves kAStepBytes along A's row
-  // and kBStepBytes along B's, inside the swizzle atom (the descriptors' leading byte offset 16, stride 8 rows).
+  // and kBStepBytes along B's, inside the swizzle atom (the descriptors' leading byte offset 16, stride 8 rows),
+  // B's into its next 128-byte panel where the row is two (Tile::b_step_offset).
   static __device__ __forceinline__ void read_metadata(uint32_t (&e)[Meta::kRegs], const uint8_t* ring_generic, int s,
                                        const wgmma::MetaLane& meta_lane, bool valid) {
     const uint32_t* meta =
@@ -232,7 +237,7 @@ struct TmaMainloop {
       const uint64_t da =
           ptx::smem_desc(stage + Ring::kAOffset + consumer * Instr::kM * Tile::kARowBytes + ks * Tile::kAStepBytes,
                          16, 8 * Tile::kARowBytes, Tile::kASwizzle);
-      const uint64_t db = ptx::smem_desc(stage + Ring::kBOffset + ks * Tile::kBStepBytes, 16, 8 * Tile::kBRowBytes,
+      const uint64_t db = ptx::smem_desc(stage + Ring::kBOffset + Tile::b_step_offset(ks), 16, Tile::kBAtomBytes,
                                          Tile::kBSwizzle);
       Meta::mma(acc, da, db, e, ks, !(kFresh && ks == 0));
     }

@@ -48,8 +48,9 @@ struct Multicast {
   static __device__ __forceinline__ void load_b(uint32_t dst, const CUtensorMap* map, uint32_t full, int k0, int n0,
                                                 uint32_t rank) {
     constexpr int kBoxRows = b_box_rows(Tile::kBN);
-    ptx::tma_load_2d_multicast(dst + rank * kBoxRows * Tile::kBRowBytes, map, full, k0, n0 + int(rank) * kBoxRows,
-                               uint16_t((1u << N) - 1));
+    // dst: the panel (operands.cuh) this box of 128-byte rows belongs to; this CTA's rows start kBoxRows x rank in.
+    ptx::tma_load_2d_multicast(dst + rank * kBoxRows * Tile::kBPanelRowBytes, map, full, k0,
+                               n0 + int(rank) * kBoxRows, uint16_t((1u << N) - 1));
   }
   static __device__ __forceinline__ void release(uint32_t empty) {
 #pragma unroll

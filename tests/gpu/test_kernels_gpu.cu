@@ -538,6 +538,68 @@ TEST_CASE("stream-K: tiles summed from the runs that meet them, whole-tile runs,
   }
 }
 
+// wgmma_sp.s21_widebox runs s16's units on k-tiles twice as long (A boxes of 128 bytes a row, B in two panels a
+// stage): the same k32 (8-bit: k64) wgmma.sp instructions in the same order into the same accumulators, only the
+// copies that bring the operands differ. So where both choose the same split and the slices start at the same K,
+// s21 and the s16 row of the same type and tile give the same bits: a wrong panel offset, metadata block or k-step
+// descriptor of the wide tile changes them, and the twin is a second, independent check beside the reference's.
+// The shape: 32 row blocks of a long K (4096 x BN x 14336: split 4 on 132 SMs for both, the slices 3584 K long
+// either way; the premise is checked: equal partials workspaces), and odd N. fp8 promotes every k-tile (s10), so
+// its wide tile promotes every 256 K instead of 128: the sums round differently, and its rows run the checks only.
+TEST_CASE("wide k-tiles (s21): the bits of s16 on the same tile, the same split and the same slices",
+          "[kernels][variant]") {
+  const int sm = compute_capability(0);
+  cudaStream_t stream = nullptr;
+  for (const Variant* vp : variants_under_test()) {
+    const Variant& v = *vp;
+    if (v.technique != "widebox") continue;
+    INFO(v.name);
+    if (!arch_error(v, sm).empty()) {
+      WARN(v.name << " skipped: " << arch_error(v, sm));
+      continue;
+    }
+    if (small_only()) {
+      WARN(v.name << ": the split is chosen in prepare(); the shape that makes it split is too large for the "
+                     "sanitizer run (SPARSE24_TEST_SMALL)");
+      continue;
+    }
+    const TestShape s{4096, v.param("bn") - 3, 14336};
+    INFO("on " << s.M << "x" << s.N << "x" << s.K);
+    REQUIRE(shape_error(v, s.M, s.N, s.K).empty());
+    Problems& p = problems_for(v, s, stream);
+    check_with_guard(v, p, stream);
+    if (v.types.a == DType::e4m3 || v.types.a == DType::e5m2) continue;
+    const Variant* twin = nullptr;
+    for (const Variant& u : registry())
+      if (u.family == v.family && u.technique == "pdl" && u.types.a == v.types.a && u.types.d == v.types.d &&
+          u.has_scales == v.has_scales && u.param("bm") == v.param("bm") && u.param("bn") == v.param("bn") &&
+          u.param("bk") * 2 == v.param("bk") && u.param("split_k") == v.param("split_k"))
+        twin = &u;
+    REQUIRE(twin != nullptr);
+    INFO("twin: " << twin->name);
+    const int64_t count = int64_t(s.M) * s.N;
+    const size_t d_bytes = p.normal->d_bytes();
+    DeviceBuffer wide(d_bytes), narrow(d_bytes);
+    const auto wide_plan = prepare(v, args_for(v, *p.normal, wide.get()));
+    const auto twin_plan = prepare(*twin, args_for(*twin, *p.normal, narrow.get()));
+    // The premise: both split (partials exist) and by the same factor (the workspace is split x M x N partials).
+    REQUIRE(wide_plan->workspace_bytes > 0);
+    REQUIRE(wide_plan->workspace_bytes == twin_plan->workspace_bytes);
+    poison(wide.get(), d_bytes, stream);
+    poison(narrow.get(), d_bytes, stream);
+    wide_plan->run(stream);
+    twin_plan->run(stream);
+    SPARSE24_CUDA_CHECK(cudaGetLastError());
+    const CheckResult ok = check_variant(v, *p.normal, wide.get(), stream);
+    INFO(ok.message);
+    REQUIRE(ok.passed);
+    const CheckResult same = compare_bits(v.types.d, narrow.get(), wide.get(), count, stream);
+    INFO("s16 against the wide k-tile: " << same.message);
+    CHECK(same.passed);
+    CHECK(same.mismatches == 0);
+  }
+}
+
 TEST_CASE("consumers that alternate over units: several units per CTA, odd counts, partial tiles",
           "[kernels][variant]") {
   const int sm = compute_capability(0);
