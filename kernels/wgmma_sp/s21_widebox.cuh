@@ -22,25 +22,40 @@
 // (prediction)"): fp16 28672x16x8192 (split 1: the same units as s16) the stream's -5.8% on s16's time, 72.4 ->
 // 67-69 us = 1.00-1.04x cuSPARSELt fp16, 93-95% of the copy rate; the other weights -3 to -8%; int8 (256-byte A
 // boxes) 41.5 -> 38.5-40 us at 28672x16x8192.
+// The consumer waits for each k-tile's batch (s02's TmaMainloop; fp8: s10's PromotingMainloop, which always did),
+// where s16 keeps one batch in flight (s03's InFlightMainloop). Why (session 17, results/NOTES.md "Session 17, call
+// A"): with s03's loop on the wide tile, every row at BN = 32 and 64 read wrong sums from the second k-tile on, and
+// BN = 16 at 4096 x 4097 x 4096; the SASS shows why: the k-loop is not unrolled, and the next k-tile's metadata is
+// loaded (LDS) into the very registers the batch still in flight reads (wgmma.sp reads its metadata register
+// asynchronously, like an A fragment). s03's Meta::keep emits no PTX, so ptxas does not see the batch's use; s16's
+// loops are safe only because NVVM unrolled them by two, alternating two register sets (docs/sparse-tensor-cores.md,
+// pitfalls). At N <= 64 a k-tile's four wgmma.sp are ~5% of its streaming time, so waiting for them costs little.
 // Tiles: s16's decode tiles 128 x 16 / 32 / 64 at 16 bits, 128 x 16 / 32 at 8 bits, each ring the bytes of s16's
 // row of that tile (16-bit 128 x 16: 8 stages of 22 KB against 16 of 11 KB), so that the box is what differs.
 // Preconditions: s16's, with K % BK == 0 for the wider BK (K % 128 at 16 bits, K % 256 at 8: the five decode
 // weights pass; 8192 x 200 x 29568 does not at 8 bits, and is refused by the rule). sm_90a only.
 #pragma once
 
+#include <type_traits>
+
 #include "kernels/wgmma_sp/s16_pdl.cuh"
 
 namespace sparse24::wgmma_sp {
 
+// The k-loop: each batch waited for before the next k-tile's metadata is read (the header says why).
+template <class Ring>
+using WaitEachBatchMainloop =
+    std::conditional_t<Ring::Tile::Operands::kPromote, PromotingMainloop<Ring>, TmaMainloop<Ring>>;
+
 // Arguments as s16's: T (fp16, bf16, int8, e4m3), BM x BN x BK with BK the wide k-tile (128 at 16 bits, 256 at 8),
-// WM x WN warps, STAGES, GROUP, SPLIT (0: s11's streaming split over the wide k-tiles), Out. s16's composition; the
-// components read the wide geometry from the tile (operands.cuh).
+// WM x WN warps, STAGES, GROUP, SPLIT (0: s11's streaming split over the wide k-tiles), Out. s16's composition with
+// WaitEachBatchMainloop; the components read the wide geometry from the tile (operands.cuh).
 template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int SPLIT,
           class Out = wgmma::Unscaled>
 struct s21_widebox
     : wgmma::Kernel<s21_widebox<T, BM, BN, BK, WM, WN, STAGES, GROUP, SPLIT, Out>,
-                    NarrowMainloop<wgmma::StageRing<SparseTile<T, BM, BN, BK, WM, WN, Out>,
-                                                    LaneBlocks<SparseTile<T, BM, BN, BK, WM, WN, Out>>, STAGES>>,
+                    WaitEachBatchMainloop<wgmma::StageRing<SparseTile<T, BM, BN, BK, WM, WN, Out>,
+                                                           LaneBlocks<SparseTile<T, BM, BN, BK, WM, WN, Out>>, STAGES>>,
                     TriggerAtLastUnit<NarrowSplitKUnits<SparseTile<T, BM, BN, BK, WM, WN, Out>, GROUP, SPLIT>>,
                     PartialsEpilogue<RegisterEpilogue<SparseTile<T, BM, BN, BK, WM, WN, Out>>,
                                      DependentLaunchReduction<SparseTile<T, BM, BN, BK, WM, WN, Out>>>> {
