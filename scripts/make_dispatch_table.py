@@ -26,6 +26,9 @@ comparable across runs whose clocks differ, and a median does not reward the one
 time of all reports would (session 14: in one run, one kernel timed twice read up to 6% apart at the decode
 shapes, and a table of lowest times picked such luck where two variants were within a few per cent). A report
 with no cuBLAS row at a shape counts there only if no report has one (then the lowest time, as before).
+Rows of a variant whose code changed after a run (the name stayed, the kernel did not) are listed in
+results/superseded.txt, one "RUN_FOLDER VARIANT_REGEX reason" line each (RUN_FOLDER relative to results/), and
+are not candidates: they timed a kernel this tree no longer has.
 Only rows whose variant still exists in the registry and that pick() may return are candidates (kernels/dispatch.h:
 a sparse GEMM on the type's default operands, metadata in the type's pick layout (lane_blocks16 for 16-bit and
 tf32, lane_blocks8 for 8-bit), no scales, not an ablation: neither uniform_metadata nor family ablations), judged
@@ -120,6 +123,18 @@ def report_sm(report):
     return int(m.group(1)) * 10 + int(m.group(2)) if m else None
 
 
+def load_superseded(path):
+    """[(run folder, compiled variant regex)] from results/superseded.txt (blank lines and # comments skipped)."""
+    out = []
+    if path.exists():
+        for line in path.read_text().splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                folder, regex = line.split()[:2]
+                out.append(((ROOT / "results" / folder).resolve(), re.compile(regex)))
+    return out
+
+
 def reports_of(paths):
     seen = set()
     for p in paths:
@@ -193,6 +208,7 @@ def main():
     cublas = {}   # (gpu, dtype, M, N, K) -> run -> the cuBLAS peer's median_us in that report
     used = {}     # gpu -> set of run names (folder/file) that gave at least one candidate row
     skipped = []  # (path, why)
+    superseded = load_superseded(ROOT / "results" / "superseded.txt")
     for path in reports_of(sources):
         try:
             report = json.loads(path.read_text())
@@ -221,6 +237,8 @@ def main():
             v, dt = reg.get(r.get("kernel")), r.get("dtype")
             if v is None or dt not in DTYPES or not re.search(a.family, v["family"]):
                 continue  # a variant this tree no longer has, or another family
+            if any(path.resolve().is_relative_to(folder) and rx.search(r["kernel"]) for folder, rx in superseded):
+                continue  # timed an earlier form of the variant's code (results/superseded.txt)
             M, N, K = int(r["M"]), int(r["N"]), int(r["K"])
             if not pickable(v, dt) or not default_operands_ok(v, dt, DEFAULT_D[dt]) or not accepts(v, M, N, K, sm):
                 continue

@@ -29,9 +29,12 @@
 // loaded (LDS) into the very registers the batch still in flight reads (wgmma.sp reads its metadata register
 // asynchronously, like an A fragment). s03's Meta::keep emits no PTX, so ptxas does not see the batch's use; s16's
 // loops are safe only because NVVM unrolled them by two, alternating two register sets (docs/sparse-tensor-cores.md,
-// pitfalls). At N <= 64 a k-tile's four wgmma.sp are ~5% of its streaming time, so waiting for them costs little.
+// pitfalls). At N <= 64 a k-tile's four wgmma.sp are ~5% of its streaming time (~20% at N = 128), so waiting for them
+// costs the stream little: the producer runs STAGES k-tiles ahead either way.
 // Tiles: s16's decode tiles 128 x 16 / 32 / 64 at 16 bits, 128 x 16 / 32 at 8 bits, each ring the bytes of s16's
-// row of that tile (16-bit 128 x 16: 8 stages of 22 KB against 16 of 11 KB), so that the box is what differs.
+// row of that tile (16-bit 128 x 16: 8 stages of 22 KB against 16 of 11 KB), so that the box is what differs; and
+// 128 x 128 at 16 bits (4 stages of 50 KB), which s16 has not: at N = 128 a 64-column tile streams the weight
+// twice (session 17, call B: s21 128 x 64 at 8192 x 128 x 8192 1.18x cuBLAS, at 28672 x 128 x 8192 0.98x).
 // Preconditions: s16's, with K % BK == 0 for the wider BK (K % 128 at 16 bits, K % 256 at 8: the five decode
 // weights pass; 8192 x 200 x 29568 does not at 8 bits, and is refused by the rule). sm_90a only.
 #pragma once
@@ -64,7 +67,9 @@ struct s21_widebox
                 "the wide k-tile: A rows of 128 bytes, B rows of two 128-byte panels (BK = 128 at 16 bits, 256 at 8)");
   static_assert(T == DType::fp16 || T == DType::bf16 || T == DType::int8 || T == DType::e4m3,
                 "fp16, bf16, int8 or e4m3 (s16's decode types measured with the wide box)");
-  static_assert(BM == 128 && (BN == 16 || BN == 32 || BN == 64), "s11's decode and band tiles, 128 x 16 / 32 / 64");
+  static_assert(BM == 128 && (BN == 16 || BN == 32 || BN == 64 || BN == 128),
+                "s11's decode and band tiles, 128 x 16 / 32 / 64, and 128 x 128 (the band's N = 128 in one column "
+                "tile: the weight streamed once)");
   static_assert(SPLIT != 1, "s16's reduction launch: SPLIT 0 (chosen) or 2..kMaxSplit");
 };
 

@@ -372,6 +372,17 @@ class ShapeSetsAndFilters(unittest.TestCase):
         self.assertEqual(make_dispatch_table.fastest_by_median_ratio(per_kernel, {"r1": 100.0})[0], "X")
         self.assertIsNone(make_dispatch_table.fastest_by_median_ratio(per_kernel, {}))
 
+    def test_superseded_rows_are_read_per_run_folder_and_variant(self):
+        import make_dispatch_table
+        with tempfile.TemporaryDirectory() as d:
+            f = Path(d) / "superseded.txt"
+            f.write_text("# a comment\n\ngpu-x/run_1 ^fam\\.s21_ why it changed\n")
+            (folder, rx), = make_dispatch_table.load_superseded(f)
+            self.assertEqual(folder, (make_dispatch_table.ROOT / "results" / "gpu-x" / "run_1").resolve())
+            self.assertTrue(rx.search("fam.s21_widebox.fp16"))
+            self.assertFalse(rx.search("fam.s16_pdl.fp16"))
+            self.assertEqual(make_dispatch_table.load_superseded(Path(d) / "absent.txt"), [])
+
     def test_the_overhead_set_holds_the_skinny_twins_decode_shapes(self):
         shapes = shape_sets.shapes("overhead")
         for dtype, bk in (("bf16", 128), ("int8", 256)):
