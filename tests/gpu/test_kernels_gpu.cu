@@ -545,7 +545,8 @@ TEST_CASE("stream-K: tiles summed from the runs that meet them, whole-tile runs,
 // descriptor of the wide tile changes them, and the twin is a second, independent check beside the reference's.
 // The shape: 32 row blocks of a long K (4096 x BN x 14336: split 4 on 132 SMs for both, the slices 3584 K long
 // either way; the premise is checked: equal partials workspaces), and odd N. fp8 promotes every k-tile (s10), so
-// its wide tile promotes every 256 K instead of 128: the sums round differently, and its rows run the checks only.
+// its wide tile promotes every 256 K instead of 128: the sums round differently, and its rows run the checks only,
+// as do the 128 x 128 rows (s16 has no such tile).
 TEST_CASE("wide k-tiles (s21): the bits of s16 on the same tile, the same split and the same slices",
           "[kernels][variant]") {
   const int sm = compute_capability(0);
@@ -569,6 +570,10 @@ TEST_CASE("wide k-tiles (s21): the bits of s16 on the same tile, the same split 
     Problems& p = problems_for(v, s, stream);
     check_with_guard(v, p, stream);
     if (v.types.a == DType::e4m3 || v.types.a == DType::e5m2) continue;
+    if (v.param("bn") == 128) {  // s16 has no 128 x 128 row (its N = 128 tiles are s13's 256 x 128)
+      WARN(v.name << ": no s16 row of its tile; the checks only");
+      continue;
+    }
     const Variant* twin = nullptr;
     for (const Variant& u : registry())
       if (u.family == v.family && u.technique == "pdl" && u.types.a == v.types.a && u.types.d == v.types.d &&
