@@ -43,8 +43,9 @@
 //               │ │ │         tile's pieces summed by s16's reduction
 //               │ │ └ s20_piecesum PieceUnits, PieceSumReduction: a cut tile's pieces summed in the launch (s09's
 //               │ │           counters over the tile's piece count)
-//               │ └ s21_widebox nothing new but the tile: k-tiles of 128-byte A rows, B in two 128-byte panels
-//               │             a stage (operands.cuh's kBPanels; TmaMainloop loads and addresses each panel)
+//               │ └ s21_widebox k-tiles of 128-byte A rows, B in two 128-byte panels a stage (operands.cuh's
+//               │   │         kBPanels; TmaMainloop loads and addresses each panel); each batch waited for
+//               │   └ s22_twosets TwoSetInFlightMainloop: one batch in flight, metadata in two register sets
 //               └ s17_clustersum ClusterSliceUnits, ClusterSumEpilogue: the K slices of a tile in one cluster,
 //                             summed through distributed shared memory in the same launch (no partials)
 //   s05_persistent └ s10_promote  PromotingMainloop (fp8)

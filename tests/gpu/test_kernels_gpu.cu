@@ -546,14 +546,16 @@ TEST_CASE("stream-K: tiles summed from the runs that meet them, whole-tile runs,
 // The shape: 32 row blocks of a long K (4096 x BN x 14336: split 4 on 132 SMs for both, the slices 3584 K long
 // either way; the premise is checked: equal partials workspaces), and odd N. fp8 promotes every k-tile (s10), so
 // its wide tile promotes every 256 K instead of 128: the sums round differently, and its rows run the checks only,
-// as do the 128 x 128 rows (s16 has no such tile).
-TEST_CASE("wide k-tiles (s21): the bits of s16 on the same tile, the same split and the same slices",
+// as do the 128 x 128 rows (s16 has no such tile). s22_twosets (s21 with a batch in flight, two metadata register
+// sets) is compared with s21's row of the same parameters the same way: the same instructions, only the waits move.
+TEST_CASE("wide k-tiles (s21, s22): the bits of s16 / s21 on the same tile, the same split and the same slices",
           "[kernels][variant]") {
   const int sm = compute_capability(0);
   cudaStream_t stream = nullptr;
   for (const Variant* vp : variants_under_test()) {
     const Variant& v = *vp;
-    if (v.technique != "widebox") continue;
+    const bool two_sets = v.technique == "twosets";  // s22: s21's rows with a batch in flight, its twin s21
+    if (v.technique != "widebox" && !two_sets) continue;
     INFO(v.name);
     if (!arch_error(v, sm).empty()) {
       WARN(v.name << " skipped: " << arch_error(v, sm));
@@ -570,15 +572,16 @@ TEST_CASE("wide k-tiles (s21): the bits of s16 on the same tile, the same split 
     Problems& p = problems_for(v, s, stream);
     check_with_guard(v, p, stream);
     if (v.types.a == DType::e4m3 || v.types.a == DType::e5m2) continue;
-    if (v.param("bn") == 128) {  // s16 has no 128 x 128 row (its N = 128 tiles are s13's 256 x 128)
+    if (!two_sets && v.param("bn") == 128) {  // s16 has no 128 x 128 row (its N = 128 tiles are s13's 256 x 128)
       WARN(v.name << ": no s16 row of its tile; the checks only");
       continue;
     }
     const Variant* twin = nullptr;
     for (const Variant& u : registry())
-      if (u.family == v.family && u.technique == "pdl" && u.types.a == v.types.a && u.types.d == v.types.d &&
-          u.has_scales == v.has_scales && u.param("bm") == v.param("bm") && u.param("bn") == v.param("bn") &&
-          u.param("bk") * 2 == v.param("bk") && u.param("split_k") == v.param("split_k"))
+      if (u.family == v.family && u.technique == (two_sets ? "widebox" : "pdl") && u.types.a == v.types.a &&
+          u.types.d == v.types.d && u.has_scales == v.has_scales && u.param("bm") == v.param("bm") &&
+          u.param("bn") == v.param("bn") && u.param("bk") * (two_sets ? 1 : 2) == v.param("bk") &&
+          u.param("split_k") == v.param("split_k"))
         twin = &u;
     REQUIRE(twin != nullptr);
     INFO("twin: " << twin->name);
@@ -599,7 +602,7 @@ TEST_CASE("wide k-tiles (s21): the bits of s16 on the same tile, the same split 
     INFO(ok.message);
     REQUIRE(ok.passed);
     const CheckResult same = compare_bits(v.types.d, narrow.get(), wide.get(), count, stream);
-    INFO("s16 against the wide k-tile: " << same.message);
+    INFO("the twin against this row: " << same.message);
     CHECK(same.passed);
     CHECK(same.mismatches == 0);
   }
