@@ -47,6 +47,32 @@ def find_cuobjdump(given: str) -> str:
     return ""
 
 
+def dump_sass(tool: str, path: str) -> subprocess.CompletedProcess:
+    """cuobjdump --dump-sass of `path` (text in .stdout). cuobjdump runs nvdisasm for the SASS: the one beside it (the
+    pip packages put both in one bin/) comes first."""
+    env = dict(os.environ, NVDISASM_PATH=str(Path(tool).parent),
+               PATH=str(Path(tool).parent) + os.pathsep + os.environ.get("PATH", ""))
+    return subprocess.run([tool, "--dump-sass", path], capture_output=True, text=True, env=env)
+
+
+def function_lines(sass: str) -> dict:
+    """{(arch, function name): [its lines]} of cuobjdump's SASS text, whose sections start with "arch = sm_XX" and
+    "Function : name" (lines before the first function are dropped)."""
+    arch, func, out = "?", None, {}
+    for line in sass.splitlines():
+        m = re.search(r"arch = (sm_\w+)", line)
+        if m:
+            arch = m.group(1)
+        m = re.search(r"Function : (\S+)", line)
+        if m:
+            func = (arch, m.group(1))
+            out.setdefault(func, [])
+            continue
+        if func is not None:
+            out[func].append(line)
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rules", required=True)
@@ -65,38 +91,25 @@ def main() -> int:
     if not tool:
         print("check_sass: cuobjdump not found (pip install nvidia-cuda-cuobjdump nvidia-cuda-nvdisasm): skipped")
         return 77
-    # cuobjdump runs nvdisasm for the SASS: the one beside it (the pip packages put both in one bin/) comes first.
-    env = dict(os.environ, NVDISASM_PATH=str(Path(tool).parent),
-               PATH=str(Path(tool).parent) + os.pathsep + os.environ.get("PATH", ""))
-    run = subprocess.run([tool, "--dump-sass", args.binary], capture_output=True, text=True, env=env)
+    run = dump_sass(tool, args.binary)
     if run.returncode != 0:
         print(f"FAIL: {tool} --dump-sass exited {run.returncode}: {run.stderr.strip()}")
         return 1
-    sass = run.stdout
-    # Per (arch, function): count the tensor-core instructions and the sparse ones. Sections start with
-    # "arch = sm_XX" and "Function : name".
-    arch, func, counts = "?", None, {}
-    for line in sass.splitlines():
-        m = re.search(r"arch = (sm_\w+)", line)
-        if m:
-            arch = m.group(1)
-        m = re.search(r"Function : (\S+)", line)
-        if m:
-            func = (arch, m.group(1))
-            counts.setdefault(func, {})
-            continue
-        if func is None:
-            continue
-        # Warp-level tensor-core MMA: HMMA (16-bit, tf32; also the sm_90 emulation of fp8) and IMMA (int8);
-        # warpgroup MMA: HGMMA (16-bit), QGMMA (fp8), IGMMA (int8). Each kind counts as its family's op.
-        m = re.search(r"\b(HGMMA|QGMMA|IGMMA|HMMA|IMMA)\.\S*", line)
-        if m:
-            op = "HGMMA" if m.group(1) in ("HGMMA", "QGMMA", "IGMMA") else "HMMA"
-            c = counts[func].setdefault(op, [0, 0])
-            c[0] += 1
-            c[1] += ".SP" in m.group(0)
-        if "BPT.TRAP" in line:
-            counts[func]["trap"] = [1, 0]
+    # Per (arch, function): count the tensor-core instructions and the sparse ones.
+    counts = {}
+    for func, lines in function_lines(run.stdout).items():
+        counts[func] = {}
+        for line in lines:
+            # Warp-level tensor-core MMA: HMMA (16-bit, tf32; also the sm_90 emulation of fp8) and IMMA (int8);
+            # warpgroup MMA: HGMMA (16-bit), QGMMA (fp8), IGMMA (int8). Each kind counts as its family's op.
+            m = re.search(r"\b(HGMMA|QGMMA|IGMMA|HMMA|IMMA)\.\S*", line)
+            if m:
+                op = "HGMMA" if m.group(1) in ("HGMMA", "QGMMA", "IGMMA") else "HMMA"
+                c = counts[func].setdefault(op, [0, 0])
+                c[0] += 1
+                c[1] += ".SP" in m.group(0)
+            if "BPT.TRAP" in line:
+                counts[func]["trap"] = [1, 0]
     failures, checked = [], 0
     for (arch, name), per_op in sorted(counts.items()):
         # The family is a namespace in the mangled name of gemm_entry<sparse24::<family>::<step><...>>.

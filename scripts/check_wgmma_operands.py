@@ -24,14 +24,12 @@ is a hazard. Exit 1 when a hazard is found (or nothing was checked), 0 otherwise
 no tool.
 """
 import argparse
-import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from check_sass import find_cuobjdump  # noqa: E402  (one search for the tool)
+from check_sass import dump_sass, find_cuobjdump, function_lines  # noqa: E402  (one search, one dump, one split)
 
 # "/*1650*/   @!P1 HGMMA.SP.64x32x32.F32 R24, gdesc[UR16], R24, R43, 0x0 ;"
 INSTR = re.compile(r"^\s*/\*([0-9a-f]{4,})\*/\s*(.*?)\s*;")
@@ -42,27 +40,20 @@ MAX_PENDING = 4  # groups tracked past the instruction's own; DEPBAR.LE N retire
 
 def parse_functions(sass: str):
     """{(arch, function): [(address, predicate, opcode, operands)]} from cuobjdump -sass text."""
-    funcs, arch, name = {}, "?", None
-    for line in sass.splitlines():
-        m = re.search(r"arch = (sm_\w+)", line)
-        if m:
-            arch = m.group(1)
-        m = re.search(r"Function : (\S+)", line)
-        if m:
-            name = m.group(1)
-            funcs[(arch, name)] = []
-            continue
-        m = INSTR.match(line)
-        if not m or name is None:
-            continue
-        text = m.group(2)
-        pred = ""
-        if text.startswith("@"):
-            pred, text = text.split(None, 1)
-        parts = text.split(None, 1)
-        opcode = parts[0]
-        operands = [o.strip() for o in parts[1].split(",")] if len(parts) > 1 else []
-        funcs[(arch, name)].append((int(m.group(1), 16), pred, opcode, operands))
+    funcs = {}
+    for func, lines in function_lines(sass).items():
+        code = funcs[func] = []
+        for line in lines:
+            m = INSTR.match(line)
+            if not m:
+                continue
+            text = m.group(2)
+            pred = ""
+            if text.startswith("@"):
+                pred, text = text.split(None, 1)
+            parts = text.split(None, 1)
+            operands = [o.strip() for o in parts[1].split(",")] if len(parts) > 1 else []
+            code.append((int(m.group(1), 16), pred, parts[0], operands))
     return funcs
 
 
@@ -221,11 +212,9 @@ def main() -> int:
         print("check_wgmma_operands: cuobjdump not found (pip install nvidia-cuda-cuobjdump nvidia-cuda-nvdisasm): "
               "skipped")
         return 77
-    env = dict(os.environ, NVDISASM_PATH=str(Path(tool).parent),
-               PATH=str(Path(tool).parent) + os.pathsep + os.environ.get("PATH", ""))
     checked, bad, possible = 0, 0, 0
     for path in args.inputs:
-        run = subprocess.run([tool, "--dump-sass", path], capture_output=True, text=True, env=env)
+        run = dump_sass(tool, path)
         if run.returncode != 0:
             print(f"FAIL: {tool} --dump-sass {path} exited {run.returncode}: {run.stderr.strip()}")
             return 1
