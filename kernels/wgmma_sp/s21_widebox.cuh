@@ -22,6 +22,11 @@
 // (prediction)"): fp16 28672x16x8192 (split 1: the same units as s16) the stream's -5.8% on s16's time, 72.4 ->
 // 67-69 us = 1.00-1.04x cuSPARSELt fp16, 93-95% of the copy rate; the other weights -3 to -8%; int8 (256-byte A
 // boxes) 41.5 -> 38.5-40 us at 28672x16x8192.
+// MEASURED (H200, session 17, results/NOTES.md "Session 17, calls A-F"): under ncu the kernel took 1.7% off s16's
+// at fp16 28672x16x8192 (68.4 against 69.6 us; cuSPARSELt 68.6, with 128-byte boxes too), half the L2 requests;
+// in the bench 72.96 us, 0.957x cuSPARSELt (s16 0.951x): the rest of the gap is outside the kernels' durations.
+// The prediction took the pure stream's 6% for the kernel's; the metadata and B boxes already shared its rounds.
+// 128 x 128 is the band's best row at N = 128 on the 8192-, 14336- and 4096-row weights (1.32-1.49x cuBLAS).
 // The consumer waits for each k-tile's batch (s02's TmaMainloop; fp8: s10's PromotingMainloop, which always did),
 // where s16 keeps one batch in flight (s03's InFlightMainloop). Why (session 17, results/NOTES.md "Session 17, call
 // A"): with s03's loop on the wide tile, every row at BN = 32 and 64 read wrong sums from the second k-tile on, and

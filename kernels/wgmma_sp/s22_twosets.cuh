@@ -18,6 +18,9 @@
 // PREDICTION (H200, same run as s21; results/NOTES.md "Session 17: wgmma_sp.s22_twosets (prediction)"): int8
 // 28672x16x8192 44.7 -> 41-42 us (call A's in-flight time); 16-bit decode (N = 16) within +-1% of s21; 128 x 128 at
 // 8192x128x8192 and 8192x256x8192 -2 to -6%.
+// MEASURED (H200, session 17, calls E and F): int8 28672x16x8192 41.76 / 40.83 us (1.04-1.05x cuSPARSELt); fp16
+// 28672x16x8192 71.01 / 71.94 us, 0.970-0.980x cuSPARSELt, the fastest of our rows on both large decode weights (-2%
+// against s21, where +-1% was predicted); 128 x 128 -2% to +1% against s21 (the wait was not what held it).
 // Preconditions: s21's. sm_90a only.
 #pragma once
 
