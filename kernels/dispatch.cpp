@@ -53,7 +53,10 @@ bool within_ratio(const DispatchRow& r, int M, int N, int K) {
 }
 
 // This GPU's rows of type t (or, with `other_gpus`, the other GPUs' rows) whose variant pick() may return for the
-// shape on this GPU, nearest first (ties: table order).
+// shape on this GPU, nearest first (ties: table order). The other GPUs' rows come round by round: every GPU's
+// nearest row, then every GPU's second nearest, ..., so that the few table slots of candidates() hold each GPU's
+// nearest decision, not the one GPU with the densest rows near the shape (session 17: the H200's N = 256 band rows
+// pushed the H100's nearest decision for 8192x200x29568 out of the slots).
 std::vector<std::pair<const DispatchRow*, const Variant*>> usable_rows(DType t, int M, int N, int K, const Gpu& gpu,
                                                                        bool other_gpus = false) {
   std::vector<std::tuple<double, int, const Variant*>> found;
@@ -67,8 +70,13 @@ std::vector<std::pair<const DispatchRow*, const Variant*>> usable_rows(DType t, 
   std::sort(found.begin(), found.end(), [](const auto& x, const auto& y) {
     return std::tie(std::get<0>(x), std::get<1>(x)) < std::tie(std::get<0>(y), std::get<1>(y));
   });
+  // The round of each row: its rank among the rows of its own GPU (stable: within a round, nearest first).
+  std::map<std::string, int> seen_of_gpu;
+  std::vector<std::pair<int, size_t>> order;  // (round, position in distance order)
+  for (size_t j = 0; j < found.size(); ++j) order.emplace_back(seen_of_gpu[kTable[std::get<1>(found[j])].gpu]++, j);
+  std::sort(order.begin(), order.end());
   std::vector<std::pair<const DispatchRow*, const Variant*>> out;
-  for (const auto& [d, i, v] : found) out.emplace_back(&kTable[i], v);
+  for (const auto& [round, j] : order) out.emplace_back(&kTable[std::get<1>(found[j])], std::get<2>(found[j]));
   return out;
 }
 
@@ -411,6 +419,7 @@ std::vector<const Variant*> candidates(DType t, int M, int N, int K, const Gpu& 
   // 1. What the sweeps chose for the nearest shapes: this GPU's rows first, then the other GPUs' (a GPU without
   // rows of its own still starts from decisions measured elsewhere), in the slots the rule leaves (at least one). A
   // row whose variant the rule lists anyway takes no slot.
+  // The other GPUs' rows come round by round (usable_rows): with two slots or more, every GPU's nearest decision.
   const int table_slots = std::min(kMaxTableCandidates, kMaxCandidates - int(rule.size()));
   int from_table = 0;
   for (bool other_gpus : {false, true})

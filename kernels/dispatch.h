@@ -54,7 +54,8 @@
 //
 // The candidates (at most kMaxCandidates = 12, duplicates dropped) are the rule's (rule_candidates, at most 11)
 // and, in the slots they leave (at most kMaxTableCandidates = 6, at least one), the variants of the table rows of
-// the dtype that accept the shape: this GPU's rows nearest first, then the other GPUs' (the decisions the sweeps
+// the dtype that accept the shape: this GPU's rows nearest first, then the other GPUs' round by round (each GPU's
+// nearest, then each one's second nearest, ...: the decisions the sweeps
 // made for neighbouring shapes; a row whose variant the rule lists anyway takes no slot). Timed in that order: the
 // table's first. The rule's, in this order:
 //   1. pick()'s rule above (its fallback);

@@ -259,9 +259,20 @@ TEST_CASE("dispatch: the candidate list is short, distinct, pickable, and covers
       const Lookup rule = lookup(c.t, c.M, c.N, c.K, kNoRows);
       CHECK(std::find(cs.begin(), cs.end(), rule.variant) != cs.end());
       if (gpu.model == kNoRows.model) {
-        // No rows of its own: the H100's nearest decision is still tried (when it accepts the shape).
-        const Lookup h100 = lookup(c.t, c.M, c.N, c.K, kH100);
-        if (h100.row) CHECK(std::find(cs.begin(), cs.end(), h100.variant) != cs.end());
+        // No rows of its own: the other GPUs' nearest decisions are still tried (those that accept the shape), each
+        // GPU's when the rule leaves a table slot per GPU (usable_rows deals the GPUs' rows round by round), the
+        // nearer GPU's when it leaves one (session 17: the H200's N = 256 rows, nearer to 8192x200x29568, took the
+        // one slot from the H100's).
+        const Lookup h100 = lookup(c.t, c.M, c.N, c.K, kH100), h200 = lookup(c.t, c.M, c.N, c.K, kH200);
+        const bool tried100 = std::find(cs.begin(), cs.end(), h100.variant) != cs.end();
+        const bool tried200 = std::find(cs.begin(), cs.end(), h200.variant) != cs.end();
+        const int rule_count = int(rule_candidates(c.t, c.M, c.N, c.K, gpu, registry()).size());
+        if (h100.row && h200.row && rule_count <= kMaxCandidates - 2) {
+          CHECK(tried100);
+          CHECK(tried200);
+        } else if (h100.row || h200.row) {
+          CHECK((tried100 || tried200));
+        }
       }
     }
 }
