@@ -405,8 +405,11 @@ __device__ __forceinline__ void setmaxnreg_dec() {
 #endif
 }
 
-// Keeps a register alive (no instruction): the compiler must not reuse the register of a value an in-flight wgmma
-// still reads (the metadata of the batch left in flight by wgmma.wait_group 1) before the wait that retires it.
+// Keeps a value alive in NVVM's view (no instruction): a value an in-flight wgmma still reads (the metadata of the
+// batch left in flight by wgmma.wait_group 1) stays live up to here in the PTX's virtual registers. It emits no PTX,
+// so ptxas, which allocates the physical registers, never sees this use and may put the next k-tile's metadata into
+// the register the batch in flight reads (wgmma_sp s21's first form did: docs/sparse-tensor-cores.md §6 item 10).
+// What guarantees the kernels is the SASS check, scripts/check_wgmma_operands.py (CTest `build: wgmma_operands`).
 __device__ __forceinline__ void keep_register(uint32_t r) { asm volatile("" ::"r"(r) : "memory"); }
 
 // ---- wgmma.mma_async.sp, f16/bf16 inputs, f32 accumulators (PTX ISA 9.7.15.6.3) ----------------------------------
