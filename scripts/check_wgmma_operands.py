@@ -121,9 +121,8 @@ def hazards_of(code):
                 if hit and (addr, fwd) not in reported:
                     reported.add((addr, fwd))
                     found.append((gaddr, addr, f"{pred} {op} {', '.join(ops)}".strip(), sorted(hit), not fwd))
-                if op in ("EXIT", "RET.ABS.NODEC", "RET.REL.NODEC") or op.startswith("RET") or op.startswith("EXIT"):
-                    if not pred:
-                        break
+                if op.startswith(("EXIT", "RET")) and not pred:
+                    break  # the path ends here
                 if op.startswith("BRA") or op.startswith("JMP"):
                     t = branch_target(ops)
                     j = index.get(t) if t is not None else None
