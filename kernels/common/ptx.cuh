@@ -247,6 +247,33 @@ __device__ __forceinline__ void cp_async_wait() {
   asm volatile("cp.async.wait_group %0;\n" ::"n"(kPending) : "memory");
 }
 
+// ==== A flag between two CTAs of one launch (PTX ISA 8.5, "Memory Consistency Model"; sm_70+) =====================
+
+// ---- ld.acquire.gpu.global.b32 (PTX ISA 9.7.9.8, "ld", .acquire and .gpu) ------------------------------------------
+// Reads a flag another CTA sets with st_release_gpu below: once it reads the value released, this thread's later
+// loads see every write the releasing thread made (or made visible to itself) before its release. wgmma_sp s23 spins
+// on it until a peer CTA's partial sums are published.
+__device__ __forceinline__ uint32_t ld_acquire_gpu(const uint32_t* p) {
+  uint32_t v;
+  asm volatile("ld.acquire.gpu.global.b32 %0, [%1];\n" : "=r"(v) : "l"(p) : "memory");
+  return v;
+}
+
+// ---- st.release.gpu.global.b32 (PTX ISA 9.7.9.9, "st", .release and .gpu) ------------------------------------------
+// Sets a flag after this thread's earlier writes (and those it has made visible to itself, e.g. through a barrier
+// after the other threads' fences) are visible GPU-wide: the publishing side of ld_acquire_gpu.
+__device__ __forceinline__ void st_release_gpu(uint32_t* p, uint32_t v) {
+  asm volatile("st.release.gpu.global.b32 [%0], %1;\n" ::"l"(p), "r"(v) : "memory");
+}
+
+// ---- st.relaxed.gpu.global.b32 (PTX ISA 9.7.9.9, "st", .relaxed and .gpu) ------------------------------------------
+// Clears a flag that nothing reads again in this launch (wgmma_sp s23, for the next launch: kernel boundaries order
+// it). Not st_release_gpu: its release compiles to MEMBAR.ALL.GPU (SASS, nvcc 13.0), which would wait for the loads
+// the thread has just issued.
+__device__ __forceinline__ void st_relaxed_gpu(uint32_t* p, uint32_t v) {
+  asm volatile("st.relaxed.gpu.global.b32 [%0], %1;\n" ::"l"(p), "r"(v) : "memory");
+}
+
 // ---- ld.shared.v2.b32 / v4.b32 (PTX ISA 9.7.9.8, "ld") ------------------------------------------------------------
 // (Not asm: plain vector loads through uint2/uint4 pointers compile to LDS.64/LDS.128; listed here so a reader
 // looking for every shared load form finds that the wide metadata load of s04 needs no wrapper.)

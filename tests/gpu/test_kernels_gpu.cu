@@ -503,23 +503,35 @@ TEST_CASE("wgmma_sp s09/s14/s16/s17: repeated launches give the same bits, and t
 // whole tiles (8 k-tiles a tile: as many CTAs as tiles, every piece writes D, no reduction). For each: both checks
 // with the guard band, then the same plan launched three more times gives the same bits (the zero slices stay zero,
 // the pieces are the same at every launch).
+// s23_handoff runs on min(SMs, tiles) CTAs, so its tiles meet one or two runs, and a cut tile's second piece is handed
+// to the CTA that finishes it through a flag. Its shapes have more tiles than SMs and not a multiple of them (cut
+// tiles; the premise is checked on the plan's grid): 224 row blocks (the decode weight's), 157 with a partial last
+// one and three, two or one column tiles, and 144 tiles of runs longer than the ring (it wraps inside a run; small
+// enough for the sanitizers); and 23 tiles (whole-tile runs, no hand-off). Every launch must leave the flags at zero
+// for the next: the repeated launches would hang or read stale sums otherwise.
 TEST_CASE("stream-K: tiles summed from the runs that meet them, whole-tile runs, the same bits at every launch",
           "[kernels][variant]") {
   const int sm = compute_capability(0);
   cudaStream_t stream = nullptr;
   for (const Variant* vp : variants_under_test()) {
     const Variant& v = *vp;
-    if (v.technique != "streamk" && v.technique != "piecesum") continue;
+    const bool handoff = v.technique == "handoff";
+    if (v.technique != "streamk" && v.technique != "piecesum" && !handoff) continue;
     INFO(v.name);
     if (!arch_error(v, sm).empty()) {
       WARN(v.name << " skipped: " << arch_error(v, sm));
       continue;
     }
-    const int bk = v.param("bk");
-    const std::vector<std::pair<TestShape, bool>> cases = {
-        {{4096, 16, 224 * bk}, true}, {{2944, 9, 64 * bk}, true}, {{384, 33, 8 * bk}, false}};
+    const int bk = v.param("bk"), bn = v.param("bn");
+    const std::vector<std::pair<TestShape, bool>> cases =
+        handoff ? std::vector<std::pair<TestShape, bool>>{{{2048, 9 * bn - 3, 12 * bk}, true},
+                                                          {{28672, 16, 8 * bk}, true},
+                                                          {{20000, 33, 5 * bk}, true},
+                                                          {{2944, 9, 64 * bk}, false}}
+                : std::vector<std::pair<TestShape, bool>>{
+                      {{4096, 16, 224 * bk}, true}, {{2944, 9, 64 * bk}, true}, {{384, 33, 8 * bk}, false}};
     for (const auto& [s, pieces] : cases) {
-      if (small_only() && s.M > 384) continue;
+      if (small_only() && s.M > (handoff ? 2048 : 384)) continue;
       INFO("on " << s.M << "x" << s.N << "x" << s.K);
       REQUIRE(shape_error(v, s.M, s.N, s.K).empty());
       Problems& p = problems_for(v, s, stream);
@@ -533,6 +545,10 @@ TEST_CASE("stream-K: tiles summed from the runs that meet them, whole-tile runs,
       // The premise (s19): partials (a workspace) exactly where tiles are met by more than one run. s20 lays its
       // workspace out for the bound on pieces, which the whole-tile case exceeds: its sums are what the checks see.
       if (v.technique == "streamk") CHECK((plan->workspace_bytes > 0) == pieces);
+      if (handoff) {  // cut tiles exactly where the tiles outnumber the CTAs and are not a multiple of them
+        const int64_t tiles = int64_t((s.M + v.param("bm") - 1) / v.param("bm")) * ((s.N + bn - 1) / bn);
+        CHECK((tiles > int64_t(plan->grid.x) && tiles % plan->grid.x != 0) == pieces);
+      }
       same_bits_at_every_launch(v, *plan, again.get(), first.get(), p.normal->d_bytes(), count, stream);
     }
   }
