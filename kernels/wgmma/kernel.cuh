@@ -46,6 +46,9 @@
 //               │ └ s21_widebox k-tiles of 128-byte A rows, B in two 128-byte panels a stage (operands.cuh's
 //               │   │         kBPanels; TmaMainloop loads and addresses each panel); each batch waited for
 //               │   └ s22_twosets TwoSetInFlightMainloop: one batch in flight, metadata in two register sets
+//               │     └ s23_handoff HandoffRunUnits, HandoffMainloop, HandoffEpilogue: s19's equal runs over
+//               │               min(SMs, tiles) CTAs, a cut tile's second piece handed to the CTA that finishes it
+//               │               through a slot and per-warp flags, added in registers (no reduction)
 //               └ s17_clustersum ClusterSliceUnits, ClusterSumEpilogue: the K slices of a tile in one cluster,
 //                             summed through distributed shared memory in the same launch (no partials)
 //   s05_persistent └ s10_promote  PromotingMainloop (fp8)

@@ -24,7 +24,9 @@
 // boxes) 41.5 -> 38.5-40 us at 28672x16x8192.
 // MEASURED (H200, session 17, results/NOTES.md "Session 17, calls A-F"): under ncu the kernel took 1.7% off s16's
 // at fp16 28672x16x8192 (68.4 against 69.6 us; cuSPARSELt 68.6, with 128-byte boxes too), half the L2 requests;
-// in the bench 72.96 us, 0.957x cuSPARSELt (s16 0.951x): the rest of the gap is outside the kernels' durations.
+// in the bench 72.96 us, 0.957x cuSPARSELt (s16 0.951x). (Session 18 corrected what session 17 read into that: in
+// one run every kernel's bench time was within 1 us of its ncu duration; the one ncu launch of s21 had caught the
+// fast one of the two levels its loops take. results/NOTES.md, "Session 18, call A".)
 // The prediction took the pure stream's 6% for the kernel's; the metadata and B boxes already shared its rounds.
 // 128 x 128 is the band's best row at N = 128 on the 8192-, 14336- and 4096-row weights (1.32-1.49x cuBLAS).
 // The consumer waits for each k-tile's batch (s02's TmaMainloop; fp8: s10's PromotingMainloop, which always did),

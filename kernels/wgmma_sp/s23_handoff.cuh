@@ -31,6 +31,11 @@
 // cuSPARSELt fp16 (69.6-69.8 in session 17), 93-95% of the copy rate; int8 28672x16x8192 40.8 -> 38-39.5 us. Where
 // the tiles are fewer than the SMs (8192-row weights at 128 x 16: 64 tiles; 14336x4096: 112) the runs are whole
 // tiles and s23 is s22 at split 1: slower than the split rows there (64 CTAs) or level (112).
+// MEASURED (H200, session 18, call A; results/NOTES.md "Session 18, call A"): fp16 28672x16x8192 68.61 us, 1.012x
+// cuSPARSELt fp16, 92.5% of the copy rate (s22 71.97); ncu 68.32 us against cuSPARSELt's 68.93 and s22's 72.99.
+// The 8192-row weights were predicted wrong: 64 CTAs of whole tiles stream at 92.7% of the copy rate at
+// 8192x16x28672 (68.42 us, 0.983x cuSPARSELt; s22's split 2 69.98) and 8192x16x8192 runs 1.026x cuSPARSELt; int8
+// 8192x16x8192 15.74 us, 1.50x cuBLASLt int8. 4096x16x14336 (32 tiles, 32 CTAs) 1.38x s22's time: not its shape.
 // Preconditions: s22's (and s21's rule: K % BK == 0 for the wide k-tile). A plan's launches do not overlap (the
 // slots and flags are the plan's); the flags start at zero (the registry zeroes the workspace once) and every
 // launch leaves them at zero. sm_90a only.
