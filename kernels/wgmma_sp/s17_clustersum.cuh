@@ -66,7 +66,7 @@
 // Decode tiles (session 13): s11's 128 x 16 and 128 x 32 too, where at N <= 16 the split-K reduction and its launch
 // are a fixed 3-5 us of a 22-73 us problem (prediction and result: results/NOTES.md, "Session 13: s17_clustersum at
 // the decode tiles").
-// Measured: NVIDIA H200, 8192x64x8192 fp16, best tile 256x64x64: 277.9 TFLOP/s = 29% of the mma.sp m16n8k32 loop (946), 1.18x cuBLAS (run nvidia-h200/session17_2026-12-04_dc58cf2).
+// Measured: NVIDIA H200, 8192x64x8192 bf16, best tile 256x128x64: 238.7 TFLOP/s = 25% of the mma.sp m16n8k32 loop (958), 1.02x cuBLAS (run nvidia-h200/session18_2026-12-04_4287d16).
 //
 // 8-bit decode (session 14): int8, e4m3 and e5m2 at s16's 8-bit decode tiles, 128 x 16 and 128 x 32 (BK 128, 16
 // stages), where s16 was the best row in session 13 (int8 8192x16x28672 43.0 us = 83.4% of the copy rate, issue 16
