@@ -116,13 +116,15 @@ struct EqualRunUnits {
   // split_k 0: the slices are chosen in prepare() (the dispatcher's name for a split chosen from the SM count).
   static void add_params(sparse24::Params& p) { p.push_back({"split_k", 0}); }
 
-  static StreamKPlan plan_for(const GemmArgs& a) {
+  // The problem's BM x BN tiles, and the current GPU's SMs (host).
+  static int64_t tiles_of(const GemmArgs& a) { return int64_t((a.M + kBM - 1) / kBM) * ((a.N + kBN - 1) / kBN); }
+  static int sm_count() {
     int device = 0, sms = 0;
     SPARSE24_CUDA_CHECK(cudaGetDevice(&device));
     SPARSE24_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
-    const int64_t tiles = int64_t((a.M + kBM - 1) / kBM) * ((a.N + kBN - 1) / kBN);
-    return streamk_plan(tiles, a.K / Tile::kBK, sms);
+    return sms;
   }
+  static StreamKPlan plan_for(const GemmArgs& a) { return streamk_plan(tiles_of(a), a.K / Tile::kBK, sm_count()); }
   template <class Kernel>
   static int split_for(const GemmArgs& a) {
     return plan_for(a).split;

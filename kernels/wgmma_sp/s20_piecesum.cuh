@@ -42,8 +42,7 @@ struct PieceUnits : EqualRunUnits<TileT, GROUP> {
   using Base = EqualRunUnits<TileT, GROUP>;
   using typename Base::Units;
   static EqualRuns runs_for(const GemmArgs& a, int ctas) {
-    const int64_t tiles = int64_t((a.M + Base::kBM - 1) / Base::kBM) * ((a.N + Base::kBN - 1) / Base::kBN);
-    return EqualRuns{tiles, a.K / TileT::kBK, ctas};
+    return EqualRuns{Base::tiles_of(a), a.K / TileT::kBK, ctas};
   }
   template <class Kernel>
   static int split_for(const GemmArgs& a) {

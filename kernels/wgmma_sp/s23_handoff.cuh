@@ -59,11 +59,8 @@ struct HandoffRunUnits : EqualRunUnits<TileT, GROUP> {
   using Base = EqualRunUnits<TileT, GROUP>;
   using typename Base::Units;
   static int ctas_for(const GemmArgs& a) {
-    int device = 0, sms = 0;
-    SPARSE24_CUDA_CHECK(cudaGetDevice(&device));
-    SPARSE24_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
-    const int64_t tiles = int64_t((a.M + Base::kBM - 1) / Base::kBM) * ((a.N + Base::kBN - 1) / Base::kBN);
-    const int ctas = int(std::min<int64_t>(sms, tiles));
+    const int64_t tiles = Base::tiles_of(a);
+    const int ctas = int(std::min<int64_t>(Base::sm_count(), tiles));
     if (EqualRuns{tiles, a.K / TileT::kBK, ctas}.max_pieces() > 2)
       throw std::logic_error("s23: runs of at least one tile meet at most two pieces a tile");
     return ctas;
