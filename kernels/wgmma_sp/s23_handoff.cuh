@@ -33,7 +33,8 @@
 // tiles and s23 is s22 at split 1: slower than the split rows there (64 CTAs) or level (112).
 // MEASURED (H200, session 18, call A; results/NOTES.md "Session 18, call A"): fp16 28672x16x8192 68.61 us, 1.012x
 // cuSPARSELt fp16, 92.5% of the copy rate (s22 71.97); ncu 68.32 us against cuSPARSELt's 68.93 and s22's 72.99.
-// Call F: in another process all three passes at that weight read 71.9 us (0.952x): a slow level set per process.
+// Call F: in another process all three passes at that weight read 71.9 us (0.952x): a slow level set per process;
+// call G: 68.0-68.6 us in six processes, 0.978-0.990x (cuSPARSELt 67.0-67.3 there). Level with it, not past it.
 // The 8192-row weights were predicted wrong: 64 CTAs of whole tiles stream at 92.7% of the copy rate at
 // 8192x16x28672 (68.42 us, 0.983x cuSPARSELt; s22's split 2 69.98) and 8192x16x8192 runs 1.026x cuSPARSELt; int8
 // 8192x16x8192 15.74 us, 1.50x cuBLASLt int8. 4096x16x14336 (32 tiles, 32 CTAs) 1.38x s22's time: not its shape.
