@@ -507,8 +507,10 @@ TEST_CASE("wgmma_sp s09/s14/s16/s17: repeated launches give the same bits, and t
 // to the CTA that finishes it through a flag. Its shapes have more tiles than SMs and not a multiple of them (cut
 // tiles; the premise is checked on the plan's grid): 224 row blocks (the decode weight's), 157 with a partial last
 // one and three, two or one column tiles, and 144 tiles of runs longer than the ring (it wraps inside a run; small
-// enough for the sanitizers); and 23 tiles (whole-tile runs, no hand-off). Every launch must leave the flags at zero
-// for the next: the repeated launches would hang or read stale sums otherwise.
+// enough for the sanitizers); and 23 tiles (whole-tile runs, no hand-off). Every launch must leave its flags at zero
+// for the next (a flag left set lets the next launch's finishing CTA read a slot before its publisher has rewritten
+// it, and the repeated launches' same bits could not tell: the stale sums are equal): after them the flags, the
+// workspace's tail (one word per slot, i.e. per CTA, and consumer warp: s23_handoff.cuh's Handoff), must read zero.
 TEST_CASE("stream-K: tiles summed from the runs that meet them, whole-tile runs, the same bits at every launch",
           "[kernels][variant]") {
   const int sm = compute_capability(0);
@@ -550,6 +552,16 @@ TEST_CASE("stream-K: tiles summed from the runs that meet them, whole-tile runs,
         CHECK((tiles > int64_t(plan->grid.x) && tiles % plan->grid.x != 0) == pieces);
       }
       same_bits_at_every_launch(v, *plan, again.get(), first.get(), p.normal->d_bytes(), count, stream);
+      if (handoff) {
+        const size_t flag_bytes = size_t(plan->grid.x) * (v.param("bm") / 64) * 4 * sizeof(uint32_t);
+        REQUIRE(plan->workspace_bytes >= flag_bytes);
+        std::vector<uint32_t> flags(flag_bytes / sizeof(uint32_t), 1u);
+        SPARSE24_CUDA_CHECK(cudaMemcpy(flags.data(),
+                                       static_cast<const uint8_t*>(plan->args.workspace) + plan->workspace_bytes -
+                                           flag_bytes,
+                                       flag_bytes, cudaMemcpyDeviceToHost));
+        CHECK(std::count(flags.begin(), flags.end(), 0u) == static_cast<std::ptrdiff_t>(flags.size()));
+      }
     }
   }
 }
