@@ -53,7 +53,8 @@
 //                             summed through distributed shared memory in the same launch (no partials)
 //   s05_persistent └ s10_promote  PromotingMainloop (fp8)
 //                    └ s12_lazypromote LazyPromotingMainloop (fp8: a promotion every P k-tiles)
-// wgmma_dense's s02..s06, s08, s10 and s12 are the same compositions with DenseOperands and NoMetadata.
+//                      └ s24_staggered StaggeredPromotingMainloop (consumer 1's intervals P / 2 k-tiles later)
+// wgmma_dense's s02..s06, s08, s10, s12 and s24 are the same compositions with DenseOperands and NoMetadata.
 //
 // Block (BM = 128: two consumer warpgroups), 384 threads:
 //   warpgroup 0 (producer)   setmaxnreg.dec to kProducerRegs; thread 0 runs Mainloop::produce for every unit

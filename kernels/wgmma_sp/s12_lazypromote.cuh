@@ -125,13 +125,21 @@ struct LazyPromotingMainloop : TmaMainloop<RingT> {
 #pragma unroll
     for (int r = 0; r < Meta::kRegs; ++r) carried.e_prev[r] = 0;
     float part[Tile::kAccRegs];  // written, not read, by each interval's first instruction (scale-d false)
-    // Whole intervals of P k-tiles, unrolled, so that which k-tile opens (scale-d false) and which closes (wait for
-    // all, promote) an interval is static. NOTE: a wgmma.wait_group under a runtime branch makes ptxas serialize
-    // the wgmma (C7518, session 5; scripts/nvcc_guard.sh), so the choice between wait_group 1 and 0 must not depend
-    // on the trip count: the k-tiles past the last whole interval are promoted one by one instead (s10's rhythm,
-    // at most P - 1 of them per unit, with fewer products per promotion: never less precise).
-    int kt = w.k.begin;
-    for (; kt + kPromoteEvery <= w.k.end; kt += kPromoteEvery) {
+    intervals(acc, part, carried, ring, ring_generic, me, meta_lane, valid, it, w.k.begin, w.k.end);
+  }
+
+  // k-tiles [kt, end) in whole intervals of P, then the rest one by one. Whole intervals are unrolled, so that which
+  // k-tile opens (scale-d false) and which closes (wait for all, promote) an interval is static. NOTE: a
+  // wgmma.wait_group under a runtime branch makes ptxas serialize the wgmma (C7518, session 5;
+  // scripts/nvcc_guard.sh), so the choice between wait_group 1 and 0 must not depend on the trip count: the k-tiles
+  // past the last whole interval are promoted one by one instead (s10's rhythm, at most P - 1 of them per unit,
+  // with fewer products per promotion: never less precise).
+  static __device__ __forceinline__ void intervals(float (&acc)[Tile::kAccRegs], float (&part)[Tile::kAccRegs],
+                                                   Carried& carried, const typename Ring::Smem& ring,
+                                                   const uint8_t* ring_generic, const wgmma::ConsumerThread& me,
+                                                   const wgmma::MetaLane& meta_lane, bool valid, int& it, int kt,
+                                                   int end) {
+    for (; kt + kPromoteEvery <= end; kt += kPromoteEvery) {
 #pragma unroll
       for (int j = 0; j < kPromoteEvery; ++j) {
         if (j == 0)
@@ -142,7 +150,7 @@ struct LazyPromotingMainloop : TmaMainloop<RingT> {
           k_tile<false, false>(acc, part, carried, ring, ring_generic, me, meta_lane, valid, it);
       }
     }
-    for (; kt < w.k.end; ++kt) k_tile<true, true>(acc, part, carried, ring, ring_generic, me, meta_lane, valid, it);
+    for (; kt < end; ++kt) k_tile<true, true>(acc, part, carried, ring, ring_generic, me, meta_lane, valid, it);
   }
 
   // One k-tile of an interval: wait for its stage, read its metadata, issue its batch into `part` (kFirst: from
