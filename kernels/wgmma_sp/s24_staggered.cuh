@@ -24,11 +24,22 @@
 // second `part` set needs 3 x 96 registers at BN = 192. The two consumers are separate instruction streams, so
 // ptxas sees in each one a promotion after wait_group 0, as in s12.
 //
-// Evidence that s12's consumers wait together (results/NOTES.md, session 12): ncu at 8192^3 puts s12 P = 2's FMA
+// The premise, from before the run (results/NOTES.md, session 12): ncu at 8192^3 puts s12 P = 2's FMA
 // pipe at 24% busy, which is its FADDs alone (2 warps x 96 per SMSP per 768 SM tensor cycles = 25%), and s12 runs
 // 1.17-1.37x the time of the same tile family without promotion (ablations.s06_fp8fastaccum, 128 x 256). How much of
 // that is the promotion's bubble and how much the narrower tile is what the 128 x 192 ablation row beside this step
 // measures (results/NOTES.md, "Session 19: wgmma_sp.s24_staggered (prediction)").
+//
+// MEASURED (H200, session 19 call A, results/nvidia-h200/session19_2026-12-04_022c145/; results/NOTES.md "Session 19,
+// call A, measured"): a measured negative. s24 is 1.02-1.03x s12's time at P = 2 and 0.996-1.024x at P = 4 over the
+// four large shapes (8192³: 715.7 against 703.1 us, 659.1 against 652.4), and ncu's durations agree (8192³: 594.9
+// against 595.6 us at P = 2, 552.9 against 545.2 at P = 4; the FMA pipe 22.8% / 23.4% and 16.2% / 16.2%). The dense
+// twin is 4-6% slower than s12's dense row. So the premise is wrong: a promotion does not cost the SM's tensor pipe a
+// bubble that the other consumer's batches can fill. It costs the promoting consumer its own time (the drain, the
+// FADDs, the refill). Our reading (not profiled at the instruction level): each consumer's own k-loop sets its
+// share of the rate, and one consumer's batches alone in flight do not keep the pipe as busy as both do, so whichever
+// consumer is promoting, the SM loses that consumer's share for the promotion's time. Kept as the evidence; the way
+// forward is fewer promotions (s12's P = 8 row) and a wider tile, not a different phase.
 //
 // This step defines StaggeredPromotingMainloop (s12's LazyPromotingMainloop with a head of P / 2 single k-tiles in
 // consumer 1); the rest is s12's composition. Preconditions, layouts: as s12_lazypromote. sm_90a only.
