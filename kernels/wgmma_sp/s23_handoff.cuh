@@ -116,13 +116,19 @@ struct Handoff {
     __syncwarp();
     if (me.lane == 0) ptx::st_release_gpu(flag(args, blockIdx.x, me), 1u);
   }
-  // A tile's first piece (the CTA's last): wait for the next CTA's flag, issue the loads of its slot, clear the flag.
+  // A tile's first piece (the CTA's last): wait for the flag of `slot` (here the next CTA's), issue the loads of the
+  // slot, clear the flag.
   static __device__ __forceinline__ void fetch(uint4 (&seed)[kVectors], const GemmArgs& args,
-                                               const wgmma::ConsumerThread& me) {
-    uint32_t* f = flag(args, blockIdx.x + 1, me);
+                                               const wgmma::ConsumerThread& me, int slot) {
+    uint32_t* f = flag(args, slot, me);
     while (ptx::ld_acquire_gpu(f) == 0u) {
     }
-    const uint4* from = vectors(args, blockIdx.x + 1) + thread_of(me);
+    load_and_clear(seed, args, me, slot, f);
+  }
+  // The slot's loads once every lane has seen its flag set, then the flag cleared for the next launch.
+  static __device__ __forceinline__ void load_and_clear(uint4 (&seed)[kVectors], const GemmArgs& args,
+                                                        const wgmma::ConsumerThread& me, int slot, uint32_t* f) {
+    const uint4* from = vectors(args, slot) + thread_of(me);
 #pragma unroll
     for (int j = 0; j < kVectors; ++j) seed[j] = __ldcg(from + j * kThreads);
     __syncwarp();  // every lane has seen the flag before it is cleared
@@ -155,7 +161,7 @@ struct HandoffMainloop : BaseLoop {
                                                  int& it) {
     const bool seeded = w.split == 2 && w.slice == 0;
     uint4 seed[H::kVectors];
-    if (seeded) H::fetch(seed, args, me);
+    if (seeded) H::fetch(seed, args, me, blockIdx.x + 1);
     BaseLoop::template consume<kSlicesMayBeEmpty>(acc, carried, args, w, ring, ring_generic, me, meta_lane, it);
     if (seeded) H::add_seed(acc, seed);
   }

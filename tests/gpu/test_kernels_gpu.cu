@@ -511,13 +511,20 @@ TEST_CASE("wgmma_sp s09/s14/s16/s17: repeated launches give the same bits, and t
 // for the next (a flag left set lets the next launch's finishing CTA read a slot before its publisher has rewritten
 // it, and the repeated launches' same bits could not tell: the stale sums are equal): after them the flags, the
 // workspace's tail (one word per slot, i.e. per CTA, and consumer warp: s23_handoff.cuh's Handoff), must read zero.
+// s25_fanin runs on every SM where the tiles are fewer (a tile meets up to max_pieces runs, all summed by the CTA of
+// its first piece): 32 row blocks of 56 k-tiles (the 4096-row 8-bit decode weight's: up to five pieces a tile),
+// 16 row blocks of 12 (two or three pieces on the few CTAs whose runs keep 8 k-tiles; small enough for the
+// sanitizers), s23's shapes of more tiles than SMs (its grid and pieces), and 10 tiles of 8 k-tiles (10 CTAs of
+// whole tiles). The premise is checked on the plan's grid: some tile meets more than one run exactly where the case
+// says so, and none more than max_pieces. The flags must read zero after the repeated launches, as s23's.
 TEST_CASE("stream-K: tiles summed from the runs that meet them, whole-tile runs, the same bits at every launch",
           "[kernels][variant]") {
   const int sm = compute_capability(0);
   cudaStream_t stream = nullptr;
   for (const Variant* vp : variants_under_test()) {
     const Variant& v = *vp;
-    const bool handoff = v.technique == "handoff";
+    const bool fanin = v.technique == "fanin";
+    const bool handoff = v.technique == "handoff" || fanin;  // both hand pieces over through slots and flags
     if (v.technique != "streamk" && v.technique != "piecesum" && !handoff) continue;
     INFO(v.name);
     if (!arch_error(v, sm).empty()) {
@@ -526,7 +533,12 @@ TEST_CASE("stream-K: tiles summed from the runs that meet them, whole-tile runs,
     }
     const int bk = v.param("bk"), bn = v.param("bn");
     const std::vector<std::pair<TestShape, bool>> cases =
-        handoff ? std::vector<std::pair<TestShape, bool>>{{{2048, 9 * bn - 3, 12 * bk}, true},
+        fanin     ? std::vector<std::pair<TestShape, bool>>{{{4096, bn - 3, 56 * bk}, true},
+                                                            {{2048, bn - 3, 12 * bk}, true},
+                                                            {{2048, 9 * bn - 3, 12 * bk}, true},
+                                                            {{20000, 33, 5 * bk}, true},
+                                                            {{1280, 9, 8 * bk}, false}}
+        : handoff ? std::vector<std::pair<TestShape, bool>>{{{2048, 9 * bn - 3, 12 * bk}, true},
                                                           {{28672, 16, 8 * bk}, true},
                                                           {{20000, 33, 5 * bk}, true},
                                                           {{2944, 9, 64 * bk}, false}}
@@ -547,8 +559,16 @@ TEST_CASE("stream-K: tiles summed from the runs that meet them, whole-tile runs,
       // The premise (s19): partials (a workspace) exactly where tiles are met by more than one run. s20 lays its
       // workspace out for the bound on pieces, which the whole-tile case exceeds: its sums are what the checks see.
       if (v.technique == "streamk") CHECK((plan->workspace_bytes > 0) == pieces);
-      if (handoff) {  // cut tiles exactly where the tiles outnumber the CTAs and are not a multiple of them
-        const int64_t tiles = int64_t((s.M + v.param("bm") - 1) / v.param("bm")) * ((s.N + bn - 1) / bn);
+      const int64_t tiles = int64_t((s.M + v.param("bm") - 1) / v.param("bm")) * ((s.N + bn - 1) / bn);
+      if (fanin) {  // pieces on the plan's grid (s19's equal runs): cut tiles exactly where expected, none too cut
+        const int64_t k_tiles = s.K / bk, total = tiles * k_tiles, g = plan->grid.x;
+        const auto cta_of = [&](int64_t w) { return ((w + 1) * g - 1) / total; };
+        int64_t most = 0;
+        for (int64_t t = 0; t < tiles; ++t)
+          most = std::max(most, cta_of((t + 1) * k_tiles - 1) - cta_of(t * k_tiles) + 1);
+        CHECK((most > 1) == pieces);
+        CHECK(most <= v.param("max_pieces"));
+      } else if (handoff) {  // cut tiles exactly where the tiles outnumber the CTAs and are not a multiple of them
         CHECK((tiles > int64_t(plan->grid.x) && tiles % plan->grid.x != 0) == pieces);
       }
       same_bits_at_every_launch(v, *plan, again.get(), first.get(), p.normal->d_bytes(), count, stream);

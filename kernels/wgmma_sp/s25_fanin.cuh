@@ -1,0 +1,158 @@
+// wgmma_sp step 25, "fanin": s23's hand-off with the runs on every SM when the tiles are fewer than the SMs, so a tile
+// meets up to kMaxPieces runs, and the CTA that finishes it sums all of their pieces in registers.
+//
+// What it adds over s23_handoff: s23 runs on min(SMs, tiles) CTAs so that a tile meets at most two runs. Where the
+// tiles are fewer than the SMs that leaves SMs idle: the decode weights of 4096 and 8192 rows at N = 16 (32 and 64
+// tiles of 128 x 16) stream on 32 and 64 of the H200's 132 SMs, and session 18 measured s23 at 1.15-1.38x s22's time
+// on the 4096-row weight (s22 splits K over 128 CTAs and sums the slices in a second, dependent launch). Here the
+// CTAs are s19's (one per SM while the runs keep kMinSliceTiles k-tiles), fewer only while some tile would meet more
+// than kMaxPieces runs, and no second launch:
+//
+//   tile t's k-tiles:   [ piece 0: the end of CTA c's run | piece 1: CTA c + 1's | ... | piece p - 1: CTA c + p - 1's ]
+//
+// - A tile's piece s >= 1 begins at a run's start, so it is its CTA's first piece: the CTA computes it first and
+//   publishes it to its own slot with per-warp flags (s23's Handoff::publish; one slot per CTA, as in s23).
+// - Piece 0 ends at a run's end, so it is its CTA's last: CTA c finishes the tile. Before that piece's k-loop it
+//   takes piece 1 if its flags are already set (the usual case when runs are longer than a tile, s23's); after the
+//   loop it waits for each remaining piece's flags in order, issuing each slot's loads as soon as its flags are set
+//   (the waits for later pieces overlap the loads of earlier ones), then adds them in piece order and stores D.
+//   When the runs are shorter than a tile every piece of it runs at once, so the finisher's wait is what is left of
+//   the slowest piece plus one L2 round trip, where s22 pays a second launch and a pass over its partials.
+// - The sum of a tile is (((piece 0 + piece 1) + piece 2) + ...), each piece from zero: fixed for a shape and a grid,
+//   the same bits at every launch (and s23's where both have at most two pieces a tile on the same grid).
+// Co-residency: a CTA waits only for later CTAs' first pieces, which wait for nothing, and fit_grid checks that the
+// grid is resident at once (s23's argument).
+//
+// PREDICTION (H200, N = 16; results/NOTES.md "Session 19: wgmma_sp.s25_fanin (prediction)"): 4096x16x14336 int8
+// (32 tiles of 56 k-tiles on 132 CTAs: runs of 13.6, up to 5 pieces a tile) 14.5-15.5 us against s22's 16.3 (1.36-
+// 1.46x cuBLASLt int8); 8192x16x8192 int8 (64 tiles of 32 on 132 CTAs: up to 3 pieces) 13.5-14.5 against s23's 15.9
+// on 64 CTAs; where tiles >= SMs, s23's grid and s23's time (+-1%).
+// Preconditions: s23's. The flags start at zero (the registry zeroes the workspace once) and every launch leaves
+// them at zero. sm_90a only.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include "kernels/wgmma_sp/s23_handoff.cuh"
+
+namespace sparse24::wgmma_sp {
+
+// s19's equal runs on one CTA per SM (fewer while a run would be shorter than kMinSliceTiles k-tiles, or a tile would
+// meet more than MAX_PIECES runs). A piece's slice is its index among its tile's pieces, its split their count.
+template <class TileT, int GROUP, int MAX_PIECES>
+struct FanInRunUnits : EqualRunUnits<TileT, GROUP> {
+  using Base = EqualRunUnits<TileT, GROUP>;
+  using typename Base::Units;
+  static constexpr int kMaxPieces = MAX_PIECES;
+  static int ctas_for(const GemmArgs& a) {
+    const int64_t tiles = Base::tiles_of(a), k_tiles = a.K / TileT::kBK;
+    int64_t g = std::max<int64_t>(1, std::min<int64_t>(Base::sm_count(), tiles * k_tiles / splitk::kMinSliceTiles));
+    while (g > 1 && EqualRuns{tiles, k_tiles, g}.max_pieces() > kMaxPieces) --g;
+    return int(g);
+  }
+  template <class Kernel>
+  static int split_for(const GemmArgs&) {
+    return 1;
+  }
+  static int units(const GemmArgs& a, int) { return ctas_for(a); }
+  static __device__ wgmma::Work work(const Units& u, int j) {
+    wgmma::Work w = Base::work(u, j);
+    w.split = int(EqualRuns{u.tiles, u.k_tiles, gridDim.x}.pieces_of_tile(w.cta_tile));
+    return w;
+  }
+};
+// 32 tiles of 56 k-tiles (the 4096-row int8 weight at N = 16) on 132 CTAs: runs of 13-14, at most 5 pieces a tile.
+static_assert(EqualRuns{32, 56, 132}.max_pieces() == 5 && EqualRuns{64, 32, 132}.max_pieces() == 3,
+              "the decode weights' pieces on the H200's 132 SMs");
+
+// s23's slots and flags, and a flag read that does not wait.
+template <class Tile>
+struct FanIn : Handoff<Tile> {
+  using H = Handoff<Tile>;
+  // Piece `slot`'s sums if every lane of the warp sees its warp's flag set already (the flag is then cleared);
+  // false, with nothing loaded, otherwise.
+  static __device__ __forceinline__ bool try_fetch(uint4 (&seed)[H::kVectors], const GemmArgs& args,
+                                                   const wgmma::ConsumerThread& me, int slot) {
+    uint32_t* f = H::flag(args, slot, me);
+    const bool ready = __all_sync(0xffffffffu, ptx::ld_acquire_gpu(f) != 0u);
+    if (ready) H::load_and_clear(seed, args, me, slot, f);
+    return ready;
+  }
+};
+
+// The base k-loop; on a tile's piece 0, piece 1 taken before the loop when it is ready, every other piece after it.
+template <class BaseLoop, int MAX_PIECES>
+struct FanInMainloop : BaseLoop {
+  using typename BaseLoop::Carried;
+  using typename BaseLoop::Ring;
+  using typename BaseLoop::Tile;
+  using F = FanIn<Tile>;
+  static constexpr int kVectors = F::kVectors;
+  static_assert(MAX_PIECES >= 2, "a cut tile has at least two pieces");
+  template <bool kSlicesMayBeEmpty>
+  static __device__ __forceinline__ void consume(typename Tile::Acc (&acc)[Tile::kAccRegs], Carried& carried,
+                                                 const GemmArgs& args, const wgmma::Work& w,
+                                                 const typename Ring::Smem& ring, const uint8_t* ring_generic,
+                                                 const wgmma::ConsumerThread& me, const wgmma::MetaLane& meta_lane,
+                                                 int& it) {
+    const bool finishes = w.split > 1 && w.slice == 0;
+    uint4 piece[MAX_PIECES - 1][kVectors];  // pieces 1..split-1 of the tile, by their CTAs' slots
+    const bool early = finishes && F::try_fetch(piece[0], args, me, blockIdx.x + 1);
+    BaseLoop::template consume<kSlicesMayBeEmpty>(acc, carried, args, w, ring, ring_generic, me, meta_lane, it);
+    if (!finishes) return;
+    if (!early) F::fetch(piece[0], args, me, blockIdx.x + 1);
+#pragma unroll
+    for (int s = 2; s < MAX_PIECES; ++s)
+      if (s < w.split) F::fetch(piece[s - 1], args, me, blockIdx.x + s);
+    F::add_seed(acc, piece[0]);
+#pragma unroll
+    for (int s = 2; s < MAX_PIECES; ++s)
+      if (s < w.split) F::add_seed(acc, piece[s - 1]);
+  }
+};
+
+// A tile's pieces 1..split-1 are published; piece 0 (with the others added) and whole tiles store D through Next.
+template <class Next>
+struct FanInEpilogue : Next {
+  using Tile = typename Next::Tile;
+  static size_t workspace_bytes(const GemmArgs&, int, int ctas) { return Handoff<Tile>::workspace_bytes(ctas); }
+  template <class P>
+  static void after_launch(const GemmArgs&, const P&, cudaStream_t) {}
+  template <class P>
+  static __device__ __forceinline__ void store(const typename Tile::Acc (&acc)[Tile::kAccRegs], const GemmArgs& args,
+                                               const P& maps, const wgmma::Work& w, const wgmma::ConsumerThread& me,
+                                               const wgmma::SharedBuffer& epi) {
+    if (w.split > 1 && w.slice >= 1)
+      Handoff<Tile>::publish(acc, args, me);
+    else
+      Next::store(acc, args, maps, w, me, epi);
+  }
+};
+
+// Arguments as s23's, and MAX_PIECES: the most runs a tile may meet (the finisher holds that many pieces' registers).
+template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int MAX_PIECES,
+          class Out = wgmma::Unscaled>
+struct s25_fanin
+    : wgmma::Kernel<s25_fanin<T, BM, BN, BK, WM, WN, STAGES, GROUP, MAX_PIECES, Out>,
+                    FanInMainloop<HandoffBaseLoop<wgmma::StageRing<SparseTile<T, BM, BN, BK, WM, WN, Out>,
+                                                                   LaneBlocks<SparseTile<T, BM, BN, BK, WM, WN, Out>>,
+                                                                   STAGES>>,
+                                  MAX_PIECES>,
+                    FanInRunUnits<SparseTile<T, BM, BN, BK, WM, WN, Out>, GROUP, MAX_PIECES>,
+                    FanInEpilogue<RegisterEpilogue<SparseTile<T, BM, BN, BK, WM, WN, Out>>>> {
+  using Tile = SparseTile<T, BM, BN, BK, WM, WN, Out>;
+  static_assert(Tile::kARowBytes == 128 && Tile::kBPanels == 2, "s21's wide k-tile");
+  static_assert(T == DType::fp16 || T == DType::bf16 || T == DType::int8 || T == DType::e4m3,
+                "fp16, bf16, int8 or e4m3 (s21's types)");
+  static_assert(BM == 128 && (BN == 16 || BN == 32), "the decode tiles (the finisher holds MAX_PIECES - 1 pieces)");
+  static_assert(MAX_PIECES >= 2 && MAX_PIECES <= 8, "2..8 pieces a tile");
+  // The piece limit is a name field (two rows of one tile differ in it).
+  static Params params() {
+    Params p = s25_fanin::Kernel::params();
+    p.push_back({"max_pieces", MAX_PIECES});
+    return p;
+  }
+};
+
+}  // namespace sparse24::wgmma_sp
