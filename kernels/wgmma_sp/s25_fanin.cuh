@@ -79,6 +79,20 @@ struct FanIn : Handoff<Tile> {
     if (ready) H::load_and_clear(seed, args, me, slot, f);
     return ready;
   }
+  // Piece `slot`'s sums, waiting for its flag with one lane of the warp, which backs off between reads: here the
+  // finisher normally arrives while its tile's other pieces are still being computed (runs shorter than a tile), and
+  // s23's wait (every lane polling without pause) would put 256 loads per round of every waiting CTA into the L2
+  // that the streaming CTAs read through. Then each lane acquires the flag itself before it loads the slot.
+  static __device__ __forceinline__ void fetch_quietly(uint4 (&seed)[H::kVectors], const GemmArgs& args,
+                                                       const wgmma::ConsumerThread& me, int slot) {
+    uint32_t* f = H::flag(args, slot, me);
+    if (me.lane == 0)
+      for (unsigned pause = 32; ptx::ld_acquire_gpu(f) == 0u; pause = pause < 512 ? 2 * pause : pause)
+        __nanosleep(pause);
+    __syncwarp();
+    (void)ptx::ld_acquire_gpu(f);  // set: lane 0 saw it; each lane's own acquire orders its loads of the slot
+    H::load_and_clear(seed, args, me, slot, f);
+  }
 };
 
 // The base k-loop; on a tile's piece 0, piece 1 taken before the loop when it is ready, every other piece after it.
@@ -101,10 +115,10 @@ struct FanInMainloop : BaseLoop {
     const bool early = finishes && F::try_fetch(piece[0], args, me, blockIdx.x + 1);
     BaseLoop::template consume<kSlicesMayBeEmpty>(acc, carried, args, w, ring, ring_generic, me, meta_lane, it);
     if (!finishes) return;
-    if (!early) F::fetch(piece[0], args, me, blockIdx.x + 1);
+    if (!early) F::fetch_quietly(piece[0], args, me, blockIdx.x + 1);
 #pragma unroll
     for (int s = 2; s < MAX_PIECES; ++s)
-      if (s < w.split) F::fetch(piece[s - 1], args, me, blockIdx.x + s);
+      if (s < w.split) F::fetch_quietly(piece[s - 1], args, me, blockIdx.x + s);
     F::add_seed(acc, piece[0]);
 #pragma unroll
     for (int s = 2; s < MAX_PIECES; ++s)
