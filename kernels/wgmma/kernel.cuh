@@ -47,8 +47,10 @@
 //               │   │         kBPanels; TmaMainloop loads and addresses each panel); each batch waited for
 //               │   └ s22_twosets TwoSetInFlightMainloop: one batch in flight, metadata in two register sets
 //               │     └ s23_handoff HandoffRunUnits, HandoffMainloop, HandoffEpilogue: s19's equal runs over
-//               │               min(SMs, tiles) CTAs, a cut tile's second piece handed to the CTA that finishes it
-//               │               through a slot and per-warp flags, added in registers (no reduction)
+//               │       │       min(SMs, tiles) CTAs, a cut tile's second piece handed to the CTA that finishes it
+//               │       │       through a slot and per-warp flags, added in registers (no reduction)
+//               │       └ s25_fanin FanInRunUnits, FanInMainloop, FanInEpilogue: the runs on every SM, a tile's
+//               │                 up to 5 pieces summed by the CTA of its first (a measured negative)
 //               └ s17_clustersum ClusterSliceUnits, ClusterSumEpilogue: the K slices of a tile in one cluster,
 //                             summed through distributed shared memory in the same launch (no partials)
 //   s05_persistent └ s10_promote  PromotingMainloop (fp8)

@@ -74,7 +74,7 @@
 // register its SASS names is R206-R207 at BN = 192 (R141 at BN = 128): 25 to spare. The loop body per interval is
 // what the picture above says: P = 2, BN = 192: 4 QGMMA.SP.64x192x64 (+ 2 for the k-tiles past the last whole
 // interval), 2 WARPGROUP.DEPBAR (wait_group 1 and 0), 96 FADD.
-// Measured: NVIDIA H200, 8192x8192x8192 e4m3, best tile 128x192x128: 1651.6 TFLOP/s, 1.31x cuBLAS (run nvidia-h200/session15_2026-12-03_c29f838).
+// Measured: NVIDIA H200, 8192x8192x8192 e4m3, best tile 128x192x128: 1720.1 TFLOP/s, 1.36x cuBLAS (run nvidia-h200/session19_2026-12-04_3612276).
 #pragma once
 
 #include "kernels/wgmma_sp/s06_tmastore.cuh"

@@ -27,6 +27,17 @@
 // (32 tiles of 56 k-tiles on 132 CTAs: runs of 13.6, up to 5 pieces a tile) 14.5-15.5 us against s22's 16.3 (1.36-
 // 1.46x cuBLASLt int8); 8192x16x8192 int8 (64 tiles of 32 on 132 CTAs: up to 3 pieces) 13.5-14.5 against s23's 15.9
 // on 64 CTAs; where tiles >= SMs, s23's grid and s23's time (+-1%).
+// MEASURED (H200, session 19 calls C and D; results/NOTES.md "Session 19, call D, measured"): a measured negative.
+// Wherever the tiles are fewer than the SMs s25 is the slowest of s22 / s23 / s25: int8 8192x16x8192 19.97-20.00 us
+// against s23's 15.74-15.78 on 64 CTAs, 4096x16x14336 19.26-19.39 against s22's 16.26-16.29 (fp16 and e4m3 alike);
+// where tiles >= SMs it is s23 (fp16 28672x16x8192 68.83 against 68.80). The first form polled the flags with every
+// lane; the quiet wait below changed nothing (20.00 against 19.97 us), and ncu puts s25's L2 requests from the SMs
+// only 9% above s23's at 8192x16x8192, so the polling was not the cost. ncu (one launch each): s25's GEMM kernel runs
+// 18.1 us where s22's runs 15.3 (+ 3.0 for its reduction launch) and s23's 15.1 on half the SMs, DRAM 48.7% of peak
+// against 60.1% and 58.3%. Our reading: a finisher waits for the slowest CTA among its tile's pieces, so the kernel
+// ends with the slowest of the tiles' groups, not of the CTAs, and the runs of 13-16 k-tiles are short against the
+// ring's fill; s23's 64 CTAs already read the 8192-row weight as fast as s22's 128. Kept as that evidence, at fp16
+// and int8 128 x 16 (the other rows were timed and removed).
 // Preconditions: s23's. The flags start at zero (the registry zeroes the workspace once) and every launch leaves
 // them at zero. sm_90a only.
 #pragma once
@@ -82,7 +93,8 @@ struct FanIn : Handoff<Tile> {
   // Piece `slot`'s sums, waiting for its flag with one lane of the warp, which backs off between reads: here the
   // finisher normally arrives while its tile's other pieces are still being computed (runs shorter than a tile), and
   // s23's wait (every lane polling without pause) would put 256 loads per round of every waiting CTA into the L2
-  // that the streaming CTAs read through. Then each lane acquires the flag itself before it loads the slot.
+  // that the streaming CTAs read through. Then each lane acquires the flag itself before it loads the slot. (Call D:
+  // no faster than polling with every lane; kept because it is the cheaper wait, not because it was measured to help.)
   static __device__ __forceinline__ void fetch_quietly(uint4 (&seed)[H::kVectors], const GemmArgs& args,
                                                        const wgmma::ConsumerThread& me, int slot) {
     uint32_t* f = H::flag(args, slot, me);
