@@ -49,7 +49,7 @@
 //               │     └ s23_handoff HandoffRunUnits, HandoffMainloop, HandoffEpilogue: s19's equal runs over
 //               │       │       min(SMs, tiles) CTAs, a cut tile's second piece handed to the CTA that finishes it
 //               │       │       through a slot and per-warp flags, added in registers (no reduction)
-//               │       └ s25_fanin FanInRunUnits, FanInMainloop, FanInEpilogue: the runs on every SM, a tile's
+//               │       └ s25_fanin FanInRunUnits, FanInMainloop (s23's epilogue): the runs on every SM, a tile's
 //               │                 up to 5 pieces summed by the CTA of its first (a measured negative)
 //               └ s17_clustersum ClusterSliceUnits, ClusterSumEpilogue: the K slices of a tile in one cluster,
 //                             summed through distributed shared memory in the same launch (no partials)

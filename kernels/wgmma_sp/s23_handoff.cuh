@@ -167,8 +167,8 @@ struct HandoffMainloop : BaseLoop {
   }
 };
 
-// A tile's second piece is published; every other piece (a whole tile, or a first piece with the second added)
-// stores D through Next.
+// A tile's later pieces (here its second; s25_fanin's up to MAX_PIECES - 1) are published; every other piece (a
+// whole tile, or a first piece with the others added) stores D through Next.
 template <class Next>
 struct HandoffEpilogue : Next {
   using Tile = typename Next::Tile;
@@ -179,7 +179,7 @@ struct HandoffEpilogue : Next {
   static __device__ __forceinline__ void store(const typename Tile::Acc (&acc)[Tile::kAccRegs], const GemmArgs& args,
                                                const P& maps, const wgmma::Work& w, const wgmma::ConsumerThread& me,
                                                const wgmma::SharedBuffer& epi) {
-    if (w.split == 2 && w.slice == 1)
+    if (w.split > 1 && w.slice >= 1)
       Handoff<Tile>::publish(acc, args, me);
     else
       Next::store(acc, args, maps, w, me, epi);

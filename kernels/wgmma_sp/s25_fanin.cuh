@@ -11,7 +11,7 @@
 //   tile t's k-tiles:   [ piece 0: the end of CTA c's run | piece 1: CTA c + 1's | ... | piece p - 1: CTA c + p - 1's ]
 //
 // - A tile's piece s >= 1 begins at a run's start, so it is its CTA's first piece: the CTA computes it first and
-//   publishes it to its own slot with per-warp flags (s23's Handoff::publish; one slot per CTA, as in s23).
+//   publishes it to its own slot with per-warp flags (s23's HandoffEpilogue and Handoff::publish; one slot per CTA).
 // - Piece 0 ends at a run's end, so it is its CTA's last: CTA c finishes the tile. Before that piece's k-loop it
 //   takes piece 1 if its flags are already set (the usual case when runs are longer than a tile, s23's); after the
 //   loop it waits for each remaining piece's flags in order, issuing each slot's loads as soon as its flags are set
@@ -138,24 +138,6 @@ struct FanInMainloop : BaseLoop {
   }
 };
 
-// A tile's pieces 1..split-1 are published; piece 0 (with the others added) and whole tiles store D through Next.
-template <class Next>
-struct FanInEpilogue : Next {
-  using Tile = typename Next::Tile;
-  static size_t workspace_bytes(const GemmArgs&, int, int ctas) { return Handoff<Tile>::workspace_bytes(ctas); }
-  template <class P>
-  static void after_launch(const GemmArgs&, const P&, cudaStream_t) {}
-  template <class P>
-  static __device__ __forceinline__ void store(const typename Tile::Acc (&acc)[Tile::kAccRegs], const GemmArgs& args,
-                                               const P& maps, const wgmma::Work& w, const wgmma::ConsumerThread& me,
-                                               const wgmma::SharedBuffer& epi) {
-    if (w.split > 1 && w.slice >= 1)
-      Handoff<Tile>::publish(acc, args, me);
-    else
-      Next::store(acc, args, maps, w, me, epi);
-  }
-};
-
 // Arguments as s23's, and MAX_PIECES: the most runs a tile may meet (the finisher holds that many pieces' registers).
 template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int MAX_PIECES,
           class Out = wgmma::Unscaled>
@@ -166,7 +148,7 @@ struct s25_fanin
                                                                    STAGES>>,
                                   MAX_PIECES>,
                     FanInRunUnits<SparseTile<T, BM, BN, BK, WM, WN, Out>, GROUP, MAX_PIECES>,
-                    FanInEpilogue<RegisterEpilogue<SparseTile<T, BM, BN, BK, WM, WN, Out>>>> {
+                    HandoffEpilogue<RegisterEpilogue<SparseTile<T, BM, BN, BK, WM, WN, Out>>>> {
   using Tile = SparseTile<T, BM, BN, BK, WM, WN, Out>;
   static_assert(Tile::kARowBytes == 128 && Tile::kBPanels == 2, "s21's wide k-tile");
   static_assert(T == DType::fp16 || T == DType::bf16 || T == DType::int8 || T == DType::e4m3,
