@@ -524,7 +524,8 @@ TEST_CASE("stream-K: tiles summed from the runs that meet them, whole-tile runs,
   for (const Variant* vp : variants_under_test()) {
     const Variant& v = *vp;
     const bool fanin = v.technique == "fanin";
-    const bool handoff = v.technique == "handoff" || fanin;  // both hand pieces over through slots and flags
+    // s23, s25 and s26 hand pieces over through slots and flags (s26: s23's units and flags, s12's fp8 loop)
+    const bool handoff = v.technique == "handoff" || v.technique == "lazyhandoff" || fanin;
     if (v.technique != "streamk" && v.technique != "piecesum" && !handoff) continue;
     INFO(v.name);
     if (!arch_error(v, sm).empty()) {
