@@ -49,8 +49,10 @@
 //               │     └ s23_handoff HandoffRunUnits, HandoffMainloop, HandoffEpilogue: s19's equal runs over
 //               │       │       min(SMs, tiles) CTAs, a cut tile's second piece handed to the CTA that finishes it
 //               │       │       through a slot and per-warp flags, added in registers (no reduction)
-//               │       └ s25_fanin FanInRunUnits, FanInMainloop (s23's epilogue): the runs on every SM, a tile's
-//               │                 up to 5 pieces summed by the CTA of its first (a measured negative)
+//               │       ├ s25_fanin FanInRunUnits, FanInMainloop (s23's epilogue): the runs on every SM, a tile's
+//               │       │         up to 5 pieces summed by the CTA of its first (a measured negative)
+//               │       └ s26_lazyhandoff s12's LazyPromotingMainloop on s23's units (fp8 decode: a batch in
+//               │                 flight between promotions)
 //               └ s17_clustersum ClusterSliceUnits, ClusterSumEpilogue: the K slices of a tile in one cluster,
 //                             summed through distributed shared memory in the same launch (no partials)
 //   s05_persistent └ s10_promote  PromotingMainloop (fp8)

@@ -14,6 +14,9 @@
 // in-flight loop gained over its waiting one at the same tile (s22 against s21: 0-1.6% on the large weights, 3-7% on
 // the small ones), i.e. 8192x16x28672 41.8 -> 40.8-41.6 us (1.39-1.42x cuBLASLt fp8), 28672x16x8192 43.1 -> 42.2-43.0,
 // 8192x16x8192 16.6 -> 15.6-16.3; rel_err as s12 P = 4's at large K.
+// MEASURED (H200, session 19 call G; results/NOTES.md "Session 19, call G, measured"): against s23's e4m3 row, -3.6%
+// at 28672x16x8192 (41.54 us, 1.456x cuBLASLt fp8), -1.4% at 8192x16x28672 (41.92, 1.385x: still under 1.4x),
+// -0.4% at 8192x16x8192, -7.3% at 14336x16x4096 (14.69, 1.322x); rel_err 0.00166-0.00167.
 // Preconditions: s23's. sm_90a only; fp8 only (the 16-bit and int8 rows are s23's).
 #pragma once
 
