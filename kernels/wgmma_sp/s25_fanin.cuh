@@ -49,12 +49,11 @@
 
 namespace sparse24::wgmma_sp {
 
-// s19's equal runs on one CTA per SM (fewer while a run would be shorter than kMinSliceTiles k-tiles, or a tile would
-// meet more than MAX_PIECES runs). A piece's slice is its index among its tile's pieces, its split their count.
+// s23's units (a piece's slice is its index among its tile's pieces, its split their count) on s19's grid: one CTA
+// per SM, fewer while a run would be shorter than kMinSliceTiles k-tiles or a tile would meet more than MAX_PIECES runs.
 template <class TileT, int GROUP, int MAX_PIECES>
-struct FanInRunUnits : EqualRunUnits<TileT, GROUP> {
-  using Base = EqualRunUnits<TileT, GROUP>;
-  using typename Base::Units;
+struct FanInRunUnits : HandoffRunUnits<TileT, GROUP> {
+  using Base = HandoffRunUnits<TileT, GROUP>;
   static constexpr int kMaxPieces = MAX_PIECES;
   static int ctas_for(const GemmArgs& a) {
     const int64_t tiles = Base::tiles_of(a), k_tiles = a.K / TileT::kBK;
@@ -62,16 +61,7 @@ struct FanInRunUnits : EqualRunUnits<TileT, GROUP> {
     while (g > 1 && EqualRuns{tiles, k_tiles, g}.max_pieces() > kMaxPieces) --g;
     return int(g);
   }
-  template <class Kernel>
-  static int split_for(const GemmArgs&) {
-    return 1;
-  }
   static int units(const GemmArgs& a, int) { return ctas_for(a); }
-  static __device__ wgmma::Work work(const Units& u, int j) {
-    wgmma::Work w = Base::work(u, j);
-    w.split = int(EqualRuns{u.tiles, u.k_tiles, gridDim.x}.pieces_of_tile(w.cta_tile));
-    return w;
-  }
 };
 // 32 tiles of 56 k-tiles (the 4096-row int8 weight at N = 16) on 132 CTAs: runs of 13-14, at most 5 pieces a tile.
 static_assert(EqualRuns{32, 56, 132}.max_pieces() == 5 && EqualRuns{64, 32, 132}.max_pieces() == 3,
