@@ -35,6 +35,8 @@ struct CheckResult {
   double bound = 0;         // the rel_err bound for Normal inputs (0 for SmallInt: exact)
   int64_t over_tolerance = 0;  // elements outside the element bound (element_bound below; must be 0 for Normal)
   double max_err_over_bound = 0;  // max over elements of |d - ref| / bound (f32 reference only; < 1 passes)
+  int64_t repeat_mismatches = -1;  // Normal inputs: outputs whose bits differ between two launches on the same
+                                   // inputs (run_and_compare's repeat; -1 where it did not run)
   std::string message;      // why it failed, empty when passed
 };
 
@@ -107,6 +109,11 @@ CheckResult compare_bits(DType t, const void* d, const void* ref, int64_t count,
 // (whatever enqueues the GEMM: a Plan's run, or an AutoPlan's with its padding copies), waits for it, and compares
 // with `ref` as compare() does. A run that throws (a launch the GPU refuses, a CUDA error) is a failed check with
 // the exception's message and the given fill. check_plan below and the benchmark's check of `auto` both use it.
+// With Fill::Normal and a passing comparison it then checks that the result is deterministic (issue 19: "the same
+// bits on repeat"): the output is kept, D poisoned again, `run` launched a second time on the same inputs and the
+// two outputs compared bit for bit (repeat_mismatches); any difference fails the check. Random normal values
+// only: small integers are exact in every summation order, so a schedule that sums in a varying order (an atomic
+// reduction, a race between pieces of a tile) shows only in the bits of normal values.
 CheckResult run_and_compare(DType td, Fill fill, void* d, int64_t count, const Reference& ref,
                             const std::function<void(cudaStream_t)>& run, cudaStream_t stream);
 

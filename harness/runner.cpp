@@ -102,6 +102,7 @@ void check_counters(Row& r, const CheckResult& normal) {
   r.counters["rel_err_bound"] = normal.bound;
   r.counters["over_tolerance"] = static_cast<double>(normal.over_tolerance);
   r.counters["max_err_over_bound"] = normal.max_err_over_bound;
+  r.counters["repeat_mismatches"] = static_cast<double>(normal.repeat_mismatches);
 }
 
 // Elements of `elem_bytes` bytes that differ between two host buffers.
@@ -1172,6 +1173,7 @@ void Runner::train_auto_row(TrainGroup& tg, Row& r) {
     k[std::string(g.what) + "_exact_mismatches"] = static_cast<double>(exact.mismatches);
     k[std::string(g.what) + "_rel_err"] = normal.rel_err;
     k[std::string(g.what) + "_max_err_over_bound"] = normal.max_err_over_bound;
+    k[std::string(g.what) + "_repeat_mismatches"] = static_cast<double>(normal.repeat_mismatches);
     if (!exact.passed)
       return finish(r, Status::failed, std::string(g.what) + " (" + g.v->name + "): exact small-integer check: " +
                                            exact.message);

@@ -39,7 +39,9 @@ struct s26_lazyhandoff
   using Tile = SparseTile<T, BM, BN, BK, WM, WN, Out>;
   static_assert(Tile::kARowBytes == 128 && Tile::kBPanels == 2, "s21's wide k-tile");
   static_assert(T == DType::e4m3 || T == DType::e5m2, "fp8 (the other types keep a batch in flight in s23)");
-  static_assert(BM == 128 && (BN == 16 || BN == 32), "the decode tiles");
+  static_assert((BM == 128 && (BN == 16 || BN == 32)) || (BM == 64 && BN == 16),
+                "the decode tiles, and s23's 64 x 16");
+  static_assert(WM * 16 == BM, "one consumer warpgroup (four warps) per 64 rows");
   static_assert(PROMOTE_EVERY >= 2, "P = 1 waits for every batch: s23's own fp8 loop");
   static Params params() {
     Params p = s26_lazyhandoff::Kernel::params();

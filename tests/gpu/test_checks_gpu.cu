@@ -138,6 +138,51 @@ TEST_CASE("normal mode: an error just over the element bound fails, one just und
   }
 }
 
+TEST_CASE("normal mode: a result that differs between two launches fails the repeat, one that does not passes",
+          "[checks]") {
+  // A stand-in for a kernel: its "launch" writes the correctly rounded reference, and, when told to, then flips
+  // the last bit of one element on every launch after the first (one ulp: well within the normal bound, so only
+  // the repeat can see it).
+  for (DType t : kTypes) {
+    INFO(name(t));
+    const auto p = Problem::make(t, 96, 40, 256, Fill::Normal, 41, nullptr);
+    const int64_t count = int64_t(p->M) * p->N;
+    DeviceBuffer d(p->d_bytes());
+    const uint8_t flipped = static_cast<uint8_t>(download<uint8_t>(p->d_ref, 1)[0] ^ 1u);  // element 0's low byte
+    for (const bool vary : {false, true}) {
+      const std::string what = vary ? "the second launch differs in one bit" : "every launch writes the same bits";
+      INFO(what);
+      int launches = 0;
+      const auto run = [&](cudaStream_t s) {
+        SPARSE24_CUDA_CHECK(
+            cudaMemcpyAsync(d.get(), p->d_ref.get(), p->d_bytes(), cudaMemcpyDeviceToDevice, s));
+        if (vary && launches > 0)
+          SPARSE24_CUDA_CHECK(cudaMemcpyAsync(d.get(), &flipped, 1, cudaMemcpyHostToDevice, s));
+        ++launches;
+      };
+      const CheckResult r = run_and_compare(t, Fill::Normal, d.get(), count, p->reference(), run, nullptr);
+      INFO(r.message);
+      CHECK(launches == 2);
+      CHECK(r.passed == !vary);
+      CHECK(r.repeat_mismatches == (vary ? 1 : 0));
+    }
+    // Exact mode does not repeat (any summation order gives the same bits there).
+    const auto e = Problem::make(t, 96, 40, 256, Fill::SmallInt, 42, nullptr);
+    int launches = 0;
+    const CheckResult x = run_and_compare(
+        t, Fill::SmallInt, d.get(), count, e->reference(),
+        [&](cudaStream_t s) {
+          SPARSE24_CUDA_CHECK(cudaMemcpyAsync(d.get(), e->d_ref.get(), e->d_bytes(), cudaMemcpyDeviceToDevice, s));
+          ++launches;
+        },
+        nullptr);
+    INFO(x.message);
+    CHECK(x.passed);
+    CHECK(launches == 1);
+    CHECK(x.repeat_mismatches == -1);
+  }
+}
+
 TEST_CASE("correct kernels pass where the 16-bit cuBLAS reference failed them: 4096x3x4096", "[checks]") {
   // On this shape cublasGemmEx (default math mode) reduced split-K partial sums in fp16 and every fp16 variant
   // was reported FAILED (7 of 12288 outputs outside the bound).
