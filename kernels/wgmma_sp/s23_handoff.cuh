@@ -205,8 +205,8 @@ struct s23_handoff
   static_assert(Tile::kARowBytes == 128 && Tile::kBPanels == 2, "s21's wide k-tile");
   static_assert(T == DType::fp16 || T == DType::bf16 || T == DType::int8 || T == DType::e4m3,
                 "fp16, bf16, int8 or e4m3 (s21's types)");
-  static_assert((BM == 128 && (BN == 16 || BN == 32 || BN == 64 || BN == 128)) || (BM == 64 && BN == 16),
-                "s21's tiles, and 64 x 16 (one consumer warpgroup: the header's 64-row rows)");
+  static_assert((BM == 128 || BM == 64) && (BN == 16 || BN == 32 || BN == 64 || BN == 128),
+                "s21's tiles, at 128 rows or at 64 (one consumer warpgroup: the header's 64-row rows)");
   static_assert(WM * 16 == BM, "one consumer warpgroup (four warps) per 64 rows");
 };
 
