@@ -38,6 +38,15 @@
 // The 8192-row weights were predicted wrong: 64 CTAs of whole tiles stream at 92.7% of the copy rate at
 // 8192x16x28672 (68.42 us, 0.983x cuSPARSELt; s22's split 2 69.98) and 8192x16x8192 runs 1.026x cuSPARSELt; int8
 // 8192x16x8192 15.74 us, 1.50x cuBLASLt int8. 4096x16x14336 (32 tiles, 32 CTAs) 1.38x s22's time: not its shape.
+// 64-ROW ROWS (session 20; results/NOTES.md "Session 20: 64-row decode tiles ..." and calls A-D): BM = 64 with WM = 4,
+// one consumer warpgroup per CTA (256 threads; the hand-off's slot is that warpgroup's accumulators), so a weight
+// has twice the tiles: the 8192-row weights run 128 CTAs of whole tiles instead of 64. Measured (H200, N = 16):
+// 8192x16x28672 -2.1% fp16 (67.01 us, 95.1% of the copy rate, 0.979x cuSPARSELt), -4.0% int8 (39.30 us, 1.706x
+// cuBLASLt int8), -1.5% bf16; level at 28672x16x8192 and (between processes) at 8192x16x8192; slower at 14336x16x4096
+// (+2.6% fp16, +5.3% int8: 224 tiles of 16 k-tiles on 132 CTAs, 132 of them cut and handed off, where 112 whole
+// tiles of 128 rows cut none). In the band, 64 x 32 / 64 are the fastest rows at 8192x{32,64}x8192 (-0.5 to -3.8%);
+// 64 x 128 was slower than the 128 x 128 rows everywhere it ran (one warpgroup waits for each batch with nothing
+// else feeding the tensor pipe) and was removed.
 // Preconditions: s22's (and s21's rule: K % BK == 0 for the wide k-tile). A plan's launches do not overlap (the
 // slots and flags are the plan's); the flags start at zero (the registry zeroes the workspace once) and every
 // launch leaves them at zero. sm_90a only.

@@ -17,6 +17,11 @@
 // MEASURED (H200, session 19 call G; results/NOTES.md "Session 19, call G, measured"): against s23's e4m3 row, -3.6%
 // at 28672x16x8192 (41.54 us, 1.456x cuBLASLt fp8), -1.4% at 8192x16x28672 (41.92, 1.385x: still under 1.4x),
 // -0.4% at 8192x16x8192, -7.3% at 14336x16x4096 (14.69, 1.322x); rel_err 0.00166-0.00167.
+// Session 20 (results/NOTES.md "Session 20: ..." and calls A-E): P = 4 (a promotion every 512 products, s12 P = 8's
+// count; rel_err 0.00168) is 1.3-4.2% faster than P = 2 on four weights (4.1% slower at 14336x16x4096), and s23's
+// 64-row tile (one consumer warpgroup, 128 CTAs on the 8192-row weights) takes a further 1-4% there:
+// 8192x16x28672 64 x 16 P = 4 39.62-39.95 us, 88.6-90.2% of the copy rate, 1.419-1.442x cuBLASLt fp8 in four runs;
+// 28672x16x8192 (128 x 16 P = 4 or P = 2) 41.28-41.89 us, 1.396-1.434x.
 // Preconditions: s23's. sm_90a only; fp8 only (the 16-bit and int8 rows are s23's).
 #pragma once
 
