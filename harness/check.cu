@@ -440,17 +440,28 @@ GemmArgs args_for(const Variant& v, const Problem& p, void* d) {
   return a;
 }
 
-CheckResult run_and_compare(DType td, Fill fill, void* d, int64_t count, const Reference& ref,
-                            const std::function<void(cudaStream_t)>& run, cudaStream_t stream) {
+namespace {
+// D poisoned, one launch, waited for: the launch's error message, or empty.
+std::string poisoned_launch(DType td, void* d, int64_t count, const std::function<void(cudaStream_t)>& run,
+                            cudaStream_t stream) {
   poison(td, d, count, stream);
   try {
     run(stream);
     SPARSE24_CUDA_CHECK(cudaGetLastError());
     SPARSE24_CUDA_CHECK(cudaStreamSynchronize(stream));
   } catch (const std::exception& e) {
+    return e.what();
+  }
+  return {};
+}
+}  // namespace
+
+CheckResult run_and_compare(DType td, Fill fill, void* d, int64_t count, const Reference& ref,
+                            const std::function<void(cudaStream_t)>& run, cudaStream_t stream) {
+  if (std::string why = poisoned_launch(td, d, count, run, stream); !why.empty()) {
     CheckResult r;
     r.fill = fill;
-    r.message = e.what();
+    r.message = std::move(why);
     return r;
   }
   CheckResult r = compare(td, fill, d, ref, count, stream);
@@ -459,14 +470,9 @@ CheckResult run_and_compare(DType td, Fill fill, void* d, int64_t count, const R
   const size_t bytes = size_t(count) * size_t(info(td).bits / 8);
   DeviceBuffer first(bytes);
   SPARSE24_CUDA_CHECK(cudaMemcpyAsync(first.get(), d, bytes, cudaMemcpyDeviceToDevice, stream));
-  poison(td, d, count, stream);
-  try {
-    run(stream);
-    SPARSE24_CUDA_CHECK(cudaGetLastError());
-    SPARSE24_CUDA_CHECK(cudaStreamSynchronize(stream));
-  } catch (const std::exception& e) {
+  if (std::string why = poisoned_launch(td, d, count, run, stream); !why.empty()) {
     r.passed = false;
-    r.message = std::string("the repeated launch failed: ") + e.what();
+    r.message = "the repeated launch failed: " + why;
     return r;
   }
   const CheckResult again = compare_bits(td, d, first.get(), count, stream);
