@@ -19,7 +19,13 @@
 // CTA in shared memory, two cluster barriers and 32 KB read from the peer.
 // PREDICTION (H200, same run as s22 / s21 and cuBLAS; results/NOTES.md "Session 21: wgmma_sp.s27_wideclustersum
 // (prediction)"): 8192x128x8192 fp16 / bf16 30.9-31.1 -> 28.5-30.0 us (1.33-1.40x cuBLAS); 4096x256x14336 38.2 ->
-// 35.5-37.0 us (1.31-1.37x); 128 x 16 at the 8192-row decode weights level with s22's split (within +-2%).
+// 35.7-37.2 us (1.31-1.36x); 128 x 16 at the 8192-row decode weights level with s22's split (within +-2%).
+// MEASURED (H200, session 21 call A; results/NOTES.md "Session 21, call A, measured"): 8192x128x8192 fp16 29.73 us
+// (s22 31.10), 1.310x cuBLAS, bf16 29.87 (1.313x); 4096x256x14336 fp16 37.54 (s22 38.29), 1.370x, bf16 1.338x: the
+// band's four cells under 1.3x since session 17 pass in that run, thinly at 8192x128x8192. ncu at fp16
+// 8192x128x8192: one kernel of 28.96 us against s22's GEMM 26.82 + reduce_pdl 6.46 us, so the cluster sum costs ~2.1
+// us inside the kernel. Slower than s21 / s22 where the cluster rule takes a split they do not (4096x128x14336: 6%;
+// 28672x16x8192, quads in waves: 8%): the dispatch table and auto choose between them.
 // Preconditions: s22's (M % 32 == 0, K % 128 == 0 at 16 bits: the wide k-tile; any N >= 1, 16-byte aligned operands
 // and rows); SPLIT 0 (the cluster split) or 2..8 (a portable cluster; 1 would be s22 at one slice with s02's
 // epilogue). 16-bit only (int8's wide rows keep s22 / s23; fp8 promotes and waits for each batch: s26). sm_90a only.

@@ -423,20 +423,23 @@ TEST_CASE("wgmma_sp s09/s14/s16/s17/s27: repeated launches give the same bits, a
           found = &u;
       return found;
     };
+    const int split = v.param("split_k");
+    // A cluster-sum row of the chosen split is never compared with a twin (below), so it needs none (s27's bf16
+    // 128 x 64 has no s22 row); every other row must have one.
     const Variant* twin = same_row_of(twin_technique);
-    REQUIRE(twin != nullptr);
-    INFO("twin: " << twin->name);
+    if (!(cluster_sum && split == 0)) REQUIRE(twin != nullptr);
+    INFO("twin: " << (twin ? twin->name : std::string("none")));
     // s17 at BM = 128 sums what s11 and s16 both reduce (s16's reductions are the PDL forms of s11's: the same bits
     // by s16's own row of this test): where s16 has a row of the same parameters (the 8-bit split-3 rows), s17 is
     // compared with it too, so that the cluster sum is checked against each reduction it stands in for.
-    std::vector<const Variant*> twins = {twin};
+    std::vector<const Variant*> twins;
+    if (twin) twins.push_back(twin);
     if (v.technique == "clustersum" && v.param("bm") == 128)
       if (const Variant* pdl = same_row_of("pdl")) twins.push_back(pdl);
     if (!arch_error(v, sm).empty()) {
       WARN(v.name << " skipped: " << arch_error(v, sm));
       continue;
     }
-    const int split = v.param("split_k");
     TestShape s{};
     if (split > 0) {
       // Two row blocks, two column tiles (the second partial: N odd), `split` slices of stages + 1 k-tiles each.
