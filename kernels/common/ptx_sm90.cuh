@@ -372,6 +372,20 @@ __device__ __forceinline__ void ld_shared_cluster_v4(int32_t (&v)[4], uint32_t a
 #endif
 }
 
+// Four f32 (16 bytes, 16-byte aligned) into the shared memory of a CTA of the cluster, at an address from
+// mapa_shared_cluster (wgmma_sp s28_pairsum: a consumer sends the half of its tile that its peer CTA sums). A weak
+// store: the release / acquire cluster_sync after it is what makes it visible to the peer.
+__device__ __forceinline__ void st_shared_cluster_v4(uint32_t addr, const float (&v)[4]) {
+#if SPARSE24_SM90A_DEVICE
+  asm volatile("st.shared::cluster.v4.f32 [%0], {%1, %2, %3, %4};\n" ::"r"(addr), "f"(v[0]), "f"(v[1]), "f"(v[2]),
+               "f"(v[3])
+               : "memory");
+#else
+  (void)addr;
+  (void)v;
+#endif
+}
+
 // tma_load_2d, multicast: the box lands at the same shared offset in every CTA of `cta_mask` (bit r = rank r) and
 // signals each one's mbarrier at the same offset with the box's bytes.
 __device__ __forceinline__ void tma_load_2d_multicast(uint32_t dst, const void* tensor_map, uint32_t bar, int c0,

@@ -386,7 +386,8 @@ void same_bits_at_every_launch(const Variant& v, const Plan& plan, void* again, 
 // in the same order: its fixed-split rows are compared with the s13 / s11 row of that split (4 at 256 x 64: the shape
 // below has N = 97, M = 2 BM, K of four slices that each wrap the ring; 3 at 128 x 16 in bf16 and in 8 bits, the
 // int32, scaled and fp8 sums), and with the s16 row of that split where there is one; its split-0 rows run (1) only.
-TEST_CASE("wgmma_sp s09/s14/s16/s17/s27: repeated launches give the same bits, and the same bits as the two-launch twin",
+TEST_CASE("wgmma_sp s09/s14/s16/s17/s27/s28: repeated launches give the same bits, and the same bits as the "
+          "two-launch twin",
           "[kernels][variant]") {
   const int sm = compute_capability(0);
   cudaStream_t stream = nullptr;
@@ -395,15 +396,16 @@ TEST_CASE("wgmma_sp s09/s14/s16/s17/s27: repeated launches give the same bits, a
     // The in-launch step and the technique of its two-launch twin.
     // s16_pdl (the reduction as a programmatic dependent launch) and s17_clustersum (the slices of a tile summed in
     // its cluster's shared memory) are s11's units at BM = 128, s13's above.
-    // s27_wideclustersum is s17's cluster sum on s22's wide k-tiles: its twin is s22 (the same slices, reduced by
-    // s16's dependent launch).
+    // s27_wideclustersum is s17's cluster sum on s22's wide k-tiles, s28_pairsum its split-2 sum in registers: their
+    // twin is s22 (the same slices, reduced by s16's dependent launch).
     const bool by_tile = v.technique == "pdl" || v.technique == "clustersum";
-    const bool cluster_sum = v.technique == "clustersum" || v.technique == "wideclustersum";
-    const char* twin_technique = v.technique == "onelaunch"        ? "splitk"
-                                 : v.technique == "inlaunch"       ? "narrow"
-                                 : v.technique == "wideclustersum" ? "twosets"
-                                 : by_tile                         ? (v.param("bm") == 128 ? "narrow" : "tall")
-                                                                   : "";
+    const bool on_twosets = v.technique == "wideclustersum" || v.technique == "pairsum";
+    const bool cluster_sum = v.technique == "clustersum" || on_twosets;
+    const char* twin_technique = v.technique == "onelaunch"  ? "splitk"
+                                 : v.technique == "inlaunch" ? "narrow"
+                                 : on_twosets                ? "twosets"
+                                 : by_tile                   ? (v.param("bm") == 128 ? "narrow" : "tall")
+                                                             : "";
     if (v.family != "wgmma_sp" || !*twin_technique) continue;
     INFO(v.name);
     // The same parameters but "persistent" (s17 runs one tile per cluster, its twins walk the tiles persistently:
