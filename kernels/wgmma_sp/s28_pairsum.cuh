@@ -25,6 +25,11 @@
 // PREDICTION (H200, same run as s27 / s22; results/NOTES.md "Session 21: wgmma_sp.s28_pairsum (prediction)"): the
 // sum's ~2.1 us falls to 1.0-1.4 us, so s28 is 0.7-1.1 us under s27 at 8192x128x8192 (28.6-29.0 us, 1.34-1.36x
 // cuBLAS) and at 4096x256x14336, level with it wherever the split is not 2.
+// MEASURED (H200, session 21 call C; results/NOTES.md "Session 21, call C, measured"): level with s27 at
+// 8192x128x8192 in both types (fp16 29.50 against 29.54 us; the prediction was wrong at the cell it was made for),
+// 1.6 us faster at fp16 4096x256x14336 (36.29 us, 1.434x cuBLAS; bf16 0.3 us), 1.3 us at 128 x 64 on 8192x64x8192.
+// Not priced in the prediction: one consumer warpgroup per CTA sums and stores the whole band while the other
+// idles, and the second barrier's release waits for the sender's remote stores.
 // Preconditions: s27's. 16-bit only (f32 accumulators, unscaled D). sm_90a only.
 #pragma once
 
