@@ -46,6 +46,10 @@
 //               │ └ s21_widebox k-tiles of 128-byte A rows, B in two 128-byte panels a stage (operands.cuh's
 //               │   │         kBPanels; TmaMainloop loads and addresses each panel); each batch waited for
 //               │   └ s22_twosets TwoSetInFlightMainloop: one batch in flight, metadata in two register sets
+//               │     ├ s27_wideclustersum s17's ClusterSliceUnits and ClusterSumEpilogue on s22's mainloop (no new
+//               │     │ │       component: the cluster sum on the wide k-tiles)
+//               │     │ └ s28_pairsum PairSumEpilogue: at split 2 each consumer's rows summed in its registers, the
+//               │     │         other CTA's half sent once through DSMEM stores
 //               │     └ s23_handoff HandoffRunUnits, HandoffMainloop, HandoffEpilogue: s19's equal runs over
 //               │       │       min(SMs, tiles) CTAs, a cut tile's second piece handed to the CTA that finishes it
 //               │       │       through a slot and per-warp flags, added in registers (no reduction)
