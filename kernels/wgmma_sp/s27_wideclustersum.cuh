@@ -25,7 +25,7 @@
 // band's four cells under 1.3x since session 17 pass in that run, thinly at 8192x128x8192. ncu at fp16
 // 8192x128x8192: one kernel of 28.96 us against s22's GEMM 26.82 + reduce_pdl 6.46 us, so the cluster sum costs ~2.1
 // us inside the kernel. Slower than s21 / s22 where the cluster rule takes a split they do not (4096x128x14336: 6%;
-// 28672x16x8192, quads in waves: 8%): the dispatch table and auto choose between them.
+// 28672x16x8192, quads in waves: 4.7% behind s22): the dispatch table and auto choose between them.
 // Preconditions: s22's (M % 32 == 0, K % 128 == 0 at 16 bits: the wide k-tile; any N >= 1, 16-byte aligned operands
 // and rows); SPLIT 0 (the cluster split) or 2..8 (a portable cluster; 1 would be s22 at one slice with s02's
 // epilogue). 16-bit only (int8's wide rows keep s22 / s23; fp8 promotes and waits for each batch: s26). sm_90a only.
