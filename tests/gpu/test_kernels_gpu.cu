@@ -386,7 +386,7 @@ void same_bits_at_every_launch(const Variant& v, const Plan& plan, void* again, 
 // in the same order: its fixed-split rows are compared with the s13 / s11 row of that split (4 at 256 x 64: the shape
 // below has N = 97, M = 2 BM, K of four slices that each wrap the ring; 3 at 128 x 16 in bf16 and in 8 bits, the
 // int32, scaled and fp8 sums), and with the s16 row of that split where there is one; its split-0 rows run (1) only.
-TEST_CASE("wgmma_sp s09/s14/s16/s17/s27/s28: repeated launches give the same bits, and the same bits as the "
+TEST_CASE("wgmma_sp s09/s14/s16/s17/s27-s29: repeated launches give the same bits, and the same bits as the "
           "two-launch twin",
           "[kernels][variant]") {
   const int sm = compute_capability(0);
@@ -396,10 +396,11 @@ TEST_CASE("wgmma_sp s09/s14/s16/s17/s27/s28: repeated launches give the same bit
     // The in-launch step and the technique of its two-launch twin.
     // s16_pdl (the reduction as a programmatic dependent launch) and s17_clustersum (the slices of a tile summed in
     // its cluster's shared memory) are s11's units at BM = 128, s13's above.
-    // s27_wideclustersum is s17's cluster sum on s22's wide k-tiles, s28_pairsum its split-2 sum in registers: their
-    // twin is s22 (the same slices, reduced by s16's dependent launch).
+    // s27_wideclustersum is s17's cluster sum on s22's wide k-tiles, s28_pairsum / s29_colpairsum its split-2 sum in
+    // registers (halves by rows / by columns): their twin is s22 (the same slices, reduced by s16's dependent launch).
     const bool by_tile = v.technique == "pdl" || v.technique == "clustersum";
-    const bool on_twosets = v.technique == "wideclustersum" || v.technique == "pairsum";
+    const bool on_twosets =
+        v.technique == "wideclustersum" || v.technique == "pairsum" || v.technique == "colpairsum";
     const bool cluster_sum = v.technique == "clustersum" || on_twosets;
     const char* twin_technique = v.technique == "onelaunch"  ? "splitk"
                                  : v.technique == "inlaunch" ? "narrow"
