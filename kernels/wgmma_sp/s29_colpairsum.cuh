@@ -49,26 +49,39 @@ struct ColumnPairSumEpilogue : ClusterSumEpilogue<RingT, Next> {
       Base::store(acc, args, maps, w, me, epi);
       return;
     }
+    // The halves by compile-time index: a run-time index into acc would put the accumulators in local memory
+    // (ptxas: a 256-byte stack frame, and every wgmma serialized).
+    if (w.slice == 0)
+      sum_half<0>(acc, args, w, me, epi);
+    else
+      sum_half<1>(acc, args, w, me, epi);
+  }
+
+  // The header's steps 1-4 for the CTA of slice kSlice, which writes columns [kSlice BN / 2, (kSlice + 1) BN / 2).
+  template <int kSlice>
+  static __device__ __forceinline__ void sum_half(const Acc (&acc)[Tile::kAccRegs], const GemmArgs& args,
+                                                  const wgmma::Work& w, const wgmma::ConsumerThread& me,
+                                                  const wgmma::SharedBuffer& epi) {
+    constexpr int kMine = kSlice * kHalf, kTheirs = (1 - kSlice) * kHalf;  // first m16n8 tile of each half
     // The ring ends where the epilogue's buffer starts (kernel.cuh's layout; s27 asserts it).
     const uint32_t staged = epi.addr - Ring::kBytes;
     const float4* const staged_generic = reinterpret_cast<const float4*>(epi.generic - Ring::kBytes);
     const int t = me.warp * 32 + me.lane;  // the thread within its consumer warpgroup
     const int slot = me.consumer * kHalf;  // this consumer's first chunk in a ring's slots
-    const int mine = w.slice * kHalf, theirs = (1 - w.slice) * kHalf;  // first m16n8 tile of each half
 
     // 1. Both CTAs' consumers are past their rings (every wgmma retired: the mainloop ends with wait_group 0).
     ptx::cluster_sync();
     // 2. The other CTA's columns, to this consumer's slot in its ring.
-    const uint32_t peer = ptx::mapa_shared_cluster(staged, uint32_t(1 - w.slice));
+    const uint32_t peer = ptx::mapa_shared_cluster(staged, uint32_t(1 - kSlice));
 #pragma unroll
     for (int j = 0; j < kHalf; ++j) {
-      const float v[4] = {acc[4 * (theirs + j)], acc[4 * (theirs + j) + 1], acc[4 * (theirs + j) + 2],
-                          acc[4 * (theirs + j) + 3]};
+      const float v[4] = {acc[4 * (kTheirs + j)], acc[4 * (kTheirs + j) + 1], acc[4 * (kTheirs + j) + 2],
+                          acc[4 * (kTheirs + j) + 3]};
       ptx::st_shared_cluster_v4(peer + uint32_t(((slot + j) * 128 + t) * 16), v);
     }
     // 3. Every sent quarter is visible to its receiver.
     ptx::cluster_sync();
-    // 4. This CTA's columns: (0 + s0) + s1, s0 being slice 0's partial (this CTA's own at rank 0), then D.
+    // 4. This CTA's columns: (0 + s0) + s1, s0 being slice 0's partial (this CTA's own at slice 0), then D.
     using E = Elem<Tile::kD>;
     const int row0 = w.o.m + me.consumer * Tile::Instr::kM + me.warp * Tile::kWarpRows;
 #pragma unroll
@@ -78,11 +91,11 @@ struct ColumnPairSumEpilogue : ClusterSumEpilogue<RingT, Next> {
       float sum[4];
 #pragma unroll
       for (int c = 0; c < 4; ++c) {
-        const float own = acc[4 * (mine + j) + c];
-        const float s0 = w.slice == 0 ? own : peer_sum[c], s1 = w.slice == 0 ? peer_sum[c] : own;
-        sum[c] = __fadd_rn(__fadd_rn(0.0f, s0), s1);
+        const float own = acc[4 * (kMine + j) + c];
+        sum[c] = kSlice == 0 ? __fadd_rn(__fadd_rn(0.0f, own), peer_sum[c])
+                             : __fadd_rn(__fadd_rn(0.0f, peer_sum[c]), own);
       }
-      store_acc_m16n8<Tile::kD>(sum, row0, w.o.n + (mine + j) * 8, args.M, args.N,
+      store_acc_m16n8<Tile::kD>(sum, row0, w.o.n + (kMine + j) * 8, args.M, args.N,
                                 static_cast<typename E::type*>(args.d), args.ldd,
                                 static_cast<const typename E::type*>(args.c), args.ldc, args.alpha, args.beta);
     }
