@@ -49,7 +49,9 @@
 //               │     ├ s27_wideclustersum s17's ClusterSliceUnits and ClusterSumEpilogue on s22's mainloop (no new
 //               │     │ │       component: the cluster sum on the wide k-tiles)
 //               │     │ └ s28_pairsum PairSumEpilogue: at split 2 each consumer's rows summed in its registers, the
-//               │     │         other CTA's half sent once through DSMEM stores
+//               │     │   │     other CTA's half sent once through DSMEM stores
+//               │     │   └ s29_colpairsum ColumnPairSumEpilogue: the pair's halves by columns (every consumer
+//               │     │         sends a quarter of the tile and sums and stores another)
 //               │     └ s23_handoff HandoffRunUnits, HandoffMainloop, HandoffEpilogue: s19's equal runs over
 //               │       │       min(SMs, tiles) CTAs, a cut tile's second piece handed to the CTA that finishes it
 //               │       │       through a slot and per-warp flags, added in registers (no reduction)

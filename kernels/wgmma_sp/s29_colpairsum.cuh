@@ -16,6 +16,9 @@
 // PREDICTION (H200, same run as s27 / s28; results/NOTES.md "Session 21: wgmma_sp.s29_colpairsum (prediction)"):
 // the sum's critical path halves again (the last consumer to finish sums 32 registers, not 64, and stores half the
 // columns): 0.3-0.8 us under s28 at 8192x128x8192 (fp16 / bf16 ~28.7-29.2 us) and at 4096x256x14336.
+// MEASURED (H200, session 21 call E; results/NOTES.md "Session 21, call E, measured"): against s28 -0.29 us (fp16
+// 8192x128x8192, 29.28 us), -0.99 (bf16, 28.61), -0.54 (fp16 4096x256x14336, 35.33), +0.16 (bf16 there): in or near
+// the range at three cells, level at one; 0.8-1.6 us (2.7-3.7%) under s27's staged sum on all four.
 // Preconditions: s28's. sm_90a only.
 #pragma once
 
