@@ -7,7 +7,8 @@
 // own ring, then every CTA sums its band of the tile's rows from its peers' shared memory (DSMEM) and stores D. The
 // mainloop, the ring and the wide box are s22's; the units and the epilogue are s17's (ClusterSliceUnits: one tile
 // per cluster, the slice from the CTA's rank; the split chosen in prepare() from the clusters that fit), by name.
-// Nothing else is new: this step is the composition, timed where s17 could not show it.
+// Nothing else is new: this step is the composition, timed where s17 could not show it; it is written as
+// WideClusterKernel, with the sum as its parameter, which s28 and s29 reuse with their own sums.
 //
 // Why: the band's two cells that sat under 1.3x cuBLAS in every run since session 17 (fp16 / bf16 8192x128x8192,
 // 1.27-1.29x; 4096x256x14336, 1.26-1.27x) are 64 tiles of 128 x 128 that s21 / s22 split in two, so each pays
@@ -36,25 +37,35 @@
 
 namespace sparse24::wgmma_sp {
 
-// Arguments as s22's: T (fp16, bf16), BM x BN x BK with BK the wide k-tile (128), WM x WN warps, STAGES, GROUP,
-// SPLIT (0: s17's cluster split; else 2..kMaxClusterSplit).
-template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int SPLIT,
-          class Out = wgmma::Unscaled>
-struct s27_wideclustersum
-    : wgmma::Kernel<s27_wideclustersum<T, BM, BN, BK, WM, WN, STAGES, GROUP, SPLIT, Out>,
+// s27's composition with the sum of a tile's slices as its parameter (s28 and s29 change nothing else): s22's
+// mainloop on the wide k-tile, s17's ClusterSliceUnits, and SumEpilogue<Ring, Next> over the ring with s02's
+// RegisterEpilogue as Next (the store at split 1, and of the summed fragments). Arguments as s22's: T (fp16, bf16),
+// BM x BN x BK with BK the wide k-tile (128), WM x WN warps, STAGES, GROUP, SPLIT (0: s17's cluster split; else
+// 2..kMaxClusterSplit), Out.
+template <class Self, DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int SPLIT, class Out,
+          template <class, class> class SumEpilogue>
+struct WideClusterKernel
+    : wgmma::Kernel<Self,
                     TwoSetInFlightMainloop<wgmma::StageRing<SparseTile<T, BM, BN, BK, WM, WN, Out>,
                                                             LaneBlocks<SparseTile<T, BM, BN, BK, WM, WN, Out>>, STAGES>>,
                     ClusterSliceUnits<SparseTile<T, BM, BN, BK, WM, WN, Out>, GROUP, SPLIT>,
-                    ClusterSumEpilogue<wgmma::StageRing<SparseTile<T, BM, BN, BK, WM, WN, Out>,
-                                                        LaneBlocks<SparseTile<T, BM, BN, BK, WM, WN, Out>>, STAGES>,
-                                       RegisterEpilogue<SparseTile<T, BM, BN, BK, WM, WN, Out>>>> {
+                    SumEpilogue<wgmma::StageRing<SparseTile<T, BM, BN, BK, WM, WN, Out>,
+                                                 LaneBlocks<SparseTile<T, BM, BN, BK, WM, WN, Out>>, STAGES>,
+                                RegisterEpilogue<SparseTile<T, BM, BN, BK, WM, WN, Out>>>> {
   using Tile = SparseTile<T, BM, BN, BK, WM, WN, Out>;
   static_assert(Tile::kARowBytes == 128 && Tile::kBPanels == 2, "s21's wide k-tile");
   static_assert(T == DType::fp16 || T == DType::bf16, "16 bits (f32 sums into D of the input type)");
-  static_assert(BM == 128 && (BN == 16 || BN == 64 || BN == 128), "s22's 16-bit tiles");
   static_assert(SPLIT != 1, "SPLIT 0 (the cluster split) or 2..kMaxClusterSplit");
-  static_assert(s27_wideclustersum::kEpilogueOffset == s27_wideclustersum::Ring::kBytes,
-                "the cluster sum stages its tile in the ring, which ends where the epilogue's buffer starts");
+  static_assert(WideClusterKernel::kEpilogueOffset == WideClusterKernel::Ring::kBytes,
+                "the sum stages its slices in the ring, which ends where the epilogue's buffer starts");
+};
+
+template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int SPLIT,
+          class Out = wgmma::Unscaled>
+struct s27_wideclustersum
+    : WideClusterKernel<s27_wideclustersum<T, BM, BN, BK, WM, WN, STAGES, GROUP, SPLIT, Out>, T, BM, BN, BK, WM, WN,
+                        STAGES, GROUP, SPLIT, Out, ClusterSumEpilogue> {
+  static_assert(BM == 128 && (BN == 16 || BN == 64 || BN == 128), "s22's 16-bit tiles");
 };
 
 }  // namespace sparse24::wgmma_sp

@@ -98,26 +98,12 @@ struct PairSumEpilogue : ClusterSumEpilogue<RingT, Next> {
   }
 };
 
-// Arguments as s27's: T (fp16, bf16), BM x BN x BK with BK the wide k-tile (128), WM x WN warps, STAGES, GROUP,
-// SPLIT (0: s17's cluster split; else 2..kMaxClusterSplit).
+// Arguments as s27's (the tile's sums unscaled: Out = Unscaled).
 template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int SPLIT>
 struct s28_pairsum
-    : wgmma::Kernel<s28_pairsum<T, BM, BN, BK, WM, WN, STAGES, GROUP, SPLIT>,
-                    TwoSetInFlightMainloop<wgmma::StageRing<SparseTile<T, BM, BN, BK, WM, WN, wgmma::Unscaled>,
-                                                            LaneBlocks<SparseTile<T, BM, BN, BK, WM, WN, wgmma::Unscaled>>,
-                                                            STAGES>>,
-                    ClusterSliceUnits<SparseTile<T, BM, BN, BK, WM, WN, wgmma::Unscaled>, GROUP, SPLIT>,
-                    PairSumEpilogue<wgmma::StageRing<SparseTile<T, BM, BN, BK, WM, WN, wgmma::Unscaled>,
-                                                     LaneBlocks<SparseTile<T, BM, BN, BK, WM, WN, wgmma::Unscaled>>,
-                                                     STAGES>,
-                                    RegisterEpilogue<SparseTile<T, BM, BN, BK, WM, WN, wgmma::Unscaled>>>> {
-  using Tile = SparseTile<T, BM, BN, BK, WM, WN, wgmma::Unscaled>;
-  static_assert(Tile::kARowBytes == 128 && Tile::kBPanels == 2, "s21's wide k-tile");
-  static_assert(T == DType::fp16 || T == DType::bf16, "16 bits (f32 sums into D of the input type)");
+    : WideClusterKernel<s28_pairsum<T, BM, BN, BK, WM, WN, STAGES, GROUP, SPLIT>, T, BM, BN, BK, WM, WN, STAGES, GROUP,
+                        SPLIT, wgmma::Unscaled, PairSumEpilogue> {
   static_assert(BM == 128 && (BN == 64 || BN == 128), "s27's band tiles, two consumer warpgroups");
-  static_assert(SPLIT != 1, "SPLIT 0 (the cluster split) or 2..kMaxClusterSplit");
-  static_assert(s28_pairsum::kEpilogueOffset == s28_pairsum::Ring::kBytes,
-                "the pair's halves land in the receiver's ring, which ends where the epilogue's buffer starts");
 };
 
 }  // namespace sparse24::wgmma_sp

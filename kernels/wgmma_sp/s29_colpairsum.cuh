@@ -105,25 +105,12 @@ struct ColumnPairSumEpilogue : ClusterSumEpilogue<RingT, Next> {
   }
 };
 
-// Arguments as s28's.
+// Arguments as s27's (the tile's sums unscaled: Out = Unscaled).
 template <DType T, int BM, int BN, int BK, int WM, int WN, int STAGES, int GROUP, int SPLIT>
 struct s29_colpairsum
-    : wgmma::Kernel<s29_colpairsum<T, BM, BN, BK, WM, WN, STAGES, GROUP, SPLIT>,
-                    TwoSetInFlightMainloop<wgmma::StageRing<SparseTile<T, BM, BN, BK, WM, WN, wgmma::Unscaled>,
-                                                            LaneBlocks<SparseTile<T, BM, BN, BK, WM, WN, wgmma::Unscaled>>,
-                                                            STAGES>>,
-                    ClusterSliceUnits<SparseTile<T, BM, BN, BK, WM, WN, wgmma::Unscaled>, GROUP, SPLIT>,
-                    ColumnPairSumEpilogue<wgmma::StageRing<SparseTile<T, BM, BN, BK, WM, WN, wgmma::Unscaled>,
-                                                           LaneBlocks<SparseTile<T, BM, BN, BK, WM, WN, wgmma::Unscaled>>,
-                                                           STAGES>,
-                                          RegisterEpilogue<SparseTile<T, BM, BN, BK, WM, WN, wgmma::Unscaled>>>> {
-  using Tile = SparseTile<T, BM, BN, BK, WM, WN, wgmma::Unscaled>;
-  static_assert(Tile::kARowBytes == 128 && Tile::kBPanels == 2, "s21's wide k-tile");
-  static_assert(T == DType::fp16 || T == DType::bf16, "16 bits (f32 sums into D of the input type)");
+    : WideClusterKernel<s29_colpairsum<T, BM, BN, BK, WM, WN, STAGES, GROUP, SPLIT>, T, BM, BN, BK, WM, WN, STAGES,
+                        GROUP, SPLIT, wgmma::Unscaled, ColumnPairSumEpilogue> {
   static_assert(BM == 128 && (BN == 64 || BN == 128), "s28's band tiles, two consumer warpgroups");
-  static_assert(SPLIT != 1, "SPLIT 0 (the cluster split) or 2..kMaxClusterSplit");
-  static_assert(s29_colpairsum::kEpilogueOffset == s29_colpairsum::Ring::kBytes,
-                "the quarters land in the receiver's ring, which ends where the epilogue's buffer starts");
 };
 
 }  // namespace sparse24::wgmma_sp
