@@ -675,7 +675,7 @@ void Runner::peer_row(Group& g, Row& r) {
 // candidates measured now) and any padding are made in prepare_auto on the random-normal problem, outside the timed
 // loop; the exact problem gets a plan of the same variant. Both checks compare the caller's M x N output with the
 // UNPADDED problem's reference. The row names the variant (notes.picked, and its fields), where the choice came
-// from (notes.auto_source: table, cache, cache_file or measured; notes.auto_detail) and the padded shape.
+// from (notes.auto_source: table, table_ties, cache, cache_file or measured; notes.auto_detail) and the padded shape.
 void Runner::auto_row(Group& g, Row& r) {
   if (!ensure_problems(g)) return finish(r, Status::error, "set-up failed: " + g.setup_error);
   const Gpu gpu = gpu_of(device_);

@@ -4,34 +4,17 @@
 #include <cstdint>
 
 #include "kernels/common/cuda_check.h"
+#include "kernels/common/l2_flush.h"
 
 namespace sparse24::harness {
 
-namespace {
-// Reads every 16 bytes of the buffer; the store that can never happen (the buffer is zero) keeps the loads alive.
-__global__ void read_all(const uint4* p, size_t n, uint32_t* never) {
-  uint32_t x = 0;
-  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x) {
-    const uint4 v = p[i];
-    x |= v.x | v.y | v.z | v.w;
-  }
-  if (x == 0xDEADBEEFu) *never = x;
-}
-}  // namespace
-
 L2Flusher::L2Flusher(int device) {
-  int l2 = 0;
-  SPARSE24_CUDA_CHECK(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, device));
-  buf_ = DeviceBuffer(size_t(std::max(l2, 1 << 20)) * 2);
-  SPARSE24_CUDA_CHECK(cudaMemset(buf_.get(), 0, buf_.bytes()));
+  buf_ = DeviceBuffer(l2_flush_bytes(device));
+  SPARSE24_CUDA_CHECK(cudaMemset(buf_.get(), 0, buf_.bytes()));  // flush_l2 reads zeros
   SPARSE24_CUDA_CHECK(cudaDeviceSynchronize());
 }
 
-void L2Flusher::flush(cudaStream_t stream) {
-  read_all<<<1024, 256, 0, stream>>>(buf_.as<const uint4>(), buf_.bytes() / sizeof(uint4),
-                                     static_cast<uint32_t*>(buf_.get()));
-  SPARSE24_CUDA_CHECK(cudaGetLastError());
-}
+void L2Flusher::flush(cudaStream_t stream) { flush_l2(buf_.get(), buf_.bytes(), stream); }
 
 EventTimer::EventTimer() {
   SPARSE24_CUDA_CHECK(cudaEventCreate(&start_));

@@ -19,7 +19,8 @@ namespace sparse24::harness {
 // numbers are those of a kernel that reads its weight from HBM, as it does inside a model.
 // NOTE: reading, not writing: a memset would leave L2 full of dirty lines, and the timed kernel would then pay
 // for writing them back to HBM inside its own event window (up to 60 MB on an H200, several microseconds, a
-// large share of a 20-30 us launch). A read leaves only clean lines behind.
+// large share of a 20-30 us launch). A read leaves only clean lines behind. The flush itself is
+// kernels/common/l2_flush.h's, which `auto` also times its candidates with (kernels/dispatch.cpp).
 class L2Flusher {
  public:
   explicit L2Flusher(int device);

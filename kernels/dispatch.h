@@ -1,10 +1,11 @@
 // The dispatcher: the best registered variant for a (type, shape, GPU model), from a table that benchmark sweeps
-// produce on each GPU we have, and, where the table does not know, from a measurement made once in prepare().
+// produce on each GPU we have, and, where the table does not know or names near ties, from a measurement made once in
+// prepare().
 //
 //   const sparse24::Gpu gpu = sparse24::gpu_of(device);             // "nvidia-h200", sm 90, from the device
 //   const Variant* v = sparse24::pick(DType::bf16, M, N, K, gpu);   // table or rule: no GPU work
 //   // or, with the operands at hand (A compressed in the canonical form: any M, see "Off-tile shapes" below):
-//   auto plan = sparse24::prepare_auto(DType::bf16, auto_args, gpu, stream);  // table, cache, or measured
+//   auto plan = sparse24::prepare_auto(DType::bf16, auto_args, gpu, stream);  // table, cache, or timed
 //   plan->run(stream);
 //
 // What it returns: only variants that read A compressed (sparse) with its metadata in the type's pick layout
@@ -39,13 +40,24 @@
 // without split-K; else the largest-tile variant of mma_sp's latest step that accepts the shape. nullptr only when
 // no variant accepts the problem. prepare_auto() instead measures (below).
 //
-// ---- Measure when the table does not know (prepare_auto) -------------------------------------------------------
+// ---- Measure when the table does not know, or knows a near tie (prepare_auto) ------------------------------------
 // Not measured on this GPU (no row of this GPU within 10%, or no row of this GPU at all), prepare_auto() looks the
 // key (gpu model, dtype, M, N, K) up in the process cache, then in the file named by SPARSE24_AUTOTUNE_CACHE (if
-// set), and otherwise times the candidates() on the caller's buffers: each candidate prepared, run once (warm-up),
-// then kAutotuneRuns times, each launch timed alone with CUDA events after the L2 was flushed (a buffer of twice
-// the L2 written, as the harness's timed loop reads one), the median kept; the fastest median wins. The caller's D is
-// overwritten by every candidate (the caller re-runs the returned plan, and a harness poisons D before checking).
+// set), and otherwise times the candidates() on the caller's buffers. Timed as the harness's loop times a row: each
+// candidate prepared, run once (warm-up), then kAutotuneRuns times, each launch alone between CUDA events after
+// kernels/common/l2_flush.h's read of twice the L2, the median kept; then the candidates within
+// kAutotuneCloseRatio (5%) of the fastest median are timed kAutotuneCloseRounds (10) more runs each, interleaved
+// (one run of each per round, the order turned each round, so that a drift of the clock falls on all of them), and
+// judged on the median of those; the fastest wins. The caller's D is overwritten by every candidate (the caller
+// re-runs the returned plan, and a harness poisons D before checking).
+// NOTE: until session 22 the flush was a memset and the runs 5 per candidate: the candidates read 5-7 us slower
+// than in the harness's loop (the write-back of the dirty lines, not the same for every kernel) and the fastest
+// three of fp16 8192x128x8192 in the wrong order, so `auto` ran 4-6% behind the fastest timed row there
+// (results/nvidia-h200/session21_2026-12-04_18bcb0f/band_fp16.json, notes.auto_timings).
+// A shape the table measured whose row has near ties (DispatchRow::ties: variants within 10% of the row's median
+// ratio over the runs, at most three) is timed the same way among the row's variant and those ties that run here,
+// source table_ties, and cached like a measured choice: the table's runs are other processes, and rows within a few
+// per cent change places between processes (session 21: 5 of 50 band cells 3-9% behind the fastest timed row).
 // The choice is cached for the process and, if the variable is set, appended to that file: one line per choice,
 //   nvidia-h200 bf16 10240x4096x8192 wgmma_sp.s06_tmastore.bf16.128x256x64.w8x1.s5.group16.cluster_m2 612.300000 9
 //   (gpu, dtype, MxNxK, variant, its median us, how many candidates were timed; '#' starts a comment; the last
@@ -141,6 +153,10 @@ struct DispatchRow {
   int sm;           // its compute capability
   DType dtype;
   int M, N, K;
+  // Its near ties, space-separated ("" when none): variants whose median ratio over the runs was within
+  // scripts/make_dispatch_table.py's NEAR_TIE (10%) of the variant's, at most three, nearest first. prepare_auto()
+  // times them beside the variant (see above); pick() never reads them.
+  const char* ties;
   const char* variant;
 };
 // The rows compiled into this build.
@@ -151,7 +167,8 @@ inline constexpr double kMeasuredRatio = 1.10;
 
 // Where a choice came from (the JSON row of `auto` says it: notes.auto_source).
 enum class PickSource {
-  table,       // a row of this GPU within kMeasuredRatio
+  table,       // a row of this GPU within kMeasuredRatio, without near ties that run here
+  table_ties,  // prepare_auto: such a row's variant and its near ties, timed now
   nearest,     // pick() only: the nearest row of this GPU, not within kMeasuredRatio (a guess)
   rule,        // pick() only: no usable row of this GPU: the fallback rule
   cache,       // prepare_auto: measured earlier in this process
@@ -279,5 +296,9 @@ bool parse_autotune_line(const std::string& line, AutotuneLine* out);
 void clear_autotune_cache();
 // The number of timed runs per candidate after its warm-up.
 inline constexpr int kAutotuneRuns = 5;
+// Then the candidates whose median is within this ratio of the fastest are timed kAutotuneCloseRounds more runs
+// each, interleaved, and judged on those (see "Measure when the table does not know").
+inline constexpr double kAutotuneCloseRatio = 1.05;
+inline constexpr int kAutotuneCloseRounds = 10;
 
 }  // namespace sparse24

@@ -47,6 +47,10 @@ family with a pickable variant past its first step (s01 is a ladder's correctnes
 a 16-bit decode shape). A shape timed by one family alone (an A/B of the wgmma steps; a decode run of one 8-bit
 variant) is left out and listed on stderr, and prepare_auto() measures it on the GPU instead (kernels/dispatch.h).
 The comment of each row says how many variants were timed there.
+
+Each row also names its near ties (near_ties): the variants whose median ratio is within NEAR_TIE (10%) of the
+chosen one's, at most MAX_TIES (3), nearest first. prepare_auto() times the row's variant and those in the
+process that asks (kernels/dispatch.h): variants that close change places between runs.
 """
 import argparse
 import json
@@ -108,6 +112,9 @@ def accepts(v, M, N, K, sm):
 
 
 MIN_TIMED = 2
+# A row's near ties (near_ties): variants within NEAR_TIE of the row's median ratio, at most MAX_TIES of them.
+NEAR_TIE = 0.10
+MAX_TIES = 3
 
 
 def ladder_families(reg, dtype, M, N, K, sm, family_re):
@@ -151,7 +158,10 @@ def check(out, text, reg):
         print(f"{out} is up to date")
         return 0
     families = {v["family"] for v in reg.values()}
-    named = set(re.findall(r'^\{"[^"]*", \d+, DType::\w+, \d+, \d+, \d+, "([^".]+)\.', old, re.M))
+    # Every name a row holds (its near ties and its variant), by family.
+    named = {name.split(".")[0] for ties, variant in
+             re.findall(r'^\{"[^"]*", \d+, DType::\w+, \d+, \d+, \d+, "([^"]*)", "([^"]+)"\}', old, re.M)
+             for name in ties.split() + [variant]}
     if named - families:
         print(f"this build has no {', '.join(sorted(named - families))} variants: {out} not judged")
         return 77
@@ -185,6 +195,20 @@ def fastest_by_median_ratio(per_kernel, cublas_us):
     kernel = min(scores, key=lambda k: (scores[k][0], k))
     med, us, src, n = scores[kernel]
     return kernel, us, src, med, n
+
+
+def near_ties(per_kernel, cublas_us, kernel):
+    """The variants whose median ratio (fastest_by_median_ratio's score) is within NEAR_TIE of the chosen kernel's,
+    nearest first (ties to the name), at most MAX_TIES: prepare_auto() times them beside the row's variant."""
+    scores = {}
+    for k, ts in per_kernel.items():
+        ratios = [us / cublas_us[run] for us, run, _ in ts if run in cublas_us]
+        if ratios:
+            scores[k] = statistics.median(ratios)
+    if kernel not in scores:
+        return []
+    limit = scores[kernel] * (1 + NEAR_TIE)
+    return sorted((k for k in scores if k != kernel and scores[k] <= limit), key=lambda k: (scores[k], k))[:MAX_TIES]
 
 
 def main():
@@ -255,11 +279,13 @@ def main():
                 entry[:4] = [us, r["kernel"], f"{ctx.get('gpu', '?')} @ {commit}, {run}", sm]
 
     # The fastest by the median over reports of time / cuBLAS's time (the docstring).
+    ties = {}  # (gpu, dtype, M, N, K) -> [kernel]: the row's near ties (near_ties)
     for key, per_kernel in timings.items():
         chosen = fastest_by_median_ratio(per_kernel, cublas.get(key, {}))
         if chosen:
             kernel, us, src, med, n = chosen
             best[key][:3] = [us, kernel, src + (f"; {med:.3f}x cuBLAS's time, median of {n} runs" if n > 1 else "")]
+            ties[key] = near_ties(per_kernel, cublas.get(key, {}), kernel)
 
     # Complete rows only (the docstring): at least MIN_TIMED variants, and every ladder family of the shape.
     incomplete = []
@@ -279,12 +305,12 @@ def main():
              "// from these runs (results/<gpu>/<folder>/<file>):"]
     for gpu in sorted(used):
         lines.append(f"//   {gpu}: " + ", ".join(sorted(used[gpu])))
-    lines.append("// {gpu, sm, dtype, M, N, K, fastest passed variant}  // median us, variants timed there, GPU @ "
-                 "commit, run")
+    lines.append(f"// {{gpu, sm, dtype, M, N, K, near ties (within {NEAR_TIE:.0%} of the variant's ratio, space-separated), "
+                 "fastest passed variant}  // median us, variants timed there, GPU @ commit, run")
     for key in sorted(best):
         gpu, dt, M, N, K = key
         us, kernel, src, sm, timed = best[key]
-        lines.append(f'{{"{gpu}", {sm}, DType::{dt}, {M}, {N}, {K}, "{kernel}"}},  '
+        lines.append(f'{{"{gpu}", {sm}, DType::{dt}, {M}, {N}, {K}, "{" ".join(ties.get(key, []))}", "{kernel}"}},  '
                      f'// {us:.1f} us of {len(timed)}, {src}')
     text = "\n".join(lines) + "\n"
     if a.check:

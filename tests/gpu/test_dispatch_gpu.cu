@@ -1,5 +1,5 @@
-// `auto` on the GPU (kernels/dispatch.h prepare_auto): the table's variant where this GPU measured the shape; a
-// measurement of the candidates where it did not, cached for the process and in SPARSE24_AUTOTUNE_CACHE's file;
+// `auto` on the GPU (kernels/dispatch.h prepare_auto): the table's variant where this GPU measured the shape (timed
+// beside the row's near ties where it has some); a measurement of the candidates where it did not, cached for the process and in SPARSE24_AUTOTUNE_CACHE's file;
 // padding of shapes off every rule (M = 4004, K = 8200), checked on the UNPADDED problem: bit for bit on small
 // integers and within the element bound on random normals, the output poisoned first, so padding rows or columns
 // that leaked into D, or a D row never copied out, fail.
@@ -14,6 +14,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "harness/check.h"
 #include "harness/device_buffer.h"
@@ -81,21 +82,41 @@ TEST_CASE("auto: the device's model is the results folders' spelling", "[dispatc
   CHECK(g.sm_count > 0);
 }
 
-// Where this GPU has table rows, a row's exact shape is served by the row's variant, source "table", and checks.
-TEST_CASE("auto: a shape this GPU measured runs the table's variant", "[dispatch]") {
-  const Gpu g = gpu_of(0);
+// The variants a row stands for on this GPU at its own shape: its variant, then its near ties that this build has
+// and pick() may return there (kernels/dispatch.h, DispatchRow::ties).
+std::vector<const Variant*> row_set(const DispatchRow& r, int sm) {
+  std::vector<const Variant*> out{find_variant(r.variant)};
+  std::istringstream names(r.ties);
+  std::string n;
+  while (names >> n)
+    if (const Variant* v = find_variant(n); v && pickable(*v, r.dtype, r.M, r.N, r.K, sm)) out.push_back(v);
+  return out;
+}
+
+// This GPU's row of least work (to keep the test short) with near ties that run here, or without.
+const DispatchRow* smallest_row(const Gpu& g, bool with_ties) {
   int count = 0;
   const DispatchRow* rows = dispatch_table(&count);
   const DispatchRow* row = nullptr;
-  for (int i = 0; i < count; ++i)  // the row of least work of this GPU, to keep the test short
+  for (int i = 0; i < count; ++i)
     if (g.model == rows[i].gpu && find_variant(rows[i].variant) &&
+        (row_set(rows[i], g.sm).size() > 1) == with_ties &&
         (!row || double(rows[i].M) * rows[i].N * rows[i].K < double(row->M) * row->N * row->K))
       row = &rows[i];
+  return row;
+}
+
+// Where this GPU has table rows, a row's exact shape without near ties is served by the row's variant, source
+// "table", and checks.
+TEST_CASE("auto: a shape this GPU measured runs the table's variant", "[dispatch]") {
+  const Gpu g = gpu_of(0);
+  const DispatchRow* row = smallest_row(g, false);
   if (!row) {
-    WARN("no table rows for " << g.model << ": the table case is not exercised on this GPU");
+    WARN("no table rows without near ties for " << g.model << ": the table case is not exercised on this GPU");
     return;
   }
   INFO(row->variant << " at " << row->M << "x" << row->N << "x" << row->K);
+  clear_autotune_cache();
   Stream s;
   auto p = Problem::make(row->dtype, row->M, row->N, row->K, Fill::SmallInt, 1, s.s);
   DeviceBuffer d(p->d_bytes());
@@ -106,6 +127,40 @@ TEST_CASE("auto: a shape this GPU measured runs the table's variant", "[dispatch
   const CheckResult c = check(*plan, *p, d.get(), s.s);
   CHECK(c.passed);
   INFO(c.message);
+}
+
+// A row with near ties: its variant and the ties that run here are timed (source table_ties), the fastest kept and
+// checked; the next prepare of the shape comes from the process cache.
+TEST_CASE("auto: a table row with near ties times them and keeps the fastest", "[dispatch]") {
+  const Gpu g = gpu_of(0);
+  const DispatchRow* row = smallest_row(g, true);
+  if (!row) {
+    WARN("no table rows with near ties for " << g.model << ": the near-tie case is not exercised on this GPU");
+    return;
+  }
+  INFO(row->variant << " and " << row->ties << " at " << row->M << "x" << row->N << "x" << row->K);
+  clear_autotune_cache();
+  Stream s;
+  auto p = Problem::make(row->dtype, row->M, row->N, row->K, Fill::SmallInt, 3, s.s);
+  DeviceBuffer d(p->d_bytes());
+  const auto plan = prepare_auto(row->dtype, args_of(*p, row->dtype, d.get()), g, s.s);
+  CHECK(plan->source == PickSource::table_ties);
+  const std::vector<const Variant*> set = row_set(*row, g.sm);
+  REQUIRE(plan->timings.size() == set.size());
+  double fastest = 1e30;
+  for (size_t i = 0; i < set.size(); ++i) {
+    CHECK(plan->timings[i].variant == set[i]);  // the row's variant first, then the ties in the row's order
+    if (plan->timings[i].median_us >= 0) fastest = std::min(fastest, plan->timings[i].median_us);
+  }
+  for (const AutoTiming& x : plan->timings)
+    if (x.variant == &plan->variant()) CHECK(x.median_us == fastest);
+  const CheckResult c = check(*plan, *p, d.get(), s.s);
+  CHECK(c.passed);
+  INFO(c.message);
+  const auto again = prepare_auto(row->dtype, args_of(*p, row->dtype, d.get()), g, s.s);
+  CHECK(again->source == PickSource::cache);
+  CHECK(&again->variant() == &plan->variant());
+  clear_autotune_cache();
 }
 
 // Not measured: the candidates are timed once, the fastest is kept and passes the check; the next prepare of the

@@ -372,6 +372,18 @@ class ShapeSetsAndFilters(unittest.TestCase):
         self.assertEqual(make_dispatch_table.fastest_by_median_ratio(per_kernel, {"r1": 100.0})[0], "X")
         self.assertIsNone(make_dispatch_table.fastest_by_median_ratio(per_kernel, {}))
 
+    def test_a_rows_near_ties_are_the_variants_within_ten_percent_nearest_first(self):
+        import make_dispatch_table
+        cublas = {"r1": 100.0}
+        per_kernel = {"A": [(50.0, "r1", "")], "B": [(54.0, "r1", "")], "C": [(52.0, "r1", "")],
+                      "D": [(55.1, "r1", "")], "E": [(55.0, "r1", "")], "F": [(53.0, "r2", "")]}
+        # B, C, E are within 10% of A's 0.50 (E at exactly 1.10x); D is not; F has no run with a cuBLAS row.
+        self.assertEqual(make_dispatch_table.near_ties(per_kernel, cublas, "A"), ["C", "B", "E"])
+        self.assertEqual(make_dispatch_table.MAX_TIES, 3)
+        per_kernel["G"] = [(51.0, "r1", "")]  # a fourth tie: the farthest is dropped
+        self.assertEqual(make_dispatch_table.near_ties(per_kernel, cublas, "A"), ["G", "C", "B"])
+        self.assertEqual(make_dispatch_table.near_ties(per_kernel, cublas, "F"), [])
+
     def test_superseded_rows_are_read_per_run_folder_and_variant(self):
         import make_dispatch_table
         with tempfile.TemporaryDirectory() as d:
