@@ -47,8 +47,9 @@
 // candidate prepared, run once (warm-up), then kAutotuneRuns times, each launch alone between CUDA events after
 // kernels/common/l2_flush.h's read of twice the L2, the median kept; then the candidates within
 // kAutotuneCloseRatio (5%) of the fastest median are timed kAutotuneCloseRounds (10) more runs each, interleaved
-// (one run of each per round, the order turned each round, so that a drift of the clock falls on all of them), and
-// judged on the median of those; the fastest wins. The caller's D is overwritten by every candidate (the caller
+// (per round one untimed and one timed run of each, the order turned each round, so that a drift of the clock falls
+// on all of them and every timed launch follows its own kernel, as in the loop), and judged on the median of those;
+// the fastest wins. The caller's D is overwritten by every candidate (the caller
 // re-runs the returned plan, and a harness poisons D before checking).
 // NOTE: until session 22 the flush was a memset and the runs 5 per candidate: the candidates read 5-7 us slower
 // than in the harness's loop (the write-back of the dirty lines, not the same for every kernel) and the fastest
