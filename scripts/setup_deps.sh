@@ -137,6 +137,9 @@ bundle() {
 
   local f
   for f in "$dir"/debs/*.deb; do dpkg -x "$f" "$dir/prefix"; done
+  # The packages' documentation is not needed to build or run: left out so that the prefix, carried to the GPU host
+  # beside the working tree, stays small (the device call's limit is 64 MiB for both together).
+  rm -rf "$dir/prefix/usr/share/doc"
 
   local libdir
   libdir=$(find "$dir/prefix/usr/lib" -maxdepth 1 -type d -name '*-linux-gnu*' | head -n1)

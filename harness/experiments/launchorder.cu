@@ -6,7 +6,7 @@
 // candidates read within 1-2% of their loop times, but wgmma_sp.s28_pairsum and s29_colpairsum read 2.2-2.3 us
 // (8%) slower in prepare at fp16 8192x128x8192 (31.6 / 31.2 us against 29.30 / 28.98 in the loop), s27 and s21 did
 // not (30.7 / 30.9 against 30.08 / 30.94), and `auto` took s27, 3.3% behind s29
-// (results/nvidia-h200/session22_2026-12-04_a2cf48b/, band_fp16.partial.jsonl, notes.auto_timings). The one
+// (results/nvidia-h200/session22_2026-12-04_a2cf48b/, band_fp16.partial.jsonl.gz, notes.auto_timings). The one
 // difference left between the two: in the loop a kernel follows itself (flush, launch, flush, launch, ...); in
 // prepare's interleaved rounds it follows another candidate.
 //
