@@ -82,7 +82,7 @@
 // (prediction)", per cell): s16's time less the 1.7-2.1 us the 16-bit sum saved at split 2 (or its relative 3% /
 // 7.5%), so 8192x16x28672 int8 40.9-41.7 us = 86.0-87.7% of the copy rate (e4m3 85.9-87.6%), 8192x16x8192 int8
 // 15.9-16.7 us = 1.39-1.46x cuBLASLt (e4m3 1.19-1.25x).
-// RESULT (session 14 calls B and C, results/nvidia-h200/session14_2026-12-03_f319a2b/decode8.log and
+// RESULT (session 14 calls B and C, results/nvidia-h200/session14_2026-12-03_f319a2b/decode8.log.gz and
 // session14_2026-12-03_c87016b/decode8.json; NOTES "Session 14, call B/C, measured"): correct and bit for bit equal
 // to s11 / s16 at split 3 (ctest, the twin test), memcheck and racecheck clean. The time as predicted: 8192x16x28672
 // int8 41.4 / 41.7 us (s16 42.7), e4m3 42.0 / 41.8 (s16 42.7): 86.3% / 84.4% of the copy rate in the two runs (the
