@@ -612,9 +612,9 @@ struct Measured {
 // kAutotuneCloseRounds runs each more, interleaved (one untimed and one timed run of each per round, the order turned
 // each round), their median taken over those rounds alone.
 // NOTE: the untimed run is what makes the rounds time what the loop times. A launch that follows another kernel
-// reads 0.5-2.5 us (2-8%) slower at the band's 30 us cells than one that follows itself, by kernel: s21 / s22 / s28 /
-// s29 +1.5-2.3 us, s27 +0.5 (harness/experiments/launchorder.cu, session 22 call B), so rounds without it ranked s27
-// over s29 where the loop has s29 3% ahead.
+// reads 0.5-2.7 us (2-9%) slower at the band's 30 us cells than one that follows itself, by kernel: s21 / s22
+// +1.5-2.1 us, s28 / s29 +2.2-2.7, s27 +0.5-0.7 (harness/experiments/launchorder.cu, session 22 call B), so rounds
+// without it ranked s27 over s29 where the loop has s29 3% ahead.
 Measured time_candidates(const std::vector<const Variant*>& cands, const AutoArgs& a,
                          const std::shared_ptr<AutoPlan::Buffers>& bufs, cudaStream_t stream) {
   int device = 0;
