@@ -19,6 +19,10 @@
 // PREDICTION (before the first run, results/NOTES.md): if the order is what moves s28 / s29, "alone" reads their
 // loop times and "interleaved" 2-3 us more, and the pair medians show which predecessor costs it; if not, the two
 // modes agree within 1% and the difference lies elsewhere (the harness's many launches against prepare's few).
+// MEASURED (H200, session 22 call B; results/nvidia-h200/session22_2026-12-04_9e6de27/launchorder_*.json): the order
+// is the cause. Alone reads the loop's times (the two alone modes within 0.2 us); interleaved costs s27 +0.5-0.7 us,
+// s21 / s22 +1.5-2.1, s28 / s29 +2.2-2.7 at 8192x128x8192, growing with the kernel's code; the predecessor's identity
+// moves it by 0.1-0.7 us only.
 //
 //   sparse24_launchorder --dtype fp16 --shape 8192x128x8192 --kernels REGEX [--runs 30] [--json FILE]
 // Exit 0; 1 on an error; 77 without a GPU.
