@@ -18,6 +18,10 @@ import json
 import re
 import statistics
 import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import results_files as rf  # noqa: E402  (results stored gzipped over 20 KiB: read through it)
 
 
 def load(paths):
@@ -25,8 +29,7 @@ def load(paths):
     times, status = {}, {}
     for p in paths:
         try:
-            with open(p) as f:
-                rep = json.load(f)
+            rep = json.loads(rf.read_text(p))
         except (OSError, ValueError) as e:
             sys.exit(f"ab_compare: cannot read {p}: {e}")
         for r in rep.get("rows", []):

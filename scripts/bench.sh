@@ -53,7 +53,7 @@ fi
 json="$run/bench.json"
 if [ -n "${RUN_DIR:-}" ]; then
   s=1
-  while [ -e "$run/session-$s.json" ]; do s=$((s + 1)); done
+  while [ -e "$run/session-$s.json" ] || [ -e "$run/session-$s.json.gz" ]; do s=$((s + 1)); done  # .gz: committed
   json="$run/session-$s.json"
 fi
 cmd=("${bin#$top/}" --json "${json#$top/}" "${extra[@]}" "$@")  # relative: the JSON records its own command line

@@ -13,7 +13,8 @@ What is checked:
   1. Paths: every token that starts with kernels/, harness/, scripts/, tests/, docs/ or results/ must exist on disk
      (file or folder), and so must every relative markdown link target `[text](path)` of a .md file (relative to
      that file). Tokens with a placeholder are patterns, not paths, and are skipped: `<gpu>`, `sNN_`, `*`, `{a,b}`,
-     `...`, `X`-wildcards like `s0X`, or a regex character.
+     `...`, `X`-wildcards like `s0X`, or a regex character. A results file may be named as written, without the
+     `.gz` it is stored under once over 20 KiB (scripts/results_files.py); a markdown link must name the stored file.
   2. Variant names: every `<family>.sNN...` token, where <family> is a folder kernels/<family>/ with a family.cmake,
      must name a registered variant (the whole name), or a prefix of one at a `.` boundary (`mma_sp.s03_cpasync`,
      `mma_sp.s03_cpasync.bf16`), or a step by number (`wgmma_sp.s08`). The registered names come from the built
@@ -36,6 +37,9 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import results_files as rf  # noqa: E402  (a results file is named without the .gz it may be stored under)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -107,7 +111,7 @@ def check_paths(repo: Path, doc: Path, lines) -> list:
             token = clean_path(m.group(1))
             if m.group(2) or PLACEHOLDER.search(token) or token in HISTORICAL:
                 continue
-            if not (repo / token).exists():
+            if not rf.stored(repo / token).exists():
                 failures.append(f"{doc.relative_to(repo)}:{n}: no such path: {token}")
         if doc.suffix == ".md":
             for m in LINK_RE.finditer(text):

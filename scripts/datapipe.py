@@ -31,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from overhead_ncu import parse  # noqa: E402  (one reader of ncu's raw CSV, shared with the overhead study)
+import results_files as rf  # noqa: E402  (results stored gzipped over 20 KiB: read through it)
 
 PCT = "pct_of_peak_sustained_elapsed"
 METRICS = {
@@ -163,9 +164,9 @@ def show(result: dict) -> None:
 
 
 def run(out_dir: Path) -> int:
-    report = json.loads((out_dir / "datapipe.json").read_text())
-    order = [json.loads(l) for l in (out_dir / "order.jsonl").read_text().splitlines() if l.strip()]
-    _, kernels = parse((out_dir / "ncu.csv").read_text(errors="replace"))
+    report = json.loads(rf.read_text(out_dir / "datapipe.json"))
+    order = [json.loads(l) for l in rf.read_text(out_dir / "order.jsonl").splitlines() if l.strip()]
+    _, kernels = parse(rf.read_text(out_dir / "ncu.csv", errors="replace"))
     rows, problems = join(report, order, kernels)
     result = write(out_dir, report, rows, problems)
     show(result)

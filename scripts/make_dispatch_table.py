@@ -60,6 +60,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import results_files as rf  # results stored gzipped over 20 KiB: read through it
+
 ROOT = Path(__file__).resolve().parent.parent
 # A dtype as the C++ enumerator names it (kernels/common/dtype.h): the JSON spells DType's name().
 DTYPES = {"fp16", "bf16", "int8", "e4m3", "e5m2", "tf32"}
@@ -146,7 +148,7 @@ def reports_of(paths):
     seen = set()
     for p in paths:
         p = Path(p)
-        for f in sorted(p.rglob("*.json")) if p.is_dir() else [p]:
+        for f in rf.rglob(p, "*.json") if p.is_dir() else [rf.stored(p)]:
             if f.resolve() not in seen:
                 seen.add(f.resolve())
                 yield f
@@ -235,8 +237,8 @@ def main():
     superseded = load_superseded(ROOT / "results" / "superseded.txt")
     for path in reports_of(sources):
         try:
-            report = json.loads(path.read_text())
-        except (ValueError, UnicodeDecodeError):
+            report = json.loads(rf.read_text(path))
+        except (ValueError, UnicodeDecodeError, OSError):
             skipped.append((path, "not JSON"))
             continue
         if not isinstance(report, dict) or not isinstance(report.get("rows"), list):
@@ -249,7 +251,7 @@ def main():
             skipped.append((path, "no gpu or compute_capability in its context"))
             continue
         commit = ctx.get("commit", "?")
-        run = f"{path.parent.name}/{path.name}"
+        run = f"{path.parent.name}/{rf.logical(path).name}"  # the logical name: the same once gzipped
         for r in report["rows"]:
             if (r.get("status") == "passed" and r.get("kind") == "peer" and str(r.get("kernel", "")).startswith("cublas.")
                     and (r.get("counters") or {}).get("median_us")):

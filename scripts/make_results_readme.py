@@ -27,6 +27,8 @@ import statistics
 import sys
 from pathlib import Path
 
+import results_files as rf  # results stored gzipped over 20 KiB: read through it
+
 REPO = Path(__file__).resolve().parent.parent
 REGEN_COMMAND = "python3 scripts/make_results_readme.py"
 SHAPE_RE = re.compile(r"^(\d+)x(\d+)x(\d+)$")
@@ -209,7 +211,7 @@ def read_jsonl_rows(path: Path) -> list:
     row again), and a later line of the same (kernel, dtype, shape) replaces an earlier one (a row rerun after an
     error)."""
     rows: dict = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in rf.read_text(path).splitlines():
         try:
             r = json.loads(line)
         except ValueError:
@@ -221,20 +223,20 @@ def read_jsonl_rows(path: Path) -> list:
 
 class Run:
     def __init__(self, path: Path, gpu_dir: str = ""):
-        self.path = path                 # the bench.json
+        self.path = rf.stored(path)      # the bench.json (as stored: bench.json.gz over 20 KiB)
         self.gpu_dir = gpu_dir
         self.context: dict = {}
         self.rows: list = []
         self.error = None
         try:
-            if path.name == ROWS_FILE:
+            if rf.logical(path).name == ROWS_FILE:
                 # A sweep (scripts/sweep.sh): every row in rows.jsonl, the context of its first session's report.
                 self.rows = load_report_rows(read_jsonl_rows(path))
-                sessions = sorted(path.parent.glob("session-*.json"), key=lambda p: p.stem)
+                sessions = sorted(rf.glob(path.parent, "session-*.json"), key=lambda p: rf.logical(p).stem)
                 if sessions:
-                    self.context = json.loads(sessions[0].read_text(encoding="utf-8")).get("context") or {}
+                    self.context = json.loads(rf.read_text(sessions[0])).get("context") or {}
             else:
-                data = json.loads(path.read_text(encoding="utf-8"))
+                data = json.loads(rf.read_text(path))
                 self.context = data.get("context") or {}
                 if data.get("format") == "sparse24-report-1":
                     self.rows = load_report_rows(data.get("rows") or [])
@@ -248,7 +250,7 @@ class Run:
         # When the run started (scripts/bench.sh writes it to environment.txt; older folders have none).
         self.started = ""
         try:
-            for line in (path.parent / "environment.txt").read_text(encoding="utf-8").splitlines():
+            for line in rf.read_text(path.parent / "environment.txt").splitlines():
                 if line.startswith("date_utc:"):
                     self.started = line.split(":", 1)[1].strip()
         except OSError:
@@ -538,7 +540,7 @@ def find_runs(results: Path) -> dict:
     if not results.is_dir():
         return runs
     for gpu_dir in sorted(p for p in results.iterdir() if p.is_dir()):
-        found = [Run(j, gpu_dir.name) for j in sorted(gpu_dir.glob("*/bench.json")) + sorted(gpu_dir.glob(f"*/{ROWS_FILE}"))]
+        found = [Run(j, gpu_dir.name) for j in rf.glob(gpu_dir, "*/bench.json") + rf.glob(gpu_dir, f"*/{ROWS_FILE}")]
         if found:
             runs[gpu_dir.name] = sorted(found, key=lambda r: r.sort_key(), reverse=True)
     return runs
@@ -584,7 +586,7 @@ def make_readme(results: Path) -> str:
         out += [f"## {title}: {newest.name}", ""]
         base = f"{gpu_dir}/{newest.name}"
         if newest.error:
-            out += [f"The newest run's [bench.json]({base}/bench.json) could not be read: {cell(newest.error)}", ""]
+            out += [f"The newest run's [bench.json]({base}/{newest.path.name}) could not be read: {cell(newest.error)}", ""]
         else:
             out += context_lines(newest, base)
             out.append("")
@@ -599,7 +601,7 @@ def make_readme(results: Path) -> str:
                 else:
                     n_ok = sum(x.status() == "ok" for x in r.rows)
                     desc = f"commit {cell(r.commit)}, {n_ok} of {len(r.rows)} rows measured"
-                out.append(f"- [{r.name}]({gpu_dir}/{r.name}/bench.json): {desc}")
+                out.append(f"- [{r.name}]({gpu_dir}/{r.name}/{r.path.name}): {desc}")
             out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
 
@@ -615,7 +617,7 @@ def report_runs(results: Path) -> dict:
         return out
     for gpu_dir in sorted(p for p in results.iterdir() if p.is_dir()):
         found = []
-        for path in sorted(gpu_dir.glob("*/*.json")) + sorted(gpu_dir.glob(f"*/{ROWS_FILE}")):
+        for path in rf.glob(gpu_dir, "*/*.json") + rf.glob(gpu_dir, f"*/{ROWS_FILE}"):
             if path.name.startswith("session-"):
                 continue  # a sweep's sessions: read through its rows.jsonl
             run = Run(path, gpu_dir.name)
@@ -640,7 +642,8 @@ def stale_runs(results: Path) -> dict:
 def run_label(run: Run) -> str:
     """The run's folder, and the file when it is not the folder's one report."""
     p = run.path
-    return p.parent.name if p.name in ("bench.json", ROWS_FILE) else f"{p.parent.name}/{p.name}"
+    name = rf.logical(p).name
+    return p.parent.name if name in ("bench.json", ROWS_FILE) else f"{p.parent.name}/{name}"
 
 
 def run_link(run: Run, gpu_dir: str) -> str:
@@ -830,7 +833,7 @@ def front_page(results: Path) -> list:
             out += [f"### Stale runs on {title}", "",
                     "In Google Benchmark's format, made before the harness's report (no variant fields, older "
                     "checks): not used above.", ""]
-            out += [f"- [{r.name}]({gpu_dir}/{r.name}/bench.json): commit {cell(r.commit)}" for r in stale[gpu_dir]]
+            out += [f"- [{r.name}]({gpu_dir}/{r.name}/{r.path.name}): commit {cell(r.commit)}" for r in stale[gpu_dir]]
             out.append("")
     return out
 

@@ -22,6 +22,9 @@ import re
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import results_files as rf  # noqa: E402  (results stored gzipped over 20 KiB: read through it)
+
 FORMAT = "sparse24-ncu-1"
 NUMBER = re.compile(r"^-?[\d,]*\.?\d+(e[-+]?\d+)?$", re.I)
 TIME = "gpu__time_duration.sum"
@@ -89,7 +92,7 @@ def main(argv=None) -> int:
     rec = {"format": FORMAT, "variant": a.variant, "shape": a.shape, "status": a.status, "reason": a.reason}
     if a.status == "ok":
         try:
-            device, kernels = parse(a.csv.read_text(encoding="utf-8", errors="replace"))
+            device, kernels = parse(rf.read_text(a.csv, errors="replace"))
         except OSError as e:
             device, kernels = None, []
             rec["reason"] = f"cannot read {a.csv}: {e}"

@@ -28,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import make_results_readme as mr  # noqa: E402  (the rows' loader: one reading of the report format)
+import results_files as rf  # noqa: E402  (results stored gzipped over 20 KiB: read through it)
 
 SPARSE_COLORS = {"skinny": "tab:green", "mma_sp": "tab:blue", "wgmma_sp": "tab:red"}
 DENSE_COLORS = {"dense": "tab:cyan", "wgmma_dense": "tab:orange"}
@@ -245,18 +246,19 @@ def reports_of(target: Path) -> list:
     """The report files of a run folder (or the one file given)."""
     if target.is_file():
         return [target]
-    if (target / mr.ROWS_FILE).is_file():
+    if rf.stored(target / mr.ROWS_FILE).is_file():
         return [target / mr.ROWS_FILE]
-    if (target / "bench.json").is_file():
+    if rf.stored(target / "bench.json").is_file():
         return [target / "bench.json"]
-    return sorted(p for p in target.glob("*.json") if not p.name.startswith("session-"))
+    return [p for p in rf.glob(target, "*.json") if not p.name.startswith("session-")]
 
 
 def plot_report(plt, path: Path) -> list:
     run = mr.Run(path)
     if run.error or not run.rows or any(r.fields is None for r in run.rows):
         return []  # unreadable, empty, or Google Benchmark's older format (no variant fields)
-    stem = "rows" if path.name == mr.ROWS_FILE else path.stem
+    name = rf.logical(path)  # bench.json.gz plots as bench.json did
+    stem = "rows" if name.name == mr.ROWS_FILE else name.stem
     written = []
     for dtype in sorted({r.dtype for r in run.rows}):
         rows = measured(run.rows, dtype)

@@ -38,6 +38,9 @@ fi
 # The results folder's gpu and commit (scripts/run_id.sh).
 source "$top/scripts/run_id.sh"
 run="results/$gpu/sweep-${set_name}_$commit"
+# A committed sweep stores rows.jsonl gzipped (scripts/results_files.py): resume from its text; results_files.py
+# replaces the .gz with the grown file before the next commit.
+if [ -e "$run/rows.jsonl.gz" ] && [ ! -e "$run/rows.jsonl" ]; then gzip -dk "$run/rows.jsonl.gz"; fi
 args=(--shapes "$shapes" --resume "$run/rows.jsonl")
 [ -z "$filter" ] || args+=(--kernels "$filter")
 [ -z "$dtypes" ] || args+=(--dtypes "$dtypes")

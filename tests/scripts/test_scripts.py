@@ -5,7 +5,7 @@ filters, and a sweep folder read by the front page and the plots.
     python3 tests/scripts/test_scripts.py [-v]
 
 Every test builds its inputs in a temporary folder (a synthetic sweep: rows.jsonl, session-1.json) and checks
-figures the inputs determine; nothing under results/ is read or written. The plot test is skipped without
+figures the inputs determine; nothing under results/ is read or written (results_files.py's rule included). The plot test is skipped without
 matplotlib. Python 3.9+, standard library only (unittest).
 """
 from __future__ import annotations
@@ -23,6 +23,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 import make_results_readme as mr  # noqa: E402
 import overhead  # noqa: E402
 import overhead_ncu  # noqa: E402
+import results_files as rf  # noqa: E402
 import shape_sets  # noqa: E402
 
 GPU_DIR = "test-gpu"
@@ -490,6 +491,72 @@ class SweepFolderOnTheFrontPage(unittest.TestCase):
         self.assertEqual(rc, 0)
         self.assertTrue((self.results / GPU_DIR / "overhead.png").is_file())
         self.assertIn("![metadata overhead](overhead.png)", (self.results / GPU_DIR / "overhead.md").read_text())
+
+
+class ResultsStoredGzipped(unittest.TestCase):
+    """scripts/results_files.py: text over 20 KiB is stored as NAME.gz, and every reader finds it by NAME."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.results = Path(self.tmp.name) / "results"
+        self.run = make_sweep(self.results)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def test_the_rule(self):
+        big = rf.MAX_PLAIN_BYTES + 1
+        self.assertTrue(rf.stored_gzipped(Path("a/bench.json"), big))
+        self.assertFalse(rf.stored_gzipped(Path("a/bench.json"), rf.MAX_PLAIN_BYTES))
+        self.assertFalse(rf.stored_gzipped(Path("a/command.txt"), big))   # read on the page
+        self.assertFalse(rf.stored_gzipped(Path("a/NOTES.md"), big))
+        self.assertFalse(rf.stored_gzipped(Path("a/plot.png"), big))      # not text
+
+    def test_compress_check_and_read_back(self):
+        rows = self.run / "rows.jsonl"
+        with rows.open("a") as f:  # grow the sweep's rows past the limit with a padding row
+            f.write(json.dumps({"pad": "x" * (rf.MAX_PLAIN_BYTES + 1)}) + "\n")
+        text = rows.read_text()
+        small = self.run / "command.txt"
+        small.write_text("y" * (rf.MAX_PLAIN_BYTES + 1))
+        rc, out, _ = quiet(rf.main, ["--check", str(self.results)])
+        self.assertEqual(rc, 1)
+        self.assertIn("rows.jsonl", out)
+        self.assertNotIn("command.txt", out)
+        self.assertEqual(quiet(rf.main, [str(self.results)])[0], 0)
+        gz = self.run / "rows.jsonl.gz"
+        self.assertFalse(rows.exists())
+        self.assertTrue(gz.is_file())
+        self.assertTrue(small.is_file())
+        self.assertEqual(quiet(rf.main, ["--check", str(self.results)])[0], 0)
+        self.assertEqual(rf.read_text(rows), text)          # by its logical name
+        self.assertEqual(rf.read_text(gz), text)            # by its stored name
+        self.assertEqual(rf.stored(rows), gz)
+        self.assertEqual(rf.logical(gz), rows)
+        self.assertEqual(rf.gzip_bytes(text.encode()), gz.read_bytes())  # the same text, the same bytes
+        self.assertEqual([p.name for p in rf.glob(self.run, "*.jsonl")], ["rows.jsonl.gz"])
+
+    def test_a_plain_file_beside_its_gz_is_flagged_and_wins(self):
+        (self.run / "rows.jsonl.gz").write_bytes(rf.gzip_bytes(b"old\n"))
+        self.assertEqual([p.name for p in rf.glob(self.run, "rows.jsonl")], ["rows.jsonl"])
+        rc, out, _ = quiet(rf.main, ["--check", str(self.results)])
+        self.assertEqual(rc, 1)
+        self.assertIn("both rows.jsonl and rows.jsonl.gz", out)
+        text = (self.run / "rows.jsonl").read_text()
+        quiet(rf.main, [str(self.results)])
+        self.assertEqual(rf.read_text(self.run / "rows.jsonl"), text)
+
+    def test_the_front_page_reads_a_gzipped_sweep_the_same(self):
+        quiet(mr.main, ["--results", str(self.results)])
+        before = (self.results / "README.md").read_text()
+        for p in list(self.run.glob("*.json*")):
+            (p.with_name(p.name + ".gz")).write_bytes(rf.gzip_bytes(p.read_bytes()))
+            p.unlink()
+        quiet(mr.main, ["--results", str(self.results)])
+        after = (self.results / "README.md").read_text()
+        # The same page, but that the links (and the Files row) name the stored files.
+        self.assertEqual(after.replace(".gz", ""), before)
+        self.assertIn("rows.jsonl.gz)", after)
 
 
 if __name__ == "__main__":
