@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """CPU tests of the results scripts (issue 17): the overhead table, its ncu records, the shape sets and named
-filters, and a sweep folder read by the front page and the plots.
+filters, a sweep folder read by the front page and the plots, results stored gzipped (results_files.py), and
+auto's distance from the fastest variant (auto_check.py).
 
     python3 tests/scripts/test_scripts.py [-v]
 
 Every test builds its inputs in a temporary folder (a synthetic sweep: rows.jsonl, session-1.json) and checks
-figures the inputs determine; nothing under results/ is read or written (results_files.py's rule included). The plot test is skipped without
+figures the inputs determine; nothing under results/ is read or written. The plot test is skipped without
 matplotlib. Python 3.9+, standard library only (unittest).
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "scripts"))
 import make_results_readme as mr  # noqa: E402
+import auto_check  # noqa: E402
 import overhead  # noqa: E402
 import overhead_ncu  # noqa: E402
 import results_files as rf  # noqa: E402
@@ -557,6 +559,33 @@ class ResultsStoredGzipped(unittest.TestCase):
         # The same page, but that the links (and the Files row) name the stored files.
         self.assertEqual(after.replace(".gz", ""), before)
         self.assertIn("rows.jsonl.gz)", after)
+
+
+class AutoAgainstTheFastestVariant(unittest.TestCase):
+    """scripts/auto_check.py: auto's time over the fastest variant pick() could have run, in the same report."""
+
+    def test_ratios_bounds_and_what_is_left_out(self):
+        a = variant("wgmma_sp", 3, "inflight", "bf16", TILE, meta_layout="lane_blocks16", uniform_metadata=False)
+        b = variant("wgmma_sp", 4, "multicast", "bf16", TILE, meta_layout="lane_blocks16", uniform_metadata=False)
+        twin = dict(TWIN, meta_layout="lane_blocks16")  # faster, but an ablation: never a candidate
+        scaled = dict(b, name=b["name"] + ".scaled", has_scales=True)  # faster, but not the type's default
+        rows = [row("auto.bf16", 4096, 64, 4096, 40.0, a, kind="auto"), row(a["name"], 4096, 64, 4096, 40.0, a),
+                row(b["name"], 4096, 64, 4096, 38.0, b), row(twin["name"], 4096, 64, 4096, 30.0, twin),
+                row(scaled["name"], 4096, 64, 4096, 20.0, scaled),
+                row("auto.bf16", 4096, 128, 4096, 50.0, b, kind="auto"), row(b["name"], 4096, 128, 4096, 50.0, b),
+                row(a["name"], 4096, 128, 4096, 45.0, a, status="failed"),   # not passed: not a candidate
+                row("auto.bf16", 4096, 256, 4096, 60.0, b, kind="auto")]     # nothing beside it
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "run" / "band.json.gz"  # stored gzipped, as a committed report
+            path.parent.mkdir()
+            path.write_bytes(rf.gzip_bytes(json.dumps({"format": "sparse24-report-1", "context": CONTEXT,
+                                                       "rows": rows}).encode()))
+            rc, out, _ = quiet(auto_check.main, ["--cells", str(path.parent)])
+        self.assertEqual(rc, 0)
+        self.assertIn("run/band.json: 2 cells; within 3%: 1, within 10%: 2; worst bf16 4096x64x4096 1.053; "
+                      "1 with no variant timed beside auto", out)
+        self.assertIn(f"bf16 4096x128x4096: auto 50.00 us ({b['name']}), fastest 50.00 us ({b['name']}): 1.000", out)
+        self.assertIn("all: 2 cells; within 3%: 1, within 10%: 2", out)
 
 
 if __name__ == "__main__":
