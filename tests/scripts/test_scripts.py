@@ -101,7 +101,9 @@ def quiet(fn, *args):
     return rc, out.getvalue(), err.getvalue()
 
 
-class OverheadTable(unittest.TestCase):
+class SweepCase(unittest.TestCase):
+    """A synthetic sweep (make_sweep) under a temporary results/ folder, made anew for each test."""
+
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
         self.results = Path(self.tmp.name) / "results"
@@ -110,6 +112,8 @@ class OverheadTable(unittest.TestCase):
     def tearDown(self):
         self.tmp.cleanup()
 
+
+class OverheadTable(SweepCase):
     def test_time_share_is_one_minus_twin_over_real(self):
         run = mr.Run(self.run / mr.ROWS_FILE, GPU_DIR)
         pairs, notes = overhead.pairs_of([run])
@@ -454,15 +458,7 @@ class TheBuiltRegistry(unittest.TestCase):
                 self.assertTrue(any(shape_sets.accepts(v, s, sm) for s in shapes), v["name"])
 
 
-class SweepFolderOnTheFrontPage(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.results = Path(self.tmp.name) / "results"
-        self.run = make_sweep(self.results)
-
-    def tearDown(self):
-        self.tmp.cleanup()
-
+class SweepFolderOnTheFrontPage(SweepCase):
     def test_readme_reads_the_sweep_and_links_the_overhead_table(self):
         (self.results / GPU_DIR / "overhead.md").write_text("# table\n")
         rc, _, _ = quiet(mr.main, ["--results", str(self.results)])
@@ -495,16 +491,8 @@ class SweepFolderOnTheFrontPage(unittest.TestCase):
         self.assertIn("![metadata overhead](overhead.png)", (self.results / GPU_DIR / "overhead.md").read_text())
 
 
-class ResultsStoredGzipped(unittest.TestCase):
+class ResultsStoredGzipped(SweepCase):
     """scripts/results_files.py: text over 20 KiB is stored as NAME.gz, and every reader finds it by NAME."""
-
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.results = Path(self.tmp.name) / "results"
-        self.run = make_sweep(self.results)
-
-    def tearDown(self):
-        self.tmp.cleanup()
 
     def test_the_rule(self):
         big = rf.MAX_PLAIN_BYTES + 1
