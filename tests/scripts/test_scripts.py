@@ -391,6 +391,27 @@ class ShapeSetsAndFilters(unittest.TestCase):
         self.assertEqual(make_dispatch_table.near_ties(per_kernel, cublas, "A"), ["G", "C", "B"])
         self.assertEqual(make_dispatch_table.near_ties(per_kernel, cublas, "F"), [])
 
+    def test_the_other_16_bit_types_fastest_joins_a_row_untimed_in_its_type(self):
+        import make_dispatch_table as mdt
+        tall = {"bm": 192, "bn": 200, "bk": 64, "wm": 12, "wn": 1, "stages": 5, "group": 8}
+        fields = dict(meta_layout="lane_blocks16", uniform_metadata=False)
+        s13 = {t: variant("wgmma_sp", 13, "tall", t, dict(tall, split_k=0), **fields) for t in ("fp16", "bf16")}
+        s13k3 = variant("wgmma_sp", 13, "tall", "fp16", dict(tall, split_k=3), **fields)  # fp16 only
+        s08 = {t: variant("wgmma_sp", 8, "splitk", t, TILE, **fields) for t in ("fp16", "bf16")}
+        reg = {v["name"]: v for v in [*s13.values(), s13k3, *s08.values()]}
+        self.assertEqual(mdt.twin_in(reg, s13["fp16"]["name"], "bf16"), s13["bf16"]["name"])
+        self.assertIsNone(mdt.twin_in(reg, s13k3["name"], "bf16"))
+        shape = ("gpu", 8192, 200, 29568)
+        bf16, fp16 = ("gpu", "bf16", *shape[1:]), ("gpu", "fp16", *shape[1:])
+        # fp16's fastest has no bf16 twin; its near tie has: that joins bf16's row, which never timed it.
+        leaders = {fp16: [s13k3["name"], s13["fp16"]["name"]], bf16: [s08["bf16"]["name"]]}
+        self.assertEqual(mdt.sibling_tie(reg, bf16, leaders, {s08["bf16"]["name"]: []}), s13["bf16"]["name"])
+        # Timed in bf16 already: the reports judged it there (a near tie, or slower).
+        self.assertIsNone(mdt.sibling_tie(reg, bf16, leaders, {s13["bf16"]["name"]: []}))
+        # No fp16 timings at the shape, or a type without a sibling: nothing.
+        self.assertIsNone(mdt.sibling_tie(reg, bf16, {bf16: leaders[bf16]}, {}))
+        self.assertIsNone(mdt.sibling_tie(reg, ("gpu", "int8", *shape[1:]), leaders, {}))
+
     def test_superseded_rows_are_read_per_run_folder_and_variant(self):
         import make_dispatch_table
         with tempfile.TemporaryDirectory() as d:
