@@ -56,8 +56,9 @@
 // three of fp16 8192x128x8192 in the wrong order, so `auto` ran 4-6% behind the fastest timed row there
 // (results/nvidia-h200/session21_2026-12-04_18bcb0f/band_fp16.json, notes.auto_timings).
 // A shape the table measured whose row has near ties (DispatchRow::ties: variants within 10% of the row's median
-// ratio over the runs, at most three; for fp16 and bf16 also the other type's fastest there, when never timed in
-// this type) is timed the same way among the row's variant and those ties that run here,
+// ratio over the runs, at most three; then at most two variants that lead at the same N elsewhere, never timed at
+// this shape: scripts/make_dispatch_table.py untimed_leaders) is timed the same way among the row's variant and those
+// ties that run here,
 // source table_ties, and cached like a measured choice: the table's runs are other processes, and rows within a few
 // per cent change places between processes (session 21: 5 of 50 band cells 3-9% behind the fastest timed row).
 // The choice is cached for the process and, if the variable is set, appended to that file: one line per choice,
@@ -156,10 +157,10 @@ struct DispatchRow {
   DType dtype;
   int M, N, K;
   // Its near ties, space-separated ("" when none): variants whose median ratio over the runs was within
-  // scripts/make_dispatch_table.py's NEAR_TIE (10%) of the variant's, at most three, nearest first; then, for fp16
-  // and bf16, the other type's fastest at the shape in this type where no run timed it in this type (sibling_tie:
-  // a step added after this type's runs). prepare_auto() times them beside the variant (see above); pick() never
-  // reads them.
+  // scripts/make_dispatch_table.py's NEAR_TIE (10%) of the variant's, at most three, nearest first; then at most
+  // two that lead at the same N on this GPU (in this type, or fp16's for bf16 and back) and that no run timed at
+  // this shape (untimed_leaders: a step added after the row's runs). prepare_auto() times them beside the variant
+  // (see above); pick() never reads them.
   const char* ties;
   const char* variant;
 };

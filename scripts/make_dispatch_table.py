@@ -50,13 +50,15 @@ The comment of each row says how many variants were timed there.
 
 Each row also names its near ties (near_ties): the variants whose median ratio is within NEAR_TIE (10%) of the
 chosen one's, at most MAX_TIES (3), nearest first. prepare_auto() times the row's variant and those in the
-process that asks (kernels/dispatch.h): variants that close change places between runs. A 16-bit row gets one more
-(sibling_tie): the other 16-bit type's fastest at the same shape, in this type, when no report timed it in this type
-(fp16 and bf16 run the same instructions on the same bytes; a step added after one type's runs is otherwise never
-a candidate of that type's row).
+process that asks (kernels/dispatch.h): variants that close change places between runs. Then, at most
+MAX_UNTIMED (2), the variants that lead (fastest or near tie) at the same N elsewhere on the GPU, in the row's type
+or, for fp16 and bf16, the other 16-bit type (the same instructions on the same bytes), that no report timed at the
+row's shape in its type, nearest shape first (untimed_leaders): a step added after a row's runs is otherwise never
+a candidate there.
 """
 import argparse
 import json
+import math
 import re
 import statistics
 import subprocess
@@ -216,9 +218,11 @@ def near_ties(per_kernel, cublas_us, kernel):
     return sorted((k for k in scores if k != kernel and scores[k] <= limit), key=lambda k: (scores[k], k))[:MAX_TIES]
 
 
-# fp16 and bf16 run the same instructions at the same rate on the same bytes: one type's pick is a candidate of the
-# other's row at the same shape (sibling_tie).
+# fp16 and bf16 run the same instructions at the same rate on the same bytes: one type's leaders are candidates of
+# the other's rows (untimed_leaders).
 SIBLING = {"fp16": "bf16", "bf16": "fp16"}
+# At most this many untimed leaders join a row's ties (prepare_auto() times each: a warm-up and 5 runs or more).
+MAX_UNTIMED = 2
 
 
 def twin_in(reg, name, dtype):
@@ -233,19 +237,41 @@ def twin_in(reg, name, dtype):
     return None
 
 
-def sibling_tie(reg, key, leaders, timed_here):
-    """The other 16-bit type's fastest variant at the same (GPU, shape) that this type has and never timed here, in
-    this type: a candidate the reports never judged for this row (session 23: bf16 8192x200x29568's row, s08 at
-    140.7 us, was made before s13_tall existed; in fp16, s13 192 x 200 ran 119.9 us there against s08's 142.6 in the
-    same run, session10_2026-12-03_a27091c; never timed in bf16).
+def shape_distance(a, b):
+    """How far apart two (M, K) are: |log2 of the M ratio| + |log2 of the K ratio|."""
+    return abs(math.log2(a[0] / b[0])) + abs(math.log2(a[1] / b[1]))
+
+
+def untimed_leaders(reg, key, leaders, timed_here, sm):
+    """[(variant, where it leads)]: variants that lead elsewhere at the same N on the same GPU, in this row's type,
+    that no report timed at this row's shape in its type, and that its rule accepts, nearest shape first (the other
+    16-bit type's leaders at the same shape, distance 0, come before everything), at most MAX_UNTIMED. A row is the
+    fastest of what its reports timed: a step added after its runs is otherwise never a candidate there. Session 23:
+    bf16 8192x200x29568's row, s08 at 140.7 us, was made before s13_tall existed; in fp16, s13 192 x 200 ran 119.9 us
+    there against s08's 142.6 in the same run (session10_2026-12-03_a27091c), and no run timed it in bf16. The bf16
+    rows of the model sweep (sweep-models_005df69) predate the decode steps s22 / s23 that lead the newer rows.
     leaders: key -> [its fastest variant (by median ratio), then its near ties], whether or not the shape is a
-    complete row (a candidate is not a decision); timed_here: the names timed at key. None when there is none."""
+    complete row, of every shape where MIN_TIMED variants or more were timed (fewer is no decision: an 8-bit shape
+    timed by mma_sp's s01 alone leads with it); timed_here: the names timed at key."""
     gpu, dt, M, N, K = key
-    for other in leaders.get((gpu, SIBLING.get(dt), M, N, K), []):
-        twin = twin_in(reg, other, dt)
-        if twin is not None and twin not in timed_here:
-            return twin
-    return None
+    found = []
+    for other, names in leaders.items():
+        if other[0] != gpu or other[3] != N or other == key or other[1] not in (dt, SIBLING.get(dt)):
+            continue
+        d = shape_distance((M, K), (other[2], other[4]))
+        for i, name in enumerate(names):
+            found.append((d, other[1] != dt, i, name, other))
+    out = []
+    for d, _, _, name, other in sorted(found):
+        twin = name if other[1] == dt else twin_in(reg, name, dt)
+        if (twin is None or twin in timed_here or any(twin == t for t, _ in out)
+                or not accepts(reg[twin], M, N, K, sm)):
+            continue
+        where = other[1] if other[2:] == key[2:] else f"{other[1]} {other[2]}x{other[3]}x{other[4]}"
+        out.append((twin, where))
+        if len(out) == MAX_UNTIMED:
+            break
+    return out
 
 
 def main():
@@ -324,8 +350,8 @@ def main():
             best[key][:3] = [us, kernel, src + (f"; {med:.3f}x cuBLAS's time, median of {n} runs" if n > 1 else "")]
             ties[key] = near_ties(per_kernel, cublas.get(key, {}), kernel)
 
-    # Each shape's fastest and near ties, complete row or not (sibling_tie reads the other type's).
-    leaders = {key: [entry[1]] + ties.get(key, []) for key, entry in best.items()}
+    # Each shape's fastest and near ties, complete row or not (untimed_leaders reads them).
+    leaders = {key: [entry[1]] + ties.get(key, []) for key, entry in best.items() if len(entry[4]) >= MIN_TIMED}
     # Complete rows only (the docstring): at least MIN_TIMED variants, and every ladder family of the shape.
     incomplete = []
     for key in sorted(best):
@@ -339,27 +365,25 @@ def main():
             incomplete.append((key, missing))
             del best[key]
     used = {g: runs for g, runs in used.items() if any(k[0] == g for k in best)}
-    # The other 16-bit type's fastest there, where this type never timed it (sibling_tie), joins the row's ties.
-    siblings = {}
+    # Leaders at the same N that this row's runs never timed (untimed_leaders) join its ties.
+    untimed = {}
     for key in best:
-        twin = sibling_tie(reg, key, leaders, timings.get(key, {}))
-        if twin and accepts(reg[twin], *key[2:], best[key][3]):
-            siblings[key] = twin
-            ties[key] = ties.get(key, []) + [twin]
+        untimed[key] = untimed_leaders(reg, key, leaders, timings.get(key, {}), best[key][3])
+        ties[key] = ties.get(key, []) + [name for name, _ in untimed[key]]
 
     lines = ["// Generated by scripts/make_dispatch_table.py; do not edit by hand. One block of rows per GPU model,",
              "// from these runs (results/<gpu>/<folder>/<file>):"]
     for gpu in sorted(used):
         lines.append(f"//   {gpu}: " + ", ".join(sorted(used[gpu])))
     lines.append(f"// {{gpu, sm, dtype, M, N, K, near ties (within {NEAR_TIE:.0%} of the variant's ratio, space-separated; "
-                 "last, the other 16-bit type's fastest where this type never timed it), fastest passed variant}  "
+                 "then the leaders at the same N that this shape's runs never timed), fastest passed variant}  "
                  "// median us, variants timed there, GPU @ commit, run")
     for key in sorted(best):
         gpu, dt, M, N, K = key
         us, kernel, src, sm, timed = best[key]
         lines.append(f'{{"{gpu}", {sm}, DType::{dt}, {M}, {N}, {K}, "{" ".join(ties.get(key, []))}", "{kernel}"}},  '
                      f'// {us:.1f} us of {len(timed)}, {src}'
-                     + (f"; the last tie is {SIBLING[dt]}'s fastest, untimed in {dt}" if key in siblings else ""))
+                     + (f"; untimed here, leading at {', '.join(w for _, w in untimed[key])}" if untimed[key] else ""))
     text = "\n".join(lines) + "\n"
     if a.check:
         return check(Path(a.out), text, reg)

@@ -391,26 +391,37 @@ class ShapeSetsAndFilters(unittest.TestCase):
         self.assertEqual(make_dispatch_table.near_ties(per_kernel, cublas, "A"), ["G", "C", "B"])
         self.assertEqual(make_dispatch_table.near_ties(per_kernel, cublas, "F"), [])
 
-    def test_the_other_16_bit_types_fastest_joins_a_row_untimed_in_its_type(self):
+    def test_leaders_at_the_same_n_that_a_rows_runs_never_timed_join_its_ties(self):
         import make_dispatch_table as mdt
         tall = {"bm": 192, "bn": 200, "bk": 64, "wm": 12, "wn": 1, "stages": 5, "group": 8}
-        fields = dict(meta_layout="lane_blocks16", uniform_metadata=False)
+        fields = dict(meta_layout="lane_blocks16", uniform_metadata=False, shape_rule={
+            "m_multiple": 32, "n_multiple": 1, "k_multiple": 64, "n_min": 1, "n_max": 0},
+            arch={"min_sm": 90, "max_sm": 90})
         s13 = {t: variant("wgmma_sp", 13, "tall", t, dict(tall, split_k=0), **fields) for t in ("fp16", "bf16")}
         s13k3 = variant("wgmma_sp", 13, "tall", "fp16", dict(tall, split_k=3), **fields)  # fp16 only
         s08 = {t: variant("wgmma_sp", 8, "splitk", t, TILE, **fields) for t in ("fp16", "bf16")}
-        reg = {v["name"]: v for v in [*s13.values(), s13k3, *s08.values()]}
+        s11 = variant("wgmma_sp", 11, "narrow", "bf16", TILE, **fields)
+        odd = variant("wgmma_sp", 3, "inflight", "bf16", TILE, **dict(fields, shape_rule=dict(
+            fields["shape_rule"], k_multiple=4096)))  # leads elsewhere, but its rule refuses K = 29568
+        reg = {v["name"]: v for v in [*s13.values(), s13k3, *s08.values(), s11, odd]}
         self.assertEqual(mdt.twin_in(reg, s13["fp16"]["name"], "bf16"), s13["bf16"]["name"])
         self.assertIsNone(mdt.twin_in(reg, s13k3["name"], "bf16"))
-        shape = ("gpu", 8192, 200, 29568)
-        bf16, fp16 = ("gpu", "bf16", *shape[1:]), ("gpu", "fp16", *shape[1:])
-        # fp16's fastest has no bf16 twin; its near tie has: that joins bf16's row, which never timed it.
-        leaders = {fp16: [s13k3["name"], s13["fp16"]["name"]], bf16: [s08["bf16"]["name"]]}
-        self.assertEqual(mdt.sibling_tie(reg, bf16, leaders, {s08["bf16"]["name"]: []}), s13["bf16"]["name"])
-        # Timed in bf16 already: the reports judged it there (a near tie, or slower).
-        self.assertIsNone(mdt.sibling_tie(reg, bf16, leaders, {s13["bf16"]["name"]: []}))
-        # No fp16 timings at the shape, or a type without a sibling: nothing.
-        self.assertIsNone(mdt.sibling_tie(reg, bf16, {bf16: leaders[bf16]}, {}))
-        self.assertIsNone(mdt.sibling_tie(reg, ("gpu", "int8", *shape[1:]), leaders, {}))
+        bf16, fp16 = ("gpu", "bf16", 8192, 200, 29568), ("gpu", "fp16", 8192, 200, 29568)
+        near, far = ("gpu", "bf16", 6144, 200, 29568), ("gpu", "bf16", 4096, 200, 4096)
+        leaders = {bf16: [s08["bf16"]["name"]],
+                   fp16: [s13k3["name"], s13["fp16"]["name"]],  # fp16's fastest has no bf16 twin; its tie has
+                   far: [odd["name"], s08["bf16"]["name"]], near: [s11["name"]],
+                   ("gpu", "bf16", 8192, 64, 29568): [s11["name"]],   # another N: never
+                   ("other-gpu", "bf16", 8192, 200, 29568): [s11["name"]]}
+        timed = {s08["bf16"]["name"]: []}
+        got = mdt.untimed_leaders(reg, bf16, leaders, timed, 90)
+        self.assertEqual(got, [(s13["bf16"]["name"], "fp16"), (s11["name"], "bf16 6144x200x29568")])
+        # Timed here already: the reports judged it (a near tie, or slower); the next nearest comes in.
+        timed[s13["bf16"]["name"]] = []
+        self.assertEqual([n for n, _ in mdt.untimed_leaders(reg, bf16, leaders, timed, 90)], [s11["name"]])
+        self.assertEqual(mdt.MAX_UNTIMED, 2)
+        # A type without a sibling reads only its own.
+        self.assertEqual(mdt.untimed_leaders(reg, ("gpu", "int8", 8192, 200, 29568), leaders, {}, 90), [])
 
     def test_superseded_rows_are_read_per_run_folder_and_variant(self):
         import make_dispatch_table
