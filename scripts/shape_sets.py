@@ -11,6 +11,11 @@
                                                 "filters"; make sweep FILTER=best); exit 1 naming the known
                                                 filters if one is unknown
     python3 scripts/shape_sets.py --filters     the named filters, one a line
+    sparse24_bench --list-json | python3 scripts/shape_sets.py --table-kernels GPU DTYPES SHAPES
+                                                a --kernels regex of what `auto` may run at those shapes on GPU
+                                                (a results folder name, e.g. nvidia-h200): each dispatch-table
+                                                row's variant and ties (table_kernels below); to time `auto`
+                                                beside its candidates (scripts/auto_check.py)
     sparse24_bench --list-json | python3 scripts/shape_sets.py --pairs FILTER DTYPES SHAPES [SM]
                                                 'variant shape' per line: the named filters' variants at each
                                                 shape their rules accept (on compute capability SM, when given),
@@ -161,11 +166,40 @@ def estimate(registry: list, set_name: str, kernels: list | None, dtypes: list, 
     return rows, groups, seconds
 
 
+TABLE_ROW = re.compile(r'^\{"([^"]+)", \d+, DType::(\w+), (\d+), (\d+), (\d+), "([^"]*)", "([^"]+)"\}', re.M)
+
+
+def table_kernels(registry: list[dict], gpu: str, dtypes: list[str], shapes: list[str], table_text: str) -> tuple:
+    """(names, shapes without a row): what `auto` may run at each shape on that GPU, from the dispatch table: each
+    row's variant and its ties (near ties and untimed leaders, timed in prepare_auto()), for the dtypes, at exactly
+    those shapes. Only names the registry holds. A shape without a row is measured over candidates() in prepare,
+    which this does not list."""
+    known = {v["name"] for v in registry}
+    want = {(dt, *(int(x) for x in sh.split("x"))) for dt in dtypes for sh in shapes}
+    names, found = set(), set()
+    for g, dt, M, N, K, ties, variant in TABLE_ROW.findall(table_text):
+        key = (dt, int(M), int(N), int(K))
+        if g == gpu and key in want:
+            found.add(key)
+            names |= {n for n in ties.split() + [variant] if n in known}
+    return sorted(names), sorted(want - found)
+
+
 def main(argv: list[str]) -> int:
     if len(argv) == 2 and argv[0] == "--quick-kernels":
         names = quick_kernels(json.load(sys.stdin), argv[1].split(","), DISPATCH_TABLE.read_text())
         if not names:
             print("shape_sets.py: the dispatch table names no registered variant of " + argv[1], file=sys.stderr)
+            return 1
+        print("^(" + "|".join(re.escape(n) for n in names) + ")$")
+        return 0
+    if len(argv) == 4 and argv[0] == "--table-kernels":
+        names, missing = table_kernels(json.load(sys.stdin), argv[1], argv[2].split(","), argv[3].split(","),
+                                       DISPATCH_TABLE.read_text())
+        for dt, M, N, K in missing:
+            print(f"shape_sets.py: no {argv[1]} row for {dt} {M}x{N}x{K} (auto measures its candidates there)",
+                  file=sys.stderr)
+        if not names:
             return 1
         print("^(" + "|".join(re.escape(n) for n in names) + ")$")
         return 0

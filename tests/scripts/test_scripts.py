@@ -423,6 +423,17 @@ class ShapeSetsAndFilters(unittest.TestCase):
         # A type without a sibling reads only its own.
         self.assertEqual(mdt.untimed_leaders(reg, ("gpu", "int8", 8192, 200, 29568), leaders, {}, 90), [])
 
+    def test_table_kernels_are_each_rows_variant_and_ties_at_the_shapes_asked(self):
+        table = ('{"gpu-a", 90, DType::bf16, 4096, 64, 4096, "B C gone", "A"},  // 1 us\n'
+                 '{"gpu-a", 90, DType::bf16, 4096, 128, 4096, "", "D"},  // 1 us\n'
+                 '{"gpu-b", 90, DType::bf16, 4096, 64, 4096, "E", "F"},  // another GPU\n'
+                 '{"gpu-a", 90, DType::fp16, 4096, 64, 4096, "G", "H"},  // another type\n')
+        registry = [{"name": n} for n in "ABCDEFGH"]
+        names, missing = shape_sets.table_kernels(registry, "gpu-a", ["bf16"], ["4096x64x4096", "4096x32x4096"],
+                                                  table)
+        self.assertEqual(names, ["A", "B", "C"])  # "gone": not in this registry
+        self.assertEqual(missing, [("bf16", 4096, 32, 4096)])
+
     def test_superseded_rows_are_read_per_run_folder_and_variant(self):
         import make_dispatch_table
         with tempfile.TemporaryDirectory() as d:
