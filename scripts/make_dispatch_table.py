@@ -267,7 +267,7 @@ def untimed_leaders(reg, key, leaders, timed_here, sm):
         if (twin is None or twin in timed_here or any(twin == t for t, _ in out)
                 or not accepts(reg[twin], M, N, K, sm)):
             continue
-        where = other[1] if other[2:] == key[2:] else f"{other[1]} {other[2]}x{other[3]}x{other[4]}"
+        where = f"{other[1]} " + ("at this shape" if other[2:] == key[2:] else f"{other[2]}x{other[3]}x{other[4]}")
         out.append((twin, where))
         if len(out) == MAX_UNTIMED:
             break

@@ -415,7 +415,7 @@ class ShapeSetsAndFilters(unittest.TestCase):
                    ("other-gpu", "bf16", 8192, 200, 29568): [s11["name"]]}
         timed = {s08["bf16"]["name"]: []}
         got = mdt.untimed_leaders(reg, bf16, leaders, timed, 90)
-        self.assertEqual(got, [(s13["bf16"]["name"], "fp16"), (s11["name"], "bf16 6144x200x29568")])
+        self.assertEqual(got, [(s13["bf16"]["name"], "fp16 at this shape"), (s11["name"], "bf16 6144x200x29568")])
         # Timed here already: the reports judged it (a near tie, or slower); the next nearest comes in.
         timed[s13["bf16"]["name"]] = []
         self.assertEqual([n for n, _ in mdt.untimed_leaders(reg, bf16, leaders, timed, 90)], [s11["name"]])
